@@ -1,0 +1,33 @@
+"""Pub/Sub entry points: decode the messagePublished CloudEvent, call one handler."""
+
+from __future__ import annotations
+
+import functions_framework
+from cloudevents.http.event import CloudEvent
+
+from functions.cloudevent_entry import cloudevent_entry
+from shared.pubsub_events import decode_pubsub_message
+
+
+@functions_framework.cloud_event
+@cloudevent_entry
+def run_job(event: CloudEvent) -> None:
+    decode_pubsub_message(event)
+
+
+@functions_framework.cloud_event
+@cloudevent_entry
+def deliver_webhook(event: CloudEvent) -> None:
+    decode_pubsub_message(event)
+
+
+@functions_framework.cloud_event
+@cloudevent_entry
+def webhook_retry_sweep(event: CloudEvent) -> None:
+    decode_pubsub_message(event)
+
+
+@functions_framework.cloud_event
+@cloudevent_entry
+def fold_counters(event: CloudEvent) -> None:
+    decode_pubsub_message(event)

@@ -1,0 +1,27 @@
+"""Firestore trigger entry points: decode the CloudEvent into a DocumentChange, call one handler."""
+
+from __future__ import annotations
+
+import functions_framework
+from cloudevents.http.event import CloudEvent
+
+from functions.cloudevent_entry import cloudevent_entry
+from shared.firestore_events import decode_document_event
+
+
+@functions_framework.cloud_event
+@cloudevent_entry
+def on_user_created(event: CloudEvent) -> None:
+    decode_document_event(event)
+
+
+@functions_framework.cloud_event
+@cloudevent_entry
+def on_job_created(event: CloudEvent) -> None:
+    decode_document_event(event)
+
+
+@functions_framework.cloud_event
+@cloudevent_entry
+def on_job_updated(event: CloudEvent) -> None:
+    decode_document_event(event)

@@ -1,0 +1,191 @@
+"""Start and stop the local platform's processes: the emulators, localstripe and the functions host.
+
+Shared by the test fixtures and `make dev`. Every process runs in its own process group so that stopping
+it also stops children (the emulator wrappers are shell scripts that start a `java` child).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+INSTALL_ADVICE = (
+    "The Google Cloud CLI emulators were not found. Install them with\n"
+    "  gcloud components install cloud-firestore-emulator pubsub-emulator\n"
+    "(or the Debian packages google-cloud-cli-firestore-emulator and google-cloud-cli-pubsub-emulator),\n"
+    "or set FIRESTORE_EMULATOR_BIN / PUBSUB_EMULATOR_BIN to the emulator start scripts,\n"
+    "or point FIRESTORE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST at running emulators. Java 17+ is required."
+)
+
+
+class EmulatorMissing(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def sdk_root() -> Path | None:
+    explicit = os.environ.get("GCLOUD_SDK_ROOT")
+    if explicit:
+        return Path(explicit)
+    gcloud = shutil.which("gcloud")
+    if gcloud:
+        try:
+            out = subprocess.run(
+                [gcloud, "info", "--format=value(installation.sdk_root)"],
+                capture_output=True, text=True, timeout=60, check=False,
+            ).stdout.strip()
+            if out:
+                return Path(out)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    for candidate in ("/usr/lib/google-cloud-sdk", "/usr/share/google-cloud-sdk", "/opt/google-cloud-sdk"):
+        if Path(candidate).is_dir():
+            return Path(candidate)
+    return None
+
+
+def emulator_binary(env_var: str, relative: str) -> Path:
+    explicit = os.environ.get(env_var)
+    if explicit:
+        path = Path(explicit)
+    else:
+        root = sdk_root()
+        if root is None:
+            raise EmulatorMissing(INSTALL_ADVICE)
+        path = root / relative
+    if not path.exists():
+        raise EmulatorMissing(f"{path} does not exist.\n{INSTALL_ADVICE}")
+    if shutil.which("java") is None:
+        raise EmulatorMissing(f"java is not on PATH.\n{INSTALL_ADVICE}")
+    return path
+
+
+def wait_until_ready(url: str, process: subprocess.Popen[bytes] | None, timeout: float = 90.0) -> None:
+    """Poll an HTTP endpoint until it answers (any status); fail early if the process died."""
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {process.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except (urllib.error.URLError, OSError):
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+    raise TimeoutError(f"{url} was not ready after {timeout:.0f} s")
+
+
+@dataclass
+class ManagedProcess:
+    name: str
+    args: Sequence[str]
+    ready_url: str
+    env: dict[str, str] | None = None
+    log_path: Path | None = None
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    _log: IO[bytes] | None = field(default=None, init=False)
+
+    def start(self, timeout: float = 90.0) -> ManagedProcess:
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            list(self.args),
+            stdout=self._log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=self.env,
+            start_new_session=True,  # own process group: stopping it stops the JVM child too
+            cwd=REPO_ROOT,
+        )
+        try:
+            wait_until_ready(self.ready_url, self.process, timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self, grace: float = 10.0) -> None:
+        process = self.process
+        if process is None:
+            return
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                pass
+        # The group may outlive its leader (the JVM child of the wrapper script): kill what is left.
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        if process.poll() is None:
+            process.wait(timeout=grace)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        self.process = None
+
+
+def firestore_emulator(port: int, functions_host: str | None, log_dir: Path | None = None) -> ManagedProcess:
+    binary = emulator_binary(
+        "FIRESTORE_EMULATOR_BIN", "platform/cloud-firestore-emulator/cloud_firestore_emulator"
+    )
+    args = [str(binary), "start", "--host=127.0.0.1", f"--port={port}"]
+    if functions_host:
+        args.append(f"--functions_emulator={functions_host}")
+    return ManagedProcess(
+        "firestore", args, f"http://127.0.0.1:{port}/",
+        log_path=log_dir / "firestore.log" if log_dir else None,
+    )
+
+
+def pubsub_emulator(port: int, log_dir: Path | None = None) -> ManagedProcess:
+    binary = emulator_binary("PUBSUB_EMULATOR_BIN", "platform/pubsub-emulator/bin/cloud-pubsub-emulator")
+    return ManagedProcess(
+        "pubsub", [str(binary), "--host=127.0.0.1", f"--port={port}"], f"http://127.0.0.1:{port}/",
+        log_path=log_dir / "pubsub.log" if log_dir else None,
+    )
+
+
+def localstripe_server(port: int, log_dir: Path | None = None) -> ManagedProcess:
+    return ManagedProcess(
+        "localstripe",
+        [sys.executable, "-c", "from localstripe.server import start; start()", "--port", str(port), "--from-scratch"],
+        f"http://127.0.0.1:{port}/v1/customers",
+        log_path=log_dir / "localstripe.log" if log_dir else None,
+    )
+
+
+def functions_host(port: int, env: dict[str, str], log_dir: Path | None = None) -> ManagedProcess:
+    return ManagedProcess(
+        "functions-host",
+        [sys.executable, "-m", "localdev.host", "--port", str(port)],
+        f"http://127.0.0.1:{port}/_host/ready",
+        env=env,
+        log_path=log_dir / "functions-host.log" if log_dir else None,
+    )

@@ -1,0 +1,130 @@
+"""The local functions host: one process serving every declared function through functions-framework.
+
+Routes (one WSGI app in front of one functions-framework app per function):
+- `/{project}/{region}/{name}/...`: HTTP functions, as the Firebase functions emulator addresses them.
+- `/functions/projects/{project}/triggers/{name}`: the Firestore emulator's trigger calls. Its gen2 body is
+  the base64 TEXT of the DocumentEventData protobuf and its ce-source repeats `projects/`; both are put
+  right here, so the function receives exactly what Eventarc sends in production.
+- `/pubsub/{name}/projects/{project}/topics/{topic}`: Pub/Sub push subscriptions. The prefix picks the
+  function; the rest is the path functions-framework reads the topic from.
+Each request runs in the project named by its address (tests isolate themselves by project id).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import importlib
+import io
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from functions_framework import create_app
+from werkzeug.serving import make_server
+
+from shared.clients import project_scope
+from shared.function_registry import FUNCTIONS, FunctionKind, FunctionSpec
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MAIN_SOURCE = REPO_ROOT / "functions" / "main.py"
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_HTTP_PATH = re.compile(r"^/(?P<project>[a-z0-9-]+)/(?P<region>[a-z0-9-]+)/(?P<name>[A-Za-z0-9_-]+)(?P<rest>/.*)?$")
+_TRIGGER_PATH = re.compile(r"^/functions/projects/(?P<project>[^/]+)/triggers/(?P<name>[^/]+)$")
+_PUSH_PATH = re.compile(r"^/pubsub/(?P<name>[^/]+)(?P<rest>/projects/(?P<project>[^/]+)/topics/[^/]+)$")
+_SOURCE_FIX = re.compile(r"/projects/projects/")
+
+
+def extra_functions() -> list[tuple[FunctionSpec, Path]]:
+    """Functions added for tests: PLATFORM_EXTRA_FUNCTIONS names a module with FUNCTIONS and its file."""
+    module_name = os.environ.get("PLATFORM_EXTRA_FUNCTIONS")
+    if not module_name:
+        return []
+    module = importlib.import_module(module_name)
+    return [(spec, Path(str(module.__file__))) for spec in module.FUNCTIONS]
+
+
+def _json(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> list[bytes]:
+    payload = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+class FunctionsHost:
+    def __init__(self, functions: Iterable[tuple[FunctionSpec, Path]]) -> None:
+        self.specs: dict[str, FunctionSpec] = {}
+        self.apps: dict[str, WsgiApp] = {}
+        for spec, source in functions:
+            self.specs[spec.name] = spec
+            self.apps[spec.name] = create_app(spec.entry_point, str(source), spec.signature_type)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "") or "/"
+        if path == "/_host/ready":
+            return _json(start_response, "200 OK", {"functions": sorted(self.specs)})
+        if match := _TRIGGER_PATH.match(path):
+            return self._firestore_trigger(match, environ, start_response)
+        if match := _PUSH_PATH.match(path):
+            return self._dispatch(match["name"], FunctionKind.PUBSUB, match["project"], match["rest"],
+                                  environ, start_response)
+        if match := _HTTP_PATH.match(path):
+            prefix = path[: len(path) - len(match["rest"] or "")]
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+            return self._dispatch(match["name"], FunctionKind.HTTP, match["project"], match["rest"] or "/",
+                                  environ, start_response)
+        return _json(start_response, "404 Not Found", {"error": f"no function serves {path}"})
+
+    def _dispatch(
+        self, name: str, kind: FunctionKind, project: str, path: str,
+        environ: dict[str, Any], start_response: Callable[..., Any],
+    ) -> Iterable[bytes]:
+        spec = self.specs.get(name)
+        if spec is None or spec.kind is not kind:
+            return _json(start_response, "404 Not Found", {"error": f"no {kind} function named {name}"})
+        environ["PATH_INFO"] = path
+        with project_scope(project):
+            # Materialise the body inside the scope: the function runs while the app is iterated.
+            return list(self.apps[name](environ, start_response))
+
+    def _firestore_trigger(
+        self, match: re.Match[str], environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        content_type = environ.get("CONTENT_TYPE", "")
+        if content_type.startswith("application/protobuf"):
+            try:
+                body = base64.b64decode(body, validate=True)
+            except (binascii.Error, ValueError):
+                pass  # already raw bytes, as production sends them
+        if "HTTP_CE_SOURCE" in environ:
+            environ["HTTP_CE_SOURCE"] = _SOURCE_FIX.sub("/projects/", environ["HTTP_CE_SOURCE"])
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        return self._dispatch(match["name"], FunctionKind.FIRESTORE, match["project"], "/",
+                              environ, start_response)
+
+
+def build_host() -> FunctionsHost:
+    declared = [(spec, MAIN_SOURCE) for spec in FUNCTIONS]
+    return FunctionsHost(declared + extra_functions())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve every declared function locally.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5001)
+    args = parser.parse_args()
+    host = build_host()
+    server = make_server(args.host, args.port, host, threaded=True)
+    print(f"functions host on http://{args.host}:{args.port} serving {', '.join(sorted(host.specs))}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The one declaration of the platform's functions.
+
+The local functions host serves exactly these, and deployment is generated from exactly these, so the
+two cannot disagree. Entry points are attributes of `functions/main.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class FunctionKind(StrEnum):
+    HTTP = "http"
+    FIRESTORE = "firestore"
+    PUBSUB = "pubsub"
+
+
+class FirestoreEventType(StrEnum):
+    CREATED = "google.cloud.firestore.document.v1.created"
+    UPDATED = "google.cloud.firestore.document.v1.updated"
+    DELETED = "google.cloud.firestore.document.v1.deleted"
+    WRITTEN = "google.cloud.firestore.document.v1.written"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str  # deployed name, also the local URL segment for HTTP functions
+    entry_point: str  # attribute of functions/main.py
+    kind: FunctionKind
+    document: str | None = None  # Firestore document pattern, e.g. "jobs/{jobId}"
+    event_type: FirestoreEventType | None = None
+    topic: str | None = None  # Pub/Sub topic (name without project)
+    schedule: str | None = None  # cron; a scheduler job publishes to `topic` on this schedule
+    timeout_s: int = 60
+    memory: str = "256Mi"
+
+    def __post_init__(self) -> None:
+        if self.kind is FunctionKind.FIRESTORE and (self.document is None or self.event_type is None):
+            raise ValueError(f"{self.name}: a Firestore trigger needs a document pattern and an event type")
+        if self.kind is FunctionKind.PUBSUB and self.topic is None:
+            raise ValueError(f"{self.name}: a Pub/Sub function needs a topic")
+        if self.schedule is not None and self.kind is not FunctionKind.PUBSUB:
+            raise ValueError(f"{self.name}: only Pub/Sub functions can be scheduled")
+
+    @property
+    def signature_type(self) -> str:
+        return "http" if self.kind is FunctionKind.HTTP else "cloudevent"
+
+
+# Topic names; settings may rename them per environment, the declaration names the defaults.
+JOBS_TOPIC = "jobs"
+WEBHOOK_EVENTS_TOPIC = "webhook-events"
+WEBHOOK_RETRY_TOPIC = "webhook-retry-sweep"
+COUNTERS_TOPIC = "counters-fold"
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec("api", "api", FunctionKind.HTTP),
+    FunctionSpec("stripe_webhook", "stripe_webhook", FunctionKind.HTTP),
+    FunctionSpec(
+        "on_user_created", "on_user_created", FunctionKind.FIRESTORE,
+        document="users/{userId}", event_type=FirestoreEventType.CREATED,
+    ),
+    FunctionSpec(
+        "on_job_created", "on_job_created", FunctionKind.FIRESTORE,
+        document="jobs/{jobId}", event_type=FirestoreEventType.CREATED,
+    ),
+    FunctionSpec(
+        "on_job_updated", "on_job_updated", FunctionKind.FIRESTORE,
+        document="jobs/{jobId}", event_type=FirestoreEventType.UPDATED,
+    ),
+    FunctionSpec("run_job", "run_job", FunctionKind.PUBSUB, topic=JOBS_TOPIC),
+    FunctionSpec("deliver_webhook", "deliver_webhook", FunctionKind.PUBSUB, topic=WEBHOOK_EVENTS_TOPIC),
+    FunctionSpec(
+        "webhook_retry_sweep", "webhook_retry_sweep", FunctionKind.PUBSUB,
+        topic=WEBHOOK_RETRY_TOPIC, schedule="* * * * *",
+    ),
+    FunctionSpec(
+        "fold_counters", "fold_counters", FunctionKind.PUBSUB, topic=COUNTERS_TOPIC, schedule="* * * * *",
+    ),
+)
+
+
+def by_name(name: str) -> FunctionSpec:
+    for spec in FUNCTIONS:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)
+
+
+def topics(functions: tuple[FunctionSpec, ...] = FUNCTIONS) -> list[str]:
+    return sorted({f.topic for f in functions if f.topic})

@@ -1,0 +1,393 @@
+"""The platform's one model module: every Firestore collection, with explicit conversion.
+
+Conventions:
+- Field names are the stored names (snake_case), identical to the seed schema for `api_keys`,
+  `webhooks`, `payment_methods` and `system/config`.
+- Document ids live outside the body: `from_firestore(data)` / `to_firestore()` never see them.
+- Timestamps are UTC-aware datetimes (Firestore returns `DatetimeWithNanoseconds`, a datetime subclass);
+  naive datetimes are refused rather than guessed at.
+- Closed sets are StrEnums, stored as their string values.
+- Stored documents are validated strictly on read too (`extra="forbid"`): a stray or mistyped field is a bug
+  to surface with the field's name, not data to carry along silently.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("timestamp must be timezone-aware")
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
+StrictInt = Annotated[int, Field(strict=True)]
+
+
+class ModelDataError(ValueError):
+    """Stored or incoming data that does not fit its model; the message names the offending fields."""
+
+    def __init__(self, model: str, error: ValidationError) -> None:
+        self.model = model
+        self.errors = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "(document)", "message": e["msg"]}
+            for e in error.errors(include_url=False)
+        ]
+        details = "; ".join(f"{e['field']}: {e['message']}" for e in self.errors)
+        super().__init__(f"invalid {model}: {details}")
+
+    @property
+    def field(self) -> str:
+        return str(self.errors[0]["field"]) if self.errors else ""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class FirestoreModel(BaseModel):
+    """Base of every stored document."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    collection: ClassVar[str]
+
+    def to_firestore(self) -> dict[str, Any]:
+        # mode="python" keeps datetimes as datetimes (stored as Firestore timestamps); enums become strings.
+        return _plain(self.model_dump(mode="python"))
+
+    @classmethod
+    def from_firestore(cls, data: dict[str, Any] | None) -> Self:
+        if data is None:
+            raise ModelDataError(cls.__name__, ValidationError.from_exception_data(cls.__name__, []))
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ModelDataError(cls.__name__, exc) from None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------------------------------------------
+# Closed sets
+
+
+class KeyEnvironment(StrEnum):
+    LIVE = "live"
+    TEST = "test"
+
+
+class ApiKeyStatus(StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class LedgerEntryType(StrEnum):
+    PURCHASE = "purchase"
+    JOB_DEBIT = "job_debit"
+    REFUND = "refund"
+    ADJUSTMENT = "adjustment"
+    CLAWBACK = "clawback"
+
+
+class PurchaseStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+    DISPUTED = "disputed"
+
+
+class WebhookEventType(StrEnum):
+    JOB_COMPLETED = "job.completed"
+    JOB_FAILED = "job.failed"
+    WEBHOOK_TEST = "webhook.test"
+
+
+class WebhookEventStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # retries exhausted
+    DISCARDED = "discarded"  # endpoint missing, disabled or not subscribed
+
+
+# ---------------------------------------------------------------------------------------------------
+# Seed collections (field names and types are binding)
+
+
+class ApiKey(FirestoreModel):
+    """`api_keys/{keyId}`. Only the SHA-256 hash of the key is stored."""
+
+    collection: ClassVar[str] = "api_keys"
+
+    user_id: str = Field(min_length=1)
+    name: str = Field(max_length=100)
+    environment: KeyEnvironment
+    key_prefix: str = Field(min_length=12, max_length=12)
+    key_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    status: ApiKeyStatus = ApiKeyStatus.ACTIVE
+    created_at: UtcDatetime
+    last_used_at: UtcDatetime | None = None
+    expires_at: UtcDatetime | None = None
+    revoked_at: UtcDatetime | None = None
+    rolled_to_key_id: str | None = None
+
+
+class WebhookEndpoint(FirestoreModel):
+    """`webhooks/{webhookId}`: one per user. The secret never leaves the server after creation."""
+
+    collection: ClassVar[str] = "webhooks"
+
+    user_id: str = Field(min_length=1)
+    url: str = Field(min_length=1, max_length=2048)
+    events: list[WebhookEventType]
+    enabled: bool = True
+    secret: str = Field(pattern=r"^whsec_")
+    created_at: UtcDatetime
+    updated_at: UtcDatetime | None = None
+    last_triggered_at: UtcDatetime | None = None
+    last_status_code: StrictInt | None = None
+    previous_secret: str | None = None
+    previous_secret_expires_at: UtcDatetime | None = None
+    failing_since: UtcDatetime | None = None
+    disabled_reason: str | None = None
+
+
+class PaymentMethod(FirestoreModel):
+    """`payment_methods/{paymentMethodId}`: the Stripe PaymentMethod id is the document id."""
+
+    collection: ClassVar[str] = "payment_methods"
+
+    user_id: str = Field(min_length=1)
+    stripe_customer_id: str
+    type: str = "card"
+    brand: str | None = None
+    last4: str | None = Field(default=None, pattern=r"^[0-9]{4}$")
+    exp_month: Annotated[int, Field(ge=1, le=12, strict=True)] | None = None
+    exp_year: StrictInt | None = None
+    is_default: bool = False
+    created_at: UtcDatetime
+    updated_at: UtcDatetime | None = None
+    # Stripe's `created` of the newest object applied: older events arriving late change nothing.
+    stripe_synced_at: UtcDatetime | None = None
+
+
+class CreditPackage(FirestoreModel):
+    """One entry of `system/config.credit_packages`: price in US cents, credits include the bonus."""
+
+    name: str
+    credits: Annotated[int, Field(gt=0, strict=True)]
+    price: Annotated[int, Field(gt=0, strict=True)]
+    currency: str = "usd"
+
+
+DEFAULT_CREDIT_PACKAGES: dict[str, CreditPackage] = {
+    "starter": CreditPackage(name="Starter", credits=120, price=1000),
+    "popular": CreditPackage(name="Popular", credits=400, price=3000),
+    "pro": CreditPackage(name="Pro", credits=1100, price=7500),
+    "mega": CreditPackage(name="Mega", credits=2500, price=15000),
+}
+DEFAULT_JOB_COSTS: dict[str, int] = {"echo": 1}
+FOUNDING_MEMBER_LIMIT = 100
+
+
+class SystemConfig(FirestoreModel):
+    """`system/config`: credit packages, platform counters and switches."""
+
+    collection: ClassVar[str] = "system"
+    document_id: ClassVar[str] = "config"
+
+    credit_packages: dict[str, CreditPackage]
+    total_users: NonNegativeInt = 0
+    total_jobs: NonNegativeInt = 0
+    founding_member_count: NonNegativeInt = 0
+    maintenance_mode: bool = False
+    job_costs: dict[str, NonNegativeInt] = Field(default_factory=lambda: dict(DEFAULT_JOB_COSTS))
+    default_job_cost: NonNegativeInt = 1
+    updated_at: UtcDatetime | None = None
+
+    @classmethod
+    def defaults(cls) -> SystemConfig:
+        return cls(credit_packages={k: v.model_copy() for k, v in DEFAULT_CREDIT_PACKAGES.items()})
+
+
+# ---------------------------------------------------------------------------------------------------
+# Platform collections
+
+
+class Account(FirestoreModel):
+    """`users/{uid}`: the signed-in user's account and credits balance."""
+
+    collection: ClassVar[str] = "users"
+
+    email: str | None = None
+    credits: StrictInt = 0
+    founding_member: bool = False
+    founding_member_number: Annotated[int, Field(ge=1, le=FOUNDING_MEMBER_LIMIT, strict=True)] | None = None
+    stripe_customer_id: str | None = None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime | None = None
+
+
+class Job(FirestoreModel):
+    """`jobs/{jobId}`."""
+
+    collection: ClassVar[str] = "jobs"
+
+    user_id: str
+    key_id: str
+    type: str = Field(min_length=1, max_length=64)
+    status: JobStatus = JobStatus.QUEUED
+    input: dict[str, Any] = Field(default_factory=dict)
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    livemode: bool
+    cost: NonNegativeInt = 0
+    refunded: bool = False
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime | None = None
+    started_at: UtcDatetime | None = None
+    finished_at: UtcDatetime | None = None
+
+
+class LedgerEntry(FirestoreModel):
+    """`credit_ledger/{entryId}`: append-only; `balance_after` is the account balance right after it."""
+
+    collection: ClassVar[str] = "credit_ledger"
+
+    user_id: str
+    type: LedgerEntryType
+    amount: StrictInt
+    balance_after: StrictInt
+    reference: str | None = None
+    description: str | None = None
+    created_at: UtcDatetime
+
+
+class Purchase(FirestoreModel):
+    """`purchases/{purchaseId}`: one credit package bought through a Stripe PaymentIntent."""
+
+    collection: ClassVar[str] = "purchases"
+
+    user_id: str
+    package: str
+    credits: Annotated[int, Field(gt=0, strict=True)]
+    amount: Annotated[int, Field(gt=0, strict=True)]
+    currency: str = "usd"
+    status: PurchaseStatus = PurchaseStatus.PENDING
+    payment_intent_id: str | None = None
+    payment_method_id: str | None = None
+    livemode: bool = False
+    credits_granted: bool = False
+    credits_clawed_back: NonNegativeInt = 0
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime | None = None
+
+
+class WebhookEvent(FirestoreModel):
+    """`webhook_events/{eventId}`: one outgoing event and its delivery state (the retry schedule lives here)."""
+
+    collection: ClassVar[str] = "webhook_events"
+
+    user_id: str
+    type: WebhookEventType
+    livemode: bool
+    payload: dict[str, Any]
+    status: WebhookEventStatus = WebhookEventStatus.PENDING
+    attempts: NonNegativeInt = 0
+    next_attempt_at: UtcDatetime | None = None
+    last_status_code: StrictInt | None = None
+    last_error: str | None = None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime | None = None
+
+
+class WebhookDelivery(FirestoreModel):
+    """`webhook_deliveries/{attemptId}`: one HTTP attempt to deliver an event."""
+
+    collection: ClassVar[str] = "webhook_deliveries"
+
+    user_id: str
+    webhook_id: str
+    event_id: str
+    event_type: WebhookEventType
+    attempt: Annotated[int, Field(ge=1, strict=True)]
+    status_code: StrictInt | None = None
+    error: str | None = None
+    duration_ms: NonNegativeInt
+    next_attempt_at: UtcDatetime | None = None
+    created_at: UtcDatetime
+
+
+class ProcessedEvent(FirestoreModel):
+    """`processed_events/{key}`: the marker created in the same write as an event's effect (exactly once)."""
+
+    collection: ClassVar[str] = "processed_events"
+
+    source: str  # e.g. "stripe", "firestore-trigger"
+    event_type: str
+    created_at: UtcDatetime
+
+
+class FoundingSlot(FirestoreModel):
+    """`founding_slots/{number}`: claimed by create(), so each number 1..100 has exactly one owner."""
+
+    collection: ClassVar[str] = "founding_slots"
+
+    user_id: str
+    created_at: UtcDatetime
+
+
+class CounterShard(FirestoreModel):
+    """`counter_shards/{shardId}`: increments of hot counters, folded into system/config periodically."""
+
+    collection: ClassVar[str] = "counter_shards"
+
+    total_users: StrictInt = 0
+    total_jobs: StrictInt = 0
+    founding_member_count: StrictInt = 0
+
+
+ALL_MODELS: tuple[type[FirestoreModel], ...] = (
+    ApiKey,
+    WebhookEndpoint,
+    PaymentMethod,
+    SystemConfig,
+    Account,
+    Job,
+    LedgerEntry,
+    Purchase,
+    WebhookEvent,
+    WebhookDelivery,
+    ProcessedEvent,
+    FoundingSlot,
+    CounterShard,
+)
+
+

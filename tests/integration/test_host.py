@@ -1,0 +1,82 @@
+"""The functions host: HTTP functions, Firestore triggers and Pub/Sub push, all through the real emulators."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+from google.cloud import pubsub_v1
+
+from shared.clients import firestore_client
+from tests.conftest import Project
+from tests.integration.probe_functions import PROBE_TOPIC
+
+T = TypeVar("T")
+
+
+def eventually(check: Callable[[], T | None], timeout: float = 20.0) -> T:
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.5)
+
+
+def probe_events(kind: str) -> list[dict[str, Any]]:
+    docs = firestore_client().collection("probe_events").stream()
+    return [d.to_dict() or {} for d in docs if str(d.to_dict().get("attributes", {}).get("type", "")).endswith(kind)]
+
+
+def test_health_answers_through_the_host(project: Project) -> None:
+    response = requests.get(project.function_url("api") + "/v1/health", timeout=10)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response.headers["Request-Id"].startswith("req_")
+
+
+def test_unknown_route_is_a_json_404(project: Project) -> None:
+    response = requests.get(project.function_url("api") + "/v1/nope", timeout=10)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "route_not_found"
+
+
+def test_document_create_update_delete_reach_the_trigger_decoded(project: Project) -> None:
+    ref = firestore_client().collection("probes").document("p1")
+    ref.set({"status": "queued", "n": 1})
+    eventually(lambda: len(probe_events("written")) == 1)
+    ref.update({"status": "running"})
+    eventually(lambda: len(probe_events("written")) == 2)
+    ref.delete()
+    events = eventually(lambda: (e := probe_events("written")) and len(e) == 3 and e)
+    by_shape = {(e["old_value"] is None, e["value"] is None): e for e in events}
+    created, updated, deleted = by_shape[(True, False)], by_shape[(False, False)], by_shape[(False, True)]
+    assert created["value"] == {"status": "queued", "n": 1}
+    assert updated["old_value"] == {"status": "queued", "n": 1}
+    assert updated["value"] == {"status": "running", "n": 1}
+    assert deleted["old_value"] == {"status": "running", "n": 1}
+    for event in events:
+        attributes = event["attributes"]
+        assert event["document"] == "probes/p1"
+        assert attributes["source"] == f"//firestore.googleapis.com/projects/{project.id}/databases/(default)"
+        assert attributes["subject"] == "documents/probes/p1"
+
+
+def test_published_message_reaches_the_push_function(project: Project) -> None:
+    publisher = pubsub_v1.PublisherClient()
+    publisher.publish(
+        publisher.topic_path(project.id, PROBE_TOPIC), json.dumps({"hello": "world"}).encode(), origin="test"
+    ).result(timeout=30)
+    [event] = eventually(lambda: probe_events("messagePublished"))
+    assert event["attributes"]["type"] == "google.cloud.pubsub.topic.v1.messagePublished"
+    assert event["attributes"]["source"] == f"//pubsub.googleapis.com/projects/{project.id}/topics/{PROBE_TOPIC}"
+    assert json.loads(event["data"]) == {"hello": "world"}
+    assert event["message_attributes"] == {"origin": "test"}
+    assert event["topic"] == PROBE_TOPIC
