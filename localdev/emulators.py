@@ -49,7 +49,10 @@ def sdk_root() -> Path | None:
         try:
             out = subprocess.run(
                 [gcloud, "info", "--format=value(installation.sdk_root)"],
-                capture_output=True, text=True, timeout=60, check=False,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
             ).stdout.strip()
             if out:
                 return Path(out)
@@ -159,7 +162,9 @@ def firestore_emulator(port: int, functions_host: str | None, log_dir: Path | No
     if functions_host:
         args.append(f"--functions_emulator={functions_host}")
     return ManagedProcess(
-        "firestore", args, f"http://127.0.0.1:{port}/",
+        "firestore",
+        args,
+        f"http://127.0.0.1:{port}/",
         log_path=log_dir / "firestore.log" if log_dir else None,
     )
 
@@ -167,7 +172,9 @@ def firestore_emulator(port: int, functions_host: str | None, log_dir: Path | No
 def pubsub_emulator(port: int, log_dir: Path | None = None) -> ManagedProcess:
     binary = emulator_binary("PUBSUB_EMULATOR_BIN", "platform/pubsub-emulator/bin/cloud-pubsub-emulator")
     return ManagedProcess(
-        "pubsub", [str(binary), "--host=127.0.0.1", f"--port={port}"], f"http://127.0.0.1:{port}/",
+        "pubsub",
+        [str(binary), "--host=127.0.0.1", f"--port={port}"],
+        f"http://127.0.0.1:{port}/",
         log_path=log_dir / "pubsub.log" if log_dir else None,
     )
 
@@ -175,7 +182,14 @@ def pubsub_emulator(port: int, log_dir: Path | None = None) -> ManagedProcess:
 def localstripe_server(port: int, log_dir: Path | None = None) -> ManagedProcess:
     return ManagedProcess(
         "localstripe",
-        [sys.executable, "-c", "from localstripe.server import start; start()", "--port", str(port), "--from-scratch"],
+        [
+            sys.executable,
+            "-c",
+            "from localstripe.server import start; start()",
+            "--port",
+            str(port),
+            "--from-scratch",
+        ],
         f"http://127.0.0.1:{port}/v1/customers",
         log_path=log_dir / "localstripe.log" if log_dir else None,
     )

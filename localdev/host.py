@@ -34,7 +34,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 MAIN_SOURCE = REPO_ROOT / "functions" / "main.py"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-_HTTP_PATH = re.compile(r"^/(?P<project>[a-z0-9-]+)/(?P<region>[a-z0-9-]+)/(?P<name>[A-Za-z0-9_-]+)(?P<rest>/.*)?$")
+_HTTP_PATH = re.compile(
+    r"^/(?P<project>[a-z0-9-]+)/(?P<region>[a-z0-9-]+)/(?P<name>[A-Za-z0-9_-]+)(?P<rest>/.*)?$"
+)
 _TRIGGER_PATH = re.compile(r"^/functions/projects/(?P<project>[^/]+)/triggers/(?P<name>[^/]+)$")
 _PUSH_PATH = re.compile(r"^/pubsub/(?P<name>[^/]+)(?P<rest>/projects/(?P<project>[^/]+)/topics/[^/]+)$")
 _SOURCE_FIX = re.compile(r"/projects/projects/")
@@ -70,18 +72,30 @@ class FunctionsHost:
         if match := _TRIGGER_PATH.match(path):
             return self._firestore_trigger(match, environ, start_response)
         if match := _PUSH_PATH.match(path):
-            return self._dispatch(match["name"], FunctionKind.PUBSUB, match["project"], match["rest"],
-                                  environ, start_response)
+            return self._dispatch(
+                match["name"], FunctionKind.PUBSUB, match["project"], match["rest"], environ, start_response
+            )
         if match := _HTTP_PATH.match(path):
             prefix = path[: len(path) - len(match["rest"] or "")]
             environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
-            return self._dispatch(match["name"], FunctionKind.HTTP, match["project"], match["rest"] or "/",
-                                  environ, start_response)
+            return self._dispatch(
+                match["name"],
+                FunctionKind.HTTP,
+                match["project"],
+                match["rest"] or "/",
+                environ,
+                start_response,
+            )
         return _json(start_response, "404 Not Found", {"error": f"no function serves {path}"})
 
     def _dispatch(
-        self, name: str, kind: FunctionKind, project: str, path: str,
-        environ: dict[str, Any], start_response: Callable[..., Any],
+        self,
+        name: str,
+        kind: FunctionKind,
+        project: str,
+        path: str,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
     ) -> Iterable[bytes]:
         spec = self.specs.get(name)
         if spec is None or spec.kind is not kind:
@@ -106,8 +120,9 @@ class FunctionsHost:
             environ["HTTP_CE_SOURCE"] = _SOURCE_FIX.sub("/projects/", environ["HTTP_CE_SOURCE"])
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
-        return self._dispatch(match["name"], FunctionKind.FIRESTORE, match["project"], "/",
-                              environ, start_response)
+        return self._dispatch(
+            match["name"], FunctionKind.FIRESTORE, match["project"], "/", environ, start_response
+        )
 
 
 def build_host() -> FunctionsHost:
@@ -122,7 +137,10 @@ def main() -> None:
     args = parser.parse_args()
     host = build_host()
     server = make_server(args.host, args.port, host, threaded=True)
-    print(f"functions host on http://{args.host}:{args.port} serving {', '.join(sorted(host.specs))}", flush=True)
+    print(
+        f"functions host on http://{args.host}:{args.port} serving {', '.join(sorted(host.specs))}",
+        flush=True,
+    )
     server.serve_forever()
 
 

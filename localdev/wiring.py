@@ -7,14 +7,16 @@ import urllib.request
 from collections.abc import Iterable
 
 from google.api_core.exceptions import AlreadyExists
-from google.cloud import pubsub_v1
+from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
 from shared.function_registry import FUNCTIONS, FunctionKind, FunctionSpec
 
 
 def _request(method: str, url: str, body: dict[str, object] | None = None) -> None:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         response.read()
 
@@ -42,7 +44,9 @@ def push_endpoint(host_url: str, project: str, spec: FunctionSpec) -> str:
 
 
 def create_topics_and_push_subscriptions(
-    project: str, host_url: str, functions: Iterable[FunctionSpec],
+    project: str,
+    host_url: str,
+    functions: Iterable[FunctionSpec],
     publisher: pubsub_v1.PublisherClient | None = None,
     subscriber: pubsub_v1.SubscriberClient | None = None,
 ) -> None:
@@ -72,7 +76,10 @@ def create_topics_and_push_subscriptions(
 
 
 def wire_project(
-    project: str, firestore_host: str, host_url: str, functions: Iterable[FunctionSpec] = FUNCTIONS,
+    project: str,
+    firestore_host: str,
+    host_url: str,
+    functions: Iterable[FunctionSpec] = FUNCTIONS,
     publisher: pubsub_v1.PublisherClient | None = None,
     subscriber: pubsub_v1.SubscriberClient | None = None,
 ) -> None:
@@ -82,4 +89,6 @@ def wire_project(
 
 
 def clear_firestore(firestore_host: str, project: str) -> None:
-    _request("DELETE", f"http://{firestore_host}/emulator/v1/projects/{project}/databases/(default)/documents")
+    _request(
+        "DELETE", f"http://{firestore_host}/emulator/v1/projects/{project}/databases/(default)/documents"
+    )

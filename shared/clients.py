@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from shared.settings import get_settings
 
 if TYPE_CHECKING:
-    from google.cloud import firestore, pubsub_v1
+    from google.cloud import firestore, pubsub_v1  # type: ignore[attr-defined]
 
 _project_override: ContextVar[str | None] = ContextVar("project_override", default=None)
 _lock = threading.Lock()
@@ -55,7 +55,7 @@ def firestore_client() -> firestore.Client:
 
 def publisher() -> pubsub_v1.PublisherClient:
     if not _publisher:
-        from google.cloud import pubsub_v1
+        from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
         with _lock:
             if not _publisher:

@@ -72,9 +72,13 @@ def parse_model(model: type[ModelT], data: Any) -> ModelT:
         first = exc.errors(include_url=False)[0]
         param = ".".join(str(p) for p in first["loc"]) or None
         if first["type"] == "extra_forbidden":
-            raise ApiError("parameter_unknown", f"Received unknown parameter: {param}.", param=param) from None
+            raise ApiError(
+                "parameter_unknown", f"Received unknown parameter: {param}.", param=param
+            ) from None
         if first["type"] == "missing":
-            raise ApiError("parameter_missing", f"Missing required parameter: {param}.", param=param) from None
+            raise ApiError(
+                "parameter_missing", f"Missing required parameter: {param}.", param=param
+            ) from None
         raise ApiError("parameter_invalid", f"Invalid {param}: {first['msg']}.", param=param) from None
 
 
@@ -113,7 +117,9 @@ class Router:
         self.routes.extend(other.routes)
 
 
-def json_response(body: Any, status: int, request_id: str, headers: dict[str, str] | None = None) -> flask.Response:
+def json_response(
+    body: Any, status: int, request_id: str, headers: dict[str, str] | None = None
+) -> flask.Response:
     response = flask.Response(
         json.dumps(body, default=_json_default, separators=(",", ":")),
         status=status,
@@ -180,9 +186,15 @@ class HttpApp:
         try:
             endpoint, params = adapter.match(request.path or "/", method=request.method)
         except MethodNotAllowed:
-            raise ApiError("method_not_allowed", f"{request.method} is not allowed on {request.path}.") from None
+            raise ApiError(
+                "method_not_allowed", f"{request.method} is not allowed on {request.path}."
+            ) from None
         except NotFound:
-            raise ApiError("route_not_found", f"Unrecognized request URL ({request.method} {request.path}).") from None
+            raise ApiError(
+                "route_not_found", f"Unrecognized request URL ({request.method} {request.path})."
+            ) from None
         except Exception:
-            raise ApiError("route_not_found", f"Unrecognized request URL ({request.method} {request.path}).") from None
+            raise ApiError(
+                "route_not_found", f"Unrecognized request URL ({request.method} {request.path})."
+            ) from None
         return self._routes[endpoint], {k: str(v) for k, v in params.items()}

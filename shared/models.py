@@ -60,7 +60,8 @@ class FirestoreModel(BaseModel):
 
     def to_firestore(self) -> dict[str, Any]:
         # mode="python" keeps datetimes as datetimes (stored as Firestore timestamps); enums become strings.
-        return _plain(self.model_dump(mode="python"))
+        data: dict[str, Any] = _plain(self.model_dump(mode="python"))
+        return data
 
     @classmethod
     def from_firestore(cls, data: dict[str, Any] | None) -> Self:
@@ -311,7 +312,7 @@ class Purchase(FirestoreModel):
 
 
 class WebhookEvent(FirestoreModel):
-    """`webhook_events/{eventId}`: one outgoing event and its delivery state (the retry schedule lives here)."""
+    """`webhook_events/{eventId}`: one outgoing event and its delivery state (the retry schedule)."""
 
     collection: ClassVar[str] = "webhook_events"
 
@@ -389,5 +390,3 @@ ALL_MODELS: tuple[type[FirestoreModel], ...] = (
     FoundingSlot,
     CounterShard,
 )
-
-

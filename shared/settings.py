@@ -68,7 +68,9 @@ def load_settings() -> Settings:
         raise SettingsError("ALLOW_LOOPBACK_WEBHOOKS is for local development and is refused in production")
     auth_emulator = bool(os.environ.get("FIREBASE_AUTH_EMULATOR_HOST"))
     if auth_emulator and environment == "production":
-        raise SettingsError("FIREBASE_AUTH_EMULATOR_HOST accepts unsigned tokens and is refused in production")
+        raise SettingsError(
+            "FIREBASE_AUTH_EMULATOR_HOST accepts unsigned tokens and is refused in production"
+        )
     return Settings(
         project_id=project_id,
         region=os.environ.get("FUNCTION_REGION", "us-central1"),

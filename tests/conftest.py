@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,7 +62,9 @@ def _start_stack(log_dir: Path) -> tuple[Stack, list[ManagedProcess]]:
     for process in pending:
         process.start()
         started.append(process)
-    stack = Stack(firestore_host, pubsub_host, f"http://127.0.0.1:{stripe_port}", f"http://127.0.0.1:{host_port}")
+    stack = Stack(
+        firestore_host, pubsub_host, f"http://127.0.0.1:{stripe_port}", f"http://127.0.0.1:{host_port}"
+    )
     os.environ.update(platform_env(stack))
     host = functions_host(host_port, dict(os.environ), log_dir)
     host.start()
@@ -123,3 +126,10 @@ def project(stack: Stack) -> Iterator[Project]:
         yield Project(project_id, stack)
     clear_firestore(stack.firestore_host, project_id)
     close_project_clients(project_id)
+
+
+@pytest.fixture
+def api(project: Project) -> Any:
+    from tests.support.platform import ApiClient
+
+    return ApiClient(project.function_url("api"), project.id)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 from google.cloud import pubsub_v1
@@ -13,26 +11,12 @@ from google.cloud import pubsub_v1
 from shared.clients import firestore_client
 from tests.conftest import Project
 from tests.integration.probe_functions import PROBE_TOPIC
-
-T = TypeVar("T")
-
-
-def eventually(check: Callable[[], T | None], timeout: float = 20.0) -> T:
-    deadline = time.monotonic() + timeout
-    delay = 0.05
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.5)
+from tests.support.waiting import eventually
 
 
 def probe_events(kind: str) -> list[dict[str, Any]]:
-    docs = firestore_client().collection("probe_events").stream()
-    return [d.to_dict() or {} for d in docs if str(d.to_dict().get("attributes", {}).get("type", "")).endswith(kind)]
+    docs = [d.to_dict() or {} for d in firestore_client().collection("probe_events").stream()]
+    return [d for d in docs if str(d.get("attributes", {}).get("type", "")).endswith(kind)]
 
 
 def test_health_answers_through_the_host(project: Project) -> None:
@@ -76,7 +60,9 @@ def test_published_message_reaches_the_push_function(project: Project) -> None:
     ).result(timeout=30)
     [event] = eventually(lambda: probe_events("messagePublished"))
     assert event["attributes"]["type"] == "google.cloud.pubsub.topic.v1.messagePublished"
-    assert event["attributes"]["source"] == f"//pubsub.googleapis.com/projects/{project.id}/topics/{PROBE_TOPIC}"
+    assert (
+        event["attributes"]["source"] == f"//pubsub.googleapis.com/projects/{project.id}/topics/{PROBE_TOPIC}"
+    )
     assert json.loads(event["data"]) == {"hello": "world"}
     assert event["message_attributes"] == {"origin": "test"}
     assert event["topic"] == PROBE_TOPIC

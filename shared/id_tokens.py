@@ -1,0 +1,28 @@
+"""Firebase ID token verification (firebase-admin; emulator mode accepts unsigned tokens locally)."""
+
+from __future__ import annotations
+
+from shared.clients import firebase_app
+from shared.errors import ApiError
+from shared.principals import UserPrincipal
+
+
+def verify_id_token(token: str) -> UserPrincipal:
+    from firebase_admin import auth
+
+    if not token:
+        raise ApiError("invalid_id_token", "The ID token is empty.")
+    try:
+        claims = auth.verify_id_token(token, app=firebase_app())
+    except (ValueError, auth.InvalidIdTokenError, auth.ExpiredIdTokenError, auth.RevokedIdTokenError) as exc:
+        raise ApiError("invalid_id_token", f"The ID token is not valid: {type(exc).__name__}.") from None
+    except Exception:
+        # Malformed tokens raise assorted decoding errors inside the library: still the caller's fault.
+        raise ApiError("invalid_id_token", "The ID token is not valid.") from None
+    uid = claims.get("uid") or claims.get("sub")
+    if not isinstance(uid, str) or not uid:
+        raise ApiError("invalid_id_token", "The ID token names no user.")
+    email = claims.get("email")
+    return UserPrincipal(
+        user_id=uid, admin=claims.get("admin") is True, email=email if isinstance(email, str) else None
+    )

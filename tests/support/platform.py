@@ -1,0 +1,70 @@
+"""Helpers to act on a test project as a client would: HTTP calls with tokens or keys, seeded data."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from shared.api_key_format import generate_api_key, hash_api_key, key_prefix
+from shared.clients import firestore_client
+from shared.models import Account, ApiKey, KeyEnvironment, utc_now
+from tests.support.tokens import id_token
+
+
+@dataclass
+class ApiClient:
+    """Calls the `api` function through the functions host."""
+
+    base_url: str
+    project: str
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        data: bytes | str | None = None,
+    ) -> requests.Response:
+        all_headers = dict(headers or {})
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
+        return requests.request(
+            method,
+            self.base_url + path,
+            json=json,
+            data=data,
+            headers=all_headers,
+            timeout=30,
+            allow_redirects=False,
+        )
+
+    def user_token(self, uid: str, **claims: Any) -> str:
+        return id_token(self.project, uid, **claims)
+
+
+def create_account(user_id: str, credits: int = 0) -> None:
+    """Write an account directly (bypasses the API; fires the users trigger like any new user)."""
+    account = Account(credits=credits, created_at=utc_now())
+    firestore_client().collection(Account.collection).document(user_id).set(account.to_firestore())
+
+
+def create_api_key(user_id: str, environment: str = "live", name: str = "test key") -> tuple[str, str]:
+    """Store a key the way the key service does; returns (key_id, plaintext)."""
+    plaintext = generate_api_key("live" if environment == "live" else "test")
+    key_id = "key_" + secrets.token_hex(8)
+    key = ApiKey(
+        user_id=user_id,
+        name=name,
+        environment=KeyEnvironment(environment),
+        key_prefix=key_prefix(plaintext),
+        key_hash=hash_api_key(plaintext),
+        created_at=utc_now(),
+    )
+    firestore_client().collection(ApiKey.collection).document(key_id).set(key.to_firestore())
+    return key_id, plaintext
