@@ -1,0 +1,49 @@
+"""Cloud Scheduler for the local platform: publishes to each scheduled function's topic on its schedule.
+
+Only the every-N-minutes cron forms the declaration uses are supported ("* * * * *", "*/N * * * *").
+"""
+
+from __future__ import annotations
+
+import threading
+
+from shared import logs
+from shared.function_registry import FUNCTIONS, FunctionSpec
+
+
+def interval_seconds(schedule: str) -> float:
+    minute = schedule.split()[0]
+    if minute == "*":
+        return 60.0
+    if minute.startswith("*/") and minute[2:].isdigit():
+        return 60.0 * int(minute[2:])
+    raise ValueError(f"the local scheduler does not support the schedule {schedule!r}")
+
+
+class LocalScheduler:
+    def __init__(self, project: str, functions: tuple[FunctionSpec, ...] = FUNCTIONS) -> None:
+        self.project = project
+        self.jobs = [(spec, interval_seconds(spec.schedule)) for spec in functions if spec.schedule]
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for spec, interval in self.jobs:
+            thread = threading.Thread(target=self._run, args=(spec, interval), daemon=True, name=spec.name)
+            thread.start()
+            self._threads.append(thread)
+
+    def _run(self, spec: FunctionSpec, interval: float) -> None:
+        from shared.clients import project_scope, publish
+
+        while not self._stop.wait(interval):
+            try:
+                with project_scope(self.project):
+                    publish(str(spec.topic), b"{}", scheduled="true")
+            except Exception as exc:
+                logs.exception(f"scheduler could not trigger {spec.name}", exc)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
