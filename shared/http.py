@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -166,7 +167,13 @@ class HttpApp:
         self._before = before
 
     def handle(self, request: flask.Request) -> flask.Response:
+        started = time.monotonic()
         request_id = new_request_id()
+        response = self._respond(request, request_id)
+        logs.request_log(request, response.status_code, time.monotonic() - started, request_id)
+        return response
+
+    def _respond(self, request: flask.Request, request_id: str) -> flask.Response:
         try:
             route, params = self._match(request)
             api_request = ApiRequest(raw=request, request_id=request_id, path_params=params)

@@ -39,3 +39,19 @@ def exception(message: str, exc: BaseException, **fields: Any) -> None:
     """Log an unexpected exception with its stack trace (for Error Reporting), never shown to callers."""
     trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     log("ERROR", f"{message}\n{trace}", exception_type=type(exc).__name__, **fields)
+
+
+def request_log(request: Any, status: int, seconds: float, request_id: str) -> None:
+    """One line per request, with Cloud Logging's httpRequest fields (never the Authorization header)."""
+    log(
+        "WARNING" if status >= 500 else "INFO",
+        f"{request.method} {request.path} {status}",
+        request_id=request_id,
+        httpRequest={
+            "requestMethod": request.method,
+            "requestUrl": request.path,
+            "status": status,
+            "latency": f"{seconds:.6f}s",
+            "userAgent": request.headers.get("User-Agent", ""),
+        },
+    )
