@@ -8,6 +8,7 @@ from typing import Any
 
 from google.api_core.exceptions import FailedPrecondition
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.accounts import require_account
 from shared.api_key_format import generate_api_key, hash_api_key, key_prefix
@@ -68,7 +69,12 @@ def _new_key(user_id: str, name: str, environment: KeyEnvironment) -> tuple[str,
 
 
 def list_keys(user_id: str) -> list[tuple[str, ApiKey]]:
-    docs = _collection().where("user_id", "==", user_id).limit(MAX_KEYS_PER_USER + 50).stream()
+    docs = (
+        _collection()
+        .where(filter=FieldFilter("user_id", "==", user_id))
+        .limit(MAX_KEYS_PER_USER + 50)
+        .stream()
+    )
     keys = [(d.id, ApiKey.from_firestore(d.to_dict())) for d in docs]
     return sorted(keys, key=lambda pair: (pair[1].created_at, pair[0]), reverse=True)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from google.api_core.exceptions import FailedPrecondition, NotFound
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.api_key_format import hash_api_key, parse_api_key
 from shared.clients import current_project, firestore_client
@@ -50,7 +51,9 @@ class KeyCache:
         self._entries: OrderedDict[tuple[str, str], CachedKey] = OrderedDict()
         self._loading: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
-        self.reads = 0  # database reads made by this cache (benchmarks report it)
+        self.reads = 0  # database reads and writes made through this cache (tests and benchmarks count them)
+        self.writes = 0
+        self.touches = 0  # last_used_at writes that succeeded
 
     def get(self, key_hash: str) -> CachedKey:
         slot = (current_project(), key_hash)
@@ -91,7 +94,9 @@ class KeyCache:
             snapshot = collection.document(known_id).get()
             snapshots = [snapshot] if snapshot.exists else []
         else:
-            snapshots = list(collection.where("key_hash", "==", key_hash).limit(1).stream())
+            snapshots = list(
+                collection.where(filter=FieldFilter("key_hash", "==", key_hash)).limit(1).stream()
+            )
         if not snapshots:
             return CachedKey(None, None, None, self._clock())
         snapshot = snapshots[0]
@@ -122,12 +127,14 @@ def forget_key(key_hash: str) -> None:
     _cache.forget(key_hash)
 
 
-def authenticate_api_key(token: str) -> KeyPrincipal:
+def authenticate_api_key(token: str, cache: KeyCache | None = None) -> KeyPrincipal:
+    """`cache` defaults to this instance's; tests pass several to play several instances."""
+    cache = cache or _cache
     parsed = parse_api_key(token)
     if parsed is None:
         raise ApiError("invalid_api_key", "Invalid API key provided.")
     key_hash = hash_api_key(parsed.key)
-    entry = _cache.get(key_hash)
+    entry = cache.get(key_hash)
     key = entry.key
     if key is None or entry.key_id is None or key.key_hash != key_hash:
         raise ApiError("invalid_api_key", "Invalid API key provided.")
@@ -138,11 +145,11 @@ def authenticate_api_key(token: str) -> KeyPrincipal:
     now = utc_now()
     if key.expires_at is not None and key.expires_at <= now:
         raise ApiError("api_key_expired", "This API key has expired.")
-    _touch(key_hash, entry, now)
+    _touch(cache, key_hash, entry, now)
     return KeyPrincipal(user_id=key.user_id, key_id=entry.key_id, environment=key.environment)
 
 
-def _touch(key_hash: str, entry: CachedKey, now: datetime) -> None:
+def _touch(cache: KeyCache, key_hash: str, entry: CachedKey, now: datetime) -> None:
     """Keep last_used_at current to the minute with at most one write per key per minute."""
     key = entry.key
     assert key is not None and entry.key_id is not None
@@ -155,13 +162,15 @@ def _touch(key_hash: str, entry: CachedKey, now: datetime) -> None:
             return
         db = firestore_client()
         ref = db.collection(ApiKey.collection).document(entry.key_id)
+        cache.writes += 1
         try:
             result = ref.update(
                 {"last_used_at": now}, option=db.write_option(last_update_time=entry.update_time)
             )
         except (FailedPrecondition, NotFound):
-            _cache.refresh(key_hash, entry)  # someone else wrote (or revoked): take their version
+            cache.refresh(key_hash, entry)  # someone else wrote (or revoked): take their version
             return
+        cache.touches += 1
         entry.key = key.model_copy(update={"last_used_at": now})
         entry.update_time = result.update_time
     finally:

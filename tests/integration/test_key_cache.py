@@ -1,0 +1,89 @@
+"""The per-instance key cache against the emulator: several KeyCache objects play several instances, with a
+controllable clock so the revalidation window is tested without waiting for it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from shared.api_keys import revoke_key
+from shared.clients import firestore_client
+from shared.errors import ApiError
+from shared.key_auth import REVALIDATE_SECONDS, KeyCache, authenticate_api_key
+from shared.models import ApiKey, utc_now
+from tests.conftest import Project
+from tests.support.concurrency import run_concurrently
+from tests.support.platform import create_account, create_api_key
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _stored(key_id: str) -> ApiKey:
+    return ApiKey.from_firestore(firestore_client().collection("api_keys").document(key_id).get().to_dict())
+
+
+def test_warm_key_costs_no_read(project: Project) -> None:
+    create_account("alice")
+    _, key = create_api_key("alice")
+    cache = KeyCache(clock=Clock())
+    for _ in range(50):
+        assert authenticate_api_key(key, cache).user_id == "alice"
+    assert cache.reads == 1
+
+
+def test_cold_burst_makes_one_read(project: Project) -> None:
+    create_account("alice")
+    _, key = create_api_key("alice")
+    cache = KeyCache(clock=Clock())
+    principals = run_concurrently(lambda _: authenticate_api_key(key, cache), 64)
+    assert {getattr(p, "user_id", p) for p in principals} == {"alice"}
+    assert cache.reads == 1
+
+
+def test_revocation_reaches_another_instance_within_the_window(project: Project) -> None:
+    create_account("alice")
+    key_id, key = create_api_key("alice")
+    clock = Clock()
+    other_instance = KeyCache(clock=clock)
+    authenticate_api_key(key, other_instance)
+    revoke_key("alice", key_id)  # on "this" instance
+    authenticate_api_key(key, other_instance)  # still warm there, within the window
+    clock.now += REVALIDATE_SECONDS
+    assert REVALIDATE_SECONDS < 10
+    with pytest.raises(ApiError) as caught:
+        authenticate_api_key(key, other_instance)
+    assert caught.value.code == "api_key_revoked"
+
+
+def test_checksum_failure_reads_nothing(project: Project) -> None:
+    cache = KeyCache(clock=Clock())
+    with pytest.raises(ApiError):
+        authenticate_api_key("sk_live_" + "x" * 38, cache)
+    assert cache.reads == 0
+
+
+def test_last_used_at_is_written_once_a_minute_across_instances(project: Project) -> None:
+    create_account("alice")
+    key_id, key = create_api_key("alice")
+    assert _stored(key_id).last_used_at is None
+    clock = Clock()
+    instances = [KeyCache(clock=clock) for _ in range(4)]
+    results = run_concurrently(lambda i: authenticate_api_key(key, instances[i % 4]), 400, workers=16)
+    assert not [r for r in results if isinstance(r, BaseException)]
+    first = _stored(key_id).last_used_at
+    assert first is not None and utc_now() - first < timedelta(seconds=30)
+    update_time = firestore_client().collection("api_keys").document(key_id).get().update_time
+    # Instances that decided at once on the unused key: one write succeeded, the others failed their
+    # precondition and re-read; in all, at most one write per instance was even attempted.
+    assert sum(c.touches for c in instances) == 1
+    assert sum(c.writes for c in instances) <= len(instances)
+    # More traffic within the minute writes nothing more.
+    run_concurrently(lambda i: authenticate_api_key(key, instances[i % 4]), 400, workers=16)
+    assert firestore_client().collection("api_keys").document(key_id).get().update_time == update_time
