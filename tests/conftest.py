@@ -17,89 +17,23 @@ from typing import Any
 
 import pytest
 
-from localdev.emulators import (
-    REPO_ROOT,
-    EmulatorMissing,
-    ManagedProcess,
-    firestore_emulator,
-    free_port,
-    functions_host,
-    localstripe_server,
-    pubsub_emulator,
-)
+from localdev.emulators import EmulatorMissing
+from localdev.stack import STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, Stack, start_stack, stop_stack
 
-STRIPE_WEBHOOK_SECRET = "whsec_test_platform_secret"
-STRIPE_SECRET_KEY = "sk_test_platform"
-
-
-@dataclass(frozen=True)
-class Stack:
-    firestore_host: str
-    pubsub_host: str
-    stripe_api_base: str
-    host_url: str
-
-
-def _start_stack(log_dir: Path) -> tuple[Stack, list[ManagedProcess]]:
-    started: list[ManagedProcess] = []
-    host_port = int(os.environ.get("FUNCTIONS_HOST_PORT") or free_port())
-    firestore_host = os.environ.get("FIRESTORE_EMULATOR_HOST")
-    pubsub_host = os.environ.get("PUBSUB_EMULATOR_HOST")
-    pending: list[ManagedProcess] = []
-    try:
-        if not firestore_host:
-            port = free_port()
-            pending.append(firestore_emulator(port, f"127.0.0.1:{host_port}", log_dir))
-            firestore_host = f"127.0.0.1:{port}"
-        if not pubsub_host:
-            port = free_port()
-            pending.append(pubsub_emulator(port, log_dir))
-            pubsub_host = f"127.0.0.1:{port}"
-        stripe_port = free_port()
-        pending.append(localstripe_server(stripe_port, log_dir))
-    except EmulatorMissing as exc:
-        pytest.exit(str(exc), returncode=3)
-    for process in pending:
-        process.start()
-        started.append(process)
-    stack = Stack(
-        firestore_host, pubsub_host, f"http://127.0.0.1:{stripe_port}", f"http://127.0.0.1:{host_port}"
-    )
-    os.environ.update(platform_env(stack))
-    host = functions_host(host_port, dict(os.environ), log_dir)
-    host.start()
-    started.append(host)
-    return stack, started
-
-
-def platform_env(stack: Stack) -> dict[str, str]:
-    """The environment of the functions host and of the tests' own in-process calls."""
-    return {
-        "FIRESTORE_EMULATOR_HOST": stack.firestore_host,
-        "PUBSUB_EMULATOR_HOST": stack.pubsub_host,
-        "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099",  # unsigned ID tokens; never set in production
-        "GOOGLE_CLOUD_PROJECT": "demo-platform",
-        "PLATFORM_ENV": "local",
-        "STRIPE_API_BASE": stack.stripe_api_base,
-        "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
-        "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
-        "ALLOW_LOOPBACK_WEBHOOKS": "true",
-        "FUNCTIONS_BASE_URL": stack.host_url,
-        "PLATFORM_EXTRA_FUNCTIONS": "tests.integration.probe_functions",
-        "PYTHONPATH": str(REPO_ROOT),
-    }
+__all__ = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "Project", "Stack"]
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     log_dir = Path(os.environ.get("PLATFORM_TEST_LOGS") or tmp_path_factory.mktemp("platform-logs"))
-    started: list[ManagedProcess] = []
     try:
-        stack, started = _start_stack(log_dir)
+        stack, started = start_stack(log_dir, extra_functions="tests.integration.probe_functions")
+    except EmulatorMissing as exc:
+        pytest.exit(str(exc), returncode=3)
+    try:
         yield stack
     finally:
-        for process in reversed(started):
-            process.stop()
+        stop_stack(started)
 
 
 @dataclass(frozen=True)
