@@ -34,8 +34,12 @@ LOG_DIR = REPO_ROOT / ".platform-logs"
 
 
 def emulator_ports() -> dict[str, int]:
+    """firebase.json's ports; DEV_FIRESTORE_PORT, DEV_PUBSUB_PORT, DEV_FUNCTIONS_PORT override them."""
     config = json.loads((REPO_ROOT / "firebase.json").read_text())["emulators"]
-    return {name: int(config[name]["port"]) for name in ("firestore", "pubsub", "functions")}
+    return {
+        name: int(os.environ.get(f"DEV_{name.upper()}_PORT") or config[name]["port"])
+        for name in ("firestore", "pubsub", "functions")
+    }
 
 
 def ensure_free(port: int, what: str) -> None:

@@ -1,0 +1,62 @@
+"""`make dev`'s runner: comes up on its own ports, answers health through the host, and Ctrl-C (SIGINT)
+stops every process it started, emulator JVMs included."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import requests
+
+from localdev.emulators import REPO_ROOT, free_port
+from shared.function_registry import FUNCTIONS
+from tests.support.waiting import eventually
+
+
+def _processes_mentioning(*needles: str) -> list[str]:
+    lines = subprocess.run(
+        ["ps", "-ww", "-eo", "args"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    return [line for line in lines if any(n in line for n in needles)]
+
+
+def test_dev_platform_comes_up_and_ctrl_c_stops_everything() -> None:
+    ports = {name: free_port() for name in ("FIRESTORE", "PUBSUB", "FUNCTIONS", "LOCALSTRIPE")}
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")}
+    env.update({f"DEV_{k}_PORT": str(v) for k, v in ports.items() if k != "LOCALSTRIPE"})
+    env["LOCALSTRIPE_PORT"] = str(ports["LOCALSTRIPE"])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localdev.dev"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    needles = [f"--port={ports['FIRESTORE']}", f"--port={ports['PUBSUB']}", f"--port {ports['FUNCTIONS']}"]
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        eventually(
+            lambda: any("Local platform is up" in line for line in lines) or process.poll() is not None,
+            timeout=180,
+        )
+        assert process.poll() is None, "".join(lines)
+        health = f"http://127.0.0.1:{ports['FUNCTIONS']}/demo-platform/us-central1/api/v1/health"
+        assert requests.get(health, timeout=5).json() == {"status": "ok"}
+        ready = requests.get(f"http://127.0.0.1:{ports['FUNCTIONS']}/_host/ready", timeout=5).json()
+        assert set(ready["functions"]) == {f.name for f in FUNCTIONS}
+        jvms = [p for p in _processes_mentioning("java ") if any(n in p for n in needles)]
+        assert len(jvms) == 2, _processes_mentioning("java ")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=90)
+        reader.join(timeout=10)
+    output = "".join(lines)
+    assert process.returncode == 0, output
+    assert "Local platform is up" in output and "system/config seeded" in output
+    assert [p for p in _processes_mentioning(*needles) if "ps -ww" not in p] == []
