@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -41,7 +42,7 @@ def test_stop_kills_the_children_of_a_wrapper_script(tmp_path: object) -> None:
         "wrapper", ["bash", "-c", f"{server} & echo $! > {tmp_path}/child; wait"], f"http://127.0.0.1:{port}/"
     )
     wrapper.start(timeout=30)
-    child = int(open(f"{tmp_path}/child").read())
+    child = int(Path(f"{tmp_path}/child").read_text())
     assert _alive(child)
     wrapper.stop()
     assert not _alive(child)
