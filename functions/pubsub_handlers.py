@@ -18,13 +18,17 @@ def run_job(event: CloudEvent) -> None:
 @functions_framework.cloud_event
 @cloudevent_entry
 def deliver_webhook(event: CloudEvent) -> None:
-    decode_pubsub_message(event)
+    from shared.webhook_delivery import handle_delivery_message
+
+    handle_delivery_message(decode_pubsub_message(event))
 
 
 @functions_framework.cloud_event
 @cloudevent_entry
 def webhook_retry_sweep(event: CloudEvent) -> None:
-    decode_pubsub_message(event)
+    from shared.webhook_delivery import handle_sweep_message
+
+    handle_sweep_message(decode_pubsub_message(event))
 
 
 @functions_framework.cloud_event

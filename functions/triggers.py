@@ -24,4 +24,6 @@ def on_job_created(event: CloudEvent) -> None:
 @functions_framework.cloud_event
 @cloudevent_entry
 def on_job_updated(event: CloudEvent) -> None:
-    decode_document_event(event)
+    from shared.webhook_events import on_job_updated as emit_job_webhook_event
+
+    emit_job_webhook_event(decode_document_event(event))

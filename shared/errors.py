@@ -28,6 +28,7 @@ ERROR_CODES: dict[str, tuple[ErrorType, int]] = {
     "resource_already_exists": (ErrorType.INVALID_REQUEST, 409),
     "idempotency_key_in_use": (ErrorType.INVALID_REQUEST, 409),
     "illegal_state_transition": (ErrorType.INVALID_REQUEST, 409),
+    "webhook_disabled": (ErrorType.INVALID_REQUEST, 409),
     "request_too_large": (ErrorType.INVALID_REQUEST, 413),
     "unsupported_media_type": (ErrorType.INVALID_REQUEST, 415),
     "missing_api_key": (ErrorType.AUTHENTICATION, 401),

@@ -7,10 +7,10 @@ from shared.http import HttpApp, Router
 
 
 def all_routes() -> Router:
-    from functions.routes import account, api_keys, health
+    from functions.routes import account, api_keys, health, webhooks
 
     router = Router()
-    for module in (health, account, api_keys):
+    for module in (health, account, api_keys, webhooks):
         router.include(module.router)
     return router
 

@@ -1,0 +1,164 @@
+"""The whole path: job document status change -> trigger -> Pub/Sub -> deliver_webhook -> receiver."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from shared.clients import firestore_client
+from shared.firestore_events import DocumentChange
+from shared.job_resource import job_resource
+from shared.models import Job, JobStatus, WebhookEvent, WebhookEventStatus, utc_now
+from shared.webhook_events import job_event_id, on_job_updated, sweep_due_events
+from tests.conftest import Project
+from tests.support.waiting import eventually
+from tests.support.webhook_receiver import Scripted, WebhookReceiver
+from tests.support.webhooks import setup_endpoint, stored_deliveries, stored_event
+
+USER = "user_jobs"
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as running:
+        yield running
+
+
+def write_job(livemode: bool = True, **fields: object) -> tuple[str, Job]:
+    job_id = "job_" + secrets.token_hex(8)
+    job = Job(
+        user_id=USER,
+        key_id="key_1",
+        type="echo",
+        input={"n": 1},
+        livemode=livemode,
+        cost=1,
+        created_at=utc_now() - timedelta(seconds=3),
+        **fields,
+    )  # type: ignore[arg-type]
+    firestore_client().collection(Job.collection).document(job_id).set(job.to_firestore())
+    return job_id, job
+
+
+def finish(job_id: str, status: JobStatus, **fields: object) -> None:
+    firestore_client().collection(Job.collection).document(job_id).update(
+        {"status": status.value, "finished_at": utc_now(), "updated_at": utc_now(), **fields}
+    )
+
+
+def events_of(job_id: str) -> list[WebhookEvent]:
+    found = []
+    for status in (JobStatus.COMPLETED, JobStatus.FAILED):
+        snapshot = (
+            firestore_client()
+            .collection(WebhookEvent.collection)
+            .document(job_event_id(job_id, status))
+            .get()
+        )
+        if snapshot.exists:
+            found.append(WebhookEvent.from_firestore(snapshot.to_dict()))
+    return found
+
+
+def test_completed_job_is_delivered_signed_with_the_job_resource(
+    project: Project, receiver: WebhookReceiver
+) -> None:
+    secret = setup_endpoint(USER, receiver.url())
+    job_id, _ = write_job()
+    firestore_client().collection(Job.collection).document(job_id).update({"status": "running"})
+    finish(job_id, JobStatus.COMPLETED, result={"n": 1})
+    [request] = eventually(receiver.received, timeout=30, message="job.completed received")
+    payload = Webhook(secret).verify(request.body, request.headers)
+    stored = Job.from_firestore(
+        firestore_client().collection(Job.collection).document(job_id).get().to_dict()
+    )
+    assert payload["id"] == job_event_id(job_id, JobStatus.COMPLETED)
+    assert payload["type"] == "job.completed" and payload["livemode"] is True
+    assert payload["data"] == {"object": job_resource(job_id, stored)}
+    assert payload["data"]["object"]["status"] == "completed" and payload["data"]["object"]["result"] == {
+        "n": 1
+    }
+    eventually(lambda: stored_event(payload["id"]).status is WebhookEventStatus.DELIVERED)
+
+
+def test_failed_test_mode_job_gives_job_failed_with_livemode_false(
+    project: Project, receiver: WebhookReceiver
+) -> None:
+    setup_endpoint(USER, receiver.url())
+    job_id, _ = write_job(livemode=False)
+    finish(job_id, JobStatus.FAILED, error="input.fail was true")
+    [request] = eventually(receiver.received, timeout=30, message="job.failed received")
+    payload = json.loads(request.body)
+    assert payload["type"] == "job.failed" and payload["livemode"] is False
+    assert payload["data"]["object"]["error"] == "input.fail was true"
+
+
+def test_duplicate_triggers_give_one_event_and_one_delivery(
+    project: Project, receiver: WebhookReceiver
+) -> None:
+    setup_endpoint(USER, receiver.url())
+    job_id, _ = write_job()
+    finish(job_id, JobStatus.COMPLETED, result={"n": 1})
+    eventually(lambda: len(receiver.received()) == 1, message="first delivery")
+    # The trigger firing again for the same transition (production delivers at least once) ...
+    ref = firestore_client().collection(Job.collection).document(job_id)
+    value = ref.get().to_dict()
+    change = DocumentChange(
+        "dup", "updated", f"jobs/{job_id}", value, {**value, "status": "running"}, utc_now()
+    )
+    assert on_job_updated(change) == job_event_id(job_id, JobStatus.COMPLETED)
+    assert on_job_updated(change) == job_event_id(job_id, JobStatus.COMPLETED)
+    # ... and later writes that keep the status (a no-op set also fires `updated`) change nothing.
+    ref.update({"updated_at": utc_now()})
+    ref.set(value)
+    # The emulator delivers trigger calls one at a time, in order: once a later probe document's trigger
+    # has run, the job's triggers above have run too.
+    firestore_client().collection("probes").document("after-duplicates").set({"n": 1})
+    eventually(lambda: list(firestore_client().collection("probe_events").limit(1).stream()))
+    sweep_due_events()
+    assert len(events_of(job_id)) == 1
+    eventually(
+        lambda: stored_event(job_event_id(job_id, JobStatus.COMPLETED)).status is WebhookEventStatus.DELIVERED
+    )
+    assert len(stored_deliveries(job_event_id(job_id, JobStatus.COMPLETED))) == 1
+    assert len(receiver.received()) == 1
+
+
+def test_unsubscribed_event_is_discarded_and_nothing_is_sent(
+    project: Project, receiver: WebhookReceiver
+) -> None:
+    setup_endpoint(USER, receiver.url(), events=("job.failed",))
+    job_id, _ = write_job()
+    finish(job_id, JobStatus.COMPLETED, result={})
+    event_id = job_event_id(job_id, JobStatus.COMPLETED)
+    eventually(lambda: events_of(job_id) and stored_event(event_id).status is WebhookEventStatus.DISCARDED)
+    assert receiver.received() == []
+
+
+def test_a_failed_delivery_is_retried_by_the_sweep_through_pubsub(
+    project: Project, receiver: WebhookReceiver
+) -> None:
+    secret = setup_endpoint(USER, receiver.url())
+    receiver.respond(Scripted(503))
+    job_id, _ = write_job()
+    finish(job_id, JobStatus.COMPLETED, result={})
+    event_id = job_event_id(job_id, JobStatus.COMPLETED)
+    eventually(
+        lambda: (e := events_of(job_id)) and e[0].attempts == 1 and stored_deliveries(event_id),
+        message="first try",
+    )
+
+    def swept_and_delivered() -> bool:
+        sweep_due_events()  # what the scheduler's message to webhook-retry-sweep does every minute
+        return stored_event(event_id).status is WebhookEventStatus.DELIVERED
+
+    eventually(swept_and_delivered, timeout=30, message="retry delivered")
+    first, second = receiver.received()
+    assert first.headers["webhook-id"] == second.headers["webhook-id"] == event_id
+    Webhook(secret).verify(second.body, second.headers)
+    assert [d.status_code for d in stored_deliveries(event_id)] == [503, 200]
