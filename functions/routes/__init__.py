@@ -7,10 +7,10 @@ from shared.http import HttpApp, Router
 
 
 def all_routes() -> Router:
-    from functions.routes import health
+    from functions.routes import health, payment_methods, purchases
 
     router = Router()
-    for module in (health,):
+    for module in (health, payment_methods, purchases):
         router.include(module.router)
     return router
 
