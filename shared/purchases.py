@@ -212,7 +212,6 @@ def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
         "payment_method": purchase.payment_method_id,
         "confirm": True,
         "off_session": True,
-        "description": f"{purchase.credits} credits ({purchase.package})",
         "metadata": {
             "purchase_id": purchase_id,
             "user_id": purchase.user_id,
