@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -102,12 +103,18 @@ def test_credit_packages_are_public_and_seeded(api: ApiClient) -> None:
     }
 
 
-def test_purchase_paid_and_credited_once(
-    project: Project, api: ApiClient, client: stripe.StripeClient
-) -> None:
-    register_localstripe_webhook(
-        project.stack.stripe_api_base, project.function_url("stripe_webhook"), STRIPE_WEBHOOK_SECRET
-    )
+@pytest.fixture
+def localstripe_webhook(project: Project) -> Iterator[None]:
+    """localstripe sends its events to this test's stripe_webhook, as `make dev` wires it."""
+    url = project.function_url("stripe_webhook")
+    register_localstripe_webhook(project.stack.stripe_api_base, url, STRIPE_WEBHOOK_SECRET)
+    yield
+    # Same name, no event types: later tests' events no longer reach this finished project.
+    register_localstripe_webhook(project.stack.stripe_api_base, url, STRIPE_WEBHOOK_SECRET, events=[])
+
+
+@pytest.mark.usefixtures("localstripe_webhook")
+def test_purchase_paid_and_credited_once(api: ApiClient, client: stripe.StripeClient) -> None:
     create_account("alice")
     token = api.user_token("alice")
     add_card(api, token, client)
