@@ -1,16 +1,30 @@
-"""HTTP entry point of the `stripe_webhook` function."""
+"""HTTP entry point of the `stripe_webhook` function: raw body and signature in, one handler, JSON out."""
 
 from __future__ import annotations
 
 import flask
 import functions_framework
 
+from shared import logs
 from shared.errors import ApiError
-from shared.http import error_response, new_request_id
+from shared.http import error_response, json_response, new_request_id
 
 
 @functions_framework.http
 def stripe_webhook(request: flask.Request) -> flask.Response:
-    return error_response(
-        ApiError("service_unavailable", "Stripe ingestion is not available yet."), new_request_id()
-    )
+    from shared.stripe_ingest import handle_stripe_webhook
+
+    request_id = new_request_id()
+    if request.method != "POST":
+        return error_response(ApiError("method_not_allowed", "Stripe events are POSTed."), request_id)
+    try:
+        body = handle_stripe_webhook(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
+        return json_response(body, 200, request_id)
+    except ApiError as exc:
+        if exc.status >= 500:
+            logs.error("stripe event failed", code=exc.code, request_id=request_id)
+        return error_response(exc, request_id)
+    except Exception as exc:
+        # 5xx: Stripe retries the event later; nothing was half-applied (effects are batched with markers).
+        logs.exception("stripe event failed", exc, request_id=request_id)
+        return error_response(ApiError("internal_error", "The event could not be applied."), request_id)

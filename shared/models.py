@@ -307,8 +307,37 @@ class Purchase(FirestoreModel):
     credits_clawed_back: NonNegativeInt = 0
     idempotency_key: str | None = None
     request_hash: str | None = None
+    failure_code: str | None = None  # Stripe's decline code when the payment failed
     created_at: UtcDatetime
     updated_at: UtcDatetime | None = None
+
+
+class StripeCustomer(FirestoreModel):
+    """`stripe_customers/{customerId}`: which user a Stripe customer belongs to (events name customers)."""
+
+    collection: ClassVar[str] = "stripe_customers"
+
+    user_id: str
+    created_at: UtcDatetime
+
+
+class StripeCustomerClaim(FirestoreModel):
+    """`stripe_customer_claims/{uid}`: created (create() wins once) by whoever creates the user's customer."""
+
+    collection: ClassVar[str] = "stripe_customer_claims"
+
+    claim_id: str
+    created_at: UtcDatetime
+
+
+class DetachedPaymentMethod(FirestoreModel):
+    """`detached_payment_methods/{paymentMethodId}`: a tombstone. Stripe never re-attaches a detached
+    PaymentMethod, so late or repeated attach/update events for it change nothing."""
+
+    collection: ClassVar[str] = "detached_payment_methods"
+
+    user_id: str | None = None
+    detached_at: UtcDatetime
 
 
 class WebhookEvent(FirestoreModel):
@@ -389,4 +418,7 @@ ALL_MODELS: tuple[type[FirestoreModel], ...] = (
     ProcessedEvent,
     FoundingSlot,
     CounterShard,
+    StripeCustomer,
+    StripeCustomerClaim,
+    DetachedPaymentMethod,
 )

@@ -1,0 +1,53 @@
+"""Cards: a SetupIntent to add one, registering it, listing, default, removal (shared/cards.py)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.auth_gate import caller_user_id, require_user
+from shared.cards import create_setup_intent, delete_card, register_card, set_default_card
+from shared.http import ApiRequest, Reply, Router
+from shared.payment_methods import get_payment_method, list_payment_methods, render
+
+router = Router()
+
+
+class RegisterCard(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    setup_intent_id: str = Field(min_length=1, max_length=255)
+
+
+@router.add("POST", "/v1/payment_methods/setup_intent", auth="user", summary="A SetupIntent to add a card.")
+def setup_intent(request: ApiRequest) -> Reply:
+    return Reply(create_setup_intent(require_user(request).user_id), status=201)
+
+
+@router.add("POST", "/v1/payment_methods", auth="user", summary="Record the card of a confirmed SetupIntent.")
+def register(request: ApiRequest) -> Reply:
+    body = request.parse(RegisterCard)
+    payment_method_id, card, created = register_card(require_user(request).user_id, body.setup_intent_id)
+    return Reply(render(payment_method_id, card), status=201 if created else 200)
+
+
+@router.add("GET", "/v1/payment_methods", auth="user_or_key", summary="The caller's cards.")
+def list_cards(request: ApiRequest) -> Reply:
+    cards = list_payment_methods(caller_user_id(request))
+    return Reply({"data": [render(i, c) for i, c in cards], "has_more": False, "next_cursor": None})
+
+
+@router.add("POST", "/v1/payment_methods/<payment_method_id>/default", auth="user", summary="Make default.")
+def make_default(request: ApiRequest) -> Reply:
+    user_id = require_user(request).user_id
+    payment_method_id = request.path_params["payment_method_id"]
+    set_default_card(user_id, payment_method_id)
+    card = get_payment_method(payment_method_id)
+    assert card is not None
+    return Reply(render(payment_method_id, card))
+
+
+@router.add("DELETE", "/v1/payment_methods/<payment_method_id>", auth="user", summary="Detach and remove.")
+def remove(request: ApiRequest) -> Reply:
+    payment_method_id = request.path_params["payment_method_id"]
+    delete_card(require_user(request).user_id, payment_method_id)
+    return Reply({"payment_method_id": payment_method_id, "deleted": True})

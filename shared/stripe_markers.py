@@ -1,0 +1,46 @@
+"""Exactly-once markers for Stripe events: `processed_events/stripe:{event_id}`, created in the same batch
+as the event's effect, so an event is either applied with its marker or not at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+
+from shared.clients import firestore_client
+from shared.models import ProcessedEvent, utc_now
+
+
+@dataclass(frozen=True)
+class EventMarker:
+    event_id: str
+    event_type: str
+
+    @property
+    def marker_id(self) -> str:
+        return f"stripe:{self.event_id}"
+
+    def ref(self) -> firestore.DocumentReference:
+        return firestore_client().collection(ProcessedEvent.collection).document(self.marker_id)
+
+    def exists(self) -> bool:
+        return bool(self.ref().get().exists)
+
+    def add_to(self, batch: firestore.WriteBatch) -> None:
+        marker = ProcessedEvent(source="stripe", event_type=self.event_type, created_at=utc_now())
+        batch.create(self.ref(), marker.to_firestore())
+
+    def record_alone(self) -> None:
+        """For events whose effect was already made (or that have none): mark them seen."""
+        try:
+            batch = firestore_client().batch()
+            self.add_to(batch)
+            batch.commit()
+        except AlreadyExists:
+            pass
+
+
+def add_marker(batch: firestore.WriteBatch, marker: EventMarker | None) -> None:
+    if marker is not None:
+        marker.add_to(batch)

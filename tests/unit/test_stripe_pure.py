@@ -1,0 +1,47 @@
+"""Pure parts of the Stripe integration: test signatures match the SDK's verifier; refund arithmetic."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import stripe
+
+from shared.models import Purchase, utc_now
+from shared.purchases import purchase_id_for, refund_target
+from tests.support.stripe_events import encode, generate_header, make_event
+
+SECRET = "whsec_unit"
+
+
+def test_generated_headers_verify_with_the_sdk_and_overrides_break_them() -> None:
+    payload = encode(make_event("payment_intent.succeeded", {"id": "pi_1", "object": "payment_intent"}))
+    assert stripe.WebhookSignature.verify_header(
+        payload, generate_header(payload, secret=SECRET), SECRET, 300
+    )
+    broken = {
+        "secret": generate_header(payload, secret="whsec_other"),
+        "stale": generate_header(payload, secret=SECRET, timestamp=int(time.time()) - 301),
+        "scheme": generate_header(payload, secret=SECRET, scheme="v0"),
+        "signature": generate_header(payload, secret=SECRET, signature="ab" * 32),
+    }
+    for case, header in broken.items():
+        with pytest.raises(stripe.SignatureVerificationError):
+            stripe.WebhookSignature.verify_header(payload, header, SECRET, 300)
+        assert case
+
+
+def test_refunds_take_back_proportionally_rounding_up() -> None:
+    purchase = Purchase(user_id="u", package="starter", credits=120, amount=1000, created_at=utc_now())
+    assert refund_target(purchase, 0, 1000) == 0
+    assert refund_target(purchase, 300, 1000) == 36
+    assert refund_target(purchase, 1, 1000) == 1
+    assert refund_target(purchase, 999, 1000) == 120
+    assert refund_target(purchase, 1000, 1000) == 120
+    assert refund_target(purchase, 5000, 1000) == 120
+
+
+def test_purchase_ids_derive_from_user_and_idempotency_key() -> None:
+    assert purchase_id_for("alice", "k1") == purchase_id_for("alice", "k1")
+    assert purchase_id_for("alice", "k1") != purchase_id_for("bob", "k1")
+    assert purchase_id_for("alice", None) != purchase_id_for("alice", None)
