@@ -7,10 +7,10 @@ from shared.http import HttpApp, Router
 
 
 def all_routes() -> Router:
-    from functions.routes import health
+    from functions.routes import health, jobs, ledger
 
     router = Router()
-    for module in (health,):
+    for module in (health, jobs, ledger):
         router.include(module.router)
     return router
 
