@@ -93,7 +93,7 @@ def transition(
         except (FailedPrecondition, _JobChangedMeanwhile):
             time.sleep(random.uniform(0, min(0.005 * (attempt + 1), 0.1)))
             continue
-        return TransitionOutcome(job.model_copy(update=fields), changed=True)
+        return TransitionOutcome(Job.model_validate({**job.model_dump(), **fields}), changed=True)
     raise RuntimeError(f"job {job_id} kept changing while moving it to {target.value}")
 
 

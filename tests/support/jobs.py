@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from google.cloud.firestore import FieldFilter
 
 from shared.clients import firestore_client
 from shared.models import Account, Job, LedgerEntry, ProcessedEvent, SystemConfig
@@ -18,14 +19,18 @@ def balance(user_id: str) -> int:
 
 
 def ledger_entries(user_id: str) -> list[LedgerEntry]:
-    query = firestore_client().collection(LedgerEntry.collection).where("user_id", "==", user_id)
+    query = (
+        firestore_client()
+        .collection(LedgerEntry.collection)
+        .where(filter=FieldFilter("user_id", "==", user_id))
+    )
     return [LedgerEntry.from_firestore(s.to_dict()) for s in query.stream()]
 
 
 def stored_jobs(user_id: str | None = None) -> dict[str, Job]:
     query: Any = firestore_client().collection(Job.collection)
     if user_id is not None:
-        query = query.where("user_id", "==", user_id)
+        query = query.where(filter=FieldFilter("user_id", "==", user_id))
     return {s.id: Job.from_firestore(s.to_dict()) for s in query.stream()}
 
 
