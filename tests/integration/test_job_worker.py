@@ -141,3 +141,33 @@ def test_worker_ignores_messages_it_cannot_use(project: Project, api: ApiClient)
     hold = post_job(api, key, {"type": "hold", "input": {}}).json()["job_id"]
     run_job_message(job_message(hold))  # not an echo job: left for its own worker
     assert stored_jobs("alice")[hold].status is JobStatus.QUEUED
+
+
+def test_sweep_republishes_jobs_left_queued(project: Project, api: ApiClient) -> None:
+    from datetime import timedelta
+
+    from google.cloud import pubsub_v1
+
+    from shared.clients import topic_path
+    from shared.job_sweep import republish_stale_jobs
+    from shared.jobs import job_ref
+    from shared.models import utc_now
+
+    set_job_costs({"echo": 0, "hold": 0})
+    create_account("alice", credits=0)
+    _, key = create_api_key("alice", "live")
+    stale, _fresh, ancient = (  # the fresh one is too young to republish
+        post_job(api, key, {"type": "hold", "input": {}}).json()["job_id"] for _ in range(3)
+    )
+    done = post_job(api, key, {"type": "echo", "input": {}}).json()["job_id"]
+    eventually(lambda: job_status(api, key, done), message="echo job finished")
+    job_ref(stale).update({"created_at": utc_now() - timedelta(minutes=10)})
+    job_ref(ancient).update({"created_at": utc_now() - timedelta(days=3)})
+    job_ref(done).update({"created_at": utc_now() - timedelta(minutes=10)})
+
+    subscriber = pubsub_v1.SubscriberClient()
+    subscription = subscriber.subscription_path(project.id, "sweep-check")
+    subscriber.create_subscription(request={"name": subscription, "topic": topic_path(JOBS_TOPIC)})
+    assert republish_stale_jobs() == [stale]
+    received = subscriber.pull(request={"subscription": subscription, "max_messages": 10}, timeout=30)
+    assert [json.loads(m.message.data)["job_id"] for m in received.received_messages] == [stale]
