@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from google.api_core.exceptions import FailedPrecondition
+from google.api_core.exceptions import Aborted, FailedPrecondition
 from google.cloud import firestore
 
 from shared.clients import firestore_client
@@ -90,7 +90,8 @@ def transition(
                 ref.update(
                     fields, option=firestore_client().write_option(last_update_time=snapshot.update_time)
                 )
-        except (FailedPrecondition, _JobChangedMeanwhile):
+        except (FailedPrecondition, Aborted, _JobChangedMeanwhile):
+            # Aborted: a lock timeout under contention, nothing written; read again like a lost race.
             time.sleep(random.uniform(0, min(0.005 * (attempt + 1), 0.1)))
             continue
         return TransitionOutcome(Job.model_validate({**job.model_dump(), **fields}), changed=True)
