@@ -1,4 +1,5 @@
-"""Decorator for CloudEvent entry points: log unknown exceptions with context, then fail (500 -> retry)."""
+"""Decorator for CloudEvent entry points: log unknown exceptions with context, then fail (500 -> retry);
+acknowledge malformed Pub/Sub messages (logged), since no retry could ever process them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from functools import wraps
 from cloudevents.http.event import CloudEvent
 
 from shared import logs
+from shared.pubsub_events import MalformedMessage
 
 
 def cloudevent_entry(handler: Callable[[CloudEvent], None]) -> Callable[[CloudEvent], None]:
@@ -15,6 +17,9 @@ def cloudevent_entry(handler: Callable[[CloudEvent], None]) -> Callable[[CloudEv
     def run(event: CloudEvent) -> None:
         try:
             handler(event)
+        except MalformedMessage as exc:
+            # Retrying cannot help a message that can never be processed: acknowledge it, log it.
+            logs.error(f"{handler.__name__} dropped a malformed message: {exc}", event_id=event.get("id"))
         except Exception as exc:
             logs.exception(
                 f"{handler.__name__} failed", exc, event_id=event.get("id"), event_type=event.get("type")

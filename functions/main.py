@@ -1,7 +1,13 @@
 """Every deployed entry point, by the name the function declaration (shared/function_registry.py) gives it."""
 
 from functions.api import api
-from functions.pubsub_handlers import deliver_webhook, fold_counters, run_job, webhook_retry_sweep
+from functions.pubsub_handlers import (
+    deliver_webhook,
+    fold_counters,
+    requeue_stale_jobs,
+    run_job,
+    webhook_retry_sweep,
+)
 from functions.stripe_webhook import stripe_webhook
 from functions.triggers import on_job_created, on_job_updated, on_user_created
 
@@ -12,6 +18,7 @@ __all__ = [
     "on_job_created",
     "on_job_updated",
     "on_user_created",
+    "requeue_stale_jobs",
     "run_job",
     "stripe_webhook",
     "webhook_retry_sweep",

@@ -6,13 +6,22 @@ import functions_framework
 from cloudevents.http.event import CloudEvent
 
 from functions.cloudevent_entry import cloudevent_entry
+from shared.echo_worker import run_job_message
+from shared.job_sweep import republish_stale_jobs
 from shared.pubsub_events import decode_pubsub_message
 
 
 @functions_framework.cloud_event
 @cloudevent_entry
 def run_job(event: CloudEvent) -> None:
+    run_job_message(decode_pubsub_message(event))
+
+
+@functions_framework.cloud_event
+@cloudevent_entry
+def requeue_stale_jobs(event: CloudEvent) -> None:
     decode_pubsub_message(event)
+    republish_stale_jobs()
 
 
 @functions_framework.cloud_event

@@ -7,6 +7,7 @@ from cloudevents.http.event import CloudEvent
 
 from functions.cloudevent_entry import cloudevent_entry
 from shared.firestore_events import decode_document_event
+from shared.jobs import publish_new_job
 
 
 @functions_framework.cloud_event
@@ -18,7 +19,8 @@ def on_user_created(event: CloudEvent) -> None:
 @functions_framework.cloud_event
 @cloudevent_entry
 def on_job_created(event: CloudEvent) -> None:
-    decode_document_event(event)
+    change = decode_document_event(event)
+    publish_new_job(change)
 
 
 @functions_framework.cloud_event

@@ -53,6 +53,7 @@ JOBS_TOPIC = "jobs"
 WEBHOOK_EVENTS_TOPIC = "webhook-events"
 WEBHOOK_RETRY_TOPIC = "webhook-retry-sweep"
 COUNTERS_TOPIC = "counters-fold"
+JOBS_REQUEUE_TOPIC = "jobs-requeue-sweep"
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("api", "api", FunctionKind.HTTP),
@@ -79,6 +80,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         event_type=FirestoreEventType.UPDATED,
     ),
     FunctionSpec("run_job", "run_job", FunctionKind.PUBSUB, topic=JOBS_TOPIC),
+    FunctionSpec(
+        "requeue_stale_jobs",
+        "requeue_stale_jobs",
+        FunctionKind.PUBSUB,
+        topic=JOBS_REQUEUE_TOPIC,
+        schedule="*/5 * * * *",
+    ),
     FunctionSpec("deliver_webhook", "deliver_webhook", FunctionKind.PUBSUB, topic=WEBHOOK_EVENTS_TOPIC),
     FunctionSpec(
         "webhook_retry_sweep",

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
+from google.api_core.exceptions import Aborted, AlreadyExists, FailedPrecondition, NotFound
 from google.cloud import firestore
 
 from shared.clients import firestore_client
@@ -103,8 +103,10 @@ def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None =
         try:
             batch.commit()
             return AppliedChange(entry_id=entry_id, balance_after=balance_after)
-        except FailedPrecondition:
+        except (FailedPrecondition, Aborted):
             # Someone changed the balance since we read it: read again. Jitter breaks lockstep retries.
+            # Aborted ("Transaction lock timeout" on the emulator under contention) means nothing was
+            # written: the batch is atomic, so trying again is safe.
             time.sleep(random.uniform(0, min(0.002 * (attempt + 1), 0.05)))
         except AlreadyExists:
             if change.marker_id is not None and marker_ref(change.marker_id).get().exists:

@@ -1,0 +1,144 @@
+"""The job lifecycle `queued -> running -> completed | failed`, enforced here and only here.
+
+Every transition is an update with a `last_update_time` precondition from the read that checked it, so two
+writers can never both move a job from the same state (the loser re-reads and sees the new state). No
+transactions: they collapse under contention on the emulator. Moving to the state a job is already in is a
+no-op (`changed=False`), so redelivered events are harmless; anything else not allowed is refused.
+
+A failed live job that cost credits is refunded in the same batch as its transition to `failed` (through
+the ledger, marker `refund:job:{id}`): the refund happens exactly once, whatever is delivered twice.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from google.api_core.exceptions import Aborted, FailedPrecondition
+from google.cloud import firestore
+
+from shared.clients import firestore_client
+from shared.errors import ApiError
+from shared.jobs import job_ref
+from shared.ledger import CreditChange, apply_credit_change
+from shared.models import Job, JobStatus, LedgerEntryType, utc_now
+
+MAX_ATTEMPTS = 50
+MAX_ERROR_LENGTH = 1000
+ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.QUEUED: frozenset({JobStatus.RUNNING}),
+    JobStatus.RUNNING: frozenset({JobStatus.COMPLETED, JobStatus.FAILED}),
+    JobStatus.COMPLETED: frozenset(),
+    JobStatus.FAILED: frozenset(),
+}
+TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED})
+
+
+class JobNotFound(LookupError):
+    pass
+
+
+class _JobChangedMeanwhile(Exception):
+    """The job moved on between our check and the refund batch: check again from the start."""
+
+
+@dataclass(frozen=True)
+class TransitionOutcome:
+    job: Job
+    changed: bool  # False: the job already was in the requested state (a repeated event)
+
+
+def can_transition(current: JobStatus, target: JobStatus) -> bool:
+    return target in ALLOWED_TRANSITIONS[current]
+
+
+def start_job(job_id: str) -> TransitionOutcome:
+    return transition(job_id, JobStatus.RUNNING)
+
+
+def complete_job(job_id: str, result: dict[str, Any]) -> TransitionOutcome:
+    return transition(job_id, JobStatus.COMPLETED, result=result)
+
+
+def fail_job(job_id: str, error: str) -> TransitionOutcome:
+    return transition(job_id, JobStatus.FAILED, error=error[:MAX_ERROR_LENGTH])
+
+
+def transition(
+    job_id: str, target: JobStatus, *, result: dict[str, Any] | None = None, error: str | None = None
+) -> TransitionOutcome:
+    ref = job_ref(job_id)
+    for attempt in range(MAX_ATTEMPTS):
+        snapshot = ref.get()
+        if not snapshot.exists:
+            raise JobNotFound(job_id)
+        job = Job.from_firestore(snapshot.to_dict())
+        if job.status is target:
+            return TransitionOutcome(job, changed=False)
+        if not can_transition(job.status, target):
+            raise ApiError(
+                "illegal_state_transition", f"A {job.status.value} job cannot become {target.value}."
+            )
+        fields = _transition_fields(target, result, error)
+        try:
+            if target is JobStatus.FAILED and job.livemode and job.cost > 0 and not job.refunded:
+                _fail_and_refund(job_id, job, fields)
+                fields["refunded"] = True
+            else:
+                ref.update(
+                    fields, option=firestore_client().write_option(last_update_time=snapshot.update_time)
+                )
+        except (FailedPrecondition, Aborted, _JobChangedMeanwhile):
+            # Aborted: a lock timeout under contention, nothing written; read again like a lost race.
+            time.sleep(random.uniform(0, min(0.005 * (attempt + 1), 0.1)))
+            continue
+        return TransitionOutcome(Job.model_validate({**job.model_dump(), **fields}), changed=True)
+    raise RuntimeError(f"job {job_id} kept changing while moving it to {target.value}")
+
+
+def _transition_fields(target: JobStatus, result: dict[str, Any] | None, error: str | None) -> dict[str, Any]:
+    now = utc_now()
+    fields: dict[str, Any] = {"status": target.value, "updated_at": now}
+    if target is JobStatus.RUNNING:
+        fields["started_at"] = now
+    if target is JobStatus.COMPLETED:
+        fields["result"] = result if result is not None else {}
+        fields["finished_at"] = now
+    if target is JobStatus.FAILED:
+        fields["error"] = error or "The job failed."
+        fields["finished_at"] = now
+    return fields
+
+
+def _fail_and_refund(job_id: str, job: Job, fields: dict[str, Any]) -> None:
+    """One ledger batch: refund entry + marker + the job's move to failed (preconditioned on the job)."""
+    ref = job_ref(job_id)
+
+    def mark_failed(batch: firestore.WriteBatch, _balance_after: int) -> None:
+        # Re-read on every ledger attempt so the job precondition is never stale across its retries.
+        snapshot = ref.get()
+        current = Job.from_firestore(snapshot.to_dict()) if snapshot.exists else None
+        if current is None or current.status is not job.status or current.refunded:
+            raise _JobChangedMeanwhile
+        batch.update(
+            ref,
+            {**fields, "refunded": True},
+            option=firestore_client().write_option(last_update_time=snapshot.update_time),
+        )
+
+    applied = apply_credit_change(
+        CreditChange(
+            user_id=job.user_id,
+            amount=job.cost,
+            type=LedgerEntryType.REFUND,
+            reference=job_id,
+            description=f"refund of failed {job.type} job",
+            marker_id=f"refund:job:{job_id}",
+        ),
+        extra_writes=mark_failed,
+    )
+    if applied.already_applied:
+        # The refund and the transition commit together, so the job is failed already: look again.
+        raise _JobChangedMeanwhile

@@ -1,0 +1,62 @@
+"""Helpers for job and ledger tests: direct reads of the project's Firestore and small HTTP shortcuts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from google.cloud.firestore import FieldFilter
+
+from shared.clients import firestore_client
+from shared.models import Account, Job, LedgerEntry, ProcessedEvent, SystemConfig
+from shared.seed import config_ref
+from tests.support.platform import ApiClient
+
+
+def balance(user_id: str) -> int:
+    snapshot = firestore_client().collection(Account.collection).document(user_id).get()
+    return int((snapshot.to_dict() or {})["credits"])
+
+
+def ledger_entries(user_id: str) -> list[LedgerEntry]:
+    query = (
+        firestore_client()
+        .collection(LedgerEntry.collection)
+        .where(filter=FieldFilter("user_id", "==", user_id))
+    )
+    return [LedgerEntry.from_firestore(s.to_dict()) for s in query.stream()]
+
+
+def stored_jobs(user_id: str | None = None) -> dict[str, Job]:
+    query: Any = firestore_client().collection(Job.collection)
+    if user_id is not None:
+        query = query.where(filter=FieldFilter("user_id", "==", user_id))
+    return {s.id: Job.from_firestore(s.to_dict()) for s in query.stream()}
+
+
+def marker_exists(marker_id: str) -> bool:
+    return bool(firestore_client().collection(ProcessedEvent.collection).document(marker_id).get().exists)
+
+
+def markers() -> list[str]:
+    return [s.id for s in firestore_client().collection(ProcessedEvent.collection).stream()]
+
+
+def set_job_costs(job_costs: dict[str, int], default_job_cost: int = 1) -> None:
+    """Write system/config before the project's first API call (instances cache it for a few seconds)."""
+    config = SystemConfig.defaults()
+    config.job_costs = job_costs
+    config.default_job_cost = default_job_cost
+    config_ref().set(config.to_firestore())
+
+
+def post_job(api: ApiClient, key: str, body: Any, idempotency_key: str | None = None) -> requests.Response:
+    headers = {"Idempotency-Key": idempotency_key} if idempotency_key is not None else {}
+    return api.request("POST", "/v1/jobs", token=key, json=body, headers=headers)
+
+
+def job_status(api: ApiClient, key: str, job_id: str) -> dict[str, Any] | None:
+    response = api.request("GET", f"/v1/jobs/{job_id}", token=key)
+    assert response.status_code == 200, response.text
+    job: dict[str, Any] = response.json()
+    return job if job["status"] in ("completed", "failed") else None

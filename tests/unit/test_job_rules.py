@@ -1,0 +1,89 @@
+"""Pure rules of jobs: storable input, lifecycle table, idempotent ids and request fingerprints."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from shared.firestore_values import UnstorableValue, check_storable
+from shared.job_costs import JobPricing
+from shared.job_lifecycle import can_transition
+from shared.jobs import JOB_ID_PATTERN, CreateJobRequest, idempotent_job_id, request_fingerprint
+from shared.models import JobStatus
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{}, {"a": 1, "b": [1, "x", None, {"c": [True]}], "f": 1.5}, {"a.b": 1, "ü": "é"}, {"n": 2**63 - 1}],
+)
+def test_storable_values(value: object) -> None:
+    check_storable(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": [[1]]},
+        {"n": 2**63},
+        {"n": -(2**63) - 1},
+        {"x": math.nan},
+        {"x": math.inf},
+        {"": 1},
+        {"__id__": 1},
+        {"s": "\ud800"},
+        {"k" * 1501: 1},
+        {"o": object()},
+    ],
+)
+def test_unstorable_values(value: object) -> None:
+    with pytest.raises(UnstorableValue):
+        check_storable(value)
+
+
+def test_nesting_limit() -> None:
+    deep: dict[str, object] = {}
+    node = deep
+    for _ in range(20):
+        child: dict[str, object] = {}
+        node["d"] = child
+        node = child
+    with pytest.raises(UnstorableValue):
+        check_storable(deep)
+
+
+def test_lifecycle_table() -> None:
+    allowed = {
+        (JobStatus.QUEUED, JobStatus.RUNNING),
+        (JobStatus.RUNNING, JobStatus.COMPLETED),
+        (JobStatus.RUNNING, JobStatus.FAILED),
+    }
+    for current in JobStatus:
+        for target in JobStatus:
+            assert can_transition(current, target) is ((current, target) in allowed)
+
+
+def test_idempotent_job_ids_are_stable_and_scoped() -> None:
+    first = idempotent_job_id("alice", True, "k1")
+    assert first == idempotent_job_id("alice", True, "k1")
+    assert JOB_ID_PATTERN.fullmatch(first)
+    others = {
+        idempotent_job_id("alice", False, "k1"),
+        idempotent_job_id("bob", True, "k1"),
+        idempotent_job_id("alice", True, "k2"),
+    }
+    assert first not in others and len(others) == 3
+
+
+def test_fingerprint_ignores_key_order_only() -> None:
+    a = CreateJobRequest(type="echo", input={"x": 1, "y": [1, 2]})
+    b = CreateJobRequest(type="echo", input={"y": [1, 2], "x": 1})
+    c = CreateJobRequest(type="echo", input={"y": [2, 1], "x": 1})
+    assert request_fingerprint(a) == request_fingerprint(b) != request_fingerprint(c)
+
+
+def test_pricing() -> None:
+    pricing = JobPricing({"render": 4}, default_job_cost=2)
+    assert pricing.allows("echo") and pricing.allows("render") and not pricing.allows("paint")
+    assert pricing.cost_of("render") == 4 and pricing.cost_of("echo") == 2
+    assert pricing.allowed_types == ["echo", "render"]
