@@ -100,10 +100,8 @@ def start_platform(log_dir: Path = LOG_DIR) -> tuple[list[ManagedProcess], dict[
 
 
 def _register_stripe_webhook(api_base: str, url: str) -> None:
-    try:
-        from localdev.stripe_setup import register_localstripe_webhook
-    except ImportError:
-        return
+    from localdev.stripe_setup import register_localstripe_webhook
+
     register_localstripe_webhook(api_base, url, STRIPE_WEBHOOK_SECRET)
 
 

@@ -184,21 +184,6 @@ def jobs_query(principal: KeyPrincipal, status: JobStatus | None) -> firestore.Q
     return query.order_by("created_at", direction=firestore.Query.DESCENDING)
 
 
-def job_resource(job_id: str, job: Job) -> dict[str, Any]:
-    """The job as the API (and webhook events' `data.object`) show it; `created_at` in unix seconds."""
-    return {
-        "job_id": job_id,
-        "type": job.type,
-        "status": job.status.value,
-        "input": job.input,
-        "result": job.result,
-        "error": job.error,
-        "livemode": job.livemode,
-        "cost": job.cost,
-        "created_at": int(job.created_at.timestamp()),
-    }
-
-
 def publish_new_job(change: DocumentChange) -> None:
     """From the `on_job_created` trigger: hand a queued job to the workers. The trigger runs after the
     job's creation committed and is retried until it succeeds (at least once), so no job is lost between

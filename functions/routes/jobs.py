@@ -3,6 +3,7 @@ from __future__ import annotations
 from shared.auth_gate import require_key
 from shared.errors import ApiError
 from shared.http import ApiRequest, Reply, Router
+from shared.job_resource import job_resource
 from shared.jobs import (
     IDEMPOTENCY_HEADER,
     JOB_ID_PATTERN,
@@ -10,7 +11,6 @@ from shared.jobs import (
     create_job,
     get_job,
     idempotency_key_from,
-    job_resource,
     jobs_query,
     visible_job_snapshot,
 )
