@@ -6,19 +6,22 @@ import functions_framework
 from cloudevents.http.event import CloudEvent
 
 from functions.cloudevent_entry import cloudevent_entry
+from shared.counters import handle_job_created
 from shared.firestore_events import decode_document_event
+from shared.founding import handle_user_created
 
 
 @functions_framework.cloud_event
 @cloudevent_entry
 def on_user_created(event: CloudEvent) -> None:
-    decode_document_event(event)
+    handle_user_created(decode_document_event(event))
 
 
 @functions_framework.cloud_event
 @cloudevent_entry
 def on_job_created(event: CloudEvent) -> None:
-    decode_document_event(event)
+    change = decode_document_event(event)
+    handle_job_created(change)
 
 
 @functions_framework.cloud_event

@@ -7,10 +7,10 @@ from shared.http import HttpApp, Router
 
 
 def all_routes() -> Router:
-    from functions.routes import health
+    from functions.routes import admin, health
 
     router = Router()
-    for module in (health,):
+    for module in (admin, health):
         router.include(module.router)
     return router
 
