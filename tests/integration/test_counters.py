@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from google.cloud import firestore, pubsub_v1
+from google.cloud import firestore, pubsub_v1  # type: ignore[attr-defined]
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.clients import firestore_client
@@ -145,4 +145,26 @@ def test_the_scheduled_fold_writes_the_shard_sums_into_system_config(project: Pr
     topic = publisher.topic_path(project.id, COUNTERS_TOPIC)
     publisher.publish(topic, json.dumps({"reason": "test"}).encode()).result(timeout=30)
     eventually(lambda: config_totals() == CounterTotals(total_users=1, total_jobs=7))
-    assert config_ref().get().to_dict()["credit_packages"]  # the fold seeded a missing config
+    assert (config_ref().get().to_dict() or {})["credit_packages"]  # the fold seeded a missing config
+
+
+def test_a_user_deleted_before_the_trigger_ran_is_counted_but_gets_no_founding_number(
+    project: Project,
+) -> None:
+    detach_trigger(project.stack.firestore_host, project.id, "on_user_created")
+    headers, body = created_event(project.id, "users/gone", {"credits": 0})  # the document no longer exists
+    assert deliver(project.stack.host_url, project.id, "on_user_created", headers, body) == 200
+    assert read_totals() == CounterTotals(total_users=1)
+    assert not list(firestore_client().collection(FoundingSlot.collection).stream())
+    assert not firestore_client().collection(Account.collection).document("gone").get().exists
+
+
+def test_deletes_change_no_counter(project: Project) -> None:
+    create_account("carol")
+    create_job("job_1")
+    eventually(lambda: config_totals() == CounterTotals(total_users=1, total_jobs=1, founding_member_count=1))
+    firestore_client().collection(Account.collection).document("carol").delete()
+    firestore_client().collection(Job.collection).document("job_1").delete()
+    create_job("job_2")  # delivered after the deletes' events (the emulator delivers in order)
+    eventually(lambda: config_totals() == CounterTotals(total_users=1, total_jobs=2, founding_member_count=1))
+    assert read_totals() == CounterTotals(total_users=1, total_jobs=2, founding_member_count=1)
