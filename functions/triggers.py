@@ -7,20 +7,20 @@ from cloudevents.http.event import CloudEvent
 
 from functions.cloudevent_entry import cloudevent_entry
 from shared.firestore_events import decode_document_event
-from shared.jobs import publish_new_job
+from shared.founding import handle_user_created
+from shared.job_triggers import handle_job_created
 
 
 @functions_framework.cloud_event
 @cloudevent_entry
 def on_user_created(event: CloudEvent) -> None:
-    decode_document_event(event)
+    handle_user_created(decode_document_event(event))
 
 
 @functions_framework.cloud_event
 @cloudevent_entry
 def on_job_created(event: CloudEvent) -> None:
-    change = decode_document_event(event)
-    publish_new_job(change)
+    handle_job_created(decode_document_event(event))
 
 
 @functions_framework.cloud_event

@@ -7,10 +7,20 @@ from shared.http import HttpApp, Router
 
 
 def all_routes() -> Router:
-    from functions.routes import account, api_keys, health, jobs, ledger, payment_methods, purchases, webhooks
+    from functions.routes import (
+        account,
+        admin,
+        api_keys,
+        health,
+        jobs,
+        ledger,
+        payment_methods,
+        purchases,
+        webhooks,
+    )
 
     router = Router()
-    for module in (health, account, api_keys, jobs, ledger, webhooks, payment_methods, purchases):
+    for module in (health, account, api_keys, jobs, ledger, webhooks, payment_methods, purchases, admin):
         router.include(module.router)
     return router
 
