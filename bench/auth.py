@@ -84,7 +84,8 @@ def main() -> None:
     parser.add_argument("--sustain", type=float, default=65.0, help="length of the hot-key write run")
     args = parser.parse_args()
 
-    with bench_stack() as (stack, project):
+    with bench_stack() as platform:
+        stack, project = platform.stack, platform.project
         from tests.support.platform import create_account, create_api_key
 
         create_account("bench-user")

@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from localdev.stack import Stack, start_stack, stop_stack
 
 
+@dataclass(frozen=True)
+class BenchPlatform:
+    stack: Stack
+    project: str
+    log_dir: Path
+
+
 @contextmanager
-def bench_stack() -> Iterator[tuple[Stack, str]]:
-    """Yields (stack, project id) with the project's triggers and subscriptions wired and in scope."""
+def bench_stack() -> Iterator[BenchPlatform]:
+    """A running stack and a fresh project with its triggers and subscriptions wired, in scope.
+    Logs go to PLATFORM_BENCH_LOGS or a temporary folder."""
     from localdev.wiring import wire_project
     from shared.clients import project_scope
 
-    log_dir = Path(tempfile.mkdtemp(prefix="bench-logs-"))
+    log_dir = Path(os.environ.get("PLATFORM_BENCH_LOGS") or tempfile.mkdtemp(prefix="bench-logs-"))
     stack, processes = start_stack(log_dir)
     try:
         project = f"demo-bench{uuid.uuid4().hex[:8]}"
         wire_project(project, stack.firestore_host, stack.host_url)
         with project_scope(project):
-            yield stack, project
+            yield BenchPlatform(stack, project, log_dir)
     finally:
         stop_stack(processes)

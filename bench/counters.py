@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import argparse
 import contextvars
-import os
-import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from localdev.emulators import REPO_ROOT, firestore_emulator, free_port, functions_host, pubsub_emulator
-from localdev.wiring import wire_project
+from bench.common import bench_stack
 
 TIMEOUT_S = 300.0
 
@@ -31,34 +27,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=32)
     args = parser.parse_args()
 
-    log_dir = Path(os.environ.get("PLATFORM_BENCH_LOGS") or tempfile.mkdtemp(prefix="bench-counters-"))
-    host_port, firestore_port, pubsub_port = free_port(), free_port(), free_port()
-    env = {
-        "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{firestore_port}",
-        "PUBSUB_EMULATOR_HOST": f"127.0.0.1:{pubsub_port}",
-        "GOOGLE_CLOUD_PROJECT": "demo-bench",
-        "PLATFORM_ENV": "local",
-        "ALLOW_LOOPBACK_WEBHOOKS": "true",
-        "FUNCTIONS_BASE_URL": f"http://127.0.0.1:{host_port}",
-        "PYTHONPATH": str(REPO_ROOT),
-    }
-    os.environ.update(env)
-    processes = [
-        firestore_emulator(firestore_port, f"127.0.0.1:{host_port}", log_dir),
-        pubsub_emulator(pubsub_port, log_dir),
-    ]
-    try:
-        for process in processes:
-            process.start()
-        host = functions_host(host_port, dict(os.environ), log_dir)
-        processes.append(host)
-        host.start()
-        project = f"demo-bench{uuid.uuid4().hex[:8]}"
-        wire_project(project, env["FIRESTORE_EMULATOR_HOST"], f"http://127.0.0.1:{host_port}")
-        run(project, args.jobs, args.burst, args.threads, log_dir)
-    finally:
-        for process in reversed(processes):
-            process.stop()
+    with bench_stack() as platform:
+        run(platform.project, args.jobs, args.burst, args.threads, platform.log_dir)
 
 
 def run(project: str, jobs: int, burst: int, threads: int, log_dir: Path) -> None:
@@ -78,7 +48,7 @@ def run(project: str, jobs: int, burst: int, threads: int, log_dir: Path) -> Non
                 user_id="bench-user", key_id="key_bench", type="echo", livemode=False, created_at=utc_now()
             )
             try:
-                db.collection(Job.collection).document(f"job_{n:05d}").create(job.to_firestore())
+                db.collection(Job.collection).document(f"job_{n:024x}").create(job.to_firestore())
             except Exception as exc:
                 failures.append(f"{type(exc).__name__}: {exc}")
 

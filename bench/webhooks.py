@@ -17,50 +17,16 @@ import os
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
-from pathlib import Path
 
-from localdev.emulators import (
-    REPO_ROOT,
-    ManagedProcess,
-    firestore_emulator,
-    free_port,
-    functions_host,
-    pubsub_emulator,
-)
+from bench.common import bench_stack
 
 DELIVERIES = 200
 CONCURRENCY = 8
 LATENCY_JOBS = 25
 LATENCY_TIME_LIMIT_S = 60
-
-
-def _start(log_dir: Path) -> list[ManagedProcess]:
-    host_port, firestore_port, pubsub_port = free_port(), free_port(), free_port()
-    processes = [
-        firestore_emulator(firestore_port, f"127.0.0.1:{host_port}", log_dir),
-        pubsub_emulator(pubsub_port, log_dir),
-    ]
-    for process in processes:
-        process.start()
-    os.environ.update(
-        {
-            "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{firestore_port}",
-            "PUBSUB_EMULATOR_HOST": f"127.0.0.1:{pubsub_port}",
-            "GOOGLE_CLOUD_PROJECT": "demo-bench",
-            "PLATFORM_ENV": "local",
-            "ALLOW_LOOPBACK_WEBHOOKS": "true",
-            "FUNCTIONS_BASE_URL": f"http://127.0.0.1:{host_port}",
-            "PYTHONPATH": str(REPO_ROOT),
-        }
-    )
-    host = functions_host(host_port, dict(os.environ), log_dir)
-    host.start()
-    processes.append(host)
-    return processes
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -129,25 +95,15 @@ def bench_latency(user_id: str, receiver: object) -> None:
 
 
 def main() -> None:
-    log_dir = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
-    processes = _start(log_dir)
-    try:
-        from localdev.wiring import wire_project
-        from shared.clients import project_scope
-        from tests.support.webhook_receiver import WebhookReceiver
-        from tests.support.webhooks import setup_endpoint
+    from tests.support.webhook_receiver import WebhookReceiver
+    from tests.support.webhooks import setup_endpoint
 
-        project = "demo-bench-" + secrets.token_hex(4)
-        wire_project(project, os.environ["FIRESTORE_EMULATOR_HOST"], os.environ["FUNCTIONS_BASE_URL"])
-        with WebhookReceiver() as receiver, project_scope(project):
-            setup_endpoint("bench_rate", receiver.url("/rate"))
-            setup_endpoint("bench_latency", receiver.url("/latency"))
-            print(f"local platform, {os.cpu_count()} cores; logs in {log_dir}")
-            bench_delivery_rate("bench_rate")
-            bench_latency("bench_latency", receiver)
-    finally:
-        for process in reversed(processes):
-            process.stop()
+    with bench_stack() as platform, WebhookReceiver() as receiver:
+        setup_endpoint("bench_rate", receiver.url("/rate"))
+        setup_endpoint("bench_latency", receiver.url("/latency"))
+        print(f"local platform, {os.cpu_count()} cores; logs in {platform.log_dir}")
+        bench_delivery_rate("bench_rate")
+        bench_latency("bench_latency", receiver)
 
 
 if __name__ == "__main__":
