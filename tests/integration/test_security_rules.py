@@ -207,7 +207,7 @@ def test_a_list_not_constrained_to_the_caller_is_denied(
 ) -> None:
     alice = rules_project.as_user(ALICE)
     assert_denied(alice.query(model.collection))
-    assert_denied(alice.list(model.collection))
+    assert_denied(alice.list_documents(model.collection))
     assert_denied(alice.query(model.collection, where=[("user_id", "EQUAL", BOB)]))
     assert_denied(alice.query(model.collection, where=[("user_id", "IN", [ALICE, BOB])]))
     assert_denied(alice.query(model.collection, where=[("user_id", "NOT_EQUAL", BOB)]))
@@ -216,7 +216,7 @@ def test_a_list_not_constrained_to_the_caller_is_denied(
 
 def test_accounts_cannot_be_listed(rules_project: RulesProject) -> None:
     alice = rules_project.as_user(ALICE)
-    assert_denied(alice.list("users"))
+    assert_denied(alice.list_documents("users"))
     assert_denied(alice.query("users"))
     assert_denied(alice.query("users", where=[("credits", "GREATER_THAN", 0)]))
 

@@ -74,7 +74,7 @@ class ClientFirestore:
     def get(self, path: str) -> requests.Response:
         return self._call("GET", f"{self.base}/{path}")
 
-    def list(self, collection: str) -> requests.Response:
+    def list_documents(self, collection: str) -> requests.Response:
         """The ListDocuments call: an unfiltered list, which owner-scoped rules must refuse."""
         return self._call("GET", f"{self.base}/{collection}")
 
@@ -90,9 +90,9 @@ class ClientFirestore:
         structured: dict[str, Any] = {
             "from": [{"collectionId": collection, "allDescendants": all_descendants}]
         }
-        filters = [
-            {"fieldFilter": {"field": {"fieldPath": f}, "op": op, "value": encode_value(v)}}
-            for f, op, v in (where or [])
+        filters: list[dict[str, Any]] = [
+            {"fieldFilter": {"field": {"fieldPath": field}, "op": op, "value": encode_value(value)}}
+            for field, op, value in (where or [])
         ]
         if len(filters) == 1:
             structured["where"] = filters[0]

@@ -28,7 +28,7 @@ def declared_dependencies() -> dict[str, Requirement]:
 def listed_requirements(build: Path) -> dict[str, Requirement]:
     lines = (build / "requirements.txt").read_text().splitlines()
     requirements = [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
-    listed = {canonicalize_name(r.name): r for r in requirements}
+    listed: dict[str, Requirement] = {canonicalize_name(r.name): r for r in requirements}
     assert len(listed) == len(requirements), "a dependency is listed twice"
     return listed
 
