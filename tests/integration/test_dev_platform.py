@@ -25,7 +25,12 @@ def _processes_mentioning(*needles: str) -> list[str]:
 
 def test_dev_platform_comes_up_and_ctrl_c_stops_everything() -> None:
     ports = {name: free_port() for name in ("FIRESTORE", "PUBSUB", "FUNCTIONS", "LOCALSTRIPE")}
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")}
+    # Not the test session's stack settings (start_stack exports them, probe functions included).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.endswith("_EMULATOR_HOST") and k != "PLATFORM_EXTRA_FUNCTIONS"
+    }
     env.update({f"DEV_{k}_PORT": str(v) for k, v in ports.items() if k != "LOCALSTRIPE"})
     env["LOCALSTRIPE_PORT"] = str(ports["LOCALSTRIPE"])
     process = subprocess.Popen(
