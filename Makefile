@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint typecheck check clean
+.PHONY: dev test lint typecheck check clean build-functions deploy deploy-plan
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,21 @@ typecheck: $(STAMP)
 	$(BIN)/mypy shared functions localdev
 
 check: lint typecheck test
+
+# Deployment (docs/deploy.md). `make deploy-plan PROJECT=my-project` prints every command and runs nothing.
+PROJECT ?=
+REGION ?= us-central1
+FIRESTORE_LOCATION ?= nam5
+DEPLOY_ARGS = --project '$(PROJECT)' --region '$(REGION)' --firestore-location '$(FIRESTORE_LOCATION)'
+
+build-functions: $(STAMP)
+	$(BIN)/python -m localdev.build_functions --out build/functions
+
+deploy-plan: $(STAMP)
+	@$(BIN)/python -m localdev.deploy $(DEPLOY_ARGS) --dry-run
+
+deploy: build-functions
+	$(BIN)/python -m localdev.deploy $(DEPLOY_ARGS)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
