@@ -10,7 +10,7 @@ from tests.conftest import Project
 from tests.support.jobs import (
     balance,
     ledger_entries,
-    markers,
+    money_markers,
     post_job,
     set_job_costs,
     stored_jobs,
@@ -67,7 +67,7 @@ def test_insufficient_credits_leaves_nothing_behind(project: Project, api: ApiCl
     assert (error["type"], error["code"]) == ("insufficient_credits", "insufficient_credits")
     assert stored_jobs() == {}
     assert ledger_entries("alice") == []
-    assert markers() == []
+    assert money_markers() == []
     assert balance("alice") == 2
 
 

@@ -38,8 +38,10 @@ def marker_exists(marker_id: str) -> bool:
     return bool(firestore_client().collection(ProcessedEvent.collection).document(marker_id).get().exists)
 
 
-def markers() -> list[str]:
-    return [s.id for s in firestore_client().collection(ProcessedEvent.collection).stream()]
+def money_markers() -> list[str]:
+    """Exactly-once markers of balance changes (the users trigger adds its own counting markers meanwhile)."""
+    ids = [s.id for s in firestore_client().collection(ProcessedEvent.collection).stream()]
+    return [i for i in ids if not i.startswith(("count-", "founding:"))]
 
 
 def set_job_costs(job_costs: dict[str, int], default_job_cost: int = 1) -> None:
