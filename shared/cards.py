@@ -29,6 +29,23 @@ def stripe_id(value: Any) -> str | None:
     return None
 
 
+def attached_payment_method(payment_method_id: str, customer_id: str) -> dict[str, Any] | None:
+    """The Stripe PaymentMethod, attached to the customer if it is attached to nobody yet (Stripe attaches
+    on SetupIntent confirmation; localstripe does not, so attach as Stripe would have). None when it belongs
+    to another customer."""
+    pm = as_dict(call_stripe(lambda: stripe_client().v1.payment_methods.retrieve(payment_method_id)))
+    owner = stripe_id(pm.get("customer"))
+    if owner is None:
+        return as_dict(
+            call_stripe(
+                lambda: stripe_client().v1.payment_methods.attach(
+                    payment_method_id, params={"customer": customer_id}
+                )
+            )
+        )
+    return pm if owner == customer_id else None
+
+
 def create_setup_intent(user_id: str) -> dict[str, Any]:
     customer_id = ensure_customer(user_id)
     intent = call_stripe(
@@ -69,18 +86,8 @@ def register_card(user_id: str, setup_intent_id: str) -> tuple[str, PaymentMetho
         raise ApiError(
             "illegal_state_transition", "This card was removed; add it again with a new SetupIntent."
         )
-    stripe_pm = as_dict(call_stripe(lambda: stripe_client().v1.payment_methods.retrieve(payment_method_id)))
-    owner = stripe_id(stripe_pm.get("customer"))
-    if owner is None:
-        # Stripe attaches on confirm; localstripe does not. Attaching is what Stripe does anyway.
-        stripe_pm = as_dict(
-            call_stripe(
-                lambda: stripe_client().v1.payment_methods.attach(
-                    payment_method_id, params={"customer": customer_id}
-                )
-            )
-        )
-    elif owner != customer_id:
+    stripe_pm = attached_payment_method(payment_method_id, customer_id)
+    if stripe_pm is None:
         raise missing
     customer = as_dict(call_stripe(lambda: stripe_client().v1.customers.retrieve(customer_id)))
     default = stripe_id((customer.get("invoice_settings") or {}).get("default_payment_method"))

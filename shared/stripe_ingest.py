@@ -20,7 +20,7 @@ from typing import Any
 import stripe
 
 from shared import logs
-from shared.cards import stripe_id
+from shared.cards import attached_payment_method, stripe_id
 from shared.errors import ApiError
 from shared.models import PurchaseStatus
 from shared.payment_methods import apply_default, from_unix, remove_payment_method, sync_payment_method
@@ -203,18 +203,8 @@ def on_setup_intent_succeeded(event: dict[str, Any], intent: dict[str, Any], mar
         marker.record_alone()
         return
     user_id, customer_id = owner
-    pm = as_dict(call_stripe(lambda: stripe_client().v1.payment_methods.retrieve(payment_method_id)))
-    attached_to = stripe_id(pm.get("customer"))
-    if attached_to is None:
-        # Stripe attaches on confirm; localstripe does not: attach as Stripe would have.
-        pm = as_dict(
-            call_stripe(
-                lambda: stripe_client().v1.payment_methods.attach(
-                    payment_method_id, params={"customer": customer_id}
-                )
-            )
-        )
-    elif attached_to != customer_id:
+    pm = attached_payment_method(payment_method_id, customer_id)
+    if pm is None:
         marker.record_alone()
         return
     sync_payment_method(
