@@ -242,3 +242,22 @@ def test_maintenance_mode_answers_503_except_health(project: Project, api: ApiCl
     assert api.request("GET", "/v1/health").status_code == 200
     config_ref().update({"maintenance_mode": False})
     eventually(lambda: api.request("GET", "/v1/whoami", token=key).status_code == 200, timeout=20)
+
+
+def test_admin_toggles_maintenance_through_the_api(project: Project, api: ApiClient) -> None:
+    token = _signed_up(api, "alice")
+    key = _new_key(api, token)["key"]
+    admin = api.user_token("root", admin=True)
+    assert api.request("PUT", "/v1/admin/maintenance", token=token, json={"enabled": True}).status_code == 403
+    on = api.request("PUT", "/v1/admin/maintenance", token=admin, json={"enabled": True})
+    assert on.status_code == 200 and on.json()["maintenance_mode"] is True
+    # The instance that took the toggle forgets its cached flag at once.
+    blocked = api.request("GET", "/v1/whoami", token=key)
+    assert blocked.status_code == 503 and _error(blocked)["code"] == "maintenance_mode"
+    assert api.request("GET", "/v1/account", token=token).status_code == 503
+    stats = api.request("GET", "/v1/admin/stats", token=admin)
+    assert stats.status_code == 200 and stats.json()["maintenance_mode"] is True
+    assert api.request("GET", "/v1/health").status_code == 200
+    off = api.request("PUT", "/v1/admin/maintenance", token=admin, json={"enabled": False})
+    assert off.status_code == 200 and off.json()["maintenance_mode"] is False
+    assert api.request("GET", "/v1/whoami", token=key).status_code == 200
