@@ -174,7 +174,9 @@ def parse_model(model: type[ModelT], data: Any) -> ModelT:
 
 
 def validation_error(exc: ValidationError) -> ApiError:
-    first = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    # An unknown field is named first: it is often a misspelling that also explains a "missing" one.
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     param = ".".join(str(p) for p in first["loc"]) or None
     if first["type"] == "extra_forbidden":
         return ApiError("parameter_unknown", f"Received unknown parameter: {param}.", param=param)

@@ -139,7 +139,10 @@ def _error_response(status: int, codes: list[str]) -> dict[str, Any]:
         "description": f"{STATUS_TEXT.get(status, 'Error')}: " + ", ".join(codes),
         "headers": headers,
         "content": {
-            "application/json": {"schema": {"$ref": REF_TEMPLATE.format(model="ErrorEnvelope")}, "examples": examples}
+            "application/json": {
+                "schema": {"$ref": REF_TEMPLATE.format(model="ErrorEnvelope")},
+                "examples": examples,
+            }
         },
     }
 
@@ -178,9 +181,7 @@ def _operation_id(route: Route) -> str:
     return f"{route.handler.__module__.rsplit('.', 1)[-1]}.{route.handler.__name__}"
 
 
-def _collect_schemas(
-    routes: Iterable[Route],
-) -> tuple[dict[tuple[type[BaseModel], JsonSchemaMode], dict[str, Any]], dict[str, Any]]:
+def _collect_schemas(routes: Iterable[Route]) -> tuple[dict[Any, dict[str, Any]], dict[str, Any]]:
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorEnvelope, "serialization")]
     for route in routes:
         for model, mode in (
@@ -191,7 +192,7 @@ def _collect_schemas(
             if model is not None and (model, mode) not in wanted:
                 wanted.append((model, mode))  # type: ignore[arg-type]
     refs, top = models_json_schema(wanted, ref_template=REF_TEMPLATE)
-    return refs, top.get("$defs", {})
+    return dict(refs), dict(top.get("$defs", {}))
 
 
 def _definition(ref: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:

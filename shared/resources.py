@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from shared.errors import ERROR_CODES
 from shared.models import JobStatus, KeyEnvironment, LedgerEntryType, PurchaseStatus
@@ -218,11 +218,15 @@ class OpenApiDocument(BaseModel):
     paths: dict[str, Any]
 
 
+_ERROR_TYPES: list[JsonValue] = [*sorted({t.value for t, _ in ERROR_CODES.values()})]
+_ERROR_CODE_NAMES: list[JsonValue] = [*sorted(ERROR_CODES)]
+
+
 class ErrorDetail(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: str = Field(json_schema_extra={"enum": sorted({t.value for t, _ in ERROR_CODES.values()})})
-    code: str = Field(description="Names the cause.", json_schema_extra={"enum": sorted(ERROR_CODES)})
+    type: str = Field(json_schema_extra={"enum": _ERROR_TYPES})
+    code: str = Field(description="Names the cause.", json_schema_extra={"enum": _ERROR_CODE_NAMES})
     message: str = Field(description="For people; may change.")
     param: str | None = Field(default=None, description="The one input field at fault, when there is one.")
 
