@@ -35,7 +35,8 @@ MAIN_SOURCE = REPO_ROOT / "functions" / "main.py"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _HTTP_PATH = re.compile(
-    r"^/(?P<project>[a-z0-9-]+)/(?P<region>[a-z0-9-]+)/(?P<name>[A-Za-z0-9_-]+)(?P<rest>/.*)?$"
+    r"^/(?P<project>[a-z0-9-]+)/(?P<region>[a-z0-9-]+)/(?P<name>[A-Za-z0-9_-]+)(?P<rest>/.*)?$",
+    re.DOTALL,  # the rest of the path is the function's, newlines (%0A) included
 )
 _TRIGGER_PATH = re.compile(r"^/functions/projects/(?P<project>[^/]+)/triggers/(?P<name>[^/]+)$")
 _PUSH_PATH = re.compile(r"^/pubsub/(?P<name>[^/]+)(?P<rest>/projects/(?P<project>[^/]+)/topics/[^/]+)$")

@@ -13,9 +13,16 @@ from shared.principals import KeyPrincipal, UserPrincipal
 API_KEY_PREFIX = "sk_"
 
 
+MAINTENANCE_EXEMPT_PREFIXES = ("/v1/health", "/v1/openapi.json", "/v1/admin")
+
+
+def exempt_from_maintenance(route: Route) -> bool:
+    return route.auth in ("none", "admin") and route.path.startswith(MAINTENANCE_EXEMPT_PREFIXES)
+
+
 def before_request(request: ApiRequest, route: Route) -> None:
-    """Runs before authentication: maintenance mode lives here (health and admin are exempt)."""
-    if route.auth in ("none", "admin") and route.path.startswith(("/v1/health", "/v1/admin")):
+    """Runs before authentication: maintenance mode lives here (health, OpenAPI and admin are exempt)."""
+    if exempt_from_maintenance(route):
         return
     from shared.maintenance import raise_if_maintenance
 

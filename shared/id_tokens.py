@@ -22,6 +22,9 @@ def verify_id_token(token: str) -> UserPrincipal:
     uid = claims.get("uid") or claims.get("sub")
     if not isinstance(uid, str) or not uid:
         raise ApiError("invalid_id_token", "The ID token names no user.")
+    if len(uid) > 128 or "/" in uid or (uid.startswith("__") and uid.endswith("__")) or uid in (".", ".."):
+        # The uid names Firestore documents (users/{uid}); Firebase never issues such ids.
+        raise ApiError("invalid_id_token", "The ID token names an invalid user id.")
     email = claims.get("email")
     return UserPrincipal(
         user_id=uid, admin=claims.get("admin") is True, email=email if isinstance(email, str) else None

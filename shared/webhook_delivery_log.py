@@ -27,14 +27,6 @@ def delivery_resource(delivery: WebhookDelivery) -> dict[str, Any]:
     }
 
 
-def parse_limit(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return DEFAULT_LIMIT
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ApiError("parameter_invalid", f"limit must be an integer from 1 to {MAX_LIMIT}.", param="limit")
-    return int(raw)
-
-
 def list_deliveries(user_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
     collection = firestore_client().collection(WebhookDelivery.collection)
     query = (

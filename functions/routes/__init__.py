@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 from shared.auth_gate import authenticate, before_request
 from shared.http import HttpApp, Router
+
+API_TITLE = "Credits platform API"
+API_VERSION = "1.0.0"
 
 
 def all_routes() -> Router:
@@ -14,16 +20,26 @@ def all_routes() -> Router:
         health,
         jobs,
         ledger,
+        openapi,
         payment_methods,
         purchases,
         webhooks,
     )
 
     router = Router()
-    for module in (health, account, api_keys, jobs, ledger, webhooks, payment_methods, purchases, admin):
+    modules = (health, openapi, account, api_keys, jobs, ledger, webhooks, payment_methods, purchases, admin)
+    for module in modules:
         router.include(module.router)
     return router
 
 
 def build_app() -> HttpApp:
     return HttpApp(all_routes().routes, authenticator=authenticate, before=before_request)
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """Built once per instance from the same declarations the app routes and validates with."""
+    from shared.openapi import build_openapi
+
+    return build_openapi(all_routes().routes, title=API_TITLE, version=API_VERSION)

@@ -2,20 +2,37 @@ from __future__ import annotations
 
 from shared.accounts import account_resource, create_or_get_account, get_account
 from shared.auth_gate import caller_user_id, require_user
-from shared.http import ApiRequest, Reply, Router
+from shared.http import ApiRequest, EmptyBody, Reply, Router
+from shared.resources import AccountResource
 
-router = Router()
+router = Router(tags=("account",))
 
 
-@router.add("POST", "/v1/account", auth="user", summary="Create the signed-in user's account (idempotent).")
+@router.add(
+    "POST",
+    "/v1/account",
+    auth="user",
+    summary="Create the signed-in user's account (idempotent).",
+    body=EmptyBody,
+    response=AccountResource,
+    status=201,
+    also=(200,),
+    description="201 when created now, 200 with the same account when it already existed.",
+)
 def create_account(request: ApiRequest) -> Reply:
     user = require_user(request)
-    request.json_body()  # no parameters, but a malformed body is still refused
     account, created = create_or_get_account(user.user_id, user.email)
     return Reply(account_resource(user.user_id, account), status=201 if created else 200)
 
 
-@router.add("GET", "/v1/account", auth="user_or_key", summary="Credits balance and founding member status.")
+@router.add(
+    "GET",
+    "/v1/account",
+    auth="user_or_key",
+    summary="Credits balance and founding member status.",
+    response=AccountResource,
+    errors=("resource_missing",),
+)
 def read_account(request: ApiRequest) -> Reply:
     user_id = caller_user_id(request)
     return Reply(account_resource(user_id, get_account(user_id)))

@@ -9,18 +9,21 @@ from shared.counters import read_totals
 from shared.http import ApiRequest, Reply, Router
 from shared.maintenance import forget_cached_state
 from shared.models import utc_now
+from shared.resources import AdminStats, MaintenanceState
 from shared.seed import config_ref, seed_system_config
 
-router = Router()
+router = Router(tags=("admin",))
 
 
 class MaintenanceInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"enabled": True}]})
 
     enabled: StrictBool
 
 
-@router.add("GET", "/v1/admin/stats", auth="admin", summary="system/config counters, exact now.")
+@router.add(
+    "GET", "/v1/admin/stats", auth="admin", summary="system/config counters, exact now.", response=AdminStats
+)
 def stats(request: ApiRequest) -> Reply:
     db = firestore_client()
     config = config_ref(db).get(field_paths=["maintenance_mode"])
@@ -29,7 +32,15 @@ def stats(request: ApiRequest) -> Reply:
     return Reply({**read_totals(db).as_fields(), "maintenance_mode": maintenance})
 
 
-@router.add("PUT", "/v1/admin/maintenance", auth="admin", summary="Switch maintenance mode on or off.")
+@router.add(
+    "PUT",
+    "/v1/admin/maintenance",
+    auth="admin",
+    summary="Switch maintenance mode on or off.",
+    body=MaintenanceInput,
+    response=MaintenanceState,
+    description="While on, every route but health, the OpenAPI description and admin answers 503.",
+)
 def set_maintenance(request: ApiRequest) -> Reply:
     body = request.parse(MaintenanceInput)
     db = firestore_client()

@@ -4,25 +4,37 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.api_keys import create_key, key_resource, list_keys, revoke_key, roll_key
 from shared.auth_gate import require_key, require_user
-from shared.http import ApiRequest, Reply, Router
+from shared.http import ApiRequest, EmptyBody, Reply, Router
 from shared.models import KeyEnvironment
+from shared.pagination import PageQuery, page_of, page_params
+from shared.resources import ApiKeyResource, NewApiKey, Page, RolledApiKey, WhoAmI
 
-router = Router()
+router = Router(tags=("api_keys",))
 
 
 class CreateKeyBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "production server", "environment": "live"}]}
+    )
     name: str = Field(default="", max_length=100)
     environment: KeyEnvironment = KeyEnvironment.TEST
 
 
 class RollKeyBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    expires_in: int = Field(default=0, ge=0, le=7 * 24 * 3600, strict=True)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"expires_in": 3600}]})
+    expires_in: int = Field(
+        default=0, ge=0, le=7 * 24 * 3600, strict=True, description="Seconds the old key keeps working."
+    )
 
 
 @router.add(
-    "POST", "/v1/api_keys", auth="user", summary="Create a key; the plaintext is in this response only."
+    "POST",
+    "/v1/api_keys",
+    auth="user",
+    summary="Create a key; the plaintext is in this response only.",
+    body=CreateKeyBody,
+    response=NewApiKey,
+    status=201,
 )
 def create(request: ApiRequest) -> Reply:
     body = request.parse(CreateKeyBody)
@@ -30,21 +42,44 @@ def create(request: ApiRequest) -> Reply:
     return Reply(key_resource(key_id, key, plaintext), status=201)
 
 
-@router.add("GET", "/v1/api_keys", auth="user", summary="The caller's keys (never the hash or plaintext).")
+@router.add(
+    "GET",
+    "/v1/api_keys",
+    auth="user",
+    summary="The caller's keys, newest first (never the hash or plaintext).",
+    query=PageQuery,
+    response=Page[ApiKeyResource],
+)
 def list_all(request: ApiRequest) -> Reply:
-    keys = list_keys(require_user(request).user_id)
-    return Reply({"data": [key_resource(i, k) for i, k in keys], "has_more": False, "next_cursor": None})
+    params = page_params(request.parsed_query(PageQuery))
+    page, has_more, next_cursor = page_of(list_keys(require_user(request).user_id), params)
+    return Reply(
+        {"data": [key_resource(i, k) for i, k in page], "has_more": has_more, "next_cursor": next_cursor}
+    )
 
 
-@router.add("POST", "/v1/api_keys/<key_id>/revoke", auth="user", summary="Revoke a key (idempotent).")
+@router.add(
+    "POST",
+    "/v1/api_keys/<key_id>/revoke",
+    auth="user",
+    summary="Revoke a key (idempotent).",
+    body=EmptyBody,
+    response=ApiKeyResource,
+)
 def revoke(request: ApiRequest) -> Reply:
     key_id = request.path_params["key_id"]
-    request.json_body()
     return Reply(key_resource(key_id, revoke_key(require_user(request).user_id, key_id)))
 
 
 @router.add(
-    "POST", "/v1/api_keys/<key_id>/roll", auth="user", summary="New key; the old expires after expires_in s."
+    "POST",
+    "/v1/api_keys/<key_id>/roll",
+    auth="user",
+    summary="New key; the old expires after expires_in s.",
+    body=RollKeyBody,
+    response=RolledApiKey,
+    status=201,
+    errors=("illegal_state_transition",),
 )
 def roll(request: ApiRequest) -> Reply:
     body = request.parse(RollKeyBody)
@@ -56,7 +91,13 @@ def roll(request: ApiRequest) -> Reply:
     return Reply(resource, status=201)
 
 
-@router.add("GET", "/v1/whoami", auth="key", summary="Authentication only: which key and user is calling.")
+@router.add(
+    "GET",
+    "/v1/whoami",
+    auth="key",
+    summary="Authentication only: which key and user is calling.",
+    response=WhoAmI,
+)
 def whoami(request: ApiRequest) -> Reply:
     key = require_key(request)
     return Reply(

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from shared.http import ApiRequest, Reply, Router
+from shared.resources import Health
 
-router = Router()
+router = Router(tags=("health",))
 
 
-@router.add("GET", "/v1/health", auth="none", summary="Liveness: no authentication, no database.")
+@router.add(
+    "GET", "/v1/health", auth="none", summary="Liveness: no authentication, no database.", response=Health
+)
 def health(request: ApiRequest) -> Reply:
     return Reply({"status": "ok"})

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from pydantic import Field
+
 from shared.auth_gate import require_key
-from shared.errors import ApiError
 from shared.http import ApiRequest, Reply, Router
 from shared.job_resource import job_resource
 from shared.jobs import (
@@ -15,46 +16,62 @@ from shared.jobs import (
     visible_job_snapshot,
 )
 from shared.models import Job, JobStatus
-from shared.pagination import list_page, page_params
+from shared.pagination import PageQuery, list_page, page_params
+from shared.resources import JobResource, Page
 
-router = Router()
+router = Router(tags=("jobs",))
 
 
-@router.add("POST", "/v1/jobs", auth="key", summary="Create a job; live keys pay its cost in credits.")
+class JobsQuery(PageQuery):
+    status: JobStatus | None = Field(default=None, description="Only jobs in this status.")
+
+
+@router.add(
+    "POST",
+    "/v1/jobs",
+    auth="key",
+    summary="Create a job; live keys pay its cost in credits.",
+    body=CreateJobRequest,
+    response=JobResource,
+    status=201,
+    errors=("insufficient_credits", "idempotency_key_in_use", "account_missing"),
+    headers=(IDEMPOTENCY_HEADER,),
+    description="Honours Idempotency-Key: a repeat answers the first job with `Idempotent-Replayed: true`.",
+)
 def create(request: ApiRequest) -> Reply:
     principal = require_key(request)
     idempotency_key = idempotency_key_from(request.header(IDEMPOTENCY_HEADER))
-    body = request.parse(CreateJobRequest)
-    created = create_job(principal, body, idempotency_key)
+    created = create_job(principal, request.parse(CreateJobRequest), idempotency_key)
     headers = {"Idempotent-Replayed": "true"} if created.replayed else {}
     return Reply(job_resource(created.job_id, created.job), status=201, headers=headers)
 
 
 @router.add(
-    "GET", "/v1/jobs/<job_id>", auth="key", summary="One of the caller's jobs (same mode as the key)."
+    "GET",
+    "/v1/jobs/<job_id>",
+    auth="key",
+    summary="One of the caller's jobs (same mode as the key).",
+    response=JobResource,
 )
 def retrieve(request: ApiRequest) -> Reply:
     job_id = request.path_params["job_id"]
     return Reply(job_resource(job_id, get_job(require_key(request), job_id)))
 
 
-@router.add("GET", "/v1/jobs", auth="key", summary="The caller's jobs, newest first, cursor-paginated.")
+@router.add(
+    "GET",
+    "/v1/jobs",
+    auth="key",
+    summary="The caller's jobs, newest first, cursor-paginated.",
+    query=JobsQuery,
+    response=Page[JobResource],
+)
 def list_jobs(request: ApiRequest) -> Reply:
     principal = require_key(request)
-    params = page_params(request, JOB_ID_PATTERN)
-    raw_status = request.query("status")
-    status: JobStatus | None = None
-    if raw_status is not None:
-        try:
-            status = JobStatus(raw_status)
-        except ValueError:
-            allowed = ", ".join(s.value for s in JobStatus)
-            raise ApiError(
-                "parameter_invalid", f"status must be one of: {allowed}.", param="status"
-            ) from None
+    query = request.parsed_query(JobsQuery)
     page = list_page(
-        jobs_query(principal, status),
-        params,
+        jobs_query(principal, query.status),
+        page_params(query, JOB_ID_PATTERN),
         lambda job_id: visible_job_snapshot(principal, job_id),
         lambda snapshot: job_resource(snapshot.id, Job.from_firestore(snapshot.to_dict())),
     )

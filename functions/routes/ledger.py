@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from shared.http import ApiRequest, Reply, Router
 from shared.ledger_views import ENTRY_ID_PATTERN, list_ledger
-from shared.pagination import page_params
+from shared.pagination import PageQuery, page_params
+from shared.resources import LedgerEntryResource, Page
 
-router = Router()
+router = Router(tags=("credits",))
 
 
 @router.add(
@@ -12,6 +13,9 @@ router = Router()
     "/v1/credits/ledger",
     auth="user_or_key",
     summary="Every credit change, newest first, with its reason and the balance after it.",
+    query=PageQuery,
+    response=Page[LedgerEntryResource],
 )
 def ledger(request: ApiRequest) -> Reply:
-    return Reply(list_ledger(request.principal, page_params(request, ENTRY_ID_PATTERN)))
+    params = page_params(request.parsed_query(PageQuery), ENTRY_ID_PATTERN)
+    return Reply(list_ledger(request.principal, params))

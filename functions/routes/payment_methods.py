@@ -6,37 +6,77 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth_gate import caller_user_id, require_user
 from shared.cards import create_setup_intent, delete_card, register_card, set_default_card
-from shared.http import ApiRequest, Reply, Router
+from shared.http import ApiRequest, EmptyBody, Reply, Router
+from shared.pagination import PageQuery, page_of, page_params
 from shared.payment_methods import get_payment_method, list_payment_methods, render
+from shared.resources import Page, PaymentMethodDeleted, PaymentMethodResource, SetupIntentResource
 
-router = Router()
+router = Router(tags=("payment_methods",))
+STRIPE_ERRORS = ("stripe_error", "account_missing")
 
 
 class RegisterCard(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"setup_intent_id": "seti_1Nv0aB2eZvKYlo2C"}]}
+    )
 
     setup_intent_id: str = Field(min_length=1, max_length=255)
 
 
-@router.add("POST", "/v1/payment_methods/setup_intent", auth="user", summary="A SetupIntent to add a card.")
+@router.add(
+    "POST",
+    "/v1/payment_methods/setup_intent",
+    auth="user",
+    summary="A SetupIntent to add a card.",
+    body=EmptyBody,
+    response=SetupIntentResource,
+    status=201,
+    errors=STRIPE_ERRORS,
+)
 def setup_intent(request: ApiRequest) -> Reply:
     return Reply(create_setup_intent(require_user(request).user_id), status=201)
 
 
-@router.add("POST", "/v1/payment_methods", auth="user", summary="Record the card of a confirmed SetupIntent.")
+@router.add(
+    "POST",
+    "/v1/payment_methods",
+    auth="user",
+    summary="Record the card of a confirmed SetupIntent.",
+    body=RegisterCard,
+    response=PaymentMethodResource,
+    status=201,
+    also=(200,),
+    errors=(*STRIPE_ERRORS, "resource_missing", "setup_intent_incomplete"),
+)
 def register(request: ApiRequest) -> Reply:
     body = request.parse(RegisterCard)
     payment_method_id, card, created = register_card(require_user(request).user_id, body.setup_intent_id)
     return Reply(render(payment_method_id, card), status=201 if created else 200)
 
 
-@router.add("GET", "/v1/payment_methods", auth="user_or_key", summary="The caller's cards.")
+@router.add(
+    "GET",
+    "/v1/payment_methods",
+    auth="user_or_key",
+    summary="The caller's cards.",
+    query=PageQuery,
+    response=Page[PaymentMethodResource],
+)
 def list_cards(request: ApiRequest) -> Reply:
-    cards = list_payment_methods(caller_user_id(request))
-    return Reply({"data": [render(i, c) for i, c in cards], "has_more": False, "next_cursor": None})
+    params = page_params(request.parsed_query(PageQuery))
+    page, has_more, next_cursor = page_of(list_payment_methods(caller_user_id(request)), params)
+    return Reply({"data": [render(i, c) for i, c in page], "has_more": has_more, "next_cursor": next_cursor})
 
 
-@router.add("POST", "/v1/payment_methods/<payment_method_id>/default", auth="user", summary="Make default.")
+@router.add(
+    "POST",
+    "/v1/payment_methods/<payment_method_id>/default",
+    auth="user",
+    summary="Make default.",
+    body=EmptyBody,
+    response=PaymentMethodResource,
+    errors=STRIPE_ERRORS,
+)
 def make_default(request: ApiRequest) -> Reply:
     user_id = require_user(request).user_id
     payment_method_id = request.path_params["payment_method_id"]
@@ -46,7 +86,14 @@ def make_default(request: ApiRequest) -> Reply:
     return Reply(render(payment_method_id, card))
 
 
-@router.add("DELETE", "/v1/payment_methods/<payment_method_id>", auth="user", summary="Detach and remove.")
+@router.add(
+    "DELETE",
+    "/v1/payment_methods/<payment_method_id>",
+    auth="user",
+    summary="Detach and remove.",
+    response=PaymentMethodDeleted,
+    errors=STRIPE_ERRORS,
+)
 def remove(request: ApiRequest) -> Reply:
     payment_method_id = request.path_params["payment_method_id"]
     delete_card(require_user(request).user_id, payment_method_id)

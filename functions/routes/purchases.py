@@ -6,6 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth_gate import require_user
 from shared.http import ApiRequest, Reply, Router
+from shared.jobs import IDEMPOTENCY_HEADER
+from shared.pagination import PageQuery, page_of, page_params
 from shared.purchases import (
     create_purchase,
     credit_packages,
@@ -13,35 +15,77 @@ from shared.purchases import (
     render_package,
     render_purchase,
 )
+from shared.resources import CreditPackageResource, Page, PurchaseResource
 
-router = Router()
+router = Router(tags=("purchases",))
 
 
 class NewPurchase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"package": "starter"}, {"package": "pro", "payment_method_id": "pm_123"}]
+        },
+    )
 
     package: str = Field(min_length=1, max_length=64)
     payment_method_id: str | None = Field(default=None, min_length=1, max_length=255)
 
 
-@router.add("GET", "/v1/credit_packages", auth="none", summary="The packages on sale (system/config).")
+@router.add(
+    "GET",
+    "/v1/credit_packages",
+    auth="none",
+    summary="The packages on sale (system/config), cheapest first.",
+    query=PageQuery,
+    response=Page[CreditPackageResource],
+)
 def packages(request: ApiRequest) -> Reply:
+    params = page_params(request.parsed_query(PageQuery))
     items = sorted(credit_packages().items(), key=lambda item: (item[1].price, item[0]))
-    return Reply({"data": [render_package(k, v) for k, v in items], "has_more": False, "next_cursor": None})
+    page, has_more, next_cursor = page_of(items, params)
+    return Reply(
+        {"data": [render_package(k, v) for k, v in page], "has_more": has_more, "next_cursor": next_cursor}
+    )
 
 
-@router.add("POST", "/v1/purchases", auth="user", summary="Buy a package; honours Idempotency-Key.")
+@router.add(
+    "POST",
+    "/v1/purchases",
+    auth="user",
+    summary="Buy a package; honours Idempotency-Key.",
+    body=NewPurchase,
+    response=PurchaseResource,
+    status=201,
+    also=(200,),
+    errors=(
+        "idempotency_key_in_use",
+        "resource_missing",
+        "no_default_payment_method",
+        "card_declined",
+        "stripe_error",
+        "account_missing",
+    ),
+    headers=(IDEMPOTENCY_HEADER,),
+    description="A repeat with the same Idempotency-Key answers 200 with the first purchase.",
+)
 def purchase(request: ApiRequest) -> Reply:
     body = request.parse(NewPurchase)
     user_id = require_user(request).user_id
     purchase_id, bought, created = create_purchase(
-        user_id, body.package, body.payment_method_id, request.header("Idempotency-Key")
+        user_id, body.package, body.payment_method_id, request.header(IDEMPOTENCY_HEADER)
     )
     headers = {"Idempotent-Replayed": "true"} if not created else {}
     return Reply(render_purchase(purchase_id, bought), status=201 if created else 200, headers=headers)
 
 
-@router.add("GET", "/v1/purchases/<purchase_id>", auth="user", summary="One of the caller's purchases.")
+@router.add(
+    "GET",
+    "/v1/purchases/<purchase_id>",
+    auth="user",
+    summary="One of the caller's purchases.",
+    response=PurchaseResource,
+)
 def get_purchase(request: ApiRequest) -> Reply:
     purchase_id = request.path_params["purchase_id"]
     return Reply(render_purchase(purchase_id, get_own_purchase(require_user(request).user_id, purchase_id)))

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from shared.auth_gate import caller_user_id
 from shared.errors import ApiError, not_found
-from shared.http import ApiRequest, Reply, Router
+from shared.http import ApiRequest, EmptyBody, Reply, Router
+from shared.pagination import PageQuery, page_params
 from shared.principals import KeyPrincipal
-from shared.webhook_delivery_log import list_deliveries, parse_limit
+from shared.resources import (
+    DeliveryAttempt,
+    Page,
+    WebhookDeleted,
+    WebhookEndpointResource,
+    WebhookTestEvent,
+)
+from shared.webhook_delivery_log import DEFAULT_LIMIT, MAX_LIMIT, list_deliveries
 from shared.webhook_endpoints import (
     WebhookEndpointInput,
     delete_endpoint,
@@ -18,32 +28,79 @@ from shared.webhook_endpoints import (
 )
 from shared.webhook_events import create_test_event
 
-router = Router()
+router = Router(tags=("webhook",))
+CONCURRENT = ("service_unavailable",)
 
 
-@router.add("GET", "/v1/webhook", auth="user_or_key", summary="The caller's webhook endpoint.")
+class DeliveriesQuery(PageQuery):
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size, 1 to 100.")
+
+
+@router.add(
+    "GET",
+    "/v1/webhook",
+    auth="user_or_key",
+    summary="The caller's webhook endpoint.",
+    response=WebhookEndpointResource,
+    errors=("resource_missing",),
+)
 def get_webhook(request: ApiRequest) -> Reply:
     return Reply(get_endpoint(caller_user_id(request)))
 
 
-@router.add("PUT", "/v1/webhook", auth="user_or_key", summary="Create or replace the endpoint.")
+@router.add(
+    "PUT",
+    "/v1/webhook",
+    auth="user_or_key",
+    summary="Create or replace the endpoint.",
+    body=WebhookEndpointInput,
+    response=WebhookEndpointResource,
+    status=201,
+    also=(200,),
+    errors=CONCURRENT,
+    description="201 with the signing secret when created; 200 without it when replaced.",
+)
 def put_webhook(request: ApiRequest) -> Reply:
     body = request.parse(WebhookEndpointInput)
     resource, created = put_endpoint(caller_user_id(request), body)
     return Reply(resource, status=201 if created else 200)
 
 
-@router.add("DELETE", "/v1/webhook", auth="user_or_key", summary="Remove the endpoint.")
+@router.add(
+    "DELETE",
+    "/v1/webhook",
+    auth="user_or_key",
+    summary="Remove the endpoint.",
+    response=WebhookDeleted,
+    errors=("resource_missing",),
+)
 def delete_webhook(request: ApiRequest) -> Reply:
     return Reply(delete_endpoint(caller_user_id(request)))
 
 
-@router.add("POST", "/v1/webhook/rotate_secret", auth="user", summary="New secret; old one signs for 24 h.")
+@router.add(
+    "POST",
+    "/v1/webhook/rotate_secret",
+    auth="user",
+    summary="New secret; old one signs for 24 h.",
+    body=EmptyBody,
+    response=WebhookEndpointResource,
+    errors=("resource_missing", *CONCURRENT),
+)
 def rotate_webhook_secret(request: ApiRequest) -> Reply:
     return Reply(rotate_secret(caller_user_id(request)))
 
 
-@router.add("POST", "/v1/webhook/test", auth="user_or_key", summary="Send a webhook.test event.")
+@router.add(
+    "POST",
+    "/v1/webhook/test",
+    auth="user_or_key",
+    summary="Send a webhook.test event.",
+    body=EmptyBody,
+    response=WebhookTestEvent,
+    status=202,
+    errors=("resource_missing", "webhook_disabled"),
+)
 def send_test_event(request: ApiRequest) -> Reply:
     user_id = caller_user_id(request)
     endpoint = load_endpoint(user_id)
@@ -59,7 +116,14 @@ def send_test_event(request: ApiRequest) -> Reply:
     return Reply({"event_id": event_id, "type": "webhook.test", "status": "pending"}, status=202)
 
 
-@router.add("GET", "/v1/webhook/deliveries", auth="user_or_key", summary="Recent delivery attempts.")
+@router.add(
+    "GET",
+    "/v1/webhook/deliveries",
+    auth="user_or_key",
+    summary="Recent delivery attempts, newest first.",
+    query=DeliveriesQuery,
+    response=Page[DeliveryAttempt],
+)
 def get_deliveries(request: ApiRequest) -> Reply:
-    limit = parse_limit(request.query("limit"))
-    return Reply(list_deliveries(caller_user_id(request), limit, request.query("cursor")))
+    params = page_params(request.parsed_query(DeliveriesQuery))
+    return Reply(list_deliveries(caller_user_id(request), params.limit, params.starting_after))

@@ -1,0 +1,23 @@
+"""GET /v1/openapi.json: this function's OpenAPI 3.1 description, generated once per instance."""
+
+from __future__ import annotations
+
+from shared.http import ApiRequest, Reply, Router
+from shared.resources import OpenApiDocument
+
+router = Router(tags=("meta",))
+
+
+@router.add(
+    "GET",
+    "/v1/openapi.json",
+    auth="none",
+    summary="The OpenAPI 3.1 description of this API (no authentication, served in maintenance too).",
+    response=OpenApiDocument,
+)
+def openapi_json(request: ApiRequest) -> Reply:
+    from functions.routes import openapi_document
+
+    # The servers entry is where this request reached the function, so clients can call it as described.
+    server = request.raw.script_root or "/"
+    return Reply({**openapi_document(), "servers": [{"url": server}]})
