@@ -73,6 +73,10 @@ def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None =
         account = Account.from_firestore(snapshot.to_dict())
         balance_after = account.credits + change.amount
         if balance_after < 0 and change.amount < 0 and not change.allow_negative:
+            # The balance read may already include this very change, applied by a concurrent twin
+            # after our marker check: then it is a replay, not a shortfall.
+            if change.marker_id is not None and marker_ref(change.marker_id).get().exists:
+                return AppliedChange(entry_id="", balance_after=account.credits, already_applied=True)
             raise ApiError(
                 "insufficient_credits",
                 f"This needs {-change.amount} credits; the balance is {account.credits}.",

@@ -279,3 +279,24 @@ def test_jobs_need_an_api_key(project: Project, api: ApiClient) -> None:
     assert api.request("GET", "/v1/jobs").status_code == 401
     token = api.user_token("alice")
     assert api.request("POST", "/v1/jobs", token=token, json={"type": "echo"}).status_code == 401
+
+
+def test_concurrent_retries_of_a_job_that_spent_the_last_credit_are_replays(
+    project: Project, api: ApiClient
+) -> None:
+    """A retry that reads the balance after the first request spent it must still find the job (201
+    replay), not answer 402: its key already made the job."""
+    body = {"type": "echo", "input": {"x": 1}}
+    for attempt in range(3):  # the race is narrow: a few rounds make it show reliably
+        create_account(f"u{attempt}", credits=1)
+        _, user_key = create_api_key(f"u{attempt}", "live")
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            responses = list(
+                pool.map(
+                    lambda _, k=user_key: post_job(api, k, body, idempotency_key="last-credit"), range(16)
+                )
+            )
+        assert [r.status_code for r in responses] == [201] * 16, [r.text for r in responses]
+        assert len({r.json()["job_id"] for r in responses}) == 1
+        assert balance(f"u{attempt}") == 0
+        assert len(ledger_entries(f"u{attempt}")) == 1
