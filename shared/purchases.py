@@ -318,8 +318,14 @@ def claw_back(
         level = purchase.credits_clawed_back
         delta = min(target, purchase.credits) - level
         if delta <= 0:
-            marker.record_alone()
-            return
+            # Nothing left to take (rounded-up partial refunds may have taken it all), but a full refund
+            # or a dispute still decides the purchase's final status.
+            if final_status is None or purchase.status is not PurchaseStatus.SUCCEEDED:
+                marker.record_alone()
+                return
+            if _set_final_status(purchase_id, final_status, marker):
+                return
+            continue
 
         def also(
             batch: firestore.WriteBatch, balance_after: int, level: int = level, delta: int = delta
@@ -349,6 +355,29 @@ def claw_back(
             return
         # Another event took this step first: look again from the new level.
     raise RuntimeError(f"purchase {purchase_id} kept changing")
+
+
+def _set_final_status(purchase_id: str, final_status: PurchaseStatus, marker: EventMarker) -> bool:
+    """Move a succeeded purchase to `final_status` with the event's marker. False: it changed meanwhile."""
+    db = firestore_client()
+    ref = purchase_ref(purchase_id)
+    snapshot = ref.get()
+    if Purchase.from_firestore(snapshot.to_dict()).status is not PurchaseStatus.SUCCEEDED:
+        return False
+    batch = db.batch()
+    batch.update(
+        ref,
+        {"status": final_status.value, "updated_at": utc_now()},
+        option=db.write_option(last_update_time=snapshot.update_time),
+    )
+    marker.add_to(batch)
+    try:
+        batch.commit()
+    except FailedPrecondition:
+        return False
+    except AlreadyExists:
+        pass  # a twin delivery of this event did it
+    return True
 
 
 def mark_failed(purchase_id: str, failure_code: str | None, marker: EventMarker) -> None:

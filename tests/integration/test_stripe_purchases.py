@@ -367,3 +367,22 @@ def test_other_mode_and_unknown_events_change_nothing(
     assert unknown.status_code == 200 and unknown.json()["ignored"] == "event_type"
     assert balance("max") == 0 and ledger("max") == []
     assert requests.get(events.url, timeout=10).status_code == 405
+
+
+def test_full_refund_marks_refunded_when_rounding_already_took_every_credit(
+    api: ApiClient, client: stripe.StripeClient, events: EventSender
+) -> None:
+    purchase_id, intent, _ = paid_purchase_without_grant(api, client, "ned")
+    assert events.send(make_event("payment_intent.succeeded", intent)).status_code == 200
+    client.v1.refunds.create(params={"payment_intent": intent["id"], "amount": 999})
+    nearly = charge_of(client, intent)
+    assert events.send(make_event("charge.refunded", nearly)).status_code == 200
+    assert balance("ned") == 0  # ceil(120 x 999 / 1000) = 120: all credits are back already
+    assert purchase_doc(purchase_id).status == "succeeded"  # 1 cent is still paid
+    client.v1.refunds.create(params={"payment_intent": intent["id"], "amount": 1})
+    full = make_event("charge.refunded", charge_of(client, intent))
+    assert events.send(full).status_code == 200
+    assert events.send(full).json().get("duplicate") is True
+    assert purchase_doc(purchase_id).status == "refunded"
+    assert balance("ned") == 0
+    assert [e["amount"] for e in ledger("ned")] == [120, -120]
