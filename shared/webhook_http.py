@@ -70,6 +70,30 @@ class _Deadline:
                 pass
 
 
+def _resolve_within(
+    resolver: Resolver, host: str, port: int, allow_loopback: bool, deadline: _Deadline
+) -> list[tuple[int, SockAddr]]:
+    """The resolver's answer, or TimeoutError at the deadline: getaddrinfo cannot be interrupted, and the
+    system resolver's own retries may take longer than the claim's lease assumes. A late answer is dropped."""
+    outcome: list[list[tuple[int, SockAddr]] | BaseException] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append(resolver(host, port, allow_loopback))
+        except BaseException as exc:  # handed to the caller's thread as is
+            outcome.append(exc)
+        done.set()
+
+    threading.Thread(target=run, name="webhook-dns", daemon=True).start()
+    if not done.wait(deadline.remaining()):
+        raise TimeoutError("name resolution did not finish in time")
+    answer = outcome[0]
+    if isinstance(answer, BaseException):
+        raise answer
+    return answer
+
+
 def _connect_pinned(addresses: list[tuple[int, SockAddr]], deadline: _Deadline) -> socket.socket:
     last_error: OSError | None = None
     for family, sockaddr in addresses:
@@ -181,7 +205,9 @@ def _exchange(
     host = parts.hostname or ""
     port = parts.port or (443 if https else 80)
     try:
-        addresses = resolver(host, port, policy.allow_loopback)
+        addresses = _resolve_within(resolver, host, port, policy.allow_loopback, deadline)
+    except TimeoutError:
+        return None
     except UnsafeTargetError as exc:
         return result(None, f"refused: {exc.reason}")
     except (socket.gaierror, UnicodeError) as exc:

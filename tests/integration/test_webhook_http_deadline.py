@@ -24,6 +24,7 @@ class TricklingServer:
     def __init__(self, opening: bytes, drip: bytes) -> None:
         self.opening, self.drip = opening, drip
         self.finished_dripping = threading.Event()
+        self.connections = 0
         self._stop = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0))
         threading.Thread(target=self._accept, daemon=True).start()
@@ -38,6 +39,7 @@ class TricklingServer:
                 conn, _ = self._listener.accept()
             except OSError:
                 return
+            self.connections += 1
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
@@ -133,3 +135,24 @@ def test_the_deadline_covers_a_trickling_tls_handshake() -> None:
     with trickling(b"\x16\x03\x03\x40\x00", b"\x02") as server:
         result = post(f"https://127.0.0.1:{server.port}/hook")
     assert_timed_out(result, server)
+
+
+def test_the_deadline_covers_a_name_that_takes_long_to_resolve() -> None:
+    # getaddrinfo cannot be interrupted and the system resolver may retry for tens of seconds: a slow
+    # answer must end the attempt at its deadline (the claim's lease assumes it), and nothing is sent.
+    answered = threading.Event()
+
+    with trickling(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", b"") as server:
+
+        def slow_resolver(host: str, port: int, allow_loopback: bool) -> list[tuple[int, SockAddr]]:
+            time.sleep(4)
+            answered.set()
+            return [(socket.AF_INET, ("127.0.0.1", server.port))]
+
+        result = post(f"http://hooks.example.test:{server.port}/hook", slow_resolver)
+        assert result.status_code is None
+        assert result.error is not None and "timed out" in result.error
+        assert not answered.is_set()
+        assert answered.wait(10)
+        time.sleep(0.5)  # a late answer must not lead to a connection after all
+        assert server.connections == 0
