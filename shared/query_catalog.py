@@ -74,7 +74,7 @@ QUERIES: tuple[QueryShape, ...] = (
         order=(("created_at", "DESCENDING"), ("__name__", "DESCENDING")),
     ),
     QueryShape(
-        "shared.webhook_events:due_event_ids",
+        "shared.webhook_events:_due_page",
         "webhook_events",
         equality=("status",),
         range_field="next_attempt_at",

@@ -53,6 +53,7 @@ LEASE_MARGIN = timedelta(seconds=60)
 # The endpoint document is shared by all of a user's deliveries: refresh last_triggered_at at most this
 # often unless something else changes (Firestore sustains about one write per second per document).
 ENDPOINT_TOUCH_INTERVAL = timedelta(seconds=5)
+ENDPOINT_WRITE_RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,36 @@ def _record(
 def _update_endpoint(
     endpoint: WebhookEndpoint, outcome: Outcome, result: AttemptResult, finished: datetime
 ) -> None:
+    """Apply the attempt's verdict to the endpoint as it is now, not as it was read before the send.
+
+    The user may have changed the URL (or re-enabled) meanwhile, and other attempts may have started or
+    cleared the failure clock: the endpoint is re-read and written with a precondition on that read, and a
+    verdict about a URL the endpoint no longer has is dropped.
+    """
+    db = firestore_client()
+    ref = endpoint_ref(endpoint.user_id)
+    for _ in range(ENDPOINT_WRITE_RETRIES):
+        snapshot = ref.get()
+        if not snapshot.exists:
+            return  # deleted meanwhile: nothing to update
+        current = WebhookEndpoint.from_firestore(snapshot.to_dict())
+        if current.url != endpoint.url:
+            return  # the attempt went to a URL the endpoint no longer has
+        fields = _endpoint_fields(current, outcome, result, finished)
+        if not fields:
+            return
+        try:
+            ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
+            return
+        except FailedPrecondition:
+            continue  # changed since the read: judge again on the new state
+        except NotFound:
+            return
+
+
+def _endpoint_fields(
+    endpoint: WebhookEndpoint, outcome: Outcome, result: AttemptResult, finished: datetime
+) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if outcome is Outcome.DELIVERED:
         if endpoint.failing_since is not None:
@@ -223,12 +254,7 @@ def _update_endpoint(
     )
     if fields or stale or endpoint.last_status_code != result.status_code:
         fields.update(last_triggered_at=finished, last_status_code=result.status_code)
-    if not fields:
-        return
-    try:
-        endpoint_ref(endpoint.user_id).update(fields)
-    except NotFound:
-        pass  # deleted meanwhile: nothing to update
+    return fields
 
 
 def handle_delivery_message(message: PubSubMessage) -> DeliveryReport | None:

@@ -35,14 +35,78 @@ class SendPolicy:
     require_https: bool
 
 
-def _connect_pinned(addresses: list[tuple[int, SockAddr]], timeout_s: float) -> socket.socket:
+class _Deadline:
+    """The end of the whole attempt. When it passes, the watchdog shuts down every socket the attempt has
+    opened so far, and any socket opened later is refused: a connect or TLS handshake still under way
+    when it fires cannot escape it, nor can a response still trickling in."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self._at = time.monotonic() + timeout_s
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self.expired = False
+
+    def remaining(self) -> float:
+        left = self._at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("attempt deadline passed")
+        return left
+
+    def track(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self.expired:
+                raise TimeoutError("attempt deadline passed")
+            self._sockets.append(sock)
+
+    def expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            try:
+                # socket.socket.shutdown, not SSLSocket's: it works mid-handshake and leaves TLS state alone.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def _resolve_within(
+    resolver: Resolver, host: str, port: int, allow_loopback: bool, deadline: _Deadline
+) -> list[tuple[int, SockAddr]]:
+    """The resolver's answer, or TimeoutError at the deadline: getaddrinfo cannot be interrupted, and the
+    system resolver's own retries may take longer than the claim's lease assumes. A late answer is dropped."""
+    outcome: list[list[tuple[int, SockAddr]] | BaseException] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append(resolver(host, port, allow_loopback))
+        except BaseException as exc:  # handed to the caller's thread as is
+            outcome.append(exc)
+        done.set()
+
+    threading.Thread(target=run, name="webhook-dns", daemon=True).start()
+    if not done.wait(deadline.remaining()):
+        raise TimeoutError("name resolution did not finish in time")
+    answer = outcome[0]
+    if isinstance(answer, BaseException):
+        raise answer
+    return answer
+
+
+def _connect_pinned(addresses: list[tuple[int, SockAddr]], deadline: _Deadline) -> socket.socket:
     last_error: OSError | None = None
     for family, sockaddr in addresses:
         sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.settimeout(timeout_s)
         try:
+            sock.settimeout(deadline.remaining())
             sock.connect(sockaddr)
+            deadline.track(sock)
+            sock.settimeout(deadline.remaining())
             return sock
+        except TimeoutError:
+            sock.close()
+            raise
         except OSError as exc:
             sock.close()
             last_error = exc
@@ -51,12 +115,15 @@ def _connect_pinned(addresses: list[tuple[int, SockAddr]], timeout_s: float) -> 
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, host: str, port: int, addresses: list[tuple[int, SockAddr]], timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
+    def __init__(
+        self, host: str, port: int, addresses: list[tuple[int, SockAddr]], deadline: _Deadline
+    ) -> None:
+        super().__init__(host, port, timeout=deadline.remaining())
         self._addresses = addresses
+        self._deadline = deadline
 
     def connect(self) -> None:
-        self.sock = _connect_pinned(self._addresses, float(self.timeout or 0) or 15.0)
+        self.sock = _connect_pinned(self._addresses, self._deadline)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -65,26 +132,26 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         host: str,
         port: int,
         addresses: list[tuple[int, SockAddr]],
-        timeout: float,
+        deadline: _Deadline,
         context: ssl.SSLContext,
     ) -> None:
-        super().__init__(host, port, timeout=timeout, context=context)
+        super().__init__(host, port, timeout=deadline.remaining(), context=context)
         self._addresses = addresses
+        self._deadline = deadline
         self._context = context
 
     def connect(self) -> None:
-        raw = _connect_pinned(self._addresses, float(self.timeout or 0) or 15.0)
+        raw = _connect_pinned(self._addresses, self._deadline)
         # SNI and certificate verification use the URL's host name, not the pinned address.
-        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
-
-
-def _close_on_deadline(connection: http.client.HTTPConnection) -> None:
-    sock = connection.sock
-    if sock is not None:
+        tls = self._context.wrap_socket(raw, server_hostname=self.host, do_handshake_on_connect=False)
         try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+            self._deadline.track(tls)
+            tls.settimeout(self._deadline.remaining())
+            tls.do_handshake()
+        except BaseException:
+            tls.close()
+            raise
+        self.sock = tls
 
 
 def post_webhook(
@@ -106,32 +173,54 @@ def post_webhook(
     problem = validate_webhook_url(url, require_https=policy.require_https)
     if problem is not None:
         return result(None, f"invalid URL: {problem}")
+    # Per-operation socket timeouts do not bound a server that trickles bytes, nor a connect that hangs on
+    # one address before the next is tried: the deadline and its watchdog bound it all, from here on.
+    deadline = _Deadline(policy.timeout_s)
+    watchdog = threading.Timer(policy.timeout_s, deadline.expire)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        answer = _exchange(url, body, headers, policy, resolver, result, deadline)
+    finally:
+        watchdog.cancel()
+    # Whatever a cut-off connection looked like afterwards (end of headers, EOF in a handshake, ...), an
+    # attempt the watchdog had to end did not finish in time: it is a timeout, never a success.
+    if deadline.expired or answer is None:
+        return result(None, f"timed out after {policy.timeout_s:g} s")
+    return answer
+
+
+def _exchange(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    policy: SendPolicy,
+    resolver: Resolver,
+    result: Callable[..., AttemptResult],
+    deadline: _Deadline,
+) -> AttemptResult | None:
+    """Resolve, connect and POST; None when the deadline passed."""
     parts = urlsplit(url)
     https = parts.scheme.lower() == "https"
     host = parts.hostname or ""
     port = parts.port or (443 if https else 80)
     try:
-        addresses = resolver(host, port, policy.allow_loopback)
+        addresses = _resolve_within(resolver, host, port, policy.allow_loopback, deadline)
+    except TimeoutError:
+        return None
     except UnsafeTargetError as exc:
         return result(None, f"refused: {exc.reason}")
     except (socket.gaierror, UnicodeError) as exc:
         return result(None, f"DNS resolution failed: {exc}")
-
-    connection: http.client.HTTPConnection
-    if https:
-        connection = _PinnedHTTPSConnection(
-            host, port, addresses, policy.timeout_s, ssl.create_default_context()
-        )
-    else:
-        connection = _PinnedHTTPConnection(host, port, addresses, policy.timeout_s)
-    # Per-operation socket timeouts do not bound a server that trickles bytes; the watchdog bounds it all.
-    watchdog = threading.Timer(policy.timeout_s, _close_on_deadline, args=(connection,))
-    watchdog.daemon = True
-    watchdog.start()
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
+    connection: http.client.HTTPConnection | None = None
     try:
+        if https:
+            connection = _PinnedHTTPSConnection(host, port, addresses, deadline, ssl.create_default_context())
+        else:
+            connection = _PinnedHTTPConnection(host, port, addresses, deadline)
         request_headers = {"User-Agent": USER_AGENT, **headers}
         connection.request("POST", path, body=body, headers=request_headers)
         response = connection.getresponse()
@@ -141,15 +230,13 @@ def post_webhook(
             error = f"redirect not followed (Location: {(response.getheader('Location') or '')[:200]})"
         return result(response.status, error, response.getheader("Retry-After"))
     except TimeoutError:
-        return result(None, f"timed out after {policy.timeout_s:g} s")
+        return None
     except ConnectionRefusedError:
         return result(None, "connection refused")
     except ssl.SSLError as exc:
         return result(None, f"TLS error: {exc.reason or exc}")
     except (OSError, http.client.HTTPException) as exc:
-        if time.monotonic() - started >= policy.timeout_s:
-            return result(None, f"timed out after {policy.timeout_s:g} s")
         return result(None, f"connection error: {type(exc).__name__}: {exc}")
     finally:
-        watchdog.cancel()
-        connection.close()
+        if connection is not None:
+            connection.close()

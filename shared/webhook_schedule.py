@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
@@ -63,15 +63,16 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
     if value is None:
         return None
     text = value.strip()
-    if text.isascii() and text.isdigit() and len(text) <= 10:
-        delay = timedelta(seconds=int(text))
+    if text.isascii() and text.isdigit():
+        # More digits than any sane delay: past the cap (and int() of thousands of digits is refused).
+        delay = timedelta(seconds=int(text)) if len(text) <= 10 else MAX_RETRY_AFTER
     else:
         try:
             when = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
             return None
-        if when.tzinfo is None:
-            return None
+        if when.tzinfo is None:  # asctime has no zone, but every HTTP date is GMT
+            when = when.replace(tzinfo=UTC)
         delay = max(when - now, timedelta(0))
     return min(delay, MAX_RETRY_AFTER)
 

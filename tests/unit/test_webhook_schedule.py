@@ -70,3 +70,16 @@ def test_endpoint_is_disabled_after_failing_for_five_days() -> None:
     assert not should_disable_endpoint(None, NOW)
     assert not should_disable_endpoint(NOW - timedelta(days=4, hours=23), NOW)
     assert should_disable_endpoint(NOW - timedelta(days=5), NOW)
+
+
+def test_parse_retry_after_caps_huge_delays_instead_of_ignoring_them() -> None:
+    # A receiver asking for a very long pause must get the 24 h cap, not the 5 s schedule.
+    for huge in ("99999999999", "9" * 40, "9" * 5000):
+        assert parse_retry_after(huge, NOW) == timedelta(hours=24)
+
+
+def test_parse_retry_after_accepts_every_http_date_form() -> None:
+    # RFC 9110 5.6.7: recipients accept IMF-fixdate, the obsolete RFC 850 form and asctime (all GMT).
+    assert parse_retry_after("Wed, 01 Jan 2025 12:10:00 GMT", NOW) == timedelta(minutes=10)
+    assert parse_retry_after("Wednesday, 01-Jan-25 12:10:00 GMT", NOW) == timedelta(minutes=10)
+    assert parse_retry_after("Wed Jan  1 12:10:00 2025", NOW) == timedelta(minutes=10)
