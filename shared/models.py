@@ -156,6 +156,13 @@ class ApiKey(FirestoreModel):
     rolled_to_key_id: str | None = None
 
 
+class RetiredSecret(FirestoreModel):
+    """A webhook signing secret that still signs until `expires_at`."""
+
+    secret: str = Field(pattern=r"^whsec_")
+    expires_at: UtcDatetime
+
+
 class WebhookEndpoint(FirestoreModel):
     """`webhooks/{webhookId}`: one per user. The secret never leaves the server after creation."""
 
@@ -172,6 +179,8 @@ class WebhookEndpoint(FirestoreModel):
     last_status_code: StrictInt | None = None
     previous_secret: str | None = None
     previous_secret_expires_at: UtcDatetime | None = None
+    # Secrets retired before `previous_secret` whose 24 h overlap has not ended (rotations in quick succession).
+    older_secrets: list[RetiredSecret] = Field(default_factory=list)
     failing_since: UtcDatetime | None = None
     disabled_reason: str | None = None
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.clients import firestore_client
 from shared.errors import ApiError, not_found
-from shared.models import WebhookEndpoint, WebhookEventType, utc_now
+from shared.models import RetiredSecret, WebhookEndpoint, WebhookEventType, utc_now
 from shared.settings import get_settings
 from shared.ssrf import UnsafeTargetError, parse_host_address, resolve_and_check, validate_webhook_url
 from shared.webhook_signing import generate_webhook_secret
@@ -57,13 +57,23 @@ def load_endpoint(user_id: str) -> WebhookEndpoint | None:
     return WebhookEndpoint.from_firestore(snapshot.to_dict())
 
 
+MAX_RETIRED_SECRETS = 10
+
+
+def retired_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[RetiredSecret]:
+    """Every replaced secret whose 24 h overlap lasts, newest first."""
+    retired = []
+    if endpoint.previous_secret and endpoint.previous_secret_expires_at is not None:
+        retired.append(
+            RetiredSecret(secret=endpoint.previous_secret, expires_at=endpoint.previous_secret_expires_at)
+        )
+    retired.extend(endpoint.older_secrets)
+    return [r for r in retired if r.expires_at > now]
+
+
 def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
-    """The current secret, plus the previous one while its overlap lasts."""
-    secrets = [endpoint.secret]
-    expires = endpoint.previous_secret_expires_at
-    if endpoint.previous_secret and expires is not None and expires > now:
-        secrets.append(endpoint.previous_secret)
-    return secrets
+    """The current secret, plus every replaced one while its overlap lasts."""
+    return [endpoint.secret, *(r.secret for r in retired_secrets(endpoint, now))]
 
 
 def endpoint_resource(endpoint: WebhookEndpoint, secret: str | None = None) -> dict[str, Any]:
@@ -174,11 +184,14 @@ def rotate_secret(user_id: str) -> dict[str, Any]:
         current = WebhookEndpoint.from_firestore(snapshot.to_dict())
         now = utc_now()
         secret = generate_webhook_secret()
+        # Bounded: a burst of rotations keeps the newest few replaced secrets signing.
+        older = retired_secrets(current, now)[: MAX_RETIRED_SECRETS - 1]
         updated = current.model_copy(
             update={
                 "secret": secret,
                 "previous_secret": current.secret,
                 "previous_secret_expires_at": now + SECRET_OVERLAP,
+                "older_secrets": older,
                 "updated_at": now,
             }
         )
@@ -186,6 +199,7 @@ def rotate_secret(user_id: str) -> dict[str, Any]:
             "secret": secret,
             "previous_secret": current.secret,
             "previous_secret_expires_at": updated.previous_secret_expires_at,
+            "older_secrets": [r.to_firestore() for r in older],
             "updated_at": now,
         }
         try:

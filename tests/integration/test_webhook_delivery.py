@@ -91,6 +91,18 @@ def test_during_rotation_old_and_new_secret_both_verify(project: Project, receiv
         verify(old_secret, second)
 
 
+def test_rotating_twice_keeps_every_secret_of_the_last_24_hours_signing(
+    project: Project, receiver: WebhookReceiver
+) -> None:
+    first = setup_endpoint(USER, receiver.url())
+    second = str(rotate_secret(USER)["secret"])
+    third = str(rotate_secret(USER)["secret"])
+    deliver_event(make_event(USER), LOOPBACK_POLICY)
+    [request] = receiver.received()
+    assert len(request.headers["webhook-signature"].split(" ")) == 3
+    assert verify(first, request) == verify(second, request) == verify(third, request)
+
+
 def test_500_is_retried_after_about_five_seconds_with_the_same_id(
     project: Project, receiver: WebhookReceiver
 ) -> None:

@@ -37,6 +37,7 @@ def samples() -> dict[type[m.FirestoreModel], m.FirestoreModel]:
             last_status_code=410,
             previous_secret="whsec_old",
             previous_secret_expires_at=t1,
+            older_secrets=[m.RetiredSecret(secret="whsec_older", expires_at=T0)],
             failing_since=T0,
             disabled_reason="gone",
         ),
