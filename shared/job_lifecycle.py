@@ -11,12 +11,9 @@ the ledger, marker `refund:job:{id}`): the refund happens exactly once, whatever
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from google.api_core.exceptions import Aborted, FailedPrecondition
 from google.cloud import firestore
 
 from shared.clients import firestore_client
@@ -24,6 +21,7 @@ from shared.errors import ApiError
 from shared.jobs import job_ref
 from shared.ledger import CreditChange, apply_credit_change
 from shared.models import Job, JobStatus, LedgerEntryType, utc_now
+from shared.retry import RETRYABLE_COMMIT_ERRORS, backoff
 
 MAX_ATTEMPTS = 50
 MAX_ERROR_LENGTH = 1000
@@ -42,6 +40,9 @@ class JobNotFound(LookupError):
 
 class _JobChangedMeanwhile(Exception):
     """The job moved on between our check and the refund batch: check again from the start."""
+
+
+RETRY_ON: tuple[type[Exception], ...] = (*RETRYABLE_COMMIT_ERRORS, _JobChangedMeanwhile)
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,9 @@ def transition(
                 ref.update(
                     fields, option=firestore_client().write_option(last_update_time=snapshot.update_time)
                 )
-        except (FailedPrecondition, Aborted, _JobChangedMeanwhile):
-            # Aborted: a lock timeout under contention, nothing written; read again like a lost race.
-            time.sleep(random.uniform(0, min(0.005 * (attempt + 1), 0.1)))
+        except RETRY_ON:
+            # A lost race or an aborted commit (nothing written): read again.
+            backoff(attempt)
             continue
         return TransitionOutcome(Job.model_validate({**job.model_dump(), **fields}), changed=True)
     raise RuntimeError(f"job {job_id} kept changing while moving it to {target.value}")
