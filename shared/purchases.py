@@ -222,16 +222,20 @@ def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
     options: Any = {"idempotency_key": f"purchase-{current_project()}-{purchase_id}"}
     try:
         intent = as_dict(stripe_client().v1.payment_intents.create(params=params, options=options))  # type: ignore[arg-type]
-    except stripe.CardError as exc:
+    except (stripe.CardError, stripe.InvalidRequestError) as exc:
+        # Stripe refused this charge (declined card; a card it no longer knows, detached, unusable): the
+        # caller's card, not an outage. Nothing was charged, so the purchase ends failed.
         error_intent: Any = getattr(exc.error, "payment_intent", None)
+        fallback = "card_declined" if isinstance(exc, stripe.CardError) else "invalid_request"
         _record_outcome(
             purchase_id,
             payment_intent_id=getattr(error_intent, "id", None),
-            failure_code=exc.code or "card_declined",
+            failure_code=exc.code or fallback,
         )
         return
     except stripe.StripeError as exc:
-        # The purchase stays pending: if Stripe did charge, its events still find it by metadata.
+        # An outage (connection, 5xx, rate limit, ...): the purchase stays pending and the caller retries;
+        # if Stripe did charge, its events still find the purchase by metadata.
         logs.exception("creating a PaymentIntent failed", exc, purchase_id=purchase_id)
         raise ApiError(
             "stripe_error",
