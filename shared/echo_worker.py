@@ -1,8 +1,9 @@
 """The built-in worker for `echo` jobs (topic `jobs`): `result = input`, or failed when `input.fail` is true.
 
 Messages carry only the job id; the job document is the truth. Redelivery is harmless: a finished job is
-left alone, a job already running is finished again with the same deterministic outcome, and every state
-change goes through shared/job_lifecycle (preconditioned, refund once).
+left alone; a job is run only by the delivery that moved it to running, or that claimed it once it had been
+running longer than STALE_RUNNING_AFTER (its worker died; the sweep republishes it); every state change
+goes through shared/job_lifecycle (preconditioned, refund once).
 """
 
 from __future__ import annotations
@@ -10,7 +11,14 @@ from __future__ import annotations
 from shared import logs
 from shared.errors import ApiError
 from shared.job_costs import ECHO_JOB_TYPE
-from shared.job_lifecycle import TERMINAL_STATUSES, JobNotFound, complete_job, fail_job, start_job
+from shared.job_lifecycle import (
+    TERMINAL_STATUSES,
+    JobNotFound,
+    claim_stale_run,
+    complete_job,
+    fail_job,
+    start_job,
+)
 from shared.jobs import JOB_ID_PATTERN, job_ref
 from shared.models import Job, JobStatus
 from shared.pubsub_events import MalformedMessage, PubSubMessage
@@ -40,7 +48,14 @@ def run_job_message(message: PubSubMessage) -> None:
         return
     try:
         if job.status is JobStatus.QUEUED:
-            start_job(job_id)
+            if not start_job(job_id).changed:
+                logs.info("job started by another delivery", job_id=job_id)
+                return
+        elif not claim_stale_run(job_id):
+            # Running, and recently started: another delivery is on it. Should that one die, the job goes
+            # stale and the sweep republishes it.
+            logs.info("job is being run by another delivery", job_id=job_id)
+            return
         if job.input.get("fail") is True:
             fail_job(job_id, FAIL_MESSAGE)
         else:

@@ -11,12 +11,10 @@ the ledger, marker `refund:job:{id}`): the refund happens exactly once, whatever
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from google.api_core.exceptions import Aborted, FailedPrecondition
 from google.cloud import firestore
 
 from shared.clients import firestore_client
@@ -24,8 +22,11 @@ from shared.errors import ApiError
 from shared.jobs import job_ref
 from shared.ledger import CreditChange, apply_credit_change
 from shared.models import Job, JobStatus, LedgerEntryType, utc_now
+from shared.retry import RETRYABLE_COMMIT_ERRORS, backoff
 
 MAX_ATTEMPTS = 50
+# A job `running` longer than this has lost its worker (crash, lost message): it may be resumed.
+STALE_RUNNING_AFTER = timedelta(minutes=10)
 MAX_ERROR_LENGTH = 1000
 ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.QUEUED: frozenset({JobStatus.RUNNING}),
@@ -42,6 +43,9 @@ class JobNotFound(LookupError):
 
 class _JobChangedMeanwhile(Exception):
     """The job moved on between our check and the refund batch: check again from the start."""
+
+
+RETRY_ON: tuple[type[Exception], ...] = (*RETRYABLE_COMMIT_ERRORS, _JobChangedMeanwhile)
 
 
 @dataclass(frozen=True)
@@ -90,12 +94,39 @@ def transition(
                 ref.update(
                     fields, option=firestore_client().write_option(last_update_time=snapshot.update_time)
                 )
-        except (FailedPrecondition, Aborted, _JobChangedMeanwhile):
-            # Aborted: a lock timeout under contention, nothing written; read again like a lost race.
-            time.sleep(random.uniform(0, min(0.005 * (attempt + 1), 0.1)))
+        except RETRY_ON:
+            # A lost race or an aborted commit (nothing written): read again.
+            backoff(attempt)
             continue
         return TransitionOutcome(Job.model_validate({**job.model_dump(), **fields}), changed=True)
     raise RuntimeError(f"job {job_id} kept changing while moving it to {target.value}")
+
+
+def claim_stale_run(job_id: str, stale_after: timedelta = STALE_RUNNING_AFTER) -> bool:
+    """Claim a job left `running` longer than `stale_after` for this delivery to finish: restart its clock
+    (`started_at`, `updated_at`) with a precondition on the read, so of several deliveries one wins and
+    the others see a fresh run. False when the job is not running, still fresh, or claimed by another."""
+    ref = job_ref(job_id)
+    for attempt in range(MAX_ATTEMPTS):
+        snapshot = ref.get()
+        if not snapshot.exists:
+            raise JobNotFound(job_id)
+        job = Job.from_firestore(snapshot.to_dict())
+        now = utc_now()
+        if job.status is not JobStatus.RUNNING:
+            return False
+        if job.started_at is not None and now - job.started_at < stale_after:
+            return False
+        try:
+            ref.update(
+                {"started_at": now, "updated_at": now},
+                option=firestore_client().write_option(last_update_time=snapshot.update_time),
+            )
+        except RETRYABLE_COMMIT_ERRORS:
+            backoff(attempt)
+            continue
+        return True
+    raise RuntimeError(f"job {job_id} kept changing while claiming its stale run")
 
 
 def _transition_fields(target: JobStatus, result: dict[str, Any] | None, error: str | None) -> dict[str, Any]:

@@ -11,18 +11,17 @@ the change was already applied and nothing is written.
 
 from __future__ import annotations
 
-import random
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from google.api_core.exceptions import Aborted, AlreadyExists, FailedPrecondition, NotFound
+from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 
 from shared.clients import firestore_client
 from shared.errors import ApiError
 from shared.models import Account, LedgerEntry, LedgerEntryType, ProcessedEvent, utc_now
+from shared.retry import RETRYABLE_COMMIT_ERRORS, backoff
 
 MAX_ATTEMPTS = 200
 ExtraWrites = Callable[[firestore.WriteBatch, int], None]
@@ -107,11 +106,9 @@ def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None =
         try:
             batch.commit()
             return AppliedChange(entry_id=entry_id, balance_after=balance_after)
-        except (FailedPrecondition, Aborted):
-            # Someone changed the balance since we read it: read again. Jitter breaks lockstep retries.
-            # Aborted ("Transaction lock timeout" on the emulator under contention) means nothing was
-            # written: the batch is atomic, so trying again is safe.
-            time.sleep(random.uniform(0, min(0.002 * (attempt + 1), 0.05)))
+        except RETRYABLE_COMMIT_ERRORS:
+            # Someone changed the balance since we read it (or the commit aborted, writing nothing): read again.
+            backoff(attempt, step=0.002, cap=0.05)
         except AlreadyExists:
             if change.marker_id is not None and marker_ref(change.marker_id).get().exists:
                 return AppliedChange(entry_id="", balance_after=_balance(ref), already_applied=True)

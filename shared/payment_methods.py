@@ -10,8 +10,6 @@ in the same batch.
 
 from __future__ import annotations
 
-import random
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,9 +19,12 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.clients import firestore_client
 from shared.models import DetachedPaymentMethod, PaymentMethod, utc_now
+from shared.retry import RETRYABLE_COMMIT_ERRORS, backoff
 from shared.stripe_markers import EventMarker, add_marker
 
 MAX_ATTEMPTS = 50
+# NotFound: a precondition on a document that vanished meanwhile; read again like any lost race.
+RETRY_ON: tuple[type[Exception], ...] = (*RETRYABLE_COMMIT_ERRORS, NotFound)
 
 
 def pm_ref(payment_method_id: str) -> firestore.DocumentReference:
@@ -87,7 +88,7 @@ def render(payment_method_id: str, pm: PaymentMethod) -> dict[str, Any]:
 
 def _commit(batch: firestore.WriteBatch, marker: EventMarker | None) -> bool:
     """True when committed; False when the event marker shows a twin delivery already did the work.
-    Raises FailedPrecondition (retry) when anything else changed underneath."""
+    Raises a retryable error (FailedPrecondition, Aborted) when anything else changed underneath."""
     try:
         batch.commit()
         return True
@@ -98,7 +99,7 @@ def _commit(batch: firestore.WriteBatch, marker: EventMarker | None) -> bool:
 
 
 def _backoff(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(0.01 * (attempt + 1), 0.2)))
+    backoff(attempt, step=0.01, cap=0.2)
 
 
 def sync_payment_method(
@@ -151,7 +152,7 @@ def sync_payment_method(
             if not _commit(batch, marker):
                 return get_payment_method(payment_method_id), False
             return updated, current is None
-        except (FailedPrecondition, NotFound):
+        except RETRY_ON:
             _backoff(attempt)
     raise RuntimeError(f"payment method {payment_method_id} kept changing")
 
@@ -186,7 +187,7 @@ def remove_payment_method(
         try:
             _commit(batch, marker)
             return
-        except (FailedPrecondition, NotFound):
+        except RETRY_ON:
             _backoff(attempt)
     raise RuntimeError(f"payment method {payment_method_id} kept changing")
 
@@ -226,6 +227,6 @@ def apply_default(
         try:
             _commit(batch, marker)
             return
-        except (FailedPrecondition, NotFound):
+        except RETRY_ON:
             _backoff(attempt)
     raise RuntimeError(f"payment methods of {user_id} kept changing")

@@ -21,7 +21,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition
+from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -37,6 +37,7 @@ from shared.models import (
     utc_now,
 )
 from shared.payment_methods import list_payment_methods
+from shared.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.seed import config_ref, seed_system_config
 from shared.stripe_client import as_dict, call_stripe, stripe_client, stripe_livemode
 from shared.stripe_customers import ensure_customer, load_account
@@ -176,7 +177,7 @@ def _replay(purchase_id: str, body_hash: str) -> Purchase | None:
                 {"updated_at": utc_now()},
                 option=firestore_client().write_option(last_update_time=snapshot.update_time),
             )
-        except FailedPrecondition:
+        except RETRYABLE_COMMIT_ERRORS:
             raise ApiError(
                 "idempotency_key_in_use", "A request with this Idempotency-Key is in progress; retry shortly."
             ) from None
@@ -221,16 +222,20 @@ def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
     options: Any = {"idempotency_key": f"purchase-{current_project()}-{purchase_id}"}
     try:
         intent = as_dict(stripe_client().v1.payment_intents.create(params=params, options=options))  # type: ignore[arg-type]
-    except stripe.CardError as exc:
+    except (stripe.CardError, stripe.InvalidRequestError) as exc:
+        # Stripe refused this charge (declined card; a card it no longer knows, detached, unusable): the
+        # caller's card, not an outage. Nothing was charged, so the purchase ends failed.
         error_intent: Any = getattr(exc.error, "payment_intent", None)
+        fallback = "card_declined" if isinstance(exc, stripe.CardError) else "invalid_request"
         _record_outcome(
             purchase_id,
             payment_intent_id=getattr(error_intent, "id", None),
-            failure_code=exc.code or "card_declined",
+            failure_code=exc.code or fallback,
         )
         return
     except stripe.StripeError as exc:
-        # The purchase stays pending: if Stripe did charge, its events still find it by metadata.
+        # An outage (connection, 5xx, rate limit, ...): the purchase stays pending and the caller retries;
+        # if Stripe did charge, its events still find the purchase by metadata.
         logs.exception("creating a PaymentIntent failed", exc, purchase_id=purchase_id)
         raise ApiError(
             "stripe_error",
@@ -246,7 +251,8 @@ def _record_outcome(purchase_id: str, *, payment_intent_id: str | None, failure_
     """Note the PaymentIntent (and a decline) without ever undoing what an event already recorded."""
     db = firestore_client()
     ref = purchase_ref(purchase_id)
-    for _ in range(50):
+
+    def attempt() -> None:
         snapshot = ref.get()
         current = Purchase.from_firestore(snapshot.to_dict())
         update: dict[str, Any] = {"updated_at": utc_now()}
@@ -258,12 +264,9 @@ def _record_outcome(purchase_id: str, *, payment_intent_id: str | None, failure_
             )
             if failure_code:
                 update["failure_code"] = failure_code
-        try:
-            ref.update(update, option=db.write_option(last_update_time=snapshot.update_time))
-            return
-        except FailedPrecondition:
-            continue
-    raise RuntimeError(f"purchase {purchase_id} kept changing")
+        ref.update(update, option=db.write_option(last_update_time=snapshot.update_time))
+
+    retry_commit(attempt, what=f"purchase {purchase_id}")
 
 
 def grant_purchase(purchase_id: str, marker: EventMarker | None = None) -> bool:
@@ -373,8 +376,8 @@ def _set_final_status(purchase_id: str, final_status: PurchaseStatus, marker: Ev
     marker.add_to(batch)
     try:
         batch.commit()
-    except FailedPrecondition:
-        return False
+    except RETRYABLE_COMMIT_ERRORS:
+        return False  # the caller reads again
     except AlreadyExists:
         pass  # a twin delivery of this event did it
     return True
@@ -384,7 +387,8 @@ def mark_failed(purchase_id: str, failure_code: str | None, marker: EventMarker)
     """payment_intent.payment_failed: a purchase not (yet) paid shows failed; credits are never touched."""
     db = firestore_client()
     ref = purchase_ref(purchase_id)
-    for _ in range(50):
+
+    def attempt() -> None:
         snapshot = ref.get()
         current = Purchase.from_firestore(snapshot.to_dict())
         if current.credits_granted or current.status is PurchaseStatus.FAILED:
@@ -403,12 +407,10 @@ def mark_failed(purchase_id: str, failure_code: str | None, marker: EventMarker)
         marker.add_to(batch)
         try:
             batch.commit()
-            return
-        except FailedPrecondition:
-            continue
         except AlreadyExists:
-            return
-    raise RuntimeError(f"purchase {purchase_id} kept changing")
+            return  # a twin delivery of this event did it
+
+    retry_commit(attempt, what=f"purchase {purchase_id}")
 
 
 def refund_target(purchase: Purchase, amount_refunded: int, amount_charged: int) -> int:

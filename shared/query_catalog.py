@@ -55,11 +55,18 @@ QUERIES: tuple[QueryShape, ...] = (
         order=(("created_at", "DESCENDING"),),
     ),
     QueryShape(
-        "shared.job_sweep:republish_stale_jobs",
+        "shared.job_sweep:_stale_job_ids",
         "jobs",
         equality=("status",),
         range_field="created_at",
         order=(("created_at", "ASCENDING"),),
+    ),
+    QueryShape(
+        "shared.job_sweep:_stale_job_ids",
+        "jobs",
+        equality=("status",),
+        range_field="started_at",
+        order=(("started_at", "ASCENDING"),),
     ),
     QueryShape(
         "shared.ledger_views:list_ledger",

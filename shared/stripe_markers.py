@@ -10,6 +10,7 @@ from google.cloud import firestore
 
 from shared.clients import firestore_client
 from shared.models import ProcessedEvent, utc_now
+from shared.retry import retry_commit
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,16 @@ class EventMarker:
 
     def record_alone(self) -> None:
         """For events whose effect was already made (or that have none): mark them seen."""
-        try:
-            batch = firestore_client().batch()
-            self.add_to(batch)
-            batch.commit()
-        except AlreadyExists:
-            pass
+
+        def attempt() -> None:
+            try:
+                batch = firestore_client().batch()
+                self.add_to(batch)
+                batch.commit()
+            except AlreadyExists:
+                pass
+
+        retry_commit(attempt, what=f"marker {self.marker_id}")  # an aborted commit wrote nothing
 
 
 def add_marker(batch: firestore.WriteBatch, marker: EventMarker | None) -> None:

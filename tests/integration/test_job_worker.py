@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 
@@ -11,8 +12,16 @@ from shared.clients import project_scope, publish
 from shared.echo_worker import run_job_message
 from shared.errors import ApiError
 from shared.function_registry import JOBS_TOPIC
-from shared.job_lifecycle import TransitionOutcome, complete_job, fail_job, start_job
-from shared.models import JobStatus, LedgerEntryType
+from shared.job_lifecycle import (
+    TransitionOutcome,
+    claim_stale_run,
+    complete_job,
+    fail_job,
+    start_job,
+)
+from shared.job_sweep import republish_stale_jobs
+from shared.jobs import job_ref
+from shared.models import JobStatus, LedgerEntryType, utc_now
 from shared.pubsub_events import MalformedMessage, PubSubMessage
 from tests.conftest import Project
 from tests.support.jobs import (
@@ -171,3 +180,71 @@ def test_sweep_republishes_jobs_left_queued(project: Project, api: ApiClient) ->
     assert republish_stale_jobs() == [stale]
     received = subscriber.pull(request={"subscription": subscription, "max_messages": 10}, timeout=30)
     assert [json.loads(m.message.data)["job_id"] for m in received.received_messages] == [stale]
+
+
+def _left_running(
+    api: ApiClient, key: str, user_id: str, started_ago: list[tuple[dict[str, object], timedelta]]
+) -> list[str]:
+    """Echo jobs whose worker died (or whose message was lost) after moving them to running: made as `hold`
+    jobs (no worker), then, once their creation messages are handled (a later echo job has finished),
+    started and turned into echo jobs started `started_ago`."""
+    job_ids = [post_job(api, key, {"type": "hold", "input": i}).json()["job_id"] for i, _ in started_ago]
+    _, test_key = create_api_key(user_id, "test")
+    later = post_job(api, test_key, {"type": "echo", "input": {}}).json()["job_id"]
+    eventually(lambda: job_status(api, test_key, later), message="later echo job finished")
+    for job_id, (_, ago) in zip(job_ids, started_ago, strict=True):
+        assert start_job(job_id).changed is True
+        job_ref(job_id).update({"type": "echo", "started_at": utc_now() - ago})
+    return job_ids
+
+
+def test_sweep_resumes_jobs_left_running_and_refunds_once(project: Project, api: ApiClient) -> None:
+    set_job_costs({"echo": 2, "hold": 2})
+    create_account("alice", credits=6)
+    _, key = create_api_key("alice", "live")
+    stale_fail, stale_ok, fresh = _left_running(
+        api,
+        key,
+        "alice",
+        [
+            ({"fail": True}, timedelta(minutes=15)),
+            ({"v": 1}, timedelta(minutes=12)),
+            ({"v": 2}, timedelta(minutes=1)),
+        ],
+    )
+    assert balance("alice") == 0
+
+    assert republish_stale_jobs() == [stale_fail, stale_ok]  # oldest first; the fresh one is left alone
+    eventually(
+        lambda: all(job_status(api, key, job_id) for job_id in (stale_fail, stale_ok)),
+        message="stale running jobs finished",
+    )
+    jobs = stored_jobs("alice")
+    assert (jobs[stale_ok].status, jobs[stale_ok].result) == (JobStatus.COMPLETED, {"v": 1})
+    assert (jobs[stale_fail].status, jobs[stale_fail].refunded) == (JobStatus.FAILED, True)
+    eventually(lambda: balance("alice") == 2, message="refund applied")
+    # Delivered again (a duplicate, the next sweep): nothing changes, the refund stays single.
+    run_job_message(job_message(stale_fail, "again"))
+    assert republish_stale_jobs() == []
+    assert refunds("alice") == [2] and balance("alice") == 2
+    # A fresh running job is another delivery's work: a duplicate message does not run it a second time.
+    run_job_message(job_message(fresh, "duplicate"))
+    assert stored_jobs("alice")[fresh].status is JobStatus.RUNNING
+
+
+def test_one_delivery_claims_a_stale_running_job(project: Project, api: ApiClient) -> None:
+    set_job_costs({"hold": 0})
+    create_account("alice", credits=0)
+    _, key = create_api_key("alice", "live")
+    stale, fresh = _left_running(api, key, "alice", [({}, timedelta(minutes=30)), ({}, timedelta(seconds=5))])
+
+    def claim(job_id: str) -> bool:
+        with project_scope(project.id):
+            return claim_stale_run(job_id)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        claims = list(pool.map(claim, [stale] * 8))
+    assert sum(claims) == 1
+    assert claim_stale_run(stale) is False  # claimed just now: fresh again
+    assert claim_stale_run(fresh) is False
+    assert stored_jobs("alice")[stale].status is JobStatus.RUNNING

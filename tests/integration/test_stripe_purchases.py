@@ -13,7 +13,7 @@ import stripe
 
 from localdev.stripe_setup import register_localstripe_webhook
 from shared.clients import firestore_client
-from shared.models import Purchase, utc_now
+from shared.models import PaymentMethod, Purchase, utc_now
 from tests.conftest import STRIPE_WEBHOOK_SECRET, Project
 from tests.support.platform import ApiClient, create_account
 from tests.support.stripe_events import EventSender, as_dict, make_event, stripe_test_client
@@ -190,6 +190,31 @@ def test_declined_card_fails_the_purchase_without_credits(
     assert reply.status_code == 201, reply.text
     assert reply.json()["status"] == "failed" and reply.json()["failure_code"] == "card_declined"
     assert balance("dan") == 0
+
+
+def test_card_stripe_refuses_fails_the_purchase_instead_of_leaving_it_pending(
+    api: ApiClient, client: stripe.StripeClient
+) -> None:
+    """A card recorded here that Stripe no longer knows (deleted there directly): Stripe refuses the
+    PaymentIntent with an invalid-request error. That is the caller's card, not an outage: the purchase
+    ends failed, like a declined card, instead of a 502 and a purchase pending forever."""
+    create_account("erin")
+    token = api.user_token("erin")
+    add_card(api, token, client)
+    gone = PaymentMethod(
+        user_id="erin", stripe_customer_id=customer_of("erin"), last4="4242", created_at=utc_now()
+    )
+    firestore_client().collection("payment_methods").document("pm_goneinstripe").set(gone.to_firestore())
+    body = {"package": "starter", "payment_method_id": "pm_goneinstripe"}
+    headers = {"Idempotency-Key": "buy-gone"}
+    reply = api.request("POST", "/v1/purchases", token=token, json=body, headers=headers)
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["status"] == "failed" and reply.json()["failure_code"]
+    stored = purchase_doc(reply.json()["purchase_id"])
+    assert stored.status == "failed" and stored.failure_code == reply.json()["failure_code"]
+    replay = api.request("POST", "/v1/purchases", token=token, json=body, headers=headers)
+    assert replay.status_code == 200 and replay.json()["status"] == "failed"
+    assert balance("erin") == 0 and ledger("erin") == []
 
 
 def test_same_event_fifty_times_concurrently_grants_once(

@@ -1,0 +1,35 @@
+"""Retrying a Firestore commit that lost a race: which errors mean "nothing was written, read again", and the
+jittered pause between attempts.
+
+- FailedPrecondition: a `last_update_time` / `exists` precondition failed (someone wrote first).
+- Aborted: the commit was aborted, e.g. the emulator's "Transaction lock timeout" under contention (also
+  possible in production). A batch is atomic, so an aborted commit wrote nothing and trying again is safe.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from google.api_core.exceptions import Aborted, FailedPrecondition
+
+T = TypeVar("T")
+RETRYABLE_COMMIT_ERRORS: tuple[type[Exception], ...] = (FailedPrecondition, Aborted)
+
+
+def backoff(attempt: int, *, step: float = 0.005, cap: float = 0.1) -> None:
+    """Sleep a random time up to min(step x (attempt + 1), cap): jitter breaks lockstep retries."""
+    time.sleep(random.uniform(0, min(step * (attempt + 1), cap)))
+
+
+def retry_commit(attempt: Callable[[], T], *, what: str, max_attempts: int = 50) -> T:
+    """Run `attempt` (read, decide, commit) until it returns without a retryable commit error.
+    Raises RuntimeError naming `what` when it kept losing."""
+    for number in range(max_attempts):
+        try:
+            return attempt()
+        except RETRYABLE_COMMIT_ERRORS:
+            backoff(number)
+    raise RuntimeError(f"{what} kept changing")
