@@ -38,7 +38,9 @@ def test_account_is_created_once(api: ApiClient) -> None:
     first = api.request("POST", "/v1/account", token=token)
     second = api.request("POST", "/v1/account", token=token)
     assert (first.status_code, second.status_code) == (201, 200)
-    assert first.json() == second.json()
+    # The sign-up trigger may have made alice a founding member in between: compare what it does not touch.
+    stable = ("user_id", "email", "credits", "created_at")
+    assert {k: first.json()[k] for k in stable} == {k: second.json()[k] for k in stable}
     body = first.json()
     assert body["user_id"] == "alice" and body["credits"] == 0
     assert body["founding_member"] is False and body["founding_member_number"] is None
