@@ -9,7 +9,7 @@ from functools import wraps
 from cloudevents.http.event import CloudEvent
 
 from shared import logs
-from shared.pubsub_events import MalformedMessage
+from shared.pubsub_events import MalformedMessage, RedeliverLater
 
 
 def cloudevent_entry(handler: Callable[[CloudEvent], None]) -> Callable[[CloudEvent], None]:
@@ -17,6 +17,9 @@ def cloudevent_entry(handler: Callable[[CloudEvent], None]) -> Callable[[CloudEv
     def run(event: CloudEvent) -> None:
         try:
             handler(event)
+        except RedeliverLater as exc:
+            logs.info(f"{handler.__name__}: redeliver later ({exc})", event_id=event.get("id"))
+            raise
         except MalformedMessage as exc:
             # Retrying cannot help a message that can never be processed: acknowledge it, log it.
             logs.error(f"{handler.__name__} dropped a malformed message: {exc}", event_id=event.get("id"))

@@ -31,7 +31,7 @@ from shared.models import (
     WebhookEventType,
     utc_now,
 )
-from shared.pubsub_events import MalformedMessage, PubSubMessage
+from shared.pubsub_events import MalformedMessage, PubSubMessage, RedeliverLater
 from shared.settings import get_settings
 from shared.webhook_endpoints import endpoint_ref, load_endpoint, signing_secrets, webhook_id_for
 from shared.webhook_events import event_ref, payload_body, sweep_due_events
@@ -50,6 +50,11 @@ DEFAULT_TIMEOUT_S = 15.0
 # A claimed attempt may be retried by the sweep once this long has passed since the claim (the sender
 # crashed): it must exceed the send timeout plus the time to record the result.
 LEASE_MARGIN = timedelta(seconds=60)
+# A retry due within this window is left to Pub/Sub's redelivery (backoff of seconds) instead of the sweep,
+# which runs once a minute: the contract's first retry comes 5 s after a failure. Longer than any
+# redelivery backoff's first steps, shorter than a claim's lease (timeout + LEASE_MARGIN), so an attempt in
+# flight elsewhere is never waited on this way.
+REDELIVERY_WINDOW = timedelta(seconds=30)
 # The endpoint document is shared by all of a user's deliveries: refresh last_triggered_at at most this
 # often unless something else changes (Firestore sustains about one write per second per document).
 ENDPOINT_TOUCH_INTERVAL = timedelta(seconds=5)
@@ -267,7 +272,22 @@ def handle_delivery_message(message: PubSubMessage) -> DeliveryReport | None:
     if not isinstance(event_id, str) or not event_id.startswith("evt_"):
         logs.error("malformed webhook-events message", message_id=message.message_id)
         return None
-    return deliver_event(event_id)
+    report = deliver_event(event_id)
+    due_at = report.next_attempt_at if report is not None else _retry_due_at(event_id)
+    if due_at is not None and due_at - utc_now() <= REDELIVERY_WINDOW:
+        raise RedeliverLater(f"{event_id} is due again at {due_at.isoformat()}")
+    return report
+
+
+def _retry_due_at(event_id: str) -> datetime | None:
+    """When a pending event that has been tried is due again (None when it is not waiting for a retry)."""
+    snapshot = event_ref(event_id).get()
+    if not snapshot.exists:
+        return None
+    event = WebhookEvent.from_firestore(snapshot.to_dict())
+    if event.status is not WebhookEventStatus.PENDING or event.attempts == 0:
+        return None
+    return event.next_attempt_at
 
 
 def handle_sweep_message(message: PubSubMessage) -> int:

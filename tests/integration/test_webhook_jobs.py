@@ -162,3 +162,26 @@ def test_a_failed_delivery_is_retried_by_the_sweep_through_pubsub(
     assert first.headers["webhook-id"] == second.headers["webhook-id"] == event_id
     Webhook(secret).verify(second.body, second.headers)
     assert [d.status_code for d in stored_deliveries(event_id)] == [503, 200]
+
+
+def test_first_retry_comes_about_five_seconds_later_without_waiting_for_the_sweep(
+    project: Project, receiver: WebhookReceiver
+) -> None:
+    # The first retry is due 5 s after a failure: far sooner than the minute-by-minute sweep. The delivery
+    # function leaves the message unacknowledged, so Pub/Sub redelivers it and the retry goes out when due.
+    secret = setup_endpoint(USER, receiver.url())
+    receiver.respond(Scripted(500))
+    job_id, _ = write_job()
+    finish(job_id, JobStatus.COMPLETED, result={})
+    event_id = job_event_id(job_id, JobStatus.COMPLETED)
+    eventually(
+        lambda: events_of(job_id) and stored_event(event_id).status is WebhookEventStatus.DELIVERED,
+        timeout=40,
+        message="retried without a sweep",
+    )
+    first, second = receiver.received()
+    assert first.headers["webhook-id"] == second.headers["webhook-id"] == event_id
+    Webhook(secret).verify(second.body, second.headers)
+    failed, delivered = sorted(stored_deliveries(event_id), key=lambda d: d.attempt)
+    assert (failed.status_code, delivered.status_code) == (500, 200)
+    assert timedelta(seconds=4) <= delivered.created_at - failed.created_at <= timedelta(seconds=30)
