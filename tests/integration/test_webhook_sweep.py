@@ -30,7 +30,9 @@ def test_a_sweep_publishes_every_due_event_not_just_one_page(
     # be worked off one page per minute: each sweep would fall further behind the schedule.
     setup_endpoint(USER, receiver.url())
     event_ids = {make_event(USER) for _ in range(7)}  # created, their publishes "lost"
-    published = sweep_due_events(utc_now() + timedelta(minutes=2), limit=3)
+    # As the sweep would see them 65 s on: the unpublished events (backstop: created + 60 s) are due, while an
+    # event claimed meanwhile holds a lease (timeout + 60 s) past that moment and is not picked up again.
+    published = sweep_due_events(utc_now() + timedelta(seconds=65), limit=3)
     assert published == 7
     eventually(lambda: len(receiver.received()) >= 7, timeout=30, message="all seven delivered")
     assert {r.headers["webhook-id"] for r in receiver.received()} == event_ids
