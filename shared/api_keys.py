@@ -6,7 +6,6 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from google.api_core.exceptions import FailedPrecondition
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -15,6 +14,7 @@ from shared.api_key_format import generate_api_key, hash_api_key, key_prefix
 from shared.clients import firestore_client
 from shared.errors import ApiError, not_found
 from shared.models import ApiKey, ApiKeyStatus, KeyEnvironment, utc_now
+from shared.retry import RETRYABLE_COMMIT_ERRORS
 
 MAX_KEYS_PER_USER = 100
 MAX_ROLL_GRACE_SECONDS = 7 * 24 * 3600
@@ -137,7 +137,7 @@ def roll_key(user_id: str, key_id: str, expires_in: int) -> tuple[str, str, ApiK
     )
     try:
         batch.commit()
-    except FailedPrecondition:
+    except RETRYABLE_COMMIT_ERRORS:
         raise ApiError(
             "illegal_state_transition", "The key changed while rolling it; look at it again."
         ) from None

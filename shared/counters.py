@@ -16,7 +16,7 @@ import random
 import threading
 import time
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition
+from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
 from shared import logs
@@ -25,6 +25,7 @@ from shared.counter_shards import Counter, CounterTotals, marker_id, pick_shard_
 from shared.firestore_events import DocumentChange
 from shared.fold_schedule import FoldDebounce
 from shared.models import CounterShard, ProcessedEvent, utc_now
+from shared.retry import RETRYABLE_COMMIT_ERRORS
 from shared.seed import config_ref, seed_system_config
 from shared.settings import get_settings
 
@@ -102,7 +103,7 @@ def fold_counters() -> CounterTotals:
                 option=db.write_option(last_update_time=config.update_time),
             )
             return totals
-        except FailedPrecondition:
+        except RETRYABLE_COMMIT_ERRORS:
             # system/config changed since we read it (another fold, a maintenance toggle): read again.
             time.sleep(random.uniform(0, min(0.01 * (attempt + 1), 0.2)))
     raise RuntimeError("system/config kept changing while folding the counters")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition
+from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
 from shared.clients import firestore_client
 from shared.models import SystemConfig
+from shared.retry import RETRYABLE_COMMIT_ERRORS
 
 
 def config_ref(db: firestore.Client | None = None) -> firestore.DocumentReference:
@@ -35,6 +36,6 @@ def seed_system_config(db: firestore.Client | None = None) -> bool:
             # The precondition makes this a no-op if anyone wrote in between; then look again.
             ref.update(missing, option=firestore.Client.write_option(last_update_time=snapshot.update_time))
             return False
-        except FailedPrecondition:
+        except RETRYABLE_COMMIT_ERRORS:
             continue
     raise RuntimeError("system/config kept changing while seeding")

@@ -10,12 +10,13 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition
+from google.api_core.exceptions import AlreadyExists
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.clients import firestore_client
 from shared.errors import ApiError, not_found
 from shared.models import RetiredSecret, WebhookEndpoint, WebhookEventType, utc_now
+from shared.retry import RETRYABLE_COMMIT_ERRORS
 from shared.settings import get_settings
 from shared.ssrf import UnsafeTargetError, parse_host_address, resolve_and_check, validate_webhook_url
 from shared.webhook_signing import generate_webhook_secret
@@ -151,7 +152,7 @@ def put_endpoint(user_id: str, body: WebhookEndpointInput) -> tuple[dict[str, An
         }
         try:
             ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
-        except FailedPrecondition:
+        except RETRYABLE_COMMIT_ERRORS:
             continue
         return endpoint_resource(updated), False
     raise ApiError("service_unavailable", "The webhook endpoint is being changed concurrently; retry.")
@@ -204,7 +205,7 @@ def rotate_secret(user_id: str) -> dict[str, Any]:
         }
         try:
             ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
-        except FailedPrecondition:
+        except RETRYABLE_COMMIT_ERRORS:
             continue
         return endpoint_resource(updated, secret=secret)
     raise ApiError("service_unavailable", "The webhook endpoint is being changed concurrently; retry.")
