@@ -12,7 +12,6 @@ exactly once per event, folded into `system/config` (design: docs/counters.md).
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 
@@ -25,7 +24,7 @@ from shared.counter_shards import Counter, CounterTotals, marker_id, pick_shard_
 from shared.firestore_events import DocumentChange
 from shared.fold_schedule import FoldDebounce
 from shared.models import CounterShard, ProcessedEvent, utc_now
-from shared.retry import RETRYABLE_COMMIT_ERRORS
+from shared.retry import RETRYABLE_COMMIT_ERRORS, backoff
 from shared.seed import config_ref, seed_system_config
 from shared.settings import get_settings
 
@@ -105,7 +104,7 @@ def fold_counters() -> CounterTotals:
             return totals
         except RETRYABLE_COMMIT_ERRORS:
             # system/config changed since we read it (another fold, a maintenance toggle): read again.
-            time.sleep(random.uniform(0, min(0.01 * (attempt + 1), 0.2)))
+            backoff(attempt, step=0.01, cap=0.2)
     raise RuntimeError("system/config kept changing while folding the counters")
 
 

@@ -70,15 +70,19 @@ def fail_job(job_id: str, error: str) -> TransitionOutcome:
     return transition(job_id, JobStatus.FAILED, error=error[:MAX_ERROR_LENGTH])
 
 
+def _read_job(ref: firestore.DocumentReference, job_id: str) -> tuple[Any, Job]:
+    snapshot = ref.get()
+    if not snapshot.exists:
+        raise JobNotFound(job_id)
+    return snapshot, Job.from_firestore(snapshot.to_dict())
+
+
 def transition(
     job_id: str, target: JobStatus, *, result: dict[str, Any] | None = None, error: str | None = None
 ) -> TransitionOutcome:
     ref = job_ref(job_id)
     for attempt in range(MAX_ATTEMPTS):
-        snapshot = ref.get()
-        if not snapshot.exists:
-            raise JobNotFound(job_id)
-        job = Job.from_firestore(snapshot.to_dict())
+        snapshot, job = _read_job(ref, job_id)
         if job.status is target:
             return TransitionOutcome(job, changed=False)
         if not can_transition(job.status, target):
@@ -108,10 +112,7 @@ def claim_stale_run(job_id: str, stale_after: timedelta = STALE_RUNNING_AFTER) -
     the others see a fresh run. False when the job is not running, still fresh, or claimed by another."""
     ref = job_ref(job_id)
     for attempt in range(MAX_ATTEMPTS):
-        snapshot = ref.get()
-        if not snapshot.exists:
-            raise JobNotFound(job_id)
-        job = Job.from_firestore(snapshot.to_dict())
+        snapshot, job = _read_job(ref, job_id)
         now = utc_now()
         if job.status is not JobStatus.RUNNING:
             return False
