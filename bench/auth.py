@@ -24,9 +24,9 @@ import requests
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from bench.common import bench_stack
-from shared.api_key_format import hash_api_key, parse_api_key
-from shared.clients import firestore_client
-from shared.key_auth import KeyCache, authenticate_api_key
+from shared.core.clients import firestore_client
+from shared.keys.auth import KeyCache, authenticate_api_key
+from shared.keys.format import hash_api_key, parse_api_key
 from shared.models import ApiKey, utc_now
 
 THREADS = 8

@@ -25,7 +25,7 @@ def bench_stack() -> Iterator[BenchPlatform]:
     """A running stack and a fresh project with its triggers and subscriptions wired, in scope.
     Logs go to PLATFORM_BENCH_LOGS or a temporary folder."""
     from localdev.wiring import wire_project
-    from shared.clients import project_scope
+    from shared.core.clients import project_scope
 
     log_dir = Path(os.environ.get("PLATFORM_BENCH_LOGS") or tempfile.mkdtemp(prefix="bench-logs-"))
     stack, processes = start_stack(log_dir)

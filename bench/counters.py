@@ -32,11 +32,11 @@ def main() -> None:
 
 
 def run(project: str, jobs: int, burst: int, threads: int, log_dir: Path) -> None:
-    from shared.clients import firestore_client, project_scope
-    from shared.counter_shards import CounterTotals
-    from shared.counters import read_totals
+    from shared.core.clients import firestore_client, project_scope
+    from shared.counters.service import read_totals
+    from shared.counters.shards import CounterTotals
     from shared.models import Job, utc_now
-    from shared.seed import config_ref
+    from shared.system.config import config_ref
 
     with project_scope(project):
         db = firestore_client()

@@ -35,8 +35,8 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def bench_delivery_rate(user_id: str) -> None:
-    from shared.webhook_delivery import DEFAULT_TIMEOUT_S, deliver_event
-    from shared.webhook_http import SendPolicy
+    from shared.webhooks.delivery import DEFAULT_TIMEOUT_S, deliver_event
+    from shared.webhooks.sender import SendPolicy
     from tests.support.webhooks import make_event
 
     policy = SendPolicy(timeout_s=DEFAULT_TIMEOUT_S, allow_loopback=True, require_https=False)
@@ -59,7 +59,7 @@ def bench_delivery_rate(user_id: str) -> None:
 def bench_latency(user_id: str, receiver: object) -> None:
     import json
 
-    from shared.clients import firestore_client
+    from shared.core.clients import firestore_client
     from shared.models import Job, JobStatus, utc_now
 
     jobs = firestore_client().collection(Job.collection)

@@ -7,7 +7,7 @@ from functools import cache
 import flask
 import functions_framework
 
-from shared.http import HttpApp
+from shared.api.http import HttpApp
 
 
 @cache

@@ -8,8 +8,8 @@ from functools import wraps
 
 from cloudevents.http.event import CloudEvent
 
-from shared import logs
-from shared.pubsub_events import MalformedMessage, RedeliverLater
+from shared.core import logs
+from shared.core.pubsub_events import MalformedMessage, RedeliverLater
 
 
 def cloudevent_entry(handler: Callable[[CloudEvent], None]) -> Callable[[CloudEvent], None]:

@@ -1,4 +1,4 @@
-"""Every deployed entry point, by the name the function declaration (shared/function_registry.py) gives it."""
+"""Every deployed entry point, by the name the function declaration (shared/core/function_registry.py) gives it."""
 
 from functions.api import api
 from functions.pubsub_handlers import (

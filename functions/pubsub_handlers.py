@@ -6,10 +6,10 @@ import functions_framework
 from cloudevents.http.event import CloudEvent
 
 from functions.cloudevent_entry import cloudevent_entry
-from shared.counters import fold_counters as fold_counter_shards
-from shared.echo_worker import run_job_message
-from shared.job_sweep import republish_stale_jobs
-from shared.pubsub_events import decode_pubsub_message
+from shared.core.pubsub_events import decode_pubsub_message
+from shared.counters.service import fold_counters as fold_counter_shards
+from shared.jobs.echo_worker import run_job_message
+from shared.jobs.sweep import republish_stale_jobs
 
 
 @functions_framework.cloud_event
@@ -28,7 +28,7 @@ def requeue_stale_jobs(event: CloudEvent) -> None:
 @functions_framework.cloud_event
 @cloudevent_entry
 def deliver_webhook(event: CloudEvent) -> None:
-    from shared.webhook_delivery import handle_delivery_message
+    from shared.webhooks.delivery import handle_delivery_message
 
     handle_delivery_message(decode_pubsub_message(event))
 
@@ -36,7 +36,7 @@ def deliver_webhook(event: CloudEvent) -> None:
 @functions_framework.cloud_event
 @cloudevent_entry
 def webhook_retry_sweep(event: CloudEvent) -> None:
-    from shared.webhook_delivery import handle_sweep_message
+    from shared.webhooks.delivery import handle_sweep_message
 
     handle_sweep_message(decode_pubsub_message(event))
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import flask
 import functions_framework
 
-from shared import logs
-from shared.errors import ApiError
-from shared.http import error_response, json_response, new_request_id
+from shared.api.http import error_response, json_response, new_request_id
+from shared.core import logs
+from shared.core.errors import ApiError
 
 
 @functions_framework.http
 def stripe_webhook(request: flask.Request) -> flask.Response:
-    from shared.stripe_ingest import handle_stripe_webhook
+    from shared.billing.ingest import handle_stripe_webhook
 
     request_id = new_request_id()
     if request.method != "POST":

@@ -6,9 +6,9 @@ import functions_framework
 from cloudevents.http.event import CloudEvent
 
 from functions.cloudevent_entry import cloudevent_entry
-from shared.firestore_events import decode_document_event
-from shared.founding import handle_user_created
-from shared.job_triggers import handle_job_created
+from shared.accounts.founding import handle_user_created
+from shared.core.firestore_events import decode_document_event
+from shared.jobs.triggers import handle_job_created
 
 
 @functions_framework.cloud_event
@@ -26,6 +26,6 @@ def on_job_created(event: CloudEvent) -> None:
 @functions_framework.cloud_event
 @cloudevent_entry
 def on_job_updated(event: CloudEvent) -> None:
-    from shared.webhook_events import on_job_updated as emit_job_webhook_event
+    from shared.webhooks.events import on_job_updated as emit_job_webhook_event
 
     emit_job_webhook_event(decode_document_event(event))

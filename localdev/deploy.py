@@ -1,4 +1,4 @@
-"""The deployment plan, generated from the one function declaration (shared/function_registry.py FUNCTIONS).
+"""The deployment plan, generated from the one function declaration (shared/core/function_registry.py FUNCTIONS).
 
 `deploy_plan(settings)` is pure: it returns the commands (argv lists) that deploy the platform, in order:
 1. enable the Google Cloud APIs the platform uses;
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from localdev.emulators import REPO_ROOT
-from shared.function_registry import FUNCTIONS, FunctionKind, FunctionSpec, topics
+from shared.core.function_registry import FUNCTIONS, FunctionKind, FunctionSpec, topics
 
 RUNTIME = "python311"
 DEFAULT_REGION = "us-central1"

@@ -85,8 +85,8 @@ def start_platform(log_dir: Path = LOG_DIR) -> tuple[list[ManagedProcess], dict[
             process.start()
             started.append(process)
         from localdev.wiring import wire_project
-        from shared.clients import project_scope
-        from shared.seed import seed_system_config
+        from shared.core.clients import project_scope
+        from shared.system.config import seed_system_config
 
         wire_project(PROJECT, env["FIRESTORE_EMULATOR_HOST"], host_url)
         with project_scope(PROJECT):

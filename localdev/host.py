@@ -27,8 +27,8 @@ from typing import Any
 from functions_framework import create_app
 from werkzeug.serving import make_server
 
-from shared.clients import project_scope
-from shared.function_registry import FUNCTIONS, FunctionKind, FunctionSpec
+from shared.core.clients import project_scope
+from shared.core.function_registry import FUNCTIONS, FunctionKind, FunctionSpec
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MAIN_SOURCE = REPO_ROOT / "functions" / "main.py"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import threading
 
-from shared import logs
-from shared.function_registry import FUNCTIONS, FunctionSpec
+from shared.core import logs
+from shared.core.function_registry import FUNCTIONS, FunctionSpec
 
 
 def interval_seconds(schedule: str) -> float:
@@ -34,7 +34,7 @@ class LocalScheduler:
             self._threads.append(thread)
 
     def _run(self, spec: FunctionSpec, interval: float) -> None:
-        from shared.clients import project_scope, publish
+        from shared.core.clients import project_scope, publish
 
         while not self._stop.wait(interval):
             try:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
-from shared.function_registry import FUNCTIONS, FunctionKind, FunctionSpec
+from shared.core.function_registry import FUNCTIONS, FunctionKind, FunctionSpec
 
 
 def _request(method: str, url: str, body: dict[str, object] | None = None) -> None:

@@ -50,8 +50,8 @@ class Project:
 @pytest.fixture
 def project(stack: Stack) -> Iterator[Project]:
     from localdev.wiring import clear_firestore, wire_project
-    from shared.clients import close_project_clients, project_scope
-    from shared.function_registry import FUNCTIONS
+    from shared.core.clients import close_project_clients, project_scope
+    from shared.core.function_registry import FUNCTIONS
     from tests.integration import probe_functions
 
     project_id = f"demo-t{uuid.uuid4().hex[:12]}"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from shared.auth_gate import authenticate, before_request
-from shared.http import HttpApp, Router
+from shared.api.auth_gate import authenticate, before_request
+from shared.api.http import HttpApp, Router
 
 API_TITLE = "Credits platform API"
 API_VERSION = "1.0.0"
@@ -40,6 +40,6 @@ def build_app() -> HttpApp:
 @cache
 def openapi_document() -> dict[str, Any]:
     """Built once per instance from the same declarations the app routes and validates with."""
-    from shared.openapi import build_openapi
+    from shared.api.openapi import build_openapi
 
     return build_openapi(all_routes().routes, title=API_TITLE, version=API_VERSION)

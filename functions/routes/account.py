@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from shared.accounts import account_resource, create_or_get_account, get_account
-from shared.auth_gate import caller_user_id, require_user
-from shared.http import ApiRequest, EmptyBody, Reply, Router
-from shared.resources import AccountResource
+from shared.accounts.service import account_resource, create_or_get_account, get_account
+from shared.api.auth_gate import caller_user_id, require_user
+from shared.api.http import ApiRequest, EmptyBody, Reply, Router
+from shared.api.resources import AccountResource
 
 router = Router(tags=("account",))
 

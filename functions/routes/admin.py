@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, StrictBool
 
-from shared.clients import firestore_client
-from shared.counters import read_totals
-from shared.http import ApiRequest, Reply, Router
-from shared.maintenance import forget_cached_state
-from shared.models import utc_now
-from shared.resources import AdminStats, MaintenanceState
-from shared.seed import config_ref, seed_system_config
+from shared.api.http import ApiRequest, Reply, Router
+from shared.api.resources import AdminStats, MaintenanceState
+from shared.counters.service import read_totals
+from shared.system.maintenance import read_maintenance_mode, set_maintenance_mode
 
 router = Router(tags=("admin",))
 
@@ -25,11 +22,8 @@ class MaintenanceInput(BaseModel):
     "GET", "/v1/admin/stats", auth="admin", summary="system/config counters, exact now.", response=AdminStats
 )
 def stats(request: ApiRequest) -> Reply:
-    db = firestore_client()
-    config = config_ref(db).get(field_paths=["maintenance_mode"])
-    maintenance = bool((config.to_dict() or {}).get("maintenance_mode", False)) if config.exists else False
     # The shards are the source of truth; system/config receives their sums on each fold (docs/counters.md).
-    return Reply({**read_totals(db).as_fields(), "maintenance_mode": maintenance})
+    return Reply({**read_totals().as_fields(), "maintenance_mode": read_maintenance_mode()})
 
 
 @router.add(
@@ -43,8 +37,5 @@ def stats(request: ApiRequest) -> Reply:
 )
 def set_maintenance(request: ApiRequest) -> Reply:
     body = request.parse(MaintenanceInput)
-    db = firestore_client()
-    seed_system_config(db)
-    config_ref(db).update({"maintenance_mode": body.enabled, "updated_at": utc_now()})
-    forget_cached_state()
+    set_maintenance_mode(body.enabled)
     return Reply({"maintenance_mode": body.enabled})

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.api_keys import create_key, key_resource, list_keys, revoke_key, roll_key
-from shared.auth_gate import require_key, require_user
-from shared.http import ApiRequest, EmptyBody, Reply, Router
+from shared.api.auth_gate import require_key, require_user
+from shared.api.http import ApiRequest, EmptyBody, Reply, Router
+from shared.api.resources import ApiKeyResource, NewApiKey, Page, RolledApiKey, WhoAmI
+from shared.core.pagination import PageQuery, page_of, page_params
+from shared.keys.service import create_key, key_resource, list_keys, revoke_key, roll_key
 from shared.models import KeyEnvironment
-from shared.pagination import PageQuery, page_of, page_params
-from shared.resources import ApiKeyResource, NewApiKey, Page, RolledApiKey, WhoAmI
 
 router = Router(tags=("api_keys",))
 

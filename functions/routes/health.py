@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from shared.http import ApiRequest, Reply, Router
-from shared.resources import Health
+from shared.api.http import ApiRequest, Reply, Router
+from shared.api.resources import Health
 
 router = Router(tags=("health",))
 

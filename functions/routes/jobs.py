@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.auth_gate import require_key
-from shared.http import ApiRequest, Reply, Router
-from shared.job_resource import job_resource
-from shared.jobs import (
+from shared.api.auth_gate import require_key
+from shared.api.http import ApiRequest, Reply, Router
+from shared.api.resources import JobResource, Page
+from shared.core.pagination import PageQuery, list_page, page_params
+from shared.jobs.resource import job_resource
+from shared.jobs.service import (
     IDEMPOTENCY_HEADER,
     JOB_ID_PATTERN,
     CreateJobRequest,
@@ -16,8 +18,6 @@ from shared.jobs import (
     visible_job_snapshot,
 )
 from shared.models import Job, JobStatus
-from shared.pagination import PageQuery, list_page, page_params
-from shared.resources import JobResource, Page
 
 router = Router(tags=("jobs",))
 

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from shared.http import ApiRequest, Reply, Router
-from shared.ledger_views import ENTRY_ID_PATTERN, list_ledger
-from shared.pagination import PageQuery, page_params
-from shared.resources import LedgerEntryResource, Page
+from shared.api.http import ApiRequest, Reply, Router
+from shared.api.resources import LedgerEntryResource, Page
+from shared.core.pagination import PageQuery, page_params
+from shared.credits.views import ENTRY_ID_PATTERN, list_ledger
 
 router = Router(tags=("credits",))
 

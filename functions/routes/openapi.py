@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from shared.http import ApiRequest, Reply, Router
-from shared.resources import OpenApiDocument
+from shared.api.http import ApiRequest, Reply, Router
+from shared.api.resources import OpenApiDocument
 
 router = Router(tags=("meta",))
 

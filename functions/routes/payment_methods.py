@@ -1,15 +1,15 @@
-"""Cards: a SetupIntent to add one, registering it, listing, default, removal (shared/cards.py)."""
+"""Cards: a SetupIntent to add one, registering it, listing, default, removal (shared/billing/payment_methods.py)."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.auth_gate import caller_user_id, require_user
-from shared.cards import create_setup_intent, delete_card, register_card, set_default_card
-from shared.http import ApiRequest, EmptyBody, Reply, Router
-from shared.pagination import PageQuery, page_of, page_params
-from shared.payment_methods import get_payment_method, list_payment_methods, render
-from shared.resources import Page, PaymentMethodDeleted, PaymentMethodResource, SetupIntentResource
+from shared.api.auth_gate import caller_user_id, require_user
+from shared.api.http import ApiRequest, EmptyBody, Reply, Router
+from shared.api.resources import Page, PaymentMethodDeleted, PaymentMethodResource, SetupIntentResource
+from shared.billing.card_store import get_payment_method, list_payment_methods, render
+from shared.billing.payment_methods import create_setup_intent, delete_card, register_card, set_default_card
+from shared.core.pagination import PageQuery, page_of, page_params
 
 router = Router(tags=("payment_methods",))
 STRIPE_ERRORS = ("stripe_error", "account_missing")

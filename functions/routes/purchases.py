@@ -1,21 +1,21 @@
-"""Credit packages and purchases (shared/purchases.py)."""
+"""Credit packages and purchases (shared/billing/purchases.py)."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.auth_gate import require_user
-from shared.http import ApiRequest, Reply, Router
-from shared.jobs import IDEMPOTENCY_HEADER
-from shared.pagination import PageQuery, page_of, page_params
-from shared.purchases import (
+from shared.api.auth_gate import require_user
+from shared.api.http import ApiRequest, Reply, Router
+from shared.api.resources import CreditPackageResource, Page, PurchaseResource
+from shared.billing.purchases import (
     create_purchase,
     credit_packages,
     get_own_purchase,
     render_package,
     render_purchase,
 )
-from shared.resources import CreditPackageResource, Page, PurchaseResource
+from shared.core.pagination import PageQuery, page_of, page_params
+from shared.jobs.service import IDEMPOTENCY_HEADER
 
 router = Router(tags=("purchases",))
 

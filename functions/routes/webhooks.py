@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.auth_gate import caller_user_id
-from shared.errors import ApiError, not_found
-from shared.http import ApiRequest, EmptyBody, Reply, Router
-from shared.pagination import PageQuery, page_params
-from shared.principals import KeyPrincipal
-from shared.resources import (
+from shared.api.auth_gate import caller_user_id
+from shared.api.http import ApiRequest, EmptyBody, Reply, Router
+from shared.api.resources import (
     DeliveryAttempt,
     Page,
     WebhookDeleted,
     WebhookEndpointResource,
     WebhookTestEvent,
 )
-from shared.webhook_delivery_log import DEFAULT_LIMIT, MAX_LIMIT, list_deliveries
-from shared.webhook_endpoints import (
+from shared.core.errors import ApiError, not_found
+from shared.core.pagination import PageQuery, page_params
+from shared.core.principals import KeyPrincipal
+from shared.webhooks.delivery_log import DEFAULT_LIMIT, MAX_LIMIT, list_deliveries
+from shared.webhooks.endpoints import (
     WebhookEndpointInput,
     delete_endpoint,
     get_endpoint,
@@ -26,7 +26,7 @@ from shared.webhook_endpoints import (
     rotate_secret,
     webhook_id_for,
 )
-from shared.webhook_events import create_test_event
+from shared.webhooks.events import create_test_event
 
 router = Router(tags=("webhook",))
 CONCURRENT = ("service_unavailable",)

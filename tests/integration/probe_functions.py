@@ -5,10 +5,10 @@ from __future__ import annotations
 import functions_framework
 from cloudevents.http.event import CloudEvent
 
-from shared.clients import firestore_client
-from shared.firestore_events import decode_document_event
-from shared.function_registry import FirestoreEventType, FunctionKind, FunctionSpec
-from shared.pubsub_events import decode_pubsub_message
+from shared.core.clients import firestore_client
+from shared.core.firestore_events import decode_document_event
+from shared.core.function_registry import FirestoreEventType, FunctionKind, FunctionSpec
+from shared.core.pubsub_events import decode_pubsub_message
 
 PROBE_TOPIC = "probe-topic"
 FUNCTIONS = (

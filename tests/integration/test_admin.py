@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.seed import config_ref
+from shared.system.config import config_ref
 from tests.support.platform import create_account
 from tests.support.waiting import eventually
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from shared.clients import firestore_client
-from shared.seed import config_ref, seed_system_config
+from shared.core.clients import firestore_client
+from shared.system.config import config_ref, seed_system_config
 from tests.conftest import Project
 from tests.support.platform import ApiClient
 from tests.support.waiting import eventually
@@ -108,7 +108,7 @@ def test_invalid_api_keys(api: ApiClient, header: str) -> None:
 
 
 def test_unknown_key_with_valid_checksum_is_invalid(api: ApiClient) -> None:
-    from shared.api_key_format import generate_api_key
+    from shared.keys.format import generate_api_key
 
     response = api.request("GET", "/v1/whoami", token=generate_api_key("live"))
     assert response.status_code == 401 and _error(response)["code"] == "invalid_api_key"

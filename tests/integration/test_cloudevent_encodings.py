@@ -11,7 +11,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from functions_framework import create_app
 
-from shared.clients import firestore_client
+from shared.core.clients import firestore_client
 from tests.conftest import Project
 from tests.integration import probe_functions
 

@@ -8,13 +8,13 @@ from typing import Any
 from google.cloud import firestore, pubsub_v1  # type: ignore[attr-defined]
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from shared.clients import firestore_client
-from shared.counter_shards import CounterTotals
-from shared.counters import read_totals
-from shared.founding import claim_founding_number
-from shared.function_registry import COUNTERS_TOPIC
+from shared.accounts.founding import claim_founding_number
+from shared.core.clients import firestore_client
+from shared.core.function_registry import COUNTERS_TOPIC
+from shared.counters.service import read_totals
+from shared.counters.shards import CounterTotals
 from shared.models import FOUNDING_MEMBER_LIMIT, Account, CounterShard, FoundingSlot, Job, utc_now
-from shared.seed import config_ref
+from shared.system.config import config_ref
 from tests.conftest import Project
 from tests.support.concurrency import map_concurrently
 from tests.support.firestore_delivery import created_event, deliver, detach_trigger

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.ledger import CreditChange, apply_credit_change
+from shared.credits.ledger import CreditChange, apply_credit_change
 from shared.models import LedgerEntryType
 from tests.conftest import Project
 from tests.support.jobs import post_job

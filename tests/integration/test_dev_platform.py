@@ -12,7 +12,7 @@ import threading
 import requests
 
 from localdev.emulators import REPO_ROOT, free_port
-from shared.function_registry import FUNCTIONS
+from shared.core.function_registry import FUNCTIONS
 from tests.support.waiting import eventually
 
 

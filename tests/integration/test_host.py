@@ -8,7 +8,7 @@ from typing import Any
 import requests
 from google.cloud import pubsub_v1
 
-from shared.clients import firestore_client
+from shared.core.clients import firestore_client
 from tests.conftest import Project
 from tests.integration.probe_functions import PROBE_TOPIC
 from tests.support.waiting import eventually

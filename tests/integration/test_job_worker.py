@@ -8,21 +8,21 @@ from datetime import timedelta
 
 import pytest
 
-from shared.clients import project_scope, publish
-from shared.echo_worker import run_job_message
-from shared.errors import ApiError
-from shared.function_registry import JOBS_TOPIC
-from shared.job_lifecycle import (
+from shared.core.clients import project_scope, publish
+from shared.core.errors import ApiError
+from shared.core.function_registry import JOBS_TOPIC
+from shared.core.pubsub_events import MalformedMessage, PubSubMessage
+from shared.jobs.echo_worker import run_job_message
+from shared.jobs.lifecycle import (
     TransitionOutcome,
     claim_stale_run,
     complete_job,
     fail_job,
     start_job,
 )
-from shared.job_sweep import republish_stale_jobs
-from shared.jobs import job_ref
+from shared.jobs.service import job_ref
+from shared.jobs.sweep import republish_stale_jobs
 from shared.models import JobStatus, LedgerEntryType, utc_now
-from shared.pubsub_events import MalformedMessage, PubSubMessage
 from tests.conftest import Project
 from tests.support.jobs import (
     balance,
@@ -157,9 +157,9 @@ def test_sweep_republishes_jobs_left_queued(project: Project, api: ApiClient) ->
 
     from google.cloud import pubsub_v1
 
-    from shared.clients import topic_path
-    from shared.job_sweep import republish_stale_jobs
-    from shared.jobs import job_ref
+    from shared.core.clients import topic_path
+    from shared.jobs.service import job_ref
+    from shared.jobs.sweep import republish_stale_jobs
     from shared.models import utc_now
 
     set_job_costs({"echo": 0, "hold": 0})

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from shared.api_keys import revoke_key
-from shared.clients import firestore_client
-from shared.errors import ApiError
-from shared.key_auth import REVALIDATE_SECONDS, KeyCache, authenticate_api_key
+from shared.core.clients import firestore_client
+from shared.core.errors import ApiError
+from shared.keys.auth import REVALIDATE_SECONDS, KeyCache, authenticate_api_key
+from shared.keys.service import revoke_key
 from shared.models import ApiKey, utc_now
 from tests.conftest import Project
 from tests.support.concurrency import run_concurrently

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared import models as m
-from shared.clients import firestore_client
+from shared.core.clients import firestore_client
 from tests.conftest import Project
 from tests.support.model_samples import samples
 

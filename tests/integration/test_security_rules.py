@@ -17,7 +17,7 @@ import pytest
 from localdev.stack import Stack
 from localdev.wiring import clear_firestore
 from shared import models as m
-from shared.clients import close_project_clients, firestore_client, project_scope
+from shared.core.clients import close_project_clients, firestore_client, project_scope
 from tests.support.firestore_rest import ClientFirestore, load_rules, query_documents
 from tests.support.model_samples import samples
 from tests.support.tokens import id_token

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.models import SystemConfig
-from shared.seed import config_ref, seed_system_config
+from shared.system.config import config_ref, seed_system_config
 from tests.conftest import Project
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import stripe
 
-from shared.clients import firestore_client
+from shared.core.clients import firestore_client
 from shared.models import PaymentMethod
 from tests.conftest import Project
 from tests.support.platform import ApiClient, create_account, create_api_key

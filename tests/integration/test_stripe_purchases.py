@@ -12,7 +12,7 @@ import requests
 import stripe
 
 from localdev.stripe_setup import register_localstripe_webhook
-from shared.clients import firestore_client
+from shared.core.clients import firestore_client
 from shared.models import PaymentMethod, Purchase, utc_now
 from tests.conftest import STRIPE_WEBHOOK_SECRET, Project
 from tests.support.platform import ApiClient, create_account

@@ -12,10 +12,10 @@ from standardwebhooks.webhooks import Webhook
 
 from localdev.emulators import free_port
 from shared.models import WebhookEventStatus, WebhookEventType, utc_now
-from shared.webhook_delivery import deliver_event
-from shared.webhook_endpoints import endpoint_ref, rotate_secret
-from shared.webhook_http import SendPolicy
-from shared.webhook_schedule import MAX_ATTEMPTS, Outcome
+from shared.webhooks.delivery import deliver_event
+from shared.webhooks.endpoints import endpoint_ref, rotate_secret
+from shared.webhooks.schedule import MAX_ATTEMPTS, Outcome
+from shared.webhooks.sender import SendPolicy
 from tests.conftest import Project
 from tests.support.webhook_receiver import Received, Scripted, WebhookReceiver
 from tests.support.webhooks import (
@@ -265,7 +265,7 @@ def test_a_crash_after_the_claim_is_retried_after_the_lease(
     # What a sender that crashed mid-attempt leaves behind: attempt 1 claimed, lease running, no record.
     project_event_ref(event_id).update({"attempts": 1, "next_attempt_at": utc_now() + timedelta(seconds=30)})
     assert deliver_event(event_id, LOOPBACK_POLICY) is None  # the lease protects the (dead) claimant
-    from shared.webhook_events import due_event_ids
+    from shared.webhooks.events import due_event_ids
 
     assert event_id not in due_event_ids(utc_now())
     assert event_id in due_event_ids(utc_now() + timedelta(seconds=31))  # the sweep will pick it up
@@ -276,6 +276,6 @@ def test_a_crash_after_the_claim_is_retried_after_the_lease(
 
 
 def project_event_ref(event_id: str):  # type: ignore[no-untyped-def]
-    from shared.webhook_events import event_ref
+    from shared.webhooks.events import event_ref
 
     return event_ref(event_id)

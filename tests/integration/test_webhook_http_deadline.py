@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from shared.models import utc_now
-from shared.ssrf import SockAddr
-from shared.webhook_http import SendPolicy, post_webhook
-from shared.webhook_schedule import AttemptResult
+from shared.webhooks.schedule import AttemptResult
+from shared.webhooks.sender import SendPolicy, post_webhook
+from shared.webhooks.ssrf import SockAddr
 
 POLICY = SendPolicy(timeout_s=1.0, allow_loopback=True, require_https=False)
 DRIP_FOR_S = 12.0  # far beyond the 1 s deadline: a sender still reading at the end has not enforced it

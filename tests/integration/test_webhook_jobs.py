@@ -10,11 +10,11 @@ from datetime import timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from shared.clients import firestore_client
-from shared.firestore_events import DocumentChange
-from shared.job_resource import job_resource
+from shared.core.clients import firestore_client
+from shared.core.firestore_events import DocumentChange
+from shared.jobs.resource import job_resource
 from shared.models import Job, JobStatus, WebhookEvent, WebhookEventStatus, utc_now
-from shared.webhook_events import job_event_id, on_job_updated, sweep_due_events
+from shared.webhooks.events import job_event_id, on_job_updated, sweep_due_events
 from tests.conftest import Project
 from tests.support.waiting import eventually
 from tests.support.webhook_receiver import Scripted, WebhookReceiver

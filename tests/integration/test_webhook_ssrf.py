@@ -9,10 +9,10 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from shared.models import utc_now
-from shared.ssrf import AddrInfo, resolve_and_check
-from shared.webhook_delivery import deliver_event
-from shared.webhook_http import SendPolicy, post_webhook
-from shared.webhook_schedule import Outcome
+from shared.webhooks.delivery import deliver_event
+from shared.webhooks.schedule import Outcome
+from shared.webhooks.sender import SendPolicy, post_webhook
+from shared.webhooks.ssrf import AddrInfo, resolve_and_check
 from tests.conftest import Project
 from tests.support.webhook_receiver import WebhookReceiver
 from tests.support.webhooks import STRICT_POLICY, make_event, setup_endpoint, stored_deliveries

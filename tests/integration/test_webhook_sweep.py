@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from shared.models import WebhookEventStatus, utc_now
-from shared.webhook_events import sweep_due_events
+from shared.webhooks.events import sweep_due_events
 from tests.conftest import Project
 from tests.support.waiting import eventually
 from tests.support.webhook_receiver import WebhookReceiver

@@ -1,5 +1,5 @@
 """Run calls concurrently in the caller's project: worker threads do not inherit context variables, and the
-project a client talks to is one (shared.clients.project_scope)."""
+project a client talks to is one (shared.core.clients.project_scope)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import requests
 from google.events.cloud.firestore import Document, DocumentEventData, Value
 
 from localdev.wiring import register_firestore_triggers
-from shared.function_registry import FirestoreEventType, FunctionSpec, by_name
+from shared.core.function_registry import FirestoreEventType, FunctionSpec, by_name
 
 
 def _value(value: Any) -> Value:

@@ -7,9 +7,9 @@ from typing import Any
 import requests
 from google.cloud.firestore import FieldFilter
 
-from shared.clients import firestore_client
+from shared.core.clients import firestore_client
 from shared.models import Account, Job, LedgerEntry, ProcessedEvent, SystemConfig
-from shared.seed import config_ref
+from shared.system.config import config_ref
 from tests.support.platform import ApiClient
 
 

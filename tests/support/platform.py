@@ -8,8 +8,8 @@ from typing import Any
 
 import requests
 
-from shared.api_key_format import generate_api_key, hash_api_key, key_prefix
-from shared.clients import firestore_client
+from shared.core.clients import firestore_client
+from shared.keys.format import generate_api_key, hash_api_key, key_prefix
 from shared.models import Account, ApiKey, KeyEnvironment, utc_now
 from tests.support.tokens import id_token
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from shared.clients import firestore_client
+from shared.core.clients import firestore_client
 from shared.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookEventType
-from shared.webhook_endpoints import WebhookEndpointInput, endpoint_ref, put_endpoint
-from shared.webhook_events import create_event
-from shared.webhook_http import SendPolicy
+from shared.webhooks.endpoints import WebhookEndpointInput, endpoint_ref, put_endpoint
+from shared.webhooks.events import create_event
+from shared.webhooks.sender import SendPolicy
 
 # In-process delivery with the local allowance on, and a short timeout so timeout tests stay quick.
 LOOPBACK_POLICY = SendPolicy(timeout_s=5.0, allow_loopback=True, require_https=False)

@@ -3,7 +3,7 @@ from collections.abc import Callable
 
 import pytest
 
-from shared.api_key_format import (
+from shared.keys.format import (
     BASE62_ALPHABET,
     KEY_LENGTH,
     KeyEnvironment,

@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 
 from localdev.build_functions import build_functions
 from localdev.emulators import REPO_ROOT
-from shared.function_registry import FUNCTIONS
+from shared.core.function_registry import FUNCTIONS
 
 
 def declared_dependencies() -> dict[str, Requirement]:

@@ -1,4 +1,4 @@
-"""The retry helper for lost commits (shared/retry.py), and the money paths using it for every lost race.
+"""The retry helper for lost commits (shared/core/retry.py), and the money paths using it for every lost race.
 
 An emulator `Aborted` ("Transaction lock timeout") cannot be provoked on demand, so the helper is tested
 with plain callables; the structural test holds the money modules to catching the helper's error set."""
@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from google.api_core.exceptions import Aborted, AlreadyExists, FailedPrecondition
 
-from shared.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
+from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 
 ROOT = Path(__file__).resolve().parents[2]
 MONEY_MODULES = (
-    "shared/ledger.py",
-    "shared/job_lifecycle.py",
-    "shared/purchases.py",
-    "shared/stripe_markers.py",
-    "shared/payment_methods.py",
+    "shared/credits/ledger.py",
+    "shared/jobs/lifecycle.py",
+    "shared/billing/purchases.py",
+    "shared/billing/markers.py",
+    "shared/billing/card_store.py",
 )
 
 

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from shared.counter_shards import (
+from shared.counters.shards import (
     SHARD_COUNT,
     Counter,
     CounterTotals,

@@ -23,7 +23,7 @@ from localdev.deploy import (
     run_plan,
 )
 from localdev.emulators import REPO_ROOT
-from shared.function_registry import FUNCTIONS, FunctionKind, FunctionSpec, topics
+from shared.core.function_registry import FUNCTIONS, FunctionKind, FunctionSpec, topics
 
 PROJECT = "demo-deploy-1"
 REGION = "europe-west1"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.fold_schedule import FoldDebounce
+from shared.counters.fold_schedule import FoldDebounce
 
 
 def test_first_increment_folds_at_once_then_at_most_once_per_interval() -> None:

@@ -1,4 +1,4 @@
-"""Request hygiene of shared/http.py, on a small app of its own (no emulators needed)."""
+"""Request hygiene of shared/api/http.py, on a small app of its own (no emulators needed)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import flask
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.http import MAX_BODY_BYTES, MAX_JSON_DEPTH, ApiRequest, HttpApp, Reply, Router
-from shared.pagination import PageQuery, page_of, page_params
+from shared.api.http import MAX_BODY_BYTES, MAX_JSON_DEPTH, ApiRequest, HttpApp, Reply, Router
+from shared.core.pagination import PageQuery, page_of, page_params
 
 
 class Thing(BaseModel):

@@ -1,4 +1,4 @@
-"""Every query in the code is in shared/query_catalog.py, and every catalogued shape that needs a composite
+"""Every query in the code is in shared/core/query_catalog.py, and every catalogued shape that needs a composite
 index has one in firestore.indexes.json (and the file holds no index nobody uses)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import ast
 import json
 from pathlib import Path
 
-from shared.query_catalog import QUERIES, QueryShape
+from shared.core.query_catalog import QUERIES, QueryShape
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERY_METHODS = {"where", "order_by"}

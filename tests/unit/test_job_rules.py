@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from shared.firestore_values import UnstorableValue, check_storable
-from shared.job_costs import JobPricing
-from shared.job_lifecycle import can_transition
-from shared.jobs import JOB_ID_PATTERN, CreateJobRequest, idempotent_job_id, request_fingerprint
+from shared.core.firestore_values import UnstorableValue, check_storable
+from shared.jobs.costs import JobPricing
+from shared.jobs.lifecycle import can_transition
+from shared.jobs.service import JOB_ID_PATTERN, CreateJobRequest, idempotent_job_id, request_fingerprint
 from shared.models import JobStatus
 
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from functions.routes import all_routes, openapi_document
-from shared.http import Route
+from shared.api.http import Route
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from shared.ssrf import (
+from shared.webhooks.ssrf import (
     AddrInfo,
     UnsafeTargetError,
     is_public_address,

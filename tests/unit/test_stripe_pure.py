@@ -7,8 +7,8 @@ import time
 import pytest
 import stripe
 
+from shared.billing.purchases import purchase_id_for, refund_target
 from shared.models import Purchase, utc_now
-from shared.purchases import purchase_id_for, refund_target
 from tests.support.stripe_events import encode, generate_header, make_event
 
 SECRET = "whsec_unit"

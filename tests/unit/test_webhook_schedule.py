@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from shared.webhook_schedule import (
+from shared.webhooks.schedule import (
     MAX_ATTEMPTS,
     RETRY_DELAYS,
     AttemptResult,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import standardwebhooks
 
-from shared.webhook_signing import (
+from shared.webhooks.signing import (
     WebhookVerificationError,
     build_headers,
     generate_webhook_secret,

@@ -1,0 +1,48 @@
+"""Accounts (`users/{uid}`): created once per signed-in user; the credits balance lives here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists
+
+from shared.core.clients import firestore_client
+from shared.core.errors import ApiError
+from shared.models import Account, utc_now
+
+
+def account_resource(user_id: str, account: Account) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "email": account.email,
+        "credits": account.credits,
+        "founding_member": account.founding_member,
+        "founding_member_number": account.founding_member_number,
+        "created_at": account.created_at,
+    }
+
+
+def create_or_get_account(user_id: str, email: str | None) -> tuple[Account, bool]:
+    """Create the account once (create() fails if it exists, so two racing calls make one account)."""
+    ref = firestore_client().collection(Account.collection).document(user_id)
+    account = Account(email=email, created_at=utc_now())
+    try:
+        ref.create(account.to_firestore())
+        return account, True
+    except AlreadyExists:
+        return get_account(user_id), False
+
+
+def get_account(user_id: str) -> Account:
+    snapshot = firestore_client().collection(Account.collection).document(user_id).get()
+    if not snapshot.exists:
+        raise ApiError("resource_missing", "No account yet: create it with POST /v1/account.")
+    return Account.from_firestore(snapshot.to_dict())
+
+
+def require_account(user_id: str) -> None:
+    snapshot = (
+        firestore_client().collection(Account.collection).document(user_id).get(field_paths=["credits"])
+    )
+    if not snapshot.exists:
+        raise ApiError("account_missing", "Create your account first (POST /v1/account).")

@@ -1,0 +1,87 @@
+"""Authentication and maintenance checks applied to every `api` route.
+
+Route requirements: "none", "user" (Firebase ID token), "key" (API key), "user_or_key", "admin" (ID token
+with the custom claim admin: true).
+"""
+
+from __future__ import annotations
+
+from shared.api.http import ApiRequest, Route
+from shared.core.errors import ApiError
+from shared.core.principals import KeyPrincipal, UserPrincipal
+
+API_KEY_PREFIX = "sk_"
+
+
+MAINTENANCE_EXEMPT_PREFIXES = ("/v1/health", "/v1/openapi.json", "/v1/admin")
+
+
+def exempt_from_maintenance(route: Route) -> bool:
+    return route.auth in ("none", "admin") and route.path.startswith(MAINTENANCE_EXEMPT_PREFIXES)
+
+
+def before_request(request: ApiRequest, route: Route) -> None:
+    """Runs before authentication: maintenance mode lives here (health, OpenAPI and admin are exempt)."""
+    if exempt_from_maintenance(route):
+        return
+    from shared.system.maintenance import raise_if_maintenance
+
+    raise_if_maintenance()
+
+
+def bearer_token(request: ApiRequest) -> str | None:
+    header = request.header("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return ""
+    return token.strip()
+
+
+def authenticate(request: ApiRequest, requirement: str) -> None:
+    if requirement == "none":
+        return
+    token = bearer_token(request)
+    wants_key = requirement in ("key", "user_or_key")
+    if token is None:
+        if wants_key:
+            raise ApiError("missing_api_key", "Send your API key as 'Authorization: Bearer sk_...'.")
+        raise ApiError(
+            "missing_id_token", "Sign in and send your ID token as 'Authorization: Bearer <token>'."
+        )
+    if token.startswith(API_KEY_PREFIX):
+        if not wants_key:
+            raise ApiError("user_token_required", "This endpoint needs a signed-in user, not an API key.")
+        from shared.keys.auth import authenticate_api_key
+
+        request.principal = authenticate_api_key(token)
+        return
+    if token == "" and wants_key:
+        raise ApiError("invalid_api_key", "Malformed Authorization header: use 'Bearer sk_...'.")
+    if requirement == "key":
+        raise ApiError("invalid_api_key", "Invalid API key provided.")
+    from shared.api.id_tokens import verify_id_token
+
+    user = verify_id_token(token)
+    if requirement == "admin" and not user.admin:
+        raise ApiError("admin_required", "This endpoint is for administrators.")
+    request.principal = user
+
+
+def require_user(request: ApiRequest) -> UserPrincipal:
+    principal = request.principal
+    assert isinstance(principal, UserPrincipal)
+    return principal
+
+
+def require_key(request: ApiRequest) -> KeyPrincipal:
+    principal = request.principal
+    assert isinstance(principal, KeyPrincipal)
+    return principal
+
+
+def caller_user_id(request: ApiRequest) -> str:
+    principal = request.principal
+    assert isinstance(principal, UserPrincipal | KeyPrincipal)
+    return principal.user_id

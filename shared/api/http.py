@@ -1,0 +1,383 @@
+"""A small HTTP layer for the `api` and `stripe_webhook` functions: routing, JSON bodies, error rendering.
+
+Every response is JSON and carries `Request-Id`. An ApiError renders as `{"error": {...}}` with the status
+from ERROR_CODES; any other exception is logged with its trace and becomes a generic 500.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import flask
+from pydantic import BaseModel, ConfigDict, ValidationError
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+
+from shared.core import logs
+from shared.core.errors import ApiError
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32
+# Path parameters name documents: anything else is refused as "no such object" before a database sees it
+# (Firestore refuses ids like `__x__`, `.`, `..` or over 1500 bytes with an error, not a miss).
+PATH_PARAM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
+_PATH_PARAM = re.compile(PATH_PARAM_PATTERN)
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def new_request_id() -> str:
+    return "req_" + secrets.token_hex(12)
+
+
+class EmptyBody(BaseModel):
+    """The body of a POST that takes no parameters: absent, or `{}`."""
+
+    model_config = ConfigDict(extra="forbid", title="EmptyBody")
+
+
+class NoQuery(BaseModel):
+    """The query of a route that takes no query parameters: any parameter is refused by name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class ApiRequest:
+    """What a handler sees: the raw Flask request plus what routing, authentication and the route's
+    declared body and query models found."""
+
+    raw: flask.Request
+    request_id: str
+    path_params: dict[str, str]
+    principal: Any = None  # set by the authenticator: who is calling
+    context: dict[str, Any] = field(default_factory=dict)
+    body: BaseModel | None = None  # the route's `body=` model, parsed before the handler runs
+    query_params: BaseModel | None = None  # the route's `query=` model, parsed before the handler runs
+    _data: bytes | None = None
+
+    def header(self, name: str) -> str | None:
+        return self.raw.headers.get(name)
+
+    def query(self, name: str) -> str | None:
+        return self.raw.args.get(name)
+
+    def raw_body(self) -> bytes:
+        """The body, read at most once and never past MAX_BODY_BYTES (chunked bodies have no length)."""
+        if self._data is None:
+            refuse_declared_oversize(self.raw)
+            data = self.raw.stream.read(MAX_BODY_BYTES + 1)
+            if len(data) > MAX_BODY_BYTES:
+                raise too_large()
+            self._data = data
+        return self._data
+
+    def json_body(self) -> Any:
+        data = self.raw_body()
+        if not data.strip():
+            return {}
+        mimetype = self.raw.mimetype or ""
+        if mimetype != "application/json":
+            raise ApiError("unsupported_media_type", "Send the request body as application/json.")
+        return decode_json(data)
+
+    def parse(self, model: type[ModelT]) -> ModelT:
+        """The body as `model`: the one the framework parsed for the route's `body=`, or parsed now."""
+        if isinstance(self.body, model):
+            return self.body
+        parsed = parse_model(model, self.json_body())
+        self.body = parsed
+        return parsed
+
+    def parsed_query(self, model: type[ModelT]) -> ModelT:
+        if isinstance(self.query_params, model):
+            return self.query_params
+        parsed = parse_query(model, self.raw)
+        self.query_params = parsed
+        return parsed
+
+
+def too_large() -> ApiError:
+    return ApiError("request_too_large", f"Request bodies are limited to {MAX_BODY_BYTES} bytes.")
+
+
+def refuse_declared_oversize(request: flask.Request) -> None:
+    """413 from Content-Length alone, before a byte of the body is read."""
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+        raise too_large()
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth without recursion (the parser already bounded it; this keeps the check cheap)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_JSON_DEPTH:
+            break
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
+
+
+def decode_json(data: bytes) -> Any:
+    """Strict JSON: UTF-8, no NaN/Infinity, no duplicate keys, at most MAX_JSON_DEPTH levels."""
+    try:
+        text = data.decode("utf-8")
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
+    except _DuplicateKey as exc:
+        raise ApiError(
+            "invalid_json", f"The request body repeats the key {exc.args[0]!r}.", param=str(exc.args[0])
+        ) from None
+    except RecursionError:
+        raise ApiError("invalid_json", f"JSON is limited to {MAX_JSON_DEPTH} levels of nesting.") from None
+    except ValueError:  # includes UnicodeDecodeError and integers past Python's digit limit
+        raise ApiError("invalid_json", "The request body is not valid JSON.") from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise ApiError("invalid_json", f"JSON is limited to {MAX_JSON_DEPTH} levels of nesting.")
+    return value
+
+
+def parse_model(model: type[ModelT], data: Any) -> ModelT:
+    """Validate input against a pydantic model; the first failing field becomes the error's `param`."""
+    if not isinstance(data, dict):
+        raise ApiError("invalid_request", "The request body must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def validation_error(exc: ValidationError) -> ApiError:
+    errors = exc.errors(include_url=False)
+    # An unknown field is named first: it is often a misspelling that also explains a "missing" one.
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    param = ".".join(str(p) for p in first["loc"]) or None
+    if first["type"] == "extra_forbidden":
+        return ApiError("parameter_unknown", f"Received unknown parameter: {param}.", param=param)
+    if first["type"] == "missing":
+        return ApiError("parameter_missing", f"Missing required parameter: {param}.", param=param)
+    return ApiError("parameter_invalid", f"Invalid {param}: {first['msg']}.", param=param)
+
+
+def parse_query(model: type[ModelT], request: flask.Request) -> ModelT:
+    """Query parameters against the route's model: unknown ones and repeated ones are refused by name."""
+    values: dict[str, str] = {}
+    for name, items in request.args.lists():
+        if len(items) > 1:
+            raise ApiError("parameter_invalid", f"{name} is given more than once.", param=name)
+        values[name] = items[0]
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+Handler = Callable[[ApiRequest], "Reply"]
+Authenticator = Callable[[ApiRequest, str], None]
+
+
+@dataclass
+class Reply:
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One operation, declared once: the framework validates with these models and the OpenAPI
+    description (shared/api/openapi.py) is generated from them."""
+
+    method: str
+    path: str  # werkzeug rule syntax, e.g. /v1/jobs/<job_id>
+    handler: Handler
+    auth: str  # interpreted by the app's authenticator: "none", "user", "key", "user_or_key", "admin"
+    summary: str = ""
+    body: type[BaseModel] | None = None  # JSON body model; parsed before the handler (request.parse)
+    query: type[BaseModel] = NoQuery  # query parameters model; parsed before the handler
+    response: type[BaseModel] | None = None  # the resource answered on success
+    status: int = 200  # the success status
+    also: tuple[int, ...] = ()  # other success statuses, e.g. 200 when an idempotent create repeats
+    errors: tuple[str, ...] = ()  # error codes of ERROR_CODES the handler itself may answer
+    tags: tuple[str, ...] = ()
+    headers: tuple[str, ...] = ()  # request headers the route reads, e.g. "Idempotency-Key"
+    description: str = ""
+
+    @property
+    def path_param_names(self) -> list[str]:
+        return re.findall(r"<(?:[a-z]+:)?([A-Za-z_][A-Za-z0-9_]*)>", self.path)
+
+    @property
+    def openapi_path(self) -> str:
+        return re.sub(r"<(?:[a-z]+:)?([A-Za-z_][A-Za-z0-9_]*)>", r"{\1}", self.path)
+
+
+class Router:
+    def __init__(self, tags: tuple[str, ...] = ()) -> None:
+        self.routes: list[Route] = []
+        self.tags = tags
+
+    def add(
+        self,
+        method: str,
+        path: str,
+        auth: str,
+        summary: str = "",
+        *,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] = NoQuery,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        also: tuple[int, ...] = (),
+        errors: tuple[str, ...] = (),
+        tags: tuple[str, ...] = (),
+        headers: tuple[str, ...] = (),
+        description: str = "",
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.routes.append(
+                Route(
+                    method,
+                    path,
+                    handler,
+                    auth,
+                    summary,
+                    body=body,
+                    query=query,
+                    response=response,
+                    status=status,
+                    also=also,
+                    errors=errors,
+                    tags=tags or self.tags,
+                    headers=headers,
+                    description=description or (handler.__doc__ or "").strip(),
+                )
+            )
+            return handler
+
+        return register
+
+    def include(self, other: Router) -> None:
+        self.routes.extend(other.routes)
+
+
+def json_response(
+    body: Any, status: int, request_id: str, headers: dict[str, str] | None = None
+) -> flask.Response:
+    response = flask.Response(
+        json.dumps(body, default=_json_default, separators=(",", ":")),
+        status=status,
+        mimetype="application/json",
+    )
+    response.headers["Request-Id"] = request_id
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _json_default(value: Any) -> Any:
+    from datetime import datetime
+    from enum import Enum
+
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def error_response(error: ApiError, request_id: str) -> flask.Response:
+    return json_response(error.body(), error.status, request_id, error.headers)
+
+
+class HttpApp:
+    """Dispatches one Flask request to a route, with authentication and uniform error rendering."""
+
+    def __init__(
+        self,
+        routes: list[Route],
+        authenticator: Authenticator,
+        before: Callable[[ApiRequest, Route], None] | None = None,
+    ) -> None:
+        self._routes = {(r.method, r.path): r for r in routes}
+        self._map = Map(
+            [Rule(r.path, methods=[r.method], endpoint=(r.method, r.path)) for r in routes],
+            strict_slashes=False,
+        )
+        self._authenticator = authenticator
+        self._before = before
+
+    def handle(self, request: flask.Request) -> flask.Response:
+        started = time.monotonic()
+        request_id = new_request_id()
+        response = self._respond(request, request_id)
+        logs.request_log(request, response.status_code, time.monotonic() - started, request_id)
+        return response
+
+    def _respond(self, request: flask.Request, request_id: str) -> flask.Response:
+        try:
+            refuse_declared_oversize(request)
+            route, params = self._match(request)
+            api_request = ApiRequest(raw=request, request_id=request_id, path_params=params)
+            if self._before is not None:
+                self._before(api_request, route)
+            self._authenticator(api_request, route.auth)
+            for name, value in params.items():
+                if not _PATH_PARAM.fullmatch(value):
+                    raise ApiError("resource_missing", f"No such object: {name}.", param=name)
+            api_request.query_params = parse_query(route.query, request)
+            if route.body is not None:
+                api_request.body = parse_model(route.body, api_request.json_body())
+            reply = route.handler(api_request)
+            return json_response(reply.body, reply.status, request_id, reply.headers)
+        except ApiError as exc:
+            return error_response(exc, request_id)
+        except Exception as exc:
+            logs.exception("unhandled error", exc, request_id=request_id, path=request.path)
+            return error_response(ApiError("internal_error", "An internal error occurred."), request_id)
+
+    def _match(self, request: flask.Request) -> tuple[Route, dict[str, str]]:
+        adapter = self._map.bind("api", path_info=request.path or "/")
+        try:
+            endpoint, params = adapter.match(request.path or "/", method=request.method)
+        except MethodNotAllowed:
+            raise ApiError(
+                "method_not_allowed", f"{request.method} is not allowed on {request.path}."
+            ) from None
+        except NotFound:
+            raise ApiError(
+                "route_not_found", f"Unrecognized request URL ({request.method} {request.path})."
+            ) from None
+        except Exception:
+            raise ApiError(
+                "route_not_found", f"Unrecognized request URL ({request.method} {request.path})."
+            ) from None
+        return self._routes[endpoint], {k: str(v) for k, v in params.items()}

@@ -1,0 +1,273 @@
+"""The OpenAPI 3.1 description of the `api` function, generated from the routes' declarations.
+
+Request bodies and query parameters come from the same pydantic models the framework validates with
+(shared/api/http.py), responses from the resource models (shared/api/resources.py), and every route's error
+statuses from what the framework itself checks (size, media type, authentication, maintenance, path
+parameters) plus the error codes the route declares, each mapped to its status by shared/core/errors.py.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from shared.api.auth_gate import exempt_from_maintenance
+from shared.api.http import MAX_BODY_BYTES, PATH_PARAM_PATTERN, Route
+from shared.api.resources import ErrorEnvelope
+from shared.core.errors import ERROR_CODES
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
+    "ApiKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "sk_live_... or sk_test_...",
+        "description": "An API key: `Authorization: Bearer sk_live_...` (or sk_test_ for test data).",
+    },
+    "FirebaseIdToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A signed-in user's Firebase ID token.",
+    },
+    "AdminIdToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A Firebase ID token carrying the custom claim `admin: true`.",
+    },
+}
+SECURITY_BY_AUTH: dict[str, list[dict[str, list[str]]]] = {
+    "none": [],
+    "key": [{"ApiKey": []}],
+    "user": [{"FirebaseIdToken": []}],
+    "user_or_key": [{"ApiKey": []}, {"FirebaseIdToken": []}],
+    "admin": [{"AdminIdToken": []}],
+}
+AUTH_ERRORS: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "key": ("missing_api_key", "invalid_api_key", "api_key_revoked", "api_key_expired"),
+    "user": ("missing_id_token", "invalid_id_token", "user_token_required"),
+    "user_or_key": (
+        "missing_api_key",
+        "invalid_api_key",
+        "api_key_revoked",
+        "api_key_expired",
+        "invalid_id_token",
+    ),
+    "admin": ("missing_id_token", "invalid_id_token", "user_token_required", "admin_required"),
+}
+BODY_ERRORS = (
+    "invalid_json",
+    "invalid_request",
+    "parameter_invalid",
+    "parameter_missing",
+    "parameter_unknown",
+    "unsupported_media_type",
+)
+QUERY_ERRORS = ("parameter_invalid", "parameter_unknown")
+STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    400: "Invalid request",
+    401: "Not authenticated",
+    402: "Not enough credits",
+    403: "Not allowed",
+    404: "No such object",
+    409: "Conflict with the object's state",
+    413: "Request body too large",
+    415: "Request body is not JSON",
+    429: "Too many requests",
+    502: "Stripe failed",
+    503: "Unavailable (maintenance mode, or retry shortly)",
+}
+REQUEST_ID_HEADER = {
+    "Request-Id": {
+        "description": "Identifies this request in the logs.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^req_"},
+    }
+}
+
+
+def error_codes(route: Route) -> list[str]:
+    """Every error code the route can answer, in ERROR_CODES order."""
+    codes = {"request_too_large", *QUERY_ERRORS, *AUTH_ERRORS[route.auth], *route.errors}
+    if not exempt_from_maintenance(route):
+        codes.add("maintenance_mode")
+    if route.body is not None:
+        codes.update(BODY_ERRORS)
+    if route.path_param_names:
+        codes.add("resource_missing")
+    if IDEMPOTENCY_HEADER in route.headers:
+        codes.add("parameter_invalid")
+    return [code for code in ERROR_CODES if code in codes]
+
+
+def error_statuses(route: Route) -> dict[int, list[str]]:
+    by_status: dict[int, list[str]] = {}
+    for code in error_codes(route):
+        by_status.setdefault(ERROR_CODES[code][1], []).append(code)
+    return dict(sorted(by_status.items()))
+
+
+def _error_response(status: int, codes: list[str]) -> dict[str, Any]:
+    headers = dict(REQUEST_ID_HEADER)
+    if "maintenance_mode" in codes:
+        headers["Retry-After"] = {"description": "Seconds to wait.", "schema": {"type": "string"}}
+    examples = {
+        code: {
+            "value": {
+                "error": {
+                    "type": ERROR_CODES[code][0].value,
+                    "code": code,
+                    "message": f"Example message for {code}.",
+                    **({"param": "limit"} if code.startswith("parameter_") else {}),
+                }
+            }
+        }
+        for code in codes
+    }
+    return {
+        "description": f"{STATUS_TEXT.get(status, 'Error')}: " + ", ".join(codes),
+        "headers": headers,
+        "content": {
+            "application/json": {
+                "schema": {"$ref": REF_TEMPLATE.format(model="ErrorEnvelope")},
+                "examples": examples,
+            }
+        },
+    }
+
+
+def _body_required(model: type[BaseModel]) -> bool:
+    return any(field.is_required() for field in model.model_fields.values())
+
+
+def _query_parameters(model: type[BaseModel], schema: dict[str, Any]) -> list[dict[str, Any]]:
+    required = set(schema.get("required", []))
+    parameters = []
+    for name, prop in schema.get("properties", {}).items():
+        prop = copy.deepcopy(prop)
+        # An absent parameter is the null: a query string has no null to send.
+        options = prop.pop("anyOf", None)
+        if options is not None:
+            non_null = [option for option in options if option.get("type") != "null"]
+            prop.update(non_null[0] if len(non_null) == 1 else {"anyOf": non_null})
+        if prop.get("default", 0) is None:
+            prop.pop("default")
+        description = prop.pop("description", None)
+        prop.pop("title", None)
+        parameter: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": prop,
+        }
+        if description:
+            parameter["description"] = description
+        parameters.append(parameter)
+    return parameters
+
+
+def _operation_id(route: Route) -> str:
+    return f"{route.handler.__module__.rsplit('.', 1)[-1]}.{route.handler.__name__}"
+
+
+def _collect_schemas(routes: Iterable[Route]) -> tuple[dict[Any, dict[str, Any]], dict[str, Any]]:
+    wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorEnvelope, "serialization")]
+    for route in routes:
+        for model, mode in (
+            (route.body, "validation"),
+            (route.query, "validation"),
+            (route.response, "serialization"),
+        ):
+            if model is not None and (model, mode) not in wanted:
+                wanted.append((model, mode))  # type: ignore[arg-type]
+    refs, top = models_json_schema(wanted, ref_template=REF_TEMPLATE)
+    return dict(refs), dict(top.get("$defs", {}))
+
+
+def _definition(ref: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    name = str(ref["$ref"]).rsplit("/", 1)[-1]
+    return dict(components[name])
+
+
+def build_openapi(routes: list[Route], *, title: str, version: str) -> dict[str, Any]:
+    refs, components = _collect_schemas(routes)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        operation: dict[str, Any] = {
+            "operationId": _operation_id(route),
+            "summary": route.summary,
+            "tags": list(route.tags),
+            "security": SECURITY_BY_AUTH[route.auth],
+        }
+        if route.description:
+            operation["description"] = route.description
+        parameters = [
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "pattern": PATH_PARAM_PATTERN},
+            }
+            for name in route.path_param_names
+        ]
+        query_schema = _definition(refs[(route.query, "validation")], components)
+        parameters += _query_parameters(route.query, query_schema)
+        if IDEMPOTENCY_HEADER in route.headers:
+            parameters.append(
+                {
+                    "name": IDEMPOTENCY_HEADER,
+                    "in": "header",
+                    "required": False,
+                    "description": "Repeating a request with the same key answers the first result.",
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                }
+            )
+        if parameters:
+            operation["parameters"] = parameters
+        if route.body is not None:
+            operation["requestBody"] = {
+                "required": _body_required(route.body),
+                "description": f"JSON (application/json), at most {MAX_BODY_BYTES} bytes; unknown fields are refused.",
+                "content": {"application/json": {"schema": refs[(route.body, "validation")]}},
+            }
+        responses: dict[str, Any] = {}
+        success_schema = (
+            refs[(route.response, "serialization")] if route.response is not None else {"type": "object"}
+        )
+        for status in (route.status, *route.also):
+            headers = dict(REQUEST_ID_HEADER)
+            if IDEMPOTENCY_HEADER in route.headers:
+                headers["Idempotent-Replayed"] = {
+                    "description": "`true` when this answers an earlier request with the same Idempotency-Key.",
+                    "schema": {"type": "string", "enum": ["true"]},
+                }
+            responses[str(status)] = {
+                "description": STATUS_TEXT.get(status, "Success"),
+                "headers": headers,
+                "content": {"application/json": {"schema": success_schema}},
+            }
+        for status, codes in error_statuses(route).items():
+            responses[str(status)] = _error_response(status, codes)
+        operation["responses"] = responses
+        paths.setdefault(route.openapi_path, {})[route.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": title,
+            "version": version,
+            "description": 'Conventions: docs/api-conventions.md. Errors are `{"error": {type, code, message, param}}`.',
+        },
+        "paths": paths,
+        "components": {"schemas": components, "securitySchemes": SECURITY_SCHEMES},
+    }

@@ -1,0 +1,239 @@
+"""Pydantic descriptions of what the API answers: the OpenAPI description's response schemas.
+
+The renderers (key_resource, job_resource, ...) build these shapes as dicts; the schemathesis run in
+tests/integration/test_openapi_fuzz.py checks every answer against these models, so they cannot drift.
+Timestamps are Unix seconds (shared/api/http.py serialises datetimes that way); `extra="forbid"` makes the
+schemas closed, so an undocumented field fails that check too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from shared.core.errors import ERROR_CODES
+from shared.models import JobStatus, KeyEnvironment, LedgerEntryType, PurchaseStatus
+
+UnixTime = int
+ItemT = TypeVar("ItemT", bound=BaseModel)
+
+
+class Resource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(Resource, Generic[ItemT]):
+    """A list: newest first where ordered; `next_cursor` goes into `starting_after` for the next page."""
+
+    data: list[ItemT]
+    has_more: bool
+    next_cursor: str | None = Field(description="Pass as starting_after to get the next page.")
+
+
+class Health(Resource):
+    status: Literal["ok"]
+
+
+class AccountResource(Resource):
+    user_id: str
+    email: str | None
+    credits: int = Field(description="Balance in credits.")
+    founding_member: bool
+    founding_member_number: int | None = Field(ge=1, le=100)
+    created_at: UnixTime
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": "u_123",
+                    "email": "ada@example.com",
+                    "credits": 120,
+                    "founding_member": True,
+                    "founding_member_number": 7,
+                    "created_at": 1735689600,
+                }
+            ]
+        }
+    )
+
+
+class WhoAmI(Resource):
+    key_id: str
+    user_id: str
+    environment: KeyEnvironment
+    livemode: bool
+
+
+class ApiKeyResource(Resource):
+    key_id: str
+    name: str
+    environment: KeyEnvironment
+    livemode: bool
+    key_prefix: str = Field(description="The first 12 characters of the key.")
+    status: Literal["active", "revoked", "expired"]
+    created_at: UnixTime
+    last_used_at: UnixTime | None
+    expires_at: UnixTime | None
+    revoked_at: UnixTime | None
+    rolled_to_key_id: str | None
+
+
+class NewApiKey(ApiKeyResource):
+    key: str = Field(description="The plaintext key: shown in this response only, never stored.")
+
+
+class RolledApiKey(NewApiKey):
+    rolled_from: ApiKeyResource
+
+
+class WebhookEndpointResource(Resource):
+    webhook_id: str
+    url: str
+    events: list[str]
+    enabled: bool
+    disabled_reason: str | None
+    created_at: UnixTime
+    updated_at: UnixTime | None
+    last_triggered_at: UnixTime | None
+    last_status_code: int | None
+    previous_secret_expires_at: UnixTime | None
+    secret: str | None = Field(
+        default=None,
+        description="whsec_...: present only when the endpoint is created or its secret rotated.",
+    )
+
+
+class WebhookDeleted(Resource):
+    webhook_id: str
+    deleted: Literal[True]
+
+
+class WebhookTestEvent(Resource):
+    event_id: str
+    type: Literal["webhook.test"]
+    status: Literal["pending"]
+
+
+class DeliveryAttempt(Resource):
+    event_id: str
+    event_type: str
+    attempt: int = Field(ge=1)
+    status_code: int | None
+    error: str | None
+    duration_ms: int = Field(ge=0)
+    next_attempt_at: UnixTime | None
+    created_at: UnixTime
+
+
+class CreditPackageResource(Resource):
+    package: str
+    name: str
+    credits: int = Field(gt=0)
+    price: int = Field(gt=0, description="US cents.")
+    currency: str
+
+
+class SetupIntentResource(Resource):
+    setup_intent_id: str
+    client_secret: str | None
+    customer_id: str
+
+
+class PaymentMethodResource(Resource):
+    payment_method_id: str
+    type: str
+    brand: str | None
+    last4: str | None
+    exp_month: int | None
+    exp_year: int | None
+    is_default: bool
+    created_at: UnixTime
+    updated_at: UnixTime | None
+
+
+class PaymentMethodDeleted(Resource):
+    payment_method_id: str
+    deleted: Literal[True]
+
+
+class PurchaseResource(Resource):
+    purchase_id: str
+    package: str
+    credits: int
+    amount: int = Field(description="US cents.")
+    currency: str
+    status: PurchaseStatus
+    payment_intent_id: str | None
+    payment_method_id: str | None
+    credits_granted: bool
+    credits_clawed_back: int = Field(ge=0)
+    failure_code: str | None
+    livemode: bool
+    created_at: UnixTime
+    updated_at: UnixTime | None
+
+
+class LedgerEntryResource(Resource):
+    entry_id: str
+    type: LedgerEntryType
+    amount: int = Field(description="Signed credits.")
+    balance_after: int
+    reference: str | None = Field(description="The purchase or job id.")
+    description: str | None
+    created_at: UnixTime
+
+
+class JobResource(Resource):
+    job_id: str
+    type: str
+    status: JobStatus
+    input: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+    livemode: bool
+    cost: int = Field(ge=0)
+    created_at: UnixTime
+
+
+class AdminStats(Resource):
+    total_users: int
+    total_jobs: int
+    founding_member_count: int
+    maintenance_mode: bool
+
+
+class MaintenanceState(Resource):
+    maintenance_mode: bool
+
+
+class OpenApiDocument(BaseModel):
+    """This document (OpenAPI 3.1)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+
+
+_ERROR_TYPES: list[JsonValue] = [*sorted({t.value for t, _ in ERROR_CODES.values()})]
+_ERROR_CODE_NAMES: list[JsonValue] = [*sorted(ERROR_CODES)]
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(json_schema_extra={"enum": _ERROR_TYPES})
+    code: str = Field(description="Names the cause.", json_schema_extra={"enum": _ERROR_CODE_NAMES})
+    message: str = Field(description="For people; may change.")
+    param: str | None = Field(default=None, description="The one input field at fault, when there is one.")
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error: `{"error": {"type", "code", "message", "param"?}}` (shared/core/errors.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error: ErrorDetail

@@ -1,0 +1,241 @@
+"""Stripe event ingestion (the `stripe_webhook` function): verify, then apply each event exactly once.
+
+- The signature is checked on the raw body (`Stripe-Signature`, HMAC-SHA256, 300 s tolerance): anything
+  else is a 400 and changes nothing.
+- Events of the other mode (live vs test) and unknown types answer 200 and change nothing.
+- Each event's effect is written in one batch with its marker `processed_events/stripe:{event_id}`;
+  effects have their own exactly-once markers too (a purchase's grant, each clawback step), so different
+  events about one purchase, in any order and concurrently, add up to the right result.
+- A failure raises: the function answers 5xx and Stripe delivers again later.
+Maintenance mode does not apply here: money is never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import stripe
+
+from shared.billing.card_store import apply_default, from_unix, remove_payment_method, sync_payment_method
+from shared.billing.customers import user_for_customer
+from shared.billing.markers import EventMarker
+from shared.billing.payment_methods import attached_payment_method, stripe_id
+from shared.billing.purchases import (
+    claw_back,
+    grant_purchase,
+    mark_failed,
+    purchase_for_intent,
+    purchase_for_payment_intent_id,
+    refund_target,
+)
+from shared.billing.stripe_client import as_dict, call_stripe, stripe_client, stripe_livemode
+from shared.core import logs
+from shared.core.errors import ApiError
+from shared.core.settings import get_settings
+from shared.models import PurchaseStatus
+
+TOLERANCE_SECONDS = 300
+MAX_EVENT_BYTES = 1024 * 1024
+
+EventHandler = Callable[[dict[str, Any], dict[str, Any], EventMarker], None]
+
+
+def verify_and_parse(payload: bytes, signature_header: str | None) -> dict[str, Any]:
+    if len(payload) > MAX_EVENT_BYTES:
+        raise ApiError("request_too_large", "Event too large.")
+    if not signature_header:
+        raise ApiError("invalid_signature", "Missing Stripe-Signature header.")
+    try:
+        text = payload.decode("utf-8")
+        stripe.Webhook.construct_event(
+            text, signature_header, get_settings().stripe_webhook_secret, tolerance=TOLERANCE_SECONDS
+        )
+    except stripe.SignatureVerificationError:
+        raise ApiError("invalid_signature", "The Stripe-Signature does not verify this body.") from None
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError("invalid_json", "The event body is not valid JSON.") from None
+    event = json.loads(text)
+    valid = (
+        isinstance(event, dict)
+        and isinstance(event.get("id"), str)
+        and isinstance(event.get("type"), str)
+        and isinstance(event.get("created"), int)
+        and isinstance(event.get("livemode"), bool)
+        and isinstance(event.get("data"), dict)
+        and isinstance(event["data"].get("object"), dict)
+    )
+    if not valid:
+        raise ApiError("invalid_request", "Not a Stripe event (id, type, created, livemode, data.object).")
+    return event  # type: ignore[no-any-return]
+
+
+def handle_stripe_webhook(payload: bytes, signature_header: str | None) -> dict[str, Any]:
+    event = verify_and_parse(payload, signature_header)
+    event_id, event_type = str(event["id"]), str(event["type"])
+    if event["livemode"] != stripe_livemode():
+        logs.warning("stripe event of the other mode ignored", event_id=event_id, event_type=event_type)
+        return {"received": True, "ignored": "livemode"}
+    handler = HANDLERS.get(event_type)
+    if handler is None:
+        return {"received": True, "ignored": "event_type"}
+    marker = EventMarker(event_id, event_type)
+    if marker.exists():
+        return {"received": True, "duplicate": True}
+    try:
+        handler(event, event["data"]["object"], marker)
+    except ApiError as exc:
+        if exc.status >= 500:
+            raise
+        # A verified event that cannot be applied now (e.g. an account missing): Stripe retries on 5xx.
+        logs.error("stripe event not applied", event_id=event_id, event_type=event_type, code=exc.code)
+        raise ApiError("internal_error", "The event could not be applied; retry later.") from None
+    return {"received": True}
+
+
+def _created(event: dict[str, Any]) -> datetime:
+    return from_unix(int(event["created"]))
+
+
+# --- purchases -------------------------------------------------------------------------------------
+
+
+def on_payment_intent_succeeded(event: dict[str, Any], intent: dict[str, Any], marker: EventMarker) -> None:
+    found = purchase_for_intent(intent) if intent.get("status") == "succeeded" else None
+    if found is None or not grant_purchase(found[0], marker):
+        marker.record_alone()
+
+
+def on_payment_intent_failed(event: dict[str, Any], intent: dict[str, Any], marker: EventMarker) -> None:
+    found = purchase_for_intent(intent)
+    if found is None:
+        marker.record_alone()
+        return
+    error = intent.get("last_payment_error") or {}
+    mark_failed(found[0], error.get("code") if isinstance(error, dict) else None, marker)
+
+
+def _purchase_for_charge(charge: dict[str, Any]) -> tuple[str, Any] | None:
+    intent_id = stripe_id(charge.get("payment_intent"))
+    found = purchase_for_payment_intent_id(intent_id) if intent_id else None
+    if found is not None and charge.get("amount") not in (None, found[1].amount):
+        logs.warning(
+            "charge amount does not match its purchase", purchase_id=found[0], charge=charge.get("id")
+        )
+        return None
+    return found
+
+
+def on_charge_succeeded(event: dict[str, Any], charge: dict[str, Any], marker: EventMarker) -> None:
+    paid = charge.get("status") == "succeeded" and charge.get("paid", True) is not False
+    found = _purchase_for_charge(charge) if paid else None
+    if found is None or not grant_purchase(found[0], marker):
+        marker.record_alone()
+
+
+def on_charge_refunded(event: dict[str, Any], charge: dict[str, Any], marker: EventMarker) -> None:
+    found = _purchase_for_charge(charge)
+    if found is None:
+        marker.record_alone()
+        return
+    purchase_id, purchase = found
+    amount = int(charge.get("amount") or purchase.amount)
+    refunded = int(charge.get("amount_refunded") or 0)
+    # A refund proves the payment: grant first (once), so the ledger shows what was given and taken.
+    grant_purchase(purchase_id)
+    final = PurchaseStatus.REFUNDED if refunded >= amount else None
+    claw_back(purchase_id, refund_target(purchase, refunded, amount), final, marker)
+
+
+def on_dispute_created(event: dict[str, Any], dispute: dict[str, Any], marker: EventMarker) -> None:
+    intent_id = stripe_id(dispute.get("payment_intent"))
+    charge_id = stripe_id(dispute.get("charge"))
+    if intent_id is None and charge_id is not None:
+        charge = as_dict(call_stripe(lambda: stripe_client().v1.charges.retrieve(charge_id)))
+        intent_id = stripe_id(charge.get("payment_intent"))
+    found = purchase_for_payment_intent_id(intent_id) if intent_id else None
+    if found is None:
+        marker.record_alone()
+        return
+    purchase_id, purchase = found
+    grant_purchase(purchase_id)
+    # A dispute takes back everything the purchase gave, whatever amount is disputed (documented).
+    claw_back(purchase_id, purchase.credits, PurchaseStatus.DISPUTED, marker)
+
+
+# --- payment methods -------------------------------------------------------------------------------
+
+
+def _owner(customer: Any) -> tuple[str, str] | None:
+    customer_id = stripe_id(customer)
+    user_id = user_for_customer(customer_id) if customer_id else None
+    return (user_id, customer_id) if user_id and customer_id else None
+
+
+def on_payment_method_changed(event: dict[str, Any], pm: dict[str, Any], marker: EventMarker) -> None:
+    """attached / updated / automatically_updated: the object is the card as of `created`."""
+    owner = _owner(pm.get("customer"))
+    if owner is None or not isinstance(pm.get("id"), str):
+        marker.record_alone()
+        return
+    sync_payment_method(
+        str(pm["id"]), pm, user_id=owner[0], customer_id=owner[1], synced_at=_created(event), marker=marker
+    )
+
+
+def on_payment_method_detached(event: dict[str, Any], pm: dict[str, Any], marker: EventMarker) -> None:
+    if not isinstance(pm.get("id"), str):
+        marker.record_alone()
+        return
+    previous = (event["data"].get("previous_attributes") or {}).get("customer")
+    owner = _owner(previous)
+    remove_payment_method(
+        str(pm["id"]), user_id=owner[0] if owner else None, detached_at=_created(event), marker=marker
+    )
+
+
+def on_setup_intent_succeeded(event: dict[str, Any], intent: dict[str, Any], marker: EventMarker) -> None:
+    owner = _owner(intent.get("customer"))
+    payment_method_id = stripe_id(intent.get("payment_method"))
+    if owner is None or payment_method_id is None or intent.get("status") != "succeeded":
+        marker.record_alone()
+        return
+    user_id, customer_id = owner
+    pm = attached_payment_method(payment_method_id, customer_id)
+    if pm is None:
+        marker.record_alone()
+        return
+    sync_payment_method(
+        payment_method_id,
+        pm,
+        user_id=user_id,
+        customer_id=customer_id,
+        synced_at=_created(event),
+        marker=marker,
+    )
+
+
+def on_customer_updated(event: dict[str, Any], customer: dict[str, Any], marker: EventMarker) -> None:
+    owner = _owner(customer.get("id"))
+    if owner is None:
+        marker.record_alone()
+        return
+    default = stripe_id((customer.get("invoice_settings") or {}).get("default_payment_method"))
+    apply_default(owner[0], default, synced_at=_created(event), marker=marker)
+
+
+HANDLERS: dict[str, EventHandler] = {
+    "payment_intent.succeeded": on_payment_intent_succeeded,
+    "payment_intent.payment_failed": on_payment_intent_failed,
+    "charge.succeeded": on_charge_succeeded,
+    "charge.refunded": on_charge_refunded,
+    "charge.dispute.created": on_dispute_created,
+    "payment_method.attached": on_payment_method_changed,
+    "payment_method.updated": on_payment_method_changed,
+    "payment_method.automatically_updated": on_payment_method_changed,
+    "payment_method.detached": on_payment_method_detached,
+    "setup_intent.succeeded": on_setup_intent_succeeded,
+    "customer.updated": on_customer_updated,
+}

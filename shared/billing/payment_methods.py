@@ -1,0 +1,146 @@
+"""What the payment-method routes do: Stripe first (the source of truth), then the local copy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import stripe
+
+from shared.billing.card_store import (
+    apply_default,
+    get_payment_method,
+    is_detached,
+    remove_payment_method,
+    sync_payment_method,
+)
+from shared.billing.customers import ensure_customer
+from shared.billing.stripe_client import as_dict, call_stripe, stripe_client
+from shared.core.clients import current_project
+from shared.core.errors import ApiError, not_found
+from shared.models import PaymentMethod, utc_now
+
+
+def stripe_id(value: Any) -> str | None:
+    """A Stripe reference that may be an id or an expanded object."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return str(value["id"])
+    return None
+
+
+def attached_payment_method(payment_method_id: str, customer_id: str) -> dict[str, Any] | None:
+    """The Stripe PaymentMethod, attached to the customer if it is attached to nobody yet (Stripe attaches
+    on SetupIntent confirmation; localstripe does not, so attach as Stripe would have). None when it belongs
+    to another customer."""
+    pm = as_dict(call_stripe(lambda: stripe_client().v1.payment_methods.retrieve(payment_method_id)))
+    owner = stripe_id(pm.get("customer"))
+    if owner is None:
+        return as_dict(
+            call_stripe(
+                lambda: stripe_client().v1.payment_methods.attach(
+                    payment_method_id, params={"customer": customer_id}
+                )
+            )
+        )
+    return pm if owner == customer_id else None
+
+
+def create_setup_intent(user_id: str) -> dict[str, Any]:
+    customer_id = ensure_customer(user_id)
+    intent = call_stripe(
+        lambda: stripe_client().v1.setup_intents.create(
+            params={  # type: ignore[arg-type]
+                "customer": customer_id,
+                "usage": "off_session",
+                "payment_method_types": ["card"],
+                "metadata": {"user_id": user_id, "platform_project": current_project()},
+            }
+        )
+    )
+    return {"setup_intent_id": intent.id, "client_secret": intent.client_secret, "customer_id": customer_id}
+
+
+def register_card(user_id: str, setup_intent_id: str) -> tuple[str, PaymentMethod, bool]:
+    """Verify a confirmed SetupIntent of the caller's customer, attach its card, record it.
+    Returns (payment method id, card, created now). Repeating it returns the same card."""
+    customer_id = ensure_customer(user_id)
+    missing = not_found("setup intent", param="setup_intent_id")
+    if not setup_intent_id.startswith("seti_"):
+        raise missing
+    intent = as_dict(
+        call_stripe(lambda: stripe_client().v1.setup_intents.retrieve(setup_intent_id), not_found=missing)
+    )
+    if stripe_id(intent.get("customer")) != customer_id:
+        raise missing  # someone else's: do not reveal that it exists
+    if intent.get("status") != "succeeded":
+        raise ApiError(
+            "setup_intent_incomplete",
+            f"The SetupIntent is {intent.get('status')}; confirm it with the card first.",
+            param="setup_intent_id",
+        )
+    payment_method_id = stripe_id(intent.get("payment_method"))
+    if payment_method_id is None:
+        raise ApiError("setup_intent_incomplete", "The SetupIntent has no card.", param="setup_intent_id")
+    if is_detached(payment_method_id):
+        raise ApiError(
+            "illegal_state_transition", "This card was removed; add it again with a new SetupIntent."
+        )
+    stripe_pm = attached_payment_method(payment_method_id, customer_id)
+    if stripe_pm is None:
+        raise missing
+    customer = as_dict(call_stripe(lambda: stripe_client().v1.customers.retrieve(customer_id)))
+    default = stripe_id((customer.get("invoice_settings") or {}).get("default_payment_method"))
+    if default is None:
+        # The first card becomes the default, so purchases work without a further step.
+        call_stripe(
+            lambda: stripe_client().v1.customers.update(
+                customer_id, params={"invoice_settings": {"default_payment_method": payment_method_id}}
+            )
+        )
+        default = payment_method_id
+    card, created = sync_payment_method(
+        payment_method_id,
+        stripe_pm,
+        user_id=user_id,
+        customer_id=customer_id,
+        synced_at=utc_now(),
+        is_default=default == payment_method_id,
+    )
+    if card is None:
+        raise ApiError(
+            "illegal_state_transition", "This card was removed; add it again with a new SetupIntent."
+        )
+    return payment_method_id, card, created
+
+
+def owned_card(user_id: str, payment_method_id: str) -> PaymentMethod:
+    card = get_payment_method(payment_method_id)
+    if card is None or card.user_id != user_id:
+        raise not_found("payment method", param="payment_method_id")
+    return card
+
+
+def set_default_card(user_id: str, payment_method_id: str) -> None:
+    card = owned_card(user_id, payment_method_id)
+    call_stripe(
+        lambda: stripe_client().v1.customers.update(
+            card.stripe_customer_id,
+            params={"invoice_settings": {"default_payment_method": payment_method_id}},
+        )
+    )
+    apply_default(user_id, payment_method_id, synced_at=utc_now())
+
+
+def delete_card(user_id: str, payment_method_id: str) -> None:
+    owned_card(user_id, payment_method_id)
+
+    def detach() -> None:
+        try:
+            stripe_client().v1.payment_methods.detach(payment_method_id)
+        except stripe.InvalidRequestError:
+            pass  # already detached (or gone) in Stripe: only the local copy is left to remove
+
+    # Stripe first: a card still attached there but gone here could be charged unseen.
+    call_stripe(detach)
+    remove_payment_method(payment_method_id, user_id=user_id, detached_at=utc_now())

@@ -1,0 +1,470 @@
+"""Credit purchases: a `purchases/{id}` document, a Stripe PaymentIntent, and the credits granted once.
+
+Idempotency-Key: the purchase id is derived from (project, user, key), so a replay finds the same document
+by construction; a different body under the same key is refused (409). Only the request that created the
+document creates the PaymentIntent (Stripe also gets an idempotency key naming the purchase).
+
+Granting and taking back (shared by the API and the Stripe events, in any order, any number of times):
+- grant: `apply_credit_change` with marker `grant:purchase:{id}`: at most once, ever.
+- take back: the purchase's target clawback comes from the event (refunds: ceil(credits x refunded/amount);
+  disputes: everything); each step is a ledger `clawback` whose marker names the level it starts from
+  (`clawback:purchase:{id}:{credits_clawed_back}`), so racing steps collide instead of adding up.
+Proof of payment is any of payment_intent.succeeded, charge.succeeded, charge.refunded or a dispute: a
+refund seen before the success grants first and takes back after, so the ledger tells the whole story.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from shared.billing.card_store import list_payment_methods
+from shared.billing.customers import ensure_customer, load_account
+from shared.billing.markers import EventMarker
+from shared.billing.stripe_client import as_dict, call_stripe, stripe_client, stripe_livemode
+from shared.core import logs
+from shared.core.clients import current_project, firestore_client
+from shared.core.errors import ApiError, not_found
+from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
+from shared.credits.ledger import CreditChange, apply_credit_change
+from shared.models import (
+    CreditPackage,
+    LedgerEntryType,
+    Purchase,
+    PurchaseStatus,
+    utc_now,
+)
+from shared.system.config import config_ref, seed_system_config
+
+MAX_IDEMPOTENCY_KEY = 255
+ABANDONED_AFTER = timedelta(seconds=60)
+
+
+def purchase_ref(purchase_id: str) -> firestore.DocumentReference:
+    return firestore_client().collection(Purchase.collection).document(purchase_id)
+
+
+def load_purchase(purchase_id: str) -> Purchase | None:
+    snapshot = purchase_ref(purchase_id).get()
+    return Purchase.from_firestore(snapshot.to_dict()) if snapshot.exists else None
+
+
+def credit_packages() -> dict[str, CreditPackage]:
+    """From system/config (seeded with the defaults when missing); never from the client."""
+    snapshot = config_ref().get(field_paths=["credit_packages"])
+    if not snapshot.exists or "credit_packages" not in (snapshot.to_dict() or {}):
+        seed_system_config()
+        snapshot = config_ref().get(field_paths=["credit_packages"])
+    raw: dict[str, Any] = (snapshot.to_dict() or {}).get("credit_packages") or {}
+    return {name: CreditPackage.from_firestore(value) for name, value in raw.items()}
+
+
+def render_package(package_id: str, package: CreditPackage) -> dict[str, Any]:
+    return {"package": package_id, **package.model_dump(mode="json")}
+
+
+def render_purchase(purchase_id: str, purchase: Purchase) -> dict[str, Any]:
+    return {
+        "purchase_id": purchase_id,
+        "package": purchase.package,
+        "credits": purchase.credits,
+        "amount": purchase.amount,
+        "currency": purchase.currency,
+        "status": purchase.status,
+        "payment_intent_id": purchase.payment_intent_id,
+        "payment_method_id": purchase.payment_method_id,
+        "credits_granted": purchase.credits_granted,
+        "credits_clawed_back": purchase.credits_clawed_back,
+        "failure_code": purchase.failure_code,
+        "livemode": purchase.livemode,
+        "created_at": purchase.created_at,
+        "updated_at": purchase.updated_at,
+    }
+
+
+def get_own_purchase(user_id: str, purchase_id: str) -> Purchase:
+    purchase = load_purchase(purchase_id) if purchase_id.startswith("pur_") else None
+    if purchase is None or purchase.user_id != user_id:
+        raise not_found("purchase", param="purchase_id")
+    return purchase
+
+
+def purchase_id_for(user_id: str, idempotency_key: str | None) -> str:
+    if idempotency_key is None:
+        return "pur_" + secrets.token_hex(12)
+    digest = hashlib.sha256(f"{current_project()}\x00{user_id}\x00{idempotency_key}".encode()).hexdigest()
+    return "pur_" + digest[:24]
+
+
+def request_hash(package: str, payment_method_id: str | None) -> str:
+    canonical = json.dumps({"package": package, "payment_method_id": payment_method_id}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def create_purchase(
+    user_id: str, package_id: str, payment_method_id: str | None, idempotency_key: str | None
+) -> tuple[str, Purchase, bool]:
+    """Returns (purchase id, purchase, created by this request)."""
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+        raise ApiError("invalid_request", f"Idempotency-Key must be 1..{MAX_IDEMPOTENCY_KEY} characters.")
+    purchase_id = purchase_id_for(user_id, idempotency_key)
+    body_hash = request_hash(package_id, payment_method_id)
+    if idempotency_key is not None and (replay := _replay(purchase_id, body_hash)) is not None:
+        return purchase_id, replay, False
+    packages = credit_packages()
+    package = packages.get(package_id)
+    if package is None:
+        raise ApiError(
+            "parameter_invalid",
+            f"Unknown package {package_id!r}; choose one of {', '.join(sorted(packages))}.",
+            param="package",
+        )
+    load_account(user_id)
+    card_id = _card_for(user_id, payment_method_id)
+    customer_id = ensure_customer(user_id)
+    now = utc_now()
+    purchase = Purchase(
+        user_id=user_id,
+        package=package_id,
+        credits=package.credits,
+        amount=package.price,
+        currency=package.currency,
+        payment_method_id=card_id,
+        livemode=stripe_livemode(),
+        idempotency_key=idempotency_key,
+        request_hash=body_hash,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        purchase_ref(purchase_id).create(purchase.to_firestore())
+    except AlreadyExists:
+        replay = _replay(purchase_id, body_hash)
+        if replay is None:
+            raise ApiError("service_unavailable", "Try again.", headers={"Retry-After": "1"}) from None
+        return purchase_id, replay, False
+    _charge(purchase_id, purchase, customer_id)
+    return purchase_id, load_purchase(purchase_id) or purchase, True
+
+
+def _replay(purchase_id: str, body_hash: str) -> Purchase | None:
+    snapshot = purchase_ref(purchase_id).get()
+    if not snapshot.exists:
+        return None
+    existing = Purchase.from_firestore(snapshot.to_dict())
+    if existing.request_hash != body_hash:
+        raise ApiError(
+            "idempotency_key_in_use",
+            "This Idempotency-Key was used with different parameters; use a new key for a new purchase.",
+        )
+    if existing.payment_intent_id is None and existing.status is PurchaseStatus.PENDING:
+        if utc_now() - (existing.updated_at or existing.created_at) < ABANDONED_AFTER:
+            raise ApiError(
+                "idempotency_key_in_use",
+                "A request with this Idempotency-Key is still in progress; retry shortly.",
+                headers={"Retry-After": "2"},
+            )
+        # Its creator died before charging: one replay takes it over (precondition) and charges.
+        try:
+            purchase_ref(purchase_id).update(
+                {"updated_at": utc_now()},
+                option=firestore_client().write_option(last_update_time=snapshot.update_time),
+            )
+        except RETRYABLE_COMMIT_ERRORS:
+            raise ApiError(
+                "idempotency_key_in_use", "A request with this Idempotency-Key is in progress; retry shortly."
+            ) from None
+        _charge(purchase_id, existing, ensure_customer(existing.user_id))
+        return load_purchase(purchase_id) or existing
+    return existing
+
+
+def _card_for(user_id: str, payment_method_id: str | None) -> str:
+    cards = list_payment_methods(user_id)
+    if payment_method_id is not None:
+        for card_id, _card in cards:
+            if card_id == payment_method_id:
+                return card_id
+        raise not_found("payment method", param="payment_method_id")
+    for card_id, card in cards:
+        if card.is_default:
+            return card_id
+    raise ApiError(
+        "no_default_payment_method",
+        "Add a card (or name one with payment_method_id) before buying credits.",
+        param="payment_method_id",
+    )
+
+
+def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
+    import stripe
+
+    params: dict[str, Any] = {
+        "amount": purchase.amount,
+        "currency": purchase.currency,
+        "customer": customer_id,
+        "payment_method": purchase.payment_method_id,
+        "confirm": True,
+        "off_session": True,
+        "metadata": {
+            "purchase_id": purchase_id,
+            "user_id": purchase.user_id,
+            "platform_project": current_project(),
+        },
+    }
+    options: Any = {"idempotency_key": f"purchase-{current_project()}-{purchase_id}"}
+    try:
+        intent = as_dict(stripe_client().v1.payment_intents.create(params=params, options=options))  # type: ignore[arg-type]
+    except (stripe.CardError, stripe.InvalidRequestError) as exc:
+        # Stripe refused this charge (declined card; a card it no longer knows, detached, unusable): the
+        # caller's card, not an outage. Nothing was charged, so the purchase ends failed.
+        error_intent: Any = getattr(exc.error, "payment_intent", None)
+        fallback = "card_declined" if isinstance(exc, stripe.CardError) else "invalid_request"
+        _record_outcome(
+            purchase_id,
+            payment_intent_id=getattr(error_intent, "id", None),
+            failure_code=exc.code or fallback,
+        )
+        return
+    except stripe.StripeError as exc:
+        # An outage (connection, 5xx, rate limit, ...): the purchase stays pending and the caller retries;
+        # if Stripe did charge, its events still find the purchase by metadata.
+        logs.exception("creating a PaymentIntent failed", exc, purchase_id=purchase_id)
+        raise ApiError(
+            "stripe_error",
+            "The payment provider is unavailable; retry with the same Idempotency-Key.",
+            headers={"Retry-After": "5"},
+        ) from None
+    _record_outcome(purchase_id, payment_intent_id=str(intent["id"]), failure_code=None)
+    if intent.get("status") == "succeeded":
+        grant_purchase(purchase_id)
+
+
+def _record_outcome(purchase_id: str, *, payment_intent_id: str | None, failure_code: str | None) -> None:
+    """Note the PaymentIntent (and a decline) without ever undoing what an event already recorded."""
+    db = firestore_client()
+    ref = purchase_ref(purchase_id)
+
+    def attempt() -> None:
+        snapshot = ref.get()
+        current = Purchase.from_firestore(snapshot.to_dict())
+        update: dict[str, Any] = {"updated_at": utc_now()}
+        if payment_intent_id is not None and current.payment_intent_id is None:
+            update["payment_intent_id"] = payment_intent_id
+        if current.status is PurchaseStatus.PENDING:
+            update["status"] = (
+                PurchaseStatus.FAILED.value if failure_code else PurchaseStatus.PROCESSING.value
+            )
+            if failure_code:
+                update["failure_code"] = failure_code
+        ref.update(update, option=db.write_option(last_update_time=snapshot.update_time))
+
+    retry_commit(attempt, what=f"purchase {purchase_id}")
+
+
+def grant_purchase(purchase_id: str, marker: EventMarker | None = None) -> bool:
+    """Grant the purchase's credits unless already granted. With a marker, the event's marker is
+    created in the same batch. Returns True when this call granted them."""
+    purchase = load_purchase(purchase_id)
+    if purchase is None:
+        raise ValueError(f"no purchase {purchase_id}")
+    if purchase.credits_granted:
+        return False
+    ref = purchase_ref(purchase_id)
+
+    def also(batch: firestore.WriteBatch, balance_after: int) -> None:
+        batch.update(
+            ref,
+            {
+                "status": PurchaseStatus.SUCCEEDED.value,
+                "credits_granted": True,
+                "failure_code": None,
+                "updated_at": utc_now(),
+            },
+        )
+        if marker is not None:
+            marker.add_to(batch)
+
+    change = CreditChange(
+        user_id=purchase.user_id,
+        amount=purchase.credits,
+        type=LedgerEntryType.PURCHASE,
+        reference=purchase_id,
+        description=f"{purchase.package} package: {purchase.credits} credits",
+        marker_id=f"grant:purchase:{purchase_id}",
+    )
+    try:
+        return not apply_credit_change(change, also).already_applied
+    except AlreadyExists:
+        # Only our event marker can be the culprit: a twin delivery of this event did it all.
+        if marker is not None and marker.exists():
+            return False
+        raise
+
+
+def claw_back(
+    purchase_id: str, target: int, final_status: PurchaseStatus | None, marker: EventMarker
+) -> None:
+    """Take back credits until `target` of this purchase's credits have been taken back in total."""
+    ref = purchase_ref(purchase_id)
+    for _ in range(100):
+        purchase = load_purchase(purchase_id)
+        if purchase is None:
+            raise ValueError(f"no purchase {purchase_id}")
+        level = purchase.credits_clawed_back
+        delta = min(target, purchase.credits) - level
+        if delta <= 0:
+            # Nothing left to take (rounded-up partial refunds may have taken it all), but a full refund
+            # or a dispute still decides the purchase's final status.
+            if final_status is None or purchase.status is not PurchaseStatus.SUCCEEDED:
+                marker.record_alone()
+                return
+            if _set_final_status(purchase_id, final_status, marker):
+                return
+            continue
+
+        def also(
+            batch: firestore.WriteBatch, balance_after: int, level: int = level, delta: int = delta
+        ) -> None:
+            update: dict[str, Any] = {"credits_clawed_back": level + delta, "updated_at": utc_now()}
+            if final_status is not None:
+                update["status"] = final_status.value
+            batch.update(ref, update)
+            marker.add_to(batch)
+
+        change = CreditChange(
+            user_id=purchase.user_id,
+            amount=-delta,
+            type=LedgerEntryType.CLAWBACK,
+            reference=purchase_id,
+            description=f"{final_status or 'partial refund'}: {delta} credits taken back",
+            marker_id=f"clawback:purchase:{purchase_id}:{level}",
+            allow_negative=True,
+        )
+        try:
+            result = apply_credit_change(change, also)
+        except AlreadyExists:
+            if marker.exists():
+                return
+            continue
+        if not result.already_applied:
+            return
+        # Another event took this step first: look again from the new level.
+    raise RuntimeError(f"purchase {purchase_id} kept changing")
+
+
+def _set_final_status(purchase_id: str, final_status: PurchaseStatus, marker: EventMarker) -> bool:
+    """Move a succeeded purchase to `final_status` with the event's marker. False: it changed meanwhile."""
+    db = firestore_client()
+    ref = purchase_ref(purchase_id)
+    snapshot = ref.get()
+    if Purchase.from_firestore(snapshot.to_dict()).status is not PurchaseStatus.SUCCEEDED:
+        return False
+    batch = db.batch()
+    batch.update(
+        ref,
+        {"status": final_status.value, "updated_at": utc_now()},
+        option=db.write_option(last_update_time=snapshot.update_time),
+    )
+    marker.add_to(batch)
+    try:
+        batch.commit()
+    except RETRYABLE_COMMIT_ERRORS:
+        return False  # the caller reads again
+    except AlreadyExists:
+        pass  # a twin delivery of this event did it
+    return True
+
+
+def mark_failed(purchase_id: str, failure_code: str | None, marker: EventMarker) -> None:
+    """payment_intent.payment_failed: a purchase not (yet) paid shows failed; credits are never touched."""
+    db = firestore_client()
+    ref = purchase_ref(purchase_id)
+
+    def attempt() -> None:
+        snapshot = ref.get()
+        current = Purchase.from_firestore(snapshot.to_dict())
+        if current.credits_granted or current.status is PurchaseStatus.FAILED:
+            marker.record_alone()
+            return
+        batch = db.batch()
+        batch.update(
+            ref,
+            {
+                "status": PurchaseStatus.FAILED.value,
+                "failure_code": failure_code or "payment_failed",
+                "updated_at": utc_now(),
+            },
+            option=db.write_option(last_update_time=snapshot.update_time),
+        )
+        marker.add_to(batch)
+        try:
+            batch.commit()
+        except AlreadyExists:
+            return  # a twin delivery of this event did it
+
+    retry_commit(attempt, what=f"purchase {purchase_id}")
+
+
+def refund_target(purchase: Purchase, amount_refunded: int, amount_charged: int) -> int:
+    """Credits to take back for a refund: proportional, rounded up (a full refund takes all of them)."""
+    if amount_charged <= 0 or amount_refunded <= 0:
+        return 0
+    refunded = min(amount_refunded, amount_charged)
+    return -(-purchase.credits * refunded // amount_charged)
+
+
+def purchase_for_intent(intent: dict[str, Any]) -> tuple[str, Purchase] | None:
+    """The purchase a PaymentIntent pays for, or None when it is not ours (another project or platform)
+    or does not match what was sold (amount, currency, user)."""
+    metadata = intent.get("metadata") or {}
+    purchase_id = metadata.get("purchase_id")
+    if not isinstance(purchase_id, str) or not purchase_id.startswith("pur_"):
+        return None
+    purchase = load_purchase(purchase_id)
+    if purchase is None:
+        return None
+    intent_id = intent.get("id")
+    mismatch = (
+        metadata.get("user_id") != purchase.user_id
+        or intent.get("amount") != purchase.amount
+        or str(intent.get("currency", "")).lower() != purchase.currency.lower()
+        or (purchase.payment_intent_id is not None and purchase.payment_intent_id != intent_id)
+    )
+    if mismatch:
+        logs.warning("payment intent does not match its purchase", purchase_id=purchase_id, intent=intent_id)
+        return None
+    return purchase_id, purchase
+
+
+def purchase_for_payment_intent_id(payment_intent_id: str) -> tuple[str, Purchase] | None:
+    """For charge and dispute events: the purchase recorded with this PaymentIntent, else the one its
+    metadata names (the event may come before the API recorded the PaymentIntent)."""
+    recorded = (
+        firestore_client()
+        .collection(Purchase.collection)
+        .where(filter=FieldFilter("payment_intent_id", "==", payment_intent_id))
+        .limit(1)
+        .get()
+    )
+    if recorded:
+        return str(recorded[0].id), Purchase.from_firestore(recorded[0].to_dict())
+    gone = ApiError("resource_missing", "unknown payment intent")
+    try:
+        intent = as_dict(
+            call_stripe(
+                lambda: stripe_client().v1.payment_intents.retrieve(payment_intent_id), not_found=gone
+            )
+        )
+    except ApiError as exc:
+        if exc is gone:
+            return None
+        raise
+    return purchase_for_intent(intent)

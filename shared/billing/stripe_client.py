@@ -1,0 +1,68 @@
+"""The platform's Stripe client: created lazily from settings (api key and api base), cached per process.
+
+Locally and in tests the api base points at localstripe; in production it is Stripe's default. Stripe
+objects are turned into plain dicts at this boundary so the rest of the code never depends on SDK types.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import stripe
+
+from shared.core import logs
+from shared.core.errors import ApiError
+from shared.core.settings import get_settings
+
+T = TypeVar("T")
+_lock = threading.Lock()
+_clients: dict[tuple[str, str | None], stripe.StripeClient] = {}
+
+
+def stripe_client() -> stripe.StripeClient:
+    settings = get_settings()
+    key = (settings.stripe_secret_key, settings.stripe_api_base)
+    client = _clients.get(key)
+    if client is None:
+        with _lock:
+            client = _clients.get(key)
+            if client is None:
+                base_addresses: Any = (
+                    {"api": settings.stripe_api_base} if settings.stripe_api_base is not None else None
+                )
+                client = stripe.StripeClient(
+                    settings.stripe_secret_key, base_addresses=base_addresses, max_network_retries=2
+                )
+                _clients[key] = client
+    return client
+
+
+def stripe_livemode() -> bool:
+    """Whether this deployment talks to live Stripe: events must agree, or they change nothing."""
+    return get_settings().stripe_secret_key.startswith(("sk_live_", "rk_live_"))
+
+
+def as_dict(obj: Any) -> dict[str, Any]:
+    if isinstance(obj, stripe.StripeObject):
+        return obj.to_dict()
+    return dict(obj)
+
+
+def call_stripe(action: Callable[[], T], *, not_found: ApiError | None = None) -> T:
+    """Run one Stripe call; its failures become ApiErrors (never a bare 500 with a trace)."""
+    try:
+        return action()
+    except stripe.InvalidRequestError as exc:
+        if not_found is not None and (exc.http_status == 404 or exc.code == "resource_missing"):
+            raise not_found from None
+        logs.exception("stripe rejected a request", exc)
+        raise ApiError("stripe_error", "The payment provider rejected the request.") from None
+    except stripe.CardError as exc:
+        raise ApiError("card_declined", exc.user_message or "The card was declined.") from None
+    except stripe.StripeError as exc:
+        logs.exception("stripe call failed", exc)
+        raise ApiError(
+            "stripe_error", "The payment provider is unavailable; try again.", headers={"Retry-After": "5"}
+        ) from None

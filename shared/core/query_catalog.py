@@ -1,0 +1,92 @@
+"""Every Firestore query the platform runs, by shape, with the function that runs it.
+
+A test holds the code to this list (every function that filters or orders a query is named here, nothing
+else is) and the list to `firestore.indexes.json` (every shape that needs a composite index has one).
+Adding a query means adding its shape here; the test then says whether it needs an index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Direction = Literal["ASCENDING", "DESCENDING"]
+
+
+@dataclass(frozen=True)
+class QueryShape:
+    site: str  # "module.path:function"
+    collection: str
+    equality: tuple[str, ...] = ()  # fields filtered with ==
+    range_field: str | None = None  # the one field with <, <=, >, >= (it must be the first order too)
+    order: tuple[tuple[str, Direction], ...] = ()
+
+    def composite_index(self) -> tuple[tuple[str, Direction], ...] | None:
+        """The composite index this shape needs, or None when single-field indexes (automatic, and merged
+        for equality-only queries) serve it. Equality fields come first, in any order, as ASCENDING."""
+        ordered = list(self.order)
+        if self.range_field is not None and not any(f == self.range_field for f, _ in ordered):
+            ordered.insert(0, (self.range_field, "ASCENDING"))
+        ordered = [(f, d) for f, d in ordered if f != "__name__"]
+        if not ordered or (not self.equality and len(ordered) == 1):
+            return None
+        return tuple((f, "ASCENDING") for f in self.equality) + tuple(ordered)
+
+
+QUERIES: tuple[QueryShape, ...] = (
+    QueryShape("shared.keys.auth:_load", "api_keys", equality=("key_hash",)),
+    QueryShape("shared.keys.service:list_keys", "api_keys", equality=("user_id",)),
+    QueryShape("shared.billing.card_store:list_payment_methods", "payment_methods", equality=("user_id",)),
+    QueryShape("shared.billing.card_store:apply_default", "payment_methods", equality=("user_id",)),
+    QueryShape(
+        "shared.billing.purchases:purchase_for_payment_intent_id",
+        "purchases",
+        equality=("payment_intent_id",),
+    ),
+    QueryShape("shared.billing.customers:_find_existing", "stripe_customers", equality=("user_id",)),
+    QueryShape(
+        "shared.jobs.service:jobs_query",
+        "jobs",
+        equality=("user_id", "livemode"),
+        order=(("created_at", "DESCENDING"),),
+    ),
+    QueryShape(
+        "shared.jobs.service:jobs_query",
+        "jobs",
+        equality=("user_id", "livemode", "status"),
+        order=(("created_at", "DESCENDING"),),
+    ),
+    QueryShape(
+        "shared.jobs.sweep:_stale_job_ids",
+        "jobs",
+        equality=("status",),
+        range_field="created_at",
+        order=(("created_at", "ASCENDING"),),
+    ),
+    QueryShape(
+        "shared.jobs.sweep:_stale_job_ids",
+        "jobs",
+        equality=("status",),
+        range_field="started_at",
+        order=(("started_at", "ASCENDING"),),
+    ),
+    QueryShape(
+        "shared.credits.views:list_ledger",
+        "credit_ledger",
+        equality=("user_id",),
+        order=(("created_at", "DESCENDING"),),
+    ),
+    QueryShape(
+        "shared.webhooks.delivery_log:list_deliveries",
+        "webhook_deliveries",
+        equality=("user_id",),
+        order=(("created_at", "DESCENDING"), ("__name__", "DESCENDING")),
+    ),
+    QueryShape(
+        "shared.webhooks.events:_due_page",
+        "webhook_events",
+        equality=("status",),
+        range_field="next_attempt_at",
+        order=(("next_attempt_at", "ASCENDING"),),
+    ),
+)

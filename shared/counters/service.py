@@ -1,0 +1,140 @@
+"""Platform counters (`total_users`, `total_jobs`, `founding_member_count`): sharded increments, each applied
+exactly once per event, folded into `system/config` (design: docs/counters.md).
+
+- An increment is one batch: create(`processed_events/{marker}`) + Increment on a random `counter_shards/{n}`.
+  A redelivered event finds its marker and changes nothing; no document is read, so concurrent triggers
+  never contend (no transaction, nothing to abort).
+- The fold reads all shards and writes their sums into `system/config` with a `last_update_time`
+  precondition on the config it read, so a slower fold can never overwrite a newer total with an older one.
+- The scheduled `fold_counters` function folds every minute; locally (no scheduler), each increment also
+  asks for a fold at most once per FOLD_INTERVAL_S per process, always including a trailing one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+
+from shared.core import logs
+from shared.core.clients import current_project, firestore_client, project_scope
+from shared.core.firestore_events import DocumentChange
+from shared.core.retry import RETRYABLE_COMMIT_ERRORS, backoff
+from shared.core.settings import get_settings
+from shared.counters.fold_schedule import FoldDebounce
+from shared.counters.shards import Counter, CounterTotals, marker_id, pick_shard_id, shard_ids, sum_shards
+from shared.models import CounterShard, ProcessedEvent, utc_now
+from shared.system.config import config_ref, seed_system_config
+
+FOLD_INTERVAL_S = 1.0
+FOLD_ATTEMPTS = 50
+TRIGGER_SOURCE = "firestore-trigger"
+
+
+def shard_ref(shard_id: str, db: firestore.Client | None = None) -> firestore.DocumentReference:
+    return (db or firestore_client()).collection(CounterShard.collection).document(shard_id)
+
+
+def marker_ref(marker: str, db: firestore.Client | None = None) -> firestore.DocumentReference:
+    return (db or firestore_client()).collection(ProcessedEvent.collection).document(marker)
+
+
+def add_increment(batch: firestore.WriteBatch, counter: Counter, db: firestore.Client | None = None) -> None:
+    """Add 1 to `counter` on a random shard, as part of `batch` (merge: the shard may not exist yet)."""
+    batch.set(shard_ref(pick_shard_id(), db), {counter.value: firestore.Increment(1)}, merge=True)
+
+
+def add_marker(
+    batch: firestore.WriteBatch, marker: str, event_type: str, db: firestore.Client | None = None
+) -> None:
+    record = ProcessedEvent(source=TRIGGER_SOURCE, event_type=event_type, created_at=utc_now())
+    batch.create(marker_ref(marker, db), record.to_firestore())
+
+
+def count_creation(change: DocumentChange, counter: Counter) -> bool:
+    """Count one document creation, once per event id. Returns False when the event was counted before
+    or carries no document (the emulator sends empty `created` events for deletes of missing documents)."""
+    if change.value is None:
+        logs.info("creation event without a document ignored", event_id=change.event_id, doc=change.document)
+        return False
+    db = firestore_client()
+    batch = db.batch()
+    add_marker(batch, marker_id(f"count-{counter.value}", change.event_id), change.event_type, db)
+    add_increment(batch, counter, db)
+    try:
+        batch.commit()
+    except AlreadyExists:
+        return False  # the marker exists: this event was counted by an earlier delivery
+    request_fold_soon()
+    return True
+
+
+def handle_job_created(change: DocumentChange) -> None:
+    count_creation(change, Counter.TOTAL_JOBS)
+
+
+def read_totals(db: firestore.Client | None = None) -> CounterTotals:
+    """Exact totals now: the sum of all shards (one batched read of SHARD_COUNT documents)."""
+    db = db or firestore_client()
+    snapshots = db.get_all([shard_ref(shard_id, db) for shard_id in shard_ids()])
+    return sum_shards(s.to_dict() if s.exists else None for s in snapshots)
+
+
+def fold_counters() -> CounterTotals:
+    """Write the shard sums into system/config (if they differ) and return them. Safe to run concurrently:
+    the write is conditional on the config read before the shards, and shards only grow, so every write
+    carries totals at least as new as the ones it replaces."""
+    db = firestore_client()
+    ref = config_ref(db)
+    for attempt in range(FOLD_ATTEMPTS):
+        config = ref.get()
+        if not config.exists:
+            seed_system_config(db)
+            continue
+        totals = read_totals(db)
+        if CounterTotals.from_fields(config.to_dict() or {}) == totals:
+            return totals
+        try:
+            ref.update(
+                {**totals.as_fields(), "updated_at": utc_now()},
+                option=db.write_option(last_update_time=config.update_time),
+            )
+            return totals
+        except RETRYABLE_COMMIT_ERRORS:
+            # system/config changed since we read it (another fold, a maintenance toggle): read again.
+            backoff(attempt, step=0.01, cap=0.2)
+    raise RuntimeError("system/config kept changing while folding the counters")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Folds soon after increments (local platform): per project, at most once per FOLD_INTERVAL_S, trailing.
+
+_schedule_lock = threading.Lock()
+_debounce: dict[str, FoldDebounce] = {}
+
+
+def request_fold_soon() -> None:
+    if get_settings().is_production:
+        return  # production folds on the minutely schedule; admin stats read the shards directly
+    project = current_project()
+    with _schedule_lock:
+        debounce = _debounce.setdefault(project, FoldDebounce(FOLD_INTERVAL_S))
+        delay = debounce.after_increment(time.monotonic())
+    if delay is None:
+        return
+    timer = threading.Timer(delay, _scheduled_fold, args=(project,))
+    timer.daemon = True
+    timer.start()
+
+
+def _scheduled_fold(project: str) -> None:
+    with _schedule_lock:
+        _debounce.setdefault(project, FoldDebounce(FOLD_INTERVAL_S)).fold_starting(time.monotonic())
+    try:
+        with project_scope(project):
+            fold_counters()
+    except Exception as exc:
+        # The next increment or the scheduled fold catches up; nothing is lost (the shards hold the counts).
+        logs.exception("counter fold failed", exc, project=project)

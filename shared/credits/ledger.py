@@ -1,0 +1,125 @@
+"""The credits ledger: every balance change is one batch that updates `users/{uid}.credits`, appends a
+`credit_ledger` entry carrying the balance after it, and (optionally) creates an idempotency marker and
+other documents, e.g. the job being paid for.
+
+Concurrency: the balance update carries a `last_update_time` precondition from the read, so concurrent
+changes to one balance never interleave (a loser re-reads and tries again) and `balance_after` is exact.
+This beats read-modify-write transactions, which collapse under contention on the emulator (emulators.md).
+Exactly once: a marker document `processed_events/{marker_id}` is created in the same batch; if it exists,
+the change was already applied and nothing is written.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from google.api_core.exceptions import AlreadyExists, NotFound
+from google.cloud import firestore
+
+from shared.core.clients import firestore_client
+from shared.core.errors import ApiError
+from shared.core.retry import RETRYABLE_COMMIT_ERRORS, backoff
+from shared.models import Account, LedgerEntry, LedgerEntryType, ProcessedEvent, utc_now
+
+MAX_ATTEMPTS = 200
+ExtraWrites = Callable[[firestore.WriteBatch, int], None]
+
+
+@dataclass(frozen=True)
+class CreditChange:
+    user_id: str
+    amount: int  # signed credits
+    type: LedgerEntryType
+    reference: str | None = None
+    description: str | None = None
+    marker_id: str | None = None  # key of the exactly-once marker, e.g. "grant:purchase:pur_123"
+    allow_negative: bool = False  # clawbacks may leave a debt; debits never may
+
+
+@dataclass(frozen=True)
+class AppliedChange:
+    entry_id: str
+    balance_after: int
+    already_applied: bool = False
+
+
+def new_entry_id() -> str:
+    return "cle_" + secrets.token_hex(12)
+
+
+def account_ref(user_id: str) -> firestore.DocumentReference:
+    return firestore_client().collection(Account.collection).document(user_id)
+
+
+def marker_ref(marker_id: str) -> firestore.DocumentReference:
+    return firestore_client().collection(ProcessedEvent.collection).document(marker_id)
+
+
+def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None = None) -> AppliedChange:
+    """Apply once. Raises ApiError("insufficient_credits") when a debit would go below zero and
+    ApiError("account_missing") when the user has no account. Returns already_applied=True (and writes
+    nothing) when the marker shows it was applied before."""
+    db = firestore_client()
+    ref = account_ref(change.user_id)
+    for attempt in range(MAX_ATTEMPTS):
+        if change.marker_id is not None and marker_ref(change.marker_id).get().exists:
+            return AppliedChange(entry_id="", balance_after=_balance(ref), already_applied=True)
+        snapshot = ref.get()
+        if not snapshot.exists:
+            raise ApiError("account_missing", "Create your account first (POST /v1/account).")
+        account = Account.from_firestore(snapshot.to_dict())
+        balance_after = account.credits + change.amount
+        if balance_after < 0 and change.amount < 0 and not change.allow_negative:
+            # The balance read may already include this very change, applied by a concurrent twin
+            # after our marker check: then it is a replay, not a shortfall.
+            if change.marker_id is not None and marker_ref(change.marker_id).get().exists:
+                return AppliedChange(entry_id="", balance_after=account.credits, already_applied=True)
+            raise ApiError(
+                "insufficient_credits",
+                f"This needs {-change.amount} credits; the balance is {account.credits}.",
+            )
+        now = utc_now()
+        entry_id = new_entry_id()
+        batch = db.batch()
+        batch.update(
+            ref,
+            {"credits": balance_after, "updated_at": now},
+            option=db.write_option(last_update_time=snapshot.update_time),
+        )
+        entry = LedgerEntry(
+            user_id=change.user_id,
+            type=change.type,
+            amount=change.amount,
+            balance_after=balance_after,
+            reference=change.reference,
+            description=change.description,
+            created_at=now,
+        )
+        batch.create(db.collection(LedgerEntry.collection).document(entry_id), entry.to_firestore())
+        if change.marker_id is not None:
+            marker = ProcessedEvent(source="ledger", event_type=change.type.value, created_at=now)
+            batch.create(marker_ref(change.marker_id), marker.to_firestore())
+        if extra_writes is not None:
+            extra_writes(batch, balance_after)
+        try:
+            batch.commit()
+            return AppliedChange(entry_id=entry_id, balance_after=balance_after)
+        except RETRYABLE_COMMIT_ERRORS:
+            # Someone changed the balance since we read it (or the commit aborted, writing nothing): read again.
+            backoff(attempt, step=0.002, cap=0.05)
+        except AlreadyExists:
+            if change.marker_id is not None and marker_ref(change.marker_id).get().exists:
+                return AppliedChange(entry_id="", balance_after=_balance(ref), already_applied=True)
+            raise
+    raise ApiError(
+        "service_unavailable", "The balance is changing too quickly; try again.", headers={"Retry-After": "1"}
+    )
+
+
+def _balance(ref: firestore.DocumentReference) -> int:
+    snapshot = ref.get()
+    if not snapshot.exists:
+        raise NotFound("account")
+    return int((snapshot.to_dict() or {}).get("credits", 0))

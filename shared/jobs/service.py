@@ -1,0 +1,194 @@
+"""Jobs: creation (debit, idempotency), reading and listing, the resource shape, and hand-off to workers.
+
+Creating a live job is one ledger batch: balance update (precondition), `job_debit` ledger entry, marker
+`processed_events/debit:job:{job_id}` and `create()` of the job itself. Test-key jobs cost nothing and are a
+single `create()`. With an `Idempotency-Key` the job id is derived from (user, mode, key), so a retry's
+`create()` fails inside that same batch: idempotent by construction, never check-then-write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.core.clients import firestore_client, publish
+from shared.core.errors import ApiError, not_found
+from shared.core.firestore_events import DocumentChange
+from shared.core.firestore_values import UnstorableValue, check_storable
+from shared.core.function_registry import JOBS_TOPIC
+from shared.core.pagination import Snapshot
+from shared.core.principals import KeyPrincipal
+from shared.credits.ledger import CreditChange, apply_credit_change
+from shared.jobs.costs import job_pricing
+from shared.models import Job, JobStatus, LedgerEntryType, utc_now
+
+JOB_ID_PATTERN = re.compile(r"job_[0-9a-f]{24,40}")
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class CreateJobRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CreatedJob:
+    job_id: str
+    job: Job
+    replayed: bool  # True when an earlier request with the same Idempotency-Key made it
+
+
+def job_ref(job_id: str) -> firestore.DocumentReference:
+    return firestore_client().collection(Job.collection).document(job_id)
+
+
+def new_job_id() -> str:
+    return "job_" + secrets.token_hex(12)
+
+
+def idempotent_job_id(user_id: str, livemode: bool, idempotency_key: str) -> str:
+    """The same (user, mode, key) always names the same job; 40 hex digits make collisions moot."""
+    scope = f"{user_id}\x00{'live' if livemode else 'test'}\x00{idempotency_key}"
+    return "job_" + hashlib.sha256(scope.encode()).hexdigest()[:40]
+
+
+def request_fingerprint(request: CreateJobRequest) -> str:
+    canonical = json.dumps(
+        {"type": request.type, "input": request.input}, sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def idempotency_key_from(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
+        raise ApiError(
+            "parameter_invalid",
+            f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters.",
+            param=IDEMPOTENCY_HEADER,
+        )
+    return key
+
+
+def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_key: str | None) -> CreatedJob:
+    pricing = job_pricing()
+    if not pricing.allows(request.type):
+        raise ApiError(
+            "parameter_invalid",
+            f"Unknown job type {request.type!r}; available: {', '.join(pricing.allowed_types)}.",
+            param="type",
+        )
+    try:
+        check_storable(request.input)
+    except UnstorableValue as exc:
+        raise ApiError("parameter_invalid", f"Invalid {exc}.", param="input") from None
+    fingerprint = request_fingerprint(request)
+    job_id = (
+        idempotent_job_id(principal.user_id, principal.livemode, idempotency_key)
+        if idempotency_key is not None
+        else new_job_id()
+    )
+    cost = pricing.cost_of(request.type) if principal.livemode else 0
+    job = Job(
+        user_id=principal.user_id,
+        key_id=principal.key_id,
+        type=request.type,
+        input=request.input,
+        livemode=principal.livemode,
+        cost=cost,
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+        created_at=utc_now(),
+    )
+    ref = job_ref(job_id)
+    try:
+        if cost > 0:
+            applied = apply_credit_change(
+                CreditChange(
+                    user_id=principal.user_id,
+                    amount=-cost,
+                    type=LedgerEntryType.JOB_DEBIT,
+                    reference=job_id,
+                    description=f"{request.type} job",
+                    marker_id=f"debit:job:{job_id}",
+                ),
+                extra_writes=lambda batch, _balance: batch.create(ref, job.to_firestore()),
+            )
+            if applied.already_applied:
+                return _replay(job_id, fingerprint)
+        else:
+            ref.create(job.to_firestore())
+    except AlreadyExists:
+        # The job exists: an earlier request with this Idempotency-Key made it (its debit included).
+        return _replay(job_id, fingerprint)
+    return CreatedJob(job_id, job, replayed=False)
+
+
+def _replay(job_id: str, fingerprint: str) -> CreatedJob:
+    snapshot = job_ref(job_id).get()
+    if not snapshot.exists:  # unreachable: the marker and the job are written in one batch
+        raise ApiError("service_unavailable", "Try again.", headers={"Retry-After": "1"})
+    job = Job.from_firestore(snapshot.to_dict())
+    if job.request_hash != fingerprint:
+        raise ApiError(
+            "idempotency_key_in_use",
+            "This Idempotency-Key was already used with different parameters.",
+            param=IDEMPOTENCY_HEADER,
+        )
+    return CreatedJob(job_id, job, replayed=True)
+
+
+def get_job(principal: KeyPrincipal, job_id: str) -> Job:
+    snapshot = visible_job_snapshot(principal, job_id)
+    if snapshot is None:
+        raise not_found("job", param="id")
+    return Job.from_firestore(snapshot.to_dict())
+
+
+def visible_job_snapshot(principal: KeyPrincipal, job_id: str) -> Snapshot | None:
+    """The job when the caller may see it: their own, made in the same mode (live or test) as the key."""
+    if not JOB_ID_PATTERN.fullmatch(job_id):
+        return None
+    snapshot = job_ref(job_id).get()
+    if not snapshot.exists:
+        return None
+    data = snapshot.to_dict() or {}
+    if data.get("user_id") != principal.user_id or data.get("livemode") is not principal.livemode:
+        return None
+    return snapshot
+
+
+def jobs_query(principal: KeyPrincipal, status: JobStatus | None) -> firestore.Query:
+    # Index: user_id ASC, livemode ASC, [status ASC,] created_at DESC (firestore.indexes.json).
+    query = (
+        firestore_client()
+        .collection(Job.collection)
+        .where(filter=firestore.FieldFilter("user_id", "==", principal.user_id))
+        .where(filter=firestore.FieldFilter("livemode", "==", principal.livemode))
+    )
+    if status is not None:
+        query = query.where(filter=firestore.FieldFilter("status", "==", status.value))
+    return query.order_by("created_at", direction=firestore.Query.DESCENDING)
+
+
+def publish_new_job(change: DocumentChange) -> None:
+    """From the `on_job_created` trigger: hand a queued job to the workers. The trigger runs after the
+    job's creation committed and is retried until it succeeds (at least once), so no job is lost between
+    the API's write and the topic; a duplicate message is harmless to the workers."""
+    if change.value is None or change.value.get("status") != JobStatus.QUEUED.value:
+        return
+    job_id = change.document_id
+    publish(JOBS_TOPIC, json.dumps({"job_id": job_id}).encode(), job_id=job_id)

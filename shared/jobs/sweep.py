@@ -1,0 +1,59 @@
+"""Recovery path for the hand-off to workers: republish jobs still `queued` a while after creation, and jobs
+left `running` longer than STALE_RUNNING_AFTER.
+
+`on_job_created` publishes every new job, and production retries that trigger until it succeeds; this
+sweep covers what a trigger cannot: a trigger delivery dropped for good (the emulator never retries, and
+production gives up after its retry window), and a worker that died (or whose message was lost) after
+moving the job to running. Republishing is safe because workers treat a duplicate message as a no-op and
+resume a running job only once it is stale, claimed with a precondition (job_lifecycle.claim_stale_run).
+Only jobs created (queued) or started (running) less than MAX_AGE ago are considered, so a job whose type
+no worker serves is not republished forever.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from google.cloud import firestore
+
+from shared.core import logs
+from shared.core.clients import firestore_client, publish
+from shared.core.function_registry import JOBS_TOPIC
+from shared.jobs.lifecycle import STALE_RUNNING_AFTER
+from shared.models import Job, JobStatus, utc_now
+
+MIN_AGE = timedelta(minutes=2)
+MAX_AGE = timedelta(hours=24)
+MAX_PER_SWEEP = 500
+
+
+def republish_stale_jobs(now: datetime | None = None, limit: int = MAX_PER_SWEEP) -> list[str]:
+    now = now or utc_now()
+    stale = _stale_job_ids(JobStatus.QUEUED, "created_at", now - MAX_AGE, now - MIN_AGE, limit)
+    stale += _stale_job_ids(
+        JobStatus.RUNNING, "started_at", now - MAX_AGE, now - STALE_RUNNING_AFTER, limit - len(stale)
+    )
+    for job_id in stale:
+        publish(JOBS_TOPIC, json.dumps({"job_id": job_id}).encode(), job_id=job_id)
+    if stale:
+        logs.warning("republished stale jobs", count=len(stale), job_ids=stale[:20])
+    return stale
+
+
+def _stale_job_ids(
+    status: JobStatus, since_field: str, oldest: datetime, newest: datetime, limit: int
+) -> list[str]:
+    if limit <= 0:
+        return []
+    # Indexes: status ASC, created_at ASC and status ASC, started_at ASC (firestore.indexes.json).
+    query = (
+        firestore_client()
+        .collection(Job.collection)
+        .where(filter=firestore.FieldFilter("status", "==", status.value))
+        .where(filter=firestore.FieldFilter(since_field, ">=", oldest))
+        .where(filter=firestore.FieldFilter(since_field, "<=", newest))
+        .order_by(since_field)
+        .limit(limit)
+    )
+    return [snapshot.id for snapshot in query.stream()]

@@ -1,0 +1,16 @@
+"""What a new job document sets off (the `on_job_created` trigger): it is counted, then handed to the workers.
+
+Both steps are idempotent (the count has an exactly-once marker; a duplicate job message is harmless to the
+workers), so a redelivered or retried event, or a failure between the two, loses and doubles nothing.
+"""
+
+from __future__ import annotations
+
+from shared.core.firestore_events import DocumentChange
+from shared.counters.service import handle_job_created as count_job_created
+from shared.jobs.service import publish_new_job
+
+
+def handle_job_created(change: DocumentChange) -> None:
+    count_job_created(change)
+    publish_new_job(change)

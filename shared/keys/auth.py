@@ -1,0 +1,177 @@
+"""API key authentication with a per-instance cache.
+
+- A mistyped key fails its checksum and is refused with no database read.
+- A known key is looked up once (one indexed query on `key_hash`) and then served from memory: a warm key
+  costs no read. Entries are re-read (by document id) when older than REVALIDATE_SECONDS, so a revocation
+  made on any instance is refused everywhere within 10 s; revoking on this instance evicts at once.
+- Loads are single-flight per key: a burst of concurrent requests for a cold key makes one read.
+- `last_used_at` is written at most once a minute per key across all instances: the write carries the
+  update-time precondition of the snapshot it was decided on, so of several instances deciding at once only
+  one succeeds; the others re-read and see a fresh value.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from google.api_core.exceptions import FailedPrecondition, NotFound
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from shared.core.clients import current_project, firestore_client
+from shared.core.errors import ApiError
+from shared.core.principals import KeyPrincipal
+from shared.keys.format import hash_api_key, parse_api_key
+from shared.models import ApiKey, ApiKeyStatus, KeyEnvironment, utc_now
+
+REVALIDATE_SECONDS = 5.0
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+MAX_ENTRIES = 10_000
+
+
+@dataclass
+class CachedKey:
+    key_id: str | None  # None: no key has this hash (a negative entry)
+    key: ApiKey | None
+    update_time: datetime | None
+    loaded_at: float
+    touch_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class KeyCache:
+    """Bounded LRU of verified keys, keyed by (project, key hash)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, max_entries: int = MAX_ENTRIES) -> None:
+        self._clock = clock
+        self._max = max_entries
+        self._entries: OrderedDict[tuple[str, str], CachedKey] = OrderedDict()
+        self._loading: dict[tuple[str, str], threading.Lock] = {}
+        self._lock = threading.Lock()
+        self.reads = 0  # database reads and writes made through this cache (tests and benchmarks count them)
+        self.writes = 0
+        self.touches = 0  # last_used_at writes that succeeded
+
+    def get(self, key_hash: str) -> CachedKey:
+        slot = (current_project(), key_hash)
+        entry = self._fresh(slot)
+        if entry is not None:
+            return entry
+        with self._lock:
+            loading = self._loading.setdefault(slot, threading.Lock())
+        with loading:
+            entry = self._fresh(slot)  # another thread may have loaded it while we waited
+            if entry is None:
+                stale = self._entries.get(slot)
+                entry = self._load(key_hash, stale.key_id if stale else None)
+                self._store(slot, entry)
+        with self._lock:
+            self._loading.pop(slot, None)
+        return entry
+
+    def _fresh(self, slot: tuple[str, str]) -> CachedKey | None:
+        with self._lock:
+            entry = self._entries.get(slot)
+            if entry is None or self._clock() - entry.loaded_at >= REVALIDATE_SECONDS:
+                return None
+            self._entries.move_to_end(slot)
+            return entry
+
+    def _store(self, slot: tuple[str, str], entry: CachedKey) -> None:
+        with self._lock:
+            self._entries[slot] = entry
+            self._entries.move_to_end(slot)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def _load(self, key_hash: str, known_id: str | None) -> CachedKey:
+        collection = firestore_client().collection(ApiKey.collection)
+        self.reads += 1
+        if known_id is not None:
+            snapshot = collection.document(known_id).get()
+            snapshots = [snapshot] if snapshot.exists else []
+        else:
+            snapshots = list(
+                collection.where(filter=FieldFilter("key_hash", "==", key_hash)).limit(1).stream()
+            )
+        if not snapshots:
+            return CachedKey(None, None, None, self._clock())
+        snapshot = snapshots[0]
+        return CachedKey(
+            snapshot.id, ApiKey.from_firestore(snapshot.to_dict()), snapshot.update_time, self._clock()
+        )
+
+    def forget(self, key_hash: str) -> None:
+        with self._lock:
+            self._entries.pop((current_project(), key_hash), None)
+
+    def refresh(self, key_hash: str, entry: CachedKey) -> None:
+        self._store((current_project(), key_hash), self._load(key_hash, entry.key_id))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_cache = KeyCache()
+
+
+def key_cache() -> KeyCache:
+    return _cache
+
+
+def forget_key(key_hash: str) -> None:
+    _cache.forget(key_hash)
+
+
+def authenticate_api_key(token: str, cache: KeyCache | None = None) -> KeyPrincipal:
+    """`cache` defaults to this instance's; tests pass several to play several instances."""
+    cache = cache or _cache
+    parsed = parse_api_key(token)
+    if parsed is None:
+        raise ApiError("invalid_api_key", "Invalid API key provided.")
+    key_hash = hash_api_key(parsed.key)
+    entry = cache.get(key_hash)
+    key = entry.key
+    if key is None or entry.key_id is None or key.key_hash != key_hash:
+        raise ApiError("invalid_api_key", "Invalid API key provided.")
+    if key.environment is not KeyEnvironment(parsed.environment):
+        raise ApiError("invalid_api_key", "Invalid API key provided.")
+    if key.status is ApiKeyStatus.REVOKED:
+        raise ApiError("api_key_revoked", "This API key has been revoked.")
+    now = utc_now()
+    if key.expires_at is not None and key.expires_at <= now:
+        raise ApiError("api_key_expired", "This API key has expired.")
+    _touch(cache, key_hash, entry, now)
+    return KeyPrincipal(user_id=key.user_id, key_id=entry.key_id, environment=key.environment)
+
+
+def _touch(cache: KeyCache, key_hash: str, entry: CachedKey, now: datetime) -> None:
+    """Keep last_used_at current to the minute with at most one write per key per minute."""
+    key = entry.key
+    assert key is not None and entry.key_id is not None
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    if not entry.touch_lock.acquire(blocking=False):
+        return  # another request of this instance is writing it
+    try:
+        if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+            return
+        db = firestore_client()
+        ref = db.collection(ApiKey.collection).document(entry.key_id)
+        cache.writes += 1
+        try:
+            result = ref.update(
+                {"last_used_at": now}, option=db.write_option(last_update_time=entry.update_time)
+            )
+        except (FailedPrecondition, NotFound):
+            cache.refresh(key_hash, entry)  # someone else wrote (or revoked): take their version
+            return
+        cache.touches += 1
+        entry.key = key.model_copy(update={"last_used_at": now})
+        entry.update_time = result.update_time
+    finally:
+        entry.touch_lock.release()

@@ -1,0 +1,148 @@
+"""API key lifecycle: create (plaintext shown once), list, revoke, roll. Only the SHA-256 hash is stored."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from shared.accounts.service import require_account
+from shared.core.clients import firestore_client
+from shared.core.errors import ApiError, not_found
+from shared.core.retry import RETRYABLE_COMMIT_ERRORS
+from shared.keys.format import generate_api_key, hash_api_key, key_prefix
+from shared.models import ApiKey, ApiKeyStatus, KeyEnvironment, utc_now
+
+MAX_KEYS_PER_USER = 100
+MAX_ROLL_GRACE_SECONDS = 7 * 24 * 3600
+
+
+def new_key_id() -> str:
+    return "key_" + secrets.token_hex(12)
+
+
+def effective_status(key: ApiKey, now: datetime | None = None) -> str:
+    if key.status is ApiKeyStatus.REVOKED:
+        return "revoked"
+    if key.expires_at is not None and key.expires_at <= (now or utc_now()):
+        return "expired"
+    return "active"
+
+
+def key_resource(key_id: str, key: ApiKey, plaintext: str | None = None) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "key_id": key_id,
+        "name": key.name,
+        "environment": key.environment.value,
+        "livemode": key.environment is KeyEnvironment.LIVE,
+        "key_prefix": key.key_prefix,
+        "status": effective_status(key),
+        "created_at": key.created_at,
+        "last_used_at": key.last_used_at,
+        "expires_at": key.expires_at,
+        "revoked_at": key.revoked_at,
+        "rolled_to_key_id": key.rolled_to_key_id,
+    }
+    if plaintext is not None:
+        resource["key"] = plaintext  # shown once, never stored
+    return resource
+
+
+def _collection() -> firestore.CollectionReference:
+    return firestore_client().collection(ApiKey.collection)
+
+
+def _new_key(user_id: str, name: str, environment: KeyEnvironment) -> tuple[str, str, ApiKey]:
+    plaintext = generate_api_key(environment.value)
+    key = ApiKey(
+        user_id=user_id,
+        name=name,
+        environment=environment,
+        key_prefix=key_prefix(plaintext),
+        key_hash=hash_api_key(plaintext),
+        created_at=utc_now(),
+    )
+    return new_key_id(), plaintext, key
+
+
+def list_keys(user_id: str) -> list[tuple[str, ApiKey]]:
+    docs = (
+        _collection()
+        .where(filter=FieldFilter("user_id", "==", user_id))
+        .limit(MAX_KEYS_PER_USER + 50)
+        .stream()
+    )
+    keys = [(d.id, ApiKey.from_firestore(d.to_dict())) for d in docs]
+    return sorted(keys, key=lambda pair: (pair[1].created_at, pair[0]), reverse=True)
+
+
+def create_key(user_id: str, name: str, environment: KeyEnvironment) -> tuple[str, str, ApiKey]:
+    require_account(user_id)
+    active = [k for _, k in list_keys(user_id) if effective_status(k) == "active"]
+    if len(active) >= MAX_KEYS_PER_USER:
+        raise ApiError("invalid_request", f"At most {MAX_KEYS_PER_USER} active keys; revoke some first.")
+    key_id, plaintext, key = _new_key(user_id, name, environment)
+    _collection().document(key_id).create(key.to_firestore())
+    return key_id, plaintext, key
+
+
+def _own_key(user_id: str, key_id: str) -> tuple[Any, ApiKey]:
+    snapshot = _collection().document(key_id).get()
+    if not snapshot.exists:
+        raise not_found("API key", "key_id")
+    key = ApiKey.from_firestore(snapshot.to_dict())
+    if key.user_id != user_id:
+        raise not_found("API key", "key_id")  # another user's key is indistinguishable from none
+    return snapshot, key
+
+
+def revoke_key(user_id: str, key_id: str) -> ApiKey:
+    """Idempotent: revoking a revoked key answers it unchanged."""
+    snapshot, key = _own_key(user_id, key_id)
+    if key.status is ApiKeyStatus.REVOKED:
+        return key
+    now = utc_now()
+    snapshot.reference.update({"status": ApiKeyStatus.REVOKED.value, "revoked_at": now})
+    from shared.keys.auth import forget_key
+
+    forget_key(key.key_hash)
+    return key.model_copy(update={"status": ApiKeyStatus.REVOKED, "revoked_at": now})
+
+
+def roll_key(user_id: str, key_id: str, expires_in: int) -> tuple[str, str, ApiKey, ApiKey]:
+    """New key with the same name and environment; the old one works for `expires_in` more seconds.
+    One batch with an update-time precondition: two concurrent rolls of one key make one new key."""
+    if not 0 <= expires_in <= MAX_ROLL_GRACE_SECONDS:
+        raise ApiError("parameter_invalid", "expires_in must be 0..604800 seconds.", param="expires_in")
+    snapshot, old = _own_key(user_id, key_id)
+    if effective_status(old) != "active":
+        raise ApiError(
+            "illegal_state_transition",
+            f"Only active keys can be rolled; this one is {effective_status(old)}.",
+        )
+    if old.rolled_to_key_id is not None:
+        raise ApiError("illegal_state_transition", "This key was already rolled.")
+    new_id, plaintext, new_key = _new_key(user_id, old.name, old.environment)
+    expires_at = utc_now() + timedelta(seconds=expires_in)
+    db = firestore_client()
+    batch = db.batch()
+    batch.create(_collection().document(new_id), new_key.to_firestore())
+    batch.update(
+        snapshot.reference,
+        {"expires_at": expires_at, "rolled_to_key_id": new_id},
+        option=db.write_option(last_update_time=snapshot.update_time),
+    )
+    try:
+        batch.commit()
+    except RETRYABLE_COMMIT_ERRORS:
+        raise ApiError(
+            "illegal_state_transition", "The key changed while rolling it; look at it again."
+        ) from None
+    from shared.keys.auth import forget_key
+
+    forget_key(old.key_hash)
+    rolled = old.model_copy(update={"expires_at": expires_at, "rolled_to_key_id": new_id})
+    return new_id, plaintext, new_key, rolled

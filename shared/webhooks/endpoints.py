@@ -1,0 +1,216 @@
+"""The caller's one webhook endpoint (`webhooks/{webhookId}`): settings, secret and its rotation.
+
+The document id is derived from the user id (`webhook_id_for`), so "one endpoint per user" holds by
+construction: two concurrent first PUTs race on create() and the loser updates instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from google.api_core.exceptions import AlreadyExists
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.core.clients import firestore_client
+from shared.core.errors import ApiError, not_found
+from shared.core.retry import RETRYABLE_COMMIT_ERRORS
+from shared.core.settings import get_settings
+from shared.models import RetiredSecret, WebhookEndpoint, WebhookEventType, utc_now
+from shared.webhooks.signing import generate_webhook_secret
+from shared.webhooks.ssrf import (
+    UnsafeTargetError,
+    parse_host_address,
+    resolve_and_check,
+    validate_webhook_url,
+)
+
+SECRET_OVERLAP = timedelta(hours=24)  # after a rotation, both secrets sign for this long
+SUBSCRIBABLE_EVENTS: frozenset[WebhookEventType] = frozenset(
+    {WebhookEventType.JOB_COMPLETED, WebhookEventType.JOB_FAILED}
+)
+_WRITE_RETRIES = 5
+
+
+class WebhookEndpointInput(BaseModel):
+    """PUT /v1/webhook: the whole endpoint (create or replace)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=2048)
+    events: list[Literal["job.completed", "job.failed"]] = Field(min_length=1, max_length=10)
+    enabled: bool = True
+
+    @field_validator("events")
+    @classmethod
+    def _unique(cls, events: list[str]) -> list[str]:
+        return list(dict.fromkeys(events))
+
+
+def webhook_id_for(user_id: str) -> str:
+    return "wh_" + hashlib.sha256(user_id.encode()).hexdigest()[:24]
+
+
+def endpoint_ref(user_id: str) -> Any:
+    return firestore_client().collection(WebhookEndpoint.collection).document(webhook_id_for(user_id))
+
+
+def load_endpoint(user_id: str) -> WebhookEndpoint | None:
+    snapshot = endpoint_ref(user_id).get()
+    if not snapshot.exists:
+        return None
+    return WebhookEndpoint.from_firestore(snapshot.to_dict())
+
+
+MAX_RETIRED_SECRETS = 10
+
+
+def retired_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[RetiredSecret]:
+    """Every replaced secret whose 24 h overlap lasts, newest first."""
+    retired = []
+    if endpoint.previous_secret and endpoint.previous_secret_expires_at is not None:
+        retired.append(
+            RetiredSecret(secret=endpoint.previous_secret, expires_at=endpoint.previous_secret_expires_at)
+        )
+    retired.extend(endpoint.older_secrets)
+    return [r for r in retired if r.expires_at > now]
+
+
+def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+    """The current secret, plus every replaced one while its overlap lasts."""
+    return [endpoint.secret, *(r.secret for r in retired_secrets(endpoint, now))]
+
+
+def endpoint_resource(endpoint: WebhookEndpoint, secret: str | None = None) -> dict[str, Any]:
+    """The API shape. The secret appears only when just created (creation, rotation)."""
+    body: dict[str, Any] = {
+        "webhook_id": webhook_id_for(endpoint.user_id),
+        "url": endpoint.url,
+        "events": [e.value for e in endpoint.events],
+        "enabled": endpoint.enabled,
+        "disabled_reason": endpoint.disabled_reason,
+        "created_at": endpoint.created_at,
+        "updated_at": endpoint.updated_at,
+        "last_triggered_at": endpoint.last_triggered_at,
+        "last_status_code": endpoint.last_status_code,
+        "previous_secret_expires_at": endpoint.previous_secret_expires_at,
+    }
+    if secret is not None:
+        body["secret"] = secret
+    return body
+
+
+def check_url(url: str) -> None:
+    """Registration-time checks; addresses of host names are checked again at every send."""
+    settings = get_settings()
+    problem = validate_webhook_url(url, require_https=settings.is_production)
+    if problem is not None:
+        raise ApiError("parameter_invalid", f"Invalid url: {problem}.", param="url")
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parse_host_address(host) is not None:  # an IP literal can be judged now, without DNS
+        try:
+            resolve_and_check(host, parts.port or 443, settings.allow_loopback_webhooks)
+        except UnsafeTargetError as exc:
+            raise ApiError("parameter_invalid", f"Invalid url: {exc.reason}.", param="url") from None
+
+
+def put_endpoint(user_id: str, body: WebhookEndpointInput) -> tuple[dict[str, Any], bool]:
+    """Create or replace the caller's endpoint; returns (resource, created)."""
+    check_url(body.url)
+    ref = endpoint_ref(user_id)
+    db = firestore_client()
+    events = [WebhookEventType(e) for e in body.events]
+    for _ in range(_WRITE_RETRIES):
+        snapshot = ref.get()
+        now = utc_now()
+        if not snapshot.exists:
+            secret = generate_webhook_secret()
+            endpoint = WebhookEndpoint(
+                user_id=user_id,
+                url=body.url,
+                events=events,
+                enabled=body.enabled,
+                secret=secret,
+                created_at=now,
+                updated_at=now,
+            )
+            try:
+                ref.create(endpoint.to_firestore())
+            except AlreadyExists:
+                continue
+            return endpoint_resource(endpoint, secret=secret), True
+        current = WebhookEndpoint.from_firestore(snapshot.to_dict())
+        updated = current.model_copy(
+            update={"url": body.url, "events": events, "enabled": body.enabled, "updated_at": now}
+        )
+        # Re-enabling, or pointing at a new URL, starts the failure clock afresh.
+        if body.enabled and (not current.enabled or body.url != current.url):
+            updated = updated.model_copy(update={"failing_since": None, "disabled_reason": None})
+        fields = {
+            k: v
+            for k, v in updated.to_firestore().items()
+            if k in ("url", "events", "enabled", "updated_at", "failing_since", "disabled_reason")
+        }
+        try:
+            ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
+        except RETRYABLE_COMMIT_ERRORS:
+            continue
+        return endpoint_resource(updated), False
+    raise ApiError("service_unavailable", "The webhook endpoint is being changed concurrently; retry.")
+
+
+def get_endpoint(user_id: str) -> dict[str, Any]:
+    endpoint = load_endpoint(user_id)
+    if endpoint is None:
+        raise not_found("webhook endpoint")
+    return endpoint_resource(endpoint)
+
+
+def delete_endpoint(user_id: str) -> dict[str, Any]:
+    ref = endpoint_ref(user_id)
+    snapshot = ref.get()
+    if not snapshot.exists:
+        raise not_found("webhook endpoint")
+    ref.delete()
+    return {"webhook_id": webhook_id_for(user_id), "deleted": True}
+
+
+def rotate_secret(user_id: str) -> dict[str, Any]:
+    """New secret, shown once; the one it replaces keeps signing for 24 h."""
+    ref = endpoint_ref(user_id)
+    db = firestore_client()
+    for _ in range(_WRITE_RETRIES):
+        snapshot = ref.get()
+        if not snapshot.exists:
+            raise not_found("webhook endpoint")
+        current = WebhookEndpoint.from_firestore(snapshot.to_dict())
+        now = utc_now()
+        secret = generate_webhook_secret()
+        # Bounded: a burst of rotations keeps the newest few replaced secrets signing.
+        older = retired_secrets(current, now)[: MAX_RETIRED_SECRETS - 1]
+        updated = current.model_copy(
+            update={
+                "secret": secret,
+                "previous_secret": current.secret,
+                "previous_secret_expires_at": now + SECRET_OVERLAP,
+                "older_secrets": older,
+                "updated_at": now,
+            }
+        )
+        fields = {
+            "secret": secret,
+            "previous_secret": current.secret,
+            "previous_secret_expires_at": updated.previous_secret_expires_at,
+            "older_secrets": [r.to_firestore() for r in older],
+            "updated_at": now,
+        }
+        try:
+            ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
+        except RETRYABLE_COMMIT_ERRORS:
+            continue
+        return endpoint_resource(updated, secret=secret)
+    raise ApiError("service_unavailable", "The webhook endpoint is being changed concurrently; retry.")

@@ -1,0 +1,213 @@
+"""Outgoing webhook events: created once per job transition, published to `webhook-events`, swept when due.
+
+An event is a `webhook_events/{eventId}` document (its state and retry schedule) plus Pub/Sub messages
+that carry only its id. The document is the truth: messages may be lost, duplicated or late, and the
+periodic sweep re-publishes every pending event whose `next_attempt_at` has come (docs/webhooks.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from shared.core import logs
+from shared.core.clients import firestore_client, publish, publisher, topic_path
+from shared.core.firestore_events import DocumentChange
+from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC
+from shared.jobs.resource import job_resource
+from shared.models import (
+    Job,
+    JobStatus,
+    ModelDataError,
+    WebhookEvent,
+    WebhookEventStatus,
+    WebhookEventType,
+    utc_now,
+)
+
+# The first attempt runs when the publish arrives; if that publish was lost (a crash between create and
+# publish), the sweep picks the event up once this grace has passed.
+PUBLISH_GRACE = timedelta(seconds=60)
+SWEEP_BATCH = 500
+# The sweep function has 60 s; stop starting new pages well before (the next sweep carries on).
+SWEEP_TIME_BUDGET_S = 40.0
+
+_EVENT_FOR_STATUS = {
+    JobStatus.COMPLETED: WebhookEventType.JOB_COMPLETED,
+    JobStatus.FAILED: WebhookEventType.JOB_FAILED,
+}
+
+
+def job_event_id(job_id: str, status: JobStatus) -> str:
+    """Stable per (job, terminal status): a trigger firing twice yields the same id, hence one event."""
+    return "evt_" + hashlib.sha256(f"job:{job_id}:{status.value}".encode()).hexdigest()[:32]
+
+
+def event_ref(event_id: str) -> Any:
+    return firestore_client().collection(WebhookEvent.collection).document(event_id)
+
+
+def event_payload(
+    event_id: str, event_type: WebhookEventType, created: datetime, livemode: bool, obj: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "type": event_type.value,
+        "created": int(created.timestamp()),
+        "livemode": livemode,
+        "data": {"object": obj},
+    }
+
+
+def payload_body(payload: dict[str, Any]) -> bytes:
+    """The exact bytes sent (and signed); the same on every attempt of an event."""
+    ordered = {k: payload[k] for k in ("id", "type", "created", "livemode", "data") if k in payload}
+    return json.dumps(ordered, separators=(",", ":"), sort_keys=False).encode()
+
+
+def publish_event(event_id: str) -> None:
+    publish(WEBHOOK_EVENTS_TOPIC, json.dumps({"event_id": event_id}).encode(), event_id=event_id)
+
+
+def create_event(
+    event_id: str,
+    user_id: str,
+    event_type: WebhookEventType,
+    livemode: bool,
+    obj: dict[str, Any],
+    *,
+    created: datetime | None = None,
+    publish_now: bool = True,
+) -> bool:
+    """Create the event (create(): exactly once) and publish it; False when it already existed.
+
+    An existing event that never had an attempt is published again: duplicates are harmless (attempts are
+    claimed), and it shortens the wait when an earlier run crashed between create and publish.
+    """
+    now = utc_now()
+    event = WebhookEvent(
+        user_id=user_id,
+        type=event_type,
+        livemode=livemode,
+        payload=event_payload(event_id, event_type, created or now, livemode, obj),
+        next_attempt_at=now + PUBLISH_GRACE,
+        created_at=now,
+        updated_at=now,
+    )
+    ref = event_ref(event_id)
+    try:
+        ref.create(event.to_firestore())
+        created_now = True
+    except AlreadyExists:
+        created_now = False
+        existing = ref.get()
+        data = existing.to_dict() or {}
+        if data.get("status") != WebhookEventStatus.PENDING.value or data.get("attempts", 0) != 0:
+            return False
+    if publish_now:
+        publish_event(event_id)
+    return created_now
+
+
+def _status(value: dict[str, Any] | None) -> str | None:
+    if not value:
+        return None
+    status = value.get("status")
+    return status if isinstance(status, str) else None
+
+
+def on_job_updated(change: DocumentChange) -> str | None:
+    """Firestore trigger on jobs/{jobId}: a transition into completed/failed emits one event."""
+    new_status, old_status = _status(change.value), _status(change.old_value)
+    if new_status == old_status or new_status not in (JobStatus.COMPLETED, JobStatus.FAILED):
+        return None
+    try:
+        job = Job.from_firestore(change.value)
+    except ModelDataError as exc:
+        # Retrying cannot fix a malformed document: log it and let the trigger succeed.
+        logs.error("job document does not fit the Job model", document=change.document, error=str(exc))
+        return None
+    job_id = change.document_id
+    event_id = job_event_id(job_id, job.status)
+    create_event(
+        event_id,
+        job.user_id,
+        _EVENT_FOR_STATUS[job.status],
+        job.livemode,
+        job_resource(job_id, job),
+        created=job.finished_at or change.update_time,
+    )
+    return event_id
+
+
+def create_test_event(user_id: str, webhook_id: str, livemode: bool) -> str:
+    event_id = "evt_" + secrets.token_hex(16)
+    create_event(
+        event_id,
+        user_id,
+        WebhookEventType.WEBHOOK_TEST,
+        livemode,
+        {"webhook_id": webhook_id, "message": "This is a test event from the platform."},
+    )
+    return event_id
+
+
+def due_event_ids(now: datetime, limit: int = SWEEP_BATCH, after: Any = None) -> list[str]:
+    return [snapshot.id for snapshot in _due_page(now, limit, after)]
+
+
+def _due_page(now: datetime, limit: int, after: Any) -> list[Any]:
+    query = (
+        firestore_client()
+        .collection(WebhookEvent.collection)
+        .where(filter=FieldFilter("status", "==", WebhookEventStatus.PENDING.value))
+        .where(filter=FieldFilter("next_attempt_at", "<=", now))
+        .order_by("next_attempt_at")
+    )
+    if after is not None:
+        query = query.start_after(after)
+    return list(query.limit(limit).stream())
+
+
+def _publish_all(event_ids: list[str]) -> None:
+    """Publish a page of ids at once and wait for every acknowledgement (one by one, 500 took seconds)."""
+    client = publisher()
+    topic = topic_path(WEBHOOK_EVENTS_TOPIC)
+    futures = [
+        client.publish(topic, json.dumps({"event_id": event_id}).encode(), event_id=event_id)
+        for event_id in event_ids
+    ]
+    for future in futures:
+        future.result(timeout=30)
+
+
+def sweep_due_events(now: datetime | None = None, limit: int = SWEEP_BATCH) -> int:
+    """Re-publish pending events whose next attempt is due, page by page; returns how many were published.
+
+    Runs every minute (topic webhook-retry-sweep). A published id is only a nudge: the delivery re-reads
+    the event and claims the attempt, so publishing an event twice never sends it twice at once. Every due
+    page is published (within a time budget below the function's timeout): a backlog worked off one page
+    per minute would fall ever further behind the retry schedule.
+    """
+    now = now or utc_now()
+    stop_at = time.monotonic() + SWEEP_TIME_BUDGET_S
+    published = 0
+    after = None
+    while True:
+        page = _due_page(now, limit, after)
+        if page:
+            _publish_all([snapshot.id for snapshot in page])
+            published += len(page)
+        if len(page) < limit or time.monotonic() >= stop_at:
+            break
+        after = page[-1]
+    if published:
+        logs.info("webhook sweep re-published due events", count=published)
+    return published
