@@ -7,7 +7,7 @@ import functions_framework
 
 from shared.api.http import error_response, json_response, new_request_id
 from shared.core import logs
-from shared.core.errors import ApiError
+from shared.core.errors import ApiError, ErrorCode
 
 
 @functions_framework.http
@@ -16,7 +16,7 @@ def stripe_webhook(request: flask.Request) -> flask.Response:
 
     request_id = new_request_id()
     if request.method != "POST":
-        return error_response(ApiError("method_not_allowed", "Stripe events are POSTed."), request_id)
+        return error_response(ApiError(ErrorCode.METHOD_NOT_ALLOWED, "Stripe events are POSTed."), request_id)
     try:
         body = handle_stripe_webhook(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
         return json_response(body, 200, request_id)
@@ -27,4 +27,6 @@ def stripe_webhook(request: flask.Request) -> flask.Response:
     except Exception as exc:
         # 5xx: Stripe retries the event later; nothing was half-applied (effects are batched with markers).
         logs.exception("stripe event failed", exc, request_id=request_id)
-        return error_response(ApiError("internal_error", "The event could not be applied."), request_id)
+        return error_response(
+            ApiError(ErrorCode.INTERNAL_ERROR, "The event could not be applied."), request_id
+        )

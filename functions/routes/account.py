@@ -4,6 +4,7 @@ from shared.accounts.service import account_resource, create_or_get_account, get
 from shared.api.auth_gate import caller_user_id, require_user
 from shared.api.http import ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import AccountResource
+from shared.core.errors import ErrorCode
 
 router = Router(tags=("account",))
 
@@ -31,7 +32,7 @@ def create_account(request: ApiRequest) -> Reply:
     auth="user_or_key",
     summary="Credits balance and founding member status.",
     response=AccountResource,
-    errors=("resource_missing",),
+    errors=(ErrorCode.RESOURCE_MISSING,),
 )
 def read_account(request: ApiRequest) -> Reply:
     user_id = caller_user_id(request)

@@ -5,6 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.api.auth_gate import require_key, require_user
 from shared.api.http import ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import ApiKeyResource, NewApiKey, Page, RolledApiKey, WhoAmI
+from shared.core.errors import ErrorCode
 from shared.core.pagination import PageQuery, page_of, page_params
 from shared.keys.service import create_key, key_resource, list_keys, revoke_key, roll_key
 from shared.models import KeyEnvironment
@@ -79,7 +80,7 @@ def revoke(request: ApiRequest) -> Reply:
     body=RollKeyBody,
     response=RolledApiKey,
     status=201,
-    errors=("illegal_state_transition",),
+    errors=(ErrorCode.ILLEGAL_STATE_TRANSITION,),
 )
 def roll(request: ApiRequest) -> Reply:
     body = request.parse(RollKeyBody)

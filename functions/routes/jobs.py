@@ -5,6 +5,7 @@ from pydantic import Field
 from shared.api.auth_gate import require_key
 from shared.api.http import ApiRequest, Reply, Router
 from shared.api.resources import JobResource, Page
+from shared.core.errors import ErrorCode
 from shared.core.pagination import PageQuery, list_page, page_params
 from shared.jobs.resource import job_resource
 from shared.jobs.service import (
@@ -34,7 +35,7 @@ class JobsQuery(PageQuery):
     body=CreateJobRequest,
     response=JobResource,
     status=201,
-    errors=("insufficient_credits", "idempotency_key_in_use", "account_missing"),
+    errors=(ErrorCode.INSUFFICIENT_CREDITS, ErrorCode.IDEMPOTENCY_KEY_IN_USE, ErrorCode.ACCOUNT_MISSING),
     headers=(IDEMPOTENCY_HEADER,),
     description="Honours Idempotency-Key: a repeat answers the first job with `Idempotent-Replayed: true`.",
 )

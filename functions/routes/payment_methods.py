@@ -9,10 +9,11 @@ from shared.api.http import ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import Page, PaymentMethodDeleted, PaymentMethodResource, SetupIntentResource
 from shared.billing.card_store import get_payment_method, list_payment_methods, render
 from shared.billing.payment_methods import create_setup_intent, delete_card, register_card, set_default_card
+from shared.core.errors import ErrorCode
 from shared.core.pagination import PageQuery, page_of, page_params
 
 router = Router(tags=("payment_methods",))
-STRIPE_ERRORS = ("stripe_error", "account_missing")
+STRIPE_ERRORS = (ErrorCode.STRIPE_ERROR, ErrorCode.ACCOUNT_MISSING)
 
 
 class RegisterCard(BaseModel):
@@ -46,7 +47,7 @@ def setup_intent(request: ApiRequest) -> Reply:
     response=PaymentMethodResource,
     status=201,
     also=(200,),
-    errors=(*STRIPE_ERRORS, "resource_missing", "setup_intent_incomplete"),
+    errors=(*STRIPE_ERRORS, ErrorCode.RESOURCE_MISSING, ErrorCode.SETUP_INTENT_INCOMPLETE),
 )
 def register(request: ApiRequest) -> Reply:
     body = request.parse(RegisterCard)

@@ -14,6 +14,7 @@ from shared.billing.purchases import (
     render_package,
     render_purchase,
 )
+from shared.core.errors import ErrorCode
 from shared.core.pagination import PageQuery, page_of, page_params
 from shared.jobs.service import IDEMPOTENCY_HEADER
 
@@ -59,12 +60,12 @@ def packages(request: ApiRequest) -> Reply:
     status=201,
     also=(200,),
     errors=(
-        "idempotency_key_in_use",
-        "resource_missing",
-        "no_default_payment_method",
-        "card_declined",
-        "stripe_error",
-        "account_missing",
+        ErrorCode.IDEMPOTENCY_KEY_IN_USE,
+        ErrorCode.RESOURCE_MISSING,
+        ErrorCode.NO_DEFAULT_PAYMENT_METHOD,
+        ErrorCode.CARD_DECLINED,
+        ErrorCode.STRIPE_ERROR,
+        ErrorCode.ACCOUNT_MISSING,
     ),
     headers=(IDEMPOTENCY_HEADER,),
     description="A repeat with the same Idempotency-Key answers 200 with the first purchase.",

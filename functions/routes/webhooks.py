@@ -13,7 +13,7 @@ from shared.api.resources import (
     WebhookEndpointResource,
     WebhookTestEvent,
 )
-from shared.core.errors import ApiError, not_found
+from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.pagination import PageQuery, page_params
 from shared.core.principals import KeyPrincipal
 from shared.webhooks.delivery_log import DEFAULT_LIMIT, MAX_LIMIT, list_deliveries
@@ -29,7 +29,7 @@ from shared.webhooks.endpoints import (
 from shared.webhooks.events import create_test_event
 
 router = Router(tags=("webhook",))
-CONCURRENT = ("service_unavailable",)
+CONCURRENT = (ErrorCode.SERVICE_UNAVAILABLE,)
 
 
 class DeliveriesQuery(PageQuery):
@@ -42,7 +42,7 @@ class DeliveriesQuery(PageQuery):
     auth="user_or_key",
     summary="The caller's webhook endpoint.",
     response=WebhookEndpointResource,
-    errors=("resource_missing",),
+    errors=(ErrorCode.RESOURCE_MISSING,),
 )
 def get_webhook(request: ApiRequest) -> Reply:
     return Reply(get_endpoint(caller_user_id(request)))
@@ -72,7 +72,7 @@ def put_webhook(request: ApiRequest) -> Reply:
     auth="user_or_key",
     summary="Remove the endpoint.",
     response=WebhookDeleted,
-    errors=("resource_missing",),
+    errors=(ErrorCode.RESOURCE_MISSING,),
 )
 def delete_webhook(request: ApiRequest) -> Reply:
     return Reply(delete_endpoint(caller_user_id(request)))
@@ -85,7 +85,7 @@ def delete_webhook(request: ApiRequest) -> Reply:
     summary="New secret; old one signs for 24 h.",
     body=EmptyBody,
     response=WebhookEndpointResource,
-    errors=("resource_missing", *CONCURRENT),
+    errors=(ErrorCode.RESOURCE_MISSING, *CONCURRENT),
 )
 def rotate_webhook_secret(request: ApiRequest) -> Reply:
     return Reply(rotate_secret(caller_user_id(request)))
@@ -99,7 +99,7 @@ def rotate_webhook_secret(request: ApiRequest) -> Reply:
     body=EmptyBody,
     response=WebhookTestEvent,
     status=202,
-    errors=("resource_missing", "webhook_disabled"),
+    errors=(ErrorCode.RESOURCE_MISSING, ErrorCode.WEBHOOK_DISABLED),
 )
 def send_test_event(request: ApiRequest) -> Reply:
     user_id = caller_user_id(request)
@@ -108,7 +108,7 @@ def send_test_event(request: ApiRequest) -> Reply:
         raise not_found("webhook endpoint")
     if not endpoint.enabled:
         raise ApiError(
-            "webhook_disabled", "The webhook endpoint is disabled; enable it with PUT /v1/webhook."
+            ErrorCode.WEBHOOK_DISABLED, "The webhook endpoint is disabled; enable it with PUT /v1/webhook."
         )
     # A test key's test event says livemode false, like its jobs' events; a signed-in user's says true.
     livemode = request.principal.livemode if isinstance(request.principal, KeyPrincipal) else True

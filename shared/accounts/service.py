@@ -7,7 +7,7 @@ from typing import Any
 from google.api_core.exceptions import AlreadyExists
 
 from shared.core.clients import firestore_client
-from shared.core.errors import ApiError
+from shared.core.errors import ApiError, ErrorCode
 from shared.models import Account, utc_now
 
 
@@ -36,7 +36,7 @@ def create_or_get_account(user_id: str, email: str | None) -> tuple[Account, boo
 def get_account(user_id: str) -> Account:
     snapshot = firestore_client().collection(Account.collection).document(user_id).get()
     if not snapshot.exists:
-        raise ApiError("resource_missing", "No account yet: create it with POST /v1/account.")
+        raise ApiError(ErrorCode.RESOURCE_MISSING, "No account yet: create it with POST /v1/account.")
     return Account.from_firestore(snapshot.to_dict())
 
 
@@ -45,4 +45,4 @@ def require_account(user_id: str) -> None:
         firestore_client().collection(Account.collection).document(user_id).get(field_paths=["credits"])
     )
     if not snapshot.exists:
-        raise ApiError("account_missing", "Create your account first (POST /v1/account).")
+        raise ApiError(ErrorCode.ACCOUNT_MISSING, "Create your account first (POST /v1/account).")

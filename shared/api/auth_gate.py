@@ -7,7 +7,7 @@ with the custom claim admin: true).
 from __future__ import annotations
 
 from shared.api.http import ApiRequest, Route
-from shared.core.errors import ApiError
+from shared.core.errors import ApiError, ErrorCode
 from shared.core.principals import KeyPrincipal, UserPrincipal
 
 API_KEY_PREFIX = "sk_"
@@ -46,26 +46,28 @@ def authenticate(request: ApiRequest, requirement: str) -> None:
     wants_key = requirement in ("key", "user_or_key")
     if token is None:
         if wants_key:
-            raise ApiError("missing_api_key", "Send your API key as 'Authorization: Bearer sk_...'.")
+            raise ApiError(ErrorCode.MISSING_API_KEY, "Send your API key as 'Authorization: Bearer sk_...'.")
         raise ApiError(
-            "missing_id_token", "Sign in and send your ID token as 'Authorization: Bearer <token>'."
+            ErrorCode.MISSING_ID_TOKEN, "Sign in and send your ID token as 'Authorization: Bearer <token>'."
         )
     if token.startswith(API_KEY_PREFIX):
         if not wants_key:
-            raise ApiError("user_token_required", "This endpoint needs a signed-in user, not an API key.")
+            raise ApiError(
+                ErrorCode.USER_TOKEN_REQUIRED, "This endpoint needs a signed-in user, not an API key."
+            )
         from shared.keys.auth import authenticate_api_key
 
         request.principal = authenticate_api_key(token)
         return
     if token == "" and wants_key:
-        raise ApiError("invalid_api_key", "Malformed Authorization header: use 'Bearer sk_...'.")
+        raise ApiError(ErrorCode.INVALID_API_KEY, "Malformed Authorization header: use 'Bearer sk_...'.")
     if requirement == "key":
-        raise ApiError("invalid_api_key", "Invalid API key provided.")
+        raise ApiError(ErrorCode.INVALID_API_KEY, "Invalid API key provided.")
     from shared.api.id_tokens import verify_id_token
 
     user = verify_id_token(token)
     if requirement == "admin" and not user.admin:
-        raise ApiError("admin_required", "This endpoint is for administrators.")
+        raise ApiError(ErrorCode.ADMIN_REQUIRED, "This endpoint is for administrators.")
     request.principal = user
 
 

@@ -20,7 +20,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
 from shared.core import logs
-from shared.core.errors import ApiError
+from shared.core.errors import ApiError, ErrorCode
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
@@ -83,7 +83,7 @@ class ApiRequest:
             return {}
         mimetype = self.raw.mimetype or ""
         if mimetype != "application/json":
-            raise ApiError("unsupported_media_type", "Send the request body as application/json.")
+            raise ApiError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the request body as application/json.")
         return decode_json(data)
 
     def parse(self, model: type[ModelT]) -> ModelT:
@@ -103,7 +103,7 @@ class ApiRequest:
 
 
 def too_large() -> ApiError:
-    return ApiError("request_too_large", f"Request bodies are limited to {MAX_BODY_BYTES} bytes.")
+    return ApiError(ErrorCode.REQUEST_TOO_LARGE, f"Request bodies are limited to {MAX_BODY_BYTES} bytes.")
 
 
 def refuse_declared_oversize(request: flask.Request) -> None:
@@ -152,21 +152,25 @@ def decode_json(data: bytes) -> Any:
         value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
     except _DuplicateKey as exc:
         raise ApiError(
-            "invalid_json", f"The request body repeats the key {exc.args[0]!r}.", param=str(exc.args[0])
+            ErrorCode.INVALID_JSON,
+            f"The request body repeats the key {exc.args[0]!r}.",
+            param=str(exc.args[0]),
         ) from None
     except RecursionError:
-        raise ApiError("invalid_json", f"JSON is limited to {MAX_JSON_DEPTH} levels of nesting.") from None
+        raise ApiError(
+            ErrorCode.INVALID_JSON, f"JSON is limited to {MAX_JSON_DEPTH} levels of nesting."
+        ) from None
     except ValueError:  # includes UnicodeDecodeError and integers past Python's digit limit
-        raise ApiError("invalid_json", "The request body is not valid JSON.") from None
+        raise ApiError(ErrorCode.INVALID_JSON, "The request body is not valid JSON.") from None
     if _depth(value) > MAX_JSON_DEPTH:
-        raise ApiError("invalid_json", f"JSON is limited to {MAX_JSON_DEPTH} levels of nesting.")
+        raise ApiError(ErrorCode.INVALID_JSON, f"JSON is limited to {MAX_JSON_DEPTH} levels of nesting.")
     return value
 
 
 def parse_model(model: type[ModelT], data: Any) -> ModelT:
     """Validate input against a pydantic model; the first failing field becomes the error's `param`."""
     if not isinstance(data, dict):
-        raise ApiError("invalid_request", "The request body must be a JSON object.")
+        raise ApiError(ErrorCode.INVALID_REQUEST, "The request body must be a JSON object.")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -179,10 +183,10 @@ def validation_error(exc: ValidationError) -> ApiError:
     first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     param = ".".join(str(p) for p in first["loc"]) or None
     if first["type"] == "extra_forbidden":
-        return ApiError("parameter_unknown", f"Received unknown parameter: {param}.", param=param)
+        return ApiError(ErrorCode.PARAMETER_UNKNOWN, f"Received unknown parameter: {param}.", param=param)
     if first["type"] == "missing":
-        return ApiError("parameter_missing", f"Missing required parameter: {param}.", param=param)
-    return ApiError("parameter_invalid", f"Invalid {param}: {first['msg']}.", param=param)
+        return ApiError(ErrorCode.PARAMETER_MISSING, f"Missing required parameter: {param}.", param=param)
+    return ApiError(ErrorCode.PARAMETER_INVALID, f"Invalid {param}: {first['msg']}.", param=param)
 
 
 def parse_query(model: type[ModelT], request: flask.Request) -> ModelT:
@@ -190,7 +194,7 @@ def parse_query(model: type[ModelT], request: flask.Request) -> ModelT:
     values: dict[str, str] = {}
     for name, items in request.args.lists():
         if len(items) > 1:
-            raise ApiError("parameter_invalid", f"{name} is given more than once.", param=name)
+            raise ApiError(ErrorCode.PARAMETER_INVALID, f"{name} is given more than once.", param=name)
         values[name] = items[0]
     try:
         return model.model_validate(values)
@@ -224,7 +228,7 @@ class Route:
     response: type[BaseModel] | None = None  # the resource answered on success
     status: int = 200  # the success status
     also: tuple[int, ...] = ()  # other success statuses, e.g. 200 when an idempotent create repeats
-    errors: tuple[str, ...] = ()  # error codes of ERROR_CODES the handler itself may answer
+    errors: tuple[ErrorCode, ...] = ()  # error codes the handler itself may answer
     tags: tuple[str, ...] = ()
     headers: tuple[str, ...] = ()  # request headers the route reads, e.g. "Idempotency-Key"
     description: str = ""
@@ -255,7 +259,7 @@ class Router:
         response: type[BaseModel] | None = None,
         status: int = 200,
         also: tuple[int, ...] = (),
-        errors: tuple[str, ...] = (),
+        errors: tuple[ErrorCode, ...] = (),
         tags: tuple[str, ...] = (),
         headers: tuple[str, ...] = (),
         description: str = "",
@@ -352,7 +356,7 @@ class HttpApp:
             self._authenticator(api_request, route.auth)
             for name, value in params.items():
                 if not _PATH_PARAM.fullmatch(value):
-                    raise ApiError("resource_missing", f"No such object: {name}.", param=name)
+                    raise ApiError(ErrorCode.RESOURCE_MISSING, f"No such object: {name}.", param=name)
             api_request.query_params = parse_query(route.query, request)
             if route.body is not None:
                 api_request.body = parse_model(route.body, api_request.json_body())
@@ -362,7 +366,9 @@ class HttpApp:
             return error_response(exc, request_id)
         except Exception as exc:
             logs.exception("unhandled error", exc, request_id=request_id, path=request.path)
-            return error_response(ApiError("internal_error", "An internal error occurred."), request_id)
+            return error_response(
+                ApiError(ErrorCode.INTERNAL_ERROR, "An internal error occurred."), request_id
+            )
 
     def _match(self, request: flask.Request) -> tuple[Route, dict[str, str]]:
         adapter = self._map.bind("api", path_info=request.path or "/")
@@ -370,14 +376,14 @@ class HttpApp:
             endpoint, params = adapter.match(request.path or "/", method=request.method)
         except MethodNotAllowed:
             raise ApiError(
-                "method_not_allowed", f"{request.method} is not allowed on {request.path}."
+                ErrorCode.METHOD_NOT_ALLOWED, f"{request.method} is not allowed on {request.path}."
             ) from None
         except NotFound:
             raise ApiError(
-                "route_not_found", f"Unrecognized request URL ({request.method} {request.path})."
+                ErrorCode.ROUTE_NOT_FOUND, f"Unrecognized request URL ({request.method} {request.path})."
             ) from None
         except Exception:
             raise ApiError(
-                "route_not_found", f"Unrecognized request URL ({request.method} {request.path})."
+                ErrorCode.ROUTE_NOT_FOUND, f"Unrecognized request URL ({request.method} {request.path})."
             ) from None
         return self._routes[endpoint], {k: str(v) for k, v in params.items()}

@@ -18,7 +18,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from shared.api.auth_gate import exempt_from_maintenance
 from shared.api.http import MAX_BODY_BYTES, PATH_PARAM_PATTERN, Route
 from shared.api.resources import ErrorEnvelope
-from shared.core.errors import ERROR_CODES
+from shared.core.errors import ERROR_CODES, ErrorCode
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -50,28 +50,38 @@ SECURITY_BY_AUTH: dict[str, list[dict[str, list[str]]]] = {
     "user_or_key": [{"ApiKey": []}, {"FirebaseIdToken": []}],
     "admin": [{"AdminIdToken": []}],
 }
-AUTH_ERRORS: dict[str, tuple[str, ...]] = {
+AUTH_ERRORS: dict[str, tuple[ErrorCode, ...]] = {
     "none": (),
-    "key": ("missing_api_key", "invalid_api_key", "api_key_revoked", "api_key_expired"),
-    "user": ("missing_id_token", "invalid_id_token", "user_token_required"),
-    "user_or_key": (
-        "missing_api_key",
-        "invalid_api_key",
-        "api_key_revoked",
-        "api_key_expired",
-        "invalid_id_token",
+    "key": (
+        ErrorCode.MISSING_API_KEY,
+        ErrorCode.INVALID_API_KEY,
+        ErrorCode.API_KEY_REVOKED,
+        ErrorCode.API_KEY_EXPIRED,
     ),
-    "admin": ("missing_id_token", "invalid_id_token", "user_token_required", "admin_required"),
+    "user": (ErrorCode.MISSING_ID_TOKEN, ErrorCode.INVALID_ID_TOKEN, ErrorCode.USER_TOKEN_REQUIRED),
+    "user_or_key": (
+        ErrorCode.MISSING_API_KEY,
+        ErrorCode.INVALID_API_KEY,
+        ErrorCode.API_KEY_REVOKED,
+        ErrorCode.API_KEY_EXPIRED,
+        ErrorCode.INVALID_ID_TOKEN,
+    ),
+    "admin": (
+        ErrorCode.MISSING_ID_TOKEN,
+        ErrorCode.INVALID_ID_TOKEN,
+        ErrorCode.USER_TOKEN_REQUIRED,
+        ErrorCode.ADMIN_REQUIRED,
+    ),
 }
 BODY_ERRORS = (
-    "invalid_json",
-    "invalid_request",
-    "parameter_invalid",
-    "parameter_missing",
-    "parameter_unknown",
-    "unsupported_media_type",
+    ErrorCode.INVALID_JSON,
+    ErrorCode.INVALID_REQUEST,
+    ErrorCode.PARAMETER_INVALID,
+    ErrorCode.PARAMETER_MISSING,
+    ErrorCode.PARAMETER_UNKNOWN,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
 )
-QUERY_ERRORS = ("parameter_invalid", "parameter_unknown")
+QUERY_ERRORS = (ErrorCode.PARAMETER_INVALID, ErrorCode.PARAMETER_UNKNOWN)
 STATUS_TEXT = {
     200: "OK",
     201: "Created",
@@ -97,37 +107,37 @@ REQUEST_ID_HEADER = {
 }
 
 
-def error_codes(route: Route) -> list[str]:
+def error_codes(route: Route) -> list[ErrorCode]:
     """Every error code the route can answer, in ERROR_CODES order."""
-    codes = {"request_too_large", *QUERY_ERRORS, *AUTH_ERRORS[route.auth], *route.errors}
+    codes = {ErrorCode.REQUEST_TOO_LARGE, *QUERY_ERRORS, *AUTH_ERRORS[route.auth], *route.errors}
     if not exempt_from_maintenance(route):
-        codes.add("maintenance_mode")
+        codes.add(ErrorCode.MAINTENANCE_MODE)
     if route.body is not None:
         codes.update(BODY_ERRORS)
     if route.path_param_names:
-        codes.add("resource_missing")
+        codes.add(ErrorCode.RESOURCE_MISSING)
     if IDEMPOTENCY_HEADER in route.headers:
-        codes.add("parameter_invalid")
+        codes.add(ErrorCode.PARAMETER_INVALID)
     return [code for code in ERROR_CODES if code in codes]
 
 
-def error_statuses(route: Route) -> dict[int, list[str]]:
-    by_status: dict[int, list[str]] = {}
+def error_statuses(route: Route) -> dict[int, list[ErrorCode]]:
+    by_status: dict[int, list[ErrorCode]] = {}
     for code in error_codes(route):
         by_status.setdefault(ERROR_CODES[code][1], []).append(code)
     return dict(sorted(by_status.items()))
 
 
-def _error_response(status: int, codes: list[str]) -> dict[str, Any]:
+def _error_response(status: int, codes: list[ErrorCode]) -> dict[str, Any]:
     headers = dict(REQUEST_ID_HEADER)
     if "maintenance_mode" in codes:
         headers["Retry-After"] = {"description": "Seconds to wait.", "schema": {"type": "string"}}
     examples = {
-        code: {
+        code.value: {
             "value": {
                 "error": {
                     "type": ERROR_CODES[code][0].value,
-                    "code": code,
+                    "code": code.value,
                     "message": f"Example message for {code}.",
                     **({"param": "limit"} if code.startswith("parameter_") else {}),
                 }

@@ -19,7 +19,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.billing.stripe_client import as_dict, call_stripe, stripe_client
 from shared.core.clients import current_project, firestore_client
-from shared.core.errors import ApiError
+from shared.core.errors import ApiError, ErrorCode
 from shared.models import Account, StripeCustomer, StripeCustomerClaim, utc_now
 
 CLAIM_STALE_AFTER = timedelta(seconds=60)
@@ -50,7 +50,7 @@ def user_for_customer(customer_id: str) -> str | None:
 def load_account(user_id: str) -> Account:
     snapshot = _account_ref(user_id).get()
     if not snapshot.exists:
-        raise ApiError("account_missing", "Create your account first (POST /v1/account).")
+        raise ApiError(ErrorCode.ACCOUNT_MISSING, "Create your account first (POST /v1/account).")
     return Account.from_firestore(snapshot.to_dict())
 
 
@@ -68,7 +68,7 @@ def ensure_customer(user_id: str) -> str:
             return customer_id
         if time.monotonic() > deadline:
             raise ApiError(
-                "service_unavailable",
+                ErrorCode.SERVICE_UNAVAILABLE,
                 "Your payment profile is being set up; try again.",
                 headers={"Retry-After": "2"},
             )

@@ -33,7 +33,7 @@ from shared.billing.purchases import (
 )
 from shared.billing.stripe_client import as_dict, call_stripe, stripe_client, stripe_livemode
 from shared.core import logs
-from shared.core.errors import ApiError
+from shared.core.errors import ApiError, ErrorCode
 from shared.core.settings import get_settings
 from shared.models import PurchaseStatus
 
@@ -45,18 +45,20 @@ EventHandler = Callable[[dict[str, Any], dict[str, Any], EventMarker], None]
 
 def verify_and_parse(payload: bytes, signature_header: str | None) -> dict[str, Any]:
     if len(payload) > MAX_EVENT_BYTES:
-        raise ApiError("request_too_large", "Event too large.")
+        raise ApiError(ErrorCode.REQUEST_TOO_LARGE, "Event too large.")
     if not signature_header:
-        raise ApiError("invalid_signature", "Missing Stripe-Signature header.")
+        raise ApiError(ErrorCode.INVALID_SIGNATURE, "Missing Stripe-Signature header.")
     try:
         text = payload.decode("utf-8")
         stripe.Webhook.construct_event(
             text, signature_header, get_settings().stripe_webhook_secret, tolerance=TOLERANCE_SECONDS
         )
     except stripe.SignatureVerificationError:
-        raise ApiError("invalid_signature", "The Stripe-Signature does not verify this body.") from None
+        raise ApiError(
+            ErrorCode.INVALID_SIGNATURE, "The Stripe-Signature does not verify this body."
+        ) from None
     except (UnicodeDecodeError, ValueError):
-        raise ApiError("invalid_json", "The event body is not valid JSON.") from None
+        raise ApiError(ErrorCode.INVALID_JSON, "The event body is not valid JSON.") from None
     event = json.loads(text)
     valid = (
         isinstance(event, dict)
@@ -68,7 +70,9 @@ def verify_and_parse(payload: bytes, signature_header: str | None) -> dict[str, 
         and isinstance(event["data"].get("object"), dict)
     )
     if not valid:
-        raise ApiError("invalid_request", "Not a Stripe event (id, type, created, livemode, data.object).")
+        raise ApiError(
+            ErrorCode.INVALID_REQUEST, "Not a Stripe event (id, type, created, livemode, data.object)."
+        )
     return event  # type: ignore[no-any-return]
 
 
@@ -91,7 +95,7 @@ def handle_stripe_webhook(payload: bytes, signature_header: str | None) -> dict[
             raise
         # A verified event that cannot be applied now (e.g. an account missing): Stripe retries on 5xx.
         logs.error("stripe event not applied", event_id=event_id, event_type=event_type, code=exc.code)
-        raise ApiError("internal_error", "The event could not be applied; retry later.") from None
+        raise ApiError(ErrorCode.INTERNAL_ERROR, "The event could not be applied; retry later.") from None
     return {"received": True}
 
 

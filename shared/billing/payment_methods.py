@@ -16,7 +16,7 @@ from shared.billing.card_store import (
 from shared.billing.customers import ensure_customer
 from shared.billing.stripe_client import as_dict, call_stripe, stripe_client
 from shared.core.clients import current_project
-from shared.core.errors import ApiError, not_found
+from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.models import PaymentMethod, utc_now
 
 
@@ -75,16 +75,18 @@ def register_card(user_id: str, setup_intent_id: str) -> tuple[str, PaymentMetho
         raise missing  # someone else's: do not reveal that it exists
     if intent.get("status") != "succeeded":
         raise ApiError(
-            "setup_intent_incomplete",
+            ErrorCode.SETUP_INTENT_INCOMPLETE,
             f"The SetupIntent is {intent.get('status')}; confirm it with the card first.",
             param="setup_intent_id",
         )
     payment_method_id = stripe_id(intent.get("payment_method"))
     if payment_method_id is None:
-        raise ApiError("setup_intent_incomplete", "The SetupIntent has no card.", param="setup_intent_id")
+        raise ApiError(
+            ErrorCode.SETUP_INTENT_INCOMPLETE, "The SetupIntent has no card.", param="setup_intent_id"
+        )
     if is_detached(payment_method_id):
         raise ApiError(
-            "illegal_state_transition", "This card was removed; add it again with a new SetupIntent."
+            ErrorCode.ILLEGAL_STATE_TRANSITION, "This card was removed; add it again with a new SetupIntent."
         )
     stripe_pm = attached_payment_method(payment_method_id, customer_id)
     if stripe_pm is None:
@@ -109,7 +111,7 @@ def register_card(user_id: str, setup_intent_id: str) -> tuple[str, PaymentMetho
     )
     if card is None:
         raise ApiError(
-            "illegal_state_transition", "This card was removed; add it again with a new SetupIntent."
+            ErrorCode.ILLEGAL_STATE_TRANSITION, "This card was removed; add it again with a new SetupIntent."
         )
     return payment_method_id, card, created
 

@@ -31,7 +31,7 @@ from shared.billing.markers import EventMarker
 from shared.billing.stripe_client import as_dict, call_stripe, stripe_client, stripe_livemode
 from shared.core import logs
 from shared.core.clients import current_project, firestore_client
-from shared.core.errors import ApiError, not_found
+from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.credits.ledger import CreditChange, apply_credit_change
 from shared.models import (
@@ -113,7 +113,9 @@ def create_purchase(
 ) -> tuple[str, Purchase, bool]:
     """Returns (purchase id, purchase, created by this request)."""
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
-        raise ApiError("invalid_request", f"Idempotency-Key must be 1..{MAX_IDEMPOTENCY_KEY} characters.")
+        raise ApiError(
+            ErrorCode.INVALID_REQUEST, f"Idempotency-Key must be 1..{MAX_IDEMPOTENCY_KEY} characters."
+        )
     purchase_id = purchase_id_for(user_id, idempotency_key)
     body_hash = request_hash(package_id, payment_method_id)
     if idempotency_key is not None and (replay := _replay(purchase_id, body_hash)) is not None:
@@ -122,7 +124,7 @@ def create_purchase(
     package = packages.get(package_id)
     if package is None:
         raise ApiError(
-            "parameter_invalid",
+            ErrorCode.PARAMETER_INVALID,
             f"Unknown package {package_id!r}; choose one of {', '.join(sorted(packages))}.",
             param="package",
         )
@@ -148,7 +150,9 @@ def create_purchase(
     except AlreadyExists:
         replay = _replay(purchase_id, body_hash)
         if replay is None:
-            raise ApiError("service_unavailable", "Try again.", headers={"Retry-After": "1"}) from None
+            raise ApiError(
+                ErrorCode.SERVICE_UNAVAILABLE, "Try again.", headers={"Retry-After": "1"}
+            ) from None
         return purchase_id, replay, False
     _charge(purchase_id, purchase, customer_id)
     return purchase_id, load_purchase(purchase_id) or purchase, True
@@ -161,13 +165,13 @@ def _replay(purchase_id: str, body_hash: str) -> Purchase | None:
     existing = Purchase.from_firestore(snapshot.to_dict())
     if existing.request_hash != body_hash:
         raise ApiError(
-            "idempotency_key_in_use",
+            ErrorCode.IDEMPOTENCY_KEY_IN_USE,
             "This Idempotency-Key was used with different parameters; use a new key for a new purchase.",
         )
     if existing.payment_intent_id is None and existing.status is PurchaseStatus.PENDING:
         if utc_now() - (existing.updated_at or existing.created_at) < ABANDONED_AFTER:
             raise ApiError(
-                "idempotency_key_in_use",
+                ErrorCode.IDEMPOTENCY_KEY_IN_USE,
                 "A request with this Idempotency-Key is still in progress; retry shortly.",
                 headers={"Retry-After": "2"},
             )
@@ -179,7 +183,8 @@ def _replay(purchase_id: str, body_hash: str) -> Purchase | None:
             )
         except RETRYABLE_COMMIT_ERRORS:
             raise ApiError(
-                "idempotency_key_in_use", "A request with this Idempotency-Key is in progress; retry shortly."
+                ErrorCode.IDEMPOTENCY_KEY_IN_USE,
+                "A request with this Idempotency-Key is in progress; retry shortly.",
             ) from None
         _charge(purchase_id, existing, ensure_customer(existing.user_id))
         return load_purchase(purchase_id) or existing
@@ -197,7 +202,7 @@ def _card_for(user_id: str, payment_method_id: str | None) -> str:
         if card.is_default:
             return card_id
     raise ApiError(
-        "no_default_payment_method",
+        ErrorCode.NO_DEFAULT_PAYMENT_METHOD,
         "Add a card (or name one with payment_method_id) before buying credits.",
         param="payment_method_id",
     )
@@ -238,7 +243,7 @@ def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
         # if Stripe did charge, its events still find the purchase by metadata.
         logs.exception("creating a PaymentIntent failed", exc, purchase_id=purchase_id)
         raise ApiError(
-            "stripe_error",
+            ErrorCode.STRIPE_ERROR,
             "The payment provider is unavailable; retry with the same Idempotency-Key.",
             headers={"Retry-After": "5"},
         ) from None
@@ -456,7 +461,7 @@ def purchase_for_payment_intent_id(payment_intent_id: str) -> tuple[str, Purchas
     )
     if recorded:
         return str(recorded[0].id), Purchase.from_firestore(recorded[0].to_dict())
-    gone = ApiError("resource_missing", "unknown payment intent")
+    gone = ApiError(ErrorCode.RESOURCE_MISSING, "unknown payment intent")
     try:
         intent = as_dict(
             call_stripe(

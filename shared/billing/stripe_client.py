@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import stripe
 
 from shared.core import logs
-from shared.core.errors import ApiError
+from shared.core.errors import ApiError, ErrorCode
 from shared.core.settings import get_settings
 
 T = TypeVar("T")
@@ -58,11 +58,13 @@ def call_stripe(action: Callable[[], T], *, not_found: ApiError | None = None) -
         if not_found is not None and (exc.http_status == 404 or exc.code == "resource_missing"):
             raise not_found from None
         logs.exception("stripe rejected a request", exc)
-        raise ApiError("stripe_error", "The payment provider rejected the request.") from None
+        raise ApiError(ErrorCode.STRIPE_ERROR, "The payment provider rejected the request.") from None
     except stripe.CardError as exc:
-        raise ApiError("card_declined", exc.user_message or "The card was declined.") from None
+        raise ApiError(ErrorCode.CARD_DECLINED, exc.user_message or "The card was declined.") from None
     except stripe.StripeError as exc:
         logs.exception("stripe call failed", exc)
         raise ApiError(
-            "stripe_error", "The payment provider is unavailable; try again.", headers={"Retry-After": "5"}
+            ErrorCode.STRIPE_ERROR,
+            "The payment provider is unavailable; try again.",
+            headers={"Retry-After": "5"},
         ) from None

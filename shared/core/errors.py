@@ -15,42 +15,81 @@ class ErrorType(StrEnum):
     API = "api_error"
 
 
+class ErrorCode(StrEnum):
+    """Every error code the platform answers; a typo is a type error, not a runtime surprise."""
+
+    INVALID_REQUEST = "invalid_request"
+    INVALID_JSON = "invalid_json"
+    PARAMETER_INVALID = "parameter_invalid"
+    PARAMETER_MISSING = "parameter_missing"
+    PARAMETER_UNKNOWN = "parameter_unknown"
+    RESOURCE_MISSING = "resource_missing"
+    ROUTE_NOT_FOUND = "route_not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    RESOURCE_ALREADY_EXISTS = "resource_already_exists"
+    IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
+    ILLEGAL_STATE_TRANSITION = "illegal_state_transition"
+    WEBHOOK_DISABLED = "webhook_disabled"
+    INVALID_SIGNATURE = "invalid_signature"
+    SETUP_INTENT_INCOMPLETE = "setup_intent_incomplete"
+    NO_DEFAULT_PAYMENT_METHOD = "no_default_payment_method"
+    CARD_DECLINED = "card_declined"
+    REQUEST_TOO_LARGE = "request_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    MISSING_API_KEY = "missing_api_key"
+    INVALID_API_KEY = "invalid_api_key"
+    API_KEY_REVOKED = "api_key_revoked"
+    API_KEY_EXPIRED = "api_key_expired"
+    MISSING_ID_TOKEN = "missing_id_token"
+    INVALID_ID_TOKEN = "invalid_id_token"
+    ACCOUNT_MISSING = "account_missing"
+    USER_TOKEN_REQUIRED = "user_token_required"
+    API_KEY_REQUIRED = "api_key_required"
+    ADMIN_REQUIRED = "admin_required"
+    INSUFFICIENT_CREDITS = "insufficient_credits"
+    RATE_LIMITED = "rate_limited"
+    STRIPE_ERROR = "stripe_error"
+    INTERNAL_ERROR = "internal_error"
+    MAINTENANCE_MODE = "maintenance_mode"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+
+
 # code -> (type, status). Every error the platform raises is listed here, so status codes stay consistent.
-ERROR_CODES: dict[str, tuple[ErrorType, int]] = {
-    "invalid_request": (ErrorType.INVALID_REQUEST, 400),
-    "invalid_json": (ErrorType.INVALID_REQUEST, 400),
-    "parameter_invalid": (ErrorType.INVALID_REQUEST, 400),
-    "parameter_missing": (ErrorType.INVALID_REQUEST, 400),
-    "parameter_unknown": (ErrorType.INVALID_REQUEST, 400),
-    "resource_missing": (ErrorType.INVALID_REQUEST, 404),
-    "route_not_found": (ErrorType.INVALID_REQUEST, 404),
-    "method_not_allowed": (ErrorType.INVALID_REQUEST, 405),
-    "resource_already_exists": (ErrorType.INVALID_REQUEST, 409),
-    "idempotency_key_in_use": (ErrorType.INVALID_REQUEST, 409),
-    "illegal_state_transition": (ErrorType.INVALID_REQUEST, 409),
-    "webhook_disabled": (ErrorType.INVALID_REQUEST, 409),
-    "invalid_signature": (ErrorType.INVALID_REQUEST, 400),
-    "setup_intent_incomplete": (ErrorType.INVALID_REQUEST, 400),
-    "no_default_payment_method": (ErrorType.INVALID_REQUEST, 400),
-    "card_declined": (ErrorType.INVALID_REQUEST, 400),
-    "request_too_large": (ErrorType.INVALID_REQUEST, 413),
-    "unsupported_media_type": (ErrorType.INVALID_REQUEST, 415),
-    "missing_api_key": (ErrorType.AUTHENTICATION, 401),
-    "invalid_api_key": (ErrorType.AUTHENTICATION, 401),
-    "api_key_revoked": (ErrorType.AUTHENTICATION, 401),
-    "api_key_expired": (ErrorType.AUTHENTICATION, 401),
-    "missing_id_token": (ErrorType.AUTHENTICATION, 401),
-    "invalid_id_token": (ErrorType.AUTHENTICATION, 401),
-    "account_missing": (ErrorType.PERMISSION, 403),
-    "user_token_required": (ErrorType.PERMISSION, 403),
-    "api_key_required": (ErrorType.PERMISSION, 403),
-    "admin_required": (ErrorType.PERMISSION, 403),
-    "insufficient_credits": (ErrorType.INSUFFICIENT_CREDITS, 402),
-    "rate_limited": (ErrorType.RATE_LIMIT, 429),
-    "stripe_error": (ErrorType.API, 502),
-    "internal_error": (ErrorType.API, 500),
-    "maintenance_mode": (ErrorType.API, 503),
-    "service_unavailable": (ErrorType.API, 503),
+ERROR_CODES: dict[ErrorCode, tuple[ErrorType, int]] = {
+    ErrorCode.INVALID_REQUEST: (ErrorType.INVALID_REQUEST, 400),
+    ErrorCode.INVALID_JSON: (ErrorType.INVALID_REQUEST, 400),
+    ErrorCode.PARAMETER_INVALID: (ErrorType.INVALID_REQUEST, 400),
+    ErrorCode.PARAMETER_MISSING: (ErrorType.INVALID_REQUEST, 400),
+    ErrorCode.PARAMETER_UNKNOWN: (ErrorType.INVALID_REQUEST, 400),
+    ErrorCode.RESOURCE_MISSING: (ErrorType.INVALID_REQUEST, 404),
+    ErrorCode.ROUTE_NOT_FOUND: (ErrorType.INVALID_REQUEST, 404),
+    ErrorCode.METHOD_NOT_ALLOWED: (ErrorType.INVALID_REQUEST, 405),
+    ErrorCode.RESOURCE_ALREADY_EXISTS: (ErrorType.INVALID_REQUEST, 409),
+    ErrorCode.IDEMPOTENCY_KEY_IN_USE: (ErrorType.INVALID_REQUEST, 409),
+    ErrorCode.ILLEGAL_STATE_TRANSITION: (ErrorType.INVALID_REQUEST, 409),
+    ErrorCode.WEBHOOK_DISABLED: (ErrorType.INVALID_REQUEST, 409),
+    ErrorCode.INVALID_SIGNATURE: (ErrorType.INVALID_REQUEST, 400),
+    ErrorCode.SETUP_INTENT_INCOMPLETE: (ErrorType.INVALID_REQUEST, 400),
+    ErrorCode.NO_DEFAULT_PAYMENT_METHOD: (ErrorType.INVALID_REQUEST, 400),
+    ErrorCode.CARD_DECLINED: (ErrorType.INVALID_REQUEST, 400),
+    ErrorCode.REQUEST_TOO_LARGE: (ErrorType.INVALID_REQUEST, 413),
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: (ErrorType.INVALID_REQUEST, 415),
+    ErrorCode.MISSING_API_KEY: (ErrorType.AUTHENTICATION, 401),
+    ErrorCode.INVALID_API_KEY: (ErrorType.AUTHENTICATION, 401),
+    ErrorCode.API_KEY_REVOKED: (ErrorType.AUTHENTICATION, 401),
+    ErrorCode.API_KEY_EXPIRED: (ErrorType.AUTHENTICATION, 401),
+    ErrorCode.MISSING_ID_TOKEN: (ErrorType.AUTHENTICATION, 401),
+    ErrorCode.INVALID_ID_TOKEN: (ErrorType.AUTHENTICATION, 401),
+    ErrorCode.ACCOUNT_MISSING: (ErrorType.PERMISSION, 403),
+    ErrorCode.USER_TOKEN_REQUIRED: (ErrorType.PERMISSION, 403),
+    ErrorCode.API_KEY_REQUIRED: (ErrorType.PERMISSION, 403),
+    ErrorCode.ADMIN_REQUIRED: (ErrorType.PERMISSION, 403),
+    ErrorCode.INSUFFICIENT_CREDITS: (ErrorType.INSUFFICIENT_CREDITS, 402),
+    ErrorCode.RATE_LIMITED: (ErrorType.RATE_LIMIT, 429),
+    ErrorCode.STRIPE_ERROR: (ErrorType.API, 502),
+    ErrorCode.INTERNAL_ERROR: (ErrorType.API, 500),
+    ErrorCode.MAINTENANCE_MODE: (ErrorType.API, 503),
+    ErrorCode.SERVICE_UNAVAILABLE: (ErrorType.API, 503),
 }
 
 
@@ -59,14 +98,13 @@ class ApiError(Exception):
 
     def __init__(
         self,
-        code: str,
+        code: ErrorCode,
         message: str,
         *,
         param: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        if code not in ERROR_CODES:
-            raise KeyError(f"unknown error code {code!r}: add it to ERROR_CODES")
+        code = ErrorCode(code)  # a stray string fails here, loudly, as well as in the type check
         super().__init__(message)
         self.code = code
         self.message = message
@@ -82,11 +120,11 @@ class ApiError(Exception):
         return ERROR_CODES[self.code][1]
 
     def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"type": self.type.value, "code": self.code, "message": self.message}
+        error: dict[str, Any] = {"type": self.type.value, "code": self.code.value, "message": self.message}
         if self.param is not None:
             error["param"] = self.param
         return {"error": error}
 
 
 def not_found(resource: str, param: str | None = None) -> ApiError:
-    return ApiError("resource_missing", f"No such {resource}.", param=param)
+    return ApiError(ErrorCode.RESOURCE_MISSING, f"No such {resource}.", param=param)

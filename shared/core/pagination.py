@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from google.cloud import firestore
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.core.errors import ApiError
+from shared.core.errors import ApiError, ErrorCode
 
 Snapshot = firestore.DocumentSnapshot[firestore.DocumentReference]
 ItemT = TypeVar("ItemT")
@@ -54,7 +54,7 @@ def page_params(query: PageQuery, id_pattern: re.Pattern[str] = SAFE_ID) -> Page
     if starting_after is None:
         starting_after, param = query.cursor, "cursor"
     if starting_after is not None and not id_pattern.fullmatch(starting_after):
-        raise ApiError("parameter_invalid", f"{param} is not a valid cursor.", param=param)
+        raise ApiError(ErrorCode.PARAMETER_INVALID, f"{param} is not a valid cursor.", param=param)
     return PageParams(query.limit, starting_after or None)
 
 
@@ -67,7 +67,9 @@ def page_of(
         ids = [item_id for item_id, _ in items]
         if params.starting_after not in ids:
             raise ApiError(
-                "parameter_invalid", "starting_after names no object of yours.", param="starting_after"
+                ErrorCode.PARAMETER_INVALID,
+                "starting_after names no object of yours.",
+                param="starting_after",
             )
         start = ids.index(params.starting_after) + 1
     page = items[start : start + params.limit]
@@ -87,7 +89,9 @@ def list_page(
         snapshot = cursor_snapshot(params.starting_after)
         if snapshot is None:
             raise ApiError(
-                "parameter_invalid", "starting_after names no object of yours.", param="starting_after"
+                ErrorCode.PARAMETER_INVALID,
+                "starting_after names no object of yours.",
+                param="starting_after",
             )
         query = query.start_after(snapshot)
     found = list(query.limit(params.limit + 1).stream())

@@ -19,7 +19,7 @@ from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 
 from shared.core.clients import firestore_client
-from shared.core.errors import ApiError
+from shared.core.errors import ApiError, ErrorCode
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, backoff
 from shared.models import Account, LedgerEntry, LedgerEntryType, ProcessedEvent, utc_now
 
@@ -58,8 +58,8 @@ def marker_ref(marker_id: str) -> firestore.DocumentReference:
 
 
 def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None = None) -> AppliedChange:
-    """Apply once. Raises ApiError("insufficient_credits") when a debit would go below zero and
-    ApiError("account_missing") when the user has no account. Returns already_applied=True (and writes
+    """Apply once. Raises ApiError(ErrorCode.INSUFFICIENT_CREDITS) when a debit would go below zero and
+    ApiError(ErrorCode.ACCOUNT_MISSING) when the user has no account. Returns already_applied=True (and writes
     nothing) when the marker shows it was applied before."""
     db = firestore_client()
     ref = account_ref(change.user_id)
@@ -68,7 +68,7 @@ def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None =
             return AppliedChange(entry_id="", balance_after=_balance(ref), already_applied=True)
         snapshot = ref.get()
         if not snapshot.exists:
-            raise ApiError("account_missing", "Create your account first (POST /v1/account).")
+            raise ApiError(ErrorCode.ACCOUNT_MISSING, "Create your account first (POST /v1/account).")
         account = Account.from_firestore(snapshot.to_dict())
         balance_after = account.credits + change.amount
         if balance_after < 0 and change.amount < 0 and not change.allow_negative:
@@ -77,7 +77,7 @@ def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None =
             if change.marker_id is not None and marker_ref(change.marker_id).get().exists:
                 return AppliedChange(entry_id="", balance_after=account.credits, already_applied=True)
             raise ApiError(
-                "insufficient_credits",
+                ErrorCode.INSUFFICIENT_CREDITS,
                 f"This needs {-change.amount} credits; the balance is {account.credits}.",
             )
         now = utc_now()
@@ -114,7 +114,9 @@ def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None =
                 return AppliedChange(entry_id="", balance_after=_balance(ref), already_applied=True)
             raise
     raise ApiError(
-        "service_unavailable", "The balance is changing too quickly; try again.", headers={"Retry-After": "1"}
+        ErrorCode.SERVICE_UNAVAILABLE,
+        "The balance is changing too quickly; try again.",
+        headers={"Retry-After": "1"},
     )
 
 

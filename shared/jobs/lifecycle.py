@@ -18,7 +18,7 @@ from typing import Any
 from google.cloud import firestore
 
 from shared.core.clients import firestore_client
-from shared.core.errors import ApiError
+from shared.core.errors import ApiError, ErrorCode
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, backoff
 from shared.credits.ledger import CreditChange, apply_credit_change
 from shared.jobs.service import job_ref
@@ -87,7 +87,7 @@ def transition(
             return TransitionOutcome(job, changed=False)
         if not can_transition(job.status, target):
             raise ApiError(
-                "illegal_state_transition", f"A {job.status.value} job cannot become {target.value}."
+                ErrorCode.ILLEGAL_STATE_TRANSITION, f"A {job.status.value} job cannot become {target.value}."
             )
         fields = _transition_fields(target, result, error)
         try:

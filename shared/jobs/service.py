@@ -20,7 +20,7 @@ from google.cloud import firestore
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.core.clients import firestore_client, publish
-from shared.core.errors import ApiError, not_found
+from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.firestore_events import DocumentChange
 from shared.core.firestore_values import UnstorableValue, check_storable
 from shared.core.function_registry import JOBS_TOPIC
@@ -76,7 +76,7 @@ def idempotency_key_from(raw: str | None) -> str | None:
     key = raw.strip()
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
         raise ApiError(
-            "parameter_invalid",
+            ErrorCode.PARAMETER_INVALID,
             f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters.",
             param=IDEMPOTENCY_HEADER,
         )
@@ -87,14 +87,14 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
     pricing = job_pricing()
     if not pricing.allows(request.type):
         raise ApiError(
-            "parameter_invalid",
+            ErrorCode.PARAMETER_INVALID,
             f"Unknown job type {request.type!r}; available: {', '.join(pricing.allowed_types)}.",
             param="type",
         )
     try:
         check_storable(request.input)
     except UnstorableValue as exc:
-        raise ApiError("parameter_invalid", f"Invalid {exc}.", param="input") from None
+        raise ApiError(ErrorCode.PARAMETER_INVALID, f"Invalid {exc}.", param="input") from None
     fingerprint = request_fingerprint(request)
     job_id = (
         idempotent_job_id(principal.user_id, principal.livemode, idempotency_key)
@@ -140,11 +140,11 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
 def _replay(job_id: str, fingerprint: str) -> CreatedJob:
     snapshot = job_ref(job_id).get()
     if not snapshot.exists:  # unreachable: the marker and the job are written in one batch
-        raise ApiError("service_unavailable", "Try again.", headers={"Retry-After": "1"})
+        raise ApiError(ErrorCode.SERVICE_UNAVAILABLE, "Try again.", headers={"Retry-After": "1"})
     job = Job.from_firestore(snapshot.to_dict())
     if job.request_hash != fingerprint:
         raise ApiError(
-            "idempotency_key_in_use",
+            ErrorCode.IDEMPOTENCY_KEY_IN_USE,
             "This Idempotency-Key was already used with different parameters.",
             param=IDEMPOTENCY_HEADER,
         )

@@ -23,7 +23,7 @@ from google.api_core.exceptions import FailedPrecondition, NotFound
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.core.clients import current_project, firestore_client
-from shared.core.errors import ApiError
+from shared.core.errors import ApiError, ErrorCode
 from shared.core.principals import KeyPrincipal
 from shared.keys.format import hash_api_key, parse_api_key
 from shared.models import ApiKey, ApiKeyStatus, KeyEnvironment, utc_now
@@ -132,19 +132,19 @@ def authenticate_api_key(token: str, cache: KeyCache | None = None) -> KeyPrinci
     cache = cache or _cache
     parsed = parse_api_key(token)
     if parsed is None:
-        raise ApiError("invalid_api_key", "Invalid API key provided.")
+        raise ApiError(ErrorCode.INVALID_API_KEY, "Invalid API key provided.")
     key_hash = hash_api_key(parsed.key)
     entry = cache.get(key_hash)
     key = entry.key
     if key is None or entry.key_id is None or key.key_hash != key_hash:
-        raise ApiError("invalid_api_key", "Invalid API key provided.")
+        raise ApiError(ErrorCode.INVALID_API_KEY, "Invalid API key provided.")
     if key.environment is not KeyEnvironment(parsed.environment):
-        raise ApiError("invalid_api_key", "Invalid API key provided.")
+        raise ApiError(ErrorCode.INVALID_API_KEY, "Invalid API key provided.")
     if key.status is ApiKeyStatus.REVOKED:
-        raise ApiError("api_key_revoked", "This API key has been revoked.")
+        raise ApiError(ErrorCode.API_KEY_REVOKED, "This API key has been revoked.")
     now = utc_now()
     if key.expires_at is not None and key.expires_at <= now:
-        raise ApiError("api_key_expired", "This API key has expired.")
+        raise ApiError(ErrorCode.API_KEY_EXPIRED, "This API key has expired.")
     _touch(cache, key_hash, entry, now)
     return KeyPrincipal(user_id=key.user_id, key_id=entry.key_id, environment=key.environment)
 

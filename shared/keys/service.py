@@ -11,7 +11,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.accounts.service import require_account
 from shared.core.clients import firestore_client
-from shared.core.errors import ApiError, not_found
+from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS
 from shared.keys.format import generate_api_key, hash_api_key, key_prefix
 from shared.models import ApiKey, ApiKeyStatus, KeyEnvironment, utc_now
@@ -83,7 +83,9 @@ def create_key(user_id: str, name: str, environment: KeyEnvironment) -> tuple[st
     require_account(user_id)
     active = [k for _, k in list_keys(user_id) if effective_status(k) == "active"]
     if len(active) >= MAX_KEYS_PER_USER:
-        raise ApiError("invalid_request", f"At most {MAX_KEYS_PER_USER} active keys; revoke some first.")
+        raise ApiError(
+            ErrorCode.INVALID_REQUEST, f"At most {MAX_KEYS_PER_USER} active keys; revoke some first."
+        )
     key_id, plaintext, key = _new_key(user_id, name, environment)
     _collection().document(key_id).create(key.to_firestore())
     return key_id, plaintext, key
@@ -116,15 +118,17 @@ def roll_key(user_id: str, key_id: str, expires_in: int) -> tuple[str, str, ApiK
     """New key with the same name and environment; the old one works for `expires_in` more seconds.
     One batch with an update-time precondition: two concurrent rolls of one key make one new key."""
     if not 0 <= expires_in <= MAX_ROLL_GRACE_SECONDS:
-        raise ApiError("parameter_invalid", "expires_in must be 0..604800 seconds.", param="expires_in")
+        raise ApiError(
+            ErrorCode.PARAMETER_INVALID, "expires_in must be 0..604800 seconds.", param="expires_in"
+        )
     snapshot, old = _own_key(user_id, key_id)
     if effective_status(old) != "active":
         raise ApiError(
-            "illegal_state_transition",
+            ErrorCode.ILLEGAL_STATE_TRANSITION,
             f"Only active keys can be rolled; this one is {effective_status(old)}.",
         )
     if old.rolled_to_key_id is not None:
-        raise ApiError("illegal_state_transition", "This key was already rolled.")
+        raise ApiError(ErrorCode.ILLEGAL_STATE_TRANSITION, "This key was already rolled.")
     new_id, plaintext, new_key = _new_key(user_id, old.name, old.environment)
     expires_at = utc_now() + timedelta(seconds=expires_in)
     db = firestore_client()
@@ -139,7 +143,7 @@ def roll_key(user_id: str, key_id: str, expires_in: int) -> tuple[str, str, ApiK
         batch.commit()
     except RETRYABLE_COMMIT_ERRORS:
         raise ApiError(
-            "illegal_state_transition", "The key changed while rolling it; look at it again."
+            ErrorCode.ILLEGAL_STATE_TRANSITION, "The key changed while rolling it; look at it again."
         ) from None
     from shared.keys.auth import forget_key
 

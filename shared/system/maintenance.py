@@ -6,7 +6,7 @@ import threading
 import time
 
 from shared.core.clients import current_project
-from shared.core.errors import ApiError
+from shared.core.errors import ApiError, ErrorCode
 
 REFRESH_SECONDS = 10.0
 _lock = threading.Lock()
@@ -55,7 +55,7 @@ def forget_cached_state() -> None:
 def raise_if_maintenance() -> None:
     if maintenance_enabled():
         raise ApiError(
-            "maintenance_mode",
+            ErrorCode.MAINTENANCE_MODE,
             "The platform is down for maintenance; try again shortly.",
             headers={"Retry-After": "60"},
         )

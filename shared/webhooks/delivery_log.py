@@ -7,7 +7,7 @@ from typing import Any
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.core.clients import firestore_client
-from shared.core.errors import ApiError
+from shared.core.errors import ApiError, ErrorCode
 from shared.models import WebhookDelivery
 
 DEFAULT_LIMIT = 20
@@ -37,10 +37,10 @@ def list_deliveries(user_id: str, limit: int, cursor: str | None) -> dict[str, A
     if cursor:
         # The cursor is the id of the last delivery shown; it must be one of the caller's.
         if len(cursor) > 200 or "/" in cursor:
-            raise ApiError("parameter_invalid", "Invalid cursor.", param="cursor")
+            raise ApiError(ErrorCode.PARAMETER_INVALID, "Invalid cursor.", param="cursor")
         after = collection.document(cursor).get()
         if not after.exists or (after.to_dict() or {}).get("user_id") != user_id:
-            raise ApiError("parameter_invalid", "Invalid cursor.", param="cursor")
+            raise ApiError(ErrorCode.PARAMETER_INVALID, "Invalid cursor.", param="cursor")
         query = query.start_after(after)
     snapshots = list(query.limit(limit + 1).stream())
     page = snapshots[:limit]

@@ -14,7 +14,7 @@ from google.api_core.exceptions import AlreadyExists
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.core.clients import firestore_client
-from shared.core.errors import ApiError, not_found
+from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS
 from shared.core.settings import get_settings
 from shared.models import RetiredSecret, WebhookEndpoint, WebhookEventType, utc_now
@@ -106,7 +106,7 @@ def check_url(url: str) -> None:
     settings = get_settings()
     problem = validate_webhook_url(url, require_https=settings.is_production)
     if problem is not None:
-        raise ApiError("parameter_invalid", f"Invalid url: {problem}.", param="url")
+        raise ApiError(ErrorCode.PARAMETER_INVALID, f"Invalid url: {problem}.", param="url")
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
@@ -115,7 +115,7 @@ def check_url(url: str) -> None:
         try:
             resolve_and_check(host, parts.port or 443, settings.allow_loopback_webhooks)
         except UnsafeTargetError as exc:
-            raise ApiError("parameter_invalid", f"Invalid url: {exc.reason}.", param="url") from None
+            raise ApiError(ErrorCode.PARAMETER_INVALID, f"Invalid url: {exc.reason}.", param="url") from None
 
 
 def put_endpoint(user_id: str, body: WebhookEndpointInput) -> tuple[dict[str, Any], bool]:
@@ -160,7 +160,9 @@ def put_endpoint(user_id: str, body: WebhookEndpointInput) -> tuple[dict[str, An
         except RETRYABLE_COMMIT_ERRORS:
             continue
         return endpoint_resource(updated), False
-    raise ApiError("service_unavailable", "The webhook endpoint is being changed concurrently; retry.")
+    raise ApiError(
+        ErrorCode.SERVICE_UNAVAILABLE, "The webhook endpoint is being changed concurrently; retry."
+    )
 
 
 def get_endpoint(user_id: str) -> dict[str, Any]:
@@ -213,4 +215,6 @@ def rotate_secret(user_id: str) -> dict[str, Any]:
         except RETRYABLE_COMMIT_ERRORS:
             continue
         return endpoint_resource(updated, secret=secret)
-    raise ApiError("service_unavailable", "The webhook endpoint is being changed concurrently; retry.")
+    raise ApiError(
+        ErrorCode.SERVICE_UNAVAILABLE, "The webhook endpoint is being changed concurrently; retry."
+    )
