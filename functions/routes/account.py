@@ -36,4 +36,4 @@ def create_account(request: ApiRequest) -> Reply:
 )
 def read_account(request: ApiRequest) -> Reply:
     user_id = caller_user_id(request)
-    return Reply(account_resource(user_id, get_account(user_id)))
+    return Reply(account_resource(user_id, get_account(user_id, missing=ErrorCode.RESOURCE_MISSING)))

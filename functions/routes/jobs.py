@@ -6,15 +6,14 @@ from shared.api.auth_gate import require_key
 from shared.api.http import ApiRequest, Reply, Router
 from shared.api.resources import JobResource, Page
 from shared.core.errors import ErrorCode
+from shared.core.idempotency import IDEMPOTENCY_HEADER, idempotency_key_from, replay_headers
 from shared.core.pagination import PageQuery, list_page, page_params
 from shared.jobs.resource import job_resource
 from shared.jobs.service import (
-    IDEMPOTENCY_HEADER,
     JOB_ID_PATTERN,
     CreateJobRequest,
     create_job,
     get_job,
-    idempotency_key_from,
     jobs_query,
     visible_job_snapshot,
 )
@@ -43,7 +42,7 @@ def create(request: ApiRequest) -> Reply:
     principal = require_key(request)
     idempotency_key = idempotency_key_from(request.header(IDEMPOTENCY_HEADER))
     created = create_job(principal, request.parse(CreateJobRequest), idempotency_key)
-    headers = {"Idempotent-Replayed": "true"} if created.replayed else {}
+    headers = replay_headers(created.replayed)
     return Reply(job_resource(created.job_id, created.job), status=201, headers=headers)
 
 

@@ -15,8 +15,8 @@ from shared.billing.purchases import (
     render_purchase,
 )
 from shared.core.errors import ErrorCode
+from shared.core.idempotency import IDEMPOTENCY_HEADER, idempotency_key_from, replay_headers
 from shared.core.pagination import PageQuery, page_of, page_params
-from shared.jobs.service import IDEMPOTENCY_HEADER
 
 router = Router(tags=("purchases",))
 
@@ -74,9 +74,12 @@ def purchase(request: ApiRequest) -> Reply:
     body = request.parse(NewPurchase)
     user_id = require_user(request).user_id
     purchase_id, bought, created = create_purchase(
-        user_id, body.package, body.payment_method_id, request.header(IDEMPOTENCY_HEADER)
+        user_id,
+        body.package,
+        body.payment_method_id,
+        idempotency_key_from(request.header(IDEMPOTENCY_HEADER)),
     )
-    headers = {"Idempotent-Replayed": "true"} if not created else {}
+    headers = replay_headers(not created)
     return Reply(render_purchase(purchase_id, bought), status=201 if created else 200, headers=headers)
 
 

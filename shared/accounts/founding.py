@@ -18,7 +18,7 @@ from google.cloud import firestore
 from shared.core import logs
 from shared.core.clients import current_project, firestore_client
 from shared.core.firestore_events import DocumentChange
-from shared.counters.service import add_increment, add_marker, count_creation, marker_ref, request_fold_soon
+from shared.counters.service import add_increment, count_creation, request_fold_soon, trigger_marker
 from shared.counters.shards import Counter, marker_id
 from shared.models import FOUNDING_MEMBER_LIMIT, Account, FoundingSlot, utc_now
 
@@ -53,12 +53,12 @@ def claim_founding_number(user_id: str, event_type: str = "founding") -> int | N
     if project in _projects_full:
         return None
     db = firestore_client()
-    user_marker = marker_id("founding", user_id)
+    user_marker = trigger_marker(marker_id("founding", user_id), event_type)
     number = slots_taken(db) + 1
     while number <= FOUNDING_MEMBER_LIMIT:
         batch = db.batch()
         batch.create(slot_ref(number, db), FoundingSlot(user_id=user_id, created_at=utc_now()).to_firestore())
-        add_marker(batch, user_marker, event_type, db)
+        user_marker.add_to(batch, db)
         add_increment(batch, Counter.FOUNDING_MEMBER_COUNT, db)
         batch.update(
             db.collection(Account.collection).document(user_id),
@@ -67,7 +67,7 @@ def claim_founding_number(user_id: str, event_type: str = "founding") -> int | N
         try:
             batch.commit()
         except AlreadyExists:
-            if marker_ref(user_marker, db).get().exists:
+            if user_marker.exists(db):
                 return None  # an earlier delivery made this user a founding member
             number += 1  # someone else holds this number: try the next
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
 
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode
@@ -22,27 +23,25 @@ def account_resource(user_id: str, account: Account) -> dict[str, Any]:
     }
 
 
+def account_ref(user_id: str) -> firestore.DocumentReference:
+    return firestore_client().collection(Account.collection).document(user_id)
+
+
 def create_or_get_account(user_id: str, email: str | None) -> tuple[Account, bool]:
     """Create the account once (create() fails if it exists, so two racing calls make one account)."""
-    ref = firestore_client().collection(Account.collection).document(user_id)
+    ref = account_ref(user_id)
     account = Account(email=email, created_at=utc_now())
     try:
         ref.create(account.to_firestore())
         return account, True
     except AlreadyExists:
-        return get_account(user_id), False
+        return get_account(user_id, missing=ErrorCode.RESOURCE_MISSING), False
 
 
-def get_account(user_id: str) -> Account:
-    snapshot = firestore_client().collection(Account.collection).document(user_id).get()
+def get_account(user_id: str, *, missing: ErrorCode = ErrorCode.ACCOUNT_MISSING) -> Account:
+    """The one way to read an account. `missing` is the error when there is none: 403 `account_missing`
+    where an action needs an account, 404 `resource_missing` where the account itself is asked for."""
+    snapshot = account_ref(user_id).get()
     if not snapshot.exists:
-        raise ApiError(ErrorCode.RESOURCE_MISSING, "No account yet: create it with POST /v1/account.")
+        raise ApiError(missing, "No account yet: create it with POST /v1/account.")
     return Account.from_firestore(snapshot.to_dict())
-
-
-def require_account(user_id: str) -> None:
-    snapshot = (
-        firestore_client().collection(Account.collection).document(user_id).get(field_paths=["credits"])
-    )
-    if not snapshot.exists:
-        raise ApiError(ErrorCode.ACCOUNT_MISSING, "Create your account first (POST /v1/account).")

@@ -19,9 +19,9 @@ from shared.api.auth_gate import exempt_from_maintenance
 from shared.api.http import MAX_BODY_BYTES, PATH_PARAM_PATTERN, Route
 from shared.api.resources import ErrorEnvelope
 from shared.core.errors import ERROR_CODES, ErrorCode
+from shared.core.idempotency import IDEMPOTENCY_HEADER, REPLAYED_HEADER
 
 REF_TEMPLATE = "#/components/schemas/{model}"
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "ApiKey": {
@@ -258,7 +258,7 @@ def build_openapi(routes: list[Route], *, title: str, version: str) -> dict[str,
         for status in (route.status, *route.also):
             headers = dict(REQUEST_ID_HEADER)
             if IDEMPOTENCY_HEADER in route.headers:
-                headers["Idempotent-Replayed"] = {
+                headers[REPLAYED_HEADER] = {
                     "description": "`true` when this answers an earlier request with the same Idempotency-Key.",
                     "schema": {"type": "string", "enum": ["true"]},
                 }

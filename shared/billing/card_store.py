@@ -17,8 +17,8 @@ from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFou
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from shared.billing.markers import EventMarker, add_marker
 from shared.core.clients import firestore_client
+from shared.core.markers import Marker, add_marker
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, backoff
 from shared.models import DetachedPaymentMethod, PaymentMethod, utc_now
 
@@ -86,7 +86,7 @@ def render(payment_method_id: str, pm: PaymentMethod) -> dict[str, Any]:
     }
 
 
-def _commit(batch: firestore.WriteBatch, marker: EventMarker | None) -> bool:
+def _commit(batch: firestore.WriteBatch, marker: Marker | None) -> bool:
     """True when committed; False when the event marker shows a twin delivery already did the work.
     Raises a retryable error (FailedPrecondition, Aborted) when anything else changed underneath."""
     try:
@@ -110,7 +110,7 @@ def sync_payment_method(
     customer_id: str,
     synced_at: datetime,
     is_default: bool | None = None,
-    marker: EventMarker | None = None,
+    marker: Marker | None = None,
 ) -> tuple[PaymentMethod | None, bool]:
     """Create or refresh the card from a Stripe PaymentMethod object as of `synced_at`.
     Returns (the stored card or None when detached, whether this call created it)."""
@@ -162,7 +162,7 @@ def remove_payment_method(
     *,
     user_id: str | None,
     detached_at: datetime,
-    marker: EventMarker | None = None,
+    marker: Marker | None = None,
 ) -> None:
     """Forget a detached card: delete it and leave the tombstone (both or neither)."""
     db = firestore_client()
@@ -197,7 +197,7 @@ def apply_default(
     default_payment_method_id: str | None,
     *,
     synced_at: datetime,
-    marker: EventMarker | None = None,
+    marker: Marker | None = None,
 ) -> None:
     """Mark the customer's default card (Stripe's invoice_settings.default_payment_method) as of synced_at;
     cards holding newer Stripe state keep theirs."""

@@ -17,17 +17,14 @@ from google.api_core.exceptions import AlreadyExists, FailedPrecondition
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from shared.accounts.service import account_ref, get_account
 from shared.billing.stripe_client import as_dict, call_stripe, stripe_client
 from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode
-from shared.models import Account, StripeCustomer, StripeCustomerClaim, utc_now
+from shared.models import StripeCustomer, StripeCustomerClaim, utc_now
 
 CLAIM_STALE_AFTER = timedelta(seconds=60)
 WAIT_FOR_OWNER_SECONDS = 20.0
-
-
-def _account_ref(user_id: str) -> firestore.DocumentReference:
-    return firestore_client().collection(Account.collection).document(user_id)
 
 
 def _claim_ref(user_id: str) -> firestore.DocumentReference:
@@ -47,19 +44,12 @@ def user_for_customer(customer_id: str) -> str | None:
     return StripeCustomer.from_firestore(snapshot.to_dict()).user_id
 
 
-def load_account(user_id: str) -> Account:
-    snapshot = _account_ref(user_id).get()
-    if not snapshot.exists:
-        raise ApiError(ErrorCode.ACCOUNT_MISSING, "Create your account first (POST /v1/account).")
-    return Account.from_firestore(snapshot.to_dict())
-
-
 def ensure_customer(user_id: str) -> str:
     """The user's Stripe customer id, creating the customer the first time (exactly once)."""
     deadline = time.monotonic() + WAIT_FOR_OWNER_SECONDS
     delay = 0.05
     while True:
-        account = load_account(user_id)
+        account = get_account(user_id)
         if account.stripe_customer_id:
             return account.stripe_customer_id
         if _take_claim(user_id):
@@ -137,4 +127,4 @@ def _record(user_id: str, customer_id: str) -> None:
     mapping = StripeCustomer(user_id=user_id, created_at=utc_now())
     db.collection(StripeCustomer.collection).document(customer_id).set(mapping.to_firestore())
     # Only the claim owner writes this field, so a plain field update cannot clobber anyone.
-    _account_ref(user_id).update({"stripe_customer_id": customer_id, "updated_at": utc_now()})
+    account_ref(user_id).update({"stripe_customer_id": customer_id, "updated_at": utc_now()})

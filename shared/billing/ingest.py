@@ -21,7 +21,7 @@ import stripe
 
 from shared.billing.card_store import apply_default, from_unix, remove_payment_method, sync_payment_method
 from shared.billing.customers import user_for_customer
-from shared.billing.markers import EventMarker
+from shared.billing.markers import stripe_marker
 from shared.billing.payment_methods import attached_payment_method, stripe_id
 from shared.billing.purchases import (
     claw_back,
@@ -34,13 +34,14 @@ from shared.billing.purchases import (
 from shared.billing.stripe_client import as_dict, call_stripe, stripe_client, stripe_livemode
 from shared.core import logs
 from shared.core.errors import ApiError, ErrorCode
+from shared.core.markers import Marker
 from shared.core.settings import get_settings
 from shared.models import PurchaseStatus
 
 TOLERANCE_SECONDS = 300
 MAX_EVENT_BYTES = 1024 * 1024
 
-EventHandler = Callable[[dict[str, Any], dict[str, Any], EventMarker], None]
+EventHandler = Callable[[dict[str, Any], dict[str, Any], Marker], None]
 
 
 def verify_and_parse(payload: bytes, signature_header: str | None) -> dict[str, Any]:
@@ -85,7 +86,7 @@ def handle_stripe_webhook(payload: bytes, signature_header: str | None) -> dict[
     handler = HANDLERS.get(event_type)
     if handler is None:
         return {"received": True, "ignored": "event_type"}
-    marker = EventMarker(event_id, event_type)
+    marker = stripe_marker(event_id, event_type)
     if marker.exists():
         return {"received": True, "duplicate": True}
     try:
@@ -106,13 +107,13 @@ def _created(event: dict[str, Any]) -> datetime:
 # --- purchases -------------------------------------------------------------------------------------
 
 
-def on_payment_intent_succeeded(event: dict[str, Any], intent: dict[str, Any], marker: EventMarker) -> None:
+def on_payment_intent_succeeded(event: dict[str, Any], intent: dict[str, Any], marker: Marker) -> None:
     found = purchase_for_intent(intent) if intent.get("status") == "succeeded" else None
     if found is None or not grant_purchase(found[0], marker):
         marker.record_alone()
 
 
-def on_payment_intent_failed(event: dict[str, Any], intent: dict[str, Any], marker: EventMarker) -> None:
+def on_payment_intent_failed(event: dict[str, Any], intent: dict[str, Any], marker: Marker) -> None:
     found = purchase_for_intent(intent)
     if found is None:
         marker.record_alone()
@@ -132,14 +133,14 @@ def _purchase_for_charge(charge: dict[str, Any]) -> tuple[str, Any] | None:
     return found
 
 
-def on_charge_succeeded(event: dict[str, Any], charge: dict[str, Any], marker: EventMarker) -> None:
+def on_charge_succeeded(event: dict[str, Any], charge: dict[str, Any], marker: Marker) -> None:
     paid = charge.get("status") == "succeeded" and charge.get("paid", True) is not False
     found = _purchase_for_charge(charge) if paid else None
     if found is None or not grant_purchase(found[0], marker):
         marker.record_alone()
 
 
-def on_charge_refunded(event: dict[str, Any], charge: dict[str, Any], marker: EventMarker) -> None:
+def on_charge_refunded(event: dict[str, Any], charge: dict[str, Any], marker: Marker) -> None:
     found = _purchase_for_charge(charge)
     if found is None:
         marker.record_alone()
@@ -153,7 +154,7 @@ def on_charge_refunded(event: dict[str, Any], charge: dict[str, Any], marker: Ev
     claw_back(purchase_id, refund_target(purchase, refunded, amount), final, marker)
 
 
-def on_dispute_created(event: dict[str, Any], dispute: dict[str, Any], marker: EventMarker) -> None:
+def on_dispute_created(event: dict[str, Any], dispute: dict[str, Any], marker: Marker) -> None:
     intent_id = stripe_id(dispute.get("payment_intent"))
     charge_id = stripe_id(dispute.get("charge"))
     if intent_id is None and charge_id is not None:
@@ -178,7 +179,7 @@ def _owner(customer: Any) -> tuple[str, str] | None:
     return (user_id, customer_id) if user_id and customer_id else None
 
 
-def on_payment_method_changed(event: dict[str, Any], pm: dict[str, Any], marker: EventMarker) -> None:
+def on_payment_method_changed(event: dict[str, Any], pm: dict[str, Any], marker: Marker) -> None:
     """attached / updated / automatically_updated: the object is the card as of `created`."""
     owner = _owner(pm.get("customer"))
     if owner is None or not isinstance(pm.get("id"), str):
@@ -189,7 +190,7 @@ def on_payment_method_changed(event: dict[str, Any], pm: dict[str, Any], marker:
     )
 
 
-def on_payment_method_detached(event: dict[str, Any], pm: dict[str, Any], marker: EventMarker) -> None:
+def on_payment_method_detached(event: dict[str, Any], pm: dict[str, Any], marker: Marker) -> None:
     if not isinstance(pm.get("id"), str):
         marker.record_alone()
         return
@@ -200,7 +201,7 @@ def on_payment_method_detached(event: dict[str, Any], pm: dict[str, Any], marker
     )
 
 
-def on_setup_intent_succeeded(event: dict[str, Any], intent: dict[str, Any], marker: EventMarker) -> None:
+def on_setup_intent_succeeded(event: dict[str, Any], intent: dict[str, Any], marker: Marker) -> None:
     owner = _owner(intent.get("customer"))
     payment_method_id = stripe_id(intent.get("payment_method"))
     if owner is None or payment_method_id is None or intent.get("status") != "succeeded":
@@ -221,7 +222,7 @@ def on_setup_intent_succeeded(event: dict[str, Any], intent: dict[str, Any], mar
     )
 
 
-def on_customer_updated(event: dict[str, Any], customer: dict[str, Any], marker: EventMarker) -> None:
+def on_customer_updated(event: dict[str, Any], customer: dict[str, Any], marker: Marker) -> None:
     owner = _owner(customer.get("id"))
     if owner is None:
         marker.record_alone()

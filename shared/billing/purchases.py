@@ -25,13 +25,14 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from shared.accounts.service import get_account
 from shared.billing.card_store import list_payment_methods
-from shared.billing.customers import ensure_customer, load_account
-from shared.billing.markers import EventMarker
+from shared.billing.customers import ensure_customer
 from shared.billing.stripe_client import as_dict, call_stripe, stripe_client, stripe_livemode
 from shared.core import logs
 from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
+from shared.core.markers import Marker
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.credits.ledger import CreditChange, apply_credit_change
 from shared.models import (
@@ -43,7 +44,6 @@ from shared.models import (
 )
 from shared.system.config import config_ref, seed_system_config
 
-MAX_IDEMPOTENCY_KEY = 255
 ABANDONED_AFTER = timedelta(seconds=60)
 
 
@@ -112,10 +112,6 @@ def create_purchase(
     user_id: str, package_id: str, payment_method_id: str | None, idempotency_key: str | None
 ) -> tuple[str, Purchase, bool]:
     """Returns (purchase id, purchase, created by this request)."""
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
-        raise ApiError(
-            ErrorCode.INVALID_REQUEST, f"Idempotency-Key must be 1..{MAX_IDEMPOTENCY_KEY} characters."
-        )
     purchase_id = purchase_id_for(user_id, idempotency_key)
     body_hash = request_hash(package_id, payment_method_id)
     if idempotency_key is not None and (replay := _replay(purchase_id, body_hash)) is not None:
@@ -128,7 +124,7 @@ def create_purchase(
             f"Unknown package {package_id!r}; choose one of {', '.join(sorted(packages))}.",
             param="package",
         )
-    load_account(user_id)
+    get_account(user_id)
     card_id = _card_for(user_id, payment_method_id)
     customer_id = ensure_customer(user_id)
     now = utc_now()
@@ -274,7 +270,7 @@ def _record_outcome(purchase_id: str, *, payment_intent_id: str | None, failure_
     retry_commit(attempt, what=f"purchase {purchase_id}")
 
 
-def grant_purchase(purchase_id: str, marker: EventMarker | None = None) -> bool:
+def grant_purchase(purchase_id: str, marker: Marker | None = None) -> bool:
     """Grant the purchase's credits unless already granted. With a marker, the event's marker is
     created in the same batch. Returns True when this call granted them."""
     purchase = load_purchase(purchase_id)
@@ -314,9 +310,7 @@ def grant_purchase(purchase_id: str, marker: EventMarker | None = None) -> bool:
         raise
 
 
-def claw_back(
-    purchase_id: str, target: int, final_status: PurchaseStatus | None, marker: EventMarker
-) -> None:
+def claw_back(purchase_id: str, target: int, final_status: PurchaseStatus | None, marker: Marker) -> None:
     """Take back credits until `target` of this purchase's credits have been taken back in total."""
     ref = purchase_ref(purchase_id)
     for _ in range(100):
@@ -365,7 +359,7 @@ def claw_back(
     raise RuntimeError(f"purchase {purchase_id} kept changing")
 
 
-def _set_final_status(purchase_id: str, final_status: PurchaseStatus, marker: EventMarker) -> bool:
+def _set_final_status(purchase_id: str, final_status: PurchaseStatus, marker: Marker) -> bool:
     """Move a succeeded purchase to `final_status` with the event's marker. False: it changed meanwhile."""
     db = firestore_client()
     ref = purchase_ref(purchase_id)
@@ -388,7 +382,7 @@ def _set_final_status(purchase_id: str, final_status: PurchaseStatus, marker: Ev
     return True
 
 
-def mark_failed(purchase_id: str, failure_code: str | None, marker: EventMarker) -> None:
+def mark_failed(purchase_id: str, failure_code: str | None, marker: Marker) -> None:
     """payment_intent.payment_failed: a purchase not (yet) paid shows failed; credits are never touched."""
     db = firestore_client()
     ref = purchase_ref(purchase_id)

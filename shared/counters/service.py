@@ -21,11 +21,12 @@ from google.cloud import firestore
 from shared.core import logs
 from shared.core.clients import current_project, firestore_client, project_scope
 from shared.core.firestore_events import DocumentChange
+from shared.core.markers import Marker
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, backoff
 from shared.core.settings import get_settings
 from shared.counters.fold_schedule import FoldDebounce
 from shared.counters.shards import Counter, CounterTotals, marker_id, pick_shard_id, shard_ids, sum_shards
-from shared.models import CounterShard, ProcessedEvent, utc_now
+from shared.models import CounterShard, utc_now
 from shared.system.config import config_ref, seed_system_config
 
 FOLD_INTERVAL_S = 1.0
@@ -37,20 +38,14 @@ def shard_ref(shard_id: str, db: firestore.Client | None = None) -> firestore.Do
     return (db or firestore_client()).collection(CounterShard.collection).document(shard_id)
 
 
-def marker_ref(marker: str, db: firestore.Client | None = None) -> firestore.DocumentReference:
-    return (db or firestore_client()).collection(ProcessedEvent.collection).document(marker)
-
-
 def add_increment(batch: firestore.WriteBatch, counter: Counter, db: firestore.Client | None = None) -> None:
     """Add 1 to `counter` on a random shard, as part of `batch` (merge: the shard may not exist yet)."""
     batch.set(shard_ref(pick_shard_id(), db), {counter.value: firestore.Increment(1)}, merge=True)
 
 
-def add_marker(
-    batch: firestore.WriteBatch, marker: str, event_type: str, db: firestore.Client | None = None
-) -> None:
-    record = ProcessedEvent(source=TRIGGER_SOURCE, event_type=event_type, created_at=utc_now())
-    batch.create(marker_ref(marker, db), record.to_firestore())
+def trigger_marker(marker: str, event_type: str) -> Marker:
+    """The marker of an effect of a Firestore trigger event (`marker` from counters.shards.marker_id)."""
+    return Marker(marker_id=marker, source=TRIGGER_SOURCE, event_type=event_type)
 
 
 def count_creation(change: DocumentChange, counter: Counter) -> bool:
@@ -61,7 +56,7 @@ def count_creation(change: DocumentChange, counter: Counter) -> bool:
         return False
     db = firestore_client()
     batch = db.batch()
-    add_marker(batch, marker_id(f"count-{counter.value}", change.event_id), change.event_type, db)
+    trigger_marker(marker_id(f"count-{counter.value}", change.event_id), change.event_type).add_to(batch, db)
     add_increment(batch, counter, db)
     try:
         batch.commit()

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 
+from shared.accounts.service import account_ref
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode
+from shared.core.markers import Marker, add_marker
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, backoff
-from shared.models import Account, LedgerEntry, LedgerEntryType, ProcessedEvent, utc_now
+from shared.models import Account, LedgerEntry, LedgerEntryType, utc_now
 
 MAX_ATTEMPTS = 200
 ExtraWrites = Callable[[firestore.WriteBatch, int], None]
@@ -49,22 +51,19 @@ def new_entry_id() -> str:
     return "cle_" + secrets.token_hex(12)
 
 
-def account_ref(user_id: str) -> firestore.DocumentReference:
-    return firestore_client().collection(Account.collection).document(user_id)
-
-
-def marker_ref(marker_id: str) -> firestore.DocumentReference:
-    return firestore_client().collection(ProcessedEvent.collection).document(marker_id)
-
-
 def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None = None) -> AppliedChange:
     """Apply once. Raises ApiError(ErrorCode.INSUFFICIENT_CREDITS) when a debit would go below zero and
     ApiError(ErrorCode.ACCOUNT_MISSING) when the user has no account. Returns already_applied=True (and writes
     nothing) when the marker shows it was applied before."""
     db = firestore_client()
     ref = account_ref(change.user_id)
+    marker = (
+        Marker(marker_id=change.marker_id, source="ledger", event_type=change.type.value)
+        if change.marker_id is not None
+        else None
+    )
     for attempt in range(MAX_ATTEMPTS):
-        if change.marker_id is not None and marker_ref(change.marker_id).get().exists:
+        if marker is not None and marker.exists():
             return AppliedChange(entry_id="", balance_after=_balance(ref), already_applied=True)
         snapshot = ref.get()
         if not snapshot.exists:
@@ -74,7 +73,7 @@ def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None =
         if balance_after < 0 and change.amount < 0 and not change.allow_negative:
             # The balance read may already include this very change, applied by a concurrent twin
             # after our marker check: then it is a replay, not a shortfall.
-            if change.marker_id is not None and marker_ref(change.marker_id).get().exists:
+            if marker is not None and marker.exists():
                 return AppliedChange(entry_id="", balance_after=account.credits, already_applied=True)
             raise ApiError(
                 ErrorCode.INSUFFICIENT_CREDITS,
@@ -98,9 +97,7 @@ def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None =
             created_at=now,
         )
         batch.create(db.collection(LedgerEntry.collection).document(entry_id), entry.to_firestore())
-        if change.marker_id is not None:
-            marker = ProcessedEvent(source="ledger", event_type=change.type.value, created_at=now)
-            batch.create(marker_ref(change.marker_id), marker.to_firestore())
+        add_marker(batch, marker)
         if extra_writes is not None:
             extra_writes(batch, balance_after)
         try:
@@ -110,7 +107,7 @@ def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None =
             # Someone changed the balance since we read it (or the commit aborted, writing nothing): read again.
             backoff(attempt, step=0.002, cap=0.05)
         except AlreadyExists:
-            if change.marker_id is not None and marker_ref(change.marker_id).get().exists:
+            if marker is not None and marker.exists():
                 return AppliedChange(entry_id="", balance_after=_balance(ref), already_applied=True)
             raise
     raise ApiError(

@@ -24,6 +24,7 @@ from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.firestore_events import DocumentChange
 from shared.core.firestore_values import UnstorableValue, check_storable
 from shared.core.function_registry import JOBS_TOPIC
+from shared.core.idempotency import IDEMPOTENCY_HEADER
 from shared.core.pagination import Snapshot
 from shared.core.principals import KeyPrincipal
 from shared.credits.ledger import CreditChange, apply_credit_change
@@ -31,8 +32,6 @@ from shared.jobs.costs import job_pricing
 from shared.models import Job, JobStatus, LedgerEntryType, utc_now
 
 JOB_ID_PATTERN = re.compile(r"job_[0-9a-f]{24,40}")
-MAX_IDEMPOTENCY_KEY_LENGTH = 255
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class CreateJobRequest(BaseModel):
@@ -68,19 +67,6 @@ def request_fingerprint(request: CreateJobRequest) -> str:
         {"type": request.type, "input": request.input}, sort_keys=True, separators=(",", ":")
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def idempotency_key_from(raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    key = raw.strip()
-    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
-        raise ApiError(
-            ErrorCode.PARAMETER_INVALID,
-            f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters.",
-            param=IDEMPOTENCY_HEADER,
-        )
-    return key
 
 
 def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_key: str | None) -> CreatedJob:

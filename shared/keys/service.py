@@ -9,7 +9,7 @@ from typing import Any
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from shared.accounts.service import require_account
+from shared.accounts.service import get_account
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS
@@ -80,7 +80,7 @@ def list_keys(user_id: str) -> list[tuple[str, ApiKey]]:
 
 
 def create_key(user_id: str, name: str, environment: KeyEnvironment) -> tuple[str, str, ApiKey]:
-    require_account(user_id)
+    get_account(user_id)
     active = [k for _, k in list_keys(user_id) if effective_status(k) == "active"]
     if len(active) >= MAX_KEYS_PER_USER:
         raise ApiError(
