@@ -24,12 +24,21 @@ def backoff(attempt: int, *, step: float = 0.005, cap: float = 0.1) -> None:
     time.sleep(random.uniform(0, min(step * (attempt + 1), cap)))
 
 
-def retry_commit(attempt: Callable[[], T], *, what: str, max_attempts: int = 50) -> T:
-    """Run `attempt` (read, decide, commit) until it returns without a retryable commit error.
-    Raises RuntimeError naming `what` when it kept losing."""
+def retry_commit(
+    attempt: Callable[[], T],
+    *,
+    what: str,
+    max_attempts: int = 50,
+    retry_on: tuple[type[Exception], ...] = RETRYABLE_COMMIT_ERRORS,
+    step: float = 0.005,
+    cap: float = 0.1,
+) -> T:
+    """Run `attempt` (read, decide, commit) until it returns without one of `retry_on` (a lost race or an
+    aborted commit: nothing was written, so reading again is safe). Raises RuntimeError naming `what`
+    when it kept losing."""
     for number in range(max_attempts):
         try:
             return attempt()
-        except RETRYABLE_COMMIT_ERRORS:
-            backoff(number)
+        except retry_on:
+            backoff(number, step=step, cap=cap)
     raise RuntimeError(f"{what} kept changing")

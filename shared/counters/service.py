@@ -22,7 +22,7 @@ from shared.core import logs
 from shared.core.clients import current_project, firestore_client, project_scope
 from shared.core.firestore_events import DocumentChange
 from shared.core.markers import Marker
-from shared.core.retry import RETRYABLE_COMMIT_ERRORS, backoff
+from shared.core.retry import retry_commit
 from shared.core.settings import get_settings
 from shared.counters.fold_schedule import FoldDebounce
 from shared.counters.shards import Counter, CounterTotals, marker_id, pick_shard_id, shard_ids, sum_shards
@@ -83,24 +83,25 @@ def fold_counters() -> CounterTotals:
     carries totals at least as new as the ones it replaces."""
     db = firestore_client()
     ref = config_ref(db)
-    for attempt in range(FOLD_ATTEMPTS):
+
+    def fold() -> CounterTotals:
         config = ref.get()
         if not config.exists:
             seed_system_config(db)
-            continue
+            config = ref.get()
         totals = read_totals(db)
         if CounterTotals.from_fields(config.to_dict() or {}) == totals:
             return totals
-        try:
-            ref.update(
-                {**totals.as_fields(), "updated_at": utc_now()},
-                option=db.write_option(last_update_time=config.update_time),
-            )
-            return totals
-        except RETRYABLE_COMMIT_ERRORS:
-            # system/config changed since we read it (another fold, a maintenance toggle): read again.
-            backoff(attempt, step=0.01, cap=0.2)
-    raise RuntimeError("system/config kept changing while folding the counters")
+        # Conditional on the config read: if another fold or a maintenance toggle wrote since, read again.
+        ref.update(
+            {**totals.as_fields(), "updated_at": utc_now()},
+            option=db.write_option(last_update_time=config.update_time),
+        )
+        return totals
+
+    return retry_commit(
+        fold, what="system/config while folding the counters", max_attempts=FOLD_ATTEMPTS, step=0.01, cap=0.2
+    )
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from google.cloud import firestore
 
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode
-from shared.core.retry import RETRYABLE_COMMIT_ERRORS, backoff
+from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.credits.ledger import CreditChange, apply_credit_change
 from shared.jobs.service import job_ref
 from shared.models import Job, JobStatus, LedgerEntryType, utc_now
@@ -81,7 +81,8 @@ def transition(
     job_id: str, target: JobStatus, *, result: dict[str, Any] | None = None, error: str | None = None
 ) -> TransitionOutcome:
     ref = job_ref(job_id)
-    for attempt in range(MAX_ATTEMPTS):
+
+    def attempt() -> TransitionOutcome:
         snapshot, job = _read_job(ref, job_id)
         if job.status is target:
             return TransitionOutcome(job, changed=False)
@@ -90,20 +91,19 @@ def transition(
                 ErrorCode.ILLEGAL_STATE_TRANSITION, f"A {job.status.value} job cannot become {target.value}."
             )
         fields = _transition_fields(target, result, error)
-        try:
-            if target is JobStatus.FAILED and job.livemode and job.cost > 0 and not job.refunded:
-                _fail_and_refund(job_id, job, fields)
-                fields["refunded"] = True
-            else:
-                ref.update(
-                    fields, option=firestore_client().write_option(last_update_time=snapshot.update_time)
-                )
-        except RETRY_ON:
-            # A lost race or an aborted commit (nothing written): read again.
-            backoff(attempt)
-            continue
+        if target is JobStatus.FAILED and job.livemode and job.cost > 0 and not job.refunded:
+            _fail_and_refund(job_id, job, fields)
+            fields["refunded"] = True
+        else:
+            ref.update(fields, option=firestore_client().write_option(last_update_time=snapshot.update_time))
         return TransitionOutcome(Job.model_validate({**job.model_dump(), **fields}), changed=True)
-    raise RuntimeError(f"job {job_id} kept changing while moving it to {target.value}")
+
+    return retry_commit(
+        attempt,
+        what=f"job {job_id} while moving it to {target.value}",
+        max_attempts=MAX_ATTEMPTS,
+        retry_on=RETRY_ON,
+    )
 
 
 def claim_stale_run(job_id: str, stale_after: timedelta = STALE_RUNNING_AFTER) -> bool:
@@ -111,23 +111,21 @@ def claim_stale_run(job_id: str, stale_after: timedelta = STALE_RUNNING_AFTER) -
     (`started_at`, `updated_at`) with a precondition on the read, so of several deliveries one wins and
     the others see a fresh run. False when the job is not running, still fresh, or claimed by another."""
     ref = job_ref(job_id)
-    for attempt in range(MAX_ATTEMPTS):
+
+    def attempt() -> bool:
         snapshot, job = _read_job(ref, job_id)
         now = utc_now()
         if job.status is not JobStatus.RUNNING:
             return False
         if job.started_at is not None and now - job.started_at < stale_after:
             return False
-        try:
-            ref.update(
-                {"started_at": now, "updated_at": now},
-                option=firestore_client().write_option(last_update_time=snapshot.update_time),
-            )
-        except RETRYABLE_COMMIT_ERRORS:
-            backoff(attempt)
-            continue
+        ref.update(
+            {"started_at": now, "updated_at": now},
+            option=firestore_client().write_option(last_update_time=snapshot.update_time),
+        )
         return True
-    raise RuntimeError(f"job {job_id} kept changing while claiming its stale run")
+
+    return retry_commit(attempt, what=f"job {job_id} while claiming its stale run", max_attempts=MAX_ATTEMPTS)
 
 
 def _transition_fields(target: JobStatus, result: dict[str, Any] | None, error: str | None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
 from shared.core.clients import firestore_client
-from shared.core.retry import RETRYABLE_COMMIT_ERRORS
+from shared.core.retry import retry_commit
 from shared.models import SystemConfig
 
 
@@ -26,16 +26,14 @@ def seed_system_config(db: firestore.Client | None = None) -> bool:
         return True
     except AlreadyExists:
         pass
-    for _ in range(10):
+
+    def add_missing_fields() -> bool:
         snapshot = ref.get()
         current: dict[str, Any] = snapshot.to_dict() or {}
         missing = {k: v for k, v in defaults.items() if k not in current}
-        if not missing:
-            return False
-        try:
+        if missing:
             # The precondition makes this a no-op if anyone wrote in between; then look again.
             ref.update(missing, option=firestore.Client.write_option(last_update_time=snapshot.update_time))
-            return False
-        except RETRYABLE_COMMIT_ERRORS:
-            continue
-    raise RuntimeError("system/config kept changing while seeding")
+        return False
+
+    return retry_commit(add_missing_fields, what="system/config while seeding", max_attempts=10)
