@@ -1,32 +1,26 @@
-"""HTTP entry point of the `stripe_webhook` function: raw body and signature in, one handler, JSON out."""
+"""HTTP entry point of the `stripe_webhook` function: raw body and signature in, one handler, JSON out,
+through the same HTTP path as `api` (request id, JSON errors, request log)."""
 
 from __future__ import annotations
 
 import flask
 import functions_framework
 
-from shared.api.http import error_response, json_response, new_request_id
-from shared.core import logs
+from shared.api.http import Reply, serve
 from shared.core.errors import ApiError, ErrorCode
+
+
+def _receive(request: flask.Request, request_id: str) -> Reply:
+    if request.method != "POST":
+        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, "Stripe events are POSTed.")
+    from shared.billing.ingest import handle_stripe_webhook
+
+    # A 5xx makes Stripe retry the event later; nothing is half-applied (effects are batched with markers).
+    return Reply(
+        handle_stripe_webhook(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
+    )
 
 
 @functions_framework.http
 def stripe_webhook(request: flask.Request) -> flask.Response:
-    from shared.billing.ingest import handle_stripe_webhook
-
-    request_id = new_request_id()
-    if request.method != "POST":
-        return error_response(ApiError(ErrorCode.METHOD_NOT_ALLOWED, "Stripe events are POSTed."), request_id)
-    try:
-        body = handle_stripe_webhook(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
-        return json_response(body, 200, request_id)
-    except ApiError as exc:
-        if exc.status >= 500:
-            logs.error("stripe event failed", code=exc.code, request_id=request_id)
-        return error_response(exc, request_id)
-    except Exception as exc:
-        # 5xx: Stripe retries the event later; nothing was half-applied (effects are batched with markers).
-        logs.exception("stripe event failed", exc, request_id=request_id)
-        return error_response(
-            ApiError(ErrorCode.INTERNAL_ERROR, "The event could not be applied."), request_id
-        )
+    return serve(request, _receive)

@@ -322,6 +322,28 @@ def error_response(error: ApiError, request_id: str) -> flask.Response:
     return json_response(error.body(), error.status, request_id, error.headers)
 
 
+def serve(request: flask.Request, reply: Callable[[flask.Request, str], Reply]) -> flask.Response:
+    """The one HTTP path of every HTTP function (`api`, `stripe_webhook`): a request id, the reply as JSON,
+    an ApiError as its JSON error, anything else logged with its trace and answered as a generic 500 (the
+    caller, e.g. Stripe, retries later), and one request log line."""
+    started = time.monotonic()
+    request_id = new_request_id()
+    try:
+        result = reply(request, request_id)
+        response = json_response(result.body, result.status, request_id, result.headers)
+    except ApiError as exc:
+        if exc.status >= 500:
+            logs.error("request failed", code=exc.code.value, request_id=request_id, path=request.path)
+        response = error_response(exc, request_id)
+    except Exception as exc:
+        logs.exception("unhandled error", exc, request_id=request_id, path=request.path)
+        response = error_response(
+            ApiError(ErrorCode.INTERNAL_ERROR, "An internal error occurred."), request_id
+        )
+    logs.request_log(request, response.status_code, time.monotonic() - started, request_id)
+    return response
+
+
 class HttpApp:
     """Dispatches one Flask request to a route, with authentication and uniform error rendering."""
 
@@ -340,35 +362,22 @@ class HttpApp:
         self._before = before
 
     def handle(self, request: flask.Request) -> flask.Response:
-        started = time.monotonic()
-        request_id = new_request_id()
-        response = self._respond(request, request_id)
-        logs.request_log(request, response.status_code, time.monotonic() - started, request_id)
-        return response
+        return serve(request, self._reply)
 
-    def _respond(self, request: flask.Request, request_id: str) -> flask.Response:
-        try:
-            refuse_declared_oversize(request)
-            route, params = self._match(request)
-            api_request = ApiRequest(raw=request, request_id=request_id, path_params=params)
-            if self._before is not None:
-                self._before(api_request, route)
-            self._authenticator(api_request, route.auth)
-            for name, value in params.items():
-                if not _PATH_PARAM.fullmatch(value):
-                    raise ApiError(ErrorCode.RESOURCE_MISSING, f"No such object: {name}.", param=name)
-            api_request.query_params = parse_query(route.query, request)
-            if route.body is not None:
-                api_request.body = parse_model(route.body, api_request.json_body())
-            reply = route.handler(api_request)
-            return json_response(reply.body, reply.status, request_id, reply.headers)
-        except ApiError as exc:
-            return error_response(exc, request_id)
-        except Exception as exc:
-            logs.exception("unhandled error", exc, request_id=request_id, path=request.path)
-            return error_response(
-                ApiError(ErrorCode.INTERNAL_ERROR, "An internal error occurred."), request_id
-            )
+    def _reply(self, request: flask.Request, request_id: str) -> Reply:
+        refuse_declared_oversize(request)
+        route, params = self._match(request)
+        api_request = ApiRequest(raw=request, request_id=request_id, path_params=params)
+        if self._before is not None:
+            self._before(api_request, route)
+        self._authenticator(api_request, route.auth)
+        for name, value in params.items():
+            if not _PATH_PARAM.fullmatch(value):
+                raise ApiError(ErrorCode.RESOURCE_MISSING, f"No such object: {name}.", param=name)
+        api_request.query_params = parse_query(route.query, request)
+        if route.body is not None:
+            api_request.body = parse_model(route.body, api_request.json_body())
+        return route.handler(api_request)
 
     def _match(self, request: flask.Request) -> tuple[Route, dict[str, str]]:
         adapter = self._map.bind("api", path_info=request.path or "/")
