@@ -121,6 +121,8 @@ def _find_existing(user_id: str) -> str | None:
     for customer in customers.auto_paging_iter():
         data = as_dict(customer)
         metadata = data.get("metadata") or {}
+        if data.get("deleted"):
+            continue  # a deleted customer (customer.deleted) is never reused
         if all(metadata.get(k) == v for k, v in wanted.items()):
             return str(data["id"])
     return None
