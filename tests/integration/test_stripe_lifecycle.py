@@ -6,14 +6,17 @@ every scenario the ledger explains the balance and a second customer's balance h
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import requests
 import stripe
 
+from localdev.stripe_setup import register_localstripe_webhook
 from shared.core.clients import firestore_client
-from tests.conftest import Project
+from tests.conftest import STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, Project
 from tests.support import stripe_objects as so
 from tests.support.jobs import post_job, set_job_costs
 from tests.support.platform import ApiClient, create_account, create_api_key
@@ -27,7 +30,8 @@ from tests.support.purchases import (
     purchase_doc,
 )
 from tests.support.stripe_events import EventSender, as_dict, make_event, stripe_test_client
-from tests.support.stripe_flows import add_card
+from tests.support.stripe_flows import add_card, new_card
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -38,6 +42,15 @@ def client(project: Project) -> stripe.StripeClient:
 @pytest.fixture
 def events(project: Project) -> EventSender:
     return EventSender(project.function_url("stripe_webhook"))
+
+
+@pytest.fixture
+def localstripe_webhook(project: Project) -> Iterator[None]:
+    """localstripe sends its own events to this test's stripe_webhook, as `make dev` wires it."""
+    url = project.function_url("stripe_webhook")
+    register_localstripe_webhook(project.stack.stripe_api_base, url, STRIPE_WEBHOOK_SECRET)
+    yield
+    register_localstripe_webhook(project.stack.stripe_api_base, url, STRIPE_WEBHOOK_SECRET, events=[])
 
 
 @pytest.fixture
@@ -221,6 +234,27 @@ def test_failed_refund_arriving_first(
     check("eve", bystander)
 
 
+def test_refund_and_its_failure_racing_settle_once(
+    api: ApiClient, client: stripe.StripeClient, events: EventSender, bystander: str
+) -> None:
+    """The refund, its charge and its failure, each several times, all at once: the same end as in order."""
+    _, intent, _ = granted(api, client, events, "ivo")
+    now = int(time.time())
+    refund, charge = _refunded(client, intent, 700, now - 60)
+    batch = [make_event("charge.refunded", charge, created=now - 60) for _ in range(4)]
+    batch += [make_event("refund.created", refund, created=now - 60) for _ in range(4)]
+    failed = so.refund(refund, status="failed")
+    batch += [make_event(t, failed, created=now - 10) for t in ("refund.failed", "charge.refund.updated") * 3]
+    with ThreadPoolExecutor(14) as pool:
+        replies = list(pool.map(events.send, batch))
+    assert all(r.status_code == 200 for r in replies), [r.text for r in replies if r.status_code != 200]
+    assert balance("ivo") == 120
+    taken = [amount for kind, amount in entries("ivo") if kind == "clawback"]
+    given = [amount for kind, amount in entries("ivo") if kind == "refund_reversal"]
+    assert sum(taken) + sum(given) == 0 and len(taken) <= 1 and len(given) <= 1
+    check("ivo", bystander)
+
+
 def test_charge_amount_refunded_going_down_gives_back(
     api: ApiClient, client: stripe.StripeClient, events: EventSender, bystander: str
 ) -> None:
@@ -333,6 +367,42 @@ def test_payment_intent_states_show_on_the_purchase(
     check("hoy", bystander)
 
 
+@pytest.mark.usefixtures("localstripe_webhook")
+def test_three_d_secure_purchase_shows_next_action_until_authenticated(
+    api: ApiClient, project: Project, client: stripe.StripeClient, events: EventSender, bystander: str
+) -> None:
+    """A card that needs 3-D Secure (localstripe knows Stripe's test numbers): the purchase waits in
+    requires_action with what the dashboard must do; once the customer authenticates, localstripe's own
+    payment_intent.succeeded grants the credits."""
+    create_account("kai")
+    token = api.user_token("kai")
+    add_card(api, token, client)
+    secure = new_card(client, "4000002760003184")
+    client.v1.payment_methods.attach(secure, params={"customer": customer_of("kai")})
+    send(events, "payment_method.attached", as_dict(client.v1.payment_methods.retrieve(secure)))
+    body = {"package": "starter", "payment_method_id": secure}
+    bought = api.request("POST", "/v1/purchases", token=token, json=body)
+    assert bought.status_code == 201, bought.text
+    purchase = bought.json()
+    assert purchase["status"] == "requires_action" and purchase["credits_granted"] is False
+    action = purchase["next_action"]
+    assert action["type"] == "use_stripe_sdk" and action["client_secret"].startswith(
+        purchase["payment_intent_id"]
+    )
+    assert balance("kai") == 0
+    authenticated = requests.post(
+        f"{project.stack.stripe_api_base}/v1/payment_intents/{purchase['payment_intent_id']}/_authenticate",
+        data={"client_secret": action["client_secret"], "success": "true"},
+        auth=(STRIPE_SECRET_KEY, ""),
+        timeout=30,
+    )
+    assert authenticated.status_code == 200, authenticated.text
+    eventually(lambda: balance("kai") == 120, message="localstripe's payment_intent.succeeded applied")
+    shown = api.request("GET", f"/v1/purchases/{purchase['purchase_id']}", token=token).json()
+    assert shown["status"] == "succeeded" and shown["next_action"] is None
+    check("kai", bystander)
+
+
 # --- customers ---------------------------------------------------------------------------------------
 
 
@@ -418,3 +488,28 @@ def test_foreign_objects_answer_2xx_and_unappliable_events_5xx(
     assert entries("jay") == [("purchase", 120), ("clawback", -120)]
     assert purchase_doc(purchase_id).status == "refunded"
     check("jay", bystander)
+
+
+@pytest.mark.usefixtures("localstripe_webhook")
+def test_customer_deleted_by_localstripes_own_event(
+    api: ApiClient, client: stripe.StripeClient, bystander: str
+) -> None:
+    """As on `make dev`: deleting the customer in Stripe, its own customer.deleted unlinks it here."""
+    create_account("lou")
+    token = api.user_token("lou")
+    add_card(api, token, client)
+    old_customer = customer_of("lou")
+    client.v1.customers.delete(old_customer)
+    eventually(
+        lambda: (
+            (firestore_client().collection("users").document("lou").get().to_dict() or {}).get(
+                "stripe_customer_id"
+            )
+            is None
+        ),
+        message="localstripe's customer.deleted applied",
+    )
+    assert api.request("GET", "/v1/payment_methods", token=token).json()["data"] == []
+    add_card(api, token, client)
+    assert customer_of("lou") != old_customer
+    check("lou", bystander)
