@@ -155,8 +155,10 @@ def test_lost_dispute_leaves_a_debt_that_stops_live_jobs(
     now = int(time.time())
     send(events, "charge.dispute.closed", so.dispute(charge, "lost"), now - 10)  # before created
     send(events, "charge.dispute.created", so.dispute(charge), now - 50)
+    send(events, "charge.dispute.funds_withdrawn", so.dispute(charge), now - 45)
     send(events, "charge.dispute.updated", so.dispute(charge, "under_review"), now - 40)
-    send(events, "charge.dispute.closed", so.dispute(charge, "lost"), now - 10)
+    lost = send(events, "charge.dispute.closed", so.dispute(charge, "lost"), now - 10)
+    replay(events, lost)
     assert balance("cyd") == -100  # the 100 credits spent are owed: shown, not hidden
     assert entries("cyd") == [("purchase", 120), ("job_debit", -100), ("dispute", -120)]
     assert purchase_doc(purchase_id).status == "disputed_lost"
