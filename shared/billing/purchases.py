@@ -391,6 +391,8 @@ def apply_intent_state(
         }
         if status is PurchaseStatus.FAILED:
             update["failure_code"] = failure_code or "payment_failed"
+        elif status is not PurchaseStatus.CANCELED:
+            update["failure_code"] = None  # a new attempt is under way (a canceled one keeps why it failed)
         batch = db.batch()
         batch.update(ref, update, option=db.write_option(last_update_time=snapshot.update_time))
         marker.add_to(batch)
