@@ -109,7 +109,10 @@ class LedgerEntryType(StrEnum):
     JOB_DEBIT = "job_debit"
     REFUND = "refund"
     ADJUSTMENT = "adjustment"
-    CLAWBACK = "clawback"
+    CLAWBACK = "clawback"  # a Stripe refund takes a purchase's credits back
+    REFUND_REVERSAL = "refund_reversal"  # that refund failed or was canceled: the credits come back
+    DISPUTE = "dispute"  # a dispute (chargeback) takes a purchase's credits back
+    DISPUTE_REVERSAL = "dispute_reversal"  # the dispute was won: the credits come back
 
 
 class PurchaseStatus(StrEnum):
@@ -119,6 +122,15 @@ class PurchaseStatus(StrEnum):
     FAILED = "failed"
     REFUNDED = "refunded"
     DISPUTED = "disputed"
+    REQUIRES_ACTION = "requires_action"  # the customer must authenticate (3-D Secure): see next_action
+    CANCELED = "canceled"  # the PaymentIntent was canceled before any payment
+    DISPUTED_LOST = "disputed_lost"  # the dispute was lost: the credits stay taken back
+
+
+class DisputeOutcome(StrEnum):
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
 
 
 class WebhookEventType(StrEnum):
@@ -298,6 +310,32 @@ class LedgerEntry(FirestoreModel):
     created_at: UtcDatetime
 
 
+class RefundFact(FirestoreModel):
+    """One Stripe refund of a purchase's charge, as of the newest event about it (`seen_at`)."""
+
+    amount: NonNegativeInt
+    status: str  # Stripe's: pending, requires_action, succeeded, failed, canceled
+    created: UtcDatetime  # the refund's own creation time (charge snapshots at or after it include it)
+    seen_at: UtcDatetime
+
+
+class DisputeFact(FirestoreModel):
+    """The dispute on a purchase's charge (Stripe allows one per charge), as of its newest event."""
+
+    dispute_id: str
+    status: str  # Stripe's dispute status, for display
+    outcome: DisputeOutcome
+    seen_at: UtcDatetime
+
+
+class NextAction(FirestoreModel):
+    """What the customer must do for a PaymentIntent in `requires_action` (e.g. 3-D Secure)."""
+
+    type: str  # Stripe's next_action.type: use_stripe_sdk, redirect_to_url, ...
+    redirect_url: str | None = None  # for redirect_to_url
+    client_secret: str | None = None  # the PaymentIntent's, for Stripe.js handleNextAction
+
+
 class Purchase(FirestoreModel):
     """`purchases/{purchaseId}`: one credit package bought through a Stripe PaymentIntent."""
 
@@ -317,6 +355,18 @@ class Purchase(FirestoreModel):
     idempotency_key: str | None = None
     request_hash: str | None = None
     failure_code: str | None = None  # Stripe's decline code when the payment failed
+    # Why credits have not arrived yet: requires_action's next step; the time of the newest intent state.
+    next_action: NextAction | None = None
+    intent_status_at: UtcDatetime | None = None
+    # Money facts from Stripe (shared/billing/settlement.py derives the credits taken back from them):
+    # the newest charge snapshot's amount_refunded and its time, each refund, the dispute.
+    charge_amount_refunded: NonNegativeInt = 0
+    charge_refunded_at: UtcDatetime | None = None
+    refunds: dict[str, RefundFact] = Field(default_factory=dict)
+    dispute: DisputeFact | None = None
+    # credits_clawed_back = refund part + credits_disputed; credit_steps numbers the changes (markers).
+    credits_disputed: NonNegativeInt = 0
+    credit_steps: NonNegativeInt = 0
     created_at: UtcDatetime
     updated_at: UtcDatetime | None = None
 

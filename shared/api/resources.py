@@ -158,6 +158,12 @@ class PaymentMethodDeleted(Resource):
     deleted: Literal[True]
 
 
+class NextActionResource(Resource):
+    type: str = Field(description="Stripe's next_action.type, e.g. use_stripe_sdk or redirect_to_url.")
+    redirect_url: str | None = Field(description="Where to send the customer (redirect_to_url).")
+    client_secret: str | None = Field(description="For Stripe.js handleNextAction (3-D Secure).")
+
+
 class PurchaseResource(Resource):
     purchase_id: str
     package: str
@@ -168,7 +174,12 @@ class PurchaseResource(Resource):
     payment_intent_id: str | None
     payment_method_id: str | None
     credits_granted: bool
-    credits_clawed_back: int = Field(ge=0)
+    credits_clawed_back: int = Field(ge=0, description="Credits taken back by refunds and disputes now.")
+    amount_refunded: int = Field(ge=0, description="Cents refunded and not undone (failed refunds excluded).")
+    dispute_status: str | None = Field(description="Stripe's status of the charge's dispute, if any.")
+    next_action: NextActionResource | None = Field(
+        description="For status requires_action: what the customer must do before credits can arrive."
+    )
     failure_code: str | None
     livemode: bool
     created_at: UnixTime

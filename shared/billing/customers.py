@@ -5,22 +5,29 @@ wait for `users/{uid}.stripe_customer_id`. A claim older than CLAIM_STALE_AFTER 
 taken over with an update-time precondition (one winner), and the new owner first looks for a customer
 the dead owner may have made (the `stripe_customers` mapping, then Stripe by metadata) before creating.
 Stripe's Idempotency-Key is sent too, but not relied on (localstripe ignores it).
+
+`customer.deleted` (forget_customer): the customer's cards go (tombstoned: Stripe detached them) and the
+account, the mapping and the claim forget it in one batch with the event's marker, so the next need
+creates a fresh customer instead of charging one Stripe no longer has.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition
+from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.accounts.service import account_ref, get_account
+from shared.billing.card_store import list_payment_methods, remove_payment_method
 from shared.billing.stripe_client import as_dict, call_stripe, stripe_client
 from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode
+from shared.core.markers import Marker
+from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.models import StripeCustomer, StripeCustomerClaim, utc_now
 
 CLAIM_STALE_AFTER = timedelta(seconds=60)
@@ -85,8 +92,8 @@ def _take_claim(user_id: str) -> bool:
             claim.to_firestore(), option=firestore.Client.write_option(last_update_time=snapshot.update_time)
         )
         return True
-    except FailedPrecondition:
-        return False
+    except RETRYABLE_COMMIT_ERRORS:
+        return False  # taken meanwhile, or aborted (nothing written): the caller waits and looks again
 
 
 def _find_existing(user_id: str) -> str | None:
@@ -104,6 +111,8 @@ def _find_existing(user_id: str) -> str | None:
     for customer in customers.auto_paging_iter():
         data = as_dict(customer)
         metadata = data.get("metadata") or {}
+        if data.get("deleted"):
+            continue  # a deleted customer (customer.deleted) is never reused
         if all(metadata.get(k) == v for k, v in wanted.items()):
             return str(data["id"])
     return None
@@ -128,3 +137,33 @@ def _record(user_id: str, customer_id: str) -> None:
     db.collection(StripeCustomer.collection).document(customer_id).set(mapping.to_firestore())
     # Only the claim owner writes this field, so a plain field update cannot clobber anyone.
     account_ref(user_id).update({"stripe_customer_id": customer_id, "updated_at": utc_now()})
+
+
+def forget_customer(user_id: str, customer_id: str, *, deleted_at: datetime, marker: Marker) -> None:
+    """customer.deleted: remove its cards here, then unlink it (mapping, claim, account) with the marker.
+    Card removal is idempotent (tombstones), so a retry after a failure midway completes the work."""
+    for card_id, card in list_payment_methods(user_id):
+        if card.stripe_customer_id == customer_id:
+            remove_payment_method(card_id, user_id=user_id, detached_at=deleted_at)
+    db = firestore_client()
+
+    def attempt() -> None:
+        snapshot = account_ref(user_id).get()
+        batch = db.batch()
+        batch.delete(db.collection(StripeCustomer.collection).document(customer_id))
+        linked = snapshot.exists and (snapshot.to_dict() or {}).get("stripe_customer_id") == customer_id
+        if linked:
+            # Only this customer's link goes: a fresh customer made meanwhile stays.
+            batch.delete(_claim_ref(user_id))
+            batch.update(
+                account_ref(user_id),
+                {"stripe_customer_id": None, "updated_at": utc_now()},
+                option=db.write_option(last_update_time=snapshot.update_time),
+            )
+        marker.add_to(batch)
+        try:
+            batch.commit()
+        except AlreadyExists:
+            return  # a twin delivery of this event did it
+
+    retry_commit(attempt, what=f"customer {customer_id}")

@@ -3,8 +3,9 @@
 - The signature is checked on the raw body (`Stripe-Signature`, HMAC-SHA256, 300 s tolerance): anything
   else is a 400 and changes nothing.
 - Events of the other mode (live vs test) and unknown types answer 200 and change nothing.
-- Each event's effect is written in one batch with its marker `processed_events/stripe:{event_id}`;
-  effects have their own exactly-once markers too (a purchase's grant, each clawback step), so different
+- Each event's effect is written in one batch with its marker `processed_events/stripe:{event_id}`, or
+  (refunds, disputes: shared/billing/money_events.py) converges by construction and is marked after;
+  effects have their own exactly-once markers too (a purchase's grant, each credit step), so different
   events about one purchase, in any order and concurrently, add up to the right result.
 - A failure raises: the function answers 5xx and Stripe delivers again later.
 Maintenance mode does not apply here: money is never dropped.
@@ -20,23 +21,15 @@ from typing import Any
 import stripe
 
 from shared.billing.card_store import apply_default, from_unix, remove_payment_method, sync_payment_method
-from shared.billing.customers import user_for_customer
+from shared.billing.customers import forget_customer, user_for_customer
 from shared.billing.markers import stripe_marker
+from shared.billing.money_events import MONEY_HANDLERS
 from shared.billing.payment_methods import attached_payment_method, stripe_id
-from shared.billing.purchases import (
-    claw_back,
-    grant_purchase,
-    mark_failed,
-    purchase_for_intent,
-    purchase_for_payment_intent_id,
-    refund_target,
-)
-from shared.billing.stripe_client import as_dict, call_stripe, stripe_client, stripe_livemode
+from shared.billing.stripe_client import stripe_livemode
 from shared.core import logs
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.markers import Marker
 from shared.core.settings import get_settings
-from shared.models import PurchaseStatus
 
 TOLERANCE_SECONDS = 300
 MAX_EVENT_BYTES = 1024 * 1024
@@ -104,72 +97,6 @@ def _created(event: dict[str, Any]) -> datetime:
     return from_unix(int(event["created"]))
 
 
-# --- purchases -------------------------------------------------------------------------------------
-
-
-def on_payment_intent_succeeded(event: dict[str, Any], intent: dict[str, Any], marker: Marker) -> None:
-    found = purchase_for_intent(intent) if intent.get("status") == "succeeded" else None
-    if found is None or not grant_purchase(found[0], marker):
-        marker.record_alone()
-
-
-def on_payment_intent_failed(event: dict[str, Any], intent: dict[str, Any], marker: Marker) -> None:
-    found = purchase_for_intent(intent)
-    if found is None:
-        marker.record_alone()
-        return
-    error = intent.get("last_payment_error") or {}
-    mark_failed(found[0], error.get("code") if isinstance(error, dict) else None, marker)
-
-
-def _purchase_for_charge(charge: dict[str, Any]) -> tuple[str, Any] | None:
-    intent_id = stripe_id(charge.get("payment_intent"))
-    found = purchase_for_payment_intent_id(intent_id) if intent_id else None
-    if found is not None and charge.get("amount") not in (None, found[1].amount):
-        logs.warning(
-            "charge amount does not match its purchase", purchase_id=found[0], charge=charge.get("id")
-        )
-        return None
-    return found
-
-
-def on_charge_succeeded(event: dict[str, Any], charge: dict[str, Any], marker: Marker) -> None:
-    paid = charge.get("status") == "succeeded" and charge.get("paid", True) is not False
-    found = _purchase_for_charge(charge) if paid else None
-    if found is None or not grant_purchase(found[0], marker):
-        marker.record_alone()
-
-
-def on_charge_refunded(event: dict[str, Any], charge: dict[str, Any], marker: Marker) -> None:
-    found = _purchase_for_charge(charge)
-    if found is None:
-        marker.record_alone()
-        return
-    purchase_id, purchase = found
-    amount = int(charge.get("amount") or purchase.amount)
-    refunded = int(charge.get("amount_refunded") or 0)
-    # A refund proves the payment: grant first (once), so the ledger shows what was given and taken.
-    grant_purchase(purchase_id)
-    final = PurchaseStatus.REFUNDED if refunded >= amount else None
-    claw_back(purchase_id, refund_target(purchase, refunded, amount), final, marker)
-
-
-def on_dispute_created(event: dict[str, Any], dispute: dict[str, Any], marker: Marker) -> None:
-    intent_id = stripe_id(dispute.get("payment_intent"))
-    charge_id = stripe_id(dispute.get("charge"))
-    if intent_id is None and charge_id is not None:
-        charge = as_dict(call_stripe(lambda: stripe_client().v1.charges.retrieve(charge_id)))
-        intent_id = stripe_id(charge.get("payment_intent"))
-    found = purchase_for_payment_intent_id(intent_id) if intent_id else None
-    if found is None:
-        marker.record_alone()
-        return
-    purchase_id, purchase = found
-    grant_purchase(purchase_id)
-    # A dispute takes back everything the purchase gave, whatever amount is disputed (documented).
-    claw_back(purchase_id, purchase.credits, PurchaseStatus.DISPUTED, marker)
-
-
 # --- payment methods -------------------------------------------------------------------------------
 
 
@@ -231,16 +158,22 @@ def on_customer_updated(event: dict[str, Any], customer: dict[str, Any], marker:
     apply_default(owner[0], default, synced_at=_created(event), marker=marker)
 
 
+def on_customer_deleted(event: dict[str, Any], customer: dict[str, Any], marker: Marker) -> None:
+    """Its cards go (tombstoned) and the account forgets it: the next purchase makes a fresh customer."""
+    owner = _owner(customer.get("id"))
+    if owner is None:
+        marker.record_alone()
+        return
+    forget_customer(owner[0], owner[1], deleted_at=_created(event), marker=marker)
+
+
 HANDLERS: dict[str, EventHandler] = {
-    "payment_intent.succeeded": on_payment_intent_succeeded,
-    "payment_intent.payment_failed": on_payment_intent_failed,
-    "charge.succeeded": on_charge_succeeded,
-    "charge.refunded": on_charge_refunded,
-    "charge.dispute.created": on_dispute_created,
+    **MONEY_HANDLERS,
     "payment_method.attached": on_payment_method_changed,
     "payment_method.updated": on_payment_method_changed,
     "payment_method.automatically_updated": on_payment_method_changed,
     "payment_method.detached": on_payment_method_detached,
     "setup_intent.succeeded": on_setup_intent_succeeded,
     "customer.updated": on_customer_updated,
+    "customer.deleted": on_customer_deleted,
 }

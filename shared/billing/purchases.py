@@ -4,13 +4,12 @@ Idempotency-Key: the purchase id is derived from (project, user, key), so a repl
 by construction; a different body under the same key is refused (409). Only the request that created the
 document creates the PaymentIntent (Stripe also gets an idempotency key naming the purchase).
 
-Granting and taking back (shared by the API and the Stripe events, in any order, any number of times):
-- grant: `apply_credit_change` with marker `grant:purchase:{id}`: at most once, ever.
-- take back: the purchase's target clawback comes from the event (refunds: ceil(credits x refunded/amount);
-  disputes: everything); each step is a ledger `clawback` whose marker names the level it starts from
-  (`clawback:purchase:{id}:{credits_clawed_back}`), so racing steps collide instead of adding up.
-Proof of payment is any of payment_intent.succeeded, charge.succeeded, charge.refunded or a dispute: a
-refund seen before the success grants first and takes back after, so the ledger tells the whole story.
+Granting (shared by the API and the Stripe events, in any order, any number of times): `apply_credit_change`
+with marker `grant:purchase:{id}`: at most once, ever. Proof of payment is any of payment_intent.succeeded,
+charge.succeeded, or any refund or dispute event: a refund seen before the success grants first and takes
+back after (shared/billing/settlement.py), so the ledger tells the whole story.
+Before a grant, the purchase shows the PaymentIntent's state (processing, requires_action with its
+next_action, failed, canceled) so a customer sees why credits have not arrived.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from google.api_core.exceptions import AlreadyExists
@@ -28,6 +27,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.accounts.service import get_account
 from shared.billing.card_store import list_payment_methods
 from shared.billing.customers import ensure_customer
+from shared.billing.money_facts import net_refunded
 from shared.billing.stripe_client import as_dict, call_stripe, stripe_client, stripe_livemode
 from shared.core import logs
 from shared.core.clients import current_project, firestore_client
@@ -38,6 +38,7 @@ from shared.credits.ledger import CreditChange, apply_credit_change
 from shared.models import (
     CreditPackage,
     LedgerEntryType,
+    NextAction,
     Purchase,
     PurchaseStatus,
     utc_now,
@@ -82,6 +83,9 @@ def render_purchase(purchase_id: str, purchase: Purchase) -> dict[str, Any]:
         "payment_method_id": purchase.payment_method_id,
         "credits_granted": purchase.credits_granted,
         "credits_clawed_back": purchase.credits_clawed_back,
+        "amount_refunded": net_refunded(purchase),
+        "dispute_status": purchase.dispute.status if purchase.dispute is not None else None,
+        "next_action": purchase.next_action.model_dump() if purchase.next_action is not None else None,
         "failure_code": purchase.failure_code,
         "livemode": purchase.livemode,
         "created_at": purchase.created_at,
@@ -243,13 +247,24 @@ def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
             "The payment provider is unavailable; retry with the same Idempotency-Key.",
             headers={"Retry-After": "5"},
         ) from None
-    _record_outcome(purchase_id, payment_intent_id=str(intent["id"]), failure_code=None)
+    _record_outcome(
+        purchase_id,
+        payment_intent_id=str(intent["id"]),
+        failure_code=None,
+        next_action=next_action_of(intent),
+    )
     if intent.get("status") == "succeeded":
         grant_purchase(purchase_id)
 
 
-def _record_outcome(purchase_id: str, *, payment_intent_id: str | None, failure_code: str | None) -> None:
-    """Note the PaymentIntent (and a decline) without ever undoing what an event already recorded."""
+def _record_outcome(
+    purchase_id: str,
+    *,
+    payment_intent_id: str | None,
+    failure_code: str | None,
+    next_action: NextAction | None = None,
+) -> None:
+    """Note the PaymentIntent (a decline; 3-D Secure to do) without undoing what an event already recorded."""
     db = firestore_client()
     ref = purchase_ref(purchase_id)
 
@@ -265,6 +280,9 @@ def _record_outcome(purchase_id: str, *, payment_intent_id: str | None, failure_
             )
             if failure_code:
                 update["failure_code"] = failure_code
+            elif next_action is not None:
+                update["status"] = PurchaseStatus.REQUIRES_ACTION.value
+                update["next_action"] = next_action.to_firestore()
         ref.update(update, option=db.write_option(last_update_time=snapshot.update_time))
 
     retry_commit(attempt, what=f"purchase {purchase_id}")
@@ -287,6 +305,7 @@ def grant_purchase(purchase_id: str, marker: Marker | None = None) -> bool:
                 "status": PurchaseStatus.SUCCEEDED.value,
                 "credits_granted": True,
                 "failure_code": None,
+                "next_action": None,
                 "updated_at": utc_now(),
             },
         )
@@ -310,99 +329,68 @@ def grant_purchase(purchase_id: str, marker: Marker | None = None) -> bool:
         raise
 
 
-def claw_back(purchase_id: str, target: int, final_status: PurchaseStatus | None, marker: Marker) -> None:
-    """Take back credits until `target` of this purchase's credits have been taken back in total."""
-    ref = purchase_ref(purchase_id)
-    for _ in range(100):
-        purchase = load_purchase(purchase_id)
-        if purchase is None:
-            raise ValueError(f"no purchase {purchase_id}")
-        level = purchase.credits_clawed_back
-        delta = min(target, purchase.credits) - level
-        if delta <= 0:
-            # Nothing left to take (rounded-up partial refunds may have taken it all), but a full refund
-            # or a dispute still decides the purchase's final status.
-            if final_status is None or purchase.status is not PurchaseStatus.SUCCEEDED:
-                marker.record_alone()
-                return
-            if _set_final_status(purchase_id, final_status, marker):
-                return
-            continue
-
-        def also(
-            batch: firestore.WriteBatch, balance_after: int, level: int = level, delta: int = delta
-        ) -> None:
-            update: dict[str, Any] = {"credits_clawed_back": level + delta, "updated_at": utc_now()}
-            if final_status is not None:
-                update["status"] = final_status.value
-            batch.update(ref, update)
-            marker.add_to(batch)
-
-        change = CreditChange(
-            user_id=purchase.user_id,
-            amount=-delta,
-            type=LedgerEntryType.CLAWBACK,
-            reference=purchase_id,
-            description=f"{final_status or 'partial refund'}: {delta} credits taken back",
-            marker_id=f"clawback:purchase:{purchase_id}:{level}",
-            allow_negative=True,
-        )
-        try:
-            result = apply_credit_change(change, also)
-        except AlreadyExists:
-            if marker.exists():
-                return
-            continue
-        if not result.already_applied:
-            return
-        # Another event took this step first: look again from the new level.
-    raise RuntimeError(f"purchase {purchase_id} kept changing")
+# PaymentIntent states a purchase shows while no credits were granted, in event order (newest wins).
+OPEN_STATUSES = frozenset(
+    {
+        PurchaseStatus.PENDING,
+        PurchaseStatus.PROCESSING,
+        PurchaseStatus.REQUIRES_ACTION,
+        PurchaseStatus.FAILED,
+    }
+)
 
 
-def _set_final_status(purchase_id: str, final_status: PurchaseStatus, marker: Marker) -> bool:
-    """Move a succeeded purchase to `final_status` with the event's marker. False: it changed meanwhile."""
-    db = firestore_client()
-    ref = purchase_ref(purchase_id)
-    snapshot = ref.get()
-    if Purchase.from_firestore(snapshot.to_dict()).status is not PurchaseStatus.SUCCEEDED:
-        return False
-    batch = db.batch()
-    batch.update(
-        ref,
-        {"status": final_status.value, "updated_at": utc_now()},
-        option=db.write_option(last_update_time=snapshot.update_time),
+def next_action_of(intent: dict[str, Any]) -> NextAction | None:
+    """The step a `requires_action` PaymentIntent waits for (3-D Secure), as the dashboard must show it."""
+    action = intent.get("next_action")
+    if not isinstance(action, dict) or not isinstance(action.get("type"), str):
+        return None
+    redirect = action.get("redirect_to_url")
+    url = redirect.get("url") if isinstance(redirect, dict) else None
+    secret = intent.get("client_secret")
+    return NextAction(
+        type=action["type"],
+        redirect_url=url if isinstance(url, str) else None,
+        client_secret=secret if isinstance(secret, str) else None,
     )
-    marker.add_to(batch)
-    try:
-        batch.commit()
-    except RETRYABLE_COMMIT_ERRORS:
-        return False  # the caller reads again
-    except AlreadyExists:
-        pass  # a twin delivery of this event did it
-    return True
 
 
-def mark_failed(purchase_id: str, failure_code: str | None, marker: Marker) -> None:
-    """payment_intent.payment_failed: a purchase not (yet) paid shows failed; credits are never touched."""
+def apply_intent_state(
+    purchase_id: str,
+    status: PurchaseStatus,
+    as_of: datetime,
+    marker: Marker,
+    *,
+    failure_code: str | None = None,
+    next_action: NextAction | None = None,
+) -> None:
+    """payment_intent.processing / requires_action / payment_failed / canceled on a purchase not paid.
+
+    Credits are never touched. A granted purchase keeps its status (payment proven), a canceled one stays
+    canceled (Stripe never reopens a canceled PaymentIntent), and an older state arriving late changes
+    nothing. The event's marker rides in the same batch."""
     db = firestore_client()
     ref = purchase_ref(purchase_id)
 
     def attempt() -> None:
         snapshot = ref.get()
         current = Purchase.from_firestore(snapshot.to_dict())
-        if current.credits_granted or current.status is PurchaseStatus.FAILED:
+        stale = current.intent_status_at is not None and as_of < current.intent_status_at
+        if current.credits_granted or current.status not in OPEN_STATUSES or stale:
             marker.record_alone()
             return
+        update: dict[str, Any] = {
+            "status": status.value,
+            "next_action": next_action.to_firestore() if next_action is not None else None,
+            "intent_status_at": as_of,
+            "updated_at": utc_now(),
+        }
+        if status is PurchaseStatus.FAILED:
+            update["failure_code"] = failure_code or "payment_failed"
+        elif status is not PurchaseStatus.CANCELED:
+            update["failure_code"] = None  # a new attempt is under way (a canceled one keeps why it failed)
         batch = db.batch()
-        batch.update(
-            ref,
-            {
-                "status": PurchaseStatus.FAILED.value,
-                "failure_code": failure_code or "payment_failed",
-                "updated_at": utc_now(),
-            },
-            option=db.write_option(last_update_time=snapshot.update_time),
-        )
+        batch.update(ref, update, option=db.write_option(last_update_time=snapshot.update_time))
         marker.add_to(batch)
         try:
             batch.commit()
@@ -410,14 +398,6 @@ def mark_failed(purchase_id: str, failure_code: str | None, marker: Marker) -> N
             return  # a twin delivery of this event did it
 
     retry_commit(attempt, what=f"purchase {purchase_id}")
-
-
-def refund_target(purchase: Purchase, amount_refunded: int, amount_charged: int) -> int:
-    """Credits to take back for a refund: proportional, rounded up (a full refund takes all of them)."""
-    if amount_charged <= 0 or amount_refunded <= 0:
-        return 0
-    refunded = min(amount_refunded, amount_charged)
-    return -(-purchase.credits * refunded // amount_charged)
 
 
 def purchase_for_intent(intent: dict[str, Any]) -> tuple[str, Purchase] | None:

@@ -117,6 +117,18 @@ def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None =
     )
 
 
+def refuse_debt(user_id: str) -> None:
+    """Live work of no cost still needs a balance that is not negative: a debt (credits taken back after
+    they were spent, docs/stripe.md) stops live jobs with 402 until purchases bring it back up."""
+    snapshot = account_ref(user_id).get()
+    credits = int((snapshot.to_dict() or {}).get("credits", 0)) if snapshot.exists else 0
+    if credits < 0:
+        raise ApiError(
+            ErrorCode.INSUFFICIENT_CREDITS,
+            f"The balance is {credits} credits (taken back after a refund or dispute); buy credits first.",
+        )
+
+
 def _balance(ref: firestore.DocumentReference) -> int:
     snapshot = ref.get()
     if not snapshot.exists:

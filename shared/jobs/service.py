@@ -27,7 +27,7 @@ from shared.core.function_registry import JOBS_TOPIC
 from shared.core.idempotency import IDEMPOTENCY_HEADER
 from shared.core.pagination import Snapshot
 from shared.core.principals import KeyPrincipal
-from shared.credits.ledger import CreditChange, apply_credit_change
+from shared.credits.ledger import CreditChange, apply_credit_change, refuse_debt
 from shared.jobs.costs import job_pricing
 from shared.models import Job, JobStatus, LedgerEntryType, utc_now
 
@@ -116,6 +116,8 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
             if applied.already_applied:
                 return _replay(job_id, fingerprint)
         else:
+            if principal.livemode:
+                refuse_debt(principal.user_id)
             ref.create(job.to_firestore())
     except AlreadyExists:
         # The job exists: an earlier request with this Idempotency-Key made it (its debit included).

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 import requests
@@ -13,9 +12,17 @@ import stripe
 
 from localdev.stripe_setup import register_localstripe_webhook
 from shared.core.clients import firestore_client
-from shared.models import PaymentMethod, Purchase, utc_now
+from shared.models import PaymentMethod, utc_now
 from tests.conftest import STRIPE_WEBHOOK_SECRET, Project
 from tests.support.platform import ApiClient, create_account
+from tests.support.purchases import (
+    balance,
+    charge_of,
+    customer_of,
+    ledger,
+    paid_purchase_without_grant,
+    purchase_doc,
+)
 from tests.support.stripe_events import EventSender, as_dict, make_event, stripe_test_client
 from tests.support.stripe_flows import DECLINED_ON_CHARGE, add_card
 from tests.support.waiting import eventually
@@ -29,66 +36,6 @@ def client(project: Project) -> stripe.StripeClient:
 @pytest.fixture
 def events(project: Project) -> EventSender:
     return EventSender(project.function_url("stripe_webhook"))
-
-
-def balance(user_id: str) -> int:
-    return int((firestore_client().collection("users").document(user_id).get().to_dict() or {})["credits"])
-
-
-def ledger(user_id: str) -> list[dict[str, Any]]:
-    entries = [d.to_dict() or {} for d in firestore_client().collection("credit_ledger").stream()]
-    return sorted((e for e in entries if e["user_id"] == user_id), key=lambda e: e["created_at"])
-
-
-def purchase_doc(purchase_id: str) -> Purchase:
-    return Purchase.from_firestore(
-        firestore_client().collection("purchases").document(purchase_id).get().to_dict()
-    )
-
-
-def customer_of(user_id: str) -> str:
-    return str(
-        (firestore_client().collection("users").document(user_id).get().to_dict() or {})["stripe_customer_id"]
-    )
-
-
-def paid_purchase_without_grant(
-    api: ApiClient, client: stripe.StripeClient, user_id: str
-) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    """A purchase paid in Stripe whose events have not arrived yet: the document and PaymentIntent are made
-    the way POST /v1/purchases makes them, minus its own immediate grant. Returns (id, intent, charge)."""
-    create_account(user_id)
-    card = add_card(api, api.user_token(user_id), client)
-    purchase_id = f"pur_{user_id}{int(time.time() * 1000)}"
-    purchase = Purchase(
-        user_id=user_id,
-        package="starter",
-        credits=120,
-        amount=1000,
-        payment_method_id=card["payment_method_id"],
-        created_at=utc_now(),
-    )
-    firestore_client().collection("purchases").document(purchase_id).set(purchase.to_firestore())
-    intent = as_dict(
-        client.v1.payment_intents.create(
-            params={
-                "amount": 1000,
-                "currency": "usd",
-                "customer": customer_of(user_id),
-                "payment_method": card["payment_method_id"],
-                "confirm": True,
-                "off_session": True,
-                "metadata": {"purchase_id": purchase_id, "user_id": user_id},
-            }
-        )
-    )
-    assert intent["status"] == "succeeded"
-    return purchase_id, intent, charge_of(client, intent)
-
-
-def charge_of(client: stripe.StripeClient, intent: dict[str, Any]) -> dict[str, Any]:
-    latest = intent["latest_charge"]  # localstripe expands it; Stripe gives the id
-    return as_dict(client.v1.charges.retrieve(latest["id"] if isinstance(latest, dict) else latest))
 
 
 def test_credit_packages_are_public_and_seeded(api: ApiClient) -> None:
@@ -309,7 +256,7 @@ def test_dispute_takes_back_what_was_granted(
     without_intent = {**dispute, "payment_intent": None}  # found through the charge instead
     assert events.send(make_event("charge.dispute.created", without_intent)).status_code == 200
     assert balance("ivy") == 0
-    assert [(e["type"], e["amount"]) for e in ledger("ivy")] == [("purchase", 120), ("clawback", -120)]
+    assert [(e["type"], e["amount"]) for e in ledger("ivy")] == [("purchase", 120), ("dispute", -120)]
     assert purchase_doc(purchase_id).status == "disputed"
 
 

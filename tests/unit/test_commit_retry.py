@@ -18,7 +18,9 @@ MONEY_MODULES = (
     "shared/credits/ledger.py",
     "shared/jobs/lifecycle.py",
     "shared/billing/purchases.py",
-    "shared/billing/markers.py",
+    "shared/core/markers.py",
+    "shared/billing/settlement.py",
+    "shared/billing/customers.py",
     "shared/billing/card_store.py",
 )
 

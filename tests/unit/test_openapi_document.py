@@ -107,3 +107,14 @@ def test_bodies_and_queries_come_from_the_validating_models() -> None:
 def test_document_is_json_and_cached() -> None:
     assert openapi_document() is openapi_document()
     assert json.loads(json.dumps(openapi_document()))["openapi"] == "3.1.0"
+
+
+def test_purchases_and_ledger_show_the_money_lifecycle() -> None:
+    schemas = openapi_document()["components"]["schemas"]
+    assert {"clawback", "refund_reversal", "dispute", "dispute_reversal"} <= set(
+        schemas["LedgerEntryType"]["enum"]
+    )
+    assert {"requires_action", "canceled", "disputed_lost"} <= set(schemas["PurchaseStatus"]["enum"])
+    purchase = schemas["PurchaseResource"]["properties"]
+    assert {"next_action", "amount_refunded", "dispute_status"} <= set(purchase)
+    assert set(schemas["NextActionResource"]["properties"]) == {"type", "redirect_url", "client_secret"}

@@ -7,8 +7,8 @@ import time
 import pytest
 import stripe
 
-from shared.billing.purchases import purchase_id_for, refund_target
-from shared.models import Purchase, utc_now
+from shared.billing.money_facts import refund_target
+from shared.billing.purchases import purchase_id_for
 from tests.support.stripe_events import encode, generate_header, make_event
 
 SECRET = "whsec_unit"
@@ -32,13 +32,12 @@ def test_generated_headers_verify_with_the_sdk_and_overrides_break_them() -> Non
 
 
 def test_refunds_take_back_proportionally_rounding_up() -> None:
-    purchase = Purchase(user_id="u", package="starter", credits=120, amount=1000, created_at=utc_now())
-    assert refund_target(purchase, 0, 1000) == 0
-    assert refund_target(purchase, 300, 1000) == 36
-    assert refund_target(purchase, 1, 1000) == 1
-    assert refund_target(purchase, 999, 1000) == 120
-    assert refund_target(purchase, 1000, 1000) == 120
-    assert refund_target(purchase, 5000, 1000) == 120
+    assert refund_target(120, 0, 1000) == 0
+    assert refund_target(120, 300, 1000) == 36
+    assert refund_target(120, 1, 1000) == 1
+    assert refund_target(120, 999, 1000) == 120
+    assert refund_target(120, 1000, 1000) == 120
+    assert refund_target(120, 5000, 1000) == 120
 
 
 def test_purchase_ids_derive_from_user_and_idempotency_key() -> None:

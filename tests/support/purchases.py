@@ -1,0 +1,85 @@
+"""Purchases as the tests need them: paid in Stripe (localstripe) with or without the platform's own grant,
+and the ledger checks every money test ends with."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import stripe
+
+from shared.core.clients import firestore_client
+from shared.models import Purchase, utc_now
+from tests.support.platform import ApiClient, create_account
+from tests.support.stripe_events import as_dict
+from tests.support.stripe_flows import add_card
+
+
+def balance(user_id: str) -> int:
+    return int((firestore_client().collection("users").document(user_id).get().to_dict() or {})["credits"])
+
+
+def ledger(user_id: str) -> list[dict[str, Any]]:
+    entries = [d.to_dict() or {} for d in firestore_client().collection("credit_ledger").stream()]
+    return sorted((e for e in entries if e["user_id"] == user_id), key=lambda e: e["created_at"])
+
+
+def purchase_doc(purchase_id: str) -> Purchase:
+    return Purchase.from_firestore(
+        firestore_client().collection("purchases").document(purchase_id).get().to_dict()
+    )
+
+
+def customer_of(user_id: str) -> str:
+    return str(
+        (firestore_client().collection("users").document(user_id).get().to_dict() or {})["stripe_customer_id"]
+    )
+
+
+def paid_purchase_without_grant(
+    api: ApiClient, client: stripe.StripeClient, user_id: str
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A purchase paid in Stripe whose events have not arrived yet: the document and PaymentIntent are made
+    the way POST /v1/purchases makes them, minus its own immediate grant. Returns (id, intent, charge)."""
+    create_account(user_id)
+    card = add_card(api, api.user_token(user_id), client)
+    purchase_id = f"pur_{user_id}{int(time.time() * 1000)}"
+    purchase = Purchase(
+        user_id=user_id,
+        package="starter",
+        credits=120,
+        amount=1000,
+        payment_method_id=card["payment_method_id"],
+        created_at=utc_now(),
+    )
+    firestore_client().collection("purchases").document(purchase_id).set(purchase.to_firestore())
+    intent = as_dict(
+        client.v1.payment_intents.create(
+            params={
+                "amount": 1000,
+                "currency": "usd",
+                "customer": customer_of(user_id),
+                "payment_method": card["payment_method_id"],
+                "confirm": True,
+                "off_session": True,
+                "metadata": {"purchase_id": purchase_id, "user_id": user_id},
+            }
+        )
+    )
+    assert intent["status"] == "succeeded"
+    return purchase_id, intent, charge_of(client, intent)
+
+
+def charge_of(client: stripe.StripeClient, intent: dict[str, Any]) -> dict[str, Any]:
+    latest = intent["latest_charge"]  # localstripe expands it; Stripe gives the id
+    return as_dict(client.v1.charges.retrieve(latest["id"] if isinstance(latest, dict) else latest))
+
+
+def assert_ledger_explains(user_id: str) -> None:
+    """balance == sum of the ledger, and each entry's balance_after follows from the one before."""
+    entries = ledger(user_id)
+    running = 0
+    for entry in entries:
+        running += entry["amount"]
+        assert entry["balance_after"] == running, entries
+    assert balance(user_id) == running, (balance(user_id), entries)
