@@ -8,8 +8,8 @@ from shared.api.auth_gate import require_user
 from shared.api.http import ApiRequest, Reply, Router
 from shared.api.resources import CreditPackageResource, Page, PurchaseResource
 from shared.billing.purchases import (
-    create_purchase,
     base_credit_rate,
+    create_purchase,
     credit_packages,
     get_own_purchase,
     render_package,

@@ -15,11 +15,10 @@ refund seen before the success grants first and takes back after, so the ledger 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import hashlib
 import json
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
