@@ -1,9 +1,8 @@
 """`make dev`: the whole local platform in the foreground until Ctrl-C.
 
-Starts the Firestore and Pub/Sub emulators, the Firebase Auth emulator, localstripe and the functions host on
-the ports of firebase.json,
-wires triggers and push subscriptions, seeds `system/config`, registers the `stripe_webhook` URL with
-localstripe, runs the scheduled functions' clock, prints the URLs and waits. Ctrl-C stops every process
+Starts the Firestore and Pub/Sub emulators, the Firebase Auth emulator, localstripe, the functions host and the
+dashboard (web/dist, `/v1/**` proxied to the api function) on the ports of firebase.json, wires triggers and
+push subscriptions, seeds `system/config`, registers the `stripe_webhook` URL with localstripe, runs the scheduled functions' clock, prints the URLs and waits. Ctrl-C stops every process
 (the emulator JVMs included).
 """
 
@@ -28,6 +27,7 @@ from localdev.emulators import (
     localstripe_server,
     pubsub_emulator,
 )
+from localdev.web import dashboard_config, web_server
 
 PROJECT = os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-platform")
 LOCALSTRIPE_PORT = int(os.environ.get("LOCALSTRIPE_PORT", "8420"))
@@ -37,11 +37,12 @@ LOG_DIR = REPO_ROOT / ".platform-logs"
 
 
 def emulator_ports() -> dict[str, int]:
-    """firebase.json's ports; DEV_FIRESTORE_PORT, DEV_PUBSUB_PORT, DEV_FUNCTIONS_PORT override them."""
+    """firebase.json's ports; DEV_FIRESTORE_PORT, DEV_PUBSUB_PORT, DEV_FUNCTIONS_PORT, DEV_HOSTING_PORT
+    override them (hosting: the dashboard)."""
     config = json.loads((REPO_ROOT / "firebase.json").read_text())["emulators"]
     return {
         name: int(os.environ.get(f"DEV_{name.upper()}_PORT") or config[name]["port"])
-        for name in ("firestore", "pubsub", "functions")
+        for name in ("firestore", "pubsub", "functions", "hosting")
     }
 
 
@@ -81,6 +82,12 @@ def start_platform(log_dir: Path = LOG_DIR) -> tuple[list[ManagedProcess], dict[
         pubsub_emulator(ports["pubsub"], log_dir),
         localstripe_server(LOCALSTRIPE_PORT, log_dir),
         functions_host(ports["functions"], env, log_dir),
+        web_server(
+            ports["hosting"],
+            f"{host_url}/{PROJECT}/us-central1/api",
+            dashboard_config(PROJECT, env["FIREBASE_AUTH_EMULATOR_HOST"], env["STRIPE_API_BASE"]),
+            log_dir,
+        ),
     ]
     started: list[ManagedProcess] = []
     try:
@@ -126,8 +133,11 @@ def main() -> int:
     scheduler = LocalScheduler(PROJECT)
     scheduler.start()
     host_url = env["FUNCTIONS_BASE_URL"]
+    dashboard = f"http://127.0.0.1:{emulator_ports()['hosting']}/"
     print(
         "\nLocal platform is up (Ctrl-C stops everything):\n"
+        f"  dashboard       {dashboard}  (open it, sign up with any email and password)\n"
+        f"  quickstart      make demo  (in another terminal)\n"
         f"  api             {host_url}/{PROJECT}/us-central1/api/v1/health\n"
         f"  stripe_webhook  {host_url}/{PROJECT}/us-central1/stripe_webhook\n"
         f"  Firestore       http://{env['FIRESTORE_EMULATOR_HOST']}  (project {PROJECT})\n"
