@@ -2,8 +2,9 @@
 
 Starts the Firestore and Pub/Sub emulators, the Firebase Auth emulator, localstripe, the functions host and the
 dashboard (web/dist, `/v1/**` proxied to the api function) on the ports of firebase.json, wires triggers and
-push subscriptions, seeds `system/config`, registers the `stripe_webhook` URL with localstripe, runs the scheduled functions' clock, prints the URLs and waits. Ctrl-C stops every process
-(the emulator JVMs included).
+push subscriptions, seeds `system/config`, registers the `stripe_webhook` URL with localstripe, runs the
+scheduled functions' clock, prints the URLs and waits. Ctrl-C stops every process (the emulator JVMs
+included).
 """
 
 from __future__ import annotations
