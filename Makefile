@@ -54,8 +54,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(STAMP) $(WEB_STAMP)
 	$(BIN)/mypy shared functions localdev
+	cd web && npm run --silent typecheck
 
 check: lint typecheck test
 
