@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from standardwebhooks import Webhook
@@ -26,6 +27,9 @@ from tests.support.auth import make_admin, sign_in, sign_up
 from tests.support.platform import ApiClient
 from tests.support.waiting import eventually
 from tests.support.webhook_receiver import WebhookReceiver
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -63,14 +67,14 @@ def dashboard(auth_project: Project, tmp_path: Path) -> Iterator[str]:
 class Steps:
     """Runs named steps, screenshotting after each; on failure the folder is kept and named."""
 
-    def __init__(self, page: object) -> None:
+    def __init__(self, page: Page) -> None:
         self.page = page
         self.folder = Path(tempfile.mkdtemp(prefix="dashboard-screens-"))
         self.count = 0
 
     def shot(self, name: str) -> None:
         self.count += 1
-        self.page.screenshot(path=str(self.folder / f"{self.count:02d}-{name}.png"), full_page=True)  # type: ignore[attr-defined]
+        self.page.screenshot(path=str(self.folder / f"{self.count:02d}-{name}.png"), full_page=True)
 
 
 def test_a_customer_does_everything_from_the_dashboard(auth_project: Project, dashboard: str) -> None:
@@ -161,6 +165,15 @@ def test_a_customer_does_everything_from_the_dashboard(auth_project: Project, da
             page.get_by_label("Name").fill("jobs key")
             page.get_by_role("button", name="Create key").click()
             expect(page.get_by_test_id("new-key")).to_have_value(re.compile(r"^sk_test_"))
+            # Roll it with a grace period: a new key is shown once; the old one keeps working meanwhile.
+            old_key = page.get_by_test_id("new-key").input_value()
+            page.get_by_label(f"Grace period when rolling {old_key[:12]}").select_option(label="1 hour")
+            page.get_by_role("button", name="Roll").click()
+            expect(page.get_by_test_id("new-key")).not_to_have_value(old_key)
+            new_key = page.get_by_test_id("new-key").input_value()
+            for usable in (old_key, new_key):
+                assert api.request("GET", "/v1/whoami", token=usable).status_code == 200
+            steps.shot("key-rolled")
             page.get_by_role("link", name="Jobs").click()
             page.get_by_role("button", name="Run echo job").click()
             expect(page.get_by_test_id("job-status").first).to_have_text("completed", timeout=40_000)
