@@ -40,6 +40,12 @@ export function field(label: string, control: HTMLInputElement | HTMLSelectEleme
   return wrap;
 }
 
+/** A checkbox with its label beside it (clicking the label toggles it). */
+export function check(label: string, box: HTMLInputElement): HTMLElement {
+  if (!box.id) box.id = `f${++fieldCounter}`;
+  return h("div", { class: "check" }, box, h("label", { for: box.id }, label));
+}
+
 export function button(label: string, onClick: () => void | Promise<void>, attrs: Attrs = {}): HTMLButtonElement {
   const b = h("button", { type: "button", ...attrs }, label);
   b.addEventListener("click", async () => {
@@ -96,7 +102,8 @@ export function table(headers: string[], rows: Node[][], caption: string): HTMLT
     {},
     h("caption", {}, caption),
     h("thead", {}, h("tr", {}, ...headers.map((t) => h("th", { scope: "col" }, t)))),
-    h("tbody", {}, ...rows.map((cells) => h("tr", {}, ...cells.map((c) => h("td", {}, c))))),
+    // data-label: on a phone the header row is hidden and each cell shows its column name (style.css).
+    h("tbody", {}, ...rows.map((cells) => h("tr", {}, ...cells.map((c, i) => h("td", { "data-label": headers[i] }, c))))),
   );
 }
 

@@ -71,10 +71,11 @@ export async function buyPage(root: HTMLElement, session: Session): Promise<void
         h("h2", {}, pkg.name),
         h("p", { class: "big" }, `${pkg.credits} credits`),
         h("p", {}, money(pkg.price, pkg.currency)),
-        pkg.bonus_percent ? h("p", { class: "badge" }, `+${pkg.bonus_percent}% bonus`) : h("p", {}, "\u00a0"),
+        h("p", {}, pkg.bonus_percent ? h("span", { class: "badge" }, `+${pkg.bonus_percent}% bonus`) : "No bonus"),
         button(`Buy ${pkg.name}`, () => buy(pkg), { disabled: !methods.data.length }),
       ),
     );
   }
-  root.append(grid, status);
+  // The status sits above the packages so it stays in view on a phone after a click.
+  root.append(status, grid);
 }

@@ -1,6 +1,6 @@
 import { ApiError, call, optional, type Delivery, type Page, type Webhook } from "../api";
 import type { Session } from "../session";
-import { button, field, h, notice, secretOnce, showError, table, text, when } from "../ui";
+import { button, check, field, h, notice, secretOnce, showError, table, text, when } from "../ui";
 
 const EVENTS = ["job.completed", "job.failed"];
 
@@ -42,9 +42,9 @@ export async function webhookPage(root: HTMLElement, _session: Session): Promise
         "fieldset",
         {},
         h("legend", {}, "Events"),
-        ...boxes.map((box) => field(box.value, box)),
+        ...boxes.map((box) => check(box.value, box)),
       ),
-      field("Enabled", enabled),
+      check("Enabled", enabled),
       h("button", { type: "submit" }, "Save endpoint"),
     );
     form.addEventListener("submit", async (event) => {
