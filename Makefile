@@ -3,8 +3,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# npm dependencies (firebase-tools for the Auth emulator), pinned by package-lock.json.
+NODE_STAMP := node_modules/.installed
+NPM_CI := npm ci --no-audit --no-fund --loglevel=error
+# The dashboard (web/): its own npm dependencies, built into web/dist.
+WEB_STAMP := web/node_modules/.installed
+WEB_BUILT := web/dist/index.html
+WEB_SOURCES := $(shell find web/src -type f) web/index.html web/vite.config.ts web/tsconfig.json
+# The browser test drives Debian's chromium (never a downloaded browser).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: dev test lint typecheck check clean build-functions deploy deploy-plan
+.PHONY: dev test lint typecheck check clean build-functions deploy deploy-plan web browser demo
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,18 +23,40 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-dev: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	$(NPM_CI)
+	touch $(NODE_STAMP)
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && $(NPM_CI)
+	touch $(WEB_STAMP)
+
+$(WEB_BUILT): $(WEB_STAMP) $(WEB_SOURCES)
+	cd web && npm run --silent build
+
+web: $(WEB_BUILT)
+
+# Debian's chromium for the browser test, installed only when missing.
+browser:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+
+dev: $(STAMP) $(NODE_STAMP) $(WEB_BUILT)
 	$(BIN)/python -m localdev.dev
 
-test: $(STAMP)
+# The quickstart, against a running `make dev` (another terminal).
+demo: $(STAMP)
+	$(BIN)/python -m localdev.demo
+
+test: $(STAMP) $(NODE_STAMP) $(WEB_BUILT) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(STAMP) $(WEB_STAMP)
 	$(BIN)/mypy shared functions localdev
+	cd web && npm run --silent typecheck
 
 check: lint typecheck test
 
@@ -39,8 +72,8 @@ build-functions: $(STAMP)
 deploy-plan: $(STAMP)
 	@$(BIN)/python -m localdev.deploy $(DEPLOY_ARGS) --dry-run
 
-deploy: build-functions
+deploy: build-functions $(WEB_BUILT)
 	$(BIN)/python -m localdev.deploy $(DEPLOY_ARGS)
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build node_modules web/node_modules web/dist .pytest_cache .mypy_cache .ruff_cache

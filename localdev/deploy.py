@@ -6,7 +6,10 @@
 3. deploy every function (gen2): HTTP, Firestore (Eventarc) and Pub/Sub triggers, runtime settings,
    production environment variables and the Stripe secrets from Secret Manager;
 4. create the Cloud Scheduler jobs that publish to the scheduled functions' topics;
-5. deploy firestore.rules and firestore.indexes.json with the Firebase CLI.
+5. deploy firestore.rules and firestore.indexes.json with the Firebase CLI;
+6. deploy the dashboard to Firebase Hosting (`/v1/**` rewritten to the `api` function in the deploy region),
+   from build/hosting, which `prepare_hosting` fills before the plan runs (the built SPA, its
+   dashboard-config.json and a firebase.json whose rewrite names the region).
 
 Usage: python -m localdev.deploy --project P [--region R] [--firestore-location L] [--dry-run]
 `--dry-run` prints every command (shell-quoted) and runs nothing; without it the commands run one by one
@@ -17,8 +20,11 @@ scheduler jobs are updated in place. See docs/deploy.md.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -39,6 +45,10 @@ DEFAULT_SECRETS: Mapping[str, str] = {
     "STRIPE_WEBHOOK_SECRET": "stripe-webhook-secret:latest",
 }
 SCHEDULER_TIME_ZONE = "Etc/UTC"
+HOSTING_DIR = Path("build/hosting")
+WEB_DIST = Path("web/dist")
+# Stripe requires Stripe.js to be loaded from Stripe itself (never bundled).
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
 REQUIRED_APIS = (
     "cloudfunctions.googleapis.com",
     "run.googleapis.com",
@@ -200,7 +210,57 @@ def deploy_plan(settings: DeploySettings, functions: tuple[FunctionSpec, ...] = 
     plan.append(
         ["firebase", "deploy", "--only", "firestore:rules,firestore:indexes", "--project", settings.project]
     )
+    plan.append(
+        [
+            "firebase",
+            "deploy",
+            "--only",
+            "hosting",
+            "--project",
+            settings.project,
+            "--config",
+            str(HOSTING_DIR / "firebase.json"),
+        ]
+    )
     return plan
+
+
+def hosting_config(settings: DeploySettings, root: Path = REPO_ROOT) -> dict[str, object]:
+    """firebase.json's `hosting`, with the `/v1/**` rewrite pointed at the api function in the deploy region."""
+    hosting = json.loads((root / "firebase.json").read_text())["hosting"]
+    rewrites = []
+    for rewrite in hosting["rewrites"]:
+        if "function" in rewrite:
+            rewrite = {**rewrite, "function": {**rewrite["function"], "region": settings.region}}
+        rewrites.append(rewrite)
+    return {"hosting": {**hosting, "public": "public", "rewrites": rewrites}}
+
+
+def dashboard_config(stripe_publishable_key: str) -> dict[str, object]:
+    """The SPA's runtime settings in production: Firebase Hosting serves the web app's Firebase config at
+    /__/firebase/init.json (firebase: null tells the SPA to read it); no Auth emulator; Stripe's own JS."""
+    if not stripe_publishable_key.startswith("pk_"):
+        raise DeployConfigError("the Stripe publishable key starts with pk_ (never a secret key)")
+    return {
+        "firebase": None,
+        "authEmulatorUrl": None,
+        "stripeJsUrl": STRIPE_JS_URL,
+        "stripePublishableKey": stripe_publishable_key,
+    }
+
+
+def prepare_hosting(settings: DeploySettings, stripe_publishable_key: str, root: Path = REPO_ROOT) -> Path:
+    """build/hosting: the built dashboard (web/dist), its dashboard-config.json and the firebase.json."""
+    dist = root / WEB_DIST
+    if not (dist / "index.html").is_file():
+        raise DeployConfigError(f"{dist} is not built: run `make web` first")
+    config = dashboard_config(stripe_publishable_key)
+    out = root / HOSTING_DIR
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(dist, out / "public")
+    (out / "public" / "dashboard-config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (out / "firebase.json").write_text(json.dumps(hosting_config(settings, root), indent=2) + "\n")
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -272,6 +332,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=SECRET:VERSION",
         help="replaces the default secrets",
     )
+    parser.add_argument(
+        "--stripe-publishable-key",
+        default=os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
+        help="pk_... for the dashboard's card form (default: $STRIPE_PUBLISHABLE_KEY)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     args = parser.parse_args(argv)
     try:
@@ -288,12 +353,21 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     plan = deploy_plan(settings)
     if args.dry_run:
+        # stdout holds only the commands (scripts parse it); the preparation is said on stderr.
+        print(
+            f"# prepares {HOSTING_DIR}: {WEB_DIST} + dashboard-config.json + firebase.json", file=sys.stderr
+        )
         for command in plan:
             print(shlex.join(command))
         return 0
     source = settings.source if settings.source.is_absolute() else REPO_ROOT / settings.source
     if not (source / "main.py").is_file() or not (source / "requirements.txt").is_file():
         print(f"{source} is not built: run `make build-functions` first", file=sys.stderr)
+        return 2
+    try:
+        prepare_hosting(settings, args.stripe_publishable_key)
+    except DeployConfigError as exc:
+        print(f"{exc} (--stripe-publishable-key or STRIPE_PUBLISHABLE_KEY)", file=sys.stderr)
         return 2
     run_plan(plan)
     return 0

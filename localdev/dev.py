@@ -1,9 +1,10 @@
 """`make dev`: the whole local platform in the foreground until Ctrl-C.
 
-Starts the Firestore and Pub/Sub emulators, localstripe and the functions host on the ports of firebase.json,
-wires triggers and push subscriptions, seeds `system/config`, registers the `stripe_webhook` URL with
-localstripe, runs the scheduled functions' clock, prints the URLs and waits. Ctrl-C stops every process
-(the emulator JVMs included).
+Starts the Firestore and Pub/Sub emulators, the Firebase Auth emulator, localstripe, the functions host and the
+dashboard (web/dist, `/v1/**` proxied to the api function) on the ports of firebase.json, wires triggers and
+push subscriptions, seeds `system/config`, registers the `stripe_webhook` URL with localstripe, runs the
+scheduled functions' clock, prints the URLs and waits. Ctrl-C stops every process (the emulator JVMs
+included).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import sys
 import threading
 from pathlib import Path
 
+from localdev.auth_emulator import auth_emulator
+from localdev.auth_emulator import configured_port as auth_port
 from localdev.emulators import (
     REPO_ROOT,
     EmulatorMissing,
@@ -25,6 +28,7 @@ from localdev.emulators import (
     localstripe_server,
     pubsub_emulator,
 )
+from localdev.web import dashboard_config, web_server
 
 PROJECT = os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-platform")
 LOCALSTRIPE_PORT = int(os.environ.get("LOCALSTRIPE_PORT", "8420"))
@@ -34,11 +38,12 @@ LOG_DIR = REPO_ROOT / ".platform-logs"
 
 
 def emulator_ports() -> dict[str, int]:
-    """firebase.json's ports; DEV_FIRESTORE_PORT, DEV_PUBSUB_PORT, DEV_FUNCTIONS_PORT override them."""
+    """firebase.json's ports; DEV_FIRESTORE_PORT, DEV_PUBSUB_PORT, DEV_FUNCTIONS_PORT, DEV_HOSTING_PORT
+    override them (hosting: the dashboard)."""
     config = json.loads((REPO_ROOT / "firebase.json").read_text())["emulators"]
     return {
         name: int(os.environ.get(f"DEV_{name.upper()}_PORT") or config[name]["port"])
-        for name in ("firestore", "pubsub", "functions")
+        for name in ("firestore", "pubsub", "functions", "hosting")
     }
 
 
@@ -53,7 +58,7 @@ def platform_env(ports: dict[str, int]) -> dict[str, str]:
         **os.environ,
         "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{ports['firestore']}",
         "PUBSUB_EMULATOR_HOST": f"127.0.0.1:{ports['pubsub']}",
-        "FIREBASE_AUTH_EMULATOR_HOST": os.environ.get("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099"),
+        "FIREBASE_AUTH_EMULATOR_HOST": f"127.0.0.1:{ports['auth']}",
         "GOOGLE_CLOUD_PROJECT": PROJECT,
         "PLATFORM_ENV": "local",
         "STRIPE_API_BASE": f"http://127.0.0.1:{LOCALSTRIPE_PORT}",
@@ -66,17 +71,24 @@ def platform_env(ports: dict[str, int]) -> dict[str, str]:
 
 
 def start_platform(log_dir: Path = LOG_DIR) -> tuple[list[ManagedProcess], dict[str, str]]:
-    ports = emulator_ports()
+    ports = {**emulator_ports(), "auth": auth_port()}
     for name, port in {**ports, "localstripe": LOCALSTRIPE_PORT}.items():
         ensure_free(port, name)
     host_url = f"http://127.0.0.1:{ports['functions']}"
     env = platform_env(ports)
     os.environ.update(env)
     processes = [
+        auth_emulator(ports["auth"], PROJECT, log_dir, log_dir),
         firestore_emulator(ports["firestore"], f"127.0.0.1:{ports['functions']}", log_dir),
         pubsub_emulator(ports["pubsub"], log_dir),
         localstripe_server(LOCALSTRIPE_PORT, log_dir),
         functions_host(ports["functions"], env, log_dir),
+        web_server(
+            ports["hosting"],
+            f"{host_url}/{PROJECT}/us-central1/api",
+            dashboard_config(PROJECT, env["FIREBASE_AUTH_EMULATOR_HOST"], env["STRIPE_API_BASE"]),
+            log_dir,
+        ),
     ]
     started: list[ManagedProcess] = []
     try:
@@ -122,12 +134,17 @@ def main() -> int:
     scheduler = LocalScheduler(PROJECT)
     scheduler.start()
     host_url = env["FUNCTIONS_BASE_URL"]
+    dashboard = f"http://127.0.0.1:{emulator_ports()['hosting']}/"
     print(
         "\nLocal platform is up (Ctrl-C stops everything):\n"
+        f"  dashboard       {dashboard}  (open it, sign up with any email and password)\n"
+        f"  quickstart      make demo  (in another terminal)\n"
         f"  api             {host_url}/{PROJECT}/us-central1/api/v1/health\n"
         f"  stripe_webhook  {host_url}/{PROJECT}/us-central1/stripe_webhook\n"
         f"  Firestore       http://{env['FIRESTORE_EMULATOR_HOST']}  (project {PROJECT})\n"
         f"  Pub/Sub         http://{env['PUBSUB_EMULATOR_HOST']}\n"
+        f"  Auth emulator   http://{env['FIREBASE_AUTH_EMULATOR_HOST']}  (sign-up/sign-in; admins: "
+        "python -m localdev.make_admin EMAIL)\n"
         f"  localstripe     {env['STRIPE_API_BASE']}\n"
         f"  logs            {LOG_DIR}\n",
         flush=True,

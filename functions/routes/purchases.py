@@ -8,6 +8,7 @@ from shared.api.auth_gate import require_user
 from shared.api.http import ApiRequest, Reply, Router
 from shared.api.resources import CreditPackageResource, Page, PurchaseResource
 from shared.billing.purchases import (
+    base_credit_rate,
     create_purchase,
     credit_packages,
     get_own_purchase,
@@ -43,10 +44,16 @@ class NewPurchase(BaseModel):
 )
 def packages(request: ApiRequest) -> Reply:
     params = page_params(request.parsed_query(PageQuery))
-    items = sorted(credit_packages().items(), key=lambda item: (item[1].price, item[0]))
+    on_sale = credit_packages()
+    items = sorted(on_sale.items(), key=lambda item: (item[1].price, item[0]))
+    base = base_credit_rate(on_sale.values())
     page, has_more, next_cursor = page_of(items, params)
     return Reply(
-        {"data": [render_package(k, v) for k, v in page], "has_more": has_more, "next_cursor": next_cursor}
+        {
+            "data": [render_package(k, v, base) for k, v in page],
+            "has_more": has_more,
+            "next_cursor": next_cursor,
+        }
     )
 
 

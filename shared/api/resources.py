@@ -133,6 +133,9 @@ class CreditPackageResource(Resource):
     credits: int = Field(gt=0)
     price: int = Field(gt=0, description="US cents.")
     currency: str
+    bonus_percent: int = Field(
+        ge=0, description="Extra credits (percent) over the least generous package's credits per cent."
+    )
 
 
 class SetupIntentResource(Resource):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -67,8 +68,18 @@ def credit_packages() -> dict[str, CreditPackage]:
     return {name: CreditPackage.from_firestore(value) for name, value in raw.items()}
 
 
-def render_package(package_id: str, package: CreditPackage) -> dict[str, Any]:
-    return {"package": package_id, **package.model_dump(mode="json")}
+def render_package(package_id: str, package: CreditPackage, base_rate: float | None = None) -> dict[str, Any]:
+    """base_rate: the lowest credits-per-cent on sale; the bonus is what this package gives above it."""
+    bonus = 0
+    if base_rate:
+        bonus = max(0, round(100 * package.credits / (package.price * base_rate)) - 100)
+    return {"package": package_id, **package.model_dump(mode="json"), "bonus_percent": bonus}
+
+
+def base_credit_rate(packages: Iterable[CreditPackage]) -> float | None:
+    """Credits per cent of the least generous package (same currency assumed: all prices are US cents)."""
+    rates = [package.credits / package.price for package in packages]
+    return min(rates) if rates else None
 
 
 def render_purchase(purchase_id: str, purchase: Purchase) -> dict[str, Any]:

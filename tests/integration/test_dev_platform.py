@@ -1,5 +1,5 @@
-"""`make dev`'s runner: comes up on its own ports, answers health through the host, and Ctrl-C (SIGINT)
-stops every process it started, emulator JVMs included."""
+"""`make dev`'s runner: comes up on its own ports, answers health through the host and through the dashboard's
+origin, runs the Auth emulator, and Ctrl-C (SIGINT) stops every process it started, emulator JVMs included."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ def _processes_mentioning(*needles: str) -> list[str]:
 
 
 def test_dev_platform_comes_up_and_ctrl_c_stops_everything() -> None:
-    ports = {name: free_port() for name in ("FIRESTORE", "PUBSUB", "FUNCTIONS", "LOCALSTRIPE")}
+    ports = {
+        name: free_port() for name in ("FIRESTORE", "PUBSUB", "FUNCTIONS", "LOCALSTRIPE", "AUTH", "HOSTING")
+    }
     env = {
         k: v
         for k, v in os.environ.items()
@@ -40,7 +42,13 @@ def test_dev_platform_comes_up_and_ctrl_c_stops_everything() -> None:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    needles = [f"--port={ports['FIRESTORE']}", f"--port={ports['PUBSUB']}", f"--port {ports['FUNCTIONS']}"]
+    needles = [
+        f"--port={ports['FIRESTORE']}",
+        f"--port={ports['PUBSUB']}",
+        f"--port {ports['FUNCTIONS']}",
+        f"--port {ports['HOSTING']}",
+        f"firebase-auth-{ports['AUTH']}.json",
+    ]
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
     reader.start()
@@ -54,6 +62,14 @@ def test_dev_platform_comes_up_and_ctrl_c_stops_everything() -> None:
         assert requests.get(health, timeout=5).json() == {"status": "ok"}
         ready = requests.get(f"http://127.0.0.1:{ports['FUNCTIONS']}/_host/ready", timeout=5).json()
         assert set(ready["functions"]) == {f.name for f in FUNCTIONS}
+        # The dashboard's origin serves the SPA and proxies /v1 to the api function.
+        site = f"http://127.0.0.1:{ports['HOSTING']}"
+        assert requests.get(f"{site}/v1/health", timeout=5).json() == {"status": "ok"}
+        assert requests.get(f"{site}/dashboard-config.json", timeout=5).json()["authEmulatorUrl"] == (
+            f"http://127.0.0.1:{ports['AUTH']}"
+        )
+        auth = requests.get(f"http://127.0.0.1:{ports['AUTH']}/", timeout=5).json()
+        assert auth["authEmulator"]["ready"] is True
         jvms = [p for p in _processes_mentioning("java ") if any(n in p for n in needles)]
         assert len(jvms) == 2, _processes_mentioning("java ")
     finally:

@@ -5,17 +5,20 @@ Only the plan is checked: nothing here (or anywhere in the tests) runs gcloud or
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import pytest
 
 from localdev.deploy import (
     DEFAULT_SECRETS,
+    HOSTING_DIR,
     LOCAL_ONLY_ENV,
     DeployConfigError,
     DeploySettings,
@@ -105,7 +108,7 @@ def test_the_plan_holds_only_known_steps_in_order() -> None:
         + [("gcloud", "pubsub", "topics")] * len(topics())
         + [("gcloud", "functions", "deploy")] * len(FUNCTIONS)
         + [("gcloud", "scheduler", "jobs")] * len(scheduled)
-        + [("firebase", "deploy")]
+        + [("firebase", "deploy")] * 2
     )
     # Topics exist before the functions subscribing to them; schedules publish to deployed functions' topics.
     assert kinds == expected
@@ -179,7 +182,7 @@ def test_every_schedule_publishes_to_its_functions_topic() -> None:
 
 
 def test_rules_and_indexes_are_deployed_with_firebase() -> None:
-    [firebase] = [c for c in make_deploy_plan() if c.argv[0] == "firebase"]
+    [firebase, _] = [c for c in make_deploy_plan() if c.argv[0] == "firebase"]
     assert firebase.argv == [
         "firebase",
         "deploy",
@@ -277,3 +280,47 @@ def test_a_failing_step_stops_the_deploy() -> None:
     with pytest.raises(SystemExit, match="permission denied"):
         run_plan(deploy_plan(DeploySettings(project=PROJECT)), run=runner, echo=lambda _line: None)
     assert ran[-1][:4] == ["gcloud", "functions", "deploy", FUNCTIONS[0].name]
+
+
+def test_the_dashboard_is_deployed_to_hosting_last() -> None:
+    hosting = make_deploy_plan()[-1]
+    assert hosting.argv == [
+        "firebase",
+        "deploy",
+        "--only",
+        "hosting",
+        "--project",
+        PROJECT,
+        "--config",
+        str(HOSTING_DIR / "firebase.json"),
+    ]
+
+
+def test_hosting_rewrites_v1_to_the_api_function_of_the_deploy_region(tmp_path: Path) -> None:
+    from localdev.deploy import prepare_hosting
+
+    settings = DeploySettings(project=PROJECT, region=REGION, firestore_location=FIRESTORE_LOCATION)
+    (tmp_path / "web" / "dist" / "assets").mkdir(parents=True)
+    (tmp_path / "web" / "dist" / "index.html").write_text("<!doctype html>")
+    (tmp_path / "firebase.json").write_text((REPO_ROOT / "firebase.json").read_text())
+    out = prepare_hosting(settings, "pk_test_123", root=tmp_path)
+    config = json.loads((out / "firebase.json").read_text())["hosting"]
+    assert config["public"] == "public"
+    assert {"source": "/v1/**", "function": {"functionId": "api", "region": REGION}} in config["rewrites"]
+    assert config["rewrites"][-1] == {"source": "**", "destination": "/index.html"}
+    dashboard = json.loads((out / "public" / "dashboard-config.json").read_text())
+    assert dashboard["stripePublishableKey"] == "pk_test_123"
+    assert dashboard["authEmulatorUrl"] is None  # production never points at an emulator
+    assert (out / "public" / "index.html").is_file()
+
+
+def test_hosting_refuses_a_secret_key_or_an_unbuilt_dashboard(tmp_path: Path) -> None:
+    from localdev.deploy import prepare_hosting
+
+    settings = DeploySettings(project=PROJECT)
+    with pytest.raises(DeployConfigError, match="not built"):
+        prepare_hosting(settings, "pk_test_123", root=tmp_path)
+    (tmp_path / "web" / "dist").mkdir(parents=True)
+    (tmp_path / "web" / "dist" / "index.html").write_text("<!doctype html>")
+    with pytest.raises(DeployConfigError, match="publishable"):
+        prepare_hosting(settings, "sk_live_oops", root=tmp_path)

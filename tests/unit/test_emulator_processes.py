@@ -48,3 +48,11 @@ def test_stop_kills_the_children_of_a_wrapper_script(tmp_path: object) -> None:
     wrapper.stop()
     # SIGKILL is delivered asynchronously: the orphaned child is gone (or a zombie) moments later.
     eventually(lambda: not _alive(child), timeout=5, message="the wrapper's child is dead")
+
+
+def test_missing_firebase_tools_fails_with_npm_advice(monkeypatch: pytest.MonkeyPatch) -> None:
+    from localdev.auth_emulator import firebase_cli
+
+    monkeypatch.setenv("FIREBASE_TOOLS_BIN", "/nonexistent/firebase")
+    with pytest.raises(EmulatorMissing, match="npm ci"):
+        firebase_cli()

@@ -44,3 +44,13 @@ def test_purchase_ids_derive_from_user_and_idempotency_key() -> None:
     assert purchase_id_for("alice", "k1") == purchase_id_for("alice", "k1")
     assert purchase_id_for("alice", "k1") != purchase_id_for("bob", "k1")
     assert purchase_id_for("alice", None) != purchase_id_for("alice", None)
+
+
+def test_package_bonus_is_measured_against_the_least_generous_package() -> None:
+    from shared.billing.purchases import base_credit_rate, render_package
+    from shared.models import DEFAULT_CREDIT_PACKAGES
+
+    base = base_credit_rate(DEFAULT_CREDIT_PACKAGES.values())
+    bonus = {k: render_package(k, p, base)["bonus_percent"] for k, p in DEFAULT_CREDIT_PACKAGES.items()}
+    assert bonus == {"starter": 0, "popular": 11, "pro": 22, "mega": 39}
+    assert render_package("starter", DEFAULT_CREDIT_PACKAGES["starter"])["bonus_percent"] == 0
