@@ -5,6 +5,7 @@ from __future__ import annotations
 import flask
 import functions_framework
 
+from functions.entry_guard import refuse_misconfigured
 from shared.api.http import error_response, json_response, new_request_id
 from shared.core import logs
 from shared.core.errors import ApiError, ErrorCode
@@ -14,6 +15,9 @@ from shared.core.errors import ApiError, ErrorCode
 def stripe_webhook(request: flask.Request) -> flask.Response:
     from shared.billing.ingest import handle_stripe_webhook
 
+    refused = refuse_misconfigured("stripe_webhook", calls_stripe=True)
+    if refused is not None:
+        return refused
     request_id = new_request_id()
     if request.method != "POST":
         return error_response(ApiError(ErrorCode.METHOD_NOT_ALLOWED, "Stripe events are POSTed."), request_id)
