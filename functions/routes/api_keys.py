@@ -3,7 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.api.auth_gate import require_key, require_user
-from shared.api.http import ApiRequest, EmptyBody, Reply, Router
+from shared.api.http import NO_STORE, ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import ApiKeyResource, NewApiKey, Page, RolledApiKey, WhoAmI
 from shared.core.errors import ErrorCode
 from shared.core.pagination import PageQuery, page_of, page_params
@@ -40,7 +40,7 @@ class RollKeyBody(BaseModel):
 def create(request: ApiRequest) -> Reply:
     body = request.parse(CreateKeyBody)
     key_id, plaintext, key = create_key(require_user(request).user_id, body.name, body.environment)
-    return Reply(key_resource(key_id, key, plaintext), status=201)
+    return Reply(key_resource(key_id, key, plaintext), status=201, headers=NO_STORE)
 
 
 @router.add(
@@ -89,7 +89,7 @@ def roll(request: ApiRequest) -> Reply:
     )
     resource = key_resource(new_id, new_key, plaintext)
     resource["rolled_from"] = key_resource(request.path_params["key_id"], old)
-    return Reply(resource, status=201)
+    return Reply(resource, status=201, headers=NO_STORE)
 
 
 @router.add(

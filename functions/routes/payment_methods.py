@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.api.auth_gate import caller_user_id, require_user
+from shared.api.auth_gate import caller_user_id, is_test_key, require_user
 from shared.api.http import ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import Page, PaymentMethodDeleted, PaymentMethodResource, SetupIntentResource
 from shared.billing.card_store import get_payment_method, list_payment_methods, render
@@ -62,10 +62,12 @@ def register(request: ApiRequest) -> Reply:
     summary="The caller's cards.",
     query=PageQuery,
     response=Page[PaymentMethodResource],
+    description="The cards are live; test keys see none.",
 )
 def list_cards(request: ApiRequest) -> Reply:
     params = page_params(request.parsed_query(PageQuery))
-    page, has_more, next_cursor = page_of(list_payment_methods(caller_user_id(request)), params)
+    cards = [] if is_test_key(request) else list_payment_methods(caller_user_id(request))
+    page, has_more, next_cursor = page_of(cards, params)
     return Reply({"data": [render(i, c) for i, c in page], "has_more": has_more, "next_cursor": next_cursor})
 
 

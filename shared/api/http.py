@@ -23,6 +23,9 @@ from shared.core import logs
 from shared.core.errors import ApiError, ErrorCode
 
 MAX_BODY_BYTES = 64 * 1024
+# Responses that carry a plaintext credential (an API key, a webhook signing secret): no cache or proxy may
+# keep a copy.
+NO_STORE = {"Cache-Control": "no-store"}
 MAX_JSON_DEPTH = 32
 # Path parameters name documents: anything else is refused as "no such object" before a database sees it
 # (Firestore refuses ids like `__x__`, `.`, `..` or over 1500 bytes with an error, not a miss).

@@ -83,6 +83,12 @@ QUERIES: tuple[QueryShape, ...] = (
         order=(("created_at", "DESCENDING"), ("__name__", "DESCENDING")),
     ),
     QueryShape(
+        "shared.webhooks.delivery_log:list_deliveries",
+        "webhook_deliveries",
+        equality=("user_id", "livemode"),
+        order=(("created_at", "DESCENDING"), ("__name__", "DESCENDING")),
+    ),
+    QueryShape(
         "shared.webhooks.events:_due_page",
         "webhook_events",
         equality=("status",),

@@ -53,7 +53,9 @@ def test_card_added_listed_made_default_and_detached(api: ApiClient, client: str
     for card in (first, second):  # attached in Stripe to the caller's one customer
         assert client.v1.payment_methods.retrieve(card["payment_method_id"]).customer == customer_id
 
-    _, key = create_api_key("alice", "test")
+    _, test_key = create_api_key("alice", "test")  # cards are live: a test key sees none
+    assert api.request("GET", "/v1/payment_methods", token=test_key).json()["data"] == []
+    _, key = create_api_key("alice", "live")
     listed = api.request("GET", "/v1/payment_methods", token=key)
     assert listed.status_code == 200
     assert [c["payment_method_id"] for c in listed.json()["data"]] == [
