@@ -6,8 +6,8 @@ from shared.api.auth_gate import require_key, require_user
 from shared.api.http import NO_STORE, ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import ApiKeyResource, NewApiKey, Page, RolledApiKey, WhoAmI
 from shared.core.errors import ErrorCode
-from shared.core.pagination import PageQuery, page_of, page_params
-from shared.keys.service import create_key, key_resource, list_keys, revoke_key, roll_key
+from shared.core.pagination import PageQuery, page_params
+from shared.keys.service import create_key, key_resource, list_keys_page, revoke_key, roll_key
 from shared.models import KeyEnvironment
 
 router = Router(tags=("api_keys",))
@@ -53,10 +53,7 @@ def create(request: ApiRequest) -> Reply:
 )
 def list_all(request: ApiRequest) -> Reply:
     params = page_params(request.parsed_query(PageQuery))
-    page, has_more, next_cursor = page_of(list_keys(require_user(request).user_id), params)
-    return Reply(
-        {"data": [key_resource(i, k) for i, k in page], "has_more": has_more, "next_cursor": next_cursor}
-    )
+    return Reply(list_keys_page(require_user(request).user_id, params))
 
 
 @router.add(
