@@ -5,6 +5,9 @@
   costs no read. Entries are re-read (by document id) when older than REVALIDATE_SECONDS, so a revocation
   made on any instance is refused everywhere within 10 s; revoking on this instance evicts at once.
 - Loads are single-flight per key: a burst of concurrent requests for a cold key makes one read.
+- Unknown keys (checksum-valid, but no such key) are remembered in a separate bounded map for
+  NEGATIVE_SECONDS: a flood of random keys costs one read per key per window, and since misses never enter
+  the known keys' LRU they can never evict a real key.
 - `last_used_at` is written at most once a minute per key across all instances: the write carries the
   update-time precondition of the snapshot it was decided on, so of several instances deciding at once only
   one succeeds; the others re-read and see a fresh value.
@@ -31,6 +34,8 @@ from shared.models import ApiKey, ApiKeyStatus, KeyEnvironment, utc_now
 REVALIDATE_SECONDS = 5.0
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 MAX_ENTRIES = 10_000
+NEGATIVE_SECONDS = 5.0  # a key created elsewhere is not used before it is shown, so this delays nobody
+MAX_NEGATIVE_ENTRIES = 10_000
 
 
 @dataclass
@@ -45,10 +50,18 @@ class CachedKey:
 class KeyCache:
     """Bounded LRU of verified keys, keyed by (project, key hash)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = MAX_ENTRIES,
+        max_negative: int = MAX_NEGATIVE_ENTRIES,
+    ) -> None:
         self._clock = clock
         self._max = max_entries
+        self._max_negative = max_negative
         self._entries: OrderedDict[tuple[str, str], CachedKey] = OrderedDict()
+        # Misses: slot -> when it was found missing. Kept apart so misses never push known keys out.
+        self._missing: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._loading: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
         self.reads = 0  # database reads and writes made through this cache (tests and benchmarks count them)
@@ -74,6 +87,11 @@ class KeyCache:
 
     def _fresh(self, slot: tuple[str, str]) -> CachedKey | None:
         with self._lock:
+            missed_at = self._missing.get(slot)
+            if missed_at is not None:
+                if self._clock() - missed_at < NEGATIVE_SECONDS:
+                    return CachedKey(None, None, None, missed_at)
+                del self._missing[slot]
             entry = self._entries.get(slot)
             if entry is None or self._clock() - entry.loaded_at >= REVALIDATE_SECONDS:
                 return None
@@ -82,6 +100,14 @@ class KeyCache:
 
     def _store(self, slot: tuple[str, str], entry: CachedKey) -> None:
         with self._lock:
+            if entry.key is None:
+                self._entries.pop(slot, None)  # deleted since it was cached
+                self._missing[slot] = entry.loaded_at
+                self._missing.move_to_end(slot)
+                while len(self._missing) > self._max_negative:
+                    self._missing.popitem(last=False)
+                return
+            self._missing.pop(slot, None)
             self._entries[slot] = entry
             self._entries.move_to_end(slot)
             while len(self._entries) > self._max:
@@ -107,6 +133,16 @@ class KeyCache:
     def forget(self, key_hash: str) -> None:
         with self._lock:
             self._entries.pop((current_project(), key_hash), None)
+            self._missing.pop((current_project(), key_hash), None)
+
+    def known_count(self) -> int:
+        """Known keys held (misses are not counted: they live apart)."""
+        with self._lock:
+            return len(self._entries)
+
+    def holds(self, key_hash: str) -> bool:
+        with self._lock:
+            return (current_project(), key_hash) in self._entries
 
     def refresh(self, key_hash: str, entry: CachedKey) -> None:
         self._store((current_project(), key_hash), self._load(key_hash, entry.key_id))
@@ -114,6 +150,7 @@ class KeyCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._missing.clear()
 
 
 _cache = KeyCache()
@@ -129,7 +166,7 @@ def forget_key(key_hash: str) -> None:
 
 def authenticate_api_key(token: str, cache: KeyCache | None = None) -> KeyPrincipal:
     """`cache` defaults to this instance's; tests pass several to play several instances."""
-    cache = cache or _cache
+    cache = cache if cache is not None else _cache
     parsed = parse_api_key(token)
     if parsed is None:
         raise ApiError(ErrorCode.INVALID_API_KEY, "Invalid API key provided.")
