@@ -6,14 +6,14 @@ import flask
 import functions_framework
 
 from functions.entry_guard import refuse_misconfigured
-from shared.api.http import error_response, json_response, new_request_id
+from shared.api.http import error_response, json_response, new_request_id, read_bounded
 from shared.core import logs
 from shared.core.errors import ApiError, ErrorCode
 
 
 @functions_framework.http
 def stripe_webhook(request: flask.Request) -> flask.Response:
-    from shared.billing.ingest import handle_stripe_webhook
+    from shared.billing.ingest import MAX_EVENT_BYTES, handle_stripe_webhook
 
     refused = refuse_misconfigured("stripe_webhook", calls_stripe=True)
     if refused is not None:
@@ -22,7 +22,8 @@ def stripe_webhook(request: flask.Request) -> flask.Response:
     if request.method != "POST":
         return error_response(ApiError(ErrorCode.METHOD_NOT_ALLOWED, "Stripe events are POSTed."), request_id)
     try:
-        body = handle_stripe_webhook(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
+        payload = read_bounded(request, MAX_EVENT_BYTES)  # never more than the limit + 1 bytes in memory
+        body = handle_stripe_webhook(payload, request.headers.get("Stripe-Signature"))
         return json_response(body, 200, request_id)
     except ApiError as exc:
         if exc.status >= 500:
