@@ -147,7 +147,7 @@ def test_no_answers_refused() -> None:
 
 
 def test_bad_resolver_answer_refused() -> None:
-    with pytest.raises(UnsafeTargetError, match="bad address"):
+    with pytest.raises(UnsafeTargetError, match="unusable address"):
         resolve_and_check("odd.example", 443, False, fake_resolver("not-an-ip"))
 
 
