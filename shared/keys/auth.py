@@ -22,9 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from google.api_core.exceptions import FailedPrecondition, NotFound
+from google.api_core.exceptions import FailedPrecondition, GoogleAPIError, NotFound
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from shared.core import logs
 from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.principals import KeyPrincipal
@@ -205,7 +206,15 @@ def _touch(cache: KeyCache, key_hash: str, entry: CachedKey, now: datetime) -> N
                 {"last_used_at": now}, option=db.write_option(last_update_time=entry.update_time)
             )
         except (FailedPrecondition, NotFound):
-            cache.refresh(key_hash, entry)  # someone else wrote (or revoked): take their version
+            try:
+                cache.refresh(key_hash, entry)  # someone else wrote (or revoked): take their version
+            except GoogleAPIError as exc:
+                logs.warning("api key refresh after a lost touch failed", error=type(exc).__name__)
+            return
+        except GoogleAPIError as exc:
+            # Best effort: the key is already verified. A transient error on this throttled bookkeeping
+            # write must not fail the caller's request; the next request a minute on writes it again.
+            logs.warning("api key last_used_at write failed", error=type(exc).__name__)
             return
         cache.touches += 1
         entry.key = key.model_copy(update={"last_used_at": now})

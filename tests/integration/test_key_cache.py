@@ -118,3 +118,19 @@ def test_a_flood_of_unknown_keys_costs_one_read_each_per_window_and_evicts_no_kn
         with pytest.raises(ApiError):
             authenticate_api_key(key, cache)
     assert cache.reads == before + 10
+
+
+def test_a_failing_last_used_at_write_does_not_fail_the_request(project: Project) -> None:
+    """The throttled bookkeeping write is best effort (finding 10): when Firestore refuses it with anything
+    but a lost precondition, the verified key still authenticates. The refusal is real: the emulator
+    answers INVALID_ARGUMENT for a reserved document id, put in the cached entry for this purpose."""
+    create_account("alice")
+    create_account("bob")
+    _, key = create_api_key("alice")
+    cache = KeyCache(clock=Clock())
+    entry = cache.get(hash_api_key(key))
+    assert entry.key is not None and entry.key.last_used_at is None
+    entry.key_id = "__reserved__"
+    principal = authenticate_api_key(key, cache)
+    assert principal.user_id == "alice"
+    assert cache.touches == 0 and cache.writes == 1
