@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# npm dependencies (firebase-tools for the Auth emulator), pinned by package-lock.json.
+NODE_STAMP := node_modules/.installed
+NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
 .PHONY: dev test lint typecheck check clean build-functions deploy deploy-plan
 
@@ -12,10 +15,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-dev: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	$(NPM_CI)
+	touch $(NODE_STAMP)
+
+dev: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m localdev.dev
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -43,4 +50,4 @@ deploy: build-functions
 	$(BIN)/python -m localdev.deploy $(DEPLOY_ARGS)
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build node_modules .pytest_cache .mypy_cache .ruff_cache

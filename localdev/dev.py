@@ -1,6 +1,7 @@
 """`make dev`: the whole local platform in the foreground until Ctrl-C.
 
-Starts the Firestore and Pub/Sub emulators, localstripe and the functions host on the ports of firebase.json,
+Starts the Firestore and Pub/Sub emulators, the Firebase Auth emulator, localstripe and the functions host on
+the ports of firebase.json,
 wires triggers and push subscriptions, seeds `system/config`, registers the `stripe_webhook` URL with
 localstripe, runs the scheduled functions' clock, prints the URLs and waits. Ctrl-C stops every process
 (the emulator JVMs included).
@@ -16,6 +17,8 @@ import sys
 import threading
 from pathlib import Path
 
+from localdev.auth_emulator import auth_emulator
+from localdev.auth_emulator import configured_port as auth_port
 from localdev.emulators import (
     REPO_ROOT,
     EmulatorMissing,
@@ -53,7 +56,7 @@ def platform_env(ports: dict[str, int]) -> dict[str, str]:
         **os.environ,
         "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{ports['firestore']}",
         "PUBSUB_EMULATOR_HOST": f"127.0.0.1:{ports['pubsub']}",
-        "FIREBASE_AUTH_EMULATOR_HOST": os.environ.get("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099"),
+        "FIREBASE_AUTH_EMULATOR_HOST": f"127.0.0.1:{ports['auth']}",
         "GOOGLE_CLOUD_PROJECT": PROJECT,
         "PLATFORM_ENV": "local",
         "STRIPE_API_BASE": f"http://127.0.0.1:{LOCALSTRIPE_PORT}",
@@ -66,13 +69,14 @@ def platform_env(ports: dict[str, int]) -> dict[str, str]:
 
 
 def start_platform(log_dir: Path = LOG_DIR) -> tuple[list[ManagedProcess], dict[str, str]]:
-    ports = emulator_ports()
+    ports = {**emulator_ports(), "auth": auth_port()}
     for name, port in {**ports, "localstripe": LOCALSTRIPE_PORT}.items():
         ensure_free(port, name)
     host_url = f"http://127.0.0.1:{ports['functions']}"
     env = platform_env(ports)
     os.environ.update(env)
     processes = [
+        auth_emulator(ports["auth"], PROJECT, log_dir, log_dir),
         firestore_emulator(ports["firestore"], f"127.0.0.1:{ports['functions']}", log_dir),
         pubsub_emulator(ports["pubsub"], log_dir),
         localstripe_server(LOCALSTRIPE_PORT, log_dir),
@@ -128,6 +132,8 @@ def main() -> int:
         f"  stripe_webhook  {host_url}/{PROJECT}/us-central1/stripe_webhook\n"
         f"  Firestore       http://{env['FIRESTORE_EMULATOR_HOST']}  (project {PROJECT})\n"
         f"  Pub/Sub         http://{env['PUBSUB_EMULATOR_HOST']}\n"
+        f"  Auth emulator   http://{env['FIREBASE_AUTH_EMULATOR_HOST']}  (sign-up/sign-in; admins: "
+        "python -m localdev.make_admin EMAIL)\n"
         f"  localstripe     {env['STRIPE_API_BASE']}\n"
         f"  logs            {LOG_DIR}\n",
         flush=True,

@@ -1,5 +1,6 @@
 """One local platform stack for a test session or a benchmark: emulators on free ports (or reused ones named by
-FIRESTORE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST), localstripe and the functions host."""
+FIRESTORE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST), the Firebase Auth emulator (with_auth), localstripe and the
+functions host."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from localdev.auth_emulator import auth_emulator
 from localdev.emulators import (
     REPO_ROOT,
     ManagedProcess,
@@ -19,6 +21,11 @@ from localdev.emulators import (
 
 STRIPE_WEBHOOK_SECRET = "whsec_test_platform_secret"
 STRIPE_SECRET_KEY = "sk_test_platform"
+# The Auth emulator issues ID tokens for one project (API-key requests use its default project): tests that
+# sign users in for real run against this project id.
+AUTH_PROJECT = "demo-auth"
+# Unsigned test tokens need FIREBASE_AUTH_EMULATOR_HOST set, even when no Auth emulator runs (benchmarks).
+NO_AUTH_EMULATOR = "127.0.0.1:9099"
 
 
 @dataclass(frozen=True)
@@ -27,10 +34,15 @@ class Stack:
     pubsub_host: str
     stripe_api_base: str
     host_url: str
+    auth_host: str = NO_AUTH_EMULATOR
+    auth_project: str = AUTH_PROJECT
 
 
-def start_stack(log_dir: Path, extra_functions: str | None = None) -> tuple[Stack, list[ManagedProcess]]:
+def start_stack(
+    log_dir: Path, extra_functions: str | None = None, *, with_auth: bool = False
+) -> tuple[Stack, list[ManagedProcess]]:
     """Start what is not given by FIRESTORE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST, then the host.
+    with_auth also starts the Firebase Auth emulator (free port) so tests can sign users in for real.
     Raises EmulatorMissing (with install advice) when the emulators cannot be found."""
     started: list[ManagedProcess] = []
     host_port = int(os.environ.get("FUNCTIONS_HOST_PORT") or free_port())
@@ -47,6 +59,11 @@ def start_stack(log_dir: Path, extra_functions: str | None = None) -> tuple[Stac
         pubsub_host = f"127.0.0.1:{port}"
     stripe_port = free_port()
     pending.append(localstripe_server(stripe_port, log_dir))
+    auth_host = NO_AUTH_EMULATOR
+    if with_auth:
+        auth_port = free_port()
+        pending.append(auth_emulator(auth_port, AUTH_PROJECT, log_dir, log_dir))
+        auth_host = f"127.0.0.1:{auth_port}"
     try:
         for process in pending:
             process.start()
@@ -55,7 +72,11 @@ def start_stack(log_dir: Path, extra_functions: str | None = None) -> tuple[Stac
         stop_stack(started)
         raise
     stack = Stack(
-        firestore_host, pubsub_host, f"http://127.0.0.1:{stripe_port}", f"http://127.0.0.1:{host_port}"
+        firestore_host,
+        pubsub_host,
+        f"http://127.0.0.1:{stripe_port}",
+        f"http://127.0.0.1:{host_port}",
+        auth_host,
     )
     os.environ.update(platform_env(stack, extra_functions))
     host = functions_host(host_port, dict(os.environ), log_dir)
@@ -78,7 +99,8 @@ def platform_env(stack: Stack, extra_functions: str | None = None) -> dict[str, 
     env = {
         "FIRESTORE_EMULATOR_HOST": stack.firestore_host,
         "PUBSUB_EMULATOR_HOST": stack.pubsub_host,
-        "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099",  # unsigned ID tokens; never set in production
+        # firebase-admin accepts the emulator's (unsigned) ID tokens; never set in production.
+        "FIREBASE_AUTH_EMULATOR_HOST": stack.auth_host,
         "GOOGLE_CLOUD_PROJECT": "demo-platform",
         "PLATFORM_ENV": "local",
         "STRIPE_API_BASE": stack.stripe_api_base,

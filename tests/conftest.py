@@ -31,7 +31,9 @@ os.environ["PLATFORM_ENV"] = "local"
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     log_dir = Path(os.environ.get("PLATFORM_TEST_LOGS") or tmp_path_factory.mktemp("platform-logs"))
     try:
-        stack, started = start_stack(log_dir, extra_functions="tests.integration.probe_functions")
+        stack, started = start_stack(
+            log_dir, extra_functions="tests.integration.probe_functions", with_auth=True
+        )
     except EmulatorMissing as exc:
         pytest.exit(str(exc), returncode=3)
     try:
@@ -53,12 +55,22 @@ class Project:
 
 @pytest.fixture
 def project(stack: Stack) -> Iterator[Project]:
+    yield from _project(stack, f"demo-t{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def auth_project(stack: Stack) -> Iterator[Project]:
+    """The project of the Auth emulator's ID tokens (tests/support/auth.py signs users in for real).
+    One id for the whole session: its Firestore data is deleted after each test, its users stay."""
+    yield from _project(stack, stack.auth_project)
+
+
+def _project(stack: Stack, project_id: str) -> Iterator[Project]:
     from localdev.wiring import clear_firestore, wire_project
     from shared.core.clients import close_project_clients, project_scope
     from shared.core.function_registry import FUNCTIONS
     from tests.integration import probe_functions
 
-    project_id = f"demo-t{uuid.uuid4().hex[:12]}"
     wire_project(project_id, stack.firestore_host, stack.host_url, FUNCTIONS + probe_functions.FUNCTIONS)
     with project_scope(project_id):
         yield Project(project_id, stack)

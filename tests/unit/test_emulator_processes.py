@@ -46,3 +46,11 @@ def test_stop_kills_the_children_of_a_wrapper_script(tmp_path: object) -> None:
     assert _alive(child)
     wrapper.stop()
     assert not _alive(child)
+
+
+def test_missing_firebase_tools_fails_with_npm_advice(monkeypatch: pytest.MonkeyPatch) -> None:
+    from localdev.auth_emulator import firebase_cli
+
+    monkeypatch.setenv("FIREBASE_TOOLS_BIN", "/nonexistent/firebase")
+    with pytest.raises(EmulatorMissing, match="npm ci"):
+        firebase_cli()
