@@ -8,6 +8,8 @@
 - Unknown keys (checksum-valid, but no such key) are remembered in a separate bounded map for
   NEGATIVE_SECONDS: a flood of random keys costs one read per key per window, and since misses never enter
   the known keys' LRU they can never evict a real key.
+- The key's owner must be an active Firebase Auth user (shared/accounts/auth_users.py, cached for its
+  window): disabling or deleting a user stops their keys within USER_STATUS_SECONDS.
 - `last_used_at` is written at most once a minute per key across all instances: the write carries the
   update-time precondition of the snapshot it was decided on, so of several instances deciding at once only
   one succeeds; the others re-read and see a fresh value.
@@ -25,6 +27,7 @@ from datetime import datetime, timedelta
 from google.api_core.exceptions import FailedPrecondition, GoogleAPIError, NotFound
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from shared.accounts.auth_users import user_status
 from shared.core import logs
 from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode
@@ -183,6 +186,11 @@ def authenticate_api_key(token: str, cache: KeyCache | None = None) -> KeyPrinci
     now = utc_now()
     if key.expires_at is not None and key.expires_at <= now:
         raise ApiError(ErrorCode.API_KEY_EXPIRED, "This API key has expired.")
+    owner = user_status(key.user_id)
+    # Unknown (Firebase Auth unreachable) lets the key through: a key is a long-lived server credential
+    # and an Auth outage must not stop every customer's traffic; the lookup failure is logged.
+    if owner is not None and not owner.active:
+        raise ApiError(ErrorCode.API_KEY_REVOKED, "This API key's owner is disabled or deleted.")
     _touch(cache, key_hash, entry, now)
     return KeyPrincipal(user_id=key.user_id, key_id=entry.key_id, environment=key.environment)
 
