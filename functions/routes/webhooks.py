@@ -84,7 +84,7 @@ def delete_webhook(request: ApiRequest) -> Reply:
     "POST",
     "/v1/webhook/rotate_secret",
     auth="user",
-    summary="New secret; old one signs for 24 h.",
+    summary="New secret; old one signs for 24 h (Cache-Control: no-store).",
     body=EmptyBody,
     response=WebhookEndpointResource,
     errors=(ErrorCode.RESOURCE_MISSING, *CONCURRENT),
