@@ -47,7 +47,9 @@ class UserStatusCache:
     def __init__(self, clock: Callable[[], float] = time.monotonic, max_entries: int = MAX_USERS) -> None:
         self._clock = clock
         self._max = max_entries
-        self._entries: OrderedDict[tuple[str, str], tuple[float, UserStatus]] = OrderedDict()
+        # None: Firebase Auth could not be asked. Remembered for the window too, so an outage (or no Auth
+        # emulator locally) costs one failed lookup per user per window, not one per request.
+        self._entries: OrderedDict[tuple[str, str], tuple[float, UserStatus | None]] = OrderedDict()
         self._lock = threading.Lock()
         self.lookups = 0
 
@@ -59,12 +61,11 @@ class UserStatusCache:
             if cached is not None and self._clock() - cached[0] < USER_STATUS_SECONDS:
                 return cached[1]
         status = self._lookup(uid)
-        if status is not None:
-            with self._lock:
-                self._entries[slot] = (self._clock(), status)
-                self._entries.move_to_end(slot)
-                while len(self._entries) > self._max:
-                    self._entries.popitem(last=False)
+        with self._lock:
+            self._entries[slot] = (self._clock(), status)
+            self._entries.move_to_end(slot)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
         return status
 
     def _lookup(self, uid: str) -> UserStatus | None:
@@ -76,7 +77,6 @@ class UserStatusCache:
         except auth.UserNotFoundError:
             return UserStatus(exists=False)
         except (exceptions.FirebaseError, ValueError, OSError) as exc:
-            # Unreachable or failing: not cached, so the next request asks again.
             logs.warning("firebase auth user lookup failed", error=type(exc).__name__)
             return None
         valid_after_ms = user.tokens_valid_after_timestamp or 0
