@@ -7,6 +7,7 @@ from functools import cache
 import flask
 import functions_framework
 
+from functions.entry_guard import refuse_misconfigured
 from shared.api.http import HttpApp
 
 
@@ -19,4 +20,7 @@ def _app() -> HttpApp:
 
 @functions_framework.http
 def api(request: flask.Request) -> flask.Response:
+    refused = refuse_misconfigured("api", calls_stripe=True)
+    if refused is not None:
+        return refused
     return _app().handle(request)

@@ -1,4 +1,5 @@
-"""Decorator for CloudEvent entry points: log unknown exceptions with context, then fail (500 -> retry);
+"""Decorator for CloudEvent entry points: check settings, log unknown exceptions with context, then fail
+(500 -> retry);
 acknowledge malformed Pub/Sub messages (logged), since no retry could ever process them."""
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from cloudevents.http.event import CloudEvent
 
 from shared.core import logs
 from shared.core.pubsub_events import MalformedMessage, RedeliverLater
+from shared.core.settings import get_settings
 
 
 def cloudevent_entry(handler: Callable[[CloudEvent], None]) -> Callable[[CloudEvent], None]:
     @wraps(handler)
     def run(event: CloudEvent) -> None:
         try:
+            get_settings()  # a refused configuration fails every event (logged, redelivered later)
             handler(event)
         except RedeliverLater as exc:
             logs.info(f"{handler.__name__}: redeliver later ({exc})", event_id=event.get("id"))

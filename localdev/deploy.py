@@ -2,12 +2,18 @@
 
 `deploy_plan(settings)` is pure: it returns the commands (argv lists) that deploy the platform, in order:
 1. enable the Google Cloud APIs the platform uses;
-2. create every Pub/Sub topic the functions consume;
-3. deploy every function (gen2): HTTP, Firestore (Eventarc) and Pub/Sub triggers, runtime settings,
-   production environment variables and the Stripe secrets from Secret Manager;
-4. create the Cloud Scheduler jobs that publish to the scheduled functions' topics;
-5. deploy firestore.rules and firestore.indexes.json with the Firebase CLI;
-6. deploy the dashboard to Firebase Hosting (`/v1/**` rewritten to the `api` function in the deploy region),
+2. create the service accounts: one runtime identity per function group (FunctionSpec.identity) and one
+   trigger identity that Eventarc and Pub/Sub invoke the event-driven functions as;
+3. grant each exactly its roles (IDENTITY_ROLES), and the Stripe secrets only to the identities of the
+   functions that mount them;
+4. create every Pub/Sub topic the functions consume;
+5. deploy every function (gen2): HTTP, Firestore (Eventarc) and Pub/Sub triggers, runtime settings, its
+   service account, production environment variables, the Stripe secrets (only where Stripe is called),
+   internal-only ingress for event-driven functions;
+6. let the trigger identity (and nobody else) invoke each event-driven function;
+7. create the Cloud Scheduler jobs that publish to the scheduled functions' topics;
+8. deploy firestore.rules and firestore.indexes.json with the Firebase CLI.
+9. deploy the dashboard to Firebase Hosting (`/v1/**` rewritten to the `api` function in the deploy region),
    from build/hosting, which `prepare_hosting` fills before the plan runs (the built SPA, its
    dashboard-config.json and a firebase.json whose rewrite names the region).
 
@@ -32,7 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from localdev.emulators import REPO_ROOT
-from shared.core.function_registry import FUNCTIONS, FunctionKind, FunctionSpec, topics
+from shared.core.function_registry import FUNCTIONS, FunctionKind, FunctionSpec, Identity, topics
+from shared.core.settings import LOCAL_ONLY_VARIABLES, RUNTIME_VARIABLES
 
 RUNTIME = "python311"
 DEFAULT_REGION = "us-central1"
@@ -59,22 +66,30 @@ REQUIRED_APIS = (
     "cloudscheduler.googleapis.com",
     "secretmanager.googleapis.com",
     "firestore.googleapis.com",
+    "iam.googleapis.com",
 )
-# Settings that exist for local development only; they must never reach a deployed function.
-LOCAL_ONLY_ENV = frozenset(
-    {
-        "FIREBASE_AUTH_EMULATOR_HOST",
-        "FIRESTORE_EMULATOR_HOST",
-        "PUBSUB_EMULATOR_HOST",
-        "ALLOW_LOOPBACK_WEBHOOKS",
-        "STRIPE_API_BASE",
-        "FUNCTIONS_BASE_URL",
-        "PLATFORM_EXTRA_FUNCTIONS",
-    }
-)
+# Settings that exist for local development only (shared/core/settings.py refuses them in production too);
+# they must never reach a deployed function, neither as plain variables nor as secrets.
+LOCAL_ONLY_ENV = frozenset(LOCAL_ONLY_VARIABLES)
+# Set by the plan itself or by the runtime: never from the command line.
+RESERVED_ENV = frozenset({"PLATFORM_ENV", "GOOGLE_CLOUD_PROJECT", "FUNCTION_REGION", *RUNTIME_VARIABLES})
+# Roles of each runtime identity, project-wide. Secret access is granted per secret, below, and only to the
+# identities whose functions mount it. `firebaseauth.viewer`: the API reads users to refuse revoked tokens.
+IDENTITY_ROLES: Mapping[Identity, tuple[str, ...]] = {
+    Identity.API: ("roles/datastore.user", "roles/pubsub.publisher", "roles/firebaseauth.viewer"),
+    Identity.STRIPE_EVENTS: ("roles/datastore.user",),
+    Identity.WORKERS: ("roles/datastore.user", "roles/pubsub.publisher"),
+    Identity.WEBHOOK_SENDER: ("roles/datastore.user",),
+}
+# Eventarc (Firestore triggers) and Pub/Sub push subscriptions call event-driven functions as this account;
+# it may invoke them (run.invoker, per function) and receive events, nothing else.
+TRIGGER_ACCOUNT = "platform-trigger"
+TRIGGER_PROJECT_ROLES = ("roles/eventarc.eventReceiver",)
+SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"
 _PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_SECRET_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}:(latest|[1-9][0-9]*)$")
 
 
 class DeployConfigError(ValueError):
@@ -87,7 +102,6 @@ class DeploySettings:
     region: str = DEFAULT_REGION
     firestore_location: str = DEFAULT_FIRESTORE_LOCATION
     source: Path = DEFAULT_SOURCE
-    service_account: str | None = None  # runtime identity; the default compute account when None
     extra_env: Mapping[str, str] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SECRETS))
 
@@ -100,15 +114,32 @@ class DeploySettings:
         for name, value in {**self.extra_env, **self.secrets}.items():
             if not _ENV_NAME.match(name) or "," in value or not value:
                 raise DeployConfigError(f"unusable variable {name}={value!r} (names upper case, no commas)")
-        refused = LOCAL_ONLY_ENV & set(self.extra_env)
+        refused = LOCAL_ONLY_ENV & (set(self.extra_env) | set(self.secrets))
         if refused:
             raise DeployConfigError(f"local-development settings cannot be deployed: {sorted(refused)}")
-        if {"PLATFORM_ENV", "GOOGLE_CLOUD_PROJECT", "FUNCTION_REGION"} & set(self.extra_env):
+        if RESERVED_ENV & (set(self.extra_env) | set(self.secrets)):
+            raise DeployConfigError(f"{', '.join(sorted(RESERVED_ENV))} are set by the plan or the runtime")
+        # Both Stripe secrets are always mounted, each from Secret Manager: `--secret` may point one at
+        # another secret or version, never drop one or add another variable.
+        if set(self.secrets) != set(DEFAULT_SECRETS):
             raise DeployConfigError(
-                "PLATFORM_ENV, GOOGLE_CLOUD_PROJECT and FUNCTION_REGION are set by the plan"
+                f"secrets must be exactly {sorted(DEFAULT_SECRETS)}, got {sorted(self.secrets)}"
             )
+        for name, value in self.secrets.items():
+            if not _SECRET_REF.match(value):
+                raise DeployConfigError(f"{name}: expected SECRET_NAME:VERSION (or :latest), got {value!r}")
         if set(self.secrets) & set(self.extra_env):
             raise DeployConfigError("a variable cannot be both a secret and a plain environment variable")
+
+    def service_account(self, name: str) -> str:
+        return f"{name}@{self.project}.iam.gserviceaccount.com"
+
+    def runtime_account(self, identity: Identity) -> str:
+        return self.service_account(f"platform-{identity.value}")
+
+    @property
+    def trigger_account(self) -> str:
+        return self.service_account(TRIGGER_ACCOUNT)
 
     def env_vars(self) -> dict[str, str]:
         return {
@@ -133,7 +164,7 @@ def trigger_flags(spec: FunctionSpec, settings: DeploySettings) -> list[str]:
     if spec.kind is FunctionKind.HTTP:
         # Public: the API authenticates every request itself (ID tokens, API keys) and stripe_webhook checks
         # Stripe's signature. Event-driven functions below are invoked only by Eventarc, never publicly.
-        return ["--trigger-http", "--allow-unauthenticated"]
+        return ["--trigger-http", "--allow-unauthenticated", "--ingress-settings=all"]
     if spec.kind is FunctionKind.FIRESTORE:
         assert spec.event_type is not None and spec.document is not None  # checked by FunctionSpec
         flags = [
@@ -144,7 +175,12 @@ def trigger_flags(spec: FunctionSpec, settings: DeploySettings) -> list[str]:
         ]
     else:
         flags = [f"--trigger-topic={spec.topic}"]
-    flags.append("--no-allow-unauthenticated")
+    # Only Google's own event delivery reaches them, as the trigger account: no public address at all.
+    flags += [
+        "--no-allow-unauthenticated",
+        "--ingress-settings=internal-only",
+        f"--trigger-service-account={settings.trigger_account}",
+    ]
     if retries_failures(spec):
         flags.append("--retry")
     return flags
@@ -164,14 +200,85 @@ def function_deploy_command(spec: FunctionSpec, settings: DeploySettings) -> lis
         f"--entry-point={spec.entry_point}",
         f"--memory={spec.memory}",
         f"--timeout={spec.timeout_s}s",
+        f"--service-account={settings.runtime_account(spec.identity)}",
         f"--set-env-vars={_joined(settings.env_vars())}",
-        f"--set-secrets={_joined(settings.secrets)}",
-        *trigger_flags(spec, settings),
     ]
-    if settings.service_account:
-        argv.append(f"--service-account={settings.service_account}")
-    argv.append("--quiet")
+    if spec.calls_stripe:
+        argv.append(f"--set-secrets={_joined(settings.secrets)}")
+    else:
+        # Redeploying over a function that once had secrets must take them away, not keep them.
+        argv.append("--clear-secrets")
+    argv += [*trigger_flags(spec, settings), "--quiet"]
     return argv
+
+
+def identities(functions: tuple[FunctionSpec, ...]) -> list[Identity]:
+    return sorted({spec.identity for spec in functions}, key=list(Identity).index)
+
+
+def iam_commands(settings: DeploySettings, functions: tuple[FunctionSpec, ...]) -> list[list[str]]:
+    """Service accounts and their grants; re-running is safe (existing accounts are kept, bindings are
+    idempotent)."""
+    project = f"--project={settings.project}"
+    plan: list[list[str]] = []
+    for name in [f"platform-{identity.value}" for identity in identities(functions)] + [TRIGGER_ACCOUNT]:
+        plan.append(
+            [
+                "gcloud",
+                "iam",
+                "service-accounts",
+                "create",
+                name,
+                project,
+                f"--display-name={name}",
+                "--quiet",
+            ]
+        )
+
+    def bind(account: str, role: str) -> list[str]:
+        return [
+            "gcloud",
+            "projects",
+            "add-iam-policy-binding",
+            settings.project,
+            f"--member=serviceAccount:{account}",
+            f"--role={role}",
+            "--condition=None",
+            "--quiet",
+        ]
+
+    for identity in identities(functions):
+        plan += [bind(settings.runtime_account(identity), role) for role in IDENTITY_ROLES[identity]]
+    plan += [bind(settings.trigger_account, role) for role in TRIGGER_PROJECT_ROLES]
+    mounting = sorted({spec.identity for spec in functions if spec.calls_stripe}, key=list(Identity).index)
+    for secret in sorted({ref.split(":", 1)[0] for ref in settings.secrets.values()}):
+        for identity in mounting:
+            plan.append(
+                [
+                    "gcloud",
+                    "secrets",
+                    "add-iam-policy-binding",
+                    secret,
+                    project,
+                    f"--member=serviceAccount:{settings.runtime_account(identity)}",
+                    f"--role={SECRET_ACCESSOR}",
+                    "--quiet",
+                ]
+            )
+    return plan
+
+
+def invoker_command(spec: FunctionSpec, settings: DeploySettings) -> list[str]:
+    return [
+        "gcloud",
+        "functions",
+        "add-invoker-policy-binding",
+        spec.name,
+        f"--project={settings.project}",
+        f"--region={settings.region}",
+        f"--member=serviceAccount:{settings.trigger_account}",
+        "--quiet",
+    ]
 
 
 def scheduler_job_name(spec: FunctionSpec) -> str:
@@ -201,11 +308,13 @@ def deploy_plan(settings: DeploySettings, functions: tuple[FunctionSpec, ...] = 
     plan: list[list[str]] = [
         ["gcloud", "services", "enable", *REQUIRED_APIS, f"--project={settings.project}", "--quiet"]
     ]
+    plan += iam_commands(settings, functions)
     plan += [
         ["gcloud", "pubsub", "topics", "create", topic, f"--project={settings.project}", "--quiet"]
         for topic in topics(functions)
     ]
     plan += [function_deploy_command(spec, settings) for spec in functions]
+    plan += [invoker_command(spec, settings) for spec in functions if spec.kind is not FunctionKind.HTTP]
     plan += [scheduler_command(spec, settings) for spec in functions if spec.schedule is not None]
     plan.append(
         ["firebase", "deploy", "--only", "firestore:rules,firestore:indexes", "--project", settings.project]
@@ -282,6 +391,8 @@ def fallback_for_existing(argv: list[str]) -> list[str] | None:
     """What to do when a create step finds its resource: topics are kept; scheduler jobs are updated."""
     if argv[:4] == ["gcloud", "pubsub", "topics", "create"]:
         return []
+    if argv[:4] == ["gcloud", "iam", "service-accounts", "create"]:
+        return []
     if argv[:5] == ["gcloud", "scheduler", "jobs", "create", "pubsub"]:
         return [*argv[:3], "update", *argv[4:]]
     return None
@@ -323,14 +434,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--source", type=Path, default=DEFAULT_SOURCE, help="built source (make build-functions)"
     )
-    parser.add_argument("--service-account", default=None, help="runtime service account of the functions")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="extra env var")
     parser.add_argument(
         "--secret",
         action="append",
         default=[],
         metavar="NAME=SECRET:VERSION",
-        help="replaces the default secrets",
+        help="points STRIPE_SECRET_KEY or STRIPE_WEBHOOK_SECRET at another secret or version",
     )
     parser.add_argument(
         "--stripe-publishable-key",
@@ -345,9 +455,9 @@ def main(argv: list[str] | None = None) -> int:
             region=args.region,
             firestore_location=args.firestore_location,
             source=args.source,
-            service_account=args.service_account,
             extra_env=_key_values(args.env),
-            secrets=_key_values(args.secret) if args.secret else dict(DEFAULT_SECRETS),
+            # Overrides one at a time: both secrets are always mounted.
+            secrets={**DEFAULT_SECRETS, **_key_values(args.secret)},
         )
     except DeployConfigError as exc:
         parser.error(str(exc))

@@ -65,6 +65,9 @@ class FunctionsHost:
         for spec, source in functions:
             self.specs[spec.name] = spec
             self.apps[spec.name] = create_app(spec.entry_point, str(source), spec.signature_type)
+        # create_app records its target in FUNCTION_TARGET, the deployed runtime's marker, which settings
+        # read as "this is production": this host is not, and serves many functions.
+        os.environ.pop("FUNCTION_TARGET", None)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"

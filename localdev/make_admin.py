@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--revoke", action="store_true", help="remove the admin claim instead")
     args = parser.parse_args(argv)
     # Only ever the local emulator: this tool must not touch a real project's users.
+    os.environ.setdefault("PLATFORM_ENV", "local")
     os.environ.setdefault("FIREBASE_AUTH_EMULATOR_HOST", f"127.0.0.1:{configured_port()}")
     from firebase_admin import auth
 

@@ -431,6 +431,9 @@ class WebhookDelivery(FirestoreModel):
     error: str | None = None
     duration_ms: NonNegativeInt
     next_attempt_at: UtcDatetime | None = None
+    # The event's mode: test keys list test-mode attempts only. Attempts written before this field existed
+    # count as live (hidden from test keys), the safe side.
+    livemode: bool = True
     created_at: UtcDatetime
 
 

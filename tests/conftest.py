@@ -22,6 +22,10 @@ from localdev.stack import STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, Stack, star
 
 __all__ = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "Project", "Stack"]
 
+# Unset PLATFORM_ENV means production (fail closed): the tests are local development, said explicitly, for
+# this process (in-process callers) and every process the stack starts (localdev/stack.py sets it too).
+os.environ["PLATFORM_ENV"] = "local"
+
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from shared.accounts.service import account_resource, create_or_get_account, get_account
-from shared.api.auth_gate import caller_user_id, require_user
+from shared.api.auth_gate import caller_user_id, is_test_key, require_user
 from shared.api.http import ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import AccountResource
 from shared.core.errors import ErrorCode
@@ -33,7 +33,14 @@ def create_account(request: ApiRequest) -> Reply:
     summary="Credits balance and founding member status.",
     response=AccountResource,
     errors=(ErrorCode.RESOURCE_MISSING,),
+    description="Test keys see the test-mode balance: credits 0, livemode false.",
 )
 def read_account(request: ApiRequest) -> Reply:
     user_id = caller_user_id(request)
-    return Reply(account_resource(user_id, get_account(user_id, missing=ErrorCode.RESOURCE_MISSING)))
+    return Reply(
+        account_resource(
+            user_id,
+            get_account(user_id, missing=ErrorCode.RESOURCE_MISSING),
+            livemode=not is_test_key(request),
+        )
+    )

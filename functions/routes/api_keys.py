@@ -3,11 +3,11 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.api.auth_gate import require_key, require_user
-from shared.api.http import ApiRequest, EmptyBody, Reply, Router
+from shared.api.http import NO_STORE, ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import ApiKeyResource, NewApiKey, Page, RolledApiKey, WhoAmI
 from shared.core.errors import ErrorCode
-from shared.core.pagination import PageQuery, page_of, page_params
-from shared.keys.service import create_key, key_resource, list_keys, revoke_key, roll_key
+from shared.core.pagination import PageQuery, page_params
+from shared.keys.service import create_key, key_resource, list_keys_page, revoke_key, roll_key
 from shared.models import KeyEnvironment
 
 router = Router(tags=("api_keys",))
@@ -32,7 +32,7 @@ class RollKeyBody(BaseModel):
     "POST",
     "/v1/api_keys",
     auth="user",
-    summary="Create a key; the plaintext is in this response only.",
+    summary="Create a key; the plaintext is in this response only (Cache-Control: no-store).",
     body=CreateKeyBody,
     response=NewApiKey,
     status=201,
@@ -40,7 +40,7 @@ class RollKeyBody(BaseModel):
 def create(request: ApiRequest) -> Reply:
     body = request.parse(CreateKeyBody)
     key_id, plaintext, key = create_key(require_user(request).user_id, body.name, body.environment)
-    return Reply(key_resource(key_id, key, plaintext), status=201)
+    return Reply(key_resource(key_id, key, plaintext), status=201, headers=NO_STORE)
 
 
 @router.add(
@@ -53,10 +53,7 @@ def create(request: ApiRequest) -> Reply:
 )
 def list_all(request: ApiRequest) -> Reply:
     params = page_params(request.parsed_query(PageQuery))
-    page, has_more, next_cursor = page_of(list_keys(require_user(request).user_id), params)
-    return Reply(
-        {"data": [key_resource(i, k) for i, k in page], "has_more": has_more, "next_cursor": next_cursor}
-    )
+    return Reply(list_keys_page(require_user(request).user_id, params))
 
 
 @router.add(
@@ -76,7 +73,7 @@ def revoke(request: ApiRequest) -> Reply:
     "POST",
     "/v1/api_keys/<key_id>/roll",
     auth="user",
-    summary="New key; the old expires after expires_in s.",
+    summary="New key; the old expires after expires_in s (Cache-Control: no-store).",
     body=RollKeyBody,
     response=RolledApiKey,
     status=201,
@@ -89,7 +86,7 @@ def roll(request: ApiRequest) -> Reply:
     )
     resource = key_resource(new_id, new_key, plaintext)
     resource["rolled_from"] = key_resource(request.path_params["key_id"], old)
-    return Reply(resource, status=201)
+    return Reply(resource, status=201, headers=NO_STORE)
 
 
 @router.add(

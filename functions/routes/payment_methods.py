@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.api.auth_gate import caller_user_id, require_user
+from shared.api.auth_gate import caller_user_id, is_test_key, require_user
 from shared.api.http import ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import Page, PaymentMethodDeleted, PaymentMethodResource, SetupIntentResource
 from shared.billing.card_store import get_payment_method, list_payment_methods, render
 from shared.billing.payment_methods import create_setup_intent, delete_card, register_card, set_default_card
-from shared.core.errors import ErrorCode
+from shared.core.errors import ErrorCode, not_found
 from shared.core.pagination import PageQuery, page_of, page_params
 
 router = Router(tags=("payment_methods",))
@@ -62,10 +62,12 @@ def register(request: ApiRequest) -> Reply:
     summary="The caller's cards.",
     query=PageQuery,
     response=Page[PaymentMethodResource],
+    description="The cards are live; test keys see none.",
 )
 def list_cards(request: ApiRequest) -> Reply:
     params = page_params(request.parsed_query(PageQuery))
-    page, has_more, next_cursor = page_of(list_payment_methods(caller_user_id(request)), params)
+    cards = [] if is_test_key(request) else list_payment_methods(caller_user_id(request))
+    page, has_more, next_cursor = page_of(cards, params)
     return Reply({"data": [render(i, c) for i, c in page], "has_more": has_more, "next_cursor": next_cursor})
 
 
@@ -76,14 +78,16 @@ def list_cards(request: ApiRequest) -> Reply:
     summary="Make default.",
     body=EmptyBody,
     response=PaymentMethodResource,
-    errors=STRIPE_ERRORS,
+    errors=(*STRIPE_ERRORS, ErrorCode.RESOURCE_MISSING),
 )
 def make_default(request: ApiRequest) -> Reply:
     user_id = require_user(request).user_id
     payment_method_id = request.path_params["payment_method_id"]
     set_default_card(user_id, payment_method_id)
     card = get_payment_method(payment_method_id)
-    assert card is not None
+    if card is None or card.user_id != user_id:
+        # Deleted while it was being made default (a concurrent DELETE or a detach event): gone, not a 500.
+        raise not_found("payment method", "payment_method_id")
     return Reply(render(payment_method_id, card))
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.api.auth_gate import caller_user_id
-from shared.api.http import ApiRequest, EmptyBody, Reply, Router
+from shared.api.auth_gate import caller_user_id, is_test_key, require_user_or_live_key
+from shared.api.http import NO_STORE, ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import (
     DeliveryAttempt,
     Page,
@@ -30,6 +30,7 @@ from shared.webhooks.events import create_test_event
 
 router = Router(tags=("webhook",))
 CONCURRENT = (ErrorCode.SERVICE_UNAVAILABLE,)
+LIVE_ONLY = "Test keys answer 403 livemode_required: they never change what live traffic uses."
 
 
 class DeliveriesQuery(PageQuery):
@@ -57,13 +58,13 @@ def get_webhook(request: ApiRequest) -> Reply:
     response=WebhookEndpointResource,
     status=201,
     also=(200,),
-    errors=CONCURRENT,
-    description="201 with the signing secret when created; 200 without it when replaced.",
+    errors=(*CONCURRENT, ErrorCode.LIVEMODE_REQUIRED),
+    description="201 with the signing secret when created; 200 without it when replaced. " + LIVE_ONLY,
 )
 def put_webhook(request: ApiRequest) -> Reply:
     body = request.parse(WebhookEndpointInput)
-    resource, created = put_endpoint(caller_user_id(request), body)
-    return Reply(resource, status=201 if created else 200)
+    resource, created = put_endpoint(require_user_or_live_key(request), body)
+    return Reply(resource, status=201 if created else 200, headers=NO_STORE if created else {})
 
 
 @router.add(
@@ -72,23 +73,24 @@ def put_webhook(request: ApiRequest) -> Reply:
     auth="user_or_key",
     summary="Remove the endpoint.",
     response=WebhookDeleted,
-    errors=(ErrorCode.RESOURCE_MISSING,),
+    errors=(ErrorCode.RESOURCE_MISSING, ErrorCode.LIVEMODE_REQUIRED),
+    description=LIVE_ONLY,
 )
 def delete_webhook(request: ApiRequest) -> Reply:
-    return Reply(delete_endpoint(caller_user_id(request)))
+    return Reply(delete_endpoint(require_user_or_live_key(request)))
 
 
 @router.add(
     "POST",
     "/v1/webhook/rotate_secret",
     auth="user",
-    summary="New secret; old one signs for 24 h.",
+    summary="New secret; old one signs for 24 h (Cache-Control: no-store).",
     body=EmptyBody,
     response=WebhookEndpointResource,
     errors=(ErrorCode.RESOURCE_MISSING, *CONCURRENT),
 )
 def rotate_webhook_secret(request: ApiRequest) -> Reply:
-    return Reply(rotate_secret(caller_user_id(request)))
+    return Reply(rotate_secret(caller_user_id(request)), headers=NO_STORE)
 
 
 @router.add(
@@ -123,7 +125,9 @@ def send_test_event(request: ApiRequest) -> Reply:
     summary="Recent delivery attempts, newest first.",
     query=DeliveriesQuery,
     response=Page[DeliveryAttempt],
+    description="Test keys see the attempts of test-mode events only.",
 )
 def get_deliveries(request: ApiRequest) -> Reply:
     params = page_params(request.parsed_query(DeliveriesQuery))
-    return Reply(list_deliveries(caller_user_id(request), params.limit, params.starting_after))
+    test_only = is_test_key(request)
+    return Reply(list_deliveries(caller_user_id(request), params.limit, params.starting_after, test_only))

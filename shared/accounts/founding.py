@@ -31,6 +31,8 @@ def handle_user_created(change: DocumentChange) -> None:
         logs.info("creation event without a document ignored", event_id=change.event_id, doc=change.document)
         return
     count_creation(change, Counter.TOTAL_USERS)
+    # Nothing of the payload decides who: the user is the document the event names, and the claim writes
+    # to that stored document with an existence precondition (NotFound: deleted, no number given).
     # Runs for redeliveries too: the claim is idempotent per user, and this finishes a delivery that
     # failed between the two steps.
     claim_founding_number(change.document_id, change.event_type)

@@ -12,11 +12,14 @@ from shared.core.errors import ApiError, ErrorCode
 from shared.models import Account, utc_now
 
 
-def account_resource(user_id: str, account: Account) -> dict[str, Any]:
+def account_resource(user_id: str, account: Account, livemode: bool = True) -> dict[str, Any]:
+    """`livemode=False` (a test key): credits exist in live mode only, so the test-mode balance is 0, as a
+    test key's ledger is empty; test keys never read live money."""
     return {
         "user_id": user_id,
         "email": account.email,
-        "credits": account.credits,
+        "livemode": livemode,
+        "credits": account.credits if livemode else 0,
         "founding_member": account.founding_member,
         "founding_member_number": account.founding_member_number,
         "created_at": account.created_at,

@@ -83,6 +83,23 @@ def require_key(request: ApiRequest) -> KeyPrincipal:
     return principal
 
 
+def is_test_key(request: ApiRequest) -> bool:
+    """A test-mode key sees and changes test-mode things only (docs/security.md, "Test and live")."""
+    principal = request.principal
+    return isinstance(principal, KeyPrincipal) and not principal.livemode
+
+
+def require_user_or_live_key(request: ApiRequest) -> str:
+    """The caller's user id, unless the caller is a test key: what serves live traffic (the webhook
+    endpoint) is changed only by the signed-in user or a live key, never by a test key."""
+    if is_test_key(request):
+        raise ApiError(
+            ErrorCode.LIVEMODE_REQUIRED,
+            "Test keys cannot change live settings; use a live key or the dashboard.",
+        )
+    return caller_user_id(request)
+
+
 def caller_user_id(request: ApiRequest) -> str:
     principal = request.principal
     assert isinstance(principal, UserPrincipal | KeyPrincipal)

@@ -23,6 +23,9 @@ from shared.core import logs
 from shared.core.errors import ApiError, ErrorCode
 
 MAX_BODY_BYTES = 64 * 1024
+# Responses that carry a plaintext credential (an API key, a webhook signing secret): no cache or proxy may
+# keep a copy.
+NO_STORE = {"Cache-Control": "no-store"}
 MAX_JSON_DEPTH = 32
 # Path parameters name documents: anything else is refused as "no such object" before a database sees it
 # (Firestore refuses ids like `__x__`, `.`, `..` or over 1500 bytes with an error, not a miss).
@@ -70,11 +73,7 @@ class ApiRequest:
     def raw_body(self) -> bytes:
         """The body, read at most once and never past MAX_BODY_BYTES (chunked bodies have no length)."""
         if self._data is None:
-            refuse_declared_oversize(self.raw)
-            data = self.raw.stream.read(MAX_BODY_BYTES + 1)
-            if len(data) > MAX_BODY_BYTES:
-                raise too_large()
-            self._data = data
+            self._data = read_bounded(self.raw, MAX_BODY_BYTES)
         return self._data
 
     def json_body(self) -> Any:
@@ -102,15 +101,25 @@ class ApiRequest:
         return parsed
 
 
-def too_large() -> ApiError:
-    return ApiError(ErrorCode.REQUEST_TOO_LARGE, f"Request bodies are limited to {MAX_BODY_BYTES} bytes.")
+def too_large(limit: int = MAX_BODY_BYTES) -> ApiError:
+    return ApiError(ErrorCode.REQUEST_TOO_LARGE, f"Request bodies are limited to {limit} bytes.")
 
 
-def refuse_declared_oversize(request: flask.Request) -> None:
+def refuse_declared_oversize(request: flask.Request, limit: int = MAX_BODY_BYTES) -> None:
     """413 from Content-Length alone, before a byte of the body is read."""
     length = request.content_length
-    if length is not None and length > MAX_BODY_BYTES:
-        raise too_large()
+    if length is not None and length > limit:
+        raise too_large(limit)
+
+
+def read_bounded(request: flask.Request, limit: int) -> bytes:
+    """The body, never reading more than limit + 1 bytes (chunked bodies declare no length): a huge body
+    costs the reader no more memory than the limit."""
+    refuse_declared_oversize(request, limit)
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise too_large(limit)
+    return data
 
 
 class _DuplicateKey(ValueError):

@@ -28,13 +28,21 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "sk_live_... or sk_test_...",
-        "description": "An API key: `Authorization: Bearer sk_live_...` (or sk_test_ for test data).",
+        "description": (
+            "An API key: `Authorization: Bearer sk_live_...` (or sk_test_ for test data). A test key reads and"
+            " changes test-mode things only: its jobs are test jobs, it sees the test-mode balance (0), no"
+            " cards, no ledger entries and only the delivery attempts of test-mode events, and it cannot"
+            " replace or delete the webhook endpoint (403 livemode_required)."
+        ),
     },
     "FirebaseIdToken": {
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "JWT",
-        "description": "A signed-in user's Firebase ID token.",
+        "description": (
+            "A signed-in user's Firebase ID token; refused once the user is disabled, deleted or signed out"
+            " everywhere (checked against the user's record, cached for 10 s)."
+        ),
     },
     "AdminIdToken": {
         "type": "http",
@@ -276,7 +284,11 @@ def build_openapi(routes: list[Route], *, title: str, version: str) -> dict[str,
         "info": {
             "title": title,
             "version": version,
-            "description": 'Conventions: docs/api-conventions.md. Errors are `{"error": {type, code, message, param}}`.',
+            "description": (
+                'Conventions: docs/api-conventions.md. Errors are `{"error": {type, code, message, param}}`.'
+                " Test keys never touch live data (docs/security.md). Responses that carry a plaintext API key"
+                " or webhook secret have `Cache-Control: no-store`."
+            ),
         },
         "paths": paths,
         "components": {"schemas": components, "securitySchemes": SECURITY_SCHEMES},

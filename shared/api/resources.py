@@ -38,6 +38,7 @@ class Health(Resource):
 class AccountResource(Resource):
     user_id: str
     email: str | None
+    livemode: bool = Field(description="False for test keys, which see the test-mode balance (always 0).")
     credits: int = Field(description="Balance in credits.")
     founding_member: bool
     founding_member_number: int | None = Field(ge=1, le=100)
@@ -49,6 +50,7 @@ class AccountResource(Resource):
                 {
                     "user_id": "u_123",
                     "email": "ada@example.com",
+                    "livemode": True,
                     "credits": 120,
                     "founding_member": True,
                     "founding_member_number": 7,

@@ -83,7 +83,9 @@ def firebase_app() -> Any:
         with _lock:
             app = _firebase_apps.get(project)
             if app is None:
-                app = firebase_admin.initialize_app(options={"projectId": project}, name=f"app-{project}")
+                # A bounded wait: user lookups (revocation checks) sit on the request path.
+                options = {"projectId": project, "httpTimeout": 10}
+                app = firebase_admin.initialize_app(options=options, name=f"app-{project}")
                 _firebase_apps[project] = app
     return app
 

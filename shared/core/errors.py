@@ -52,6 +52,7 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     MAINTENANCE_MODE = "maintenance_mode"
     SERVICE_UNAVAILABLE = "service_unavailable"
+    LIVEMODE_REQUIRED = "livemode_required"
 
 
 # code -> (type, status). Every error the platform raises is listed here, so status codes stay consistent.
@@ -90,6 +91,7 @@ ERROR_CODES: dict[ErrorCode, tuple[ErrorType, int]] = {
     ErrorCode.INTERNAL_ERROR: (ErrorType.API, 500),
     ErrorCode.MAINTENANCE_MODE: (ErrorType.API, 503),
     ErrorCode.SERVICE_UNAVAILABLE: (ErrorType.API, 503),
+    ErrorCode.LIVEMODE_REQUIRED: (ErrorType.PERMISSION, 403),
 }
 
 

@@ -23,6 +23,16 @@ class FirestoreEventType(StrEnum):
     WRITTEN = "google.cloud.firestore.document.v1.written"
 
 
+class Identity(StrEnum):
+    """The runtime service account a function runs as (least privilege; roles in localdev/deploy.py).
+    `webhook-sender` calls customer URLs, so it holds no secret and nothing but Firestore access."""
+
+    API = "api"
+    STRIPE_EVENTS = "stripe-events"
+    WORKERS = "workers"
+    WEBHOOK_SENDER = "webhook-sender"
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     name: str  # deployed name, also the local URL segment for HTTP functions
@@ -34,6 +44,8 @@ class FunctionSpec:
     schedule: str | None = None  # cron; a scheduler job publishes to `topic` on this schedule
     timeout_s: int = 60
     memory: str = "256Mi"
+    identity: Identity = Identity.WORKERS
+    calls_stripe: bool = False  # the Stripe secrets are mounted on these functions only
 
     def __post_init__(self) -> None:
         if self.kind is FunctionKind.FIRESTORE and (self.document is None or self.event_type is None):
@@ -56,8 +68,14 @@ COUNTERS_TOPIC = "counters-fold"
 JOBS_REQUEUE_TOPIC = "jobs-requeue-sweep"
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
-    FunctionSpec("api", "api", FunctionKind.HTTP),
-    FunctionSpec("stripe_webhook", "stripe_webhook", FunctionKind.HTTP),
+    FunctionSpec("api", "api", FunctionKind.HTTP, identity=Identity.API, calls_stripe=True),
+    FunctionSpec(
+        "stripe_webhook",
+        "stripe_webhook",
+        FunctionKind.HTTP,
+        identity=Identity.STRIPE_EVENTS,
+        calls_stripe=True,
+    ),
     FunctionSpec(
         "on_user_created",
         "on_user_created",
@@ -87,7 +105,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         topic=JOBS_REQUEUE_TOPIC,
         schedule="*/5 * * * *",
     ),
-    FunctionSpec("deliver_webhook", "deliver_webhook", FunctionKind.PUBSUB, topic=WEBHOOK_EVENTS_TOPIC),
+    FunctionSpec(
+        "deliver_webhook",
+        "deliver_webhook",
+        FunctionKind.PUBSUB,
+        topic=WEBHOOK_EVENTS_TOPIC,
+        identity=Identity.WEBHOOK_SENDER,
+    ),
     FunctionSpec(
         "webhook_retry_sweep",
         "webhook_retry_sweep",

@@ -35,7 +35,19 @@ class QueryShape:
 
 QUERIES: tuple[QueryShape, ...] = (
     QueryShape("shared.keys.auth:_load", "api_keys", equality=("key_hash",)),
-    QueryShape("shared.keys.service:list_keys", "api_keys", equality=("user_id",)),
+    QueryShape(
+        "shared.keys.service:list_keys_page",
+        "api_keys",
+        equality=("user_id",),
+        order=(("created_at", "DESCENDING"), ("__name__", "DESCENDING")),
+    ),
+    QueryShape("shared.keys.service:count_active_keys", "api_keys", equality=("user_id", "status")),
+    QueryShape(
+        "shared.keys.service:count_active_keys",
+        "api_keys",
+        equality=("user_id", "status"),
+        range_field="expires_at",
+    ),
     QueryShape("shared.billing.card_store:list_payment_methods", "payment_methods", equality=("user_id",)),
     QueryShape("shared.billing.card_store:apply_default", "payment_methods", equality=("user_id",)),
     QueryShape(
@@ -80,6 +92,12 @@ QUERIES: tuple[QueryShape, ...] = (
         "shared.webhooks.delivery_log:list_deliveries",
         "webhook_deliveries",
         equality=("user_id",),
+        order=(("created_at", "DESCENDING"), ("__name__", "DESCENDING")),
+    ),
+    QueryShape(
+        "shared.webhooks.delivery_log:list_deliveries",
+        "webhook_deliveries",
+        equality=("user_id", "livemode"),
         order=(("created_at", "DESCENDING"), ("__name__", "DESCENDING")),
     ),
     QueryShape(

@@ -1,13 +1,50 @@
-"""Settings from environment variables, parsed strictly, read once per process (lazily, never at import)."""
+"""Settings from environment variables, parsed strictly, read once per process (lazily, never at import).
+
+Production is the default: only an explicit `PLATFORM_ENV=local` turns on local development, and even that is
+refused inside the Cloud Run / Cloud Functions runtime (`K_SERVICE`, `FUNCTION_TARGET`), so a forgotten
+variable can never switch the production guards off. In production:
+- a Stripe secret that is set must be well formed, and one that is missing is never replaced by a local
+  default: the functions that call Stripe (`api`, `stripe_webhook`; the only ones it is mounted on) require
+  both with `require_stripe_secrets()`;
+- every local-only variable (emulator hosts, the Stripe API base, loopback webhooks, ...) is refused.
+A refused configuration raises SettingsError; it is never cached, and the entry points check settings first
+on every call (functions/entry_guard.py), so a misconfigured instance answers 500 (logged) to every call and
+applies nothing.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import cache
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+
+LOCAL = "local"
+PRODUCTION = "production"
+# Set by the Cloud Run / Cloud Functions (gen2) runtime: their presence means "deployed", whatever
+# PLATFORM_ENV says.
+RUNTIME_VARIABLES = ("K_SERVICE", "FUNCTION_TARGET")
+# Settings that exist for local development only; production refuses them (and the deploy plan never sets
+# them). STRIPE_API_BASE would send the live key to any server; the emulator hosts make the clients skip
+# credentials (FIREBASE_AUTH_EMULATOR_HOST accepts unsigned ID tokens).
+LOCAL_ONLY_VARIABLES = (
+    "STRIPE_API_BASE",
+    "FIRESTORE_EMULATOR_HOST",
+    "PUBSUB_EMULATOR_HOST",
+    "FIREBASE_AUTH_EMULATOR_HOST",
+    "ALLOW_LOOPBACK_WEBHOOKS",
+    "FUNCTIONS_BASE_URL",
+    "PLATFORM_EXTRA_FUNCTIONS",
+)
+# Local development only: the values make dev, the tests and the benchmarks use (localstripe accepts any).
+LOCAL_STRIPE_SECRET_KEY = "sk_test_local"  # noqa: S105 (local development only)
+LOCAL_STRIPE_WEBHOOK_SECRET = "whsec_local"  # noqa: S105 (local development only)
+# Stripe's formats: secret (sk_) or restricted (rk_) keys, live or test; webhook signing secrets whsec_.
+STRIPE_SECRET_KEY_FORMAT = re.compile(r"^[sr]k_(live|test)_[A-Za-z0-9]{8,}$")
+STRIPE_WEBHOOK_SECRET_FORMAT = re.compile(r"^whsec_[A-Za-z0-9+/=]{16,}$")
 
 
 class SettingsError(ValueError):
@@ -44,8 +81,9 @@ class Settings:
     project_id: str
     region: str
     environment: str  # "local" or "production"
-    stripe_secret_key: str
-    stripe_webhook_secret: str
+    # None only in production when not mounted on this function: read them through the properties.
+    stripe_secret_key_or_none: str | None
+    stripe_webhook_secret_or_none: str | None
     stripe_api_base: str | None
     allow_loopback_webhooks: bool
     firebase_auth_emulator: bool
@@ -53,37 +91,100 @@ class Settings:
 
     @property
     def is_production(self) -> bool:
-        return self.environment == "production"
+        return self.environment == PRODUCTION
+
+    @property
+    def stripe_secret_key(self) -> str:
+        if self.stripe_secret_key_or_none is None:
+            raise SettingsError("STRIPE_SECRET_KEY is not set (mounted from Secret Manager in production)")
+        return self.stripe_secret_key_or_none
+
+    @property
+    def stripe_webhook_secret(self) -> str:
+        if self.stripe_webhook_secret_or_none is None:
+            raise SettingsError(
+                "STRIPE_WEBHOOK_SECRET is not set (mounted from Secret Manager in production)"
+            )
+        return self.stripe_webhook_secret_or_none
+
+
+def platform_environment() -> str:
+    """`local` only when asked for explicitly and not inside the deployed runtime; otherwise production."""
+    raw = os.environ.get("PLATFORM_ENV")
+    environment = PRODUCTION if raw is None or not raw.strip() else raw.strip().lower()
+    if environment not in {LOCAL, PRODUCTION}:
+        raise SettingsError(f"PLATFORM_ENV must be 'local' or 'production', got {raw!r}")
+    if environment == LOCAL:
+        deployed = [name for name in RUNTIME_VARIABLES if os.environ.get(name)]
+        if deployed:
+            raise SettingsError(
+                f"PLATFORM_ENV=local is refused in the deployed runtime ({', '.join(deployed)})"
+            )
+    return environment
+
+
+def _production_refusals() -> list[str]:
+    return [name for name in LOCAL_ONLY_VARIABLES if os.environ.get(name, "").strip()]
+
+
+def _secret(
+    name: str, environment: str, local_default: str, pattern: re.Pattern[str], shape: str
+) -> str | None:
+    value = os.environ.get(name, "").strip()
+    if environment == LOCAL:
+        return value or local_default
+    if not value:
+        return None  # not mounted here; a function that calls Stripe refuses to run without it
+    if not pattern.fullmatch(value):
+        # Never echo the value: it is a secret, and logs are read by more people than secrets are.
+        raise SettingsError(f"{name} is malformed: expected {shape}")
+    return value
 
 
 def load_settings() -> Settings:
     project_id = os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GCLOUD_PROJECT") or "demo-platform"
     if project_id != project_id.lower():
         raise SettingsError(f"project id must be lower case, got {project_id!r}")
-    environment = os.environ.get("PLATFORM_ENV", "local").strip().lower()
-    if environment not in {"local", "production"}:
-        raise SettingsError(f"PLATFORM_ENV must be 'local' or 'production', got {environment!r}")
-    allow_loopback = _flag("ALLOW_LOOPBACK_WEBHOOKS", default=False)
-    if allow_loopback and environment == "production":
-        raise SettingsError("ALLOW_LOOPBACK_WEBHOOKS is for local development and is refused in production")
-    auth_emulator = bool(os.environ.get("FIREBASE_AUTH_EMULATOR_HOST"))
-    if auth_emulator and environment == "production":
-        raise SettingsError(
-            "FIREBASE_AUTH_EMULATOR_HOST accepts unsigned tokens and is refused in production"
-        )
+    environment = platform_environment()
+    if environment == PRODUCTION:
+        refused = _production_refusals()
+        if refused:
+            raise SettingsError(f"local-development settings are refused in production: {', '.join(refused)}")
+    stripe_secret_key = _secret(
+        "STRIPE_SECRET_KEY",
+        environment,
+        LOCAL_STRIPE_SECRET_KEY,
+        STRIPE_SECRET_KEY_FORMAT,
+        "sk_live_..., sk_test_... (or rk_ restricted keys)",
+    )
+    stripe_webhook_secret = _secret(
+        "STRIPE_WEBHOOK_SECRET",
+        environment,
+        LOCAL_STRIPE_WEBHOOK_SECRET,
+        STRIPE_WEBHOOK_SECRET_FORMAT,
+        "whsec_...",
+    )
     return Settings(
         project_id=project_id,
         region=os.environ.get("FUNCTION_REGION", "us-central1"),
         environment=environment,
-        stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY", "sk_test_local"),
-        stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_local"),
+        stripe_secret_key_or_none=stripe_secret_key,
+        stripe_webhook_secret_or_none=stripe_webhook_secret,
         stripe_api_base=os.environ.get("STRIPE_API_BASE") or None,
-        allow_loopback_webhooks=allow_loopback,
-        firebase_auth_emulator=auth_emulator,
+        allow_loopback_webhooks=_flag("ALLOW_LOOPBACK_WEBHOOKS", default=False),
+        firebase_auth_emulator=bool(os.environ.get("FIREBASE_AUTH_EMULATOR_HOST")),
         functions_base_url=os.environ.get("FUNCTIONS_BASE_URL") or None,
     )
 
 
 @cache
 def get_settings() -> Settings:
+    # A SettingsError is not cached: every call re-raises it, so a misconfigured instance never serves.
     return load_settings()
+
+
+def require_stripe_secrets() -> Settings:
+    """Settings of a function that calls Stripe: both secrets present (and, in production, well formed)."""
+    settings = get_settings()
+    _ = settings.stripe_secret_key, settings.stripe_webhook_secret
+    return settings

@@ -5,6 +5,11 @@
   costs no read. Entries are re-read (by document id) when older than REVALIDATE_SECONDS, so a revocation
   made on any instance is refused everywhere within 10 s; revoking on this instance evicts at once.
 - Loads are single-flight per key: a burst of concurrent requests for a cold key makes one read.
+- Unknown keys (checksum-valid, but no such key) are remembered in a separate bounded map for
+  NEGATIVE_SECONDS: a flood of random keys costs one read per key per window, and since misses never enter
+  the known keys' LRU they can never evict a real key.
+- The key's owner must be an active Firebase Auth user (shared/accounts/auth_users.py, cached for its
+  window): disabling or deleting a user stops their keys within USER_STATUS_SECONDS.
 - `last_used_at` is written at most once a minute per key across all instances: the write carries the
   update-time precondition of the snapshot it was decided on, so of several instances deciding at once only
   one succeeds; the others re-read and see a fresh value.
@@ -19,9 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from google.api_core.exceptions import FailedPrecondition, NotFound
+from google.api_core.exceptions import FailedPrecondition, GoogleAPIError, NotFound
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from shared.accounts.auth_users import user_status
+from shared.core import logs
 from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.principals import KeyPrincipal
@@ -31,6 +38,8 @@ from shared.models import ApiKey, ApiKeyStatus, KeyEnvironment, utc_now
 REVALIDATE_SECONDS = 5.0
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 MAX_ENTRIES = 10_000
+NEGATIVE_SECONDS = 5.0  # a key created elsewhere is not used before it is shown, so this delays nobody
+MAX_NEGATIVE_ENTRIES = 10_000
 
 
 @dataclass
@@ -45,10 +54,18 @@ class CachedKey:
 class KeyCache:
     """Bounded LRU of verified keys, keyed by (project, key hash)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = MAX_ENTRIES,
+        max_negative: int = MAX_NEGATIVE_ENTRIES,
+    ) -> None:
         self._clock = clock
         self._max = max_entries
+        self._max_negative = max_negative
         self._entries: OrderedDict[tuple[str, str], CachedKey] = OrderedDict()
+        # Misses: slot -> when it was found missing. Kept apart so misses never push known keys out.
+        self._missing: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._loading: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
         self.reads = 0  # database reads and writes made through this cache (tests and benchmarks count them)
@@ -74,6 +91,11 @@ class KeyCache:
 
     def _fresh(self, slot: tuple[str, str]) -> CachedKey | None:
         with self._lock:
+            missed_at = self._missing.get(slot)
+            if missed_at is not None:
+                if self._clock() - missed_at < NEGATIVE_SECONDS:
+                    return CachedKey(None, None, None, missed_at)
+                del self._missing[slot]
             entry = self._entries.get(slot)
             if entry is None or self._clock() - entry.loaded_at >= REVALIDATE_SECONDS:
                 return None
@@ -82,6 +104,14 @@ class KeyCache:
 
     def _store(self, slot: tuple[str, str], entry: CachedKey) -> None:
         with self._lock:
+            if entry.key is None:
+                self._entries.pop(slot, None)  # deleted since it was cached
+                self._missing[slot] = entry.loaded_at
+                self._missing.move_to_end(slot)
+                while len(self._missing) > self._max_negative:
+                    self._missing.popitem(last=False)
+                return
+            self._missing.pop(slot, None)
             self._entries[slot] = entry
             self._entries.move_to_end(slot)
             while len(self._entries) > self._max:
@@ -107,6 +137,16 @@ class KeyCache:
     def forget(self, key_hash: str) -> None:
         with self._lock:
             self._entries.pop((current_project(), key_hash), None)
+            self._missing.pop((current_project(), key_hash), None)
+
+    def known_count(self) -> int:
+        """Known keys held (misses are not counted: they live apart)."""
+        with self._lock:
+            return len(self._entries)
+
+    def holds(self, key_hash: str) -> bool:
+        with self._lock:
+            return (current_project(), key_hash) in self._entries
 
     def refresh(self, key_hash: str, entry: CachedKey) -> None:
         self._store((current_project(), key_hash), self._load(key_hash, entry.key_id))
@@ -114,6 +154,7 @@ class KeyCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._missing.clear()
 
 
 _cache = KeyCache()
@@ -129,7 +170,7 @@ def forget_key(key_hash: str) -> None:
 
 def authenticate_api_key(token: str, cache: KeyCache | None = None) -> KeyPrincipal:
     """`cache` defaults to this instance's; tests pass several to play several instances."""
-    cache = cache or _cache
+    cache = cache if cache is not None else _cache
     parsed = parse_api_key(token)
     if parsed is None:
         raise ApiError(ErrorCode.INVALID_API_KEY, "Invalid API key provided.")
@@ -145,6 +186,11 @@ def authenticate_api_key(token: str, cache: KeyCache | None = None) -> KeyPrinci
     now = utc_now()
     if key.expires_at is not None and key.expires_at <= now:
         raise ApiError(ErrorCode.API_KEY_EXPIRED, "This API key has expired.")
+    owner = user_status(key.user_id)
+    # Unknown (Firebase Auth unreachable) lets the key through: a key is a long-lived server credential
+    # and an Auth outage must not stop every customer's traffic; the lookup failure is logged.
+    if owner is not None and not owner.active:
+        raise ApiError(ErrorCode.API_KEY_REVOKED, "This API key's owner is disabled or deleted.")
     _touch(cache, key_hash, entry, now)
     return KeyPrincipal(user_id=key.user_id, key_id=entry.key_id, environment=key.environment)
 
@@ -168,7 +214,15 @@ def _touch(cache: KeyCache, key_hash: str, entry: CachedKey, now: datetime) -> N
                 {"last_used_at": now}, option=db.write_option(last_update_time=entry.update_time)
             )
         except (FailedPrecondition, NotFound):
-            cache.refresh(key_hash, entry)  # someone else wrote (or revoked): take their version
+            try:
+                cache.refresh(key_hash, entry)  # someone else wrote (or revoked): take their version
+            except GoogleAPIError as exc:
+                logs.warning("api key refresh after a lost touch failed", error=type(exc).__name__)
+            return
+        except GoogleAPIError as exc:
+            # Best effort: the key is already verified. A transient error on this throttled bookkeeping
+            # write must not fail the caller's request; the next request a minute on writes it again.
+            logs.warning("api key last_used_at write failed", error=type(exc).__name__)
             return
         cache.touches += 1
         entry.key = key.model_copy(update={"last_used_at": now})

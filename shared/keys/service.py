@@ -12,6 +12,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.accounts.service import get_account
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
+from shared.core.pagination import PageParams, list_page
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS
 from shared.keys.format import generate_api_key, hash_api_key, key_prefix
 from shared.models import ApiKey, ApiKeyStatus, KeyEnvironment, utc_now
@@ -68,21 +69,50 @@ def _new_key(user_id: str, name: str, environment: KeyEnvironment) -> tuple[str,
     return new_key_id(), plaintext, key
 
 
-def list_keys(user_id: str) -> list[tuple[str, ApiKey]]:
-    docs = (
+def list_keys_page(user_id: str, params: PageParams) -> dict[str, Any]:
+    """The caller's keys, newest first, paged in the query: a user may hold any number of revoked and expired
+    keys, so no fixed bound can hold them all (an unordered bounded read once hid active keys)."""
+    # Index: user_id ASC, created_at DESC, __name__ DESC (firestore.indexes.json).
+    query = (
         _collection()
         .where(filter=FieldFilter("user_id", "==", user_id))
-        .limit(MAX_KEYS_PER_USER + 50)
-        .stream()
+        .order_by("created_at", direction=firestore.Query.DESCENDING)
+        .order_by("__name__", direction=firestore.Query.DESCENDING)
     )
-    keys = [(d.id, ApiKey.from_firestore(d.to_dict())) for d in docs]
-    return sorted(keys, key=lambda pair: (pair[1].created_at, pair[0]), reverse=True)
+
+    def cursor(key_id: str) -> Any:
+        snapshot = _collection().document(key_id).get()
+        if not snapshot.exists or (snapshot.to_dict() or {}).get("user_id") != user_id:
+            return None
+        return snapshot
+
+    def render(snapshot: Any) -> dict[str, Any]:
+        return key_resource(snapshot.id, ApiKey.from_firestore(snapshot.to_dict()))
+
+    return list_page(query, params, cursor, render)
+
+
+def count_active_keys(user_id: str, now: datetime | None = None) -> int:
+    """Keys that authenticate now: stored active, minus those whose roll grace period is over. Two count
+    aggregations, exact whatever the number of revoked or expired keys."""
+    now = now or utc_now()
+    active = (
+        _collection()
+        .where(filter=FieldFilter("user_id", "==", user_id))
+        .where(filter=FieldFilter("status", "==", ApiKeyStatus.ACTIVE.value))
+    )
+    # Index: user_id ASC, status ASC, expires_at ASC (firestore.indexes.json).
+    expired = active.where(filter=FieldFilter("expires_at", "<=", now))
+    return _count(active) - _count(expired)
+
+
+def _count(query: Any) -> int:
+    return int(query.count().get()[0][0].value)
 
 
 def create_key(user_id: str, name: str, environment: KeyEnvironment) -> tuple[str, str, ApiKey]:
     get_account(user_id)
-    active = [k for _, k in list_keys(user_id) if effective_status(k) == "active"]
-    if len(active) >= MAX_KEYS_PER_USER:
+    if count_active_keys(user_id) >= MAX_KEYS_PER_USER:
         raise ApiError(
             ErrorCode.INVALID_REQUEST, f"At most {MAX_KEYS_PER_USER} active keys; revoke some first."
         )

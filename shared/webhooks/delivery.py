@@ -180,6 +180,7 @@ def _record(
         error=result.error,
         duration_ms=result.duration_ms,
         next_attempt_at=retry_at,
+        livemode=event.livemode,
         created_at=finished,
     )
     delivery_ref = db.collection(WebhookDelivery.collection).document(delivery_id(event_id, attempt))

@@ -27,19 +27,21 @@ def delivery_resource(delivery: WebhookDelivery) -> dict[str, Any]:
     }
 
 
-def list_deliveries(user_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+def list_deliveries(user_id: str, limit: int, cursor: str | None, test_only: bool = False) -> dict[str, Any]:
+    """`test_only` (test keys): the attempts of test-mode events only; test keys never see live traffic."""
     collection = firestore_client().collection(WebhookDelivery.collection)
-    query = (
-        collection.where(filter=FieldFilter("user_id", "==", user_id))
-        .order_by("created_at", direction="DESCENDING")
-        .order_by("__name__", direction="DESCENDING")
-    )
+    query = collection.where(filter=FieldFilter("user_id", "==", user_id))
+    if test_only:
+        # Index: user_id ASC, livemode ASC, created_at DESC, __name__ DESC (firestore.indexes.json).
+        query = query.where(filter=FieldFilter("livemode", "==", False))
+    query = query.order_by("created_at", direction="DESCENDING").order_by("__name__", direction="DESCENDING")
     if cursor:
         # The cursor is the id of the last delivery shown; it must be one of the caller's.
         if len(cursor) > 200 or "/" in cursor:
             raise ApiError(ErrorCode.PARAMETER_INVALID, "Invalid cursor.", param="cursor")
         after = collection.document(cursor).get()
-        if not after.exists or (after.to_dict() or {}).get("user_id") != user_id:
+        data = (after.to_dict() or {}) if after.exists else {}
+        if data.get("user_id") != user_id or (test_only and data.get("livemode") is not False):
             raise ApiError(ErrorCode.PARAMETER_INVALID, "Invalid cursor.", param="cursor")
         query = query.start_after(after)
     snapshots = list(query.limit(limit + 1).stream())

@@ -124,15 +124,29 @@ def _status(value: dict[str, Any] | None) -> str | None:
 
 
 def on_job_updated(change: DocumentChange) -> str | None:
-    """Firestore trigger on jobs/{jobId}: a transition into completed/failed emits one event."""
+    """Firestore trigger on jobs/{jobId}: a transition into completed/failed emits one event.
+
+    The payload only says that a transition may have happened; who owns the job, its mode and its content
+    come from the stored document, re-read here: an event body is never trusted to say whose webhook
+    receives what (a forged or stale payload cannot send one customer's job to another)."""
     new_status, old_status = _status(change.value), _status(change.old_value)
     if new_status == old_status or new_status not in (JobStatus.COMPLETED, JobStatus.FAILED):
         return None
+    if not change.document.startswith(f"{Job.collection}/") or change.document.count("/") != 1:
+        logs.error("job trigger for another document ignored", document=change.document)
+        return None
+    snapshot = firestore_client().collection(Job.collection).document(change.document_id).get()
+    if not snapshot.exists:
+        logs.info("job deleted before its trigger ran", document=change.document)
+        return None
     try:
-        job = Job.from_firestore(change.value)
+        job = Job.from_firestore(snapshot.to_dict())
     except ModelDataError as exc:
         # Retrying cannot fix a malformed document: log it and let the trigger succeed.
         logs.error("job document does not fit the Job model", document=change.document, error=str(exc))
+        return None
+    if job.status not in (JobStatus.COMPLETED, JobStatus.FAILED):
+        logs.warning("job trigger without a finished job ignored", document=change.document)
         return None
     job_id = change.document_id
     event_id = job_event_id(job_id, job.status)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from shared.core import logs
 from shared.webhooks.schedule import AttemptResult, honours_retry_after, parse_retry_after
 from shared.webhooks.ssrf import SockAddr, UnsafeTargetError, resolve_and_check, validate_webhook_url
 
@@ -209,6 +210,7 @@ def _exchange(
     except TimeoutError:
         return None
     except UnsafeTargetError as exc:
+        logs.warning("webhook target refused", host=host, detail=exc.detail)
         return result(None, f"refused: {exc.reason}")
     except (socket.gaierror, UnicodeError) as exc:
         return result(None, f"DNS resolution failed: {exc}")

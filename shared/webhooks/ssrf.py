@@ -39,11 +39,15 @@ _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 
 
 class UnsafeTargetError(Exception):
-    """The webhook target resolves to an address we must not connect to."""
+    """The webhook target resolves to an address we must not connect to.
 
-    def __init__(self, reason: str) -> None:
+    `reason` is shown to the customer (the delivery log) and never names an address a host name resolved
+    to: that would map our internal network for whoever controls the DNS. `detail` is for our logs only."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.detail = detail or reason
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -125,10 +129,11 @@ def _ends_in_number(host: str) -> bool:
     return last != "" and ((last.isascii() and last.isdigit()) or last[:2].lower() == "0x")
 
 
-def _check(ip: IPAddress, allow_loopback: bool) -> None:
+def _check(ip: IPAddress, allow_loopback: bool, resolved: bool = False) -> None:
     if is_public_address(ip) or (allow_loopback and _is_loopback(ip)):
         return
-    raise UnsafeTargetError(f"address {ip} is not publicly routable")
+    what = "the host name resolves to an address" if resolved else "the target address"
+    raise UnsafeTargetError(f"{what} that is not publicly routable", detail=f"address {ip} is not public")
 
 
 def resolve_and_check(
@@ -160,8 +165,10 @@ def resolve_and_check(
         try:
             address = ipaddress.ip_address(sockaddr[0])
         except ValueError as exc:
-            raise UnsafeTargetError(f"resolver returned a bad address {sockaddr[0]!r}") from exc
-        _check(address, allow_loopback)
+            raise UnsafeTargetError(
+                "the host name resolved to an unusable address", detail=f"bad address {sockaddr[0]!r}"
+            ) from exc
+        _check(address, allow_loopback, resolved=True)
         if (family, sockaddr) not in results:
             results.append((family, sockaddr))
     if not results:

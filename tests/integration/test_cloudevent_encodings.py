@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,11 @@ SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "emulator-samples"
 
 
 def _client(target: str) -> FlaskClient:
-    return create_app(target, probe_functions.__file__, "cloudevent").test_client()
+    app = create_app(target, probe_functions.__file__, "cloudevent")
+    # create_app records FUNCTION_TARGET, the deployed runtime's marker, in this process's environment;
+    # settings would then refuse PLATFORM_ENV=local for every later test (localdev/host.py does the same).
+    os.environ.pop("FUNCTION_TARGET", None)
+    return app.test_client()
 
 
 def _sample(name: str) -> dict[str, Any]:

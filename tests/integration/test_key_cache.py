@@ -9,7 +9,8 @@ import pytest
 
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError
-from shared.keys.auth import REVALIDATE_SECONDS, KeyCache, authenticate_api_key
+from shared.keys.auth import NEGATIVE_SECONDS, REVALIDATE_SECONDS, KeyCache, authenticate_api_key
+from shared.keys.format import generate_api_key, hash_api_key
 from shared.keys.service import revoke_key
 from shared.models import ApiKey, utc_now
 from tests.conftest import Project
@@ -87,3 +88,49 @@ def test_last_used_at_is_written_once_a_minute_across_instances(project: Project
     # More traffic within the minute writes nothing more.
     run_concurrently(lambda i: authenticate_api_key(key, instances[i % 4]), 400, workers=16)
     assert firestore_client().collection("api_keys").document(key_id).get().update_time == update_time
+
+
+def test_a_flood_of_unknown_keys_costs_one_read_each_per_window_and_evicts_no_known_key(
+    project: Project,
+) -> None:
+    create_account("alice")
+    create_account("bob")
+    known = [create_api_key(user)[1] for user in ("alice", "bob", "alice")]
+    clock = Clock()
+    cache = KeyCache(clock=clock, max_entries=len(known))
+    for key in known:
+        authenticate_api_key(key, cache)
+    flood = [generate_api_key("live") for _ in range(100)]
+    for _ in range(3):  # repeated within the window: the misses are remembered
+        for key in flood:
+            with pytest.raises(ApiError) as caught:
+                authenticate_api_key(key, cache)
+            assert caught.value.code == "invalid_api_key"
+    assert cache.reads == len(known) + len(flood)
+    assert cache.known_count() == len(known)
+    assert all(cache.holds(hash_api_key(key)) for key in known)
+    before = cache.reads
+    for key in known:  # still warm: no read
+        authenticate_api_key(key, cache)
+    assert cache.reads == before
+    clock.now += NEGATIVE_SECONDS
+    for key in flood[:10]:  # the window is over: one read each again
+        with pytest.raises(ApiError):
+            authenticate_api_key(key, cache)
+    assert cache.reads == before + 10
+
+
+def test_a_failing_last_used_at_write_does_not_fail_the_request(project: Project) -> None:
+    """The throttled bookkeeping write is best effort (finding 10): when Firestore refuses it with anything
+    but a lost precondition, the verified key still authenticates. The refusal is real: the emulator
+    answers INVALID_ARGUMENT for a reserved document id, put in the cached entry for this purpose."""
+    create_account("alice")
+    create_account("bob")
+    _, key = create_api_key("alice")
+    cache = KeyCache(clock=Clock())
+    entry = cache.get(hash_api_key(key))
+    assert entry.key is not None and entry.key.last_used_at is None
+    entry.key_id = "__reserved__"
+    principal = authenticate_api_key(key, cache)
+    assert principal.user_id == "alice"
+    assert cache.touches == 0 and cache.writes == 1

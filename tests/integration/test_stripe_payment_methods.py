@@ -53,7 +53,9 @@ def test_card_added_listed_made_default_and_detached(api: ApiClient, client: str
     for card in (first, second):  # attached in Stripe to the caller's one customer
         assert client.v1.payment_methods.retrieve(card["payment_method_id"]).customer == customer_id
 
-    _, key = create_api_key("alice", "test")
+    _, test_key = create_api_key("alice", "test")  # cards are live: a test key sees none
+    assert api.request("GET", "/v1/payment_methods", token=test_key).json()["data"] == []
+    _, key = create_api_key("alice", "live")
     listed = api.request("GET", "/v1/payment_methods", token=key)
     assert listed.status_code == 200
     assert [c["payment_method_id"] for c in listed.json()["data"]] == [
@@ -200,3 +202,34 @@ def test_setup_intent_succeeded_event_records_and_attaches_the_card(
     assert registered.status_code == 200 and registered.json()["payment_method_id"] == pm_id
     duplicate = events.send(event)
     assert duplicate.status_code == 200 and duplicate.json().get("duplicate") is True
+
+
+def test_making_a_card_default_while_it_is_deleted_never_answers_5xx(
+    api: ApiClient, client: stripe.StripeClient
+) -> None:
+    """Finding 10: the card can vanish between the default update and the read that renders it; that is a
+    404 (or a 200 if the default won the race), never a 500. Another customer's card is untouched."""
+    from tests.support.concurrency import run_concurrently
+
+    create_account("alice")
+    create_account("bob")
+    token, bob = api.user_token("alice"), api.user_token("bob")
+    bobs = add_card(api, bob, client)
+    cards = [add_card(api, token, client)["payment_method_id"] for _ in range(6)]
+
+    def race(i: int) -> tuple[str, int]:
+        card = cards[i // 2]
+        if i % 2 == 0:
+            return "default", api.request(
+                "POST", f"/v1/payment_methods/{card}/default", token=token
+            ).status_code
+        return "delete", api.request("DELETE", f"/v1/payment_methods/{card}", token=token).status_code
+
+    results = run_concurrently(race, 2 * len(cards))
+    for result in results:
+        assert not isinstance(result, BaseException), result
+        kind, status = result
+        assert status in (200, 404), (kind, status)
+    assert api.request("GET", "/v1/payment_methods", token=token).json()["data"] == []
+    [left] = api.request("GET", "/v1/payment_methods", token=bob).json()["data"]
+    assert left["payment_method_id"] == bobs["payment_method_id"] and left["is_default"] is True

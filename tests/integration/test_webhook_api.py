@@ -52,7 +52,7 @@ def test_create_read_update_delete(api: ApiClient, receiver: WebhookReceiver) ->
 def test_api_keys_manage_their_users_endpoint_but_cannot_rotate(
     api: ApiClient, receiver: WebhookReceiver
 ) -> None:
-    _, key = create_api_key(USER, "test")
+    _, key = create_api_key(USER, "live")  # test keys cannot change the live endpoint
     assert put(api, key, {"url": receiver.url(), "events": ["job.completed"]}).status_code == 201
     assert api.request("GET", "/v1/webhook", token=api.user_token(USER)).status_code == 200
     refused = api.request("POST", "/v1/webhook/rotate_secret", token=key)

@@ -185,3 +185,25 @@ def test_first_retry_comes_about_five_seconds_later_without_waiting_for_the_swee
     failed, delivered = sorted(stored_deliveries(event_id), key=lambda d: d.attempt)
     assert (failed.status_code, delivered.status_code) == (500, 200)
     assert timedelta(seconds=4) <= delivered.created_at - failed.created_at <= timedelta(seconds=30)
+
+
+def test_the_trigger_trusts_the_stored_job_not_the_event_payload(project: Project) -> None:
+    """Finding 5: who owns a job (and its mode) is read from the stored document. A payload naming another
+    user, or claiming a finish the stored job never had, sends nothing to anyone else."""
+    job_id, _ = write_job()  # queued, owned by USER; its own trigger emits nothing (no transition)
+    ref = firestore_client().collection(Job.collection).document(job_id)
+    stored = ref.get().to_dict()
+    forged = {**stored, "status": "completed", "user_id": "intruder", "livemode": False}
+    change = DocumentChange("forged-1", "updated", f"jobs/{job_id}", forged, stored, utc_now())
+    assert on_job_updated(change) is None  # the stored job is not finished
+    assert events_of(job_id) == []
+    finish(job_id, JobStatus.COMPLETED, result={"n": 1})
+    finished = ref.get().to_dict()
+    change = DocumentChange(
+        "forged-2", "updated", f"jobs/{job_id}", {**finished, "user_id": "intruder"}, stored, utc_now()
+    )
+    assert on_job_updated(change) == job_event_id(job_id, JobStatus.COMPLETED)
+    [event] = eventually(lambda: events_of(job_id))
+    assert event.user_id == USER and event.livemode is True
+    other_path = DocumentChange("forged-3", "updated", "users/intruder", finished, stored, utc_now())
+    assert on_job_updated(other_path) is None

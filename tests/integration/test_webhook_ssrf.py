@@ -85,6 +85,9 @@ def test_names_resolving_to_internal_addresses_are_refused_before_connecting(
 ) -> None:
     status, error = send("http://hooks.example.com/hook", LOCAL_DEV_POLICY, fake_dns(*addresses))
     assert status is None and error.startswith("refused"), error
+    # The customer learns the target is refused, never which internal address the name resolved to.
+    assert not any(address in error for address in addresses), error
+    assert "not publicly routable" in error
 
 
 def test_connection_goes_to_the_checked_address_and_keeps_the_host_name(receiver: WebhookReceiver) -> None:

@@ -45,7 +45,32 @@ class ApiClient:
         )
 
     def user_token(self, uid: str, **claims: Any) -> str:
+        """An unsigned ID token of `uid`, who is made to exist in the Auth emulator first: the API checks
+        every token against the user's record (disabled, deleted, revoked), as in production."""
+        ensure_auth_user(self.project, uid)
         return id_token(self.project, uid, **claims)
+
+
+_known_users: set[tuple[str, str]] = set()
+
+
+def ensure_auth_user(project: str, uid: str) -> None:
+    """Create `uid` in the Auth emulator (firebase-admin, emulator mode) unless it exists. Without an Auth
+    emulator (benchmarks) there is nothing to create: the platform then treats users as unknown."""
+    if (project, uid) in _known_users:
+        return
+    from firebase_admin import auth, exceptions
+
+    from shared.core.clients import firebase_app, project_scope
+
+    with project_scope(project):
+        try:
+            auth.create_user(uid=uid, app=firebase_app())
+        except auth.UidAlreadyExistsError:
+            pass
+        except (exceptions.UnavailableError, exceptions.UnknownError, OSError):
+            return  # no Auth emulator running
+    _known_users.add((project, uid))
 
 
 def create_account(user_id: str, credits: int = 0) -> None:
@@ -55,7 +80,11 @@ def create_account(user_id: str, credits: int = 0) -> None:
 
 
 def create_api_key(user_id: str, environment: str = "live", name: str = "test key") -> tuple[str, str]:
-    """Store a key the way the key service does; returns (key_id, plaintext)."""
+    """Store a key the way the key service does, for a user who exists in the Auth emulator (keys of
+    deleted users are refused); returns (key_id, plaintext)."""
+    from shared.core.clients import current_project
+
+    ensure_auth_user(current_project(), user_id)
     plaintext = generate_api_key("live" if environment == "live" else "test")
     key_id = "key_" + secrets.token_hex(8)
     key = ApiKey(

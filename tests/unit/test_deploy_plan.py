@@ -19,14 +19,16 @@ import pytest
 from localdev.deploy import (
     DEFAULT_SECRETS,
     HOSTING_DIR,
+    IDENTITY_ROLES,
     LOCAL_ONLY_ENV,
     DeployConfigError,
     DeploySettings,
     deploy_plan,
+    main,
     run_plan,
 )
 from localdev.emulators import REPO_ROOT
-from shared.core.function_registry import FUNCTIONS, FunctionKind, FunctionSpec, topics
+from shared.core.function_registry import FUNCTIONS, FunctionKind, FunctionSpec, Identity, topics
 
 PROJECT = "demo-deploy-1"
 REGION = "europe-west1"
@@ -103,10 +105,18 @@ def test_every_declared_function_is_deployed_once_and_nothing_else() -> None:
 def test_the_plan_holds_only_known_steps_in_order() -> None:
     kinds = [tuple(c.words[:3]) if c.argv[0] == "gcloud" else tuple(c.words[:2]) for c in make_deploy_plan()]
     scheduled = [spec for spec in FUNCTIONS if spec.schedule]
+    identities = {spec.identity for spec in FUNCTIONS}
+    event_driven = [spec for spec in FUNCTIONS if spec.kind is not FunctionKind.HTTP]
+    project_bindings = sum(len(IDENTITY_ROLES[i]) for i in identities) + 1  # + the trigger's eventReceiver
+    secret_bindings = len(DEFAULT_SECRETS) * len({spec.identity for spec in FUNCTIONS if spec.calls_stripe})
     expected = (
         [("gcloud", "services", "enable")]
+        + [("gcloud", "iam", "service-accounts")] * (len(identities) + 1)
+        + [("gcloud", "projects", "add-iam-policy-binding")] * project_bindings
+        + [("gcloud", "secrets", "add-iam-policy-binding")] * secret_bindings
         + [("gcloud", "pubsub", "topics")] * len(topics())
         + [("gcloud", "functions", "deploy")] * len(FUNCTIONS)
+        + [("gcloud", "functions", "add-invoker-policy-binding")] * len(event_driven)
         + [("gcloud", "scheduler", "jobs")] * len(scheduled)
         + [("firebase", "deploy")] * 2
     )
@@ -129,12 +139,66 @@ def test_each_function_has_its_runtime_settings(spec: FunctionSpec) -> None:
     assert env["PLATFORM_ENV"] == "production"
     assert env["GOOGLE_CLOUD_PROJECT"] == PROJECT
     assert not LOCAL_ONLY_ENV & set(env), "local-development settings must never be deployed"
-    secrets = dict(pair.split("=", 1) for pair in command.flag("set-secrets").split(","))
-    assert secrets == {
-        "STRIPE_SECRET_KEY": "stripe-secret-key:latest",
-        "STRIPE_WEBHOOK_SECRET": "stripe-webhook-secret:latest",
-    }
-    assert not set(secrets) & set(env), "secrets come from Secret Manager only"
+    assert not {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"} & set(env), "secrets come from Secret Manager"
+    if spec.calls_stripe:
+        secrets = dict(pair.split("=", 1) for pair in command.flag("set-secrets").split(","))
+        assert secrets == {
+            "STRIPE_SECRET_KEY": "stripe-secret-key:latest",
+            "STRIPE_WEBHOOK_SECRET": "stripe-webhook-secret:latest",
+        }
+        assert not command.has("clear-secrets")
+    else:
+        # Least privilege: no Stripe secret where Stripe is not called (deliver_webhook calls customer URLs).
+        assert not command.has("set-secrets") and command.has("clear-secrets")
+
+
+def test_only_the_functions_that_call_stripe_get_its_secrets() -> None:
+    mounted = {name for name, command in function_deploys().items() if command.has("set-secrets")}
+    assert mounted == {"api", "stripe_webhook"}
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+def test_each_function_runs_as_its_own_least_privilege_account(spec: FunctionSpec) -> None:
+    command = function_deploys()[spec.name]
+    account = command.flag("service-account")
+    assert account == f"platform-{spec.identity.value}@{PROJECT}.iam.gserviceaccount.com"
+    assert "compute@developer" not in account
+    if spec.kind is FunctionKind.HTTP:
+        assert command.flag("ingress-settings") == "all"
+        assert not command.has("trigger-service-account")
+    else:
+        assert command.flag("ingress-settings") == "internal-only"
+        assert (
+            command.flag("trigger-service-account") == f"platform-trigger@{PROJECT}.iam.gserviceaccount.com"
+        )
+
+
+def test_service_accounts_are_created_and_granted_only_their_roles() -> None:
+    created = {c.words[4] for c in commands(["gcloud", "iam", "service-accounts", "create"])}
+    assert created == {f"platform-{i.value}" for i in Identity} | {"platform-trigger"}
+    granted: dict[str, set[str]] = {}
+    for c in commands(["gcloud", "projects", "add-iam-policy-binding"]):
+        assert c.words[3] == PROJECT
+        granted.setdefault(c.flag("member"), set()).add(c.flag("role"))
+    member = f"serviceAccount:platform-{{}}@{PROJECT}.iam.gserviceaccount.com"
+    expected = {member.format(i.value): set(roles) for i, roles in IDENTITY_ROLES.items()}
+    expected[member.format("trigger")] = {"roles/eventarc.eventReceiver"}
+    assert granted == expected
+    assert not any("owner" in r or "editor" in r for roles in granted.values() for r in roles)
+    secret_access: dict[str, set[str]] = {}
+    for c in commands(["gcloud", "secrets", "add-iam-policy-binding"]):
+        assert c.flag("role") == "roles/secretmanager.secretAccessor"
+        secret_access.setdefault(c.words[3], set()).add(c.flag("member"))
+    readers = {member.format("api"), member.format("stripe-events")}
+    assert secret_access == {"stripe-secret-key": readers, "stripe-webhook-secret": readers}
+
+
+def test_only_the_trigger_account_may_invoke_event_driven_functions() -> None:
+    bindings = commands(["gcloud", "functions", "add-invoker-policy-binding"])
+    assert {c.words[3] for c in bindings} == {s.name for s in FUNCTIONS if s.kind is not FunctionKind.HTTP}
+    for c in bindings:
+        assert c.flag("member") == f"serviceAccount:platform-trigger@{PROJECT}.iam.gserviceaccount.com"
+        assert c.flag("region") == REGION
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
@@ -204,6 +268,14 @@ def test_the_plan_follows_the_declaration_it_is_given() -> None:
     assert [argv[:6] for argv in added] == [
         ["gcloud", "pubsub", "topics", "create", "reports", f"--project={PROJECT}"],
         ["gcloud", "functions", "deploy", "nightly_report", "--gen2", f"--project={PROJECT}"],
+        [
+            "gcloud",
+            "functions",
+            "add-invoker-policy-binding",
+            "nightly_report",
+            f"--project={PROJECT}",
+            "--region=us-central1",
+        ],
         ["gcloud", "scheduler", "jobs", "create", "pubsub", "nightly-report-schedule"],
     ]
 
@@ -220,11 +292,39 @@ def test_the_plan_follows_the_declaration_it_is_given() -> None:
         {"project": PROJECT, "extra_env": {"PLATFORM_ENV": "local"}},
         {"project": PROJECT, "extra_env": {"STRIPE_SECRET_KEY": "sk_live_x"}},
         {"project": PROJECT, "extra_env": {"LOG_LEVEL": "a,b"}},
+        {"project": PROJECT, "extra_env": {"STRIPE_API_BASE": "http://127.0.0.1:8420"}},
+        {"project": PROJECT, "extra_env": {"K_SERVICE": "api"}},
+        # --secret names are validated like --env names: both Stripe secrets, nothing else, well formed.
+        {"project": PROJECT, "secrets": {"STRIPE_SECRET_KEY": "stripe-secret-key:latest"}},
+        {"project": PROJECT, "secrets": {**DEFAULT_SECRETS, "STRIPE_API_BASE": "stripe-base:latest"}},
+        {"project": PROJECT, "secrets": {**DEFAULT_SECRETS, "FIRESTORE_EMULATOR_HOST": "x:1"}},
+        {"project": PROJECT, "secrets": {**DEFAULT_SECRETS, "PLATFORM_ENV": "env:latest"}},
+        {"project": PROJECT, "secrets": {**DEFAULT_SECRETS, "STRIPE_WEBHOOK_SECRET": "whsec_literal_value"}},
     ],
 )
 def test_unsafe_settings_are_refused(settings: dict[str, object]) -> None:
     with pytest.raises(DeployConfigError):
         DeploySettings(**settings)  # type: ignore[arg-type]
+
+
+def test_one_secret_flag_never_drops_the_other_secret(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--project", PROJECT, "--secret", "STRIPE_SECRET_KEY=stripe-key-v2:3", "--dry-run"]) == 0
+    deploys = [Command(shlex.split(line)) for line in capsys.readouterr().out.splitlines()]
+    [api] = [c for c in deploys if c.argv[:4] == ["gcloud", "functions", "deploy", "api"]]
+    secrets = dict(pair.split("=", 1) for pair in api.flag("set-secrets").split(","))
+    assert secrets == {
+        "STRIPE_SECRET_KEY": "stripe-key-v2:3",
+        "STRIPE_WEBHOOK_SECRET": "stripe-webhook-secret:latest",
+    }
+
+
+@pytest.mark.parametrize(
+    "flag", ["STRIPE_API_BASE=base:latest", "OTHER=x:latest", "STRIPE_SECRET_KEY=sk_live_plaintext"]
+)
+def test_the_secret_flag_refuses_unknown_names_and_plaintext(flag: str) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--project", PROJECT, "--secret", flag, "--dry-run"])
+    assert exc.value.code == 2
 
 
 def test_make_deploy_plan_without_a_project_fails_clearly() -> None:
@@ -250,18 +350,18 @@ def test_rerunning_keeps_topics_and_updates_schedules() -> None:
 
     def runner(argv: list[str]) -> subprocess.CompletedProcess[str]:
         ran.append(argv)
-        exists = argv[:4] == ["gcloud", "pubsub", "topics", "create"] or argv[:4] == [
-            "gcloud",
-            "scheduler",
-            "jobs",
-            "create",
-        ]
+        exists = argv[:4] in (
+            ["gcloud", "pubsub", "topics", "create"],
+            ["gcloud", "scheduler", "jobs", "create"],
+            ["gcloud", "iam", "service-accounts", "create"],
+        )
         return subprocess.CompletedProcess(
             argv, 1 if exists else 0, "", "ERROR: ALREADY_EXISTS" if exists else ""
         )
 
     plan = deploy_plan(DeploySettings(project=PROJECT, secrets=dict(DEFAULT_SECRETS)))
     run_plan(plan, run=runner, echo=lambda _line: None)
+    assert [argv for argv in ran if argv[:4] == ["gcloud", "iam", "service-accounts", "create"]]
     updates = [argv for argv in ran if argv[:4] == ["gcloud", "scheduler", "jobs", "update"]]
     assert len(updates) == len([spec for spec in FUNCTIONS if spec.schedule])
     assert len(ran) == len(plan) + len(updates)
@@ -280,6 +380,7 @@ def test_a_failing_step_stops_the_deploy() -> None:
     with pytest.raises(SystemExit, match="permission denied"):
         run_plan(deploy_plan(DeploySettings(project=PROJECT)), run=runner, echo=lambda _line: None)
     assert ran[-1][:4] == ["gcloud", "functions", "deploy", FUNCTIONS[0].name]
+    assert not [argv for argv in ran if argv[:3] == ["gcloud", "scheduler", "jobs"]]
 
 
 def test_the_dashboard_is_deployed_to_hosting_last() -> None:
