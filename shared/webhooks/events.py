@@ -20,7 +20,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.core import logs
 from shared.core.clients import firestore_client, publish, publisher, topic_path
 from shared.core.firestore_events import DocumentChange
-from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC
+from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC
 from shared.jobs.resource import job_resource
 from shared.models import (
     Job,
@@ -36,8 +36,13 @@ from shared.models import (
 # publish), the sweep picks the event up once this grace has passed.
 PUBLISH_GRACE = timedelta(seconds=60)
 SWEEP_BATCH = 500
-# The sweep function has 60 s; stop starting new pages well before (the next sweep carries on).
+# One pass stops starting new pages after this long (the next pass carries on).
 SWEEP_TIME_BUDGET_S = 40.0
+# The sweep function (scheduled every minute, timeout 90 s) polls the schedule for this long, a pass every
+# SWEEP_POLL_S: the first retry is due 5 s after a failure, and the schedule lives in Firestore, so it is
+# picked up within seconds without leaving a Pub/Sub message unacknowledged.
+SWEEP_RUN_S = 55.0
+SWEEP_POLL_S = 2.5
 
 _EVENT_FOR_STATUS = {
     JobStatus.COMPLETED: WebhookEventType.JOB_COMPLETED,
@@ -177,9 +182,13 @@ def _due_page(now: datetime, limit: int, after: Any) -> list[Any]:
 
 
 def _publish_all(event_ids: list[str]) -> None:
-    """Publish a page of ids at once and wait for every acknowledgement (one by one, 500 took seconds)."""
+    """Publish a page of ids at once and wait for every acknowledgement (one by one, 500 took seconds).
+
+    Due events are retries, probes, backlog backstops and lost first publishes: they go to the slow lane,
+    so a backlog of failing endpoints never sits in front of healthy endpoints' new events.
+    """
     client = publisher()
-    topic = topic_path(WEBHOOK_EVENTS_TOPIC)
+    topic = topic_path(WEBHOOK_SLOW_TOPIC)
     futures = [
         client.publish(topic, json.dumps({"event_id": event_id}).encode(), event_id=event_id)
         for event_id in event_ids
@@ -211,3 +220,14 @@ def sweep_due_events(now: datetime | None = None, limit: int = SWEEP_BATCH) -> i
     if published:
         logs.info("webhook sweep re-published due events", count=published)
     return published
+
+
+def sweep_for(run_s: float = SWEEP_RUN_S, poll_s: float = SWEEP_POLL_S) -> int:
+    """The scheduled sweep: a pass every `poll_s` for `run_s`; returns how many events were published."""
+    stop_at = time.monotonic() + run_s
+    published = 0
+    while True:
+        published += sweep_due_events()
+        if time.monotonic() + poll_s >= stop_at:
+            return published
+        time.sleep(poll_s)  # polling the schedule's due times, not waiting for a server
