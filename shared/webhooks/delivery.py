@@ -56,6 +56,7 @@ from shared.webhooks.slots import (
     Slot,
     claim_slot,
     release_slot,
+    take_rate_token,
     wait_for_rate_token,
 )
 
@@ -155,7 +156,7 @@ def deliver_event(
         queue_event(event_id, snapshot.update_time, now)
         return None
     try:
-        return _attempt(event_id, event, endpoint, snapshot.update_time, slot, policy)
+        return _attempt(event_id, event, endpoint, snapshot.update_time, slot, policy, lane)
     finally:
         release_slot(slot)
 
@@ -167,14 +168,21 @@ def _attempt(
     read_at: Any,
     slot: Slot,
     policy: SendPolicy,
+    lane: Lane,
 ) -> DeliveryReport | None:
     """Holding a slot: wait for the throttle, claim the attempt, send, record, hand out the next one."""
     db = firestore_client()
     ref = event_ref(event_id)
     webhook_id = webhook_id_for(event.user_id)
-    if endpoint.rate_limit is not None and not wait_for_rate_token(webhook_id, endpoint.rate_limit):
-        queue_event(event_id, read_at, utc_now())
-        return None
+    if endpoint.rate_limit is not None:
+        if lane is Lane.FAST and not take_rate_token(webhook_id, endpoint.rate_limit, int(time.time())):
+            # Waiting for the throttle must not hold a push slot of the shared fast lane.
+            release_slot(slot)
+            publish_to_lane(event_id, Lane.SLOW)
+            return None
+        if lane is Lane.SLOW and not wait_for_rate_token(webhook_id, endpoint.rate_limit):
+            queue_event(event_id, read_at, utc_now())
+            return None
     now = utc_now()
     attempt = event.attempts + 1
     lease_until = now + timedelta(seconds=policy.timeout_s) + LEASE_MARGIN
