@@ -149,51 +149,51 @@ def deliver_event(
         queue_event(event_id, snapshot.update_time, endpoint.probe_at)
         return None
     webhook_id = webhook_id_for(event.user_id)
+    if endpoint.rate_limit is not None and not _throttle(event_id, endpoint, lane, snapshot.update_time):
+        return None
     slots = 1 if failing else (FAST_LANE_SLOTS if lane is Lane.FAST else MAX_IN_FLIGHT)
+    attempt = event.attempts + 1
     lease_until = now + timedelta(seconds=policy.timeout_s) + LEASE_MARGIN
-    slot = claim_slot(webhook_id, event_id, slots, lease_until)
+    claim = {"attempts": attempt, "next_attempt_at": lease_until, "queued": False, "updated_at": now}
+    try:
+        # One batch holds a slot and claims the attempt: both or neither.
+        slot = claim_slot(webhook_id, event_id, slots, lease_until, (ref, claim, snapshot.update_time))
+    except FailedPrecondition:
+        return None  # another copy of this message claimed the attempt
     if slot is None:
         queue_event(event_id, snapshot.update_time, now)
         return None
     try:
-        return _attempt(event_id, event, endpoint, snapshot.update_time, slot, policy, lane)
+        return _attempt(event_id, event, endpoint, attempt, slot, policy)
     finally:
-        release_slot(slot)
+        release_slot(slot)  # only if recording did not release it (an error on the way)
+
+
+def _throttle(event_id: str, endpoint: WebhookEndpoint, lane: Lane, read_at: Any) -> bool:
+    """True when a throttled endpoint may have an attempt now (a token of its per-second budget)."""
+    assert endpoint.rate_limit is not None
+    webhook_id = webhook_id_for(endpoint.user_id)
+    if lane is Lane.FAST:
+        if take_rate_token(webhook_id, endpoint.rate_limit, int(time.time())):
+            return True
+        publish_to_lane(event_id, Lane.SLOW)  # waiting must not hold a push slot of the shared fast lane
+        return False
+    if wait_for_rate_token(webhook_id, endpoint.rate_limit):
+        return True
+    queue_event(event_id, read_at, utc_now())
+    return False
 
 
 def _attempt(
     event_id: str,
     event: WebhookEvent,
     endpoint: WebhookEndpoint,
-    read_at: Any,
+    attempt: int,
     slot: Slot,
     policy: SendPolicy,
-    lane: Lane,
-) -> DeliveryReport | None:
-    """Holding a slot: wait for the throttle, claim the attempt, send, record, hand out the next one."""
-    db = firestore_client()
-    ref = event_ref(event_id)
-    webhook_id = webhook_id_for(event.user_id)
-    if endpoint.rate_limit is not None:
-        if lane is Lane.FAST and not take_rate_token(webhook_id, endpoint.rate_limit, int(time.time())):
-            # Waiting for the throttle must not hold a push slot of the shared fast lane.
-            release_slot(slot)
-            publish_to_lane(event_id, Lane.SLOW)
-            return None
-        if lane is Lane.SLOW and not wait_for_rate_token(webhook_id, endpoint.rate_limit):
-            queue_event(event_id, read_at, utc_now())
-            return None
+) -> DeliveryReport:
+    """Holding a slot and the claim: send, record (releasing the slot), update health, hand out the next."""
     now = utc_now()
-    attempt = event.attempts + 1
-    lease_until = now + timedelta(seconds=policy.timeout_s) + LEASE_MARGIN
-    try:
-        claim = ref.update(
-            {"attempts": attempt, "next_attempt_at": lease_until, "queued": False, "updated_at": now},
-            option=db.write_option(last_update_time=read_at),
-        )
-    except FailedPrecondition:
-        return None  # another copy of this message claimed the attempt
-
     body = payload_body(event.payload)
     headers = build_headers(signing_secrets(endpoint, now), event_id, int(time.time()), body)
     result = post_webhook(endpoint.url, body, headers, policy, now)
@@ -204,9 +204,8 @@ def _attempt(
         if outcome is Outcome.RETRY
         else None
     )
-    _record(event_id, event, attempt, result, outcome, retry_at, finished, claim.update_time)
+    _record(event_id, event, attempt, result, outcome, retry_at, finished, slot)
     current = update_after_attempt(endpoint, outcome, result, finished, retry_at)
-    release_slot(slot)  # before the hand-out, so the next event finds this slot free
     if current is not None:
         drain(current)
     log = logs.info if outcome is Outcome.DELIVERED else logs.warning
@@ -230,8 +229,9 @@ def _record(
     outcome: Outcome,
     retry_at: datetime | None,
     finished: datetime,
-    claimed_at: Any,
+    slot: Slot,
 ) -> None:
+    """One batch: the delivery document, the event's next state, the slot's release."""
     db = firestore_client()
     if outcome is Outcome.DELIVERED:
         status = WebhookEventStatus.DELIVERED
@@ -260,12 +260,16 @@ def _record(
         "updated_at": finished,
     }
     # The precondition: only the claimant of this attempt moves the event on. If our lease ran out and
-    # another attempt was claimed meanwhile, that one owns the event; we still record what we did.
+    # another attempt was claimed meanwhile, that one owns the event (and maybe our slot); we still record
+    # what we did.
+    claimed = db.write_option(last_update_time=slot.update_time)
     batch = db.batch()
     batch.create(delivery_ref, delivery.to_firestore())
-    batch.update(event_ref(event_id), event_update, option=db.write_option(last_update_time=claimed_at))
+    batch.update(event_ref(event_id), event_update, option=claimed)
+    batch.delete(slot.ref, option=claimed)
     try:
         batch.commit()
+        slot.released = True
     except FailedPrecondition:
         try:
             delivery_ref.create(delivery.to_firestore())
@@ -273,7 +277,7 @@ def _record(
             pass
     except AlreadyExists:  # a crashed earlier run of this very claim recorded it already
         try:
-            event_ref(event_id).update(event_update, option=db.write_option(last_update_time=claimed_at))
+            event_ref(event_id).update(event_update, option=claimed)
         except FailedPrecondition:
             pass
 

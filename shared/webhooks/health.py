@@ -41,6 +41,10 @@ def update_after_attempt(
     retry_at: datetime | None,
 ) -> WebhookEndpoint | None:
     """Apply the attempt's verdict; returns the endpoint as now stored (None: deleted or URL changed)."""
+    if not endpoint_fields(endpoint, outcome, result, finished, retry_at):
+        # Nothing to change as of the read before the send (the common success): skip the re-read. A
+        # change made meanwhile by another attempt is judged by the next attempt's verdict.
+        return endpoint
     db = firestore_client()
     ref = endpoint_ref(endpoint.user_id)
     for _ in range(ENDPOINT_WRITE_RETRIES):

@@ -44,30 +44,54 @@ def slot_ref(webhook_id: str, n: int) -> Any:
     return firestore_client().collection(WebhookSlot.collection).document(f"{webhook_id}-{n}")
 
 
-def claim_slot(webhook_id: str, event_id: str, slots: int, lease_until: datetime) -> Slot | None:
-    """Hold one of the endpoint's first `slots` slots for this attempt; None when all are held."""
+def claim_slot(
+    webhook_id: str,
+    event_id: str,
+    slots: int,
+    lease_until: datetime,
+    claim: tuple[Any, dict[str, Any], Any],
+) -> Slot | None:
+    """Hold one of the endpoint's first `slots` slots and, in the same batch, claim the attempt.
+
+    `claim` is (event reference, fields, update time read): the event is updated with a precondition on
+    that read. None when every slot is held; FailedPrecondition when the claim lost (the event changed).
+    Slot and event are written at the same instant, so the slot's update time also stands for the claim.
+    """
+    db = firestore_client()
+    event, fields, read_at = claim
     now = utc_now()
     held = WebhookSlot(webhook_id=webhook_id, event_id=event_id, lease_until=lease_until, created_at=now)
+
+    def commit(ref: Any, option: Any = None) -> Slot:
+        batch = db.batch()
+        if option is None:
+            batch.create(ref, held.to_firestore())
+        else:
+            batch.update(ref, held.to_firestore(), option=option)
+        batch.update(event, fields, option=db.write_option(last_update_time=read_at))
+        results = batch.commit()
+        return Slot(ref, results[0].update_time)
+
     for n in range(slots):
         ref = slot_ref(webhook_id, n)
         try:
-            return Slot(ref, ref.create(held.to_firestore()).update_time)
+            return commit(ref)
         except AlreadyExists:
             pass
         snapshot = ref.get()
         if not snapshot.exists:
             try:  # released between our create and read
-                return Slot(ref, ref.create(held.to_firestore()).update_time)
+                return commit(ref)
             except AlreadyExists:
                 continue
         current = WebhookSlot.from_firestore(snapshot.to_dict())
         if current.lease_until > now:
             continue
-        # The holder's lease ended (it crashed): take the slot over, unless someone else just did.
-        option = firestore_client().write_option(last_update_time=snapshot.update_time)
+        # The holder's lease ended (it crashed): take the slot over, unless someone else just did (that
+        # FailedPrecondition reads as a lost claim: the event stays due, and the sweep brings it back).
         try:
-            return Slot(ref, ref.update(held.to_firestore(), option=option).update_time)
-        except (FailedPrecondition, NotFound):
+            return commit(ref, db.write_option(last_update_time=snapshot.update_time))
+        except NotFound:
             continue
     return None
 
