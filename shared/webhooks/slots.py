@@ -28,7 +28,8 @@ MAX_IN_FLIGHT = 2
 # Of those, the shared fast lane may hold only this many: an endpoint that starts hanging can block at
 # most this many of the fast lane's push slots, once, before it is moved to the slow lane.
 FAST_LANE_SLOTS = 1
-# A throttled attempt waits at most this long for a later second's budget, then goes to the backlog.
+# A throttled attempt (slow lane) waits at most this long for a later second's budget, then goes to the
+# backlog.
 MAX_THROTTLE_WAIT_S = 2.0
 RATE_BUCKET_TTL = timedelta(hours=1)
 
