@@ -49,19 +49,21 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def bench_delivery_rate(users: list[str]) -> None:
+    from shared.webhooks.backlog import Lane
     from shared.webhooks.delivery import DEFAULT_TIMEOUT_S, deliver_event
     from shared.webhooks.sender import SendPolicy
     from tests.support.webhooks import make_event
 
     policy = SendPolicy(timeout_s=DEFAULT_TIMEOUT_S, allow_loopback=True, require_https=False)
     for label, workers in (("1 at a time", 1), (f"{CONCURRENCY} concurrent", CONCURRENCY)):
-        event_ids = [make_event(users[i % len(users)]) for i in range(DELIVERIES)]
+        events = [(make_event(users[i % len(users)]), users[i % len(users)]) for i in range(DELIVERIES)]
         started = time.perf_counter()
         # Each task carries a copy of this thread's context (the project scope) into its worker thread.
-        tasks = [(contextvars.copy_context(), event_id) for event_id in event_ids]
+        tasks = [(contextvars.copy_context(), event_id, user) for event_id, user in events]
         # The per-attempt log lines go to stdout; keep them out of the figures.
         with redirect_stdout(io.StringIO()), ThreadPoolExecutor(max_workers=workers) as pool:
-            reports = list(pool.map(lambda task: task[0].run(deliver_event, task[1], policy), tasks))
+            # The user id is the message's hint, as `deliver_webhook` passes it.
+            reports = list(pool.map(lambda t: t[0].run(deliver_event, t[1], policy, Lane.SLOW, t[2]), tasks))
         elapsed = time.perf_counter() - started
         delivered = sum(1 for r in reports if r is not None and r.result.status_code == 200)
         baseline = f"   [before: {BASELINE['rate_8']}; goal >= 300]" if workers > 1 else ""

@@ -20,6 +20,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.core.clients import firestore_client, publish
 from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, utc_now
+from shared.webhooks.events import event_message
 from shared.webhooks.schedule import EndpointHealth, endpoint_health
 
 # The sweep re-publishes a queued event this long after it could have run, should its hand-out be lost.
@@ -41,11 +42,9 @@ def lane_for(endpoint: WebhookEndpoint | None) -> Lane:
     return Lane.FAST
 
 
-def publish_to_lane(event_id: str, lane: Lane) -> None:
-    import json
-
+def publish_to_lane(event_id: str, user_id: str, lane: Lane) -> None:
     topic = WEBHOOK_EVENTS_TOPIC if lane is Lane.FAST else WEBHOOK_SLOW_TOPIC
-    publish(topic, json.dumps({"event_id": event_id}).encode(), event_id=event_id)
+    publish(topic, event_message(event_id, user_id), event_id=event_id)
 
 
 def _event_ref(event_id: str) -> Any:
@@ -104,7 +103,7 @@ def drain(endpoint: WebhookEndpoint, count: int = 1, *, force: bool = False) -> 
             )
         except (FailedPrecondition, NotFound):
             continue  # another drain handed this one out, or it moved on
-        publish_to_lane(snapshot.id, lane)
+        publish_to_lane(snapshot.id, endpoint.user_id, lane)
         handed.append(snapshot.id)
         if len(handed) >= count:
             break

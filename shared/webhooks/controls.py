@@ -108,7 +108,7 @@ def retry_event(user_id: str, event_id: str) -> dict[str, Any]:
         except RETRYABLE_COMMIT_ERRORS:
             continue
         endpoint = _probe_now(endpoint)
-        publish_to_lane(event_id, lane_for(endpoint))
+        publish_to_lane(event_id, user_id, lane_for(endpoint))
         return {"event_id": event_id, "type": event.type.value, "status": "pending"}
     raise ApiError(ErrorCode.SERVICE_UNAVAILABLE, "The event is being changed concurrently; retry.")
 

@@ -1,7 +1,7 @@
 """Outgoing webhook events: created once per job transition, published to `webhook-events`, swept when due.
 
 An event is a `webhook_events/{eventId}` document (its state and retry schedule) plus Pub/Sub messages
-that carry only its id. The document is the truth: messages may be lost, duplicated or late, and the
+that carry its id (and its user id as a read hint). The document is the truth: messages may be lost, duplicated or late, and the
 periodic sweep re-publishes every pending event whose `next_attempt_at` has come (docs/webhooks.md).
 """
 
@@ -77,8 +77,14 @@ def payload_body(payload: dict[str, Any]) -> bytes:
     return json.dumps(ordered, separators=(",", ":"), sort_keys=False).encode()
 
 
-def publish_event(event_id: str) -> None:
-    publish(WEBHOOK_EVENTS_TOPIC, json.dumps({"event_id": event_id}).encode(), event_id=event_id)
+def event_message(event_id: str, user_id: str) -> bytes:
+    """The Pub/Sub message: the event id, and its user id so that the delivery reads the event and the
+    endpoint in one call (a hint only: the event document's user id is the truth)."""
+    return json.dumps({"event_id": event_id, "user_id": user_id}).encode()
+
+
+def publish_event(event_id: str, user_id: str) -> None:
+    publish(WEBHOOK_EVENTS_TOPIC, event_message(event_id, user_id), event_id=event_id)
 
 
 def create_event(
@@ -117,7 +123,7 @@ def create_event(
         if data.get("status") != WebhookEventStatus.PENDING.value or data.get("attempts", 0) != 0:
             return False
     if publish_now:
-        publish_event(event_id)
+        publish_event(event_id, user_id)
     return created_now
 
 
@@ -181,7 +187,7 @@ def _due_page(now: datetime, limit: int, after: Any) -> list[Any]:
     return list(query.limit(limit).stream())
 
 
-def _publish_all(event_ids: list[str]) -> None:
+def _publish_all(events: list[tuple[str, str]]) -> None:
     """Publish a page of ids at once and wait for every acknowledgement (one by one, 500 took seconds).
 
     Due events are retries, probes, backlog backstops and lost first publishes: they go to the slow lane,
@@ -190,8 +196,8 @@ def _publish_all(event_ids: list[str]) -> None:
     client = publisher()
     topic = topic_path(WEBHOOK_SLOW_TOPIC)
     futures = [
-        client.publish(topic, json.dumps({"event_id": event_id}).encode(), event_id=event_id)
-        for event_id in event_ids
+        client.publish(topic, event_message(event_id, user_id), event_id=event_id)
+        for event_id, user_id in events
     ]
     for future in futures:
         future.result(timeout=30)
@@ -212,7 +218,7 @@ def sweep_due_events(now: datetime | None = None, limit: int = SWEEP_BATCH) -> i
     while True:
         page = _due_page(now, limit, after)
         if page:
-            _publish_all([snapshot.id for snapshot in page])
+            _publish_all([(snapshot.id, str(snapshot.get("user_id"))) for snapshot in page])
             published += len(page)
         if len(page) < limit or time.monotonic() >= stop_at:
             break

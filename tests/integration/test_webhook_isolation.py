@@ -215,3 +215,14 @@ def test_disabling_after_five_days_records_a_webhook_disabled_event(project: Pro
         assert record.status is WebhookEventStatus.DISCARDED  # recorded for the dashboard, never sent
         assert record.payload["data"]["object"]["reason"] == "deliveries failed for 5 days"
         assert len(receiver.received()) == 1
+
+
+def test_a_wrong_user_hint_in_the_message_changes_nothing(project: Project) -> None:
+    with WebhookReceiver() as receiver, WebhookReceiver() as other:
+        setup_endpoint(HEALTHY, receiver.url())
+        setup_endpoint(FLAKY, other.url())
+        event_id = make_event(HEALTHY)
+        report = deliver_event(event_id, LOOPBACK_POLICY, user_id=FLAKY)  # the event's user is the truth
+        assert report is not None and report.outcome is Outcome.DELIVERED
+        assert [r.headers["webhook-id"] for r in receiver.received()] == [event_id]
+        assert not other.received()
