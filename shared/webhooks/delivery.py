@@ -54,6 +54,7 @@ from shared.webhooks.slots import (
     FAST_LANE_SLOTS,
     MAX_IN_FLIGHT,
     Slot,
+    any_slot_free,
     claim_slot,
     release_slot,
     take_rate_token,
@@ -172,7 +173,10 @@ def deliver_event(
     except FailedPrecondition:
         return None  # another copy of this message claimed the attempt
     if slot is None:
-        queue_event(event_id, snapshot.update_time, now)
+        # Every slot was held. The holders hand out the backlog when they finish; if the last one
+        # finished between our claim and our queueing, its hand-out missed this event: look again.
+        if queue_event(event_id, snapshot.update_time, now) and any_slot_free(webhook_id, slots):
+            drain(endpoint)
         return None
     try:
         return _attempt(event_id, event, endpoint, attempt, slot, policy)

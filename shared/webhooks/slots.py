@@ -97,6 +97,16 @@ def claim_slot(
     return None
 
 
+def any_slot_free(webhook_id: str, slots: int) -> bool:
+    """Whether one of the endpoint's first `slots` slots is free (or its lease has ended), in one read."""
+    refs = [slot_ref(webhook_id, n) for n in range(slots)]
+    now = utc_now()
+    for snapshot in firestore_client().get_all(refs):
+        if not snapshot.exists or WebhookSlot.from_firestore(snapshot.to_dict()).lease_until <= now:
+            return True
+    return False
+
+
 def release_slot(slot: Slot) -> None:
     """Free the slot (once), unless its lease ran out and another attempt holds it now."""
     if slot.released:
