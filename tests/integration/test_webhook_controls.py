@@ -147,3 +147,23 @@ def test_recover_refuses_bad_input_clearly(api: ApiClient, receiver: WebhookRece
     endpoint_ref(USER).update({"enabled": False})
     reply = api.request("POST", "/v1/webhook/recover", token=token, json={"since": 0})
     assert reply.status_code == 409 and reply.json()["error"]["code"] == "webhook_disabled"
+
+
+def test_operators_use_the_same_controls_for_any_customer(api: ApiClient, receiver: WebhookReceiver) -> None:
+    setup_endpoint(USER, receiver.url())
+    admin = api.user_token("root", admin=True)
+    failed = failed_event(USER)
+    base = f"/v1/admin/webhooks/{USER}"
+    for path, body in ((f"{base}/recover", {"since": 0}), (f"{base}/events/{failed}/retry", {})):
+        assert api.request("POST", path, json=body).status_code == 401
+        refused = api.request("POST", path, token=api.user_token(USER), json=body)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "admin_required"
+    assert api.request("GET", base, token=admin).json()["status"] == "healthy"
+    reply = api.request("POST", f"{base}/recover", token=admin, json={"since": 0})
+    assert reply.status_code == 202 and reply.json() == {"requeued": 1, "has_more": False}
+    eventually(lambda: stored_event(failed).status is WebhookEventStatus.DELIVERED)
+    reply = api.request("POST", f"{base}/events/{failed}/retry", token=admin, json={})
+    assert reply.status_code == 202
+    eventually(lambda: len(receiver.received()) == 2, message="sent again by the operator")
+    missing = api.request("GET", "/v1/admin/webhooks/user_without_endpoint", token=admin)
+    assert missing.status_code == 404
