@@ -1,12 +1,16 @@
 """Webhook delivery figures on the local platform (run: .venv/bin/python -m bench.webhooks).
 
-1. Deliveries per second per instance: the delivery function's work (read event and endpoint, claim the
-   attempt, sign, POST to a local receiver, record the attempt) called in-process, one at a time as a
-   function instance with concurrency 1 runs it, and with 8 concurrent requests.
-2. Job-completed-to-received latency: a job document's status is set to `completed`; the time until the
+1. Deliveries per second per instance: the delivery function's work (read event and endpoint, hold a
+   slot, claim the attempt, sign, POST to a fast local receiver, record, release, hand out the backlog)
+   called in-process, one at a time as a function instance with concurrency 1 runs it, and with 8
+   concurrent requests (spread over 16 endpoints: one endpoint holds at most 2 attempts in flight).
+2. Healthy-endpoint latency while another endpoint hangs: 60 events queued for an endpoint that holds
+   every request past the timeout, then events for a healthy endpoint one at a time; publish -> received,
+   through Pub/Sub push and `deliver_webhook` on the functions host.
+3. Job-completed-to-received latency: a job document's status is set to `completed`; the time until the
    receiver has the signed webhook, through the Firestore trigger, Pub/Sub push and `deliver_webhook`.
-Starts its own emulators and functions host; bounded in time (about a minute).
-The first latency sample includes the functions host's first import of the delivery code (cold start).
+Starts its own emulators and functions host; bounded in time (about two minutes). Figures are printed
+next to the ones quoted in issue #15 before isolation (BASELINE).
 """
 
 from __future__ import annotations
@@ -17,16 +21,26 @@ import os
 import secrets
 import statistics
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import redirect_stdout
+from contextlib import contextmanager, redirect_stdout
+from typing import Any
 
 from bench.common import bench_stack
 
-DELIVERIES = 200
+DELIVERIES = 400
 CONCURRENCY = 8
+RATE_ENDPOINTS = 16
+HUNG_EVENTS = 60
+HEALTHY_SAMPLES = 40
 LATENCY_JOBS = 25
 LATENCY_TIME_LIMIT_S = 60
+BASELINE = {
+    "rate_8": "110/s",
+    "healthy_while_hung": "> 90 s (a healthy webhook.test waited behind retries to the hung endpoint)",
+}
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -34,25 +48,60 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def bench_delivery_rate(user_id: str) -> None:
+def bench_delivery_rate(users: list[str]) -> None:
+    from shared.webhooks.backlog import Lane
     from shared.webhooks.delivery import DEFAULT_TIMEOUT_S, deliver_event
     from shared.webhooks.sender import SendPolicy
     from tests.support.webhooks import make_event
 
     policy = SendPolicy(timeout_s=DEFAULT_TIMEOUT_S, allow_loopback=True, require_https=False)
     for label, workers in (("1 at a time", 1), (f"{CONCURRENCY} concurrent", CONCURRENCY)):
-        event_ids = [make_event(user_id) for _ in range(DELIVERIES)]
+        events = [(make_event(users[i % len(users)]), users[i % len(users)]) for i in range(DELIVERIES)]
         started = time.perf_counter()
         # Each task carries a copy of this thread's context (the project scope) into its worker thread.
-        tasks = [(contextvars.copy_context(), event_id) for event_id in event_ids]
+        tasks = [(contextvars.copy_context(), event_id, user) for event_id, user in events]
         # The per-attempt log lines go to stdout; keep them out of the figures.
         with redirect_stdout(io.StringIO()), ThreadPoolExecutor(max_workers=workers) as pool:
-            reports = list(pool.map(lambda task: task[0].run(deliver_event, task[1], policy), tasks))
+            # The user id is the message's hint, as `deliver_webhook` passes it.
+            reports = list(pool.map(lambda t: t[0].run(deliver_event, t[1], policy, Lane.SLOW, t[2]), tasks))
         elapsed = time.perf_counter() - started
         delivered = sum(1 for r in reports if r is not None and r.result.status_code == 200)
+        baseline = f"   [before: {BASELINE['rate_8']}; goal >= 300]" if workers > 1 else ""
         print(
             f"deliveries per second per instance ({label}): {delivered / elapsed:7.1f}"
-            f"   ({delivered}/{DELIVERIES} delivered in {elapsed:.2f} s)"
+            f"   ({delivered}/{DELIVERIES} delivered in {elapsed:.2f} s){baseline}"
+        )
+
+
+def _wait_for(receiver: object, event_id: str, deadline: float) -> float | None:
+    while time.monotonic() < deadline:
+        for request in receiver.received():  # type: ignore[attr-defined]
+            if request.headers.get("webhook-id") == event_id:
+                return float(request.at)
+        time.sleep(0.005)
+    return None
+
+
+def bench_isolation(hung_user: str, healthy_user: str, healthy: object) -> None:
+    from tests.support.webhooks import make_event
+
+    for _ in range(HUNG_EVENTS):
+        make_event(hung_user, publish=True)
+    latencies: list[float] = []
+    deadline = time.monotonic() + LATENCY_TIME_LIMIT_S
+    for _ in range(HEALTHY_SAMPLES):
+        started = time.time()
+        arrived = _wait_for(healthy, make_event(healthy_user, publish=True), deadline)
+        if arrived is None:
+            print("isolation: time limit reached", file=sys.stderr)
+            break
+        latencies.append(arrived - started)
+    if latencies:
+        ms = [x * 1000 for x in latencies]
+        print(
+            f"healthy endpoint while another hangs ({HUNG_EVENTS} events queued for it, {len(ms)} samples): "
+            f"p50 {statistics.median(ms):.0f} ms, p99 {_percentile(ms, 0.99):.0f} ms, max {max(ms):.0f} ms"
+            f"   [before: {BASELINE['healthy_while_hung']}; goal p99 < 1 s]"
         )
 
 
@@ -90,20 +139,56 @@ def bench_latency(user_id: str, receiver: object) -> None:
         ms = [x * 1000 for x in latencies]
         print(
             f"job completed -> webhook received ({len(ms)} jobs, one at a time): "
-            f"p50 {statistics.median(ms):.0f} ms, p90 {_percentile(ms, 0.9):.0f} ms, max {max(ms):.0f} ms"
+            f"p50 {statistics.median(ms):.0f} ms, p99 {_percentile(ms, 0.99):.0f} ms, max {max(ms):.0f} ms"
+            " (the first sample includes the host's cold start)"
         )
 
 
-def main() -> None:
+def _serve_fast_receiver(port_out: Any) -> None:
+    """A receiver in its own process: answering must not compete with the senders for this one's GIL."""
     from tests.support.webhook_receiver import WebhookReceiver
+
+    with WebhookReceiver() as receiver:
+        port_out.put(receiver.port)
+        threading.Event().wait()
+
+
+@contextmanager
+def fast_receiver() -> Iterator[str]:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    port_out = context.Queue()
+    process = context.Process(target=_serve_fast_receiver, args=(port_out,), daemon=True)
+    process.start()
+    try:
+        yield f"http://127.0.0.1:{port_out.get(timeout=60)}"
+    finally:
+        process.terminate()
+        process.join(timeout=10)
+
+
+def main() -> None:
+    from tests.support.webhook_receiver import Scripted, WebhookReceiver
     from tests.support.webhooks import setup_endpoint
 
-    with bench_stack() as platform, WebhookReceiver() as receiver:
-        setup_endpoint("bench_rate", receiver.url("/rate"))
+    with (
+        bench_stack() as platform,
+        WebhookReceiver() as receiver,
+        WebhookReceiver() as healthy,
+        WebhookReceiver(default=Scripted(delay_s=120)) as hanging,
+        fast_receiver() as fast_url,
+    ):
+        rate_users = [f"bench_rate_{n}" for n in range(RATE_ENDPOINTS)]
+        for user in rate_users:
+            setup_endpoint(user, f"{fast_url}/{user}")
         setup_endpoint("bench_latency", receiver.url("/latency"))
+        setup_endpoint("bench_healthy", healthy.url())
+        setup_endpoint("bench_hung", hanging.url())
         print(f"local platform, {os.cpu_count()} cores; logs in {platform.log_dir}")
-        bench_delivery_rate("bench_rate")
         bench_latency("bench_latency", receiver)
+        bench_delivery_rate(rate_users)
+        bench_isolation("bench_hung", "bench_healthy", healthy)
 
 
 if __name__ == "__main__":

@@ -28,9 +28,19 @@ def requeue_stale_jobs(event: CloudEvent) -> None:
 @functions_framework.cloud_event
 @cloudevent_entry
 def deliver_webhook(event: CloudEvent) -> None:
+    from shared.webhooks.backlog import Lane
     from shared.webhooks.delivery import handle_delivery_message
 
-    handle_delivery_message(decode_pubsub_message(event))
+    handle_delivery_message(decode_pubsub_message(event), Lane.FAST)
+
+
+@functions_framework.cloud_event
+@cloudevent_entry
+def deliver_webhook_slow(event: CloudEvent) -> None:
+    from shared.webhooks.backlog import Lane
+    from shared.webhooks.delivery import handle_delivery_message
+
+    handle_delivery_message(decode_pubsub_message(event), Lane.SLOW)
 
 
 @functions_framework.cloud_event

@@ -79,7 +79,8 @@ IDENTITY_ROLES: Mapping[Identity, tuple[str, ...]] = {
     Identity.API: ("roles/datastore.user", "roles/pubsub.publisher", "roles/firebaseauth.viewer"),
     Identity.STRIPE_EVENTS: ("roles/datastore.user",),
     Identity.WORKERS: ("roles/datastore.user", "roles/pubsub.publisher"),
-    Identity.WEBHOOK_SENDER: ("roles/datastore.user",),
+    # Publishing: a finished attempt hands the endpoint's next backlog event to a delivery lane.
+    Identity.WEBHOOK_SENDER: ("roles/datastore.user", "roles/pubsub.publisher"),
 }
 # Eventarc (Firestore triggers) and Pub/Sub push subscriptions call event-driven functions as this account;
 # it may invoke them (run.invoker, per function) and receive events, nothing else.

@@ -137,6 +137,8 @@ class WebhookEventType(StrEnum):
     JOB_COMPLETED = "job.completed"
     JOB_FAILED = "job.failed"
     WEBHOOK_TEST = "webhook.test"
+    # Recorded (never sent) when the platform disables an endpoint, for the dashboard.
+    WEBHOOK_DISABLED = "webhook.disabled"
 
 
 class WebhookEventStatus(StrEnum):
@@ -195,6 +197,14 @@ class WebhookEndpoint(FirestoreModel):
     older_secrets: list[RetiredSecret] = Field(default_factory=list)
     failing_since: UtcDatetime | None = None
     disabled_reason: str | None = None
+    # Optional throttle: at most this many delivery attempts per second (None: no throttle).
+    rate_limit: Annotated[int, Field(ge=1, le=100, strict=True)] | None = None
+    # Health (docs/webhooks.md "Isolation"): failed attempts in a row; from CIRCUIT_THRESHOLD on the
+    # circuit is open and only one probe at a time is made, not before `probe_at`.
+    consecutive_failures: NonNegativeInt = 0
+    probe_at: UtcDatetime | None = None
+    # The last successful attempt took long: keep the endpoint off the fast lane until one is quick again.
+    slow: bool = False
 
 
 class PaymentMethod(FirestoreModel):
@@ -415,6 +425,34 @@ class WebhookEvent(FirestoreModel):
     last_error: str | None = None
     created_at: UtcDatetime
     updated_at: UtcDatetime | None = None
+    # Waiting in its endpoint's backlog (isolation deferred it); the drain hands these out oldest first.
+    queued: bool = False
+    # Attempts allowed in all: the schedule's MAX_ATTEMPTS, raised by one per manual retry or recovery.
+    attempt_limit: Annotated[int, Field(ge=1, strict=True)] = 10
+
+
+class WebhookSlot(FirestoreModel):
+    """`webhook_slots/{webhookId}-{n}`: one in-flight attempt to an endpoint, leased by create().
+
+    An endpoint has a few slots (n = 0..MAX_IN_FLIGHT-1): the in-flight limit holds across instances. A
+    slot whose lease has ended (its holder crashed) may be taken over with a precondition.
+    """
+
+    collection: ClassVar[str] = "webhook_slots"
+
+    webhook_id: str
+    event_id: str
+    lease_until: UtcDatetime
+    created_at: UtcDatetime
+
+
+class WebhookRateBucket(FirestoreModel):
+    """`webhook_rate/{webhookId}-{unixSecond}`: attempts started in that second (throttled endpoints only)."""
+
+    collection: ClassVar[str] = "webhook_rate"
+
+    count: NonNegativeInt = 0
+    expires_at: UtcDatetime  # a TTL policy on this field deletes old buckets
 
 
 class WebhookDelivery(FirestoreModel):
@@ -477,6 +515,8 @@ ALL_MODELS: tuple[type[FirestoreModel], ...] = (
     Purchase,
     WebhookEvent,
     WebhookDelivery,
+    WebhookSlot,
+    WebhookRateBucket,
     ProcessedEvent,
     FoundingSlot,
     CounterShard,

@@ -1,13 +1,22 @@
-"""Administrator routes: platform counters and the maintenance switch (both exempt from maintenance mode)."""
+"""Administrator routes: platform counters, the maintenance switch (exempt from maintenance mode), and the
+operator's webhook controls for any customer (the same as the customer's own: docs/webhooks.md)."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, StrictBool
 
-from shared.api.http import ApiRequest, Reply, Router
-from shared.api.resources import AdminStats, MaintenanceState
+from shared.api.http import ApiRequest, EmptyBody, Reply, Router
+from shared.api.resources import (
+    AdminStats,
+    MaintenanceState,
+    WebhookEndpointResource,
+    WebhookEventRetried,
+    WebhookRecovered,
+)
+from shared.core.errors import ErrorCode
 from shared.counters.service import read_totals
 from shared.system.maintenance import read_maintenance_mode, set_maintenance_mode
+from shared.webhooks.controls import RecoverInput, health_resource, recover, retry_event
 
 router = Router(tags=("admin",))
 
@@ -39,3 +48,47 @@ def set_maintenance(request: ApiRequest) -> Reply:
     body = request.parse(MaintenanceInput)
     set_maintenance_mode(body.enabled)
     return Reply({"maintenance_mode": body.enabled})
+
+
+@router.add(
+    "GET",
+    "/v1/admin/webhooks/<user_id>",
+    auth="admin",
+    summary="A customer's webhook endpoint and its health.",
+    response=WebhookEndpointResource,
+    errors=(ErrorCode.RESOURCE_MISSING,),
+)
+def webhook_health(request: ApiRequest) -> Reply:
+    return Reply(health_resource(request.path_params["user_id"]))
+
+
+@router.add(
+    "POST",
+    "/v1/admin/webhooks/<user_id>/events/<event_id>/retry",
+    auth="admin",
+    summary="Send one of a customer's events again now.",
+    body=EmptyBody,
+    response=WebhookEventRetried,
+    status=202,
+    # Admin routes document no 503 (they are exempt from maintenance mode); a retry that keeps losing a
+    # race with concurrent changes still answers 503 service_unavailable, as for the customer.
+    errors=(ErrorCode.RESOURCE_MISSING, ErrorCode.WEBHOOK_DISABLED, ErrorCode.ILLEGAL_STATE_TRANSITION),
+)
+def retry_webhook_event(request: ApiRequest) -> Reply:
+    user_id, event_id = request.path_params["user_id"], request.path_params["event_id"]
+    return Reply(retry_event(user_id, event_id), status=202)
+
+
+@router.add(
+    "POST",
+    "/v1/admin/webhooks/<user_id>/recover",
+    auth="admin",
+    summary="Requeue a customer's failed events since a time.",
+    body=RecoverInput,
+    response=WebhookRecovered,
+    status=202,
+    errors=(ErrorCode.RESOURCE_MISSING, ErrorCode.WEBHOOK_DISABLED),
+)
+def recover_webhook_events(request: ApiRequest) -> Reply:
+    body = request.parse(RecoverInput)
+    return Reply(recover(request.path_params["user_id"], body), status=202)

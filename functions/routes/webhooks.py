@@ -1,4 +1,5 @@
-"""The caller's webhook endpoint: settings, secret rotation, test event, delivery attempts."""
+"""The caller's webhook endpoint: settings, health, secret rotation, test event, delivery attempts, and the
+controls to send an event again or recover failed ones."""
 
 from __future__ import annotations
 
@@ -11,16 +12,18 @@ from shared.api.resources import (
     Page,
     WebhookDeleted,
     WebhookEndpointResource,
+    WebhookEventRetried,
+    WebhookRecovered,
     WebhookTestEvent,
 )
 from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.pagination import PageQuery, page_params
 from shared.core.principals import KeyPrincipal
+from shared.webhooks.controls import RecoverInput, health_resource, recover, retry_event
 from shared.webhooks.delivery_log import DEFAULT_LIMIT, MAX_LIMIT, list_deliveries
 from shared.webhooks.endpoints import (
     WebhookEndpointInput,
     delete_endpoint,
-    get_endpoint,
     load_endpoint,
     put_endpoint,
     rotate_secret,
@@ -41,12 +44,13 @@ class DeliveriesQuery(PageQuery):
     "GET",
     "/v1/webhook",
     auth="user_or_key",
-    summary="The caller's webhook endpoint.",
+    summary="The caller's webhook endpoint and its health.",
     response=WebhookEndpointResource,
     errors=(ErrorCode.RESOURCE_MISSING,),
+    description="status healthy|failing|disabled, consecutive_failures and backlog describe delivery health.",
 )
 def get_webhook(request: ApiRequest) -> Reply:
-    return Reply(get_endpoint(caller_user_id(request)))
+    return Reply(health_resource(caller_user_id(request)))
 
 
 @router.add(
@@ -131,3 +135,42 @@ def get_deliveries(request: ApiRequest) -> Reply:
     params = page_params(request.parsed_query(DeliveriesQuery))
     test_only = is_test_key(request)
     return Reply(list_deliveries(caller_user_id(request), params.limit, params.starting_after, test_only))
+
+
+@router.add(
+    "POST",
+    "/v1/webhook/events/<event_id>/retry",
+    auth="user_or_key",
+    summary="Send one event again now.",
+    body=EmptyBody,
+    response=WebhookEventRetried,
+    status=202,
+    errors=(
+        ErrorCode.RESOURCE_MISSING,
+        ErrorCode.WEBHOOK_DISABLED,
+        ErrorCode.ILLEGAL_STATE_TRANSITION,
+        *CONCURRENT,
+        ErrorCode.LIVEMODE_REQUIRED,
+    ),
+    description="One more attempt, whatever the event's state; same event id (webhook-id) as before. "
+    + LIVE_ONLY,
+)
+def retry_webhook_event(request: ApiRequest) -> Reply:
+    event_id = request.path_params["event_id"]
+    return Reply(retry_event(require_user_or_live_key(request), event_id), status=202)
+
+
+@router.add(
+    "POST",
+    "/v1/webhook/recover",
+    auth="user_or_key",
+    summary="Requeue every failed event since a time.",
+    body=RecoverInput,
+    response=WebhookRecovered,
+    status=202,
+    errors=(ErrorCode.RESOURCE_MISSING, ErrorCode.WEBHOOK_DISABLED, ErrorCode.LIVEMODE_REQUIRED),
+    description="Oldest first, each once; they drain through the endpoint's backlog. " + LIVE_ONLY,
+)
+def recover_webhook_events(request: ApiRequest) -> Reply:
+    body = request.parse(RecoverInput)
+    return Reply(recover(require_user_or_live_key(request), body), status=202)

@@ -101,10 +101,30 @@ class WebhookEndpointResource(Resource):
     last_triggered_at: UnixTime | None
     last_status_code: int | None
     previous_secret_expires_at: UnixTime | None
+    rate_limit: int | None = Field(description="Deliveries per second at most; null: no throttle.")
     secret: str | None = Field(
         default=None,
         description="whsec_...: present only when the endpoint is created or its secret rotated.",
     )
+    status: Literal["healthy", "failing", "disabled"] | None = Field(
+        default=None,
+        description="GET only. failing: the circuit is open (one probe at a time on the retry schedule).",
+    )
+    consecutive_failures: int | None = Field(default=None, description="GET only. Failed attempts in a row.")
+    backlog: int | None = Field(
+        default=None, description="GET only. Events not yet delivered: queued, in flight or awaiting a retry."
+    )
+
+
+class WebhookEventRetried(Resource):
+    event_id: str
+    type: str
+    status: Literal["pending"]
+
+
+class WebhookRecovered(Resource):
+    requeued: int = Field(description="Failed events put back in the endpoint's backlog, oldest first.")
+    has_more: bool = Field(description="More failed events remain: call again with the same since.")
 
 
 class WebhookDeleted(Resource):

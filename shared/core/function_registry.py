@@ -64,6 +64,8 @@ class FunctionSpec:
 JOBS_TOPIC = "jobs"
 WEBHOOK_EVENTS_TOPIC = "webhook-events"
 WEBHOOK_RETRY_TOPIC = "webhook-retry-sweep"
+# Retries, probes and endpoints that are failing or slow: their own subscription (docs/webhooks.md).
+WEBHOOK_SLOW_TOPIC = "webhook-events-slow"
 COUNTERS_TOPIC = "counters-fold"
 JOBS_REQUEUE_TOPIC = "jobs-requeue-sweep"
 
@@ -113,11 +115,20 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         identity=Identity.WEBHOOK_SENDER,
     ),
     FunctionSpec(
+        "deliver_webhook_slow",
+        "deliver_webhook_slow",
+        FunctionKind.PUBSUB,
+        topic=WEBHOOK_SLOW_TOPIC,
+        identity=Identity.WEBHOOK_SENDER,
+    ),
+    FunctionSpec(
         "webhook_retry_sweep",
         "webhook_retry_sweep",
         FunctionKind.PUBSUB,
         topic=WEBHOOK_RETRY_TOPIC,
         schedule="* * * * *",
+        # It polls the schedule for most of its minute (short retries are due within seconds).
+        timeout_s=90,
     ),
     FunctionSpec(
         "fold_counters",

@@ -107,4 +107,18 @@ QUERIES: tuple[QueryShape, ...] = (
         range_field="next_attempt_at",
         order=(("next_attempt_at", "ASCENDING"),),
     ),
+    QueryShape(
+        "shared.webhooks.backlog:_queued_page",
+        "webhook_events",
+        equality=("user_id", "status", "queued"),
+        order=(("created_at", "ASCENDING"),),
+    ),
+    QueryShape("shared.webhooks.backlog:backlog_size", "webhook_events", equality=("user_id", "status")),
+    QueryShape(
+        "shared.webhooks.controls:_failed_since",
+        "webhook_events",
+        equality=("user_id", "status"),
+        range_field="created_at",
+        order=(("created_at", "ASCENDING"),),
+    ),
 )

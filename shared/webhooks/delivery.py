@@ -5,6 +5,9 @@ State machine of `webhook_events/{id}` (docs/webhooks.md):
   pending --failure, retries left--> pending (attempts+1, next_attempt_at = schedule)
   pending --failure, none left / 410--> failed
   pending --no endpoint, disabled, not subscribed--> discarded
+Isolation: an attempt holds one of its endpoint's few slots (shared/webhooks/slots.py); events that find
+none wait in the endpoint's backlog (shared/webhooks/backlog.py), and every expected outcome acknowledges
+the Pub/Sub message: the retry schedule lives in Firestore and the sweep polls it.
 Crash safety: the attempt is claimed first (attempts+1 and a lease in next_attempt_at, written with a
 last_update_time precondition from the read), so two copies of a message never send concurrently; the
 result is recorded (delivery document + event state, one batch) before the function returns, and only then
@@ -19,11 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition
 
 from shared.core import logs
 from shared.core.clients import firestore_client
-from shared.core.pubsub_events import MalformedMessage, PubSubMessage, RedeliverLater
+from shared.core.pubsub_events import MalformedMessage, PubSubMessage
 from shared.core.settings import get_settings
 from shared.models import (
     WebhookDelivery,
@@ -33,32 +36,35 @@ from shared.models import (
     WebhookEventType,
     utc_now,
 )
+from shared.webhooks.backlog import Lane, drain, lane_for, publish_to_lane, queue_event
 from shared.webhooks.endpoints import endpoint_ref, load_endpoint, signing_secrets, webhook_id_for
-from shared.webhooks.events import event_ref, payload_body, sweep_due_events
+from shared.webhooks.events import event_ref, payload_body, sweep_for
+from shared.webhooks.health import update_after_attempt
 from shared.webhooks.schedule import (
-    MAX_ATTEMPTS,
     AttemptResult,
+    EndpointHealth,
     Outcome,
     classify,
+    endpoint_health,
     next_attempt_at,
-    should_disable_endpoint,
 )
 from shared.webhooks.sender import SendPolicy, post_webhook
 from shared.webhooks.signing import build_headers
+from shared.webhooks.slots import (
+    FAST_LANE_SLOTS,
+    MAX_IN_FLIGHT,
+    Slot,
+    any_slot_free,
+    claim_slot,
+    release_slot,
+    take_rate_token,
+    wait_for_rate_token,
+)
 
 DEFAULT_TIMEOUT_S = 15.0
-# A claimed attempt may be retried by the sweep once this long has passed since the claim (the sender
+# A claimed attempt (and its slot) may be taken over once this long has passed since the claim (the sender
 # crashed): it must exceed the send timeout plus the time to record the result.
 LEASE_MARGIN = timedelta(seconds=60)
-# A retry due within this window is left to Pub/Sub's redelivery (backoff of seconds) instead of the sweep,
-# which runs once a minute: the contract's first retry comes 5 s after a failure. Longer than any
-# redelivery backoff's first steps, shorter than a claim's lease (timeout + LEASE_MARGIN), so an attempt in
-# flight elsewhere is never waited on this way.
-REDELIVERY_WINDOW = timedelta(seconds=30)
-# The endpoint document is shared by all of a user's deliveries: refresh last_triggered_at at most this
-# often unless something else changes (Firestore sustains about one write per second per document).
-ENDPOINT_TOUCH_INTERVAL = timedelta(seconds=5)
-ENDPOINT_WRITE_RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -93,12 +99,23 @@ def _skip_reason(endpoint: WebhookEndpoint | None, event: WebhookEvent) -> str |
     return None
 
 
-def deliver_event(event_id: str, policy: SendPolicy | None = None) -> DeliveryReport | None:
-    """Make the event's next attempt if it is due and unclaimed; None when there was nothing to send."""
+def deliver_event(
+    event_id: str,
+    policy: SendPolicy | None = None,
+    lane: Lane = Lane.SLOW,
+    user_id: str | None = None,
+) -> DeliveryReport | None:
+    """Make the event's next attempt if it is due, unclaimed and its endpoint has room; None otherwise.
+
+    Isolation (docs/webhooks.md): the fast lane only attempts for endpoints that are healthy and fast, in
+    at most FAST_LANE_SLOTS of their slots; an endpoint's other events wait in its backlog (Firestore).
+    An open circuit allows one probe at a time, not before `probe_at`. `user_id` (the message's hint) lets
+    the event and the endpoint be read in one call.
+    """
     policy = policy or default_policy()
     db = firestore_client()
     ref = event_ref(event_id)
-    snapshot = ref.get()
+    snapshot, endpoint_snapshot = _read(ref, user_id)
     if not snapshot.exists:
         logs.warning("webhook event not found", event_id=event_id)
         return None
@@ -110,36 +127,113 @@ def deliver_event(event_id: str, policy: SendPolicy | None = None) -> DeliveryRe
     if event.attempts > 0 and event.next_attempt_at is not None and event.next_attempt_at > now:
         return None
     precondition = db.write_option(last_update_time=snapshot.update_time)
-    endpoint = load_endpoint(event.user_id)
+    if event.user_id != user_id or endpoint_snapshot is None:  # no hint, or a wrong one
+        endpoint = load_endpoint(event.user_id)
+    elif endpoint_snapshot.exists:
+        endpoint = WebhookEndpoint.from_firestore(endpoint_snapshot.to_dict())
+    else:
+        endpoint = None
     reason = _skip_reason(endpoint, event)
-    if reason is not None or event.attempts >= MAX_ATTEMPTS:
+    if reason is not None or event.attempts >= event.attempt_limit:
         final = WebhookEventStatus.DISCARDED if reason is not None else WebhookEventStatus.FAILED
         try:
             ref.update(
-                {"status": final.value, "next_attempt_at": None, "last_error": reason, "updated_at": now},
+                {
+                    "status": final.value,
+                    "next_attempt_at": None,
+                    "queued": False,
+                    "last_error": reason or event.last_error,
+                    "updated_at": now,
+                },
                 option=precondition,
             )
         except FailedPrecondition:
             pass  # someone else moved it on; their state stands
         return None
     assert endpoint is not None
+    if lane is Lane.FAST and lane_for(endpoint) is Lane.SLOW:
+        publish_to_lane(
+            event_id, event.user_id, Lane.SLOW
+        )  # not known to be fast and healthy: off the shared lane
+        return None
+    failing = endpoint_health(endpoint.enabled, endpoint.consecutive_failures) is EndpointHealth.FAILING
+    if failing and endpoint.probe_at is not None and endpoint.probe_at > now:
+        queue_event(event_id, snapshot.update_time, endpoint.probe_at)
+        return None
+    webhook_id = webhook_id_for(event.user_id)
+    if endpoint.rate_limit is not None and not _throttle(event_id, endpoint, lane, snapshot.update_time):
+        return None
+    slots = 1 if failing else (FAST_LANE_SLOTS if lane is Lane.FAST else MAX_IN_FLIGHT)
     attempt = event.attempts + 1
     lease_until = now + timedelta(seconds=policy.timeout_s) + LEASE_MARGIN
+    claim = {"attempts": attempt, "next_attempt_at": lease_until, "queued": False, "updated_at": now}
     try:
-        claim = ref.update(
-            {"attempts": attempt, "next_attempt_at": lease_until, "updated_at": now}, option=precondition
-        )
+        # One batch holds a slot and claims the attempt: both or neither.
+        slot = claim_slot(webhook_id, event_id, slots, lease_until, (ref, claim, snapshot.update_time))
     except FailedPrecondition:
         return None  # another copy of this message claimed the attempt
+    if slot is None:
+        # Every slot was held. The holders hand out the backlog when they finish; if the last one
+        # finished between our claim and our queueing, its hand-out missed this event: look again.
+        if queue_event(event_id, snapshot.update_time, now) and any_slot_free(webhook_id, slots):
+            drain(endpoint)
+        return None
+    try:
+        return _attempt(event_id, event, endpoint, attempt, slot, policy)
+    finally:
+        release_slot(slot)  # only if recording did not release it (an error on the way)
 
+
+def _read(ref: Any, user_id: str | None) -> tuple[Any, Any]:
+    """The event's snapshot and, given a user id, that user's endpoint snapshot, in one call."""
+    if user_id is None:
+        return ref.get(), None
+    hook = endpoint_ref(user_id)
+    found = {s.reference.path: s for s in firestore_client().get_all([ref, hook])}
+    return found[ref.path], found[hook.path]
+
+
+def _throttle(event_id: str, endpoint: WebhookEndpoint, lane: Lane, read_at: Any) -> bool:
+    """True when a throttled endpoint may have an attempt now (a token of its per-second budget)."""
+    assert endpoint.rate_limit is not None
+    webhook_id = webhook_id_for(endpoint.user_id)
+    if lane is Lane.FAST:
+        if take_rate_token(webhook_id, endpoint.rate_limit, int(time.time())):
+            return True
+        publish_to_lane(
+            event_id, endpoint.user_id, Lane.SLOW
+        )  # waiting must not hold a push slot of the shared fast lane
+        return False
+    if wait_for_rate_token(webhook_id, endpoint.rate_limit):
+        return True
+    queue_event(event_id, read_at, utc_now())
+    return False
+
+
+def _attempt(
+    event_id: str,
+    event: WebhookEvent,
+    endpoint: WebhookEndpoint,
+    attempt: int,
+    slot: Slot,
+    policy: SendPolicy,
+) -> DeliveryReport:
+    """Holding a slot and the claim: send, record (releasing the slot), update health, hand out the next."""
+    now = utc_now()
     body = payload_body(event.payload)
     headers = build_headers(signing_secrets(endpoint, now), event_id, int(time.time()), body)
     result = post_webhook(endpoint.url, body, headers, policy, now)
     finished = utc_now()
     outcome = classify(result)
-    retry_at = next_attempt_at(attempt, result, finished) if outcome is Outcome.RETRY else None
-    _record(event_id, event, attempt, result, outcome, retry_at, finished, claim.update_time)
-    _update_endpoint(endpoint, outcome, result, finished)
+    retry_at = (
+        next_attempt_at(attempt, result, finished, attempt_limit=event.attempt_limit)
+        if outcome is Outcome.RETRY
+        else None
+    )
+    _record(event_id, event, attempt, result, outcome, retry_at, finished, slot)
+    current = update_after_attempt(endpoint, outcome, result, finished, retry_at)
+    if current is not None:
+        drain(current)
     log = logs.info if outcome is Outcome.DELIVERED else logs.warning
     log(
         "webhook attempt",
@@ -161,8 +255,9 @@ def _record(
     outcome: Outcome,
     retry_at: datetime | None,
     finished: datetime,
-    claimed_at: Any,
+    slot: Slot,
 ) -> None:
+    """One batch: the delivery document, the event's next state, the slot's release."""
     db = firestore_client()
     if outcome is Outcome.DELIVERED:
         status = WebhookEventStatus.DELIVERED
@@ -192,12 +287,16 @@ def _record(
         "updated_at": finished,
     }
     # The precondition: only the claimant of this attempt moves the event on. If our lease ran out and
-    # another attempt was claimed meanwhile, that one owns the event; we still record what we did.
+    # another attempt was claimed meanwhile, that one owns the event (and maybe our slot); we still record
+    # what we did.
+    claimed = db.write_option(last_update_time=slot.update_time)
     batch = db.batch()
     batch.create(delivery_ref, delivery.to_firestore())
-    batch.update(event_ref(event_id), event_update, option=db.write_option(last_update_time=claimed_at))
+    batch.update(event_ref(event_id), event_update, option=claimed)
+    batch.delete(slot.ref, option=claimed)
     try:
         batch.commit()
+        slot.released = True
     except FailedPrecondition:
         try:
             delivery_ref.create(delivery.to_firestore())
@@ -205,92 +304,32 @@ def _record(
             pass
     except AlreadyExists:  # a crashed earlier run of this very claim recorded it already
         try:
-            event_ref(event_id).update(event_update, option=db.write_option(last_update_time=claimed_at))
+            event_ref(event_id).update(event_update, option=claimed)
         except FailedPrecondition:
             pass
 
 
-def _update_endpoint(
-    endpoint: WebhookEndpoint, outcome: Outcome, result: AttemptResult, finished: datetime
-) -> None:
-    """Apply the attempt's verdict to the endpoint as it is now, not as it was read before the send.
+def handle_delivery_message(message: PubSubMessage, lane: Lane = Lane.FAST) -> DeliveryReport | None:
+    """`deliver_webhook` (fast lane) and `deliver_webhook_slow`: the message names an event.
 
-    The user may have changed the URL (or re-enabled) meanwhile, and other attempts may have started or
-    cleared the failure clock: the endpoint is re-read and written with a precondition on that read, and a
-    verdict about a URL the endpoint no longer has is dropped.
+    Every expected outcome returns, so Pub/Sub is acknowledged: delivered, failed and rescheduled in
+    Firestore, deferred to the backlog, forwarded to the slow lane. Only an unexpected error (Firestore
+    unavailable, a bug) raises and asks Pub/Sub for a redelivery: an answer of 5xx slows the whole
+    subscription (push flow control), so it must never be the normal way to wait.
     """
-    db = firestore_client()
-    ref = endpoint_ref(endpoint.user_id)
-    for _ in range(ENDPOINT_WRITE_RETRIES):
-        snapshot = ref.get()
-        if not snapshot.exists:
-            return  # deleted meanwhile: nothing to update
-        current = WebhookEndpoint.from_firestore(snapshot.to_dict())
-        if current.url != endpoint.url:
-            return  # the attempt went to a URL the endpoint no longer has
-        fields = _endpoint_fields(current, outcome, result, finished)
-        if not fields:
-            return
-        try:
-            ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
-            return
-        except FailedPrecondition:
-            continue  # changed since the read: judge again on the new state
-        except NotFound:
-            return
-
-
-def _endpoint_fields(
-    endpoint: WebhookEndpoint, outcome: Outcome, result: AttemptResult, finished: datetime
-) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    if outcome is Outcome.DELIVERED:
-        if endpoint.failing_since is not None:
-            fields["failing_since"] = None
-    else:
-        failing_since = endpoint.failing_since or finished
-        if endpoint.failing_since is None:
-            fields["failing_since"] = failing_since
-        if outcome is Outcome.GONE:
-            fields.update(enabled=False, disabled_reason="the endpoint answered 410 Gone")
-        elif should_disable_endpoint(failing_since, finished):
-            fields.update(enabled=False, disabled_reason="deliveries failed for 5 days")
-    stale = endpoint.last_triggered_at is None or finished - endpoint.last_triggered_at >= (
-        ENDPOINT_TOUCH_INTERVAL
-    )
-    if fields or stale or endpoint.last_status_code != result.status_code:
-        fields.update(last_triggered_at=finished, last_status_code=result.status_code)
-    return fields
-
-
-def handle_delivery_message(message: PubSubMessage) -> DeliveryReport | None:
-    """`deliver_webhook`: the message names an event; returning acknowledges it (state is recorded)."""
     try:
         data = message.json()
-        event_id = data["event_id"] if isinstance(data, dict) else None
-    except (MalformedMessage, KeyError):
-        event_id = None
+    except MalformedMessage:
+        data = None
+    event_id = data.get("event_id") if isinstance(data, dict) else None
     if not isinstance(event_id, str) or not event_id.startswith("evt_"):
         logs.error("malformed webhook-events message", message_id=message.message_id)
         return None
-    report = deliver_event(event_id)
-    due_at = report.next_attempt_at if report is not None else _retry_due_at(event_id)
-    if due_at is not None and due_at - utc_now() <= REDELIVERY_WINDOW:
-        raise RedeliverLater(f"{event_id} is due again at {due_at.isoformat()}")
-    return report
-
-
-def _retry_due_at(event_id: str) -> datetime | None:
-    """When a pending event that has been tried is due again (None when it is not waiting for a retry)."""
-    snapshot = event_ref(event_id).get()
-    if not snapshot.exists:
-        return None
-    event = WebhookEvent.from_firestore(snapshot.to_dict())
-    if event.status is not WebhookEventStatus.PENDING or event.attempts == 0:
-        return None
-    return event.next_attempt_at
+    assert isinstance(data, dict)
+    user_id = data.get("user_id")
+    return deliver_event(event_id, lane=lane, user_id=user_id if isinstance(user_id, str) else None)
 
 
 def handle_sweep_message(message: PubSubMessage) -> int:
     """`webhook_retry_sweep`: scheduled every minute; the message content is irrelevant."""
-    return sweep_due_events()
+    return sweep_for()

@@ -31,6 +31,21 @@ SUBSCRIBABLE_EVENTS: frozenset[WebhookEventType] = frozenset(
     {WebhookEventType.JOB_COMPLETED, WebhookEventType.JOB_FAILED}
 )
 _WRITE_RETRIES = 5
+# What PUT may change; the rest (secret, health, timestamps of deliveries) belongs to other writers.
+_PUT_FIELDS = frozenset(
+    {
+        "url",
+        "events",
+        "enabled",
+        "rate_limit",
+        "updated_at",
+        "failing_since",
+        "disabled_reason",
+        "consecutive_failures",
+        "probe_at",
+        "slow",
+    }
+)
 
 
 class WebhookEndpointInput(BaseModel):
@@ -41,6 +56,13 @@ class WebhookEndpointInput(BaseModel):
     url: str = Field(min_length=1, max_length=2048)
     events: list[Literal["job.completed", "job.failed"]] = Field(min_length=1, max_length=10)
     enabled: bool = True
+    rate_limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        strict=True,
+        description="At most this many deliveries per second to this endpoint; absent or null: no throttle.",
+    )
 
     @field_validator("events")
     @classmethod
@@ -95,6 +117,7 @@ def endpoint_resource(endpoint: WebhookEndpoint, secret: str | None = None) -> d
         "last_triggered_at": endpoint.last_triggered_at,
         "last_status_code": endpoint.last_status_code,
         "previous_secret_expires_at": endpoint.previous_secret_expires_at,
+        "rate_limit": endpoint.rate_limit,
     }
     if secret is not None:
         body["secret"] = secret
@@ -134,6 +157,7 @@ def put_endpoint(user_id: str, body: WebhookEndpointInput) -> tuple[dict[str, An
                 url=body.url,
                 events=events,
                 enabled=body.enabled,
+                rate_limit=body.rate_limit,
                 secret=secret,
                 created_at=now,
                 updated_at=now,
@@ -145,16 +169,26 @@ def put_endpoint(user_id: str, body: WebhookEndpointInput) -> tuple[dict[str, An
             return endpoint_resource(endpoint, secret=secret), True
         current = WebhookEndpoint.from_firestore(snapshot.to_dict())
         updated = current.model_copy(
-            update={"url": body.url, "events": events, "enabled": body.enabled, "updated_at": now}
+            update={
+                "url": body.url,
+                "events": events,
+                "enabled": body.enabled,
+                "rate_limit": body.rate_limit,
+                "updated_at": now,
+            }
         )
-        # Re-enabling, or pointing at a new URL, starts the failure clock afresh.
+        # Re-enabling, or pointing at a new URL, starts the failure clock and the health afresh.
         if body.enabled and (not current.enabled or body.url != current.url):
-            updated = updated.model_copy(update={"failing_since": None, "disabled_reason": None})
-        fields = {
-            k: v
-            for k, v in updated.to_firestore().items()
-            if k in ("url", "events", "enabled", "updated_at", "failing_since", "disabled_reason")
-        }
+            updated = updated.model_copy(
+                update={
+                    "failing_since": None,
+                    "disabled_reason": None,
+                    "consecutive_failures": 0,
+                    "probe_at": None,
+                    "slow": False,
+                }
+            )
+        fields = {k: v for k, v in updated.to_firestore().items() if k in _PUT_FIELDS}
         try:
             ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
         except RETRYABLE_COMMIT_ERRORS:
@@ -163,13 +197,6 @@ def put_endpoint(user_id: str, body: WebhookEndpointInput) -> tuple[dict[str, An
     raise ApiError(
         ErrorCode.SERVICE_UNAVAILABLE, "The webhook endpoint is being changed concurrently; retry."
     )
-
-
-def get_endpoint(user_id: str) -> dict[str, Any]:
-    endpoint = load_endpoint(user_id)
-    if endpoint is None:
-        raise not_found("webhook endpoint")
-    return endpoint_resource(endpoint)
 
 
 def delete_endpoint(user_id: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Outgoing webhook events: created once per job transition, published to `webhook-events`, swept when due.
 
 An event is a `webhook_events/{eventId}` document (its state and retry schedule) plus Pub/Sub messages
-that carry only its id. The document is the truth: messages may be lost, duplicated or late, and the
+that carry its id (and its user id as a read hint). The document is the truth: messages may be lost, duplicated or late, and the
 periodic sweep re-publishes every pending event whose `next_attempt_at` has come (docs/webhooks.md).
 """
 
@@ -20,7 +20,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.core import logs
 from shared.core.clients import firestore_client, publish, publisher, topic_path
 from shared.core.firestore_events import DocumentChange
-from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC
+from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC
 from shared.jobs.resource import job_resource
 from shared.models import (
     Job,
@@ -36,8 +36,13 @@ from shared.models import (
 # publish), the sweep picks the event up once this grace has passed.
 PUBLISH_GRACE = timedelta(seconds=60)
 SWEEP_BATCH = 500
-# The sweep function has 60 s; stop starting new pages well before (the next sweep carries on).
+# One pass stops starting new pages after this long (the next pass carries on).
 SWEEP_TIME_BUDGET_S = 40.0
+# The sweep function (scheduled every minute, timeout 90 s) polls the schedule for this long, a pass every
+# SWEEP_POLL_S: the first retry is due 5 s after a failure, and the schedule lives in Firestore, so it is
+# picked up within seconds without leaving a Pub/Sub message unacknowledged.
+SWEEP_RUN_S = 55.0
+SWEEP_POLL_S = 2.5
 
 _EVENT_FOR_STATUS = {
     JobStatus.COMPLETED: WebhookEventType.JOB_COMPLETED,
@@ -72,8 +77,14 @@ def payload_body(payload: dict[str, Any]) -> bytes:
     return json.dumps(ordered, separators=(",", ":"), sort_keys=False).encode()
 
 
-def publish_event(event_id: str) -> None:
-    publish(WEBHOOK_EVENTS_TOPIC, json.dumps({"event_id": event_id}).encode(), event_id=event_id)
+def event_message(event_id: str, user_id: str) -> bytes:
+    """The Pub/Sub message: the event id, and its user id so that the delivery reads the event and the
+    endpoint in one call (a hint only: the event document's user id is the truth)."""
+    return json.dumps({"event_id": event_id, "user_id": user_id}).encode()
+
+
+def publish_event(event_id: str, user_id: str) -> None:
+    publish(WEBHOOK_EVENTS_TOPIC, event_message(event_id, user_id), event_id=event_id)
 
 
 def create_event(
@@ -112,7 +123,7 @@ def create_event(
         if data.get("status") != WebhookEventStatus.PENDING.value or data.get("attempts", 0) != 0:
             return False
     if publish_now:
-        publish_event(event_id)
+        publish_event(event_id, user_id)
     return created_now
 
 
@@ -190,13 +201,17 @@ def _due_page(now: datetime, limit: int, after: Any) -> list[Any]:
     return list(query.limit(limit).stream())
 
 
-def _publish_all(event_ids: list[str]) -> None:
-    """Publish a page of ids at once and wait for every acknowledgement (one by one, 500 took seconds)."""
+def _publish_all(events: list[tuple[str, str]]) -> None:
+    """Publish a page of ids at once and wait for every acknowledgement (one by one, 500 took seconds).
+
+    Due events are retries, probes, backlog backstops and lost first publishes: they go to the slow lane,
+    so a backlog of failing endpoints never sits in front of healthy endpoints' new events.
+    """
     client = publisher()
-    topic = topic_path(WEBHOOK_EVENTS_TOPIC)
+    topic = topic_path(WEBHOOK_SLOW_TOPIC)
     futures = [
-        client.publish(topic, json.dumps({"event_id": event_id}).encode(), event_id=event_id)
-        for event_id in event_ids
+        client.publish(topic, event_message(event_id, user_id), event_id=event_id)
+        for event_id, user_id in events
     ]
     for future in futures:
         future.result(timeout=30)
@@ -217,7 +232,7 @@ def sweep_due_events(now: datetime | None = None, limit: int = SWEEP_BATCH) -> i
     while True:
         page = _due_page(now, limit, after)
         if page:
-            _publish_all([snapshot.id for snapshot in page])
+            _publish_all([(snapshot.id, str(snapshot.get("user_id"))) for snapshot in page])
             published += len(page)
         if len(page) < limit or time.monotonic() >= stop_at:
             break
@@ -225,3 +240,14 @@ def sweep_due_events(now: datetime | None = None, limit: int = SWEEP_BATCH) -> i
     if published:
         logs.info("webhook sweep re-published due events", count=published)
     return published
+
+
+def sweep_for(run_s: float = SWEEP_RUN_S, poll_s: float = SWEEP_POLL_S) -> int:
+    """The scheduled sweep: a pass every `poll_s` for `run_s`; returns how many events were published."""
+    stop_at = time.monotonic() + run_s
+    published = 0
+    while True:
+        published += sweep_due_events()
+        if time.monotonic() + poll_s >= stop_at:
+            return published
+        time.sleep(poll_s)  # polling the schedule's due times, not waiting for a server

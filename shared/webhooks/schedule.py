@@ -87,18 +87,38 @@ def next_attempt_at(
     result: AttemptResult,
     now: datetime,
     rng: random.Random | None = None,
+    attempt_limit: int = MAX_ATTEMPTS,
 ) -> datetime | None:
     """When to try again after failed attempt number `attempt` (1-based); None when retries are exhausted.
 
     A Retry-After on 429/503 is honoured by never retrying earlier than it asks (the schedule's delay
-    still applies when it is longer).
+    still applies when it is longer). `attempt_limit` is raised by manual retries and recovery: each
+    allows one more attempt, and an extra attempt failing again waits the schedule's last delay.
     """
-    if attempt >= MAX_ATTEMPTS:
+    if attempt >= attempt_limit:
         return None
-    delay = jittered(RETRY_DELAYS[attempt - 1], rng)
+    delay = jittered(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1], rng)
     if honours_retry_after(result.status_code) and result.retry_after is not None:
         delay = max(delay, result.retry_after)
     return now + delay
+
+
+class EndpointHealth(StrEnum):
+    HEALTHY = "healthy"
+    FAILING = "failing"  # the circuit is open: one probe at a time, on the retry schedule
+    DISABLED = "disabled"
+
+
+# Failed attempts in a row that open an endpoint's circuit.
+CIRCUIT_THRESHOLD = 3
+
+
+def endpoint_health(enabled: bool, consecutive_failures: int) -> EndpointHealth:
+    if not enabled:
+        return EndpointHealth.DISABLED
+    if consecutive_failures >= CIRCUIT_THRESHOLD:
+        return EndpointHealth.FAILING
+    return EndpointHealth.HEALTHY
 
 
 def should_disable_endpoint(failing_since: datetime | None, now: datetime) -> bool:

@@ -40,6 +40,10 @@ def samples() -> dict[type[m.FirestoreModel], m.FirestoreModel]:
             older_secrets=[m.RetiredSecret(secret="whsec_older", expires_at=T0)],
             failing_since=T0,
             disabled_reason="gone",
+            rate_limit=5,
+            consecutive_failures=4,
+            probe_at=t1,
+            slow=True,
         ),
         m.PaymentMethod: m.PaymentMethod(
             user_id="u1",
@@ -139,7 +143,11 @@ def samples() -> dict[type[m.FirestoreModel], m.FirestoreModel]:
             last_error="HTTP 500",
             created_at=T0,
             updated_at=t1,
+            queued=True,
+            attempt_limit=11,
         ),
+        m.WebhookSlot: m.WebhookSlot(webhook_id="wh_1", event_id="evt_1", lease_until=t1, created_at=T0),
+        m.WebhookRateBucket: m.WebhookRateBucket(count=3, expires_at=t1),
         m.WebhookDelivery: m.WebhookDelivery(
             user_id="u1",
             webhook_id="wh_1",

@@ -1,0 +1,143 @@
+"""An endpoint's health after each attempt: failure streak, circuit breaker, slowness, disabling.
+
+The endpoint document is shared by all of a user's deliveries and Firestore sustains about one write per
+second per document, so it is written only when something changes (or every ENDPOINT_TOUCH_INTERVAL for
+`last_triggered_at`). It is re-read after the attempt and written with a precondition on that read: a
+verdict about a URL the endpoint no longer has is dropped, and the streak is judged on its current value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
+
+from shared.core import logs
+from shared.core.clients import firestore_client
+from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, WebhookEventType
+from shared.webhooks.endpoints import endpoint_ref, webhook_id_for
+from shared.webhooks.events import event_payload, event_ref
+from shared.webhooks.schedule import (
+    CIRCUIT_THRESHOLD,
+    RETRY_DELAYS,
+    AttemptResult,
+    Outcome,
+    should_disable_endpoint,
+)
+
+ENDPOINT_TOUCH_INTERVAL = timedelta(seconds=5)
+ENDPOINT_WRITE_RETRIES = 5
+# A successful attempt slower than this keeps the endpoint off the fast lane (until one is quick again).
+SLOW_ATTEMPT_MS = 2000
+
+
+def update_after_attempt(
+    endpoint: WebhookEndpoint,
+    outcome: Outcome,
+    result: AttemptResult,
+    finished: datetime,
+    retry_at: datetime | None,
+) -> WebhookEndpoint | None:
+    """Apply the attempt's verdict; returns the endpoint as now stored (None: deleted or URL changed)."""
+    if not endpoint_fields(endpoint, outcome, result, finished, retry_at):
+        # Nothing to change as of the read before the send (the common success): skip the re-read. A
+        # change made meanwhile by another attempt is judged by the next attempt's verdict.
+        return endpoint
+    db = firestore_client()
+    ref = endpoint_ref(endpoint.user_id)
+    for _ in range(ENDPOINT_WRITE_RETRIES):
+        snapshot = ref.get()
+        if not snapshot.exists:
+            return None
+        current = WebhookEndpoint.from_firestore(snapshot.to_dict())
+        if current.url != endpoint.url:
+            return None  # the attempt went to a URL the endpoint no longer has
+        fields = endpoint_fields(current, outcome, result, finished, retry_at)
+        if not fields:
+            return current
+        try:
+            ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
+        except FailedPrecondition:
+            continue  # changed since the read: judge again on the new state
+        except NotFound:
+            return None
+        updated = current.model_copy(update=fields)
+        if current.enabled and not updated.enabled:
+            record_disabled(updated, finished)
+        return updated
+    return None
+
+
+def endpoint_fields(
+    endpoint: WebhookEndpoint,
+    outcome: Outcome,
+    result: AttemptResult,
+    finished: datetime,
+    retry_at: datetime | None,
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if outcome is Outcome.DELIVERED:
+        if endpoint.failing_since is not None:
+            fields["failing_since"] = None
+        if endpoint.consecutive_failures:
+            fields["consecutive_failures"] = 0
+        if endpoint.probe_at is not None:
+            fields["probe_at"] = None
+        slow = result.duration_ms >= SLOW_ATTEMPT_MS
+        if slow != endpoint.slow:
+            fields["slow"] = slow
+    else:
+        failing_since = endpoint.failing_since or finished
+        if endpoint.failing_since is None:
+            fields["failing_since"] = failing_since
+        streak = endpoint.consecutive_failures + 1
+        fields["consecutive_failures"] = streak
+        if streak >= CIRCUIT_THRESHOLD:
+            # The circuit is open: the next probe follows the failed event's own retry schedule.
+            fields["probe_at"] = retry_at or finished + RETRY_DELAYS[1]
+        if outcome is Outcome.GONE:
+            fields.update(enabled=False, disabled_reason="the endpoint answered 410 Gone")
+        elif should_disable_endpoint(failing_since, finished):
+            fields.update(enabled=False, disabled_reason="deliveries failed for 5 days")
+    stale = endpoint.last_triggered_at is None or finished - endpoint.last_triggered_at >= (
+        ENDPOINT_TOUCH_INTERVAL
+    )
+    if fields or stale or endpoint.last_status_code != result.status_code:
+        fields.update(last_triggered_at=finished, last_status_code=result.status_code)
+    return fields
+
+
+def disabled_event_id(webhook_id: str, since: datetime) -> str:
+    """One `webhook.disabled` record per disabling (keyed by when the failures began)."""
+    key = f"disabled:{webhook_id}:{since.isoformat()}"
+    return "evt_" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def record_disabled(endpoint: WebhookEndpoint, now: datetime) -> None:
+    """Record a `webhook.disabled` event for the dashboard; it is never sent (the endpoint is disabled)."""
+    webhook_id = webhook_id_for(endpoint.user_id)
+    since = endpoint.failing_since or now
+    event_id = disabled_event_id(webhook_id, since)
+    obj = {
+        "webhook_id": webhook_id,
+        "url": endpoint.url,
+        "reason": endpoint.disabled_reason,
+        "failing_since": int(since.timestamp()),
+    }
+    event = WebhookEvent(
+        user_id=endpoint.user_id,
+        type=WebhookEventType.WEBHOOK_DISABLED,
+        livemode=True,
+        payload=event_payload(event_id, WebhookEventType.WEBHOOK_DISABLED, now, True, obj),
+        status=WebhookEventStatus.DISCARDED,
+        last_error="recorded for the dashboard; not sent to a disabled endpoint",
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        event_ref(event_id).create(event.to_firestore())
+    except AlreadyExists:
+        return
+    logs.warning("webhook endpoint disabled", webhook_id=webhook_id, reason=endpoint.disabled_reason)

@@ -1,0 +1,145 @@
+"""Per-endpoint isolation in Firestore: in-flight slots and the optional throttle (docs/webhooks.md).
+
+Slots: an endpoint has `MAX_IN_FLIGHT` slot documents `webhook_slots/{webhookId}-{n}`; an attempt first
+creates one (create(): exactly one holder across every instance) and deletes it when recorded. A holder
+that crashed leaves a lease that ends like the event's own lease; the next claimant takes it over with a
+`last_update_time` precondition, so two claimants never both win.
+
+Throttle (`rate_limit`, attempts per second): one counter document per endpoint and second,
+`webhook_rate/{webhookId}-{second}`, incremented atomically; the increment's result says whether this
+attempt is within the second's budget. Only throttled endpoints write it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
+from google.cloud.firestore_v1 import Increment
+
+from shared.core.clients import firestore_client
+from shared.models import WebhookRateBucket, WebhookSlot, utc_now
+
+# Attempts to one endpoint in flight at once, across all instances.
+MAX_IN_FLIGHT = 2
+# Of those, the shared fast lane may hold only this many: an endpoint that starts hanging can block at
+# most this many of the fast lane's push slots, once, before it is moved to the slow lane.
+FAST_LANE_SLOTS = 1
+# A throttled attempt (slow lane) waits at most this long for a later second's budget, then goes to the
+# backlog.
+MAX_THROTTLE_WAIT_S = 2.0
+RATE_BUCKET_TTL = timedelta(hours=1)
+
+
+@dataclass
+class Slot:
+    ref: Any
+    update_time: Any
+    released: bool = False
+
+
+def slot_ref(webhook_id: str, n: int) -> Any:
+    return firestore_client().collection(WebhookSlot.collection).document(f"{webhook_id}-{n}")
+
+
+def claim_slot(
+    webhook_id: str,
+    event_id: str,
+    slots: int,
+    lease_until: datetime,
+    claim: tuple[Any, dict[str, Any], Any],
+) -> Slot | None:
+    """Hold one of the endpoint's first `slots` slots and, in the same batch, claim the attempt.
+
+    `claim` is (event reference, fields, update time read): the event is updated with a precondition on
+    that read. None when every slot is held; FailedPrecondition when the claim lost (the event changed).
+    Slot and event are written at the same instant, so the slot's update time also stands for the claim.
+    """
+    db = firestore_client()
+    event, fields, read_at = claim
+    now = utc_now()
+    held = WebhookSlot(webhook_id=webhook_id, event_id=event_id, lease_until=lease_until, created_at=now)
+
+    def commit(ref: Any, option: Any = None) -> Slot:
+        batch = db.batch()
+        if option is None:
+            batch.create(ref, held.to_firestore())
+        else:
+            batch.update(ref, held.to_firestore(), option=option)
+        batch.update(event, fields, option=db.write_option(last_update_time=read_at))
+        results = batch.commit()
+        return Slot(ref, results[0].update_time)
+
+    for n in range(slots):
+        ref = slot_ref(webhook_id, n)
+        try:
+            return commit(ref)
+        except AlreadyExists:
+            pass
+        snapshot = ref.get()
+        if not snapshot.exists:
+            try:  # released between our create and read
+                return commit(ref)
+            except AlreadyExists:
+                continue
+        current = WebhookSlot.from_firestore(snapshot.to_dict())
+        if current.lease_until > now:
+            continue
+        # The holder's lease ended (it crashed): take the slot over, unless someone else just did (that
+        # FailedPrecondition reads as a lost claim: the event stays due, and the sweep brings it back).
+        try:
+            return commit(ref, db.write_option(last_update_time=snapshot.update_time))
+        except NotFound:
+            continue
+    return None
+
+
+def any_slot_free(webhook_id: str, slots: int) -> bool:
+    """Whether one of the endpoint's first `slots` slots is free (or its lease has ended), in one read."""
+    refs = [slot_ref(webhook_id, n) for n in range(slots)]
+    now = utc_now()
+    for snapshot in firestore_client().get_all(refs):
+        if not snapshot.exists or WebhookSlot.from_firestore(snapshot.to_dict()).lease_until <= now:
+            return True
+    return False
+
+
+def release_slot(slot: Slot) -> None:
+    """Free the slot (once), unless its lease ran out and another attempt holds it now."""
+    if slot.released:
+        return
+    slot.released = True
+    option = firestore_client().write_option(last_update_time=slot.update_time)
+    try:
+        slot.ref.delete(option=option)
+    except (FailedPrecondition, NotFound):
+        pass
+
+
+def _rate_bucket(webhook_id: str, second: int) -> Any:
+    return firestore_client().collection(WebhookRateBucket.collection).document(f"{webhook_id}-{second}")
+
+
+def take_rate_token(webhook_id: str, rate_limit: int, second: int) -> bool:
+    """Count one attempt in `second`; True when it is within `rate_limit`."""
+    expires_at = utc_now() + RATE_BUCKET_TTL
+    result = _rate_bucket(webhook_id, second).set(
+        {"count": Increment(1), "expires_at": expires_at}, merge=True
+    )
+    return int(result.transform_results[0].integer_value) <= rate_limit
+
+
+def wait_for_rate_token(webhook_id: str, rate_limit: int) -> bool:
+    """Take a token in this second or, waiting, in one of the next; False after MAX_THROTTLE_WAIT_S."""
+    give_up = time.time() + MAX_THROTTLE_WAIT_S
+    while True:
+        now = time.time()
+        if take_rate_token(webhook_id, rate_limit, int(now)):
+            return True
+        next_second = int(now) + 1
+        if next_second > give_up:
+            return False
+        time.sleep(next_second - now)  # pacing to the throttle, not waiting for a server
