@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from google.api_core.exceptions import FailedPrecondition, GoogleAPIError, NotFound
+from google.api_core.exceptions import GoogleAPIError, NotFound
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.accounts.auth_users import user_status
@@ -32,6 +32,7 @@ from shared.core import logs
 from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.principals import KeyPrincipal
+from shared.core.retry import RETRYABLE_COMMIT_ERRORS
 from shared.keys.format import hash_api_key, parse_api_key
 from shared.models import ApiKey, ApiKeyStatus, KeyEnvironment, utc_now
 
@@ -195,6 +196,10 @@ def authenticate_api_key(token: str, cache: KeyCache | None = None) -> KeyPrinci
     return KeyPrincipal(user_id=key.user_id, key_id=entry.key_id, environment=key.environment)
 
 
+# Someone wrote first, the key vanished, or the commit aborted (nothing written): re-read.
+LOST_TOUCH_ERRORS: tuple[type[Exception], ...] = (*RETRYABLE_COMMIT_ERRORS, NotFound)
+
+
 def _touch(cache: KeyCache, key_hash: str, entry: CachedKey, now: datetime) -> None:
     """Keep last_used_at current to the minute with at most one write per key per minute."""
     key = entry.key
@@ -213,7 +218,7 @@ def _touch(cache: KeyCache, key_hash: str, entry: CachedKey, now: datetime) -> N
             result = ref.update(
                 {"last_used_at": now}, option=db.write_option(last_update_time=entry.update_time)
             )
-        except (FailedPrecondition, NotFound):
+        except LOST_TOUCH_ERRORS:
             try:
                 cache.refresh(key_hash, entry)  # someone else wrote (or revoked): take their version
             except GoogleAPIError as exc:
@@ -223,6 +228,9 @@ def _touch(cache: KeyCache, key_hash: str, entry: CachedKey, now: datetime) -> N
             # Best effort: the key is already verified. A transient error on this throttled bookkeeping
             # write must not fail the caller's request; the next request a minute on writes it again.
             logs.warning("api key last_used_at write failed", error=type(exc).__name__)
+            # This instance waits a minute before trying again (the stored update time is unchanged, so a
+            # write then still carries the precondition of the version it read).
+            entry.key = key.model_copy(update={"last_used_at": now})
             return
         cache.touches += 1
         entry.key = key.model_copy(update={"last_used_at": now})

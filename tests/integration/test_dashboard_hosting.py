@@ -12,7 +12,7 @@ import requests
 from localdev.emulators import free_port
 from localdev.web import dashboard_config, web_server
 from tests.conftest import Project
-from tests.support.platform import create_api_key
+from tests.support.platform import create_api_key, ensure_auth_user
 from tests.support.tokens import id_token
 
 
@@ -49,6 +49,7 @@ def test_v1_is_proxied_with_status_errors_and_headers(site: str, project: Projec
     assert missing.status_code == 401
     assert missing.json()["error"]["code"] == "missing_api_key"
     assert missing.headers["Request-Id"]
+    ensure_auth_user(project.id, "alice")  # the API checks every token against the user's record
     token = id_token(project.id, "alice", email="alice@example.com")
     created = requests.post(f"{site}/v1/account", headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert created.status_code == 201, created.text
