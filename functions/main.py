@@ -3,6 +3,7 @@
 from functions.api import api
 from functions.pubsub_handlers import (
     deliver_webhook,
+    flush_usage,
     fold_counters,
     requeue_stale_jobs,
     run_job,
@@ -14,6 +15,7 @@ from functions.triggers import on_job_created, on_job_updated, on_user_created
 __all__ = [
     "api",
     "deliver_webhook",
+    "flush_usage",
     "fold_counters",
     "on_job_created",
     "on_job_updated",

@@ -37,7 +37,13 @@ DEFAULT_SOURCE = Path("build/functions")
 DEFAULT_SECRETS: Mapping[str, str] = {
     "STRIPE_SECRET_KEY": "stripe-secret-key:latest",
     "STRIPE_WEBHOOK_SECRET": "stripe-webhook-secret:latest",
+    # redis://<Memorystore IP>:6379/0 of MEMORYSTORE_INSTANCE (docs/deploy.md, docs/rate-limits.md)
+    "REDIS_URL": "redis-url:latest",
 }
+# The shared store of rate limits and usage, reached through a Serverless VPC Access connector.
+MEMORYSTORE_INSTANCE = "platform-limits"
+VPC_CONNECTOR = "platform-connector"
+VPC_CONNECTOR_RANGE = "10.8.0.0/28"
 SCHEDULER_TIME_ZONE = "Etc/UTC"
 REQUIRED_APIS = (
     "cloudfunctions.googleapis.com",
@@ -49,6 +55,8 @@ REQUIRED_APIS = (
     "cloudscheduler.googleapis.com",
     "secretmanager.googleapis.com",
     "firestore.googleapis.com",
+    "redis.googleapis.com",
+    "vpcaccess.googleapis.com",
 )
 # Settings that exist for local development only; they must never reach a deployed function.
 LOCAL_ONLY_ENV = frozenset(
@@ -60,6 +68,7 @@ LOCAL_ONLY_ENV = frozenset(
         "STRIPE_API_BASE",
         "FUNCTIONS_BASE_URL",
         "PLATFORM_EXTRA_FUNCTIONS",
+        "RATE_LIMITS_ENABLED",
     }
 )
 _PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
@@ -156,6 +165,9 @@ def function_deploy_command(spec: FunctionSpec, settings: DeploySettings) -> lis
         f"--timeout={spec.timeout_s}s",
         f"--set-env-vars={_joined(settings.env_vars())}",
         f"--set-secrets={_joined(settings.secrets)}",
+        # Memorystore has a private address only; everything else (Stripe, webhooks) stays direct.
+        f"--vpc-connector={VPC_CONNECTOR}",
+        "--egress-settings=private-ranges-only",
         *trigger_flags(spec, settings),
     ]
     if settings.service_account:
@@ -187,10 +199,44 @@ def scheduler_command(spec: FunctionSpec, settings: DeploySettings, verb: str = 
     ]
 
 
+def memorystore_commands(settings: DeploySettings) -> list[list[str]]:
+    """Memorystore for Redis (basic tier, 1 GB: rate-limit buckets and a minute of usage counts are tiny)
+    and the connector the functions reach it through."""
+    return [
+        [
+            "gcloud",
+            "redis",
+            "instances",
+            "create",
+            MEMORYSTORE_INSTANCE,
+            f"--project={settings.project}",
+            f"--region={settings.region}",
+            "--tier=basic",
+            "--size=1",
+            "--redis-version=redis_7_0",
+            "--quiet",
+        ],
+        [
+            "gcloud",
+            "compute",
+            "networks",
+            "vpc-access",
+            "connectors",
+            "create",
+            VPC_CONNECTOR,
+            f"--project={settings.project}",
+            f"--region={settings.region}",
+            f"--range={VPC_CONNECTOR_RANGE}",
+            "--quiet",
+        ],
+    ]
+
+
 def deploy_plan(settings: DeploySettings, functions: tuple[FunctionSpec, ...] = FUNCTIONS) -> list[list[str]]:
     plan: list[list[str]] = [
         ["gcloud", "services", "enable", *REQUIRED_APIS, f"--project={settings.project}", "--quiet"]
     ]
+    plan += memorystore_commands(settings)
     plan += [
         ["gcloud", "pubsub", "topics", "create", topic, f"--project={settings.project}", "--quiet"]
         for topic in topics(functions)
@@ -221,6 +267,12 @@ def _already_exists(result: subprocess.CompletedProcess[str]) -> bool:
 def fallback_for_existing(argv: list[str]) -> list[str] | None:
     """What to do when a create step finds its resource: topics are kept; scheduler jobs are updated."""
     if argv[:4] == ["gcloud", "pubsub", "topics", "create"]:
+        return []
+    if argv[:4] == ["gcloud", "redis", "instances", "create"] or argv[3:6] == [
+        "vpc-access",
+        "connectors",
+        "create",
+    ]:
         return []
     if argv[:5] == ["gcloud", "scheduler", "jobs", "create", "pubsub"]:
         return [*argv[:3], "update", *argv[4:]]

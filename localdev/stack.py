@@ -15,6 +15,7 @@ from localdev.emulators import (
     functions_host,
     localstripe_server,
     pubsub_emulator,
+    redis_server,
 )
 
 STRIPE_WEBHOOK_SECRET = "whsec_test_platform_secret"
@@ -27,6 +28,7 @@ class Stack:
     pubsub_host: str
     stripe_api_base: str
     host_url: str
+    redis_url: str
 
 
 def start_stack(log_dir: Path, extra_functions: str | None = None) -> tuple[Stack, list[ManagedProcess]]:
@@ -45,6 +47,11 @@ def start_stack(log_dir: Path, extra_functions: str | None = None) -> tuple[Stac
         port = free_port()
         pending.append(pubsub_emulator(port, log_dir))
         pubsub_host = f"127.0.0.1:{port}"
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        redis = redis_server(free_port(), log_dir)
+        pending.append(redis)
+        redis_url = redis.ready_url
     stripe_port = free_port()
     pending.append(localstripe_server(stripe_port, log_dir))
     try:
@@ -55,7 +62,11 @@ def start_stack(log_dir: Path, extra_functions: str | None = None) -> tuple[Stac
         stop_stack(started)
         raise
     stack = Stack(
-        firestore_host, pubsub_host, f"http://127.0.0.1:{stripe_port}", f"http://127.0.0.1:{host_port}"
+        firestore_host,
+        pubsub_host,
+        f"http://127.0.0.1:{stripe_port}",
+        f"http://127.0.0.1:{host_port}",
+        redis_url,
     )
     os.environ.update(platform_env(stack, extra_functions))
     host = functions_host(host_port, dict(os.environ), log_dir)
@@ -86,6 +97,7 @@ def platform_env(stack: Stack, extra_functions: str | None = None) -> dict[str, 
         "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
         "ALLOW_LOOPBACK_WEBHOOKS": "true",
         "FUNCTIONS_BASE_URL": stack.host_url,
+        "REDIS_URL": stack.redis_url,
         "PYTHONPATH": str(REPO_ROOT),
     }
     if extra_functions:

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool
 from shared.api.http import ApiRequest, Reply, Router
 from shared.api.resources import AdminStats, MaintenanceState
 from shared.counters.service import read_totals
+from shared.keys.usage import read_usage_totals
 from shared.system.maintenance import read_maintenance_mode, set_maintenance_mode
 
 router = Router(tags=("admin",))
@@ -23,7 +24,13 @@ class MaintenanceInput(BaseModel):
 )
 def stats(request: ApiRequest) -> Reply:
     # The shards are the source of truth; system/config receives their sums on each fold (docs/counters.md).
-    return Reply({**read_totals().as_fields(), "maintenance_mode": read_maintenance_mode()})
+    return Reply(
+        {
+            **read_totals().as_fields(),
+            "maintenance_mode": read_maintenance_mode(),
+            "usage": read_usage_totals(),
+        }
+    )
 
 
 @router.add(

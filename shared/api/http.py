@@ -59,6 +59,8 @@ class ApiRequest:
     context: dict[str, Any] = field(default_factory=dict)
     body: BaseModel | None = None  # the route's `body=` model, parsed before the handler runs
     query_params: BaseModel | None = None  # the route's `query=` model, parsed before the handler runs
+    # Added to whatever this request answers, errors included (e.g. the RateLimit header fields).
+    response_headers: dict[str, str] = field(default_factory=dict)
     _data: bytes | None = None
 
     def header(self, name: str) -> str | None:
@@ -347,6 +349,7 @@ class HttpApp:
         return response
 
     def _respond(self, request: flask.Request, request_id: str) -> flask.Response:
+        api_request: ApiRequest | None = None
         try:
             refuse_declared_oversize(request)
             route, params = self._match(request)
@@ -361,14 +364,19 @@ class HttpApp:
             if route.body is not None:
                 api_request.body = parse_model(route.body, api_request.json_body())
             reply = route.handler(api_request)
-            return json_response(reply.body, reply.status, request_id, reply.headers)
+            response = json_response(reply.body, reply.status, request_id, reply.headers)
         except ApiError as exc:
-            return error_response(exc, request_id)
+            response = error_response(exc, request_id)
         except Exception as exc:
             logs.exception("unhandled error", exc, request_id=request_id, path=request.path)
-            return error_response(
+            response = error_response(
                 ApiError(ErrorCode.INTERNAL_ERROR, "An internal error occurred."), request_id
             )
+        if api_request is not None:
+            for name, value in api_request.response_headers.items():
+                if name not in response.headers:
+                    response.headers[name] = value
+        return response
 
     def _match(self, request: flask.Request) -> tuple[Route, dict[str, str]]:
         adapter = self._map.bind("api", path_info=request.path or "/")

@@ -52,6 +52,7 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     MAINTENANCE_MODE = "maintenance_mode"
     SERVICE_UNAVAILABLE = "service_unavailable"
+    TOO_MANY_JOBS_IN_FLIGHT = "too_many_jobs_in_flight"
 
 
 # code -> (type, status). Every error the platform raises is listed here, so status codes stay consistent.
@@ -90,6 +91,7 @@ ERROR_CODES: dict[ErrorCode, tuple[ErrorType, int]] = {
     ErrorCode.INTERNAL_ERROR: (ErrorType.API, 500),
     ErrorCode.MAINTENANCE_MODE: (ErrorType.API, 503),
     ErrorCode.SERVICE_UNAVAILABLE: (ErrorType.API, 503),
+    ErrorCode.TOO_MANY_JOBS_IN_FLIGHT: (ErrorType.RATE_LIMIT, 429),
 }
 
 

@@ -54,6 +54,7 @@ WEBHOOK_EVENTS_TOPIC = "webhook-events"
 WEBHOOK_RETRY_TOPIC = "webhook-retry-sweep"
 COUNTERS_TOPIC = "counters-fold"
 JOBS_REQUEUE_TOPIC = "jobs-requeue-sweep"
+USAGE_FLUSH_TOPIC = "usage-flush"
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("api", "api", FunctionKind.HTTP),
@@ -100,6 +101,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "fold_counters",
         FunctionKind.PUBSUB,
         topic=COUNTERS_TOPIC,
+        schedule="* * * * *",
+    ),
+    FunctionSpec(
+        "flush_usage",
+        "flush_usage",
+        FunctionKind.PUBSUB,
+        topic=USAGE_FLUSH_TOPIC,
         schedule="* * * * *",
     ),
 )

@@ -146,7 +146,9 @@ def authenticate_api_key(token: str, cache: KeyCache | None = None) -> KeyPrinci
     if key.expires_at is not None and key.expires_at <= now:
         raise ApiError(ErrorCode.API_KEY_EXPIRED, "This API key has expired.")
     _touch(cache, key_hash, entry, now)
-    return KeyPrincipal(user_id=key.user_id, key_id=entry.key_id, environment=key.environment)
+    return KeyPrincipal(
+        user_id=key.user_id, key_id=entry.key_id, environment=key.environment, rate_limit=key.rate_limit
+    )
 
 
 def _touch(cache: KeyCache, key_hash: str, entry: CachedKey, now: datetime) -> None:

@@ -102,6 +102,7 @@ def test_the_plan_holds_only_known_steps_in_order() -> None:
     scheduled = [spec for spec in FUNCTIONS if spec.schedule]
     expected = (
         [("gcloud", "services", "enable")]
+        + [("gcloud", "redis", "instances"), ("gcloud", "compute", "networks")]  # Memorystore, connector
         + [("gcloud", "pubsub", "topics")] * len(topics())
         + [("gcloud", "functions", "deploy")] * len(FUNCTIONS)
         + [("gcloud", "scheduler", "jobs")] * len(scheduled)
@@ -130,8 +131,11 @@ def test_each_function_has_its_runtime_settings(spec: FunctionSpec) -> None:
     assert secrets == {
         "STRIPE_SECRET_KEY": "stripe-secret-key:latest",
         "STRIPE_WEBHOOK_SECRET": "stripe-webhook-secret:latest",
+        "REDIS_URL": "redis-url:latest",  # the Memorystore address (docs/deploy.md)
     }
     assert not set(secrets) & set(env), "secrets come from Secret Manager only"
+    assert command.flag("vpc-connector") == "platform-connector"
+    assert command.flag("egress-settings") == "private-ranges-only"
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
