@@ -22,7 +22,8 @@ from shared.core.settings import get_settings
 from shared.models import KeyEnvironment
 
 DEFAULT_RATE_LIMITS = {KeyEnvironment.LIVE: 100, KeyEnvironment.TEST: 25}  # requests/s, Stripe's defaults
-USER_RATE_LIMIT = 25  # requests/s per signed-in (dashboard) user
+# requests/s per signed-in (dashboard) user: far above what a person clicks, well below a flood
+USER_RATE_LIMIT = 100
 MIN_RATE_LIMIT = 1
 MAX_RATE_LIMIT = 1000  # above this a key needs a bigger store plan, not a setting
 DEFAULT_JOBS_IN_FLIGHT = {KeyEnvironment.LIVE: 100, KeyEnvironment.TEST: 20}

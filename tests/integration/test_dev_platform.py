@@ -24,11 +24,11 @@ def _processes_mentioning(*needles: str) -> list[str]:
 
 
 def test_dev_platform_comes_up_and_ctrl_c_stops_everything() -> None:
-    ports = {name: free_port() for name in ("FIRESTORE", "PUBSUB", "FUNCTIONS", "LOCALSTRIPE")}
+    ports = {name: free_port() for name in ("FIRESTORE", "PUBSUB", "FUNCTIONS", "LOCALSTRIPE", "REDIS")}
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.endswith("_EMULATOR_HOST") and k != "PLATFORM_EXTRA_FUNCTIONS"
+        if not k.endswith("_EMULATOR_HOST") and k not in ("PLATFORM_EXTRA_FUNCTIONS", "REDIS_URL")
     }
     env.update({f"DEV_{k}_PORT": str(v) for k, v in ports.items() if k != "LOCALSTRIPE"})
     env["LOCALSTRIPE_PORT"] = str(ports["LOCALSTRIPE"])
@@ -40,7 +40,12 @@ def test_dev_platform_comes_up_and_ctrl_c_stops_everything() -> None:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    needles = [f"--port={ports['FIRESTORE']}", f"--port={ports['PUBSUB']}", f"--port {ports['FUNCTIONS']}"]
+    needles = [
+        f"--port={ports['FIRESTORE']}",
+        f"--port={ports['PUBSUB']}",
+        f"--port {ports['FUNCTIONS']}",
+        f"127.0.0.1:{ports['REDIS']}",  # redis-server's title (rate limits, usage): stopped too
+    ]
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
     reader.start()
@@ -54,6 +59,7 @@ def test_dev_platform_comes_up_and_ctrl_c_stops_everything() -> None:
         assert requests.get(health, timeout=5).json() == {"status": "ok"}
         ready = requests.get(f"http://127.0.0.1:{ports['FUNCTIONS']}/_host/ready", timeout=5).json()
         assert set(ready["functions"]) == {f.name for f in FUNCTIONS}
+        assert _processes_mentioning(f"127.0.0.1:{ports['REDIS']}"), "redis-server is running"
         jvms = [p for p in _processes_mentioning("java ") if any(n in p for n in needles)]
         assert len(jvms) == 2, _processes_mentioning("java ")
     finally:

@@ -46,7 +46,7 @@ def test_every_key_response_carries_the_rate_limit_fields(api: Any) -> None:
         assert POLICY.match(missing.headers["RateLimit-Policy"])
     # Signed-in calls have a per-user limit.
     listed = api.request("GET", "/v1/api_keys", token=api.user_token("alice"))
-    assert listed.headers["RateLimit-Policy"] == '"user";q=25;w=1'
+    assert listed.headers["RateLimit-Policy"] == '"user";q=100;w=1'
     # Unauthenticated and badly authenticated calls have none.
     assert "RateLimit" not in api.request("GET", "/v1/health").headers
     assert "RateLimit" not in whoami(api, "sk_test_" + "x" * 40).headers
