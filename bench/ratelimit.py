@@ -26,6 +26,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from bench.common import bench_stack
 from localdev.emulators import ManagedProcess, free_port, functions_host
 from shared.core.clients import firestore_client
+from shared.keys.limits import PENDING_FLUSH_SECONDS
 from shared.keys.usage import flush_usage
 from shared.models import ApiKey, ProcessedEvent
 
@@ -69,10 +70,6 @@ def latencies(url: str, key: str, count: int) -> list[float]:
     return samples
 
 
-def set_limit(key_id: str, limit: int) -> None:
-    firestore_client().collection(ApiKey.collection).document(key_id).update({"rate_limit": limit})
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -89,8 +86,7 @@ def main() -> None:
         unlimited, unlimited_url = start_host(platform.log_dir, RATE_LIMITS_ENABLED="false")
         try:
             create_account("bench-user")
-            key_id, key = create_api_key("bench-user", "live")
-            set_limit(key_id, args.limit)
+            _key_id, key = create_api_key("bench-user", "live", rate_limit=args.limit)
 
             counts = drive([stack.host_url + path, second_url + path], key, args.seconds)
             accepted = counts.get(200, 0) / args.seconds
@@ -101,8 +97,7 @@ def main() -> None:
                 f"{ {s: c for s, c in counts.items() if s not in (200, 429)} })"
             )
 
-            fast_id, fast = create_api_key("bench-user", "live")
-            set_limit(fast_id, 1000)
+            _fast_id, fast = create_api_key("bench-user", "live", rate_limit=1000)
             on_url, off_url = stack.host_url + path, unlimited_url + path
             latencies(on_url, fast, 20), latencies(off_url, fast, 20)  # warm both caches
             on: list[float] = []
@@ -116,12 +111,13 @@ def main() -> None:
                 f"on {on_ms:.2f} ms, off {off_ms:.2f} ms, overhead {(on_ms - off_ms) / off_ms:+.1%} (goal < 5%)"
             )
 
-            writes_key_id, writes_key = create_api_key("bench-user", "test")
+            writes_key_id, writes_key = create_api_key("bench-user", "live", rate_limit=1000)
             flush_usage()  # start from an empty usage hash
             before = _usage_flush_markers()
             _flushed_groups()  # the documents written so far are not this measurement's
             latencies(stack.host_url + path, writes_key, 500)
             latencies(second_url + path, writes_key, 500)
+            time.sleep(PENDING_FLUSH_SECONDS + 1)  # leases' counts reach the store (the hosts' flushers)
             flush_usage()
             markers = _usage_flush_markers() - before
             # Each usage-flush commit: one document per (key, day) flushed, the totals and its marker.
@@ -129,7 +125,9 @@ def main() -> None:
             touched = firestore_client().collection(ApiKey.collection).document(writes_key_id).get()
             touches = 1 if (touched.to_dict() or {}).get("last_used_at") else 0
             writes = markers * 2 + groups + touches
+            counted = _usage_requests(writes_key_id)
             print(
+                f"usage metered for those 1,000 requests: {counted} (exact once flushed)\n"
                 f"Firestore writes per 1,000 key requests: {writes} "
                 f"({markers} usage-flush commit(s) writing {groups} usage document(s) + totals + marker; "
                 f"{touches} last_used_at write (at most one per key per minute)); per request: 0"
@@ -137,6 +135,11 @@ def main() -> None:
         finally:
             second.stop()
             unlimited.stop()
+
+
+def _usage_requests(key_id: str) -> int:
+    query = firestore_client().collection("usage").where(filter=FieldFilter("key_id", "==", key_id))
+    return sum(int((s.to_dict() or {}).get("requests", 0)) for s in query.stream())
 
 
 def _usage_flush_markers() -> int:
