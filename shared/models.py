@@ -414,26 +414,6 @@ class CounterShard(FirestoreModel):
     founding_member_count: StrictInt = 0
 
 
-ALL_MODELS: tuple[type[FirestoreModel], ...] = (
-    ApiKey,
-    WebhookEndpoint,
-    PaymentMethod,
-    SystemConfig,
-    Account,
-    Job,
-    LedgerEntry,
-    Purchase,
-    WebhookEvent,
-    WebhookDelivery,
-    ProcessedEvent,
-    FoundingSlot,
-    CounterShard,
-    StripeCustomer,
-    StripeCustomerClaim,
-    DetachedPaymentMethod,
-)
-
-
 class UsageDay(FirestoreModel):
     """`usage/{keyId}_{day}`: one key's usage on one UTC day, added to by the usage flush (one write per
     key and day per minute at most; docs/rate-limits.md)."""
@@ -459,3 +439,25 @@ class UsageTotals(FirestoreModel):
     rate_limited: NonNegativeInt = 0
     jobs_created: NonNegativeInt = 0
     credits_spent: NonNegativeInt = 0
+
+
+ALL_MODELS: tuple[type[FirestoreModel], ...] = (
+    ApiKey,
+    WebhookEndpoint,
+    PaymentMethod,
+    SystemConfig,
+    Account,
+    Job,
+    LedgerEntry,
+    Purchase,
+    WebhookEvent,
+    WebhookDelivery,
+    ProcessedEvent,
+    FoundingSlot,
+    CounterShard,
+    StripeCustomer,
+    StripeCustomerClaim,
+    DetachedPaymentMethod,
+    UsageDay,
+    UsageTotals,
+)
