@@ -15,7 +15,11 @@ CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: dev test lint typecheck check clean build-functions deploy deploy-plan web browser demo
+.PHONY: dev test lint typecheck check clean build-functions deploy deploy-plan web browser demo redis-server
+
+# The shared store of rate limits and usage (Memorystore in production); installed only when missing.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y redis-server; }
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,14 +44,14 @@ web: $(WEB_BUILT)
 browser:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 
-dev: $(STAMP) $(NODE_STAMP) $(WEB_BUILT)
+dev: $(STAMP) $(NODE_STAMP) $(WEB_BUILT) redis-server
 	$(BIN)/python -m localdev.dev
 
 # The quickstart, against a running `make dev` (another terminal).
 demo: $(STAMP)
 	$(BIN)/python -m localdev.demo
 
-test: $(STAMP) $(NODE_STAMP) $(WEB_BUILT) browser
+test: $(STAMP) $(NODE_STAMP) $(WEB_BUILT) browser redis-server
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -89,7 +89,8 @@ def main() -> None:
         from tests.support.platform import create_account, create_api_key
 
         create_account("bench-user")
-        key_id, token = create_api_key("bench-user")
+        # The highest rate limit (docs/rate-limits.md): this measures authentication, not refusals.
+        key_id, token = create_api_key("bench-user", rate_limit=1000)
 
         cache = KeyCache()
         authenticate_api_key(token, cache)

@@ -4,6 +4,7 @@ from functions.api import api
 from functions.pubsub_handlers import (
     deliver_webhook,
     deliver_webhook_slow,
+    flush_usage,
     fold_counters,
     requeue_stale_jobs,
     run_job,
@@ -16,6 +17,7 @@ __all__ = [
     "api",
     "deliver_webhook",
     "deliver_webhook_slow",
+    "flush_usage",
     "fold_counters",
     "on_job_created",
     "on_job_updated",

@@ -56,3 +56,12 @@ def webhook_retry_sweep(event: CloudEvent) -> None:
 def fold_counters(event: CloudEvent) -> None:
     decode_pubsub_message(event)  # the message only says "fold now"; its content does not matter
     fold_counter_shards()
+
+
+@functions_framework.cloud_event
+@cloudevent_entry
+def flush_usage(event: CloudEvent) -> None:
+    from shared.keys.usage import flush_usage as move_usage_to_firestore
+
+    decode_pubsub_message(event)  # a tick: its content does not matter
+    move_usage_to_firestore()

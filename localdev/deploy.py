@@ -50,7 +50,14 @@ DEFAULT_SOURCE = Path("build/functions")
 DEFAULT_SECRETS: Mapping[str, str] = {
     "STRIPE_SECRET_KEY": "stripe-secret-key:latest",
     "STRIPE_WEBHOOK_SECRET": "stripe-webhook-secret:latest",
+    # redis://<Memorystore IP>:6379/0 of MEMORYSTORE_INSTANCE (docs/deploy.md, docs/rate-limits.md)
+    "REDIS_URL": "redis-url:latest",
 }
+STRIPE_SECRETS = frozenset({"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"})
+# The shared store of rate limits and usage, reached through a Serverless VPC Access connector.
+MEMORYSTORE_INSTANCE = "platform-limits"
+VPC_CONNECTOR = "platform-connector"
+VPC_CONNECTOR_RANGE = "10.8.0.0/28"
 SCHEDULER_TIME_ZONE = "Etc/UTC"
 HOSTING_DIR = Path("build/hosting")
 WEB_DIST = Path("web/dist")
@@ -67,10 +74,12 @@ REQUIRED_APIS = (
     "secretmanager.googleapis.com",
     "firestore.googleapis.com",
     "iam.googleapis.com",
+    "redis.googleapis.com",
+    "vpcaccess.googleapis.com",
 )
 # Settings that exist for local development only (shared/core/settings.py refuses them in production too);
 # they must never reach a deployed function, neither as plain variables nor as secrets.
-LOCAL_ONLY_ENV = frozenset(LOCAL_ONLY_VARIABLES)
+LOCAL_ONLY_ENV = frozenset({*LOCAL_ONLY_VARIABLES, "RATE_LIMITS_ENABLED"})
 # Set by the plan itself or by the runtime: never from the command line.
 RESERVED_ENV = frozenset({"PLATFORM_ENV", "GOOGLE_CLOUD_PROJECT", "FUNCTION_REGION", *RUNTIME_VARIABLES})
 # Roles of each runtime identity, project-wide. Secret access is granted per secret, below, and only to the
@@ -131,6 +140,11 @@ class DeploySettings:
                 raise DeployConfigError(f"{name}: expected SECRET_NAME:VERSION (or :latest), got {value!r}")
         if set(self.secrets) & set(self.extra_env):
             raise DeployConfigError("a variable cannot be both a secret and a plain environment variable")
+
+    def secrets_for(self, spec: FunctionSpec) -> dict[str, str]:
+        """The Stripe secrets only where Stripe is called; the store of rate limits and usage everywhere
+        (settings require it in production)."""
+        return {n: ref for n, ref in self.secrets.items() if spec.calls_stripe or n not in STRIPE_SECRETS}
 
     def service_account(self, name: str) -> str:
         return f"{name}@{self.project}.iam.gserviceaccount.com"
@@ -203,12 +217,12 @@ def function_deploy_command(spec: FunctionSpec, settings: DeploySettings) -> lis
         f"--timeout={spec.timeout_s}s",
         f"--service-account={settings.runtime_account(spec.identity)}",
         f"--set-env-vars={_joined(settings.env_vars())}",
+        # Memorystore has a private address only; everything else (Stripe, webhooks) stays direct.
+        f"--vpc-connector={VPC_CONNECTOR}",
+        "--egress-settings=private-ranges-only",
     ]
-    if spec.calls_stripe:
-        argv.append(f"--set-secrets={_joined(settings.secrets)}")
-    else:
-        # Redeploying over a function that once had secrets must take them away, not keep them.
-        argv.append("--clear-secrets")
+    # --set-secrets replaces every mounted secret: a redeploy takes away what an older deploy mounted.
+    argv.append(f"--set-secrets={_joined(settings.secrets_for(spec))}")
     argv += [*trigger_flags(spec, settings), "--quiet"]
     return argv
 
@@ -251,8 +265,12 @@ def iam_commands(settings: DeploySettings, functions: tuple[FunctionSpec, ...]) 
     for identity in identities(functions):
         plan += [bind(settings.runtime_account(identity), role) for role in IDENTITY_ROLES[identity]]
     plan += [bind(settings.trigger_account, role) for role in TRIGGER_PROJECT_ROLES]
-    mounting = sorted({spec.identity for spec in functions if spec.calls_stripe}, key=list(Identity).index)
-    for secret in sorted({ref.split(":", 1)[0] for ref in settings.secrets.values()}):
+    for variable, ref in sorted(settings.secrets.items(), key=lambda item: item[1]):
+        secret = ref.split(":", 1)[0]
+        mounting = sorted(
+            {spec.identity for spec in functions if variable in settings.secrets_for(spec)},
+            key=list(Identity).index,
+        )
         for identity in mounting:
             plan.append(
                 [
@@ -305,11 +323,45 @@ def scheduler_command(spec: FunctionSpec, settings: DeploySettings, verb: str = 
     ]
 
 
+def memorystore_commands(settings: DeploySettings) -> list[list[str]]:
+    """Memorystore for Redis (basic tier, 1 GB: rate-limit buckets and a minute of usage counts are tiny)
+    and the connector the functions reach it through."""
+    return [
+        [
+            "gcloud",
+            "redis",
+            "instances",
+            "create",
+            MEMORYSTORE_INSTANCE,
+            f"--project={settings.project}",
+            f"--region={settings.region}",
+            "--tier=basic",
+            "--size=1",
+            "--redis-version=redis_7_0",
+            "--quiet",
+        ],
+        [
+            "gcloud",
+            "compute",
+            "networks",
+            "vpc-access",
+            "connectors",
+            "create",
+            VPC_CONNECTOR,
+            f"--project={settings.project}",
+            f"--region={settings.region}",
+            f"--range={VPC_CONNECTOR_RANGE}",
+            "--quiet",
+        ],
+    ]
+
+
 def deploy_plan(settings: DeploySettings, functions: tuple[FunctionSpec, ...] = FUNCTIONS) -> list[list[str]]:
     plan: list[list[str]] = [
         ["gcloud", "services", "enable", *REQUIRED_APIS, f"--project={settings.project}", "--quiet"]
     ]
     plan += iam_commands(settings, functions)
+    plan += memorystore_commands(settings)
     plan += [
         ["gcloud", "pubsub", "topics", "create", topic, f"--project={settings.project}", "--quiet"]
         for topic in topics(functions)
@@ -392,7 +444,12 @@ def fallback_for_existing(argv: list[str]) -> list[str] | None:
     """What to do when a create step finds its resource: topics are kept; scheduler jobs are updated."""
     if argv[:4] == ["gcloud", "pubsub", "topics", "create"]:
         return []
-    if argv[:4] == ["gcloud", "iam", "service-accounts", "create"]:
+    if argv[:4] in (
+        ["gcloud", "iam", "service-accounts", "create"],
+        ["gcloud", "redis", "instances", "create"],
+    ):
+        return []
+    if argv[3:6] == ["vpc-access", "connectors", "create"]:
         return []
     if argv[:5] == ["gcloud", "scheduler", "jobs", "create", "pubsub"]:
         return [*argv[:3], "update", *argv[4:]]

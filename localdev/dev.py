@@ -27,11 +27,13 @@ from localdev.emulators import (
     functions_host,
     localstripe_server,
     pubsub_emulator,
+    redis_server,
 )
 from localdev.web import dashboard_config, web_server
 
 PROJECT = os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-platform")
 LOCALSTRIPE_PORT = int(os.environ.get("LOCALSTRIPE_PORT", "8420"))
+REDIS_PORT = int(os.environ.get("DEV_REDIS_PORT", "6379"))
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_local_development_secret")
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_local_development")
 LOG_DIR = REPO_ROOT / ".platform-logs"
@@ -66,13 +68,14 @@ def platform_env(ports: dict[str, int]) -> dict[str, str]:
         "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
         "ALLOW_LOOPBACK_WEBHOOKS": "true",
         "FUNCTIONS_BASE_URL": f"http://127.0.0.1:{ports['functions']}",
+        "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
         "PYTHONPATH": str(REPO_ROOT),
     }
 
 
 def start_platform(log_dir: Path = LOG_DIR) -> tuple[list[ManagedProcess], dict[str, str]]:
     ports = {**emulator_ports(), "auth": auth_port()}
-    for name, port in {**ports, "localstripe": LOCALSTRIPE_PORT}.items():
+    for name, port in {**ports, "localstripe": LOCALSTRIPE_PORT, "redis": REDIS_PORT}.items():
         ensure_free(port, name)
     host_url = f"http://127.0.0.1:{ports['functions']}"
     env = platform_env(ports)
@@ -82,6 +85,7 @@ def start_platform(log_dir: Path = LOG_DIR) -> tuple[list[ManagedProcess], dict[
         firestore_emulator(ports["firestore"], f"127.0.0.1:{ports['functions']}", log_dir),
         pubsub_emulator(ports["pubsub"], log_dir),
         localstripe_server(LOCALSTRIPE_PORT, log_dir),
+        redis_server(REDIS_PORT, log_dir),
         functions_host(ports["functions"], env, log_dir),
         web_server(
             ports["hosting"],
@@ -146,6 +150,7 @@ def main() -> int:
         f"  Auth emulator   http://{env['FIREBASE_AUTH_EMULATOR_HOST']}  (sign-up/sign-in; admins: "
         "python -m localdev.make_admin EMAIL)\n"
         f"  localstripe     {env['STRIPE_API_BASE']}\n"
+        f"  Redis           {env['REDIS_URL']}  (rate limits, usage)\n"
         f"  logs            {LOG_DIR}\n",
         flush=True,
     )

@@ -98,6 +98,25 @@ def wait_until_ready(url: str, process: subprocess.Popen[bytes] | None, timeout:
     raise TimeoutError(f"{url} was not ready after {timeout:.0f} s")
 
 
+def wait_until_redis(port: int, process: subprocess.Popen[bytes] | None, timeout: float = 30.0) -> None:
+    """Poll a redis-server until it answers PING (it speaks its own protocol, not HTTP)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"redis-server on {port} exited with {process.returncode} before it was ready")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(64).startswith(b"+PONG"):
+                    return
+        except OSError:
+            pass
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.5)
+    raise TimeoutError(f"redis-server on {port} was not ready after {timeout:.0f} s")
+
+
 @dataclass
 class ManagedProcess:
     name: str
@@ -105,6 +124,7 @@ class ManagedProcess:
     ready_url: str
     env: dict[str, str] | None = None
     log_path: Path | None = None
+    redis_port: int | None = None  # readiness by PING instead of ready_url
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
     _log: IO[bytes] | None = field(default=None, init=False)
 
@@ -122,7 +142,10 @@ class ManagedProcess:
             cwd=REPO_ROOT,
         )
         try:
-            wait_until_ready(self.ready_url, self.process, timeout)
+            if self.redis_port is not None:
+                wait_until_redis(self.redis_port, self.process, timeout)
+            else:
+                wait_until_ready(self.ready_url, self.process, timeout)
         except BaseException:
             self.stop()
             raise
@@ -202,4 +225,24 @@ def functions_host(port: int, env: dict[str, str], log_dir: Path | None = None) 
         f"http://127.0.0.1:{port}/_host/ready",
         env=env,
         log_path=log_dir / "functions-host.log" if log_dir else None,
+    )
+
+
+REDIS_ADVICE = (
+    "redis-server was not found: `make dev` and `make test` install it (apt-get install -y redis-server),\n"
+    "or set REDIS_SERVER_BIN to it, or point REDIS_URL at a running one."
+)
+
+
+def redis_server(port: int, log_dir: Path | None = None) -> ManagedProcess:
+    """The shared store of rate limits and usage (Memorystore in production): loopback only, in memory."""
+    binary = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")
+    if not binary:
+        raise EmulatorMissing(REDIS_ADVICE)
+    return ManagedProcess(
+        "redis",
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        f"redis://127.0.0.1:{port}/0",
+        log_path=log_dir / "redis.log" if log_dir else None,
+        redis_port=port,
     )

@@ -17,6 +17,7 @@ from localdev.emulators import (
     functions_host,
     localstripe_server,
     pubsub_emulator,
+    redis_server,
 )
 
 STRIPE_WEBHOOK_SECRET = "whsec_test_platform_secret"
@@ -34,6 +35,7 @@ class Stack:
     pubsub_host: str
     stripe_api_base: str
     host_url: str
+    redis_url: str
     auth_host: str = NO_AUTH_EMULATOR
     auth_project: str = AUTH_PROJECT
 
@@ -57,6 +59,11 @@ def start_stack(
         port = free_port()
         pending.append(pubsub_emulator(port, log_dir))
         pubsub_host = f"127.0.0.1:{port}"
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        redis = redis_server(free_port(), log_dir)
+        pending.append(redis)
+        redis_url = redis.ready_url
     stripe_port = free_port()
     pending.append(localstripe_server(stripe_port, log_dir))
     auth_host = NO_AUTH_EMULATOR
@@ -76,6 +83,7 @@ def start_stack(
         pubsub_host,
         f"http://127.0.0.1:{stripe_port}",
         f"http://127.0.0.1:{host_port}",
+        redis_url,
         auth_host,
     )
     os.environ.update(platform_env(stack, extra_functions))
@@ -108,6 +116,7 @@ def platform_env(stack: Stack, extra_functions: str | None = None) -> dict[str, 
         "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
         "ALLOW_LOOPBACK_WEBHOOKS": "true",
         "FUNCTIONS_BASE_URL": stack.host_url,
+        "REDIS_URL": stack.redis_url,
         "PYTHONPATH": str(REPO_ROOT),
     }
     if extra_functions:

@@ -168,6 +168,7 @@ class ApiKey(FirestoreModel):
     expires_at: UtcDatetime | None = None
     revoked_at: UtcDatetime | None = None
     rolled_to_key_id: str | None = None
+    rate_limit: Annotated[int, Field(ge=1, le=1000, strict=True)] | None = None  # requests/s; None: default
 
 
 class RetiredSecret(FirestoreModel):
@@ -504,6 +505,33 @@ class CounterShard(FirestoreModel):
     founding_member_count: StrictInt = 0
 
 
+class UsageDay(FirestoreModel):
+    """`usage/{keyId}_{day}`: one key's usage on one UTC day, added to by the usage flush (one write per
+    key and day per minute at most; docs/rate-limits.md)."""
+
+    collection: ClassVar[str] = "usage"
+
+    user_id: str = Field(min_length=1)
+    key_id: str = Field(min_length=1)
+    day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")  # UTC, YYYY-MM-DD: sorts and ranges as text
+    requests: NonNegativeInt = 0
+    rate_limited: NonNegativeInt = 0
+    jobs_created: NonNegativeInt = 0
+    credits_spent: NonNegativeInt = 0
+    updated_at: UtcDatetime | None = None
+
+
+class UsageTotals(FirestoreModel):
+    """`usage_totals/platform`: all keys' usage since the start, for admin stats (same flush writes)."""
+
+    collection: ClassVar[str] = "usage_totals"
+
+    requests: NonNegativeInt = 0
+    rate_limited: NonNegativeInt = 0
+    jobs_created: NonNegativeInt = 0
+    credits_spent: NonNegativeInt = 0
+
+
 ALL_MODELS: tuple[type[FirestoreModel], ...] = (
     ApiKey,
     WebhookEndpoint,
@@ -523,4 +551,6 @@ ALL_MODELS: tuple[type[FirestoreModel], ...] = (
     StripeCustomer,
     StripeCustomerClaim,
     DetachedPaymentMethod,
+    UsageDay,
+    UsageTotals,
 )

@@ -23,11 +23,24 @@ def all_routes() -> Router:
         openapi,
         payment_methods,
         purchases,
+        usage,
         webhooks,
     )
 
     router = Router()
-    modules = (health, openapi, account, api_keys, jobs, ledger, webhooks, payment_methods, purchases, admin)
+    modules = (
+        health,
+        openapi,
+        account,
+        api_keys,
+        jobs,
+        ledger,
+        webhooks,
+        payment_methods,
+        purchases,
+        usage,
+        admin,
+    )
     for module in modules:
         router.include(module.router)
     return router

@@ -15,6 +15,7 @@ from shared.api.resources import (
 )
 from shared.core.errors import ErrorCode
 from shared.counters.service import read_totals
+from shared.keys.usage import read_usage_totals
 from shared.system.maintenance import read_maintenance_mode, set_maintenance_mode
 from shared.webhooks.controls import RecoverInput, health_resource, recover, retry_event
 
@@ -32,7 +33,13 @@ class MaintenanceInput(BaseModel):
 )
 def stats(request: ApiRequest) -> Reply:
     # The shards are the source of truth; system/config receives their sums on each fold (docs/counters.md).
-    return Reply({**read_totals().as_fields(), "maintenance_mode": read_maintenance_mode()})
+    return Reply(
+        {
+            **read_totals().as_fields(),
+            "maintenance_mode": read_maintenance_mode(),
+            "usage": read_usage_totals(),
+        }
+    )
 
 
 @router.add(

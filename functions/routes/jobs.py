@@ -34,7 +34,12 @@ class JobsQuery(PageQuery):
     body=CreateJobRequest,
     response=JobResource,
     status=201,
-    errors=(ErrorCode.INSUFFICIENT_CREDITS, ErrorCode.IDEMPOTENCY_KEY_IN_USE, ErrorCode.ACCOUNT_MISSING),
+    errors=(
+        ErrorCode.INSUFFICIENT_CREDITS,
+        ErrorCode.IDEMPOTENCY_KEY_IN_USE,
+        ErrorCode.ACCOUNT_MISSING,
+        ErrorCode.TOO_MANY_JOBS_IN_FLIGHT,
+    ),
     headers=(IDEMPOTENCY_HEADER,),
     description="Honours Idempotency-Key: a repeat answers the first job with `Idempotent-Replayed: true`.",
 )

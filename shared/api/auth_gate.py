@@ -58,6 +58,7 @@ def authenticate(request: ApiRequest, requirement: str) -> None:
         from shared.keys.auth import authenticate_api_key
 
         request.principal = authenticate_api_key(token)
+        limit_rate(request)
         return
     if token == "" and wants_key:
         raise ApiError(ErrorCode.INVALID_API_KEY, "Malformed Authorization header: use 'Bearer sk_...'.")
@@ -69,6 +70,38 @@ def authenticate(request: ApiRequest, requirement: str) -> None:
     if requirement == "admin" and not user.admin:
         raise ApiError(ErrorCode.ADMIN_REQUIRED, "This endpoint is for administrators.")
     request.principal = user
+    limit_rate(request)
+
+
+def limit_rate(request: ApiRequest) -> None:
+    """Per-key (or per signed-in user) rate limit, shared by all instances; its RateLimit header fields go
+    on every response to an authenticated request, the 429 included (docs/rate-limits.md)."""
+    from shared.keys.limits import USER_RATE_LIMIT, key_rate_limit, take
+    from shared.keys.usage import request_fields
+
+    principal = request.principal
+    if isinstance(principal, KeyPrincipal):
+        limit = key_rate_limit(principal.environment, principal.rate_limit)
+        decision = take(
+            f"key:{principal.key_id}",
+            limit,
+            "key",
+            request_fields(principal.user_id, principal.key_id),
+        )
+    else:
+        assert isinstance(principal, UserPrincipal)
+        decision = take(f"user:{principal.user_id}", USER_RATE_LIMIT, "user")
+    if decision is None:
+        return
+    headers = decision.headers()
+    request.response_headers.update(headers)
+    if not decision.allowed:
+        raise ApiError(
+            ErrorCode.RATE_LIMITED,
+            f"Too many requests: this {decision.policy} is limited to {decision.limit} per second. "
+            f"Retry after {decision.retry_after_s} s.",
+            headers=headers,
+        )
 
 
 def require_user(request: ApiRequest) -> UserPrincipal:

@@ -62,6 +62,8 @@ class ApiRequest:
     context: dict[str, Any] = field(default_factory=dict)
     body: BaseModel | None = None  # the route's `body=` model, parsed before the handler runs
     query_params: BaseModel | None = None  # the route's `query=` model, parsed before the handler runs
+    # Added to whatever this request answers, errors included (e.g. the RateLimit header fields).
+    response_headers: dict[str, str] = field(default_factory=dict)
     _data: bytes | None = None
 
     def header(self, name: str) -> str | None:
@@ -371,12 +373,21 @@ class HttpApp:
         self._before = before
 
     def handle(self, request: flask.Request) -> flask.Response:
-        return serve(request, self._reply)
+        matched: list[ApiRequest] = []
+        response = serve(request, lambda raw, request_id: self._reply(raw, request_id, matched))
+        # Headers the request earned on the way (e.g. RateLimit after authentication) go on every answer,
+        # errors included; the handler's own headers win.
+        for api_request in matched:
+            for name, value in api_request.response_headers.items():
+                if name not in response.headers:
+                    response.headers[name] = value
+        return response
 
-    def _reply(self, request: flask.Request, request_id: str) -> Reply:
+    def _reply(self, request: flask.Request, request_id: str, matched: list[ApiRequest]) -> Reply:
         refuse_declared_oversize(request)
         route, params = self._match(request)
         api_request = ApiRequest(raw=request, request_id=request_id, path_params=params)
+        matched.append(api_request)
         if self._before is not None:
             self._before(api_request, route)
         self._authenticator(api_request, route.auth)

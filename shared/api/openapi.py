@@ -115,6 +115,22 @@ REQUEST_ID_HEADER = {
 }
 
 
+RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
+    "RateLimit-Policy": {
+        "description": 'The caller\'s rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` '
+        'per API key, `"user";q=...;w=1` per signed-in user.',
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": 'What is left of it: `"key";r=<remaining>;t=<seconds until full>`.',
+        "schema": {"type": "string"},
+    },
+}
+RETRY_AFTER_HEADER: dict[str, dict[str, Any]] = {
+    "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "string"}}
+}
+
+
 def error_codes(route: Route) -> list[ErrorCode]:
     """Every error code the route can answer, in ERROR_CODES order."""
     codes = {ErrorCode.REQUEST_TOO_LARGE, *QUERY_ERRORS, *AUTH_ERRORS[route.auth], *route.errors}
@@ -126,6 +142,8 @@ def error_codes(route: Route) -> list[ErrorCode]:
         codes.add(ErrorCode.RESOURCE_MISSING)
     if IDEMPOTENCY_HEADER in route.headers:
         codes.add(ErrorCode.PARAMETER_INVALID)
+    if route.auth != "none":
+        codes.add(ErrorCode.RATE_LIMITED)
     return [code for code in ERROR_CODES if code in codes]
 
 
@@ -136,10 +154,12 @@ def error_statuses(route: Route) -> dict[int, list[ErrorCode]]:
     return dict(sorted(by_status.items()))
 
 
-def _error_response(status: int, codes: list[ErrorCode]) -> dict[str, Any]:
+def _error_response(status: int, codes: list[ErrorCode], limited: bool) -> dict[str, Any]:
     headers = dict(REQUEST_ID_HEADER)
-    if "maintenance_mode" in codes:
-        headers["Retry-After"] = {"description": "Seconds to wait.", "schema": {"type": "string"}}
+    if limited:
+        headers.update(RATE_LIMIT_HEADERS)
+    if {"maintenance_mode", "rate_limited", "too_many_jobs_in_flight"} & set(codes):
+        headers.update(RETRY_AFTER_HEADER)
     examples = {
         code.value: {
             "value": {
@@ -265,6 +285,8 @@ def build_openapi(routes: list[Route], *, title: str, version: str) -> dict[str,
         )
         for status in (route.status, *route.also):
             headers = dict(REQUEST_ID_HEADER)
+            if route.auth != "none":
+                headers.update(RATE_LIMIT_HEADERS)
             if IDEMPOTENCY_HEADER in route.headers:
                 headers[REPLAYED_HEADER] = {
                     "description": "`true` when this answers an earlier request with the same Idempotency-Key.",
@@ -276,7 +298,9 @@ def build_openapi(routes: list[Route], *, title: str, version: str) -> dict[str,
                 "content": {"application/json": {"schema": success_schema}},
             }
         for status, codes in error_statuses(route).items():
-            responses[str(status)] = _error_response(status, codes)
+            # Authentication failures are answered before the limiter runs: no RateLimit fields on 401.
+            limited = route.auth != "none" and status != 401
+            responses[str(status)] = _error_response(status, codes, limited)
         operation["responses"] = responses
         paths.setdefault(route.openapi_path, {})[route.method.lower()] = operation
     return {

@@ -80,6 +80,13 @@ class ApiKeyResource(Resource):
     expires_at: UnixTime | None
     revoked_at: UnixTime | None
     rolled_to_key_id: str | None
+    rate_limit: int = Field(
+        description="Requests per second this key may make (its override or the default)."
+    )
+    rate_limit_override: int | None = Field(
+        description="The key's own rate_limit; null: the default applies."
+    )
+    max_jobs_in_flight: int = Field(description="Queued plus running jobs this key may have at once.")
 
 
 class NewApiKey(ApiKeyResource):
@@ -238,6 +245,28 @@ class AdminStats(Resource):
     total_jobs: int
     founding_member_count: int
     maintenance_mode: bool
+    usage: UsageCounts = Field(description="All keys' usage since the start, exact within about a minute.")
+
+
+class UsageCounts(Resource):
+    requests: int = Field(description="Key-authenticated requests, refused ones included.")
+    rate_limited: int = Field(description="Requests refused with 429 rate_limited.")
+    jobs_created: int
+    credits_spent: int
+
+
+class UsageDayResource(UsageCounts):
+    date: str = Field(description="UTC day, YYYY-MM-DD.")
+    key_id: str
+
+
+class UsageReport(Resource):
+    """Usage per key and UTC day; counts are exact within about a minute (docs/rate-limits.md)."""
+
+    data: list[UsageDayResource]
+    totals: UsageCounts
+    from_date: str = Field(alias="from")
+    to_date: str = Field(alias="to")
 
 
 class MaintenanceState(Resource):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from shared.core.settings import get_settings
 
 if TYPE_CHECKING:
+    import redis
     from google.cloud import firestore, pubsub_v1  # type: ignore[attr-defined]
 
 _project_override: ContextVar[str | None] = ContextVar("project_override", default=None)
@@ -23,6 +24,9 @@ _lock = threading.Lock()
 _firestore: dict[str, firestore.Client] = {}
 _publisher: list[pubsub_v1.PublisherClient] = []
 _firebase_apps: dict[str, Any] = {}
+_redis: list[redis.Redis] = []
+# The shared store sits on the request path: a slow or absent one must cost milliseconds, not seconds.
+REDIS_TIMEOUT_S = 0.25
 
 
 def current_project() -> str:
@@ -61,6 +65,28 @@ def publisher() -> pubsub_v1.PublisherClient:
             if not _publisher:
                 _publisher.append(pubsub_v1.PublisherClient())
     return _publisher[0]
+
+
+def redis_client() -> redis.Redis | None:
+    """The shared store (Memorystore in production, a local redis-server under `make dev` and the tests),
+    or None when REDIS_URL is unset (local runs without one: no limits, no usage)."""
+    if not _redis:
+        url = get_settings().redis_url
+        if url is None:
+            return None
+        import redis
+
+        with _lock:
+            if not _redis:
+                _redis.append(
+                    redis.Redis.from_url(
+                        url,
+                        socket_timeout=REDIS_TIMEOUT_S,
+                        socket_connect_timeout=REDIS_TIMEOUT_S,
+                        health_check_interval=30,
+                    )
+                )
+    return _redis[0]
 
 
 def topic_path(topic: str) -> str:

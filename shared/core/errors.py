@@ -53,6 +53,7 @@ class ErrorCode(StrEnum):
     MAINTENANCE_MODE = "maintenance_mode"
     SERVICE_UNAVAILABLE = "service_unavailable"
     LIVEMODE_REQUIRED = "livemode_required"
+    TOO_MANY_JOBS_IN_FLIGHT = "too_many_jobs_in_flight"
 
 
 # code -> (type, status). Every error the platform raises is listed here, so status codes stay consistent.
@@ -92,6 +93,7 @@ ERROR_CODES: dict[ErrorCode, tuple[ErrorType, int]] = {
     ErrorCode.MAINTENANCE_MODE: (ErrorType.API, 503),
     ErrorCode.SERVICE_UNAVAILABLE: (ErrorType.API, 503),
     ErrorCode.LIVEMODE_REQUIRED: (ErrorType.PERMISSION, 403),
+    ErrorCode.TOO_MANY_JOBS_IN_FLIGHT: (ErrorType.RATE_LIMIT, 429),
 }
 
 

@@ -68,6 +68,7 @@ WEBHOOK_RETRY_TOPIC = "webhook-retry-sweep"
 WEBHOOK_SLOW_TOPIC = "webhook-events-slow"
 COUNTERS_TOPIC = "counters-fold"
 JOBS_REQUEUE_TOPIC = "jobs-requeue-sweep"
+USAGE_FLUSH_TOPIC = "usage-flush"
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("api", "api", FunctionKind.HTTP, identity=Identity.API, calls_stripe=True),
@@ -135,6 +136,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "fold_counters",
         FunctionKind.PUBSUB,
         topic=COUNTERS_TOPIC,
+        schedule="* * * * *",
+    ),
+    FunctionSpec(
+        "flush_usage",
+        "flush_usage",
+        FunctionKind.PUBSUB,
+        topic=USAGE_FLUSH_TOPIC,
         schedule="* * * * *",
     ),
 )

@@ -19,6 +19,7 @@ class KeyPrincipal:
     user_id: str
     key_id: str
     environment: KeyEnvironment
+    rate_limit: int | None = None  # the key's override of the default requests/s
 
     @property
     def livemode(self) -> bool:

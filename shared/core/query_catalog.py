@@ -121,4 +121,19 @@ QUERIES: tuple[QueryShape, ...] = (
         range_field="created_at",
         order=(("created_at", "ASCENDING"),),
     ),
+    QueryShape("shared.jobs.service:jobs_in_flight", "jobs", equality=("key_id", "status")),
+    QueryShape(
+        "shared.keys.usage:read_usage",
+        "usage",
+        equality=("key_id",),
+        range_field="day",
+        order=(("day", "ASCENDING"),),
+    ),
+    QueryShape(
+        "shared.keys.usage:read_usage",
+        "usage",
+        equality=("user_id",),
+        range_field="day",
+        order=(("day", "ASCENDING"),),
+    ),
 )

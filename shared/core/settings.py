@@ -88,6 +88,8 @@ class Settings:
     allow_loopback_webhooks: bool
     firebase_auth_emulator: bool
     functions_base_url: str | None
+    redis_url: str | None  # the shared store of rate limits and usage (Memorystore in production)
+    rate_limits_enabled: bool  # off only for benchmarks measuring the limiter's overhead
 
     @property
     def is_production(self) -> bool:
@@ -164,6 +166,12 @@ def load_settings() -> Settings:
         STRIPE_WEBHOOK_SECRET_FORMAT,
         "whsec_...",
     )
+    redis_url = os.environ.get("REDIS_URL") or None
+    if redis_url is None and environment == "production":
+        raise SettingsError("REDIS_URL is required in production: rate limits and usage live there")
+    rate_limits = _flag("RATE_LIMITS_ENABLED", default=True)
+    if not rate_limits and environment == "production":
+        raise SettingsError("RATE_LIMITS_ENABLED=false is for local benchmarks and is refused in production")
     return Settings(
         project_id=project_id,
         region=os.environ.get("FUNCTION_REGION", "us-central1"),
@@ -174,6 +182,8 @@ def load_settings() -> Settings:
         allow_loopback_webhooks=_flag("ALLOW_LOOPBACK_WEBHOOKS", default=False),
         firebase_auth_emulator=bool(os.environ.get("FIREBASE_AUTH_EMULATOR_HOST")),
         functions_base_url=os.environ.get("FUNCTIONS_BASE_URL") or None,
+        redis_url=redis_url,
+        rate_limits_enabled=rate_limits,
     )
 
 

@@ -29,6 +29,8 @@ from shared.core.pagination import Snapshot
 from shared.core.principals import KeyPrincipal
 from shared.credits.ledger import CreditChange, apply_credit_change, refuse_debt
 from shared.jobs.costs import job_pricing
+from shared.keys.limits import DEFAULT_JOBS_IN_FLIGHT
+from shared.keys.usage import record_job
 from shared.models import Job, JobStatus, LedgerEntryType, utc_now
 
 JOB_ID_PATTERN = re.compile(r"job_[0-9a-f]{24,40}")
@@ -100,6 +102,8 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
         created_at=utc_now(),
     )
     ref = job_ref(job_id)
+    if idempotency_key is None or not ref.get().exists:  # a replay never counts against the cap
+        check_jobs_in_flight(principal)
     try:
         if cost > 0:
             applied = apply_credit_change(
@@ -122,7 +126,35 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
     except AlreadyExists:
         # The job exists: an earlier request with this Idempotency-Key made it (its debit included).
         return _replay(job_id, fingerprint)
+    record_job(principal.user_id, principal.key_id, cost)
     return CreatedJob(job_id, job, replayed=False)
+
+
+def jobs_in_flight(key_id: str, cap: int) -> int:
+    """Queued plus running jobs of one key, counted up to `cap` (count aggregations: one index-entry read
+    per 1,000 jobs, no documents read). Concurrent creations may pass a cap by their number, no more."""
+    collection = firestore_client().collection(Job.collection)
+    total = 0
+    for status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        query = collection.where(filter=firestore.FieldFilter("key_id", "==", key_id)).where(
+            filter=firestore.FieldFilter("status", "==", status.value)
+        )
+        aggregation: Any = query.limit(cap).count()  # typed oddly upstream: get() is an instance method
+        result = aggregation.get()
+        total += int(result[0][0].value)
+        if total >= cap:
+            break
+    return total
+
+
+def check_jobs_in_flight(principal: KeyPrincipal) -> None:
+    cap = DEFAULT_JOBS_IN_FLIGHT[principal.environment]
+    if jobs_in_flight(principal.key_id, cap) >= cap:
+        raise ApiError(
+            ErrorCode.TOO_MANY_JOBS_IN_FLIGHT,
+            f"This key has {cap} jobs queued or running, its limit; retry when some have finished.",
+            headers={"Retry-After": "1"},
+        )
 
 
 def _replay(job_id: str, fingerprint: str) -> CreatedJob:

@@ -193,7 +193,9 @@ def authenticate_api_key(token: str, cache: KeyCache | None = None) -> KeyPrinci
     if owner is not None and not owner.active:
         raise ApiError(ErrorCode.API_KEY_REVOKED, "This API key's owner is disabled or deleted.")
     _touch(cache, key_hash, entry, now)
-    return KeyPrincipal(user_id=key.user_id, key_id=entry.key_id, environment=key.environment)
+    return KeyPrincipal(
+        user_id=key.user_id, key_id=entry.key_id, environment=key.environment, rate_limit=key.rate_limit
+    )
 
 
 # Someone wrote first, the key vanished, or the commit aborted (nothing written): re-read.

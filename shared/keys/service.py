@@ -15,6 +15,7 @@ from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.pagination import PageParams, list_page
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS
 from shared.keys.format import generate_api_key, hash_api_key, key_prefix
+from shared.keys.limits import DEFAULT_JOBS_IN_FLIGHT, key_rate_limit
 from shared.models import ApiKey, ApiKeyStatus, KeyEnvironment, utc_now
 
 MAX_KEYS_PER_USER = 100
@@ -46,6 +47,9 @@ def key_resource(key_id: str, key: ApiKey, plaintext: str | None = None) -> dict
         "expires_at": key.expires_at,
         "revoked_at": key.revoked_at,
         "rolled_to_key_id": key.rolled_to_key_id,
+        "rate_limit": key_rate_limit(key.environment, key.rate_limit),
+        "rate_limit_override": key.rate_limit,
+        "max_jobs_in_flight": DEFAULT_JOBS_IN_FLIGHT[key.environment],
     }
     if plaintext is not None:
         resource["key"] = plaintext  # shown once, never stored
@@ -56,7 +60,9 @@ def _collection() -> firestore.CollectionReference:
     return firestore_client().collection(ApiKey.collection)
 
 
-def _new_key(user_id: str, name: str, environment: KeyEnvironment) -> tuple[str, str, ApiKey]:
+def _new_key(
+    user_id: str, name: str, environment: KeyEnvironment, rate_limit: int | None = None
+) -> tuple[str, str, ApiKey]:
     plaintext = generate_api_key(environment.value)
     key = ApiKey(
         user_id=user_id,
@@ -65,6 +71,7 @@ def _new_key(user_id: str, name: str, environment: KeyEnvironment) -> tuple[str,
         key_prefix=key_prefix(plaintext),
         key_hash=hash_api_key(plaintext),
         created_at=utc_now(),
+        rate_limit=rate_limit,
     )
     return new_key_id(), plaintext, key
 
@@ -110,13 +117,15 @@ def _count(query: Any) -> int:
     return int(query.count().get()[0][0].value)
 
 
-def create_key(user_id: str, name: str, environment: KeyEnvironment) -> tuple[str, str, ApiKey]:
+def create_key(
+    user_id: str, name: str, environment: KeyEnvironment, rate_limit: int | None = None
+) -> tuple[str, str, ApiKey]:
     get_account(user_id)
     if count_active_keys(user_id) >= MAX_KEYS_PER_USER:
         raise ApiError(
             ErrorCode.INVALID_REQUEST, f"At most {MAX_KEYS_PER_USER} active keys; revoke some first."
         )
-    key_id, plaintext, key = _new_key(user_id, name, environment)
+    key_id, plaintext, key = _new_key(user_id, name, environment, rate_limit)
     _collection().document(key_id).create(key.to_firestore())
     return key_id, plaintext, key
 
@@ -144,8 +153,11 @@ def revoke_key(user_id: str, key_id: str) -> ApiKey:
     return key.model_copy(update={"status": ApiKeyStatus.REVOKED, "revoked_at": now})
 
 
-def roll_key(user_id: str, key_id: str, expires_in: int) -> tuple[str, str, ApiKey, ApiKey]:
-    """New key with the same name and environment; the old one works for `expires_in` more seconds.
+def roll_key(
+    user_id: str, key_id: str, expires_in: int, rate_limit: int | None = None
+) -> tuple[str, str, ApiKey, ApiKey]:
+    """New key with the same name, environment and rate limit (or `rate_limit` when given); the old one
+    works for `expires_in` more seconds.
     One batch with an update-time precondition: two concurrent rolls of one key make one new key."""
     if not 0 <= expires_in <= MAX_ROLL_GRACE_SECONDS:
         raise ApiError(
@@ -159,7 +171,9 @@ def roll_key(user_id: str, key_id: str, expires_in: int) -> tuple[str, str, ApiK
         )
     if old.rolled_to_key_id is not None:
         raise ApiError(ErrorCode.ILLEGAL_STATE_TRANSITION, "This key was already rolled.")
-    new_id, plaintext, new_key = _new_key(user_id, old.name, old.environment)
+    new_id, plaintext, new_key = _new_key(
+        user_id, old.name, old.environment, rate_limit if rate_limit is not None else old.rate_limit
+    )
     expires_at = utc_now() + timedelta(seconds=expires_in)
     db = firestore_client()
     batch = db.batch()
@@ -180,3 +194,21 @@ def roll_key(user_id: str, key_id: str, expires_in: int) -> tuple[str, str, ApiK
     forget_key(old.key_hash)
     rolled = old.model_copy(update={"expires_at": expires_at, "rolled_to_key_id": new_id})
     return new_id, plaintext, new_key, rolled
+
+
+def update_key(user_id: str, key_id: str, changes: dict[str, Any]) -> ApiKey:
+    """Change a key's name and/or rate limit (None resets it to the default). Other instances see the new
+    limit within the key cache's revalidation time (5 s); this one at once."""
+    snapshot, key = _own_key(user_id, key_id)
+    if not changes:
+        return key
+    snapshot.reference.update(changes)
+    from shared.keys.auth import forget_key
+
+    forget_key(key.key_hash)
+    return key.model_copy(update=changes)
+
+
+def require_own_key(user_id: str, key_id: str) -> ApiKey:
+    """The caller's key, or 404 naming `key_id` (another user's key is indistinguishable from none)."""
+    return _own_key(user_id, key_id)[1]

@@ -8,6 +8,8 @@ from shared.system.config import config_ref
 from tests.support.platform import create_account
 from tests.support.waiting import eventually
 
+NO_USAGE = {"requests": 0, "rate_limited": 0, "jobs_created": 0, "credits_spent": 0}
+
 
 def stats(api: Any, token: str) -> dict[str, Any]:
     response = api.request("GET", "/v1/admin/stats", token=token)
@@ -23,10 +25,17 @@ def test_stats_report_the_counters_to_admins(api: Any) -> None:
         "total_jobs": 0,
         "founding_member_count": 0,
         "maintenance_mode": False,
+        "usage": NO_USAGE,
     }
     create_account("alice")
     create_account("bob")
-    expected = {"total_users": 2, "total_jobs": 0, "founding_member_count": 2, "maintenance_mode": False}
+    expected = {
+        "total_users": 2,
+        "total_jobs": 0,
+        "founding_member_count": 2,
+        "maintenance_mode": False,
+        "usage": NO_USAGE,
+    }
     # Counting a user and giving the founding number are two commits: wait for both.
     eventually(lambda: stats(api, admin) == expected)
 

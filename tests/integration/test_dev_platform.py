@@ -25,12 +25,13 @@ def _processes_mentioning(*needles: str) -> list[str]:
 
 def test_dev_platform_comes_up_and_ctrl_c_stops_everything() -> None:
     ports = {
-        name: free_port() for name in ("FIRESTORE", "PUBSUB", "FUNCTIONS", "LOCALSTRIPE", "AUTH", "HOSTING")
+        name: free_port()
+        for name in ("FIRESTORE", "PUBSUB", "FUNCTIONS", "LOCALSTRIPE", "AUTH", "HOSTING", "REDIS")
     }
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.endswith("_EMULATOR_HOST") and k != "PLATFORM_EXTRA_FUNCTIONS"
+        if not k.endswith("_EMULATOR_HOST") and k not in ("PLATFORM_EXTRA_FUNCTIONS", "REDIS_URL")
     }
     env.update({f"DEV_{k}_PORT": str(v) for k, v in ports.items() if k != "LOCALSTRIPE"})
     env["LOCALSTRIPE_PORT"] = str(ports["LOCALSTRIPE"])
@@ -48,6 +49,7 @@ def test_dev_platform_comes_up_and_ctrl_c_stops_everything() -> None:
         f"--port {ports['FUNCTIONS']}",
         f"--port {ports['HOSTING']}",
         f"firebase-auth-{ports['AUTH']}.json",
+        f"127.0.0.1:{ports['REDIS']}",  # redis-server's title (rate limits, usage): stopped too
     ]
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
@@ -70,6 +72,7 @@ def test_dev_platform_comes_up_and_ctrl_c_stops_everything() -> None:
         )
         auth = requests.get(f"http://127.0.0.1:{ports['AUTH']}/", timeout=5).json()
         assert auth["authEmulator"]["ready"] is True
+        assert _processes_mentioning(f"127.0.0.1:{ports['REDIS']}"), "redis-server is running"
         jvms = [p for p in _processes_mentioning("java ") if any(n in p for n in needles)]
         assert len(jvms) == 2, _processes_mentioning("java ")
     finally:

@@ -39,6 +39,7 @@ SERVER_ONLY_OWNED: tuple[type[m.FirestoreModel], ...] = (
     m.WebhookEndpoint,  # secret
     m.WebhookEvent,
     m.FoundingSlot,
+    m.UsageDay,  # read through GET /v1/usage only
 )
 
 
@@ -59,6 +60,7 @@ EVERY_DOCUMENT: tuple[str, ...] = (
     "processed_events/marker_1",
     "system/config",
     "counter_shards/shard_0",
+    "usage_totals/platform",
 )
 
 
@@ -87,6 +89,7 @@ def _seed() -> dict[str, dict[str, Any]]:
     seeded["processed_events/marker_1"] = sample[m.ProcessedEvent].to_firestore()
     seeded["system/config"] = sample[m.SystemConfig].to_firestore()
     seeded["counter_shards/shard_0"] = sample[m.CounterShard].to_firestore()
+    seeded["usage_totals/platform"] = sample[m.UsageTotals].to_firestore()
     assert set(seeded) == set(EVERY_DOCUMENT)
     batch = firestore_client().batch()
     for path, data in seeded.items():

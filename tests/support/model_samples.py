@@ -24,6 +24,7 @@ def samples() -> dict[type[m.FirestoreModel], m.FirestoreModel]:
             expires_at=t1,
             revoked_at=t1,
             rolled_to_key_id="key_2",
+            rate_limit=7,
         ),
         m.WebhookEndpoint: m.WebhookEndpoint(
             user_id="u1",
@@ -168,4 +169,15 @@ def samples() -> dict[type[m.FirestoreModel], m.FirestoreModel]:
         m.StripeCustomer: m.StripeCustomer(user_id="u1", created_at=T0),
         m.StripeCustomerClaim: m.StripeCustomerClaim(claim_id="claim_1", created_at=T0),
         m.DetachedPaymentMethod: m.DetachedPaymentMethod(user_id="u1", detached_at=t1),
+        m.UsageDay: m.UsageDay(
+            user_id="u1",
+            key_id="key_1",
+            day="2026-11-24",
+            requests=120,
+            rate_limited=3,
+            jobs_created=4,
+            credits_spent=40,
+            updated_at=t1,
+        ),
+        m.UsageTotals: m.UsageTotals(requests=1, rate_limited=0, jobs_created=2, credits_spent=3),
     }

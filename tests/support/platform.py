@@ -79,7 +79,9 @@ def create_account(user_id: str, credits: int = 0) -> None:
     firestore_client().collection(Account.collection).document(user_id).set(account.to_firestore())
 
 
-def create_api_key(user_id: str, environment: str = "live", name: str = "test key") -> tuple[str, str]:
+def create_api_key(
+    user_id: str, environment: str = "live", name: str = "test key", rate_limit: int | None = None
+) -> tuple[str, str]:
     """Store a key the way the key service does, for a user who exists in the Auth emulator (keys of
     deleted users are refused); returns (key_id, plaintext)."""
     from shared.core.clients import current_project
@@ -94,6 +96,7 @@ def create_api_key(user_id: str, environment: str = "live", name: str = "test ke
         key_prefix=key_prefix(plaintext),
         key_hash=hash_api_key(plaintext),
         created_at=utc_now(),
+        rate_limit=rate_limit,
     )
     firestore_client().collection(ApiKey.collection).document(key_id).set(key.to_firestore())
     return key_id, plaintext

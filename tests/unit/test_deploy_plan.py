@@ -108,12 +108,14 @@ def test_the_plan_holds_only_known_steps_in_order() -> None:
     identities = {spec.identity for spec in FUNCTIONS}
     event_driven = [spec for spec in FUNCTIONS if spec.kind is not FunctionKind.HTTP]
     project_bindings = sum(len(IDENTITY_ROLES[i]) for i in identities) + 1  # + the trigger's eventReceiver
-    secret_bindings = len(DEFAULT_SECRETS) * len({spec.identity for spec in FUNCTIONS if spec.calls_stripe})
+    stripe_identities = {spec.identity for spec in FUNCTIONS if spec.calls_stripe}
+    secret_bindings = (len(DEFAULT_SECRETS) - 1) * len(stripe_identities) + len(identities)  # redis-url: all
     expected = (
         [("gcloud", "services", "enable")]
         + [("gcloud", "iam", "service-accounts")] * (len(identities) + 1)
         + [("gcloud", "projects", "add-iam-policy-binding")] * project_bindings
         + [("gcloud", "secrets", "add-iam-policy-binding")] * secret_bindings
+        + [("gcloud", "redis", "instances"), ("gcloud", "compute", "networks")]  # Memorystore, connector
         + [("gcloud", "pubsub", "topics")] * len(topics())
         + [("gcloud", "functions", "deploy")] * len(FUNCTIONS)
         + [("gcloud", "functions", "add-invoker-policy-binding")] * len(event_driven)
@@ -140,20 +142,27 @@ def test_each_function_has_its_runtime_settings(spec: FunctionSpec) -> None:
     assert env["GOOGLE_CLOUD_PROJECT"] == PROJECT
     assert not LOCAL_ONLY_ENV & set(env), "local-development settings must never be deployed"
     assert not {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"} & set(env), "secrets come from Secret Manager"
+    secrets = dict(pair.split("=", 1) for pair in command.flag("set-secrets").split(","))
+    redis = {"REDIS_URL": "redis-url:latest"}  # the Memorystore address (docs/deploy.md), everywhere
     if spec.calls_stripe:
-        secrets = dict(pair.split("=", 1) for pair in command.flag("set-secrets").split(","))
         assert secrets == {
             "STRIPE_SECRET_KEY": "stripe-secret-key:latest",
             "STRIPE_WEBHOOK_SECRET": "stripe-webhook-secret:latest",
+            **redis,
         }
-        assert not command.has("clear-secrets")
     else:
         # Least privilege: no Stripe secret where Stripe is not called (deliver_webhook calls customer URLs).
-        assert not command.has("set-secrets") and command.has("clear-secrets")
+        assert secrets == redis
+    assert not command.has("clear-secrets"), "--set-secrets already replaces what an older deploy mounted"
+    assert not set(secrets) & set(env), "secrets come from Secret Manager only"
+    assert command.flag("vpc-connector") == "platform-connector"
+    assert command.flag("egress-settings") == "private-ranges-only"
 
 
 def test_only_the_functions_that_call_stripe_get_its_secrets() -> None:
-    mounted = {name for name, command in function_deploys().items() if command.has("set-secrets")}
+    mounted = {
+        name for name, command in function_deploys().items() if "STRIPE" in command.flag("set-secrets")
+    }
     assert mounted == {"api", "stripe_webhook"}
 
 
@@ -190,7 +199,12 @@ def test_service_accounts_are_created_and_granted_only_their_roles() -> None:
         assert c.flag("role") == "roles/secretmanager.secretAccessor"
         secret_access.setdefault(c.words[3], set()).add(c.flag("member"))
     readers = {member.format("api"), member.format("stripe-events")}
-    assert secret_access == {"stripe-secret-key": readers, "stripe-webhook-secret": readers}
+    everyone = {member.format(i.value) for i in Identity}
+    assert secret_access == {
+        "stripe-secret-key": readers,
+        "stripe-webhook-secret": readers,
+        "redis-url": everyone,
+    }
 
 
 def test_only_the_trigger_account_may_invoke_event_driven_functions() -> None:
@@ -315,6 +329,7 @@ def test_one_secret_flag_never_drops_the_other_secret(capsys: pytest.CaptureFixt
     assert secrets == {
         "STRIPE_SECRET_KEY": "stripe-key-v2:3",
         "STRIPE_WEBHOOK_SECRET": "stripe-webhook-secret:latest",
+        "REDIS_URL": "redis-url:latest",
     }
 
 

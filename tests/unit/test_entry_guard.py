@@ -33,6 +33,7 @@ def production(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
         monkeypatch.delenv(name, raising=False)
     for name in RUNTIME_VARIABLES:
         monkeypatch.setenv(name, "api")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # deployed functions always mount it
     get_settings.cache_clear()
     yield monkeypatch
     get_settings.cache_clear()

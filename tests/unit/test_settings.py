@@ -37,6 +37,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     """A clean environment: none of the platform's variables set."""
     for name in EVERYTHING:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # deployed functions always mount it
     get_settings.cache_clear()
     yield monkeypatch
     get_settings.cache_clear()
@@ -178,4 +179,17 @@ def test_a_refused_configuration_is_not_cached(env: pytest.MonkeyPatch) -> None:
 def test_project_id_must_be_lower_case(env: pytest.MonkeyPatch) -> None:
     set_all(env, {"PLATFORM_ENV": "local", "GOOGLE_CLOUD_PROJECT": "Demo"})
     with pytest.raises(SettingsError, match="lower case"):
+        load_settings()
+
+
+def test_production_requires_the_rate_limit_store(env: pytest.MonkeyPatch) -> None:
+    set_all(env, PRODUCTION_SECRETS)
+    env.delenv("REDIS_URL")
+    with pytest.raises(SettingsError, match="REDIS_URL"):
+        load_settings()
+
+
+def test_production_refuses_to_switch_rate_limits_off(env: pytest.MonkeyPatch) -> None:
+    set_all(env, {**PRODUCTION_SECRETS, "RATE_LIMITS_ENABLED": "false"})
+    with pytest.raises(SettingsError, match="RATE_LIMITS_ENABLED"):
         load_settings()

@@ -1,0 +1,250 @@
+"""Rate limits per API key and per signed-in user, shared by every instance of `api` (docs/rate-limits.md).
+
+One token bucket per key (or user) lives in the shared store (Redis: Memorystore in production). A Lua
+script refills it from the store's own clock (instances' clocks never matter) and hands out tokens. The
+bucket holds `limit` tokens (one second's worth: the burst allowance) and refills at `limit` per second, so
+over any T seconds at most limit * (T + 1) requests pass, however many instances serve the key.
+
+Round trips are amortised: an instance takes a small lease of tokens at once (limit / 20, at least 1) and
+spends it locally for at most LEASE_SECONDS; unspent tokens expire with the lease (never over-admission, a
+little under-admission). The same round trip adds the requests counted since the last one to the usage
+hash (shared/keys/usage.py); counts of a key that goes quiet are pushed by a background flusher within
+PENDING_FLUSH_SECONDS. Nothing is written to Firestore on this path.
+
+When the store is unreachable the limiter fails open: rate limiting protects the platform, and an outage of
+its store must not become an outage of the API.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from shared.core import logs
+from shared.core.clients import current_project, project_scope, redis_client
+from shared.core.settings import get_settings
+from shared.models import KeyEnvironment
+
+DEFAULT_RATE_LIMITS = {KeyEnvironment.LIVE: 100, KeyEnvironment.TEST: 25}  # requests/s, Stripe's defaults
+# requests/s per signed-in (dashboard) user: far above what a person clicks, well below a flood
+USER_RATE_LIMIT = 100
+MIN_RATE_LIMIT = 1
+MAX_RATE_LIMIT = 1000  # above this a key needs a bigger store plan, not a setting
+DEFAULT_JOBS_IN_FLIGHT = {KeyEnvironment.LIVE: 100, KeyEnvironment.TEST: 20}
+LEASE_FRACTION = 20  # a lease is 1/20 of a second's quota: 5 tokens of a 100/s key
+LEASE_SECONDS = 0.25
+PENDING_FLUSH_SECONDS = 5.0
+
+# KEYS[1]: the bucket; KEYS[2]: the usage hash. ARGV: rate/s, capacity, tokens wanted, usage field of
+# requests ('' for none), requests to add besides this one, field of refusals, refusals to add.
+# Returns {tokens granted, tokens left (a string: Lua numbers would be cut to integers)}.
+_BUCKET_SCRIPT = """
+local rate = tonumber(ARGV[1])
+local capacity = tonumber(ARGV[2])
+local wanted = tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 't', 'v')
+local tokens = capacity
+if state[1] and state[2] then
+  local elapsed = math.max(0, now - tonumber(state[1]))
+  tokens = math.min(capacity, tonumber(state[2]) + elapsed * rate / 1000)
+end
+local granted = math.min(wanted, math.floor(tokens))
+tokens = tokens - granted
+redis.call('HSET', KEYS[1], 't', now, 'v', tostring(tokens))
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity * 1000 / rate) + 1000)
+if ARGV[4] ~= '' then
+  redis.call('HINCRBY', KEYS[2], ARGV[4], 1 + tonumber(ARGV[5]))
+  local refused = tonumber(ARGV[7])
+  if granted == 0 then refused = refused + 1 end
+  if refused > 0 then redis.call('HINCRBY', KEYS[2], ARGV[6], refused) end
+end
+return {granted, tostring(tokens)}
+"""
+_scripts: dict[int, Any] = {}
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int  # requests per second
+    remaining: int  # whole tokens left (in the store plus this instance's lease)
+    reset_s: int  # seconds until the bucket is full again
+    retry_after_s: int  # seconds until the next token (0 when allowed)
+    policy: str
+
+    def headers(self) -> dict[str, str]:
+        """IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers): the policy's quota per
+        1-second window, and what is left of it now."""
+        headers = {
+            "RateLimit-Policy": f'"{self.policy}";q={self.limit};w=1',
+            "RateLimit": f'"{self.policy}";r={self.remaining};t={self.reset_s}',
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(self.retry_after_s)
+        return headers
+
+
+def decide(tokens: float, allowed: bool, limit: int, policy: str) -> Decision:
+    """The decision's numbers from the tokens left after the request (pure; unit-tested)."""
+    tokens = max(0.0, min(float(limit), tokens))
+    reset_s = math.ceil((limit - tokens) / limit) if tokens < limit else 0
+    retry_after = 0 if allowed else max(1, math.ceil((1 - tokens) / limit))
+    return Decision(allowed, limit, int(tokens), reset_s, retry_after, policy)
+
+
+def lease_size(limit: int) -> int:
+    return max(1, limit // LEASE_FRACTION)
+
+
+def key_rate_limit(environment: KeyEnvironment, override: int | None) -> int:
+    return override if override is not None else DEFAULT_RATE_LIMITS[environment]
+
+
+@dataclass
+class Lease:
+    """One bucket's state on this instance: leased tokens and usage not yet in the store."""
+
+    tokens: int = 0
+    expires: float = 0.0
+    store_tokens: float = 0.0  # what the store had left at the last round trip (for the headers)
+    fields: tuple[str, str] | None = None  # usage fields the pending counts belong to
+    pending_requests: int = 0
+    pending_refused: int = 0
+    touched: float = 0.0
+
+
+class Limiter:
+    """This instance's leases, keyed by (project, bucket); one per process."""
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self._clock = clock
+        self._leases: dict[tuple[str, str], Lease] = {}
+        self._lock = threading.Lock()
+        self._flusher: threading.Thread | None = None
+
+    def take(
+        self, bucket: str, limit: int, policy: str, usage_fields: tuple[str, str] | None = None
+    ) -> Decision | None:
+        """One request against `bucket`; None when limits are off or the store is unreachable."""
+        if not get_settings().rate_limits_enabled:
+            return None
+        client = redis_client()
+        if client is None:
+            return None
+        project = current_project()
+        now = self._clock()
+        with self._lock:
+            lease = self._leases.setdefault((project, bucket), Lease())
+            lease.touched = now
+            if lease.tokens > 0 and now < lease.expires and lease.fields == usage_fields:
+                lease.tokens -= 1
+                if usage_fields is not None:
+                    lease.pending_requests += 1
+                return decide(lease.store_tokens + lease.tokens, True, limit, policy)
+            stale_fields, pending, refused = lease.fields, lease.pending_requests, lease.pending_refused
+            lease.tokens, lease.pending_requests, lease.pending_refused = 0, 0, 0
+            lease.fields = usage_fields
+        if stale_fields is not None and stale_fields != usage_fields:
+            self._push(client, project, stale_fields, pending, refused)  # yesterday's, or another key's
+            pending = refused = 0
+        self._start_flusher()
+        try:
+            granted, left = self._script(client)(
+                keys=[f"rl:{project}:{bucket}", usage_key(project)],
+                args=[limit, limit, lease_size(limit), *_usage_args(usage_fields, pending, refused)],
+            )
+        except Exception as exc:  # any store failure: fail open, loudly in the logs
+            logs.warning("rate limiter unavailable; allowing the request", error=repr(exc), bucket=bucket)
+            return None
+        granted, store_tokens = int(granted), float(left)
+        with self._lock:
+            lease.store_tokens = store_tokens
+            if granted > 1:
+                lease.tokens = granted - 1
+                lease.expires = now + LEASE_SECONDS
+        return decide(store_tokens + max(0, granted - 1), granted > 0, limit, policy)
+
+    def _script(self, client: Any) -> Any:
+        script = _scripts.get(id(client))
+        if script is None:
+            script = _scripts.setdefault(id(client), client.register_script(_BUCKET_SCRIPT))
+        return script
+
+    def _push(self, client: Any, project: str, fields: tuple[str, str], requests: int, refused: int) -> None:
+        if not requests and not refused:
+            return
+        try:
+            pipe = client.pipeline(transaction=False)
+            if requests:
+                pipe.hincrby(usage_key(project), fields[0], requests)
+            if refused:
+                pipe.hincrby(usage_key(project), fields[1], refused)
+            pipe.execute()
+        except Exception as exc:
+            logs.warning("usage store unavailable; counts dropped", error=repr(exc), requests=requests)
+
+    def flush_pending(self, older_than: float = 0.0) -> None:
+        """Push usage counted locally (lease spending) of buckets idle for `older_than` seconds."""
+        client = redis_client()
+        if client is None:
+            return
+        now = self._clock()
+        due: list[tuple[str, tuple[str, str], int, int]] = []
+        with self._lock:
+            for (project, bucket), lease in list(self._leases.items()):
+                if now - lease.touched < older_than:
+                    continue
+                if lease.fields is not None and (lease.pending_requests or lease.pending_refused):
+                    due.append((project, lease.fields, lease.pending_requests, lease.pending_refused))
+                    lease.pending_requests = lease.pending_refused = 0
+                if now >= lease.expires:  # idle and spent: forget it (bounded memory)
+                    del self._leases[(project, bucket)]
+        for project, fields, requests, refused in due:
+            with project_scope(project):
+                self._push(client, project, fields, requests, refused)
+
+    def _start_flusher(self) -> None:
+        if self._flusher is not None:
+            return
+        with self._lock:
+            if self._flusher is None:
+                self._flusher = threading.Thread(target=self._flush_loop, name="usage-pending", daemon=True)
+                self._flusher.start()
+
+    def _flush_loop(self) -> None:
+        while True:
+            time.sleep(PENDING_FLUSH_SECONDS)
+            try:
+                self.flush_pending(older_than=LEASE_SECONDS)
+            except Exception as exc:  # never let the flusher die
+                logs.warning("usage pending flush failed", error=repr(exc))
+
+
+def usage_key(project: str) -> str:
+    from shared.keys.usage import usage_hash_key
+
+    return usage_hash_key(project)
+
+
+def _usage_args(fields: tuple[str, str] | None, pending: int, refused: int) -> list[Any]:
+    if fields is None:
+        return ["", 0, "", 0]
+    return [fields[0], pending, fields[1], refused]
+
+
+_limiter = Limiter()
+
+
+def limiter() -> Limiter:
+    return _limiter
+
+
+def take(
+    bucket: str, limit: int, policy: str, usage_fields: tuple[str, str] | None = None
+) -> Decision | None:
+    return _limiter.take(bucket, limit, policy, usage_fields)

@@ -1,0 +1,206 @@
+"""Usage metering per key and UTC day: requests, refusals, jobs created, credits spent (docs/rate-limits.md).
+
+Requests are counted by the rate limiter's own round trip to the shared store (one hash field per key, day
+and metric); jobs and credits by one more round trip when a job is created. Firestore sees none of this
+per request: the scheduled `flush_usage` (every minute) moves the hash to `usage/{keyId}_{day}` documents
+with Increment()s, so a key's day document takes at most one write per minute and usage is exact within
+about a minute.
+
+Exactly once: the flush renames the live hash to a numbered snapshot (atomically, in the store) and
+records it as pending; each batch of Increment()s creates its marker `processed_events/usage-flush:...` in
+the same commit, so a flush retried after a crash, or two flushes racing over one snapshot, add each count
+once. The snapshot is deleted only after all its batches committed.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import partial
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+
+from shared.core import logs
+from shared.core.clients import current_project, firestore_client, redis_client
+from shared.core.retry import retry_commit
+from shared.counters.service import trigger_marker
+from shared.counters.shards import marker_id
+from shared.models import UsageDay, UsageTotals, utc_now
+
+METRICS = ("requests", "rate_limited", "jobs_created", "credits_spent")
+GROUPS_PER_BATCH = 200  # Firestore takes 500 writes per commit: groups + the totals + the marker
+TOTALS_DOCUMENT = "platform"
+
+# KEYS[1]: live hash, KEYS[2]: pending set, KEYS[3]: this flush's snapshot name; ARGV[1]: its id.
+_CLAIM_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('RENAME', KEYS[1], KEYS[3])
+  redis.call('SADD', KEYS[2], ARGV[1])
+end
+return redis.call('SMEMBERS', KEYS[2])
+"""
+
+
+def usage_hash_key(project: str) -> str:
+    return f"usage:{project}"
+
+
+def _pending_key(project: str) -> str:
+    return f"usage:{project}:pending"
+
+
+def _snapshot_key(project: str, flush_id: str) -> str:
+    return f"usage:{project}:flush:{flush_id}"
+
+
+def usage_day(now: datetime | None = None) -> str:
+    return (now or utc_now()).date().isoformat()
+
+
+def usage_field(user_id: str, key_id: str, metric: str, day: str | None = None) -> str:
+    # "|" never occurs in user ids (Firebase uids) or key ids (key_ + hex).
+    return f"{day or usage_day()}|{user_id}|{key_id}|{metric}"
+
+
+def request_fields(user_id: str, key_id: str) -> tuple[str, str]:
+    """The fields the rate limiter counts a key's request (and a refusal) in."""
+    day = usage_day()
+    return usage_field(user_id, key_id, "requests", day), usage_field(user_id, key_id, "rate_limited", day)
+
+
+def record_job(user_id: str, key_id: str, credits: int) -> None:
+    """Count a created job and its credits. Metering never fails a job: a store error is logged."""
+    client = redis_client()
+    if client is None:
+        return
+    day = usage_day()
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.hincrby(usage_hash_key(current_project()), usage_field(user_id, key_id, "jobs_created", day), 1)
+        if credits > 0:
+            pipe.hincrby(
+                usage_hash_key(current_project()),
+                usage_field(user_id, key_id, "credits_spent", day),
+                credits,
+            )
+        pipe.execute()
+    except Exception as exc:
+        logs.warning("usage store unavailable; job not metered", error=repr(exc), key_id=key_id)
+
+
+@dataclass(frozen=True)
+class Group:
+    day: str
+    user_id: str
+    key_id: str
+    counts: dict[str, int]
+
+
+def parse_snapshot(data: dict[bytes, bytes] | dict[str, str]) -> list[Group]:
+    """The hash's fields grouped by (day, user, key), in a stable order (batches are numbered by it)."""
+    grouped: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
+    for raw_field, raw_value in data.items():
+        field = raw_field.decode() if isinstance(raw_field, bytes) else raw_field
+        parts = field.split("|")
+        if len(parts) != 4 or parts[3] not in METRICS:
+            logs.warning("unknown usage field skipped", field=field)
+            continue
+        day, user_id, key_id, metric = parts
+        grouped[(day, user_id, key_id)][metric] = int(raw_value)
+    return [Group(d, u, k, counts) for (d, u, k), counts in sorted(grouped.items())]
+
+
+def usage_ref(key_id: str, day: str, db: firestore.Client | None = None) -> firestore.DocumentReference:
+    return (db or firestore_client()).collection(UsageDay.collection).document(f"{key_id}_{day}")
+
+
+def _apply_batch(flush_id: str, number: int, groups: list[Group]) -> bool:
+    """One commit: the groups' Increment()s, the platform totals and the batch's marker. False when the
+    marker existed (an earlier or concurrent flush applied this batch)."""
+    db = firestore_client()
+    now = utc_now()
+    totals: dict[str, int] = dict.fromkeys(METRICS, 0)
+    batch = db.batch()
+    for group in groups:
+        fields: dict[str, Any] = {"user_id": group.user_id, "key_id": group.key_id, "day": group.day}
+        for metric, count in group.counts.items():
+            fields[metric] = firestore.Increment(count)
+            totals[metric] += count
+        fields["updated_at"] = now
+        batch.set(usage_ref(group.key_id, group.day, db), fields, merge=True)
+    batch.set(
+        db.collection(UsageTotals.collection).document(TOTALS_DOCUMENT),
+        {m: firestore.Increment(c) for m, c in totals.items() if c},
+        merge=True,
+    )
+    trigger_marker(marker_id("usage-flush", f"{flush_id}:{number}"), "usage.flush").add_to(batch, db)
+    try:
+        batch.commit()
+    except AlreadyExists:
+        return False
+    return True
+
+
+def flush_usage() -> int:
+    """Move this project's usage counts from the store to Firestore; returns the groups applied."""
+    client = redis_client()
+    if client is None:
+        return 0
+    project = current_project()
+    flush_id = f"{int(time.time() * 1000)}-{secrets.token_hex(4)}"
+    pending: Any = client.eval(
+        _CLAIM_SCRIPT,
+        3,
+        usage_hash_key(project),
+        _pending_key(project),
+        _snapshot_key(project, flush_id),
+        flush_id,
+    )
+    applied = 0
+    for raw_id in sorted(pending):  # older snapshots (a crashed flush's) first
+        pending_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+        snapshot: Any = client.hgetall(_snapshot_key(project, pending_id))
+        groups = parse_snapshot(snapshot)
+        for number, start in enumerate(range(0, len(groups), GROUPS_PER_BATCH)):
+            chunk = groups[start : start + GROUPS_PER_BATCH]
+            if retry_commit(partial(_apply_batch, pending_id, number, chunk), what="usage flush"):
+                applied += len(chunk)
+        client.delete(_snapshot_key(project, pending_id))
+        client.srem(_pending_key(project), pending_id)
+    return applied
+
+
+def read_usage(user_id: str, key_id: str | None, first: date, last: date) -> list[UsageDay]:
+    """The owner's usage days in [first, last], by day then key."""
+    collection = firestore_client().collection(UsageDay.collection)
+    if key_id is not None:
+        # Index: key_id ASC, day ASC (firestore.indexes.json).
+        query = collection.where(filter=firestore.FieldFilter("key_id", "==", key_id))
+    else:
+        # Index: user_id ASC, day ASC.
+        query = collection.where(filter=firestore.FieldFilter("user_id", "==", user_id))
+    query = query.where(filter=firestore.FieldFilter("day", ">=", first.isoformat())).where(
+        filter=firestore.FieldFilter("day", "<=", last.isoformat())
+    )
+    days = [UsageDay.from_firestore(d.to_dict()) for d in query.order_by("day").stream()]
+    return sorted((d for d in days if d.user_id == user_id), key=lambda d: (d.day, d.key_id))
+
+
+def sum_usage(days: Iterable[UsageDay]) -> dict[str, int]:
+    totals = dict.fromkeys(METRICS, 0)
+    for day in days:
+        for metric in METRICS:
+            totals[metric] += getattr(day, metric)
+    return totals
+
+
+def read_usage_totals() -> dict[str, int]:
+    snapshot = firestore_client().collection(UsageTotals.collection).document(TOTALS_DOCUMENT).get()
+    totals = UsageTotals.from_firestore(snapshot.to_dict()) if snapshot.exists else UsageTotals()
+    return {m: getattr(totals, m) for m in METRICS}

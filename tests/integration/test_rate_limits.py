@@ -1,0 +1,269 @@
+"""Rate limits, RateLimit header fields, key overrides, the in-flight job cap and usage metering, on the real
+stack (functions host, emulators, redis-server), always with a second customer present."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from shared.core.clients import firestore_client, publish
+from shared.core.function_registry import USAGE_FLUSH_TOPIC
+from shared.models import ApiKey, Job, JobStatus, utc_now
+from tests.support.platform import create_account, create_api_key
+from tests.support.waiting import eventually
+
+POLICY = re.compile(r'^"(key|user)";q=(\d+);w=1$')
+REMAINING = re.compile(r'^"(key|user)";r=(\d+);t=(\d+)$')
+
+
+def new_key(api: Any, user: str, **body: Any) -> dict[str, Any]:
+    response = api.request("POST", "/v1/api_keys", token=api.user_token(user), json=body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def whoami(api: Any, key: str) -> Any:
+    return api.request("GET", "/v1/whoami", token=key)
+
+
+def test_every_key_response_carries_the_rate_limit_fields(api: Any) -> None:
+    create_account("alice")
+    test_key = new_key(api, "alice")
+    live_key = new_key(api, "alice", environment="live")
+    assert test_key["rate_limit"] == 25 and test_key["rate_limit_override"] is None
+    assert live_key["rate_limit"] == 100 and live_key["max_jobs_in_flight"] == 100
+    assert test_key["max_jobs_in_flight"] == 20
+    for key, quota in ((test_key["key"], 25), (live_key["key"], 100)):
+        response = whoami(api, key)
+        assert response.status_code == 200
+        assert response.headers["RateLimit-Policy"] == f'"key";q={quota};w=1'
+        match = REMAINING.match(response.headers["RateLimit"])
+        assert match and match.group(1) == "key" and int(match.group(2)) < quota
+        # An error after authentication carries them too.
+        missing = api.request("GET", "/v1/jobs/job_" + "0" * 24, token=key)
+        assert missing.status_code == 404
+        assert POLICY.match(missing.headers["RateLimit-Policy"])
+    # Signed-in calls have a per-user limit.
+    listed = api.request("GET", "/v1/api_keys", token=api.user_token("alice"))
+    assert listed.headers["RateLimit-Policy"] == '"user";q=100;w=1'
+    # Unauthenticated and badly authenticated calls have none.
+    assert "RateLimit" not in api.request("GET", "/v1/health").headers
+    assert "RateLimit" not in whoami(api, "sk_test_" + "x" * 40).headers
+
+
+def test_over_the_limit_answers_429_and_other_keys_are_untouched(api: Any) -> None:
+    create_account("alice")
+    create_account("bob")
+    slow = new_key(api, "alice", rate_limit=2)
+    other_own = new_key(api, "alice")
+    bobs = new_key(api, "bob")
+    statuses = [whoami(api, slow["key"]) for _ in range(8)]
+    refused = [r for r in statuses if r.status_code == 429]
+    assert refused, [r.status_code for r in statuses]
+    assert sum(r.status_code == 200 for r in statuses) >= 2
+    body = refused[0].json()["error"]
+    assert body["type"] == "rate_limit_error" and body["code"] == "rate_limited"
+    assert int(refused[0].headers["Retry-After"]) >= 1
+    assert refused[0].headers["RateLimit-Policy"] == '"key";q=2;w=1'
+    assert refused[0].headers["RateLimit"].startswith('"key";r=0;')
+    # The same user's other key and another customer's key are not slowed down.
+    for key in (other_own["key"], bobs["key"]):
+        assert [whoami(api, key).status_code for _ in range(5)] == [200] * 5
+
+
+def test_patch_renames_and_changes_the_limit(api: Any) -> None:
+    create_account("alice")
+    key = new_key(api, "alice", name="first")
+    token = api.user_token("alice")
+    response = api.request(
+        "PATCH", f"/v1/api_keys/{key['key_id']}", token=token, json={"name": "batch", "rate_limit": 7}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "batch"
+    assert response.json()["rate_limit"] == 7 and response.json()["rate_limit_override"] == 7
+    assert whoami(api, key["key"]).headers["RateLimit-Policy"] == '"key";q=7;w=1'
+    response = api.request("PATCH", f"/v1/api_keys/{key['key_id']}", token=token, json={"rate_limit": None})
+    assert response.json()["rate_limit"] == 25 and response.json()["name"] == "batch"
+    # Rolling keeps the override unless the roll names another.
+    api.request("PATCH", f"/v1/api_keys/{key['key_id']}", token=token, json={"rate_limit": 9})
+    rolled = api.request("POST", f"/v1/api_keys/{key['key_id']}/roll", token=token, json={"expires_in": 60})
+    assert rolled.status_code == 201 and rolled.json()["rate_limit"] == 9
+    rolled_again = api.request(
+        "POST", f"/v1/api_keys/{rolled.json()['key_id']}/roll", token=token, json={"rate_limit": 3}
+    )
+    assert rolled_again.json()["rate_limit"] == 3
+
+
+def test_bad_limit_input_is_refused_and_changes_nothing(api: Any) -> None:
+    create_account("alice")
+    create_account("bob")
+    key = new_key(api, "alice", name="keep")
+    bobs = new_key(api, "bob", name="bobs")
+    token = api.user_token("alice")
+    path = f"/v1/api_keys/{key['key_id']}"
+    cases: list[tuple[str, Any, int, str]] = [
+        (path, {"rate_limit": 0}, 400, "parameter_invalid"),
+        (path, {"rate_limit": 1001}, 400, "parameter_invalid"),
+        (path, {"rate_limit": "5"}, 400, "parameter_invalid"),
+        (path, {"rate_limit": 2.5}, 400, "parameter_invalid"),
+        (path, {"limit": 5}, 400, "parameter_unknown"),
+        (path, {}, 400, "parameter_missing"),
+        ("/v1/api_keys/key_doesnotexist", {"rate_limit": 5}, 404, "resource_missing"),
+        (f"/v1/api_keys/{bobs['key_id']}", {"rate_limit": 5}, 404, "resource_missing"),
+    ]
+    for target, body, status, code in cases:
+        response = api.request("PATCH", target, token=token, json=body)
+        assert response.status_code == status, (body, response.text)
+        assert response.json()["error"]["code"] == code
+    assert api.request("PATCH", path, token=key["key"], json={"rate_limit": 5}).status_code == 403
+    response = api.request("POST", "/v1/api_keys", token=token, json={"rate_limit": 5000})
+    assert response.status_code == 400 and response.json()["error"]["param"] == "rate_limit"
+    stored = {
+        s.id: ApiKey.from_firestore(s.to_dict())
+        for s in firestore_client().collection(ApiKey.collection).stream()
+    }
+    assert len(stored) == 2
+    assert stored[key["key_id"]].name == "keep" and stored[key["key_id"]].rate_limit is None
+    assert stored[bobs["key_id"]].name == "bobs" and stored[bobs["key_id"]].rate_limit is None
+
+
+def _seed_running_jobs(user_id: str, key_id: str, count: int) -> None:
+    batch = firestore_client().batch()
+    for number in range(count):
+        job = Job(
+            user_id=user_id,
+            key_id=key_id,
+            type="echo",
+            status=JobStatus.RUNNING,
+            livemode=False,
+            created_at=utc_now(),
+            started_at=utc_now(),
+        )
+        ref = firestore_client().collection(Job.collection).document(f"job_{number:024x}{key_id[-4:]}")
+        batch.set(ref, job.to_firestore())
+    batch.commit()
+
+
+def test_jobs_in_flight_are_capped_per_key(api: Any) -> None:
+    create_account("alice")
+    create_account("bob")
+    busy_id, busy = create_api_key("alice", "test")
+    other_id, other = create_api_key("alice", "test")
+    _bob_id, bobs = create_api_key("bob", "test")
+    _seed_running_jobs("alice", busy_id, 20)
+    response = api.request("POST", "/v1/jobs", token=busy, json={"type": "echo"})
+    assert response.status_code == 429, response.text
+    assert response.json()["error"] == {
+        "type": "rate_limit_error",
+        "code": "too_many_jobs_in_flight",
+        "message": response.json()["error"]["message"],
+    }
+    assert response.headers["Retry-After"] == "1"
+    assert "RateLimit-Policy" in response.headers
+    for key in (other, bobs):
+        assert api.request("POST", "/v1/jobs", token=key, json={"type": "echo"}).status_code == 201
+    jobs = firestore_client().collection(Job.collection).stream()
+    assert sum(1 for s in jobs if (s.to_dict() or {})["key_id"] == busy_id) == 20
+    assert other_id != busy_id
+
+
+def _usage(api: Any, token: str, query: str = "") -> Any:
+    return api.request("GET", "/v1/usage" + query, token=token)
+
+
+def test_usage_is_metered_per_key_and_flushed_each_tick(api: Any) -> None:
+    create_account("alice", credits=100)
+    create_account("bob")
+    alice_id, alice = create_api_key("alice", "live")
+    bob_id, bob = create_api_key("bob", "test")
+    for _ in range(3):
+        assert whoami(api, alice).status_code == 200
+    assert api.request("POST", "/v1/jobs", token=alice, json={"type": "echo"}).status_code == 201
+    assert whoami(api, bob).status_code == 200
+    token = api.user_token("alice")
+
+    def flushed() -> dict[str, Any] | None:
+        # Requests served from an instance's token lease reach the store within a few seconds, and the
+        # store reaches Firestore at the next tick: tick until both happened.
+        publish(USAGE_FLUSH_TOPIC, json.dumps({}).encode())
+        body = dict(_usage(api, token).json())
+        return body if body["totals"]["requests"] >= 4 else None
+
+    body = eventually(flushed, message="usage flushed")
+    today = utc_now().date().isoformat()
+    assert body["to"] == today
+    assert body["data"] == [
+        {
+            "date": today,
+            "key_id": alice_id,
+            "requests": 4,
+            "rate_limited": 0,
+            "jobs_created": 1,
+            "credits_spent": body["data"][0]["credits_spent"],
+        }
+    ]
+    assert body["data"][0]["credits_spent"] > 0  # a live echo job costs credits
+    # The key itself may read its owner's usage; a filter by key works; bob sees only his.
+    by_key = _usage(api, alice, f"?key_id={alice_id}&from={today}&to={today}")
+    assert by_key.status_code == 200 and by_key.json()["data"] == body["data"]
+    bob_token = api.user_token("bob")  # signed in: reading usage with his key would count as usage
+    eventually(lambda: _usage(api, bob_token).json()["totals"]["requests"] == 1, message="bob's usage")
+    assert [d["key_id"] for d in _usage(api, bob_token).json()["data"]] == [bob_id]
+    # Admin totals add every customer's usage (alice's 4, her key's read of usage, bob's 1); repeated
+    # ticks never count anything twice.
+    admin = api.user_token("root", admin=True)
+
+    def admin_totals() -> dict[str, int]:
+        publish(USAGE_FLUSH_TOPIC, b"{}")
+        return dict(api.request("GET", "/v1/admin/stats", token=admin).json()["usage"])
+
+    eventually(lambda: admin_totals()["requests"] >= 6, message="admin totals")
+    totals = admin_totals()
+    assert totals == {
+        "requests": 6,
+        "rate_limited": 0,
+        "jobs_created": 1,
+        "credits_spent": totals["credits_spent"],
+    }
+    assert _usage(api, token).json()["totals"]["requests"] == 5
+
+
+def test_usage_input_is_checked(api: Any) -> None:
+    create_account("alice")
+    create_account("bob")
+    bob_key_id, _bob = create_api_key("bob", "test")
+    token = api.user_token("alice")
+    cases = [
+        ("?from=2026-13-01", 400, "parameter_invalid"),
+        ("?from=yesterday", 400, "parameter_invalid"),
+        ("?from=2026-02-02&to=2026-02-01", 400, "parameter_invalid"),
+        ("?from=2025-01-01&to=2026-01-01", 400, "parameter_invalid"),
+        ("?key_id=key_nothere", 404, "resource_missing"),
+        (f"?key_id={bob_key_id}", 404, "resource_missing"),
+        ("?since=2026-01-01", 400, "parameter_unknown"),
+    ]
+    for query, status, code in cases:
+        response = _usage(api, token, query)
+        assert response.status_code == status, (query, response.text)
+        assert response.json()["error"]["code"] == code
+    assert _usage(api, "").status_code == 401
+    empty = _usage(api, token, "?from=2026-01-01&to=2026-01-31").json()
+    assert empty == {
+        "data": [],
+        "totals": {"requests": 0, "rate_limited": 0, "jobs_created": 0, "credits_spent": 0},
+        "from": "2026-01-01",
+        "to": "2026-01-31",
+    }
+
+
+def test_openapi_shows_the_limits(api: Any) -> None:
+    document = api.request("GET", "/v1/openapi.json").json()
+    whoami_op = document["paths"]["/v1/whoami"]["get"]
+    assert {"RateLimit-Policy", "RateLimit"} <= set(whoami_op["responses"]["200"]["headers"])
+    assert "Retry-After" in whoami_op["responses"]["429"]["headers"]
+    assert "patch" in document["paths"]["/v1/api_keys/{key_id}"]
+    assert "get" in document["paths"]["/v1/usage"]
+    assert (
+        "too_many_jobs_in_flight" in document["paths"]["/v1/jobs"]["post"]["responses"]["429"]["description"]
+    )
