@@ -26,6 +26,6 @@ def on_job_created(event: CloudEvent) -> None:
 @functions_framework.cloud_event
 @cloudevent_entry
 def on_job_updated(event: CloudEvent) -> None:
-    from shared.webhooks.events import on_job_updated as emit_job_webhook_event
+    from shared.webhooks.events import handle_job_updated
 
-    emit_job_webhook_event(decode_document_event(event))
+    handle_job_updated(decode_document_event(event))

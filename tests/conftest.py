@@ -36,6 +36,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         )
     except EmulatorMissing as exc:
         pytest.exit(str(exc), returncode=3)
+    # start_stack set the platform's variables in this process: settings read before (by unit tests that
+    # ran first) must not outlive them.
+    from shared.core.settings import get_settings
+
+    get_settings.cache_clear()
     try:
         yield stack
     finally:

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.api.auth_gate import caller_user_id, is_test_key, require_user
 from shared.api.http import ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import Page, PaymentMethodDeleted, PaymentMethodResource, SetupIntentResource
-from shared.billing.card_store import get_payment_method, list_payment_methods, render
+from shared.billing.card_store import get_payment_method, list_payment_methods, payment_method_resource
 from shared.billing.payment_methods import create_setup_intent, delete_card, register_card, set_default_card
 from shared.core.errors import ErrorCode, not_found
 from shared.core.pagination import PageQuery, page_of, page_params
@@ -52,7 +52,7 @@ def setup_intent(request: ApiRequest) -> Reply:
 def register(request: ApiRequest) -> Reply:
     body = request.parse(RegisterCard)
     payment_method_id, card, created = register_card(require_user(request).user_id, body.setup_intent_id)
-    return Reply(render(payment_method_id, card), status=201 if created else 200)
+    return Reply(payment_method_resource(payment_method_id, card), status=201 if created else 200)
 
 
 @router.add(
@@ -67,8 +67,7 @@ def register(request: ApiRequest) -> Reply:
 def list_cards(request: ApiRequest) -> Reply:
     params = page_params(request.parsed_query(PageQuery))
     cards = [] if is_test_key(request) else list_payment_methods(caller_user_id(request))
-    page, has_more, next_cursor = page_of(cards, params)
-    return Reply({"data": [render(i, c) for i, c in page], "has_more": has_more, "next_cursor": next_cursor})
+    return Reply(page_of(cards, params, payment_method_resource))
 
 
 @router.add(
@@ -88,7 +87,7 @@ def make_default(request: ApiRequest) -> Reply:
     if card is None or card.user_id != user_id:
         # Deleted while it was being made default (a concurrent DELETE or a detach event): gone, not a 500.
         raise not_found("payment method", "payment_method_id")
-    return Reply(render(payment_method_id, card))
+    return Reply(payment_method_resource(payment_method_id, card))
 
 
 @router.add(

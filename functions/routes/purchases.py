@@ -10,10 +10,10 @@ from shared.api.resources import CreditPackageResource, Page, PurchaseResource
 from shared.billing.purchases import (
     base_credit_rate,
     create_purchase,
+    credit_package_resource,
     credit_packages,
     get_own_purchase,
-    render_package,
-    render_purchase,
+    purchase_resource,
 )
 from shared.core.errors import ErrorCode
 from shared.core.idempotency import IDEMPOTENCY_HEADER, idempotency_key_from, replay_headers
@@ -47,13 +47,8 @@ def packages(request: ApiRequest) -> Reply:
     on_sale = credit_packages()
     items = sorted(on_sale.items(), key=lambda item: (item[1].price, item[0]))
     base = base_credit_rate(on_sale.values())
-    page, has_more, next_cursor = page_of(items, params)
     return Reply(
-        {
-            "data": [render_package(k, v, base) for k, v in page],
-            "has_more": has_more,
-            "next_cursor": next_cursor,
-        }
+        page_of(items, params, lambda package_id, package: credit_package_resource(package_id, package, base))
     )
 
 
@@ -87,7 +82,7 @@ def purchase(request: ApiRequest) -> Reply:
         idempotency_key_from(request.header(IDEMPOTENCY_HEADER)),
     )
     headers = replay_headers(not created)
-    return Reply(render_purchase(purchase_id, bought), status=201 if created else 200, headers=headers)
+    return Reply(purchase_resource(purchase_id, bought), status=201 if created else 200, headers=headers)
 
 
 @router.add(
@@ -99,4 +94,4 @@ def purchase(request: ApiRequest) -> Reply:
 )
 def get_purchase(request: ApiRequest) -> Reply:
     purchase_id = request.path_params["purchase_id"]
-    return Reply(render_purchase(purchase_id, get_own_purchase(require_user(request).user_id, purchase_id)))
+    return Reply(purchase_resource(purchase_id, get_own_purchase(require_user(request).user_id, purchase_id)))

@@ -134,7 +134,7 @@ def send_test_event(request: ApiRequest) -> Reply:
 def get_deliveries(request: ApiRequest) -> Reply:
     params = page_params(request.parsed_query(DeliveriesQuery))
     test_only = is_test_key(request)
-    return Reply(list_deliveries(caller_user_id(request), params.limit, params.starting_after, test_only))
+    return Reply(list_deliveries(caller_user_id(request), params, test_only))
 
 
 @router.add(

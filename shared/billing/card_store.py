@@ -72,7 +72,7 @@ def list_payment_methods(user_id: str) -> list[tuple[str, PaymentMethod]]:
     return sorted(found, key=lambda item: (item[1].created_at, item[0]))
 
 
-def render(payment_method_id: str, pm: PaymentMethod) -> dict[str, Any]:
+def payment_method_resource(payment_method_id: str, pm: PaymentMethod) -> dict[str, Any]:
     return {
         "payment_method_id": payment_method_id,
         "type": pm.type,

@@ -68,7 +68,9 @@ def credit_packages() -> dict[str, CreditPackage]:
     return {name: CreditPackage.from_firestore(value) for name, value in raw.items()}
 
 
-def render_package(package_id: str, package: CreditPackage, base_rate: float | None = None) -> dict[str, Any]:
+def credit_package_resource(
+    package_id: str, package: CreditPackage, base_rate: float | None = None
+) -> dict[str, Any]:
     """base_rate: the lowest credits-per-cent on sale; the bonus is what this package gives above it."""
     bonus = 0
     if base_rate:
@@ -82,7 +84,7 @@ def base_credit_rate(packages: Iterable[CreditPackage]) -> float | None:
     return min(rates) if rates else None
 
 
-def render_purchase(purchase_id: str, purchase: Purchase) -> dict[str, Any]:
+def purchase_resource(purchase_id: str, purchase: Purchase) -> dict[str, Any]:
     return {
         "purchase_id": purchase_id,
         "package": purchase.package,

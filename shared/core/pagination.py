@@ -59,9 +59,10 @@ def page_params(query: PageQuery, id_pattern: re.Pattern[str] = SAFE_ID) -> Page
 
 
 def page_of(
-    items: list[tuple[str, ItemT]], params: PageParams
-) -> tuple[list[tuple[str, ItemT]], bool, str | None]:
-    """One page of an already ordered, bounded list held in memory (keys, cards, packages)."""
+    items: list[tuple[str, ItemT]], params: PageParams, render: Callable[[str, ItemT], dict[str, Any]]
+) -> dict[str, Any]:
+    """One page of an already ordered, bounded list held in memory (cards, packages), in the same shape as
+    `list_page`."""
     start = 0
     if params.starting_after is not None:
         ids = [item_id for item_id, _ in items]
@@ -74,7 +75,11 @@ def page_of(
         start = ids.index(params.starting_after) + 1
     page = items[start : start + params.limit]
     has_more = start + params.limit < len(items)
-    return page, has_more, page[-1][0] if has_more and page else None
+    return {
+        "data": [render(item_id, item) for item_id, item in page],
+        "has_more": has_more,
+        "next_cursor": page[-1][0] if has_more and page else None,
+    }
 
 
 def list_page(

@@ -34,7 +34,7 @@ def job_id_of(message: PubSubMessage) -> str:
     return job_id
 
 
-def run_job_message(message: PubSubMessage) -> None:
+def handle_run_job(message: PubSubMessage) -> None:
     job_id = job_id_of(message)
     snapshot = job_ref(job_id).get()
     if not snapshot.exists:

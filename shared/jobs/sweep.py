@@ -20,6 +20,7 @@ from google.cloud import firestore
 from shared.core import logs
 from shared.core.clients import firestore_client, publish
 from shared.core.function_registry import JOBS_TOPIC
+from shared.core.pubsub_events import PubSubMessage
 from shared.jobs.lifecycle import STALE_RUNNING_AFTER
 from shared.models import Job, JobStatus, utc_now
 
@@ -57,3 +58,8 @@ def _stale_job_ids(
         .limit(limit)
     )
     return [snapshot.id for snapshot in query.stream()]
+
+
+def handle_requeue_stale_jobs(message: PubSubMessage) -> list[str]:
+    """`requeue_stale_jobs`: a tick (its content does not matter)."""
+    return republish_stale_jobs()

@@ -7,7 +7,7 @@ workers), so a redelivered or retried event, or a failure between the two, loses
 from __future__ import annotations
 
 from shared.core.firestore_events import DocumentChange
-from shared.counters.service import handle_job_created as count_job_created
+from shared.counters.service import count_job_created
 from shared.jobs.service import publish_new_job
 
 

@@ -309,7 +309,7 @@ def _record(
             pass
 
 
-def handle_delivery_message(message: PubSubMessage, lane: Lane = Lane.FAST) -> DeliveryReport | None:
+def deliver_message(message: PubSubMessage, lane: Lane = Lane.FAST) -> DeliveryReport | None:
     """`deliver_webhook` (fast lane) and `deliver_webhook_slow`: the message names an event.
 
     Every expected outcome returns, so Pub/Sub is acknowledged: delivered, failed and rescheduled in
@@ -330,6 +330,16 @@ def handle_delivery_message(message: PubSubMessage, lane: Lane = Lane.FAST) -> D
     return deliver_event(event_id, lane=lane, user_id=user_id if isinstance(user_id, str) else None)
 
 
-def handle_sweep_message(message: PubSubMessage) -> int:
+def handle_webhook_retry_sweep(message: PubSubMessage) -> int:
     """`webhook_retry_sweep`: scheduled every minute; the message content is irrelevant."""
     return sweep_for()
+
+
+def handle_deliver_webhook(message: PubSubMessage) -> DeliveryReport | None:
+    """`deliver_webhook`: the fast lane."""
+    return deliver_message(message, Lane.FAST)
+
+
+def handle_deliver_webhook_slow(message: PubSubMessage) -> DeliveryReport | None:
+    """`deliver_webhook_slow`: the lane of slow, failing and throttled endpoints."""
+    return deliver_message(message, Lane.SLOW)

@@ -7,7 +7,7 @@ from typing import Any
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.core.clients import firestore_client
-from shared.core.errors import ApiError, ErrorCode
+from shared.core.pagination import PageParams, Snapshot, list_page
 from shared.models import WebhookDelivery
 
 DEFAULT_LIMIT = 20
@@ -27,7 +27,7 @@ def delivery_resource(delivery: WebhookDelivery) -> dict[str, Any]:
     }
 
 
-def list_deliveries(user_id: str, limit: int, cursor: str | None, test_only: bool = False) -> dict[str, Any]:
+def list_deliveries(user_id: str, params: PageParams, test_only: bool = False) -> dict[str, Any]:
     """`test_only` (test keys): the attempts of test-mode events only; test keys never see live traffic."""
     collection = firestore_client().collection(WebhookDelivery.collection)
     query = collection.where(filter=FieldFilter("user_id", "==", user_id))
@@ -35,20 +35,18 @@ def list_deliveries(user_id: str, limit: int, cursor: str | None, test_only: boo
         # Index: user_id ASC, livemode ASC, created_at DESC, __name__ DESC (firestore.indexes.json).
         query = query.where(filter=FieldFilter("livemode", "==", False))
     query = query.order_by("created_at", direction="DESCENDING").order_by("__name__", direction="DESCENDING")
-    if cursor:
-        # The cursor is the id of the last delivery shown; it must be one of the caller's.
-        if len(cursor) > 200 or "/" in cursor:
-            raise ApiError(ErrorCode.PARAMETER_INVALID, "Invalid cursor.", param="cursor")
-        after = collection.document(cursor).get()
-        data = (after.to_dict() or {}) if after.exists else {}
+
+    def cursor_snapshot(delivery_id: str) -> Snapshot | None:
+        # The cursor is the id of the last delivery shown; it must be one the caller may see.
+        snapshot = collection.document(delivery_id).get()
+        data = (snapshot.to_dict() or {}) if snapshot.exists else {}
         if data.get("user_id") != user_id or (test_only and data.get("livemode") is not False):
-            raise ApiError(ErrorCode.PARAMETER_INVALID, "Invalid cursor.", param="cursor")
-        query = query.start_after(after)
-    snapshots = list(query.limit(limit + 1).stream())
-    page = snapshots[:limit]
-    has_more = len(snapshots) > limit
-    return {
-        "data": [delivery_resource(WebhookDelivery.from_firestore(s.to_dict())) for s in page],
-        "has_more": has_more,
-        "next_cursor": page[-1].id if has_more and page else None,
-    }
+            return None
+        return snapshot
+
+    return list_page(
+        query,
+        params,
+        cursor_snapshot,
+        lambda snapshot: delivery_resource(WebhookDelivery.from_firestore(snapshot.to_dict())),
+    )

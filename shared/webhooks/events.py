@@ -134,7 +134,7 @@ def _status(value: dict[str, Any] | None) -> str | None:
     return status if isinstance(status, str) else None
 
 
-def on_job_updated(change: DocumentChange) -> str | None:
+def handle_job_updated(change: DocumentChange) -> str | None:
     """Firestore trigger on jobs/{jobId}: a transition into completed/failed emits one event.
 
     The payload only says that a transition may have happened; who owns the job, its mode and its content

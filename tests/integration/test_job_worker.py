@@ -12,7 +12,7 @@ from shared.core.clients import project_scope, publish
 from shared.core.errors import ApiError
 from shared.core.function_registry import JOBS_TOPIC
 from shared.core.pubsub_events import MalformedMessage, PubSubMessage
-from shared.jobs.echo_worker import run_job_message
+from shared.jobs.echo_worker import handle_run_job
 from shared.jobs.lifecycle import (
     TransitionOutcome,
     claim_stale_run,
@@ -72,8 +72,8 @@ def test_failing_echo_job_ends_failed_and_is_refunded_once(project: Project, api
     assert "fail" in job["error"]
     eventually(lambda: balance("alice") == 5, message="refund applied")
     # A redelivered failure event, handled again in-process: nothing more is refunded.
-    run_job_message(job_message(job_id, "again-1"))
-    run_job_message(job_message(job_id, "again-2"))
+    handle_run_job(job_message(job_id, "again-1"))
+    handle_run_job(job_message(job_id, "again-2"))
     assert fail_job(job_id, "failed again").changed is False
     assert balance("alice") == 5
     assert refunds("alice") == [2]
@@ -143,12 +143,12 @@ def test_worker_ignores_messages_it_cannot_use(project: Project, api: ApiClient)
     create_account("alice", credits=0)
     _, key = create_api_key("alice", "live")
     with pytest.raises(MalformedMessage):
-        run_job_message(PubSubMessage("m", b"not json", {}, JOBS_TOPIC))
+        handle_run_job(PubSubMessage("m", b"not json", {}, JOBS_TOPIC))
     with pytest.raises(MalformedMessage):
-        run_job_message(PubSubMessage("m", b'{"job_id": "../x"}', {}, JOBS_TOPIC))
-    run_job_message(job_message("job_" + "0" * 24))  # a job that does not exist: logged, acknowledged
+        handle_run_job(PubSubMessage("m", b'{"job_id": "../x"}', {}, JOBS_TOPIC))
+    handle_run_job(job_message("job_" + "0" * 24))  # a job that does not exist: logged, acknowledged
     hold = post_job(api, key, {"type": "hold", "input": {}}).json()["job_id"]
-    run_job_message(job_message(hold))  # not an echo job: left for its own worker
+    handle_run_job(job_message(hold))  # not an echo job: left for its own worker
     assert stored_jobs("alice")[hold].status is JobStatus.QUEUED
 
 
@@ -224,11 +224,11 @@ def test_sweep_resumes_jobs_left_running_and_refunds_once(project: Project, api:
     assert (jobs[stale_fail].status, jobs[stale_fail].refunded) == (JobStatus.FAILED, True)
     eventually(lambda: balance("alice") == 2, message="refund applied")
     # Delivered again (a duplicate, the next sweep): nothing changes, the refund stays single.
-    run_job_message(job_message(stale_fail, "again"))
+    handle_run_job(job_message(stale_fail, "again"))
     assert republish_stale_jobs() == []
     assert refunds("alice") == [2] and balance("alice") == 2
     # A fresh running job is another delivery's work: a duplicate message does not run it a second time.
-    run_job_message(job_message(fresh, "duplicate"))
+    handle_run_job(job_message(fresh, "duplicate"))
     assert stored_jobs("alice")[fresh].status is JobStatus.RUNNING
 
 

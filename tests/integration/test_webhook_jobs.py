@@ -15,7 +15,7 @@ from shared.core.firestore_events import DocumentChange
 from shared.core.function_registry import WEBHOOK_RETRY_TOPIC
 from shared.jobs.resource import job_resource
 from shared.models import Job, JobStatus, WebhookEvent, WebhookEventStatus, utc_now
-from shared.webhooks.events import job_event_id, on_job_updated, sweep_due_events
+from shared.webhooks.events import handle_job_updated, job_event_id, sweep_due_events
 from tests.conftest import Project
 from tests.support.waiting import eventually
 from tests.support.webhook_receiver import Scripted, WebhookReceiver
@@ -112,8 +112,8 @@ def test_duplicate_triggers_give_one_event_and_one_delivery(
     change = DocumentChange(
         "dup", "updated", f"jobs/{job_id}", value, {**value, "status": "running"}, utc_now()
     )
-    assert on_job_updated(change) == job_event_id(job_id, JobStatus.COMPLETED)
-    assert on_job_updated(change) == job_event_id(job_id, JobStatus.COMPLETED)
+    assert handle_job_updated(change) == job_event_id(job_id, JobStatus.COMPLETED)
+    assert handle_job_updated(change) == job_event_id(job_id, JobStatus.COMPLETED)
     # ... and later writes that keep the status (a no-op set also fires `updated`) change nothing.
     ref.update({"updated_at": utc_now()})
     ref.set(value)
@@ -199,15 +199,15 @@ def test_the_trigger_trusts_the_stored_job_not_the_event_payload(project: Projec
     stored = ref.get().to_dict()
     forged = {**stored, "status": "completed", "user_id": "intruder", "livemode": False}
     change = DocumentChange("forged-1", "updated", f"jobs/{job_id}", forged, stored, utc_now())
-    assert on_job_updated(change) is None  # the stored job is not finished
+    assert handle_job_updated(change) is None  # the stored job is not finished
     assert events_of(job_id) == []
     finish(job_id, JobStatus.COMPLETED, result={"n": 1})
     finished = ref.get().to_dict()
     change = DocumentChange(
         "forged-2", "updated", f"jobs/{job_id}", {**finished, "user_id": "intruder"}, stored, utc_now()
     )
-    assert on_job_updated(change) == job_event_id(job_id, JobStatus.COMPLETED)
+    assert handle_job_updated(change) == job_event_id(job_id, JobStatus.COMPLETED)
     [event] = eventually(lambda: events_of(job_id))
     assert event.user_id == USER and event.livemode is True
     other_path = DocumentChange("forged-3", "updated", "users/intruder", finished, stored, utc_now())
-    assert on_job_updated(other_path) is None
+    assert handle_job_updated(other_path) is None

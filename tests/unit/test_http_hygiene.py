@@ -32,8 +32,7 @@ def create_thing(request: ApiRequest) -> Reply:
 @router.add("GET", "/v1/things", auth="none", query=PageQuery)
 def list_things(request: ApiRequest) -> Reply:
     items = [(f"t{n}", n) for n in range(5)]
-    page, has_more, cursor = page_of(items, page_params(request.parsed_query(PageQuery)))
-    return Reply({"data": [n for _, n in page], "has_more": has_more, "next_cursor": cursor})
+    return Reply(page_of(items, page_params(request.parsed_query(PageQuery)), lambda _id, n: {"n": n}))
 
 
 @router.add("GET", "/v1/things/<thing_id>", auth="none")
@@ -173,9 +172,9 @@ def test_bad_query_parameters_are_named(query: str, param: str) -> None:
 
 def test_pagination_pages_through_with_the_cursor() -> None:
     status, first = call("GET", "/v1/things?limit=2")
-    assert status == 200 and first == {"data": [0, 1], "has_more": True, "next_cursor": "t1"}
+    assert status == 200 and first == {"data": [{"n": 0}, {"n": 1}], "has_more": True, "next_cursor": "t1"}
     _, second = call("GET", "/v1/things?limit=100&starting_after=t1")
-    assert second == {"data": [2, 3, 4], "has_more": False, "next_cursor": None}
+    assert second == {"data": [{"n": 2}, {"n": 3}, {"n": 4}], "has_more": False, "next_cursor": None}
 
 
 @pytest.mark.parametrize("thing_id", ["__x__", "..", "a" * 2000, "a.b", "%C3%A9", "%00", "a%0Ab", "-x"])

@@ -47,10 +47,12 @@ def test_purchase_ids_derive_from_user_and_idempotency_key() -> None:
 
 
 def test_package_bonus_is_measured_against_the_least_generous_package() -> None:
-    from shared.billing.purchases import base_credit_rate, render_package
+    from shared.billing.purchases import base_credit_rate, credit_package_resource
     from shared.models import DEFAULT_CREDIT_PACKAGES
 
     base = base_credit_rate(DEFAULT_CREDIT_PACKAGES.values())
-    bonus = {k: render_package(k, p, base)["bonus_percent"] for k, p in DEFAULT_CREDIT_PACKAGES.items()}
+    bonus = {
+        k: credit_package_resource(k, p, base)["bonus_percent"] for k, p in DEFAULT_CREDIT_PACKAGES.items()
+    }
     assert bonus == {"starter": 0, "popular": 11, "pro": 22, "mega": 39}
-    assert render_package("starter", DEFAULT_CREDIT_PACKAGES["starter"])["bonus_percent"] == 0
+    assert credit_package_resource("starter", DEFAULT_CREDIT_PACKAGES["starter"])["bonus_percent"] == 0
