@@ -24,6 +24,7 @@ from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.firestore_events import DocumentChange
 from shared.core.firestore_values import UnstorableValue, check_storable
 from shared.core.function_registry import JOBS_TOPIC
+from shared.core.index_shards import index_shard
 from shared.core.pagination import Snapshot
 from shared.core.principals import KeyPrincipal
 from shared.credits.ledger import CreditChange, apply_credit_change
@@ -111,6 +112,7 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
         cost=cost,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
+        index_shard=index_shard(job_id),
         created_at=utc_now(),
     )
     ref = job_ref(job_id)
