@@ -60,6 +60,7 @@ LOCAL_ONLY_ENV = frozenset(
         "STRIPE_API_BASE",
         "FUNCTIONS_BASE_URL",
         "PLATFORM_EXTRA_FUNCTIONS",
+        "PLATFORM_COUNT_RPCS",
     }
 )
 _PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
@@ -93,9 +94,9 @@ class DeploySettings:
         refused = LOCAL_ONLY_ENV & set(self.extra_env)
         if refused:
             raise DeployConfigError(f"local-development settings cannot be deployed: {sorted(refused)}")
-        if {"PLATFORM_ENV", "GOOGLE_CLOUD_PROJECT", "FUNCTION_REGION"} & set(self.extra_env):
+        if {"PLATFORM_ENV", "GOOGLE_CLOUD_PROJECT", "FUNCTION_REGION", "THREADS"} & set(self.extra_env):
             raise DeployConfigError(
-                "PLATFORM_ENV, GOOGLE_CLOUD_PROJECT and FUNCTION_REGION are set by the plan"
+                "PLATFORM_ENV, GOOGLE_CLOUD_PROJECT, FUNCTION_REGION and THREADS are set by the plan"
             )
         if set(self.secrets) & set(self.extra_env):
             raise DeployConfigError("a variable cannot be both a secret and a plain environment variable")
@@ -153,8 +154,13 @@ def function_deploy_command(spec: FunctionSpec, settings: DeploySettings) -> lis
         f"--source={settings.source}",
         f"--entry-point={spec.entry_point}",
         f"--memory={spec.memory}",
+        f"--cpu={spec.cpu}",
+        f"--concurrency={spec.concurrency}",
+        f"--max-instances={spec.max_instances}",
+        f"--min-instances={spec.min_instances}",
         f"--timeout={spec.timeout_s}s",
-        f"--set-env-vars={_joined(settings.env_vars())}",
+        # THREADS: the functions framework's worker threads, so an instance really serves `concurrency`.
+        f"--set-env-vars={_joined({**settings.env_vars(), 'THREADS': str(spec.concurrency)})}",
         f"--set-secrets={_joined(settings.secrets)}",
         *trigger_flags(spec, settings),
     ]

@@ -34,6 +34,12 @@ class FunctionSpec:
     schedule: str | None = None  # cron; a scheduler job publishes to `topic` on this schedule
     timeout_s: int = 60
     memory: str = "256Mi"
+    # Scaling (docs/capacity.md derives each value): requests served at once per instance, vCPUs per
+    # instance (more than one request at once needs a whole vCPU), and the instance bounds.
+    concurrency: int = 1
+    cpu: str = "0.167"
+    max_instances: int = 100
+    min_instances: int = 0
 
     def __post_init__(self) -> None:
         if self.kind is FunctionKind.FIRESTORE and (self.document is None or self.event_type is None):
@@ -42,6 +48,10 @@ class FunctionSpec:
             raise ValueError(f"{self.name}: a Pub/Sub function needs a topic")
         if self.schedule is not None and self.kind is not FunctionKind.PUBSUB:
             raise ValueError(f"{self.name}: only Pub/Sub functions can be scheduled")
+        if self.concurrency > 1 and float(self.cpu) < 1:
+            raise ValueError(f"{self.name}: concurrency above 1 needs at least 1 vCPU")
+        if not 0 <= self.min_instances <= self.max_instances:
+            raise ValueError(f"{self.name}: min_instances must be within 0..max_instances")
 
     @property
     def signature_type(self) -> str:
@@ -56,14 +66,29 @@ COUNTERS_TOPIC = "counters-fold"
 JOBS_REQUEUE_TOPIC = "jobs-requeue-sweep"
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
-    FunctionSpec("api", "api", FunctionKind.HTTP),
-    FunctionSpec("stripe_webhook", "stripe_webhook", FunctionKind.HTTP),
+    # 100,000 requests/s at ~400/s per vCPU-instance (docs/capacity.md); 2 warm instances hide cold starts.
+    FunctionSpec(
+        "api",
+        "api",
+        FunctionKind.HTTP,
+        memory="512Mi",
+        concurrency=80,
+        cpu="1",
+        max_instances=1000,
+        min_instances=2,
+    ),
+    FunctionSpec(
+        "stripe_webhook", "stripe_webhook", FunctionKind.HTTP, concurrency=20, cpu="1", max_instances=20
+    ),
     FunctionSpec(
         "on_user_created",
         "on_user_created",
         FunctionKind.FIRESTORE,
         document="users/{userId}",
         event_type=FirestoreEventType.CREATED,
+        concurrency=20,
+        cpu="1",
+        max_instances=10,
     ),
     FunctionSpec(
         "on_job_created",
@@ -71,6 +96,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         FunctionKind.FIRESTORE,
         document="jobs/{jobId}",
         event_type=FirestoreEventType.CREATED,
+        concurrency=80,
+        cpu="1",
+        max_instances=300,
     ),
     FunctionSpec(
         "on_job_updated",
@@ -78,22 +106,45 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         FunctionKind.FIRESTORE,
         document="jobs/{jobId}",
         event_type=FirestoreEventType.UPDATED,
+        concurrency=80,
+        cpu="1",
+        max_instances=300,
     ),
-    FunctionSpec("run_job", "run_job", FunctionKind.PUBSUB, topic=JOBS_TOPIC),
+    FunctionSpec(
+        "run_job",
+        "run_job",
+        FunctionKind.PUBSUB,
+        topic=JOBS_TOPIC,
+        concurrency=80,
+        cpu="1",
+        max_instances=300,
+    ),
     FunctionSpec(
         "requeue_stale_jobs",
         "requeue_stale_jobs",
         FunctionKind.PUBSUB,
         topic=JOBS_REQUEUE_TOPIC,
         schedule="*/5 * * * *",
+        max_instances=1,  # one sweep at a time: it never overlaps with itself
     ),
-    FunctionSpec("deliver_webhook", "deliver_webhook", FunctionKind.PUBSUB, topic=WEBHOOK_EVENTS_TOPIC),
+    # Deliveries wait on customers' servers (up to the send timeout): many at once per instance.
+    FunctionSpec(
+        "deliver_webhook",
+        "deliver_webhook",
+        FunctionKind.PUBSUB,
+        topic=WEBHOOK_EVENTS_TOPIC,
+        memory="512Mi",
+        concurrency=250,
+        cpu="1",
+        max_instances=400,
+    ),
     FunctionSpec(
         "webhook_retry_sweep",
         "webhook_retry_sweep",
         FunctionKind.PUBSUB,
         topic=WEBHOOK_RETRY_TOPIC,
         schedule="* * * * *",
+        max_instances=1,  # one sweep at a time: it never overlaps with itself
     ),
     FunctionSpec(
         "fold_counters",
@@ -101,6 +152,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         FunctionKind.PUBSUB,
         topic=COUNTERS_TOPIC,
         schedule="* * * * *",
+        max_instances=1,  # one sweep at a time: it never overlaps with itself
     ),
 )
 
