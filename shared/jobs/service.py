@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.core.clients import firestore_client, publish
+from shared.core.clients import firestore_client, start_publish
 from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.firestore_events import DocumentChange
 from shared.core.firestore_values import UnstorableValue, check_storable
@@ -186,11 +187,14 @@ def jobs_query(principal: KeyPrincipal, status: JobStatus | None) -> firestore.Q
     return query.order_by("created_at", direction=firestore.Query.DESCENDING)
 
 
-def publish_new_job(change: DocumentChange) -> None:
+def publish_new_job(change: DocumentChange) -> Callable[[], object]:
     """From the `on_job_created` trigger: hand a queued job to the workers. The trigger runs after the
     job's creation committed and is retried until it succeeds (at least once), so no job is lost between
-    the API's write and the topic; a duplicate message is harmless to the workers."""
+    the API's write and the topic; a duplicate message is harmless to the workers.
+
+    Returns the wait for the acknowledgement: the trigger overlaps it with its count and then calls it
+    (it raises when the publish failed, so the trigger is retried)."""
     if change.value is None or change.value.get("status") != JobStatus.QUEUED.value:
-        return
+        return lambda: None
     job_id = change.document_id
-    publish(JOBS_TOPIC, json.dumps({"job_id": job_id}).encode(), job_id=job_id)
+    return start_publish(JOBS_TOPIC, json.dumps({"job_id": job_id}).encode(), job_id=job_id)
