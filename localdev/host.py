@@ -107,8 +107,8 @@ class FunctionsHost:
         if spec is None or spec.kind is not kind:
             return _json(start_response, "404 Not Found", {"error": f"no {kind} function named {name}"})
         environ["PATH_INFO"] = path
-        rpc_counts.add(**{"invocations": 1, f"invocations:{name}": 1})
         token = rpc_counts.current_function.set(name)
+        rpc_counts.add(**{"invocations": 1, f"invocations:{name}": 1})
         try:
             with project_scope(project):
                 # Materialise the body inside the scope: the function runs while the app is iterated.

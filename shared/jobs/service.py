@@ -1,8 +1,8 @@
 """Jobs: creation (debit, idempotency), reading and listing, the resource shape, and hand-off to workers.
 
-Creating a live job is one ledger batch: balance update (precondition), `job_debit` ledger entry, marker
-`processed_events/debit:job:{job_id}` and `create()` of the job itself. Test-key jobs cost nothing and are a
-single `create()`. With an `Idempotency-Key` the job id is derived from (user, mode, key), so a retry's
+Creating a live job is one ledger batch: balance update (precondition), `job_debit` ledger entry, `create()`
+of the job itself and, with an Idempotency-Key only, the marker `processed_events/debit:job:{job_id}`.
+Test-key jobs cost nothing and are a single `create()`. With an `Idempotency-Key` the job id is derived from (user, mode, key), so a retry's
 `create()` fails inside that same batch: idempotent by construction, never check-then-write.
 """
 
@@ -126,7 +126,10 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
                     type=LedgerEntryType.JOB_DEBIT,
                     reference=job_id,
                     description=f"{request.type} job",
-                    marker_id=f"debit:job:{job_id}",
+                    # Without an Idempotency-Key the job id is random: the job's own create() in the
+                    # batch already makes the debit once, and a marker would be one more read and write
+                    # per job. With a key, the marker lets a replay short of credits still be told apart.
+                    marker_id=f"debit:job:{job_id}" if idempotency_key is not None else None,
                 ),
                 extra_writes=lambda batch, _balance: batch.create(ref, job.to_firestore()),
             )
