@@ -181,7 +181,40 @@ def run(host_url: str, project: str) -> list[Row]:
         first = measure(counts, "webhook event, delivered at the first attempt", lambda: event(False))
         failed_once = measure(counts, "webhook event, one failure then delivered", lambda: event(True))
         rows += [first, failed_once, failed_once.minus(first, "webhook retry (the difference)")]
+
+    rows.append(purchase(api, counts, host_url, project))
     return rows
+
+
+def purchase(api: object, counts: Counts, host_url: str, project: str) -> Row:
+    """POST /v1/purchases with a saved card, until the credits are granted and Stripe's events (sent by
+    localstripe to stripe_webhook) are handled. Card set-up is not counted."""
+    from localdev.stack import STRIPE_WEBHOOK_SECRET
+    from localdev.stripe_setup import register_localstripe_webhook, stripe_webhook_url
+    from shared.core.clients import firestore_client
+    from tests.support.platform import ApiClient
+    from tests.support.stripe_events import stripe_test_client
+    from tests.support.stripe_flows import add_card
+
+    assert isinstance(api, ApiClient)
+    stripe_api = os.environ["STRIPE_API_BASE"]
+    register_localstripe_webhook(stripe_api, stripe_webhook_url(host_url, project), STRIPE_WEBHOOK_SECRET)
+    token = api.user_token("bench_user")
+    add_card(api, token, stripe_test_client(stripe_api))
+    counts.settled()
+
+    def credits() -> int:
+        data = firestore_client().collection("users").document("bench_user").get().to_dict() or {}
+        return int(data["credits"])
+
+    before = credits()
+
+    def buy() -> Callable[[], bool]:
+        reply = api.request("POST", "/v1/purchases", token=token, json={"package": "starter"})
+        assert reply.status_code == 201, reply.text
+        return lambda: credits() > before
+
+    return measure(counts, "purchase, API call to credits granted", buy)
 
 
 def print_table(rows: list[Row]) -> None:
