@@ -79,9 +79,11 @@ REQUIRED_APIS = (
 )
 # Settings that exist for local development only (shared/core/settings.py refuses them in production too);
 # they must never reach a deployed function, neither as plain variables nor as secrets.
-LOCAL_ONLY_ENV = frozenset({*LOCAL_ONLY_VARIABLES, "RATE_LIMITS_ENABLED"})
+LOCAL_ONLY_ENV = frozenset({*LOCAL_ONLY_VARIABLES, "RATE_LIMITS_ENABLED", "PLATFORM_COUNT_RPCS"})
 # Set by the plan itself or by the runtime: never from the command line.
-RESERVED_ENV = frozenset({"PLATFORM_ENV", "GOOGLE_CLOUD_PROJECT", "FUNCTION_REGION", *RUNTIME_VARIABLES})
+RESERVED_ENV = frozenset(
+    {"PLATFORM_ENV", "GOOGLE_CLOUD_PROJECT", "FUNCTION_REGION", "THREADS", *RUNTIME_VARIABLES}
+)
 # Roles of each runtime identity, project-wide. Secret access is granted per secret, below, and only to the
 # identities whose functions mount it. `firebaseauth.viewer`: the API reads users to refuse revoked tokens.
 IDENTITY_ROLES: Mapping[Identity, tuple[str, ...]] = {
@@ -214,9 +216,14 @@ def function_deploy_command(spec: FunctionSpec, settings: DeploySettings) -> lis
         f"--source={settings.source}",
         f"--entry-point={spec.entry_point}",
         f"--memory={spec.memory}",
+        f"--cpu={spec.cpu}",
+        f"--concurrency={spec.concurrency}",
+        f"--max-instances={spec.max_instances}",
+        f"--min-instances={spec.min_instances}",
         f"--timeout={spec.timeout_s}s",
         f"--service-account={settings.runtime_account(spec.identity)}",
-        f"--set-env-vars={_joined(settings.env_vars())}",
+        # THREADS: the functions framework's worker threads, so an instance really serves `concurrency`.
+        f"--set-env-vars={_joined({**settings.env_vars(), 'THREADS': str(spec.concurrency)})}",
         # Memorystore has a private address only; everything else (Stripe, webhooks) stays direct.
         f"--vpc-connector={VPC_CONNECTOR}",
         "--egress-settings=private-ranges-only",

@@ -27,6 +27,7 @@ from typing import Any
 from functions_framework import create_app
 from werkzeug.serving import make_server
 
+from localdev import rpc_counts
 from shared.core.clients import project_scope
 from shared.core.function_registry import FUNCTIONS, FunctionKind, FunctionSpec
 
@@ -73,6 +74,10 @@ class FunctionsHost:
         path = environ.get("PATH_INFO", "") or "/"
         if path == "/_host/ready":
             return _json(start_response, "200 OK", {"functions": sorted(self.specs)})
+        if path == "/_host/counts" and os.environ.get(rpc_counts.COUNT_SWITCH) == "1":
+            if environ.get("REQUEST_METHOD") == "POST":
+                rpc_counts.reset()
+            return _json(start_response, "200 OK", rpc_counts.snapshot())
         if match := _TRIGGER_PATH.match(path):
             return self._firestore_trigger(match, environ, start_response)
         if match := _PUSH_PATH.match(path):
@@ -105,9 +110,14 @@ class FunctionsHost:
         if spec is None or spec.kind is not kind:
             return _json(start_response, "404 Not Found", {"error": f"no {kind} function named {name}"})
         environ["PATH_INFO"] = path
-        with project_scope(project):
-            # Materialise the body inside the scope: the function runs while the app is iterated.
-            return list(self.apps[name](environ, start_response))
+        token = rpc_counts.current_function.set(name)
+        rpc_counts.add(**{"invocations": 1, f"invocations:{name}": 1})
+        try:
+            with project_scope(project):
+                # Materialise the body inside the scope: the function runs while the app is iterated.
+                return list(self.apps[name](environ, start_response))
+        finally:
+            rpc_counts.current_function.reset(token)
 
     def _firestore_trigger(
         self, match: re.Match[str], environ: dict[str, Any], start_response: Callable[..., Any]
@@ -130,6 +140,8 @@ class FunctionsHost:
 
 
 def build_host() -> FunctionsHost:
+    if os.environ.get(rpc_counts.COUNT_SWITCH) == "1":  # bench/cost: count operations at the client
+        rpc_counts.install()
     declared = [(spec, MAIN_SOURCE) for spec in FUNCTIONS]
     return FunctionsHost(declared + extra_functions())
 

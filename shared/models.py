@@ -301,6 +301,8 @@ class Job(FirestoreModel):
     refunded: bool = False
     idempotency_key: str | None = None
     request_hash: str | None = None
+    # shared/core/index_shards.py: the high-cardinality prefix of the platform-wide sweep's indexes.
+    index_shard: NonNegativeInt = 0
     created_at: UtcDatetime
     updated_at: UtcDatetime | None = None
     started_at: UtcDatetime | None = None
@@ -424,6 +426,8 @@ class WebhookEvent(FirestoreModel):
     next_attempt_at: UtcDatetime | None = None
     last_status_code: StrictInt | None = None
     last_error: str | None = None
+    # shared/core/index_shards.py: the high-cardinality prefix of the due-event sweep's index.
+    index_shard: NonNegativeInt = 0
     created_at: UtcDatetime
     updated_at: UtcDatetime | None = None
     # Waiting in its endpoint's backlog (isolation deferred it); the drain hands these out oldest first.

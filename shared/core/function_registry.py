@@ -46,6 +46,12 @@ class FunctionSpec:
     memory: str = "256Mi"
     identity: Identity = Identity.WORKERS
     calls_stripe: bool = False  # the Stripe secrets are mounted on these functions only
+    # Scaling (docs/capacity.md derives each value): requests served at once per instance, vCPUs per
+    # instance (more than one request at once needs a whole vCPU), and the instance bounds.
+    concurrency: int = 1
+    cpu: str = "0.167"
+    max_instances: int = 100
+    min_instances: int = 0
 
     def __post_init__(self) -> None:
         if self.kind is FunctionKind.FIRESTORE and (self.document is None or self.event_type is None):
@@ -54,6 +60,10 @@ class FunctionSpec:
             raise ValueError(f"{self.name}: a Pub/Sub function needs a topic")
         if self.schedule is not None and self.kind is not FunctionKind.PUBSUB:
             raise ValueError(f"{self.name}: only Pub/Sub functions can be scheduled")
+        if self.concurrency > 1 and float(self.cpu) < 1:
+            raise ValueError(f"{self.name}: concurrency above 1 needs at least 1 vCPU")
+        if not 0 <= self.min_instances <= self.max_instances:
+            raise ValueError(f"{self.name}: min_instances must be within 0..max_instances")
 
     @property
     def signature_type(self) -> str:
@@ -71,13 +81,28 @@ JOBS_REQUEUE_TOPIC = "jobs-requeue-sweep"
 USAGE_FLUSH_TOPIC = "usage-flush"
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
-    FunctionSpec("api", "api", FunctionKind.HTTP, identity=Identity.API, calls_stripe=True),
+    # 100,000 requests/s at ~400/s per vCPU-instance (docs/capacity.md); 2 warm instances hide cold starts.
+    FunctionSpec(
+        "api",
+        "api",
+        FunctionKind.HTTP,
+        identity=Identity.API,
+        calls_stripe=True,
+        memory="512Mi",
+        concurrency=80,
+        cpu="1",
+        max_instances=1000,
+        min_instances=2,
+    ),
     FunctionSpec(
         "stripe_webhook",
         "stripe_webhook",
         FunctionKind.HTTP,
         identity=Identity.STRIPE_EVENTS,
         calls_stripe=True,
+        concurrency=20,
+        cpu="1",
+        max_instances=20,
     ),
     FunctionSpec(
         "on_user_created",
@@ -85,6 +110,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         FunctionKind.FIRESTORE,
         document="users/{userId}",
         event_type=FirestoreEventType.CREATED,
+        concurrency=20,
+        cpu="1",
+        max_instances=10,
     ),
     FunctionSpec(
         "on_job_created",
@@ -92,6 +120,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         FunctionKind.FIRESTORE,
         document="jobs/{jobId}",
         event_type=FirestoreEventType.CREATED,
+        concurrency=80,
+        cpu="1",
+        max_instances=300,
     ),
     FunctionSpec(
         "on_job_updated",
@@ -99,28 +130,50 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         FunctionKind.FIRESTORE,
         document="jobs/{jobId}",
         event_type=FirestoreEventType.UPDATED,
+        concurrency=80,
+        cpu="1",
+        max_instances=300,
     ),
-    FunctionSpec("run_job", "run_job", FunctionKind.PUBSUB, topic=JOBS_TOPIC),
+    FunctionSpec(
+        "run_job",
+        "run_job",
+        FunctionKind.PUBSUB,
+        topic=JOBS_TOPIC,
+        concurrency=80,
+        cpu="1",
+        max_instances=300,
+    ),
     FunctionSpec(
         "requeue_stale_jobs",
         "requeue_stale_jobs",
         FunctionKind.PUBSUB,
         topic=JOBS_REQUEUE_TOPIC,
         schedule="*/5 * * * *",
+        max_instances=1,  # one sweep at a time: it never overlaps with itself
     ),
+    # Deliveries wait on customers' servers (up to the send timeout): many at once per instance.
     FunctionSpec(
         "deliver_webhook",
         "deliver_webhook",
         FunctionKind.PUBSUB,
         topic=WEBHOOK_EVENTS_TOPIC,
         identity=Identity.WEBHOOK_SENDER,
+        memory="512Mi",
+        concurrency=250,
+        cpu="1",
+        max_instances=400,
     ),
+    # The lane of slow, failing and throttled endpoints: each holds at most 2 slots, so fewer instances.
     FunctionSpec(
         "deliver_webhook_slow",
         "deliver_webhook_slow",
         FunctionKind.PUBSUB,
         topic=WEBHOOK_SLOW_TOPIC,
         identity=Identity.WEBHOOK_SENDER,
+        memory="512Mi",
+        concurrency=250,
+        cpu="1",
+        max_instances=100,
     ),
     FunctionSpec(
         "webhook_retry_sweep",
@@ -130,6 +183,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         schedule="* * * * *",
         # It polls the schedule for most of its minute (short retries are due within seconds).
         timeout_s=90,
+        max_instances=1,  # one sweep at a time: it never overlaps with itself
     ),
     FunctionSpec(
         "fold_counters",
@@ -137,6 +191,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         FunctionKind.PUBSUB,
         topic=COUNTERS_TOPIC,
         schedule="* * * * *",
+        max_instances=1,  # one sweep at a time: it never overlaps with itself
     ),
     FunctionSpec(
         "flush_usage",
@@ -144,6 +199,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         FunctionKind.PUBSUB,
         topic=USAGE_FLUSH_TOPIC,
         schedule="* * * * *",
+        max_instances=1,  # one flush at a time: it never overlaps with itself
     ),
 )
 

@@ -1,8 +1,8 @@
 """Jobs: creation (debit, idempotency), reading and listing, the resource shape, and hand-off to workers.
 
-Creating a live job is one ledger batch: balance update (precondition), `job_debit` ledger entry, marker
-`processed_events/debit:job:{job_id}` and `create()` of the job itself. Test-key jobs cost nothing and are a
-single `create()`. With an `Idempotency-Key` the job id is derived from (user, mode, key), so a retry's
+Creating a live job is one ledger batch: balance update (precondition), `job_debit` ledger entry, `create()`
+of the job itself and, with an Idempotency-Key only, the marker `processed_events/debit:job:{job_id}`.
+Test-key jobs cost nothing and are a single `create()`. With an `Idempotency-Key` the job id is derived from (user, mode, key), so a retry's
 `create()` fails inside that same batch: idempotent by construction, never check-then-write.
 """
 
@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,12 +20,13 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.core.clients import firestore_client, publish
+from shared.core.clients import firestore_client, start_publish
 from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.firestore_events import DocumentChange
 from shared.core.firestore_values import UnstorableValue, check_storable
 from shared.core.function_registry import JOBS_TOPIC
 from shared.core.idempotency import IDEMPOTENCY_HEADER
+from shared.core.index_shards import index_shard
 from shared.core.pagination import Snapshot
 from shared.core.principals import KeyPrincipal
 from shared.credits.ledger import CreditChange, apply_credit_change, refuse_debt
@@ -99,6 +101,7 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
         cost=cost,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
+        index_shard=index_shard(job_id),
         created_at=utc_now(),
     )
     ref = job_ref(job_id)
@@ -113,7 +116,10 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
                     type=LedgerEntryType.JOB_DEBIT,
                     reference=job_id,
                     description=f"{request.type} job",
-                    marker_id=f"debit:job:{job_id}",
+                    # Without an Idempotency-Key the job id is random: the job's own create() in the
+                    # batch already makes the debit once, and a marker would be one more read and write
+                    # per job. With a key, the marker lets a replay short of credits still be told apart.
+                    marker_id=f"debit:job:{job_id}" if idempotency_key is not None else None,
                 ),
                 extra_writes=lambda batch, _balance: batch.create(ref, job.to_firestore()),
             )
@@ -204,11 +210,14 @@ def jobs_query(principal: KeyPrincipal, status: JobStatus | None) -> firestore.Q
     return query.order_by("created_at", direction=firestore.Query.DESCENDING)
 
 
-def publish_new_job(change: DocumentChange) -> None:
+def publish_new_job(change: DocumentChange) -> Callable[[], object]:
     """From the `on_job_created` trigger: hand a queued job to the workers. The trigger runs after the
     job's creation committed and is retried until it succeeds (at least once), so no job is lost between
-    the API's write and the topic; a duplicate message is harmless to the workers."""
+    the API's write and the topic; a duplicate message is harmless to the workers.
+
+    Returns the wait for the acknowledgement: the trigger overlaps it with its count and then calls it
+    (it raises when the publish failed, so the trigger is retried)."""
     if change.value is None or change.value.get("status") != JobStatus.QUEUED.value:
-        return
+        return lambda: None
     job_id = change.document_id
-    publish(JOBS_TOPIC, json.dumps({"job_id": job_id}).encode(), job_id=job_id)
+    return start_publish(JOBS_TOPIC, json.dumps({"job_id": job_id}).encode(), job_id=job_id)

@@ -12,14 +12,17 @@ no worker serves is not republished forever.
 
 from __future__ import annotations
 
+import heapq
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
 from google.cloud import firestore
 
 from shared.core import logs
 from shared.core.clients import firestore_client, publish
 from shared.core.function_registry import JOBS_TOPIC
+from shared.core.index_shards import INDEX_SHARDS
 from shared.core.pubsub_events import PubSubMessage
 from shared.jobs.lifecycle import STALE_RUNNING_AFTER
 from shared.models import Job, JobStatus, utc_now
@@ -45,19 +48,35 @@ def republish_stale_jobs(now: datetime | None = None, limit: int = MAX_PER_SWEEP
 def _stale_job_ids(
     status: JobStatus, since_field: str, oldest: datetime, newest: datetime, limit: int
 ) -> list[str]:
+    """The oldest stale jobs over every index shard, merged by age. Each shard contributes at most its fair
+    share of `limit` (so one shard's backlog cannot crowd out the others, and reads stay near `limit`); what
+    is left over is picked up by the next sweep."""
     if limit <= 0:
         return []
-    # Indexes: status ASC, created_at ASC and status ASC, started_at ASC (firestore.indexes.json).
+    per_shard = -(-limit // INDEX_SHARDS)
+    pages = [
+        _stale_page(shard, status, since_field, oldest, newest, per_shard) for shard in range(INDEX_SHARDS)
+    ]
+    merged = heapq.merge(*pages, key=lambda snapshot: snapshot.get(since_field))
+    return [snapshot.id for snapshot in merged][:limit]
+
+
+def _stale_page(
+    shard: int, status: JobStatus, since_field: str, oldest: datetime, newest: datetime, limit: int
+) -> list[Any]:
+    # Indexes: index_shard, status, created_at and index_shard, status, started_at (all ASC): the shard
+    # prefix keeps platform-wide timestamps from being one sequential hotspot (shared/core/index_shards.py).
     query = (
         firestore_client()
         .collection(Job.collection)
+        .where(filter=firestore.FieldFilter("index_shard", "==", shard))
         .where(filter=firestore.FieldFilter("status", "==", status.value))
         .where(filter=firestore.FieldFilter(since_field, ">=", oldest))
         .where(filter=firestore.FieldFilter(since_field, "<=", newest))
         .order_by(since_field)
         .limit(limit)
     )
-    return [snapshot.id for snapshot in query.stream()]
+    return list(query.stream())
 
 
 def handle_requeue_stale_jobs(message: PubSubMessage) -> list[str]:

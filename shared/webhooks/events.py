@@ -8,6 +8,7 @@ periodic sweep re-publishes every pending event whose `next_attempt_at` has come
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import secrets
 import time
@@ -21,6 +22,7 @@ from shared.core import logs
 from shared.core.clients import firestore_client, publish, publisher, topic_path
 from shared.core.firestore_events import DocumentChange
 from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC
+from shared.core.index_shards import INDEX_SHARDS, index_shard
 from shared.jobs.resource import job_resource
 from shared.models import (
     Job,
@@ -109,6 +111,7 @@ def create_event(
         livemode=livemode,
         payload=event_payload(event_id, event_type, created or now, livemode, obj),
         next_attempt_at=now + PUBLISH_GRACE,
+        index_shard=index_shard(event_id),
         created_at=now,
         updated_at=now,
     )
@@ -184,14 +187,19 @@ def create_test_event(user_id: str, webhook_id: str, livemode: bool) -> str:
     return event_id
 
 
-def due_event_ids(now: datetime, limit: int = SWEEP_BATCH, after: Any = None) -> list[str]:
-    return [snapshot.id for snapshot in _due_page(now, limit, after)]
+def due_event_ids(now: datetime, limit: int = SWEEP_BATCH) -> list[str]:
+    """The first `limit` due events over all shards, earliest first (each shard's page, merged)."""
+    pages = [_due_page(shard, now, limit, None) for shard in range(INDEX_SHARDS)]
+    merged = heapq.merge(*pages, key=lambda snapshot: snapshot.get("next_attempt_at"))
+    return [snapshot.id for snapshot in merged][:limit]
 
 
-def _due_page(now: datetime, limit: int, after: Any) -> list[Any]:
+def _due_page(shard: int, now: datetime, limit: int, after: Any) -> list[Any]:
+    # Index: index_shard ASC, status ASC, next_attempt_at ASC (no sequential-value hotspot).
     query = (
         firestore_client()
         .collection(WebhookEvent.collection)
+        .where(filter=FieldFilter("index_shard", "==", shard))
         .where(filter=FieldFilter("status", "==", WebhookEventStatus.PENDING.value))
         .where(filter=FieldFilter("next_attempt_at", "<=", now))
         .order_by("next_attempt_at")
@@ -228,15 +236,18 @@ def sweep_due_events(now: datetime | None = None, limit: int = SWEEP_BATCH) -> i
     now = now or utc_now()
     stop_at = time.monotonic() + SWEEP_TIME_BUDGET_S
     published = 0
-    after = None
-    while True:
-        page = _due_page(now, limit, after)
-        if page:
-            _publish_all([(snapshot.id, str(snapshot.get("user_id"))) for snapshot in page])
-            published += len(page)
-        if len(page) < limit or time.monotonic() >= stop_at:
-            break
-        after = page[-1]
+    # Shards in a rotating order: when the time budget runs out, the next minute starts elsewhere.
+    first = int(now.timestamp() // 60) % INDEX_SHARDS
+    for shard in [(first + i) % INDEX_SHARDS for i in range(INDEX_SHARDS)]:
+        after = None
+        while time.monotonic() < stop_at:
+            page = _due_page(shard, now, limit, after)
+            if page:
+                _publish_all([(snapshot.id, str(snapshot.get("user_id"))) for snapshot in page])
+                published += len(page)
+            if len(page) < limit:
+                break
+            after = page[-1]
     if published:
         logs.info("webhook sweep re-published due events", count=published)
     return published

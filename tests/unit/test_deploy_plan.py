@@ -440,3 +440,25 @@ def test_hosting_refuses_a_secret_key_or_an_unbuilt_dashboard(tmp_path: Path) ->
     (tmp_path / "web" / "dist" / "index.html").write_text("<!doctype html>")
     with pytest.raises(DeployConfigError, match="publishable"):
         prepare_hosting(settings, "sk_live_oops", root=tmp_path)
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+def test_each_function_carries_its_scaling_settings(spec: FunctionSpec) -> None:
+    command = function_deploys()[spec.name]
+    assert command.flag("concurrency") == str(spec.concurrency)
+    assert command.flag("cpu") == spec.cpu
+    assert command.flag("max-instances") == str(spec.max_instances)
+    assert command.flag("min-instances") == str(spec.min_instances)
+    env = dict(pair.split("=", 1) for pair in command.flag("set-env-vars").split(","))
+    assert env["THREADS"] == str(spec.concurrency)  # the framework serves as many at once as allowed
+    if spec.concurrency > 1:
+        assert float(spec.cpu) >= 1
+
+
+def test_scaling_follows_the_capacity_analysis() -> None:
+    specs = {spec.name: spec for spec in FUNCTIONS}
+    assert specs["api"].min_instances >= 1 and specs["api"].concurrency > 1
+    assert specs["api"].max_instances * specs["api"].concurrency >= 100_000 * 0.05  # in flight at 50 ms
+    for spec in FUNCTIONS:
+        if spec.schedule is not None:
+            assert (spec.max_instances, spec.concurrency) == (1, 1), "sweeps never overlap"

@@ -92,9 +92,11 @@ def test_no_unused_composite_index() -> None:
 
 def test_exempted_fields_are_never_queried() -> None:
     data = json.loads((ROOT / "firestore.indexes.json").read_text())
+    # A field exempt from single-field indexing may still be queried through a composite index.
     queried = {
         (s.collection, field)
         for s in QUERIES
+        if s.composite_index() is None
         for field in (*s.equality, *(f for f, _ in s.order), *([s.range_field] if s.range_field else []))
     }
     for override in data["fieldOverrides"]:
