@@ -19,7 +19,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.core.clients import firestore_client
 from shared.core.markers import Marker, add_marker
-from shared.core.retry import RETRYABLE_COMMIT_ERRORS, backoff
+from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.models import DetachedPaymentMethod, PaymentMethod, utc_now
 
 MAX_ATTEMPTS = 50
@@ -98,10 +98,6 @@ def _commit(batch: firestore.WriteBatch, marker: Marker | None) -> bool:
         raise FailedPrecondition("a document appeared concurrently") from None
 
 
-def _backoff(attempt: int) -> None:
-    backoff(attempt, step=0.01, cap=0.2)
-
-
 def sync_payment_method(
     payment_method_id: str,
     stripe_pm: dict[str, Any],
@@ -116,7 +112,8 @@ def sync_payment_method(
     Returns (the stored card or None when detached, whether this call created it)."""
     db = firestore_client()
     ref = pm_ref(payment_method_id)
-    for attempt in range(MAX_ATTEMPTS):
+
+    def attempt() -> tuple[PaymentMethod | None, bool]:
         if is_detached(payment_method_id):
             if marker is not None:
                 marker.record_alone()
@@ -148,13 +145,18 @@ def sync_payment_method(
         # Fails if a detach committed since we looked: no card comes back from the dead.
         batch.delete(tombstone_ref(payment_method_id), option=db.write_option(exists=False))
         add_marker(batch, marker)
-        try:
-            if not _commit(batch, marker):
-                return get_payment_method(payment_method_id), False
-            return updated, current is None
-        except RETRY_ON:
-            _backoff(attempt)
-    raise RuntimeError(f"payment method {payment_method_id} kept changing")
+        if not _commit(batch, marker):
+            return get_payment_method(payment_method_id), False
+        return updated, current is None
+
+    return retry_commit(
+        attempt,
+        what=f"payment method {payment_method_id}",
+        max_attempts=MAX_ATTEMPTS,
+        retry_on=RETRY_ON,
+        step=0.01,
+        cap=0.2,
+    )
 
 
 def remove_payment_method(
@@ -167,7 +169,8 @@ def remove_payment_method(
     """Forget a detached card: delete it and leave the tombstone (both or neither)."""
     db = firestore_client()
     ref = pm_ref(payment_method_id)
-    for attempt in range(MAX_ATTEMPTS):
+
+    def attempt() -> None:
         if is_detached(payment_method_id):
             if marker is not None:
                 marker.record_alone()
@@ -184,12 +187,16 @@ def remove_payment_method(
         else:
             batch.delete(ref, option=db.write_option(exists=False))
         add_marker(batch, marker)
-        try:
-            _commit(batch, marker)
-            return
-        except RETRY_ON:
-            _backoff(attempt)
-    raise RuntimeError(f"payment method {payment_method_id} kept changing")
+        _commit(batch, marker)
+
+    retry_commit(
+        attempt,
+        what=f"payment method {payment_method_id}",
+        max_attempts=MAX_ATTEMPTS,
+        retry_on=RETRY_ON,
+        step=0.01,
+        cap=0.2,
+    )
 
 
 def apply_default(
@@ -203,7 +210,8 @@ def apply_default(
     cards holding newer Stripe state keep theirs."""
     db = firestore_client()
     collection = db.collection(PaymentMethod.collection)
-    for attempt in range(MAX_ATTEMPTS):
+
+    def attempt() -> None:
         snapshots = collection.where(filter=FieldFilter("user_id", "==", user_id)).limit(100).get()
         batch = db.batch()
         writes = 0
@@ -224,9 +232,13 @@ def apply_default(
         if writes == 0 and marker is None:
             return
         add_marker(batch, marker)
-        try:
-            _commit(batch, marker)
-            return
-        except RETRY_ON:
-            _backoff(attempt)
-    raise RuntimeError(f"payment methods of {user_id} kept changing")
+        _commit(batch, marker)
+
+    retry_commit(
+        attempt,
+        what=f"payment methods of {user_id}",
+        max_attempts=MAX_ATTEMPTS,
+        retry_on=RETRY_ON,
+        step=0.01,
+        cap=0.2,
+    )

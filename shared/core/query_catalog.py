@@ -54,7 +54,7 @@ QUERIES: tuple[QueryShape, ...] = (
         range_field="expires_at",
     ),
     QueryShape("shared.billing.card_store:list_payment_methods", "payment_methods", equality=("user_id",)),
-    QueryShape("shared.billing.card_store:apply_default", "payment_methods", equality=("user_id",)),
+    QueryShape("shared.billing.card_store:apply_default.attempt", "payment_methods", equality=("user_id",)),
     QueryShape(
         "shared.billing.purchases:purchase_for_payment_intent_id",
         "purchases",
