@@ -16,15 +16,14 @@ from shared.api.resources import (
     WebhookRecovered,
     WebhookTestEvent,
 )
-from shared.core.errors import ApiError, ErrorCode, not_found
+from shared.core.errors import ErrorCode
 from shared.core.pagination import PageQuery, page_params
 from shared.core.principals import KeyPrincipal
-from shared.webhooks.controls import RecoverInput, health_resource, recover, retry_event
+from shared.webhooks.controls import RecoverInput, enabled_endpoint, health_resource, recover, retry_event
 from shared.webhooks.delivery_log import DEFAULT_LIMIT, MAX_LIMIT, list_deliveries
 from shared.webhooks.endpoints import (
     WebhookEndpointInput,
     delete_endpoint,
-    load_endpoint,
     put_endpoint,
     rotate_secret,
     webhook_id_for,
@@ -109,13 +108,7 @@ def rotate_webhook_secret(request: ApiRequest) -> Reply:
 )
 def send_test_event(request: ApiRequest) -> Reply:
     user_id = caller_user_id(request)
-    endpoint = load_endpoint(user_id)
-    if endpoint is None:
-        raise not_found("webhook endpoint")
-    if not endpoint.enabled:
-        raise ApiError(
-            ErrorCode.WEBHOOK_DISABLED, "The webhook endpoint is disabled; enable it with PUT /v1/webhook."
-        )
+    enabled_endpoint(user_id)  # 404 without an endpoint, 409 when it is disabled
     # A test key's test event says livemode false, like its jobs' events; a signed-in user's says true.
     livemode = request.principal.livemode if isinstance(request.principal, KeyPrincipal) else True
     event_id = create_test_event(user_id, webhook_id_for(user_id), livemode)

@@ -10,8 +10,9 @@ in the same batch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
 from google.cloud import firestore
@@ -22,9 +23,15 @@ from shared.core.markers import Marker, add_marker
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.models import DetachedPaymentMethod, PaymentMethod, utc_now
 
+T = TypeVar("T")
 MAX_ATTEMPTS = 50
 # NotFound: a precondition on a document that vanished meanwhile; read again like any lost race.
 RETRY_ON: tuple[type[Exception], ...] = (*RETRYABLE_COMMIT_ERRORS, NotFound)
+
+
+def _retry_card_write(attempt: Callable[[], T], what: str) -> T:
+    """Card writes race Stripe events and API calls on the same documents: read again on any lost race."""
+    return retry_commit(attempt, what=what, max_attempts=MAX_ATTEMPTS, retry_on=RETRY_ON, step=0.01, cap=0.2)
 
 
 def pm_ref(payment_method_id: str) -> firestore.DocumentReference:
@@ -149,14 +156,7 @@ def sync_payment_method(
             return get_payment_method(payment_method_id), False
         return updated, current is None
 
-    return retry_commit(
-        attempt,
-        what=f"payment method {payment_method_id}",
-        max_attempts=MAX_ATTEMPTS,
-        retry_on=RETRY_ON,
-        step=0.01,
-        cap=0.2,
-    )
+    return _retry_card_write(attempt, f"payment method {payment_method_id}")
 
 
 def remove_payment_method(
@@ -189,14 +189,7 @@ def remove_payment_method(
         add_marker(batch, marker)
         _commit(batch, marker)
 
-    retry_commit(
-        attempt,
-        what=f"payment method {payment_method_id}",
-        max_attempts=MAX_ATTEMPTS,
-        retry_on=RETRY_ON,
-        step=0.01,
-        cap=0.2,
-    )
+    _retry_card_write(attempt, f"payment method {payment_method_id}")
 
 
 def apply_default(
@@ -234,11 +227,4 @@ def apply_default(
         add_marker(batch, marker)
         _commit(batch, marker)
 
-    retry_commit(
-        attempt,
-        what=f"payment methods of {user_id}",
-        max_attempts=MAX_ATTEMPTS,
-        retry_on=RETRY_ON,
-        step=0.01,
-        cap=0.2,
-    )
+    _retry_card_write(attempt, f"payment methods of {user_id}")

@@ -54,7 +54,8 @@ def health_resource(user_id: str) -> dict[str, Any]:
     return body
 
 
-def _enabled_endpoint(user_id: str) -> WebhookEndpoint:
+def enabled_endpoint(user_id: str) -> WebhookEndpoint:
+    """The caller's endpoint, or 404 when there is none and 409 `webhook_disabled` when it is off."""
     endpoint = load_endpoint(user_id)
     if endpoint is None:
         raise not_found("webhook endpoint")
@@ -80,7 +81,7 @@ def retry_event(user_id: str, event_id: str) -> dict[str, Any]:
     """POST /v1/webhook/events/{event_id}/retry: one more attempt of this event, now."""
     if not EVENT_ID.match(event_id):
         raise ApiError(ErrorCode.PARAMETER_INVALID, "Invalid event_id.", param="event_id")
-    endpoint = _enabled_endpoint(user_id)
+    endpoint = enabled_endpoint(user_id)
     db = firestore_client()
     ref = event_ref(event_id)
     for _ in range(_WRITE_RETRIES):
@@ -134,7 +135,7 @@ def recover(user_id: str, body: RecoverInput) -> dict[str, Any]:
     now = utc_now()
     if body.since > now.timestamp():
         raise ApiError(ErrorCode.PARAMETER_INVALID, "Invalid since: it is in the future.", param="since")
-    endpoint = _enabled_endpoint(user_id)
+    endpoint = enabled_endpoint(user_id)
     since = datetime.fromtimestamp(body.since, UTC)
     page = _failed_since(user_id, since, RECOVER_LIMIT + 1)
     db = firestore_client()
