@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from google.api_core.exceptions import GoogleAPIError, NotFound
+from google.api_core.exceptions import FailedPrecondition, GoogleAPIError, NotFound
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.accounts.auth_users import user_status
@@ -32,7 +32,6 @@ from shared.core import logs
 from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.principals import KeyPrincipal
-from shared.core.retry import RETRYABLE_COMMIT_ERRORS
 from shared.keys.format import hash_api_key, parse_api_key
 from shared.models import ApiKey, ApiKeyStatus, KeyEnvironment, utc_now
 
@@ -198,8 +197,9 @@ def authenticate_api_key(token: str, cache: KeyCache | None = None) -> KeyPrinci
     )
 
 
-# Someone wrote first, the key vanished, or the commit aborted (nothing written): re-read.
-LOST_TOUCH_ERRORS: tuple[type[Exception], ...] = (*RETRYABLE_COMMIT_ERRORS, NotFound)
+# Someone wrote first, or the key vanished: re-read. (An aborted commit, contention with another instance's
+# write, is handled like any other failed write below: this instance waits a minute.)
+LOST_TOUCH_ERRORS: tuple[type[Exception], ...] = (FailedPrecondition, NotFound)
 
 
 def _touch(cache: KeyCache, key_hash: str, entry: CachedKey, now: datetime) -> None:
