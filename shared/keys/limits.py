@@ -165,7 +165,9 @@ class Limiter:
         with self._lock:
             lease.store_tokens = store_tokens
             if granted > 1:
-                lease.tokens = granted - 1
+                # Add, never overwrite: concurrent requests of this instance may each have leased tokens
+                # from the store, and tokens dropped here would be refused to the customer for nothing.
+                lease.tokens += granted - 1
                 lease.expires = now + LEASE_SECONDS
         return decide(store_tokens + max(0, granted - 1), granted > 0, limit, policy)
 
