@@ -149,7 +149,12 @@ class KeyCache:
             return (current_project(), key_hash) in self._entries
 
     def refresh(self, key_hash: str, entry: CachedKey) -> None:
-        self._store((current_project(), key_hash), self._load(key_hash, entry.key_id))
+        fresh = self._load(key_hash, entry.key_id)
+        if fresh.key is not None:
+            # Requests already holding `entry` must see what was read too, or they would write again
+            # under the stale update time. (Called with entry.touch_lock held by _touch.)
+            entry.key, entry.update_time = fresh.key, fresh.update_time
+        self._store((current_project(), key_hash), fresh)
 
     def clear(self) -> None:
         with self._lock:
@@ -211,6 +216,8 @@ def _touch(cache: KeyCache, key_hash: str, entry: CachedKey, now: datetime) -> N
     if not entry.touch_lock.acquire(blocking=False):
         return  # another request of this instance is writing it
     try:
+        key = entry.key  # again, under the lock: a refresh or a write may have changed it meanwhile
+        assert key is not None
         if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
             return
         db = firestore_client()
