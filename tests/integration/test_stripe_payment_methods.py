@@ -5,25 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import pytest
 import stripe
 
 from shared.core.clients import firestore_client
 from shared.models import PaymentMethod
-from tests.conftest import Project
 from tests.support.platform import ApiClient, create_account, create_api_key
-from tests.support.stripe_events import EventSender, as_dict, make_event, stripe_test_client
+from tests.support.stripe_events import EventSender, as_dict, make_event
 from tests.support.stripe_flows import add_card, new_card
-
-
-@pytest.fixture
-def client(project: Project) -> stripe.StripeClient:
-    return stripe_test_client(project.stack.stripe_api_base)
-
-
-@pytest.fixture
-def events(project: Project) -> EventSender:
-    return EventSender(project.function_url("stripe_webhook"))
 
 
 def stored_card(payment_method_id: str) -> PaymentMethod | None:

@@ -23,19 +23,9 @@ from tests.support.purchases import (
     paid_purchase_without_grant,
     purchase_doc,
 )
-from tests.support.stripe_events import EventSender, as_dict, make_event, stripe_test_client
+from tests.support.stripe_events import EventSender, as_dict, make_event
 from tests.support.stripe_flows import DECLINED_ON_CHARGE, add_card
 from tests.support.waiting import eventually
-
-
-@pytest.fixture
-def client(project: Project) -> stripe.StripeClient:
-    return stripe_test_client(project.stack.stripe_api_base)
-
-
-@pytest.fixture
-def events(project: Project) -> EventSender:
-    return EventSender(project.function_url("stripe_webhook"))
 
 
 def test_credit_packages_are_public_and_seeded(api: ApiClient) -> None:
