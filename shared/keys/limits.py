@@ -168,7 +168,9 @@ class Limiter:
                 # Add, never overwrite: concurrent requests of this instance may each have leased tokens
                 # from the store, and tokens dropped here would be refused to the customer for nothing.
                 lease.tokens += granted - 1
-                lease.expires = now + LEASE_SECONDS
+                # From when the tokens arrived, not from when this request started: a slow round trip
+                # (a busy instance) must not make a lease expire before anyone could spend it.
+                lease.expires = max(lease.expires, self._clock() + LEASE_SECONDS)
         return decide(store_tokens + max(0, granted - 1), granted > 0, limit, policy)
 
     def _script(self, client: Any) -> Any:
