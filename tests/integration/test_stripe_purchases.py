@@ -208,15 +208,18 @@ def test_partial_then_full_refund_after_success(
     assert balance("hal") == 120
     client.v1.refunds.create(params={"payment_intent": intent["id"], "amount": 300})
     partial = charge_of(client, intent)
-    partial_event = make_event("charge.refunded", partial)
-    assert events.send(partial_event).status_code == 200
+    # Explicit creation times: Stripe stamps an event when it happens, so a late copy keeps its old time
+    # (one made "now" with the partial amount would be a newer snapshot, i.e. a failed refund).
+    partial_at = int(time.time())
+    full_at = partial_at + 1
+    assert events.send(make_event("charge.refunded", partial, created=partial_at)).status_code == 200
     assert balance("hal") == 120 - 36  # ceil(120 x 300 / 1000)
     client.v1.refunds.create(params={"payment_intent": intent["id"], "amount": 700})
     full = charge_of(client, intent)
-    assert events.send(make_event("charge.refunded", full)).status_code == 200
+    assert events.send(make_event("charge.refunded", full, created=full_at)).status_code == 200
     # The earlier partial refund again, as a separate late event, and the full one again: nothing more.
-    assert events.send(make_event("charge.refunded", partial)).status_code == 200
-    assert events.send(make_event("charge.refunded", full)).status_code == 200
+    assert events.send(make_event("charge.refunded", partial, created=partial_at)).status_code == 200
+    assert events.send(make_event("charge.refunded", full, created=full_at)).status_code == 200
     assert balance("hal") == 0
     assert [e["amount"] for e in ledger("hal")] == [120, -36, -84]
     assert purchase_doc(purchase_id).status == "refunded"
