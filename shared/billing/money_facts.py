@@ -2,7 +2,8 @@
 
 - net refunded: the newest charge snapshot's `amount_refunded`, minus refunds that failed or were canceled
   after it was taken, plus live refunds newer than it (clamped to 0..amount);
-- refund part: ceil(credits x net refunded / amount), so many small refunds never leave credits behind;
+- refund part: floor(credits x net refunded / amount), rounding in the customer's favour; computed from the
+  cumulative amount, so many small refunds still add up to every credit when they cover the amount;
 - dispute part: open or lost -> every credit not taken by refunds (Stripe refunds a disputed charge
   only as the dispute's outcome); won -> none;
 - status: disputed_lost, disputed, refunded (net refunded covers the amount) or succeeded.
@@ -105,11 +106,12 @@ def net_refunded(p: Purchase) -> int:
 
 
 def refund_target(credits: int, amount_refunded: int, amount_charged: int) -> int:
-    """Credits to take back for refunds: proportional, rounded up (a full refund takes all of them)."""
+    """Credits to take back for refunds: proportional, rounded down, in the customer's favour (a full
+    refund still takes all of them: the amount is the cumulative net refunded, never one refund's)."""
     if amount_charged <= 0 or amount_refunded <= 0:
         return 0
     refunded = min(amount_refunded, amount_charged)
-    return -(-credits * refunded // amount_charged)
+    return credits * refunded // amount_charged
 
 
 def targets(p: Purchase) -> tuple[int, int]:

@@ -3,7 +3,7 @@
 Events are facts, not instructions. Each refund/dispute/charge event first merges its fact into the purchase
 (`record_*`: newest state wins, final states win over open ones), then `settle()` moves the credits taken
 back towards what the facts imply, in steps:
-- refund part: ceil(credits x net refunded / amount), net refunded being the newest charge snapshot's
+- refund part: floor(credits x net refunded / amount) (the customer's favour), net refunded being the newest charge snapshot's
   `amount_refunded`, minus refunds that failed or were canceled after it, plus live refunds newer than it;
 - dispute part: open or lost -> every credit not already taken by refunds; won -> none
 (the arithmetic is shared/billing/money_facts.py).

@@ -270,11 +270,11 @@ def test_canceled_partial_refund_gives_back_and_rounding_stays_in_the_customers_
     now = int(time.time())
     _, charge = _refunded(client, intent, 300, now - 60)
     send(events, "charge.refunded", charge, now - 60)
-    assert balance("gil") == 120 - 36  # ceil(120 x 300 / 1000)
-    second, charge = _refunded(client, intent, 1, now - 50)
+    assert balance("gil") == 120 - 36  # 120 x 300 / 1000
+    second, charge = _refunded(client, intent, 9, now - 50)
     send(events, "refund.created", so.refund(second, status="pending"), now - 50)
     send(events, "charge.refunded", charge, now - 50)
-    assert balance("gil") == 120 - 37  # ceil(120 x 301 / 1000)
+    assert balance("gil") == 120 - 37  # floor(120 x 309 / 1000 = 37.08)
     canceled = send(events, "refund.updated", so.refund(second, status="canceled"), now - 20)
     send(events, "refund.updated", so.refund(second, status="pending"), now - 30)  # older: changes nothing
     replay(events, canceled)

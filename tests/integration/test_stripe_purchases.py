@@ -213,7 +213,7 @@ def test_partial_then_full_refund_after_success(
     partial_at = int(time.time())
     full_at = partial_at + 1
     assert events.send(make_event("charge.refunded", partial, created=partial_at)).status_code == 200
-    assert balance("hal") == 120 - 36  # ceil(120 x 300 / 1000)
+    assert balance("hal") == 120 - 36  # 120 x 300 / 1000
     client.v1.refunds.create(params={"payment_intent": intent["id"], "amount": 700})
     full = charge_of(client, intent)
     assert events.send(make_event("charge.refunded", full, created=full_at)).status_code == 200
@@ -334,7 +334,7 @@ def test_other_mode_and_unknown_events_change_nothing(
     assert requests.get(events.url, timeout=10).status_code == 405
 
 
-def test_full_refund_marks_refunded_when_rounding_already_took_every_credit(
+def test_last_cent_of_a_refund_takes_the_last_credit_and_marks_refunded(
     api: ApiClient, client: stripe.StripeClient, events: EventSender
 ) -> None:
     purchase_id, intent, _ = paid_purchase_without_grant(api, client, "ned")
@@ -342,7 +342,7 @@ def test_full_refund_marks_refunded_when_rounding_already_took_every_credit(
     client.v1.refunds.create(params={"payment_intent": intent["id"], "amount": 999})
     nearly = charge_of(client, intent)
     assert events.send(make_event("charge.refunded", nearly)).status_code == 200
-    assert balance("ned") == 0  # ceil(120 x 999 / 1000) = 120: all credits are back already
+    assert balance("ned") == 1  # floor(120 x 999 / 1000 = 119.88): rounded in the customer's favour
     assert purchase_doc(purchase_id).status == "succeeded"  # 1 cent is still paid
     client.v1.refunds.create(params={"payment_intent": intent["id"], "amount": 1})
     full = make_event("charge.refunded", charge_of(client, intent))
@@ -350,4 +350,4 @@ def test_full_refund_marks_refunded_when_rounding_already_took_every_credit(
     assert events.send(full).json().get("duplicate") is True
     assert purchase_doc(purchase_id).status == "refunded"
     assert balance("ned") == 0
-    assert [e["amount"] for e in ledger("ned")] == [120, -120]
+    assert [e["amount"] for e in ledger("ned")] == [120, -119, -1]

@@ -80,8 +80,14 @@ def every_order(facts: list[tuple[str, Any, datetime]]) -> set[tuple[int, int, P
     return outcomes
 
 
-def test_refund_target_rounds_up() -> None:
-    assert [f.refund_target(120, r, 1000) for r in (0, 1, 300, 999, 1000, 5000)] == [0, 1, 36, 120, 120, 120]
+def test_refund_target_rounds_down_in_the_customers_favour() -> None:
+    assert [f.refund_target(120, r, 1000) for r in (0, 1, 300, 999, 1000, 5000)] == [0, 0, 36, 119, 120, 120]
+
+
+def test_small_refunds_adding_up_to_the_amount_take_every_credit() -> None:
+    # The target is computed from the cumulative amount: 100 refunds of 10 cents leave nothing behind.
+    taken = [f.refund_target(120, 10 * n, 1000) for n in range(1, 101)]
+    assert taken[-1] == 120 and taken == sorted(taken)
 
 
 def test_a_failed_refund_gives_its_credits_back_in_any_order() -> None:

@@ -31,11 +31,12 @@ def test_generated_headers_verify_with_the_sdk_and_overrides_break_them() -> Non
         assert case
 
 
-def test_refunds_take_back_proportionally_rounding_up() -> None:
+def test_refunds_take_back_proportionally_rounding_in_the_customers_favour() -> None:
     assert refund_target(120, 0, 1000) == 0
     assert refund_target(120, 300, 1000) == 36
-    assert refund_target(120, 1, 1000) == 1
-    assert refund_target(120, 999, 1000) == 120
+    assert refund_target(120, 1, 1000) == 0
+    assert refund_target(120, 9, 1000) == 1
+    assert refund_target(120, 999, 1000) == 119
     assert refund_target(120, 1000, 1000) == 120
     assert refund_target(120, 5000, 1000) == 120
 
