@@ -28,10 +28,12 @@ def main() -> None:
     args = parser.parse_args()
 
     with bench_stack() as platform:
-        run(platform.project, args.jobs, args.burst, args.threads, platform.log_dir)
+        run(platform.project, args.jobs, args.burst, args.threads, platform.log_dir, platform.stack.host_url)
 
 
-def run(project: str, jobs: int, burst: int, threads: int, log_dir: Path) -> None:
+def run(project: str, jobs: int, burst: int, threads: int, log_dir: Path, host_url: str) -> None:
+    import requests
+
     from shared.core.clients import firestore_client, project_scope
     from shared.counters.service import read_totals
     from shared.counters.shards import CounterTotals
@@ -53,6 +55,7 @@ def run(project: str, jobs: int, burst: int, threads: int, log_dir: Path) -> Non
                 failures.append(f"{type(exc).__name__}: {exc}")
 
         started = time.monotonic()
+        wall_offset = time.time() - started  # the host reports wall-clock times
         with ThreadPoolExecutor(threads) as pool:
             for first in range(0, jobs, burst):
                 list(
@@ -74,6 +77,7 @@ def run(project: str, jobs: int, burst: int, threads: int, log_dir: Path) -> Non
                 shards_exact_at = shards_exact_at or now
             time.sleep(0.05)
         final_config, final_shards = config_jobs(), read_totals(db).total_jobs
+        triggers = requests.get(f"{host_url}/_host/triggers", timeout=10).json()
 
     host_log = (log_dir / "functions-host.log").read_text(errors="replace")
     trigger_errors = host_log.count('"severity": "ERROR"')
@@ -89,6 +93,21 @@ def run(project: str, jobs: int, burst: int, threads: int, log_dir: Path) -> Non
     print(f"write failures:                       {len(failures)}")
     print(f"trigger failures (host log errors):   {trigger_errors}")
     print(f"aborted transactions surfacing:       {aborted}")
+
+    # Where the time goes: the emulator hands trigger calls over one at a time (the first line); the
+    # host runs them on parallel workers (the second); the fold follows (the last line).
+    def wall(at: float | None) -> float | None:
+        return at - wall_offset if at is not None else None
+
+    print(
+        f"trigger calls the host accepted:      {triggers['accepted']} (job creations, their run_job updates)"
+    )
+    print(
+        f"last trigger call reached the host:   {after_writes(wall(triggers['last_accepted_at']))} after the last write"
+    )
+    print(
+        f"last trigger call finished:           {after_writes(wall(triggers['last_finished_at']))} after the last write"
+    )
     print(f"shards exact (all triggers ran):      {after_writes(shards_exact_at)} after the last write")
     print(f"system/config.total_jobs exact:       {after_writes(config_exact_at)} after the last write")
     print(

@@ -4,7 +4,12 @@ Routes (one WSGI app in front of one functions-framework app per function):
 - `/{project}/{region}/{name}/...`: HTTP functions, as the Firebase functions emulator addresses them.
 - `/functions/projects/{project}/triggers/{name}`: the Firestore emulator's trigger calls. Its gen2 body is
   the base64 TEXT of the DocumentEventData protobuf and its ce-source repeats `projects/`; both are put
-  right here, so the function receives exactly what Eventarc sends in production.
+  right here, so the function receives exactly what Eventarc sends in production. The emulator sends its
+  trigger calls one at a time, each waiting for the last one's answer, and never retries one (a failure is
+  only logged); production delivers them in parallel, out of order. So the host answers 202 as soon as the
+  event is decoded and runs the function on a pool of trigger workers (`TriggerRunner`): what the
+  functions see is production's concurrency, and nothing is lost that the emulator would have kept (it
+  keeps nothing). The runner's bound holds the emulator back when the workers fall behind.
 - `/pubsub/{name}/projects/{project}/topics/{topic}`: Pub/Sub push subscriptions. The prefix picks the
   function; the rest is the path functions-framework reads the topic from.
 Each request runs in the project named by its address (tests isolate themselves by project id).
@@ -20,7 +25,14 @@ import io
 import json
 import os
 import re
+import sys
+import threading
+import time
+import traceback
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +54,13 @@ _HTTP_PATH = re.compile(
 _TRIGGER_PATH = re.compile(r"^/functions/projects/(?P<project>[^/]+)/triggers/(?P<name>[^/]+)$")
 _PUSH_PATH = re.compile(r"^/pubsub/(?P<name>[^/]+)(?P<rest>/projects/(?P<project>[^/]+)/topics/[^/]+)$")
 _SOURCE_FIX = re.compile(r"/projects/projects/")
+# Trigger calls run in parallel, as Eventarc delivers them; at most this many wait for a worker before the
+# emulator's next call is held (backpressure instead of unbounded memory).
+TRIGGER_WORKERS = 16
+TRIGGER_BACKLOG = 256
+REMEMBERED_CALLS = 10_000
+TRIGGER_WAIT_S = 60.0
+_TRIGGER_CALL_PATH = re.compile(r"^/_host/triggers/(?P<event_id>[^/]+)$")
 
 
 def extra_functions() -> list[tuple[FunctionSpec, Path]]:
@@ -59,10 +78,86 @@ def _json(start_response: Callable[..., Any], status: str, body: dict[str, Any])
     return [payload]
 
 
+@dataclass
+class _CallRecord:
+    pending: int = 0
+    statuses: list[str] = field(default_factory=list)
+
+
+class TriggerRunner:
+    """Runs trigger calls on a bounded pool of workers and remembers each event id's answers, so a tool
+    that delivered an event itself can wait for its outcome (`wait_for`)."""
+
+    def __init__(self, workers: int = TRIGGER_WORKERS, backlog: int = TRIGGER_BACKLOG) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="trigger")
+        self._room = threading.BoundedSemaphore(workers + backlog)
+        self._changed = threading.Condition()
+        self._calls: OrderedDict[str, _CallRecord] = OrderedDict()
+        self._pending = 0
+        self._accepted = 0
+        self._last_accepted_at: float | None = None  # wall clock, for tools comparing with their own
+        self._last_finished_at: float | None = None
+
+    def submit(self, event_id: str, call: Callable[[], str]) -> None:
+        """Queue `call` (it returns the function's HTTP status line); blocks while the backlog is full."""
+        self._room.acquire()
+        with self._changed:
+            record = self._calls.pop(event_id, None) or _CallRecord()
+            record.pending += 1
+            self._calls[event_id] = record  # newest last: the oldest are forgotten first
+            while len(self._calls) > REMEMBERED_CALLS:
+                self._calls.popitem(last=False)
+            self._pending += 1
+            self._accepted += 1
+            self._last_accepted_at = time.time()
+        self._pool.submit(self._run, event_id, call)
+
+    def _run(self, event_id: str, call: Callable[[], str]) -> None:
+        status = "500 the host failed to run the function"
+        try:
+            status = call()
+            if not status.startswith("2"):
+                # functions-framework has logged the function's own error; say which call it was.
+                print(f"trigger call {event_id} answered {status}", file=sys.stderr, flush=True)
+        except Exception:
+            traceback.print_exc()
+        finally:
+            with self._changed:
+                record = self._calls.get(event_id)
+                if record is not None:
+                    record.pending -= 1
+                    record.statuses.append(status)
+                self._pending -= 1
+                self._last_finished_at = time.time()
+                self._changed.notify_all()
+            self._room.release()
+
+    def wait_for(self, event_id: str, timeout_s: float) -> dict[str, Any] | None:
+        """The answers to every call of this event id once none is pending (None: unknown id)."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: event_id not in self._calls or self._calls[event_id].pending == 0, timeout_s
+            )
+            record = self._calls.get(event_id)
+            if record is None:
+                return None
+            return {"pending": record.pending, "statuses": list(record.statuses)}
+
+    def status(self) -> dict[str, Any]:
+        with self._changed:
+            return {
+                "pending": self._pending,
+                "accepted": self._accepted,
+                "last_accepted_at": self._last_accepted_at,
+                "last_finished_at": self._last_finished_at,
+            }
+
+
 class FunctionsHost:
     def __init__(self, functions: Iterable[tuple[FunctionSpec, Path]]) -> None:
         self.specs: dict[str, FunctionSpec] = {}
         self.apps: dict[str, WsgiApp] = {}
+        self.triggers = TriggerRunner()
         for spec, source in functions:
             self.specs[spec.name] = spec
             self.apps[spec.name] = create_app(spec.entry_point, str(source), spec.signature_type)
@@ -74,6 +169,15 @@ class FunctionsHost:
         path = environ.get("PATH_INFO", "") or "/"
         if path == "/_host/ready":
             return _json(start_response, "200 OK", {"functions": sorted(self.specs)})
+        if path == "/_host/triggers":
+            # Trigger calls accepted, still pending, and when the last one came and ended (bench/counters).
+            return _json(start_response, "200 OK", self.triggers.status())
+        if match := _TRIGGER_CALL_PATH.match(path):
+            # Blocks until no call of this event id is pending (tests that deliver events themselves).
+            outcome = self.triggers.wait_for(match["event_id"], TRIGGER_WAIT_S)
+            if outcome is None:
+                return _json(start_response, "404 Not Found", {"error": "no call with this event id"})
+            return _json(start_response, "200 OK", outcome)
         if path == "/_host/counts" and os.environ.get(rpc_counts.COUNT_SWITCH) == "1":
             if environ.get("REQUEST_METHOD") == "POST":
                 rpc_counts.reset()
@@ -132,11 +236,26 @@ class FunctionsHost:
                 pass  # already raw bytes, as production sends them
         if "HTTP_CE_SOURCE" in environ:
             environ["HTTP_CE_SOURCE"] = _SOURCE_FIX.sub("/projects/", environ["HTTP_CE_SOURCE"])
-        environ["wsgi.input"] = io.BytesIO(body)
-        environ["CONTENT_LENGTH"] = str(len(body))
-        return self._dispatch(
-            match["name"], FunctionKind.FIRESTORE, match["project"], "/", environ, start_response
-        )
+        name, project = match["name"], match["project"]
+        spec = self.specs.get(name)
+        if spec is None or spec.kind is not FunctionKind.FIRESTORE:
+            return _json(start_response, "404 Not Found", {"error": f"no trigger function named {name}"})
+        # The request's environ belongs to this request's thread: the worker gets its own copy.
+        call_environ = dict(environ)
+        call_environ["wsgi.input"] = io.BytesIO(body)
+        call_environ["CONTENT_LENGTH"] = str(len(body))
+
+        def call() -> str:
+            answer: list[str] = []
+
+            def record_status(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+                answer.append(status)
+
+            self._dispatch(name, FunctionKind.FIRESTORE, project, "/", call_environ, record_status)
+            return answer[-1] if answer else "500 no status"
+
+        self.triggers.submit(environ.get("HTTP_CE_ID", ""), call)
+        return _json(start_response, "202 Accepted", {"accepted": name})
 
 
 def build_host() -> FunctionsHost:
