@@ -32,13 +32,16 @@ def retry_commit(
     retry_on: tuple[type[Exception], ...] = RETRYABLE_COMMIT_ERRORS,
     step: float = 0.005,
     cap: float = 0.1,
+    gave_up: Callable[[], Exception] | None = None,
 ) -> T:
     """Run `attempt` (read, decide, commit) until it returns without one of `retry_on` (a lost race or an
-    aborted commit: nothing was written, so reading again is safe). Raises RuntimeError naming `what`
-    when it kept losing."""
+    aborted commit: nothing was written, so reading again is safe). When it kept losing, raises what
+    `gave_up` makes (e.g. the API's 503 with Retry-After) or else a RuntimeError naming `what`."""
     for number in range(max_attempts):
         try:
             return attempt()
         except retry_on:
             backoff(number, step=step, cap=cap)
+    if gave_up is not None:
+        raise gave_up()
     raise RuntimeError(f"{what} kept changing")

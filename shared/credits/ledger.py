@@ -22,7 +22,7 @@ from shared.accounts.service import account_ref
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.markers import Marker, add_marker
-from shared.core.retry import RETRYABLE_COMMIT_ERRORS, backoff
+from shared.core.retry import retry_commit
 from shared.models import Account, LedgerEntry, LedgerEntryType, utc_now
 
 MAX_ATTEMPTS = 200
@@ -62,7 +62,8 @@ def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None =
         if change.marker_id is not None
         else None
     )
-    for attempt in range(MAX_ATTEMPTS):
+
+    def attempt() -> AppliedChange:
         if marker is not None and marker.exists():
             return AppliedChange(entry_id="", balance_after=_balance(ref), already_applied=True)
         snapshot = ref.get()
@@ -101,19 +102,26 @@ def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None =
         if extra_writes is not None:
             extra_writes(batch, balance_after)
         try:
+            # FailedPrecondition: someone changed the balance since we read it; Aborted wrote nothing.
+            # Both mean read again (retry_commit).
             batch.commit()
-            return AppliedChange(entry_id=entry_id, balance_after=balance_after)
-        except RETRYABLE_COMMIT_ERRORS:
-            # Someone changed the balance since we read it (or the commit aborted, writing nothing): read again.
-            backoff(attempt, step=0.002, cap=0.05)
         except AlreadyExists:
             if marker is not None and marker.exists():
                 return AppliedChange(entry_id="", balance_after=_balance(ref), already_applied=True)
             raise
-    raise ApiError(
-        ErrorCode.SERVICE_UNAVAILABLE,
-        "The balance is changing too quickly; try again.",
-        headers={"Retry-After": "1"},
+        return AppliedChange(entry_id=entry_id, balance_after=balance_after)
+
+    return retry_commit(
+        attempt,
+        what=f"balance of {change.user_id}",
+        max_attempts=MAX_ATTEMPTS,
+        step=0.002,
+        cap=0.05,
+        gave_up=lambda: ApiError(
+            ErrorCode.SERVICE_UNAVAILABLE,
+            "The balance is changing too quickly; try again.",
+            headers={"Retry-After": "1"},
+        ),
     )
 
 

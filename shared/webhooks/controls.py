@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
-from shared.core.retry import RETRYABLE_COMMIT_ERRORS
+from shared.core.retry import retry_commit
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, WebhookEventType, utc_now
 from shared.webhooks.backlog import QUEUE_BACKSTOP, backlog_size, drain, lane_for, publish_to_lane
 from shared.webhooks.endpoints import endpoint_ref, endpoint_resource, load_endpoint
@@ -84,7 +84,8 @@ def retry_event(user_id: str, event_id: str) -> dict[str, Any]:
     endpoint = enabled_endpoint(user_id)
     db = firestore_client()
     ref = event_ref(event_id)
-    for _ in range(_WRITE_RETRIES):
+
+    def attempt() -> dict[str, Any]:
         snapshot = ref.get()
         data = snapshot.to_dict() if snapshot.exists else None
         if not data or data.get("user_id") != user_id:
@@ -104,14 +105,19 @@ def retry_event(user_id: str, event_id: str) -> dict[str, Any]:
             "queued": False,
             "updated_at": now,
         }
-        try:
-            ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
-        except RETRYABLE_COMMIT_ERRORS:
-            continue
-        endpoint = _probe_now(endpoint)
-        publish_to_lane(event_id, user_id, lane_for(endpoint))
+        ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
         return {"event_id": event_id, "type": event.type.value, "status": "pending"}
-    raise ApiError(ErrorCode.SERVICE_UNAVAILABLE, "The event is being changed concurrently; retry.")
+
+    queued = retry_commit(
+        attempt,
+        what=f"webhook event {event_id}",
+        max_attempts=_WRITE_RETRIES,
+        gave_up=lambda: ApiError(
+            ErrorCode.SERVICE_UNAVAILABLE, "The event is being changed concurrently; retry."
+        ),
+    )
+    publish_to_lane(event_id, user_id, lane_for(_probe_now(endpoint)))
+    return queued
 
 
 def _failed_since(user_id: str, since: datetime, limit: int) -> list[Any]:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
-from shared.core.retry import RETRYABLE_COMMIT_ERRORS
+from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.core.settings import get_settings
 from shared.models import RetiredSecret, WebhookEndpoint, WebhookEventType, utc_now
 from shared.webhooks.signing import generate_webhook_secret
@@ -147,7 +147,8 @@ def put_endpoint(user_id: str, body: WebhookEndpointInput) -> tuple[dict[str, An
     ref = endpoint_ref(user_id)
     db = firestore_client()
     events = [WebhookEventType(e) for e in body.events]
-    for _ in range(_WRITE_RETRIES):
+
+    def attempt() -> tuple[dict[str, Any], bool]:
         snapshot = ref.get()
         now = utc_now()
         if not snapshot.exists:
@@ -162,10 +163,7 @@ def put_endpoint(user_id: str, body: WebhookEndpointInput) -> tuple[dict[str, An
                 created_at=now,
                 updated_at=now,
             )
-            try:
-                ref.create(endpoint.to_firestore())
-            except AlreadyExists:
-                continue
+            ref.create(endpoint.to_firestore())  # AlreadyExists: created meanwhile, read again
             return endpoint_resource(endpoint, secret=secret), True
         current = WebhookEndpoint.from_firestore(snapshot.to_dict())
         updated = current.model_copy(
@@ -189,13 +187,15 @@ def put_endpoint(user_id: str, body: WebhookEndpointInput) -> tuple[dict[str, An
                 }
             )
         fields = {k: v for k, v in updated.to_firestore().items() if k in _PUT_FIELDS}
-        try:
-            ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
-        except RETRYABLE_COMMIT_ERRORS:
-            continue
+        ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
         return endpoint_resource(updated), False
-    raise ApiError(
-        ErrorCode.SERVICE_UNAVAILABLE, "The webhook endpoint is being changed concurrently; retry."
+
+    return retry_commit(
+        attempt,
+        what=f"webhook endpoint of {user_id}",
+        max_attempts=_WRITE_RETRIES,
+        retry_on=(*RETRYABLE_COMMIT_ERRORS, AlreadyExists),
+        gave_up=_changing_concurrently,
     )
 
 
@@ -212,7 +212,8 @@ def rotate_secret(user_id: str) -> dict[str, Any]:
     """New secret, shown once; the one it replaces keeps signing for 24 h."""
     ref = endpoint_ref(user_id)
     db = firestore_client()
-    for _ in range(_WRITE_RETRIES):
+
+    def attempt() -> dict[str, Any]:
         snapshot = ref.get()
         if not snapshot.exists:
             raise not_found("webhook endpoint")
@@ -237,11 +238,18 @@ def rotate_secret(user_id: str) -> dict[str, Any]:
             "older_secrets": [r.to_firestore() for r in older],
             "updated_at": now,
         }
-        try:
-            ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
-        except RETRYABLE_COMMIT_ERRORS:
-            continue
+        ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
         return endpoint_resource(updated, secret=secret)
-    raise ApiError(
+
+    return retry_commit(
+        attempt,
+        what=f"webhook secret of {user_id}",
+        max_attempts=_WRITE_RETRIES,
+        gave_up=_changing_concurrently,
+    )
+
+
+def _changing_concurrently() -> ApiError:
+    return ApiError(
         ErrorCode.SERVICE_UNAVAILABLE, "The webhook endpoint is being changed concurrently; retry."
     )

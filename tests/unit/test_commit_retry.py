@@ -57,6 +57,13 @@ def test_gives_up_after_max_attempts() -> None:
     assert len(calls) == 3
 
 
+def test_gives_up_with_the_callers_error() -> None:
+    calls, attempt = flaky([FailedPrecondition("stale")] * 5)
+    with pytest.raises(LookupError, match="busy"):
+        retry_commit(attempt, what="doc", max_attempts=2, gave_up=lambda: LookupError("busy"))  # type: ignore[arg-type]
+    assert len(calls) == 2
+
+
 def test_retryable_errors_include_aborted() -> None:
     assert Aborted in RETRYABLE_COMMIT_ERRORS and FailedPrecondition in RETRYABLE_COMMIT_ERRORS
 
