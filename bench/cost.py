@@ -118,11 +118,18 @@ def measure(counts: Counts, name: str, action: Callable[[], Callable[[], bool] |
     return Row(name, counts.settled())
 
 
-def event_status(event_id: str) -> str:
-    from shared.models import WebhookEvent
-    from shared.webhooks.events import event_ref
+def delivered_or_swept(event_id: str) -> bool:
+    """Whether the event was delivered; when its retry is due, run the scheduled sweep's pass first."""
+    from shared.models import WebhookEvent, WebhookEventStatus, utc_now
+    from shared.webhooks.events import event_ref, sweep_due_events
 
-    return WebhookEvent.from_firestore(event_ref(event_id).get().to_dict()).status.value
+    event = WebhookEvent.from_firestore(event_ref(event_id).get().to_dict())
+    if event.status is WebhookEventStatus.DELIVERED:
+        return True
+    due = event.next_attempt_at is not None and event.next_attempt_at <= utc_now()
+    if event.status is WebhookEventStatus.PENDING and event.attempts > 0 and due:
+        sweep_due_events()
+    return False
 
 
 def run(host_url: str, project: str) -> list[Row]:
@@ -139,7 +146,7 @@ def run(host_url: str, project: str) -> list[Row]:
         reply = api.request("POST", "/v1/account", token=id_token(project, "bench_signup", email="a@b.test"))
         assert reply.status_code == 201, reply.text
 
-    rows.append(measure(counts, "sign-up (POST /v1/account)", lambda: signup() or None))
+    rows.append(measure(counts, "sign-up (POST /v1/account)", signup))
 
     # A second customer present throughout, as in the tests.
     for user in ("bench_user", "bench_other"):
@@ -152,8 +159,8 @@ def run(host_url: str, project: str) -> list[Row]:
         reply = api.request("GET", "/v1/whoami", token=live_key)
         assert reply.status_code == 200, reply.text
 
-    rows.append(measure(counts, "authenticated request, cold key cache", lambda: whoami() or None))
-    rows.append(measure(counts, "authenticated request, warm", lambda: whoami() or None))
+    rows.append(measure(counts, "authenticated request, cold key cache", whoami))
+    rows.append(measure(counts, "authenticated request, warm", whoami))
 
     with WebhookReceiver() as receiver:
         setup_endpoint("bench_user", receiver.url("/hook"))
@@ -170,13 +177,15 @@ def run(host_url: str, project: str) -> list[Row]:
         rows.append(measure(counts, "live job, created to webhook delivered", lambda: job(live_key)))
         rows.append(measure(counts, "test job, created to webhook delivered", lambda: job(test_key)))
 
-        # A retry: one event delivered at once, one whose first attempt fails (500) and whose retry (the
-        # redelivery the handler asks for) succeeds; the retry's cost is the difference.
+        # A retry: one event delivered at once, one whose first attempt fails (500) and whose retry
+        # succeeds; the retry's cost is the difference. The retry is scheduled in Firestore and brought
+        # back by the minutely sweep; the bench runs the sweep's pass in-process once the retry is due
+        # (not counted: one pass serves every due event of every customer, amortized to almost nothing).
         def event(fail_first: bool) -> Callable[[], bool]:
             if fail_first:
                 receiver.respond(Scripted(status=500))
             event_id = make_event("bench_user", publish=True)
-            return lambda: event_status(event_id) == "delivered"
+            return lambda: delivered_or_swept(event_id)
 
         first = measure(counts, "webhook event, delivered at the first attempt", lambda: event(False))
         failed_once = measure(counts, "webhook event, one failure then delivered", lambda: event(True))
@@ -237,12 +246,12 @@ def print_table(rows: list[Row]) -> None:
     )
     print("by function (invocations: reads/writes/deletes/publishes):")
     for row in rows:
-        functions = sorted({k.split(":", 1)[0] for k in row.counts if ":firestore_" in k or ":pubsub" in k})
+        names = sorted({k.split(":", 1)[0] for k in row.counts if ":firestore_" in k or ":pubsub" in k})
         detail = [
             f"{f} x{row.get('invocations:' + f)}: {row.get(f + ':firestore_reads')}/"
             f"{row.get(f + ':firestore_writes')}/{row.get(f + ':firestore_deletes')}/"
             f"{row.get(f + ':pubsub_publishes')}"
-            for f in functions
+            for f in names
         ]
         print(f"  {row.name}: {'; '.join(detail)}")
 

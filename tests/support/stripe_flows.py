@@ -17,7 +17,7 @@ def new_card(client: stripe.StripeClient, number: str = VISA, exp_year: int = 20
         params={
             "type": "card",
             "card": {"number": number, "exp_month": 12, "exp_year": exp_year, "cvc": "123"},
-        }  # type: ignore[typeddict-item]
+        }
     )
     return str(pm.id)
 
