@@ -23,15 +23,23 @@ import requests
 from bench.common import bench_stack
 from localdev.rpc_counts import COUNT_SWITCH
 
-# List prices in USD, read 2026-11-25 FROM MEMORY (not verified against the price pages): Firestore Standard
-# edition, nam5 multi-region (the deploy plan's default location); Pub/Sub throughput; Cloud Run functions
-# (gen2) tier-1 region. Free tiers ignored.
-PRICES_READ_ON = "2026-11-25 (from memory)"
+# List prices in USD, checked 2026-11-25 against stored copies of the price pages (sources and their status:
+# docs/capacity.md, "Sources" item 19). Free tiers ignored.
+# - Firestore Standard edition, nam5 multi-region (the deploy plan's default location): NOT verified for nam5
+#   today (the per-location table is not in the stored page); equal to the multi-region prices of an older
+#   copy of the Firestore pricing page.
+# - Pub/Sub throughput: verified, $40 per TiB, at least 1,000 bytes per publish, push or pull request.
+# - Cloud Run functions (gen2) are billed as Cloud Run services, Tier 1 region, CPU only during requests:
+#   $0.000024 per vCPU-second verified; per GiB-second and per million requests found only in third-party
+#   quotes of the Cloud Run pricing page.
+PRICES_READ_ON = "2026-11-25 (stored copies of the price pages, docs/capacity.md; some unverified)"
 FIRESTORE_READ_PER_100K = 0.06
 FIRESTORE_WRITE_PER_100K = 0.18
 FIRESTORE_DELETE_PER_100K = 0.02
 PUBSUB_PER_TIB = 40.0
-PUBSUB_MIN_BYTES = 1000  # every message is billed at least 1 KB, once published and once delivered
+# Billed per request, not per message: each publish here is counted as its own request (an upper bound, the
+# client may batch several into one) and each push delivers one message, so once published, once delivered.
+PUBSUB_MIN_BYTES = 1000
 FUNCTIONS_PER_MILLION_INVOCATIONS = 0.40
 FUNCTIONS_VCPU_SECOND = 0.000024
 FUNCTIONS_GIB_SECOND = 0.0000025
