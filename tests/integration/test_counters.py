@@ -11,8 +11,9 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.accounts.founding import claim_founding_number
 from shared.core.clients import firestore_client
 from shared.core.function_registry import COUNTERS_TOPIC
-from shared.counters.service import read_totals
-from shared.counters.shards import CounterTotals
+from shared.counters.group_commit import IncrementGroups
+from shared.counters.service import read_totals, shard_ref, trigger_marker
+from shared.counters.shards import Counter, CounterTotals, marker_id
 from shared.models import FOUNDING_MEMBER_LIMIT, Account, CounterShard, FoundingSlot, Job, utc_now
 from shared.system.config import config_ref
 from tests.conftest import Project
@@ -165,6 +166,27 @@ def test_deletes_change_no_counter(project: Project) -> None:
     eventually(lambda: config_totals() == CounterTotals(total_users=1, total_jobs=1, founding_member_count=1))
     firestore_client().collection(Account.collection).document("carol").delete()
     firestore_client().collection(Job.collection).document("job_1").delete()
-    create_job("job_2")  # delivered after the deletes' events (the emulator delivers in order)
+    create_job("job_2")  # deletes never count, whatever order their events run in
     eventually(lambda: config_totals() == CounterTotals(total_users=1, total_jobs=2, founding_member_count=1))
     assert read_totals() == CounterTotals(total_users=1, total_jobs=2, founding_member_count=1)
+
+
+def test_concurrent_counts_share_one_batch_per_group_and_each_event_counts_once(project: Project) -> None:
+    # Groups close when full here (a window far longer than the test), so the grouping is deterministic.
+    groups = IncrementGroups(window_s=60, shard_ref=shard_ref, max_group=10)
+
+    def count(event_id: str) -> bool:
+        marker = trigger_marker(marker_id("count-total_jobs", event_id), "created")
+        return groups.count(Counter.TOTAL_JOBS, marker)
+
+    first = [f"evt-{n}" for n in range(40)]
+    assert map_concurrently(count, first, threads=40) == [True] * 40
+    assert groups.batches == 4  # 40 events, 4 shard writes
+    assert read_totals() == CounterTotals(total_jobs=40)
+
+    # A group holding redeliveries: its batch fails on their markers and writes nothing, then each member
+    # is committed alone: the new events count, the redelivered ones do not.
+    mixed = first[:5] + [f"evt-new-{n}" for n in range(5)]
+    assert sorted(map_concurrently(count, mixed, threads=10)) == [False] * 5 + [True] * 5
+    assert read_totals() == CounterTotals(total_jobs=45)
+    assert groups.batches == 4 + 5
