@@ -36,6 +36,8 @@ MAX_RATE_LIMIT = 1000  # above this a key needs a bigger store plan, not a setti
 DEFAULT_JOBS_IN_FLIGHT = {KeyEnvironment.LIVE: 100, KeyEnvironment.TEST: 20}
 LEASE_FRACTION = 20  # a lease is 1/20 of a second's quota: 5 tokens of a 100/s key
 LEASE_SECONDS = 0.25
+# A request waits at most this long for another request of its instance fetching the same bucket's lease.
+FETCH_WAIT_SECONDS = 1.0
 PENDING_FLUSH_SECONDS = 5.0
 
 # KEYS[1]: the bucket; KEYS[2]: the usage hash. ARGV: rate/s, capacity, tokens wanted, usage field of
@@ -116,6 +118,7 @@ class Lease:
     pending_requests: int = 0
     pending_refused: int = 0
     touched: float = 0.0
+    fetching: bool = False  # a request of this instance is fetching a lease from the store right now
 
 
 class Limiter:
@@ -125,6 +128,7 @@ class Limiter:
         self._clock = clock
         self._leases: dict[tuple[str, str], Lease] = {}
         self._lock = threading.Lock()
+        self._lease_changed = threading.Condition(self._lock)
         self._flusher: threading.Thread | None = None
 
     def take(
@@ -138,14 +142,24 @@ class Limiter:
             return None
         project = current_project()
         now = self._clock()
-        with self._lock:
+        give_up_waiting = now + FETCH_WAIT_SECONDS
+        with self._lease_changed:
             lease = self._leases.setdefault((project, bucket), Lease())
             lease.touched = now
-            if lease.tokens > 0 and now < lease.expires and lease.fields == usage_fields:
-                lease.tokens -= 1
-                if usage_fields is not None:
-                    lease.pending_requests += 1
-                return decide(lease.store_tokens + lease.tokens, True, limit, policy)
+            # Concurrent requests of this instance that find the lease empty wait for the one fetching it
+            # instead of each leasing from the store: they would drain the bucket into this instance's
+            # lease, and those that drew nothing would be refused while it still held tokens.
+            while True:
+                now = self._clock()
+                if lease.tokens > 0 and now < lease.expires and lease.fields == usage_fields:
+                    lease.tokens -= 1
+                    if usage_fields is not None:
+                        lease.pending_requests += 1
+                    return decide(lease.store_tokens + lease.tokens, True, limit, policy)
+                if not lease.fetching or now >= give_up_waiting:
+                    break
+                self._lease_changed.wait(give_up_waiting - now)
+            lease.fetching = True
             stale_fields, pending, refused = lease.fields, lease.pending_requests, lease.pending_refused
             lease.tokens, lease.pending_requests, lease.pending_refused = 0, 0, 0
             lease.fields = usage_fields
@@ -160,9 +174,14 @@ class Limiter:
             )
         except Exception as exc:  # any store failure: fail open, loudly in the logs
             logs.warning("rate limiter unavailable; allowing the request", error=repr(exc), bucket=bucket)
+            with self._lease_changed:
+                lease.fetching = False
+                self._lease_changed.notify_all()
             return None
         granted, store_tokens = int(granted), float(left)
-        with self._lock:
+        with self._lease_changed:
+            lease.fetching = False
+            self._lease_changed.notify_all()
             lease.store_tokens = store_tokens
             if granted > 1:
                 # Add, never overwrite: concurrent requests of this instance may each have leased tokens
