@@ -59,7 +59,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP) $(WEB_STAMP)
-	$(BIN)/mypy shared functions localdev
+	$(BIN)/mypy shared functions localdev bench tests
 	cd web && npm run --silent typecheck
 
 check: lint typecheck test

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import flask
 from flask.testing import FlaskClient
 from functions_framework import create_app
 
@@ -21,7 +22,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "emulator-samples"
 
 
 def _client(target: str) -> FlaskClient:
-    app = create_app(target, probe_functions.__file__, "cloudevent")
+    app: flask.Flask = create_app(target, probe_functions.__file__, "cloudevent")
     # create_app records FUNCTION_TARGET, the deployed runtime's marker, in this process's environment;
     # settings would then refuse PLATFORM_ENV=local for every later test (localdev/host.py does the same).
     os.environ.pop("FUNCTION_TARGET", None)

@@ -51,8 +51,10 @@ def test_dev_platform_comes_up_and_ctrl_c_stops_everything() -> None:
         f"firebase-auth-{ports['AUTH']}.json",
         f"127.0.0.1:{ports['REDIS']}",  # redis-server's title (rate limits, usage): stopped too
     ]
+    stdout = process.stdout
+    assert stdout is not None  # stdout=PIPE
     lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader = threading.Thread(target=lambda: lines.extend(iter(stdout.readline, "")), daemon=True)
     reader.start()
     try:
         eventually(

@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.conftest import Project
+from tests.support.openapi_operations import Case, all_operations
 from tests.support.platform import ApiClient, create_account, create_api_key
 
 CHECKS = [
@@ -49,14 +50,14 @@ SAFE_WEBHOOK_URL = "http://127.0.0.1:9/fuzz-hook"
 SAFE_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
-def _routable(case: schemathesis.Case) -> bool:
+def _routable(case: Case) -> bool:
     """functions-framework itself (in production too) routes with werkzeug's `<path:path>`, which does not
     match a newline: such a path gets its HTML 404 before the function runs. Not ours to describe."""
     values = [str(value).lower() for value in (case.path_parameters or {}).values()]
     return not any("\n" in value or "%0a" in value for value in values)  # generated values come encoded
 
 
-def _keep_webhook_local(case: schemathesis.Case) -> None:
+def _keep_webhook_local(case: Case) -> None:
     body = case.body
     if case.method.upper() == "PUT" and case.path == "/v1/webhook" and isinstance(body, dict):
         url = body.get("url")
@@ -76,7 +77,7 @@ def test_every_operation_answers_as_described(project: Project, api: ApiClient) 
     # The fuzzer sends as fast as it can: keys at the highest limit, so that cases reach their routes.
     _, live_key = create_api_key(USER, "live", rate_limit=1000)
     _, test_key = create_api_key(USER, "test", rate_limit=1000)
-    credentials = {
+    credentials: dict[str, Iterator[str | None]] = {
         "none": cycle([None]),
         "key": cycle([live_key, test_key]),
         "user": cycle([user_token]),
@@ -87,7 +88,7 @@ def test_every_operation_answers_as_described(project: Project, api: ApiClient) 
     document = requests.get(api.base_url + "/v1/openapi.json", timeout=30).json()
     auth_of = _auth_by_operation(document)
     schema = schemathesis.openapi.from_dict(document)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = all_operations(schema)
     # The maintenance switch last: while it is on, everything else answers 503.
     # Deletions after the rest, so that the operations on what they delete also meet it.
     operations.sort(key=lambda op: (op.path == "/v1/admin/maintenance", op.method.upper() == "DELETE"))
@@ -142,7 +143,7 @@ def _fuzz(
         suppress_health_check=list(HealthCheck),
     )
     @given(case=strategy)
-    def call(case: schemathesis.Case) -> None:
+    def call(case: Case) -> None:
         token = next(tokens)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         _keep_webhook_local(case)

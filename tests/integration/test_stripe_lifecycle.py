@@ -78,7 +78,7 @@ def check(user_id: str, bystander: str) -> None:
 
 def granted(
     api: ApiClient, client: stripe.StripeClient, events: EventSender, user_id: str
-) -> tuple[str, dict, dict]:
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
     purchase_id, intent, charge = paid_purchase_without_grant(api, client, user_id)
     send(events, "payment_intent.succeeded", so.payment_intent(intent))
     assert balance(user_id) == 120

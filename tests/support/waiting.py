@@ -9,11 +9,13 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def eventually(check: Callable[[], T], timeout: float = 30.0, message: str = "condition") -> T:
-    """Call `check` until it returns something truthy (returned) or the timeout passes (AssertionError)."""
+def eventually(check: Callable[[], T | None], timeout: float = 30.0, message: str = "condition") -> T:
+    """Call `check` until it returns something truthy (returned) or the timeout passes (AssertionError).
+
+    What is returned is never None: a check answering `X | None` gives an `X`."""
     deadline = time.monotonic() + timeout
     delay = 0.05
-    last: T = check()
+    last = check()
     while not last:
         if time.monotonic() > deadline:
             raise AssertionError(f"{message} not met within {timeout} s (last: {last!r})")

@@ -45,13 +45,13 @@ def merge(p: Purchase, fact: tuple[str, Any, datetime]) -> Purchase:
     if kind == "charge" and f.charge_snapshot_is_newer(p, body, as_of):
         return p.model_copy(update={"charge_amount_refunded": body, "charge_refunded_at": as_of})
     if kind == "refund":
-        new = f.refund_fact(body, as_of)
-        if f.refund_replaces(p.refunds.get(body["id"]), new):
-            return p.model_copy(update={"refunds": {**p.refunds, body["id"]: new}})
+        new_refund = f.refund_fact(body, as_of)
+        if f.refund_replaces(p.refunds.get(body["id"]), new_refund):
+            return p.model_copy(update={"refunds": {**p.refunds, body["id"]: new_refund}})
     if kind == "dispute":
-        new = f.dispute_fact(body[0], as_of, reinstated=body[1], final=body[2])
-        if f.dispute_replaces(p.dispute, new):
-            return p.model_copy(update={"dispute": new})
+        new_dispute = f.dispute_fact(body[0], as_of, reinstated=body[1], final=body[2])
+        if f.dispute_replaces(p.dispute, new_dispute):
+            return p.model_copy(update={"dispute": new_dispute})
     return p
 
 

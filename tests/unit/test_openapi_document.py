@@ -76,7 +76,7 @@ def test_error_statuses_follow_auth_and_body() -> None:
 
 def test_security_follows_the_route_auth() -> None:
     document = openapi_document()
-    expected = {
+    expected: dict[str, list[dict[str, list[str]]]] = {
         "none": [],
         "key": [{"ApiKey": []}],
         "user": [{"FirebaseIdToken": []}],

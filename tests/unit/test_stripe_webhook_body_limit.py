@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import flask
+from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 
 from functions.stripe_webhook import stripe_webhook
@@ -31,7 +32,7 @@ class CountingBody(io.RawIOBase):
 
 
 def post(body: CountingBody, declared: int | None) -> flask.Response:
-    headers = {"Stripe-Signature": "t=1,v1=00", "Content-Type": "application/json"}
+    headers = Headers({"Stripe-Signature": "t=1,v1=00", "Content-Type": "application/json"})
     environ = EnvironBuilder(path="/", method="POST", headers=headers).get_environ()
     environ["wsgi.input"] = io.BufferedReader(body, buffer_size=8192)
     if declared is None:
@@ -41,7 +42,10 @@ def post(body: CountingBody, declared: int | None) -> flask.Response:
     else:
         environ["CONTENT_LENGTH"] = str(declared)
     request = flask.Request(environ)
-    return stripe_webhook(request)
+    response = stripe_webhook(request)
+    # functions_framework.http types what it decorates as returning any flask.typing.ResponseReturnValue
+    assert isinstance(response, flask.Response)
+    return response
 
 
 def test_a_chunked_oversized_body_is_refused_after_limit_plus_one_bytes() -> None:
