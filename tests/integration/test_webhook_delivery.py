@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import json
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -31,7 +32,7 @@ USER = "user_hooks"
 
 
 @pytest.fixture
-def receiver() -> WebhookReceiver:
+def receiver() -> Iterator[WebhookReceiver]:
     with WebhookReceiver() as running:
         yield running
 

@@ -17,6 +17,7 @@ from shared.jobs.resource import job_resource
 from shared.models import Job, JobStatus, WebhookEvent, WebhookEventStatus, utc_now
 from shared.webhooks.events import handle_job_updated, job_event_id, sweep_due_events
 from tests.conftest import Project
+from tests.support.firestore_delivery import wait_for_trigger_calls
 from tests.support.waiting import eventually
 from tests.support.webhook_receiver import Scripted, WebhookReceiver
 from tests.support.webhooks import setup_endpoint, stored_deliveries, stored_event
@@ -41,7 +42,7 @@ def write_job(livemode: bool = True, **fields: object) -> tuple[str, Job]:
         cost=1,
         created_at=utc_now() - timedelta(seconds=3),
         **fields,
-    )  # type: ignore[arg-type]
+    )
     firestore_client().collection(Job.collection).document(job_id).set(job.to_firestore())
     return job_id, job
 
@@ -109,6 +110,7 @@ def test_duplicate_triggers_give_one_event_and_one_delivery(
     # The trigger firing again for the same transition (production delivers at least once) ...
     ref = firestore_client().collection(Job.collection).document(job_id)
     value = ref.get().to_dict()
+    assert value is not None
     change = DocumentChange(
         "dup", "updated", f"jobs/{job_id}", value, {**value, "status": "running"}, utc_now()
     )
@@ -117,10 +119,11 @@ def test_duplicate_triggers_give_one_event_and_one_delivery(
     # ... and later writes that keep the status (a no-op set also fires `updated`) change nothing.
     ref.update({"updated_at": utc_now()})
     ref.set(value)
-    # The emulator delivers trigger calls one at a time, in order: once a later probe document's trigger
-    # has run, the job's triggers above have run too.
+    # The emulator hands trigger calls over in order: once a later probe document's trigger has run, the
+    # job's trigger calls above have reached the host; then wait for the host to have run them all.
     firestore_client().collection("probes").document("after-duplicates").set({"n": 1})
     eventually(lambda: list(firestore_client().collection("probe_events").limit(1).stream()))
+    wait_for_trigger_calls(project.stack.host_url)
     sweep_due_events()
     assert len(events_of(job_id)) == 1
     eventually(
@@ -197,12 +200,14 @@ def test_the_trigger_trusts_the_stored_job_not_the_event_payload(project: Projec
     job_id, _ = write_job()  # queued, owned by USER; its own trigger emits nothing (no transition)
     ref = firestore_client().collection(Job.collection).document(job_id)
     stored = ref.get().to_dict()
+    assert stored is not None
     forged = {**stored, "status": "completed", "user_id": "intruder", "livemode": False}
     change = DocumentChange("forged-1", "updated", f"jobs/{job_id}", forged, stored, utc_now())
     assert handle_job_updated(change) is None  # the stored job is not finished
     assert events_of(job_id) == []
     finish(job_id, JobStatus.COMPLETED, result={"n": 1})
     finished = ref.get().to_dict()
+    assert finished is not None
     change = DocumentChange(
         "forged-2", "updated", f"jobs/{job_id}", {**finished, "user_id": "intruder"}, stored, utc_now()
     )

@@ -79,6 +79,18 @@ def deliver(host_url: str, project: str, trigger: str, headers: dict[str, str], 
     return max(int(status.split()[0]) for status in outcome["statuses"])
 
 
+def wait_for_trigger_calls(host_url: str) -> None:
+    """Wait until every trigger call the host has accepted so far has run (the host runs them on parallel
+    workers). Together with a later probe document whose trigger has run (the emulator hands calls over
+    in order), this means every earlier write's triggers have run."""
+    from tests.support.waiting import eventually
+
+    eventually(
+        lambda: requests.get(f"{host_url}/_host/triggers", timeout=10).json()["pending"] == 0,
+        message="the host's trigger calls have run",
+    )
+
+
 def detach_trigger(firestore_host: str, project: str, trigger: str) -> None:
     """Point a trigger of this project at an unused collection (triggers cannot be deleted, only replaced),
     so that the test alone delivers its events."""
