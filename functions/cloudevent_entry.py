@@ -10,7 +10,7 @@ from functools import wraps
 from cloudevents.http.event import CloudEvent
 
 from shared.core import logs
-from shared.core.pubsub_events import MalformedMessage, RedeliverLater
+from shared.core.pubsub_events import MalformedMessage
 from shared.core.settings import get_settings
 
 
@@ -20,9 +20,6 @@ def cloudevent_entry(handler: Callable[[CloudEvent], None]) -> Callable[[CloudEv
         try:
             get_settings()  # a refused configuration fails every event (logged, redelivered later)
             handler(event)
-        except RedeliverLater as exc:
-            logs.info(f"{handler.__name__}: redeliver later ({exc})", event_id=event.get("id"))
-            raise
         except MalformedMessage as exc:
             # Retrying cannot help a message that can never be processed: acknowledge it, log it.
             logs.error(f"{handler.__name__} dropped a malformed message: {exc}", event_id=event.get("id"))

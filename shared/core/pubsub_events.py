@@ -15,11 +15,6 @@ class MalformedMessage(ValueError):
     """A message that can never be processed: acknowledge it (retrying cannot help) and log it."""
 
 
-class RedeliverLater(Exception):
-    """Leave the message unacknowledged on purpose: Pub/Sub redelivers it after its backoff (seconds),
-    which is how work due in a few seconds is picked up sooner than a minute-by-minute schedule."""
-
-
 @dataclass(frozen=True)
 class PubSubMessage:
     message_id: str
