@@ -98,7 +98,8 @@ def drain(endpoint: WebhookEndpoint, count: int = 1, *, force: bool = False) -> 
         try:
             # Due now, unqueued: the message makes the attempt; if it is lost, the next sweep does.
             snapshot.reference.update(
-                {"queued": False, "next_attempt_at": now, "updated_at": now},
+                # from_backlog: its attempt hands out the next one (one per finished attempt).
+                {"queued": False, "from_backlog": True, "next_attempt_at": now, "updated_at": now},
                 option=db.write_option(last_update_time=snapshot.update_time),
             )
         except (FailedPrecondition, NotFound):
