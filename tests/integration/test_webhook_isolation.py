@@ -212,7 +212,9 @@ def test_an_event_queued_behind_live_attempts_flags_their_slots_and_they_hand_it
         # The slots changed under the holders (flagged): each still recorded its attempt and released.
         assert all(r is not None and r.outcome is Outcome.DELIVERED for r in reports)
         assert all(stored_event(e).status is WebhookEventStatus.DELIVERED for e in holders)
-        assert not any(slot_ref(webhook_id, n).get().exists for n in range(MAX_IN_FLIGHT))
+        # Released (a slot may already be held again by the handed-out event, which moves on quickly).
+        slots = [slot_ref(webhook_id, n).get() for n in range(MAX_IN_FLIGHT)]
+        assert all(snapshot.get("event_id") == waiting for snapshot in slots if snapshot.exists)
         eventually(arrivals_of(receiver, waiting), message="handed out by a holder")
         eventually(lambda: stored_event(waiting).status is WebhookEventStatus.DELIVERED)
         assert [d.attempt for d in stored_deliveries(waiting)] == [1]
