@@ -2,9 +2,11 @@
 
 An event that cannot be attempted now (its endpoint's slots are held, its circuit is open, its throttle is
 spent) is marked `queued` and acknowledged: it waits in Firestore, not in the shared Pub/Sub subscription.
-Each finished attempt frees a slot and hands out the endpoint's oldest queued event (`drain`): it is
-unmarked with a precondition (so two drains never hand out the same one) and published to the lane the
-endpoint's health calls for. A lost hand-out is caught by the sweep: a queued event's `next_attempt_at`
+A finished attempt frees a slot and, when something can be waiting for it (its slot was flagged by an
+event that queued behind it, it was itself handed out, the endpoint's health changed or it is throttled:
+shared/webhooks/delivery.py), hands out the endpoint's oldest queued event (`drain`): it is unmarked with
+a precondition (so two drains never hand out the same one) and published to the lane the endpoint's
+health calls for. A lost hand-out is caught by the sweep: a queued event's `next_attempt_at`
 is a backstop.
 """
 
@@ -98,7 +100,8 @@ def drain(endpoint: WebhookEndpoint, count: int = 1, *, force: bool = False) -> 
         try:
             # Due now, unqueued: the message makes the attempt; if it is lost, the next sweep does.
             snapshot.reference.update(
-                {"queued": False, "next_attempt_at": now, "updated_at": now},
+                # from_backlog: its attempt hands out the next one (one per finished attempt).
+                {"queued": False, "from_backlog": True, "next_attempt_at": now, "updated_at": now},
                 option=db.write_option(last_update_time=snapshot.update_time),
             )
         except (FailedPrecondition, NotFound):

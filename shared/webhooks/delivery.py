@@ -34,12 +34,13 @@ from shared.models import (
     WebhookEvent,
     WebhookEventStatus,
     WebhookEventType,
+    WebhookSlot,
     utc_now,
 )
 from shared.webhooks.backlog import Lane, drain, lane_for, publish_to_lane, queue_event
 from shared.webhooks.endpoints import endpoint_ref, load_endpoint, signing_secrets, webhook_id_for
 from shared.webhooks.events import event_ref, payload_body, sweep_for
-from shared.webhooks.health import update_after_attempt
+from shared.webhooks.health import endpoint_fields, update_after_attempt
 from shared.webhooks.schedule import (
     AttemptResult,
     EndpointHealth,
@@ -54,8 +55,8 @@ from shared.webhooks.slots import (
     FAST_LANE_SLOTS,
     MAX_IN_FLIGHT,
     Slot,
-    any_slot_free,
     claim_slot,
+    flag_backlog,
     release_slot,
     take_rate_token,
     wait_for_rate_token,
@@ -65,6 +66,8 @@ DEFAULT_TIMEOUT_S = 15.0
 # A claimed attempt (and its slot) may be taken over once this long has passed since the claim (the sender
 # crashed): it must exceed the send timeout plus the time to record the result.
 LEASE_MARGIN = timedelta(seconds=60)
+# Record tries when queued events keep flagging the slot between our read and our commit.
+RECORD_TRIES = 5
 
 
 @dataclass(frozen=True)
@@ -173,9 +176,10 @@ def deliver_event(
     except FailedPrecondition:
         return None  # another copy of this message claimed the attempt
     if slot is None:
-        # Every slot was held. The holders hand out the backlog when they finish; if the last one
-        # finished between our claim and our queueing, its hand-out missed this event: look again.
-        if queue_event(event_id, snapshot.update_time, now) and any_slot_free(webhook_id, slots):
+        # Every slot was held. Queue, then flag the holders' slots so they hand out the backlog when they
+        # finish; if one finished between our claim and our queueing (its hand-out, if any, missed this
+        # event), hand it out ourselves.
+        if queue_event(event_id, snapshot.update_time, now) and not flag_backlog(webhook_id, slots):
             drain(endpoint)
         return None
     try:
@@ -231,8 +235,21 @@ def _attempt(
         else None
     )
     _record(event_id, event, attempt, result, outcome, retry_at, finished, slot)
+    # A quiet success (a fresh event, a healthy unthrottled endpoint whose health does not change, an
+    # unflagged slot) skips the backlog query: nothing can be waiting that this attempt must hand out.
+    # Events queued because every slot was held flagged a slot (its holder drains); events of an open
+    # circuit are handed out from the probe's success (health changes); a throttled endpoint always
+    # drains; a handed-out event continues the chain. As a safety net, the attempt that refreshes the
+    # endpoint's `last_triggered_at` (at least every ENDPOINT_TOUCH_INTERVAL) drains too.
+    quiet = (
+        outcome is Outcome.DELIVERED
+        and endpoint.rate_limit is None
+        and not event.from_backlog
+        and not slot.backlog
+        and not endpoint_fields(endpoint, outcome, result, finished, retry_at)
+    )
     current = update_after_attempt(endpoint, outcome, result, finished, retry_at)
-    if current is not None:
+    if current is not None and not quiet:
         drain(current)
     log = logs.info if outcome is Outcome.DELIVERED else logs.warning
     log(
@@ -257,7 +274,11 @@ def _record(
     finished: datetime,
     slot: Slot,
 ) -> None:
-    """One batch: the delivery document, the event's next state, the slot's release."""
+    """One batch: the delivery document, the event's next state, the slot's release.
+
+    A queued event may have flagged the slot meanwhile (its update time changed): then the slot is read
+    again and, still ours, released on that read (`slot.backlog` tells the caller to hand out the backlog).
+    """
     db = firestore_client()
     if outcome is Outcome.DELIVERED:
         status = WebhookEventStatus.DELIVERED
@@ -289,24 +310,44 @@ def _record(
     # The precondition: only the claimant of this attempt moves the event on. If our lease ran out and
     # another attempt was claimed meanwhile, that one owns the event (and maybe our slot); we still record
     # what we did.
-    claimed = db.write_option(last_update_time=slot.update_time)
-    batch = db.batch()
-    batch.create(delivery_ref, delivery.to_firestore())
-    batch.update(event_ref(event_id), event_update, option=claimed)
-    batch.delete(slot.ref, option=claimed)
-    try:
-        batch.commit()
-        slot.released = True
-    except FailedPrecondition:
+    claimed = db.write_option(last_update_time=slot.claimed_at)
+    for _ in range(RECORD_TRIES):
+        batch = db.batch()
+        batch.create(delivery_ref, delivery.to_firestore())
+        batch.update(event_ref(event_id), event_update, option=claimed)
+        batch.delete(slot.ref, option=db.write_option(last_update_time=slot.update_time))
         try:
-            delivery_ref.create(delivery.to_firestore())
-        except AlreadyExists:
-            pass
-    except AlreadyExists:  # a crashed earlier run of this very claim recorded it already
-        try:
-            event_ref(event_id).update(event_update, option=claimed)
+            batch.commit()
+            slot.released = True
+            return
         except FailedPrecondition:
-            pass
+            if not _reread_own_slot(slot):
+                break  # the slot or the event is another attempt's now
+        except AlreadyExists:  # a crashed earlier run of this very claim recorded it already
+            try:
+                event_ref(event_id).update(event_update, option=claimed)
+            except FailedPrecondition:
+                pass
+            return
+    try:
+        delivery_ref.create(delivery.to_firestore())
+    except AlreadyExists:
+        pass
+
+
+def _reread_own_slot(slot: Slot) -> bool:
+    """After a failed record: True when the slot is still this claim's and only its flag changed (the
+    slot's update time and flag are refreshed for the next try); False when it was released or taken
+    over, or is unchanged (then the event's precondition failed: the event is another attempt's)."""
+    snapshot = slot.ref.get()
+    if not snapshot.exists or snapshot.update_time == slot.update_time:
+        return False
+    held = WebhookSlot.from_firestore(snapshot.to_dict())
+    if held.event_id != slot.event_id or held.lease_until != slot.lease_until:
+        return False
+    slot.update_time = snapshot.update_time
+    slot.backlog = held.backlog
+    return True
 
 
 def deliver_message(message: PubSubMessage, lane: Lane = Lane.FAST) -> DeliveryReport | None:

@@ -9,7 +9,10 @@ attempt. The whole attempt, connect to last byte, is bounded by `timeout_s` with
 
 from __future__ import annotations
 
+import heapq
 import http.client
+import ipaddress
+import itertools
 import socket
 import ssl
 import threading
@@ -42,13 +45,14 @@ class _Deadline:
     when it fires cannot escape it, nor can a response still trickling in."""
 
     def __init__(self, timeout_s: float) -> None:
-        self._at = time.monotonic() + timeout_s
+        self.at = time.monotonic() + timeout_s
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self.expired = False
+        self.finished = False
 
     def remaining(self) -> float:
-        left = self._at - time.monotonic()
+        left = self.at - time.monotonic()
         if left <= 0:
             raise TimeoutError("attempt deadline passed")
         return left
@@ -59,8 +63,15 @@ class _Deadline:
                 raise TimeoutError("attempt deadline passed")
             self._sockets.append(sock)
 
+    def finish(self) -> None:
+        """The attempt is over: the watchdog leaves it alone from now on."""
+        with self._lock:
+            self.finished = True
+
     def expire(self) -> None:
         with self._lock:
+            if self.finished:
+                return
             self.expired = True
             sockets = list(self._sockets)
         for sock in sockets:
@@ -71,11 +82,60 @@ class _Deadline:
                 pass
 
 
+class _Watchdog:
+    """One thread that expires every attempt's deadline when it passes. A timer thread per attempt cost a
+    thread start per delivery; deadlines are kept in a heap, and finished ones are dropped when they come up.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Deadline]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, deadline: _Deadline) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (deadline.at, next(self._order), deadline))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="webhook-watchdog", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._heap and self._heap[0][2].finished:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                left = self._heap[0][0] - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                due = heapq.heappop(self._heap)[2]
+            due.expire()  # outside the lock: shutting sockets down may take a moment
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _resolve_within(
     resolver: Resolver, host: str, port: int, allow_loopback: bool, deadline: _Deadline
 ) -> list[tuple[int, SockAddr]]:
     """The resolver's answer, or TimeoutError at the deadline: getaddrinfo cannot be interrupted, and the
     system resolver's own retries may take longer than the claim's lease assumes. A late answer is dropped."""
+    if _is_ip_literal(host):
+        # An address literal is not looked up (nothing to wait for): checked in this thread.
+        return resolver(host, port, allow_loopback)
     outcome: list[list[tuple[int, SockAddr]] | BaseException] = []
     done = threading.Event()
 
@@ -177,13 +237,11 @@ def post_webhook(
     # Per-operation socket timeouts do not bound a server that trickles bytes, nor a connect that hangs on
     # one address before the next is tried: the deadline and its watchdog bound it all, from here on.
     deadline = _Deadline(policy.timeout_s)
-    watchdog = threading.Timer(policy.timeout_s, deadline.expire)
-    watchdog.daemon = True
-    watchdog.start()
+    _WATCHDOG.watch(deadline)
     try:
         answer = _exchange(url, body, headers, policy, resolver, result, deadline)
     finally:
-        watchdog.cancel()
+        deadline.finish()
     # Whatever a cut-off connection looked like afterwards (end of headers, EOF in a handshake, ...), an
     # attempt the watchdog had to end did not finish in time: it is a timeout, never a success.
     if deadline.expired or answer is None:

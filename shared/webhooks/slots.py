@@ -5,6 +5,11 @@ creates one (create(): exactly one holder across every instance) and deletes it 
 that crashed leaves a lease that ends like the event's own lease; the next claimant takes it over with a
 `last_update_time` precondition, so two claimants never both win.
 
+Backlog flag: an event that finds every slot held queues itself and then flags the held slots
+(`flag_backlog`); a holder whose slot is flagged hands out the backlog when it releases it. An unflagged
+holder whose attempt was a quiet success skips the backlog query (shared/webhooks/delivery.py): most
+attempts never have a backlog, and that query was the costliest call of an attempt.
+
 Throttle (`rate_limit`, attempts per second): one counter document per endpoint and second,
 `webhook_rate/{webhookId}-{second}`, incremented atomically; the increment's result says whether this
 attempt is within the second's budget. Only throttled endpoints write it.
@@ -34,10 +39,18 @@ MAX_THROTTLE_WAIT_S = 2.0
 RATE_BUCKET_TTL = timedelta(hours=1)
 
 
+# Tries at flagging a held slot that keeps changing under us before handing out the backlog ourselves.
+FLAG_TRIES = 3
+
+
 @dataclass
 class Slot:
     ref: Any
-    update_time: Any
+    update_time: Any  # the slot document's, as last read or written by its holder
+    claimed_at: Any  # the claim's commit time: the event's update time the record is conditional on
+    event_id: str
+    lease_until: datetime
+    backlog: bool = False  # flagged: the holder hands out the backlog when it releases the slot
     released: bool = False
 
 
@@ -63,15 +76,17 @@ def claim_slot(
     now = utc_now()
     held = WebhookSlot(webhook_id=webhook_id, event_id=event_id, lease_until=lease_until, created_at=now)
 
-    def commit(ref: Any, option: Any = None) -> Slot:
+    def commit(ref: Any, option: Any = None, backlog: bool = False) -> Slot:
         batch = db.batch()
         if option is None:
             batch.create(ref, held.to_firestore())
         else:
-            batch.update(ref, held.to_firestore(), option=option)
+            # A taker keeps the crashed holder's backlog flag: the events that flagged it wait for it.
+            batch.update(ref, held.model_copy(update={"backlog": backlog}).to_firestore(), option=option)
         batch.update(event, fields, option=db.write_option(last_update_time=read_at))
         results = batch.commit()
-        return Slot(ref, results[0].update_time)
+        update_time = results[0].update_time
+        return Slot(ref, update_time, update_time, event_id, lease_until, backlog)
 
     for n in range(slots):
         ref = slot_ref(webhook_id, n)
@@ -91,18 +106,45 @@ def claim_slot(
         # The holder's lease ended (it crashed): take the slot over, unless someone else just did (that
         # FailedPrecondition reads as a lost claim: the event stays due, and the sweep brings it back).
         try:
-            return commit(ref, db.write_option(last_update_time=snapshot.update_time))
+            option = db.write_option(last_update_time=snapshot.update_time)
+            return commit(ref, option, current.backlog)
         except NotFound:
             continue
     return None
 
 
-def any_slot_free(webhook_id: str, slots: int) -> bool:
-    """Whether one of the endpoint's first `slots` slots is free (or its lease has ended), in one read."""
+def flag_backlog(webhook_id: str, slots: int) -> bool:
+    """Called by an event that found every slot held, after it queued itself: make a holder hand it out.
+
+    Reads the endpoint's first `slots` slots (after the queueing, so a holder seen here has not released
+    yet, and its hand-out will see the queued event) and flags each held one (with a precondition on that
+    read). True when a held slot is flagged; False when a slot is free or its lease has ended (a holder
+    released in between and may have skipped the hand-out): the caller then hands out the backlog itself,
+    so no wake-up is lost.
+    """
     refs = [slot_ref(webhook_id, n) for n in range(slots)]
-    now = utc_now()
-    for snapshot in firestore_client().get_all(refs):
-        if not snapshot.exists or WebhookSlot.from_firestore(snapshot.to_dict()).lease_until <= now:
+    db = firestore_client()
+    for _ in range(FLAG_TRIES):
+        now = utc_now()
+        snapshots = list(db.get_all(refs))
+        flagged = False
+        for snapshot in snapshots:
+            if not snapshot.exists:
+                return False
+            held = WebhookSlot.from_firestore(snapshot.to_dict())
+            if held.lease_until <= now:
+                return False
+            if held.backlog:
+                flagged = True
+                continue
+            try:
+                snapshot.reference.update(
+                    {"backlog": True}, option=db.write_option(last_update_time=snapshot.update_time)
+                )
+                flagged = True
+            except (FailedPrecondition, NotFound):
+                pass  # released or taken over since the read: look again
+        if flagged:
             return True
     return False
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from localdev import rpc_counts
 from localdev.emulators import free_port
 from shared.models import WebhookEventStatus, WebhookEventType, utc_now
 from shared.webhooks.delivery import deliver_event
@@ -280,3 +281,21 @@ def project_event_ref(event_id: str):  # type: ignore[no-untyped-def]
     from shared.webhooks.events import event_ref
 
     return event_ref(event_id)
+
+
+def test_a_quiet_success_makes_three_firestore_calls_and_no_backlog_query(project: Project) -> None:
+    """Read (event + endpoint), claim batch, record batch: the backlog query is skipped when nothing can
+    be waiting (docs/webhooks.md, Isolation), which is what makes a delivery cheap."""
+    with WebhookReceiver() as receiver:
+        setup_endpoint(USER, receiver.url())
+        # Triggered just now with the same status: the success changes nothing on the endpoint.
+        endpoint_ref(USER).update({"last_triggered_at": utc_now(), "last_status_code": 200})
+        event_id = make_event(USER)
+        rpc_counts.install()
+        rpc_counts.reset()
+        report = deliver_event(event_id, LOOPBACK_POLICY, user_id=USER)
+        counts = rpc_counts.snapshot()
+    assert report is not None and report.outcome is Outcome.DELIVERED
+    assert counts.get("firestore_queries", 0) == 0
+    assert counts["firestore_rpcs"] == 3
+    assert (counts["firestore_writes"], counts["firestore_deletes"]) == (4, 1)

@@ -6,8 +6,10 @@ test drives one attempt in-process to stage a crash.
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from google.cloud.firestore_v1.base_query import FieldFilter
@@ -179,10 +181,61 @@ def test_an_event_finding_every_slot_held_waits_in_the_backlog_and_is_handed_out
         waiting = stored_event(event_id)
         assert waiting.queued and waiting.attempts == 0 and waiting.status is WebhookEventStatus.PENDING
         assert not receiver.received()
+        assert all(slot_ref(webhook_id, n).get().get("backlog") for n in range(MAX_IN_FLIGHT))
         slot_ref(webhook_id, 0).delete()  # one attempt finishes and hands out the backlog's oldest
         assert drain(endpoint(HEALTHY)) == [event_id]
         eventually(arrivals_of(receiver, event_id), message="handed out through Pub/Sub")
         eventually(lambda: stored_event(event_id).status is WebhookEventStatus.DELIVERED)
+
+
+def test_an_event_queued_behind_live_attempts_flags_their_slots_and_they_hand_it_out(
+    project: Project,
+) -> None:
+    with WebhookReceiver(default=Scripted(delay_s=1.5)) as receiver:
+        setup_endpoint(HEALTHY, receiver.url())
+        webhook_id = webhook_id_for(HEALTHY)
+        # Recently triggered with the same status: the holders' successes are quiet (no health write),
+        # so only the flag makes them look at the backlog.
+        endpoint_ref(HEALTHY).update({"last_triggered_at": utc_now(), "last_status_code": 200})
+        holders = [make_event(HEALTHY) for _ in range(MAX_IN_FLIGHT)]
+        with ThreadPoolExecutor(MAX_IN_FLIGHT) as pool:
+            running = [
+                pool.submit(contextvars.copy_context().run, deliver_event, e, LOOPBACK_POLICY)
+                for e in holders
+            ]
+            eventually(lambda: len(receiver.received()) == MAX_IN_FLIGHT, message="both slots held")
+            waiting = make_event(HEALTHY)
+            assert deliver_event(waiting, LOOPBACK_POLICY) is None
+            assert stored_event(waiting).queued
+            assert all(slot_ref(webhook_id, n).get().get("backlog") for n in range(MAX_IN_FLIGHT))
+            reports = [future.result() for future in running]
+        # The slots changed under the holders (flagged): each still recorded its attempt and released.
+        assert all(r is not None and r.outcome is Outcome.DELIVERED for r in reports)
+        assert all(stored_event(e).status is WebhookEventStatus.DELIVERED for e in holders)
+        # Released (a slot may already be held again by the handed-out event, which moves on quickly).
+        slots = [slot_ref(webhook_id, n).get() for n in range(MAX_IN_FLIGHT)]
+        assert all(snapshot.get("event_id") == waiting for snapshot in slots if snapshot.exists)
+        eventually(arrivals_of(receiver, waiting), message="handed out by a holder")
+        eventually(lambda: stored_event(waiting).status is WebhookEventStatus.DELIVERED)
+        assert [d.attempt for d in stored_deliveries(waiting)] == [1]
+
+
+def test_a_quiet_success_leaves_no_backlog_behind(project: Project) -> None:
+    """An event queued while the last holder releases is handed out (flag, or the queuer's own look)."""
+    with WebhookReceiver() as receiver:
+        setup_endpoint(HEALTHY, receiver.url())
+        endpoint_ref(HEALTHY).update({"last_triggered_at": utc_now(), "last_status_code": 200})
+        events = [make_event(HEALTHY) for _ in range(12)]
+        # Each task runs in a copy of this thread's context (the test's project scope).
+        tasks = [(contextvars.copy_context(), e) for e in events]
+        with ThreadPoolExecutor(6) as pool:
+            list(pool.map(lambda t: t[0].run(deliver_event, t[1], LOOPBACK_POLICY), tasks))
+        eventually(
+            lambda: all(stored_event(e).status is WebhookEventStatus.DELIVERED for e in events),
+            timeout=20,
+            message="every event delivered, none left in the backlog",
+        )
+        assert sorted(r.headers["webhook-id"] for r in receiver.received()) == sorted(events)
 
 
 def test_rate_limit_spreads_deliveries_over_seconds(project: Project) -> None:
