@@ -12,10 +12,11 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
+from google.api_core.exceptions import AlreadyExists, NotFound
 
 from shared.core import logs
 from shared.core.clients import firestore_client
+from shared.core.retry import retry_commit
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, WebhookEventType
 from shared.webhooks.endpoints import endpoint_ref, webhook_id_for
 from shared.webhooks.events import event_payload, event_ref
@@ -47,7 +48,8 @@ def update_after_attempt(
         return endpoint
     db = firestore_client()
     ref = endpoint_ref(endpoint.user_id)
-    for _ in range(ENDPOINT_WRITE_RETRIES):
+
+    def attempt() -> WebhookEndpoint | None:
         snapshot = ref.get()
         if not snapshot.exists:
             return None
@@ -58,16 +60,29 @@ def update_after_attempt(
         if not fields:
             return current
         try:
+            # FailedPrecondition: changed since the read, judge again on the new state (retry_commit).
             ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
-        except FailedPrecondition:
-            continue  # changed since the read: judge again on the new state
         except NotFound:
             return None
         updated = current.model_copy(update=fields)
         if current.enabled and not updated.enabled:
             record_disabled(updated, finished)
         return updated
-    return None
+
+    try:
+        return retry_commit(
+            attempt,
+            what=f"webhook endpoint of {endpoint.user_id}",
+            max_attempts=ENDPOINT_WRITE_RETRIES,
+            gave_up=_EndpointBusy,
+        )
+    except _EndpointBusy:
+        # Other attempts keep changing it: their verdicts stand, and the next attempt judges again.
+        return None
+
+
+class _EndpointBusy(Exception):
+    pass
 
 
 def endpoint_fields(

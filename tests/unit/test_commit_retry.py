@@ -82,3 +82,26 @@ def test_money_paths_retry_every_lost_commit(module: str) -> None:
             names = _caught_names(node)
             if "FailedPrecondition" in names or "Aborted" in names:
                 pytest.fail(f"{module}:{node.lineno} catches {sorted(names)}; use RETRYABLE_COMMIT_ERRORS")
+
+
+def _hand_written_retries(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.For) and isinstance(node.iter, ast.Call):
+            args = [a for a in node.iter.args if isinstance(a, ast.Name)]
+            if any(a.id.endswith(("RETRIES", "ATTEMPTS")) for a in args):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} loops over {args[0].id}")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "backoff":
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno} calls backoff()")
+    return found
+
+
+def test_commit_retries_go_through_the_one_helper() -> None:
+    """One retry helper: no module loops over a retry budget or sleeps between attempts by itself."""
+    found = [
+        place
+        for path in sorted((ROOT / "shared").rglob("*.py"))
+        if path != ROOT / "shared" / "core" / "retry.py"
+        for place in _hand_written_retries(path)
+    ]
+    assert found == []
