@@ -28,7 +28,7 @@ from shared.core.retry import retry_commit
 from shared.core.settings import get_settings
 from shared.counters.fold_schedule import FoldDebounce
 from shared.counters.group_commit import IncrementGroups
-from shared.counters.shards import Counter, CounterTotals, marker_id, pick_shard_id, shard_ids, sum_shards
+from shared.counters.shards import Counter, CounterTotals, marker_id, pick_shard_id
 from shared.models import CounterShard, utc_now
 from shared.system.config import config_ref, seed_system_config
 
@@ -83,10 +83,19 @@ def count_job_created(change: DocumentChange) -> None:
 
 
 def read_totals(db: firestore.Client | None = None) -> CounterTotals:
-    """Exact totals now: the sum of all shards (one batched read of SHARD_COUNT documents)."""
+    """Exact totals now: the sum of all shards, one `sum()` aggregation query per counter (billed one read
+    per 1,000 index entries, not one per shard; no shard document travels to the client).
+
+    One query per counter: a query with several aggregations counts only the documents that hold every
+    aggregated field (a shard may hold only some). Founders are read before users: a founder is always
+    counted as a user first, so the totals never show more founders than users."""
     db = db or firestore_client()
-    snapshots = db.get_all([shard_ref(shard_id, db) for shard_id in shard_ids()])
-    return sum_shards(s.to_dict() if s.exists else None for s in snapshots)
+    shards = db.collection(CounterShard.collection)
+    sums: dict[str, int] = {}
+    for counter in (Counter.FOUNDING_MEMBER_COUNT, Counter.TOTAL_USERS, Counter.TOTAL_JOBS):
+        results = shards.sum(counter.value, alias=counter.value).get()
+        sums[counter.value] = int(results[0][0].value or 0) if results and results[0] else 0
+    return CounterTotals.from_fields(sums)
 
 
 def fold_counters() -> CounterTotals:

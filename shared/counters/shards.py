@@ -16,7 +16,7 @@ from typing import Any
 
 # Grouped increments (group_commit.py) write a shard about once per group: 10,000 creations/s from ~125
 # instances committing 2 groups/s each is ~250 writes/s, about one per shard per second (docs/capacity.md).
-# Cost: one 256-document read per fold (once a minute) or exact stats request.
+# Summing them is one aggregation query per counter (one billed read per 1,000 shards).
 SHARD_COUNT = 256
 
 

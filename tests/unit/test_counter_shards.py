@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -60,3 +62,16 @@ def test_marker_ids_keep_purposes_apart_and_never_collide() -> None:
         marker_id("", event)
     with pytest.raises(ValueError):
         marker_id("count", "")
+
+
+def test_the_summed_counter_fields_keep_their_single_field_index() -> None:
+    # read_totals sums each counter with an aggregation query; Firestore aggregates through the index, so
+    # exempting a counter field from indexing would make the sum fail in production (the emulator ignores
+    # fieldOverrides and would not notice).
+    indexes = json.loads((Path(__file__).resolve().parents[2] / "firestore.indexes.json").read_text())
+    exempted = {
+        o["fieldPath"]
+        for o in indexes.get("fieldOverrides", [])
+        if o["collectionGroup"] == CounterShard.collection and o.get("indexes") == []
+    }
+    assert exempted.isdisjoint(c.value for c in Counter)
