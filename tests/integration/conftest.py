@@ -1,12 +1,17 @@
-"""Fixtures shared by the Stripe integration tests (purchases, payment methods, the money lifecycle)."""
+"""Fixtures shared by the integration tests: Stripe (purchases, payment methods, the money lifecycle) and a
+local webhook receiver."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 import stripe
 
-from tests.conftest import Project
+from localdev.stripe_setup import register_localstripe_webhook
+from tests.conftest import STRIPE_WEBHOOK_SECRET, Project
 from tests.support.stripe_events import EventSender, stripe_test_client
+from tests.support.webhook_receiver import WebhookReceiver
 
 
 @pytest.fixture
@@ -19,3 +24,20 @@ def client(project: Project) -> stripe.StripeClient:
 def events(project: Project) -> EventSender:
     """Sends Stripe events, signed as Stripe signs them, to this project's `stripe_webhook`."""
     return EventSender(project.function_url("stripe_webhook"))
+
+
+@pytest.fixture
+def localstripe_webhook(project: Project) -> Iterator[None]:
+    """localstripe sends its own events to this test's stripe_webhook, as `make dev` wires it."""
+    url = project.function_url("stripe_webhook")
+    register_localstripe_webhook(project.stack.stripe_api_base, url, STRIPE_WEBHOOK_SECRET)
+    yield
+    # Same name, no event types: later tests' events no longer reach this finished project.
+    register_localstripe_webhook(project.stack.stripe_api_base, url, STRIPE_WEBHOOK_SECRET, events=[])
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """A local webhook receiver (a real HTTP server on 127.0.0.1) for this test."""
+    with WebhookReceiver() as running:
+        yield running

@@ -6,7 +6,6 @@ every scenario the ledger explains the balance and a second customer's balance h
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,9 +13,8 @@ import pytest
 import requests
 import stripe
 
-from localdev.stripe_setup import register_localstripe_webhook
 from shared.core.clients import firestore_client
-from tests.conftest import STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, Project
+from tests.conftest import STRIPE_SECRET_KEY, Project
 from tests.support import stripe_objects as so
 from tests.support.jobs import post_job, set_job_costs
 from tests.support.platform import ApiClient, create_account, create_api_key
@@ -28,19 +26,11 @@ from tests.support.purchases import (
     ledger,
     paid_purchase_without_grant,
     purchase_doc,
+    starter_payment_intent,
 )
 from tests.support.stripe_events import EventSender, as_dict, make_event
 from tests.support.stripe_flows import add_card, new_card
 from tests.support.waiting import eventually
-
-
-@pytest.fixture
-def localstripe_webhook(project: Project) -> Iterator[None]:
-    """localstripe sends its own events to this test's stripe_webhook, as `make dev` wires it."""
-    url = project.function_url("stripe_webhook")
-    register_localstripe_webhook(project.stack.stripe_api_base, url, STRIPE_WEBHOOK_SECRET)
-    yield
-    register_localstripe_webhook(project.stack.stripe_api_base, url, STRIPE_WEBHOOK_SECRET, events=[])
 
 
 @pytest.fixture
@@ -294,17 +284,7 @@ def _unpaid_purchase(api: ApiClient, client: stripe.StripeClient, user_id: str) 
     create_account(user_id)
     card = add_card(api, api.user_token(user_id), client)
     purchase_id = f"pur_{user_id}{int(time.time() * 1000)}"
-    local = as_dict(
-        client.v1.payment_intents.create(
-            params={
-                "amount": 1000,
-                "currency": "usd",
-                "customer": customer_of(user_id),
-                "payment_method": card["payment_method_id"],
-                "metadata": {"purchase_id": purchase_id, "user_id": user_id},
-            }
-        )
-    )
+    local = starter_payment_intent(client, user_id, card["payment_method_id"], purchase_id, pay=False)
     purchase = Purchase(
         user_id=user_id,
         package="starter",

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 import stripe
 
-from localdev.stripe_setup import register_localstripe_webhook
 from shared.core.clients import firestore_client
 from shared.models import PaymentMethod, utc_now
-from tests.conftest import STRIPE_WEBHOOK_SECRET, Project
 from tests.support.platform import ApiClient, create_account
 from tests.support.purchases import (
     balance,
@@ -38,16 +35,6 @@ def test_credit_packages_are_public_and_seeded(api: ApiClient) -> None:
         "pro": (1100, 7500, "usd"),
         "mega": (2500, 15000, "usd"),
     }
-
-
-@pytest.fixture
-def localstripe_webhook(project: Project) -> Iterator[None]:
-    """localstripe sends its events to this test's stripe_webhook, as `make dev` wires it."""
-    url = project.function_url("stripe_webhook")
-    register_localstripe_webhook(project.stack.stripe_api_base, url, STRIPE_WEBHOOK_SECRET)
-    yield
-    # Same name, no event types: later tests' events no longer reach this finished project.
-    register_localstripe_webhook(project.stack.stripe_api_base, url, STRIPE_WEBHOOK_SECRET, events=[])
 
 
 @pytest.mark.usefixtures("localstripe_webhook")

@@ -4,10 +4,7 @@ carry a plaintext key or webhook secret are never cached. Another customer is pr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-
-import pytest
 
 from shared.core.clients import firestore_client
 from shared.models import PaymentMethod, WebhookDelivery, WebhookEventType, utc_now
@@ -16,12 +13,6 @@ from tests.support.webhook_receiver import WebhookReceiver
 
 USER = "user_modes"
 OTHER = "user_modes_other"
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as running:
-        yield running
 
 
 def test_a_test_key_cannot_replace_or_delete_the_live_endpoint(

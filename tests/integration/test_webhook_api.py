@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,12 +12,6 @@ from tests.support.waiting import eventually
 from tests.support.webhook_receiver import WebhookReceiver
 
 USER = "user_api"
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as running:
-        yield running
 
 
 def put(api: ApiClient, token: str, body: Any) -> Any:

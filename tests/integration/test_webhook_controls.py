@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-
-import pytest
 
 from shared.models import WebhookEventStatus, utc_now
 from shared.webhooks.endpoints import endpoint_ref
@@ -19,12 +16,6 @@ from tests.support.webhooks import make_event, setup_endpoint, stored_deliveries
 
 USER = "user_controls"
 OTHER = "user_other"
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as running:
-        yield running
 
 
 def failed_event(user_id: str, created_ago: timedelta = timedelta(minutes=5)) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextvars
 import json
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -30,12 +29,6 @@ from tests.support.webhooks import (
 )
 
 USER = "user_hooks"
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as running:
-        yield running
 
 
 def verify(secret: str, request: Received) -> dict[str, object]:

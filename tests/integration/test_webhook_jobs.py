@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from standardwebhooks.webhooks import Webhook
 
 from shared.core.clients import firestore_client, publish
@@ -23,12 +21,6 @@ from tests.support.webhook_receiver import Scripted, WebhookReceiver
 from tests.support.webhooks import setup_endpoint, stored_deliveries, stored_event
 
 USER = "user_jobs"
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as running:
-        yield running
 
 
 def write_job(livemode: bool = True, **fields: object) -> tuple[str, Job]:

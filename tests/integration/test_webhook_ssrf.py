@@ -4,7 +4,7 @@ resolver and must be refused before any connection is attempted."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 
@@ -18,12 +18,6 @@ from tests.support.webhook_receiver import WebhookReceiver
 from tests.support.webhooks import STRICT_POLICY, make_event, setup_endpoint, stored_deliveries
 
 LOCAL_DEV_POLICY = SendPolicy(timeout_s=5.0, allow_loopback=True, require_https=False)
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as running:
-        yield running
 
 
 def fake_dns(*addresses: str) -> object:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-
-import pytest
 
 from shared.models import WebhookEventStatus, utc_now
 from shared.webhooks.events import sweep_due_events
@@ -15,12 +12,6 @@ from tests.support.webhook_receiver import WebhookReceiver
 from tests.support.webhooks import make_event, setup_endpoint, stored_event
 
 USER = "user_sweep"
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as running:
-        yield running
 
 
 def test_a_sweep_publishes_every_due_event_not_just_one_page(

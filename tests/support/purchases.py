@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import stripe
+from stripe.params import PaymentIntentCreateParams
 
 from shared.core.clients import firestore_client
 from shared.models import Purchase, utc_now
@@ -36,6 +37,24 @@ def customer_of(user_id: str) -> str:
     )
 
 
+def starter_payment_intent(
+    client: stripe.StripeClient, user_id: str, payment_method_id: str, purchase_id: str, *, pay: bool
+) -> dict[str, Any]:
+    """The PaymentIntent of a starter purchase as POST /v1/purchases makes it (its metadata names the
+    purchase): confirmed off-session when `pay`, left unconfirmed otherwise."""
+    params: PaymentIntentCreateParams = {
+        "amount": 1000,
+        "currency": "usd",
+        "customer": customer_of(user_id),
+        "payment_method": payment_method_id,
+        "metadata": {"purchase_id": purchase_id, "user_id": user_id},
+    }
+    if pay:
+        params["confirm"] = True
+        params["off_session"] = True
+    return as_dict(client.v1.payment_intents.create(params=params))
+
+
 def paid_purchase_without_grant(
     api: ApiClient, client: stripe.StripeClient, user_id: str
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -53,19 +72,7 @@ def paid_purchase_without_grant(
         created_at=utc_now(),
     )
     firestore_client().collection("purchases").document(purchase_id).set(purchase.to_firestore())
-    intent = as_dict(
-        client.v1.payment_intents.create(
-            params={
-                "amount": 1000,
-                "currency": "usd",
-                "customer": customer_of(user_id),
-                "payment_method": card["payment_method_id"],
-                "confirm": True,
-                "off_session": True,
-                "metadata": {"purchase_id": purchase_id, "user_id": user_id},
-            }
-        )
-    )
+    intent = starter_payment_intent(client, user_id, card["payment_method_id"], purchase_id, pay=True)
     assert intent["status"] == "succeeded"
     return purchase_id, intent, charge_of(client, intent)
 
