@@ -13,7 +13,6 @@ instance that dies loses only events that were not acknowledged (Eventarc redeli
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from google.api_core.exceptions import AlreadyExists
@@ -22,7 +21,8 @@ from google.cloud import firestore
 from shared.core.clients import current_project, firestore_client
 from shared.core.markers import Marker
 from shared.core.retry import retry_commit
-from shared.counters.shards import Counter, pick_shard_id
+from shared.counters.shard_writes import add_increment
+from shared.counters.shards import Counter
 
 # Markers per batch at most (plus the increment): well under the 500 writes the guide allows in one batch.
 MAX_GROUP = 400
@@ -37,16 +37,12 @@ class _Group:
     done: threading.Event = field(default_factory=threading.Event)
 
 
-ShardRef = Callable[[str, firestore.Client], firestore.DocumentReference]
-
-
 class IncrementGroups:
     """Open groups per (project, counter), one process-wide instance (`increment_groups`)."""
 
-    def __init__(self, window_s: float, shard_ref: ShardRef, max_group: int = MAX_GROUP) -> None:
+    def __init__(self, window_s: float, max_group: int = MAX_GROUP) -> None:
         self.window_s = window_s
         self.max_group = max_group
-        self._shard_ref = shard_ref
         self._lock = threading.Lock()
         self._open: dict[tuple[str, Counter], _Group] = {}
         self.batches = 0  # commits made, for tests and benchmarks: fewer than events when groups form
@@ -92,7 +88,7 @@ class IncrementGroups:
             batch = db.batch()
             for marker in markers:
                 marker.add_to(batch, db)
-            self._add_increment(batch, counter, len(markers), db)
+            add_increment(batch, counter, db, by=len(markers))
             batch.commit()
             self._committed()
             return [True] * len(markers)
@@ -109,7 +105,7 @@ class IncrementGroups:
         def alone() -> bool:
             batch = db.batch()
             marker.add_to(batch, db)
-            self._add_increment(batch, counter, 1, db)
+            add_increment(batch, counter, db)
             try:
                 batch.commit()
             except AlreadyExists:
@@ -122,8 +118,3 @@ class IncrementGroups:
     def _committed(self) -> None:
         with self._lock:
             self.batches += 1
-
-    def _add_increment(
-        self, batch: firestore.WriteBatch, counter: Counter, by: int, db: firestore.Client
-    ) -> None:
-        batch.set(self._shard_ref(pick_shard_id(), db), {counter.value: firestore.Increment(by)}, merge=True)

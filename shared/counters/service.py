@@ -28,7 +28,7 @@ from shared.core.retry import retry_commit
 from shared.core.settings import get_settings
 from shared.counters.fold_schedule import FoldDebounce
 from shared.counters.group_commit import IncrementGroups
-from shared.counters.shards import Counter, CounterTotals, marker_id, pick_shard_id
+from shared.counters.shards import Counter, CounterTotals, marker_id
 from shared.models import CounterShard, utc_now
 from shared.system.config import config_ref, seed_system_config
 
@@ -44,15 +44,6 @@ LOCAL_GROUP_WINDOW_S = 0.02
 TRIGGER_SOURCE = "firestore-trigger"
 
 
-def shard_ref(shard_id: str, db: firestore.Client | None = None) -> firestore.DocumentReference:
-    return (db or firestore_client()).collection(CounterShard.collection).document(shard_id)
-
-
-def add_increment(batch: firestore.WriteBatch, counter: Counter, db: firestore.Client | None = None) -> None:
-    """Add 1 to `counter` on a random shard, as part of `batch` (merge: the shard may not exist yet)."""
-    batch.set(shard_ref(pick_shard_id(), db), {counter.value: firestore.Increment(1)}, merge=True)
-
-
 def trigger_marker(marker: str, event_type: str) -> Marker:
     """The marker of an effect of a Firestore trigger event (`marker` from counters.shards.marker_id)."""
     return Marker(marker_id=marker, source=TRIGGER_SOURCE, event_type=event_type)
@@ -62,7 +53,7 @@ def trigger_marker(marker: str, event_type: str) -> Marker:
 def increment_groups() -> IncrementGroups:
     """The instance's group commit of increments (shared/counters/group_commit.py)."""
     window = GROUP_WINDOW_S if get_settings().is_production else LOCAL_GROUP_WINDOW_S
-    return IncrementGroups(window, shard_ref)
+    return IncrementGroups(window)
 
 
 def count_creation(change: DocumentChange, counter: Counter) -> bool:

@@ -1,4 +1,4 @@
-"""Pure parts of the platform counters: which counters exist, shard naming, summing, marker ids.
+"""Pure parts of the platform counters: which counters exist, shard naming, marker ids.
 
 The counters live in `counter_shards/{n}` (n in 0..SHARD_COUNT-1), each a CounterShard holding cumulative
 creation counts; `system/config` holds their sums, written by the fold (shared/counters/service.py).
@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -45,21 +45,6 @@ class CounterTotals:
 
 def _as_count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def sum_shards(shards: Iterable[Mapping[str, Any] | None]) -> CounterTotals:
-    """Totals of all shard documents; a shard that does not exist yet (None) counts as zero."""
-    sums = dict.fromkeys((c.value for c in Counter), 0)
-    for shard in shards:
-        if shard is None:
-            continue
-        for name, value in CounterTotals.from_fields(shard).as_fields().items():
-            sums[name] += value
-    return CounterTotals(**sums)
-
-
-def shard_ids() -> list[str]:
-    return [str(n) for n in range(SHARD_COUNT)]
 
 
 def pick_shard_id(rng: random.Random | None = None) -> str:

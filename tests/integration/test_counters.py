@@ -12,7 +12,7 @@ from shared.accounts.founding import claim_founding_number
 from shared.core.clients import firestore_client
 from shared.core.function_registry import COUNTERS_TOPIC
 from shared.counters.group_commit import IncrementGroups
-from shared.counters.service import read_totals, shard_ref, trigger_marker
+from shared.counters.service import read_totals, trigger_marker
 from shared.counters.shards import Counter, CounterTotals, marker_id
 from shared.models import FOUNDING_MEMBER_LIMIT, Account, CounterShard, FoundingSlot, Job, utc_now
 from shared.system.config import config_ref
@@ -173,7 +173,7 @@ def test_deletes_change_no_counter(project: Project) -> None:
 
 def test_concurrent_counts_share_one_batch_per_group_and_each_event_counts_once(project: Project) -> None:
     # Groups close when full here (a window far longer than the test), so the grouping is deterministic.
-    groups = IncrementGroups(window_s=60, shard_ref=shard_ref, max_group=10)
+    groups = IncrementGroups(window_s=60, max_group=10)
 
     def count(event_id: str) -> bool:
         marker = trigger_marker(marker_id("count-total_jobs", event_id), "created")
