@@ -201,6 +201,10 @@ class FunctionsHost:
             )
         return _json(start_response, "404 Not Found", {"error": f"no function serves {path}"})
 
+    def _serves(self, name: str, kind: FunctionKind) -> bool:
+        spec = self.specs.get(name)
+        return spec is not None and spec.kind is kind
+
     def _dispatch(
         self,
         name: str,
@@ -210,8 +214,7 @@ class FunctionsHost:
         environ: dict[str, Any],
         start_response: Callable[..., Any],
     ) -> Iterable[bytes]:
-        spec = self.specs.get(name)
-        if spec is None or spec.kind is not kind:
+        if not self._serves(name, kind):
             return _json(start_response, "404 Not Found", {"error": f"no {kind} function named {name}"})
         environ["PATH_INFO"] = path
         token = rpc_counts.current_function.set(name)
@@ -237,8 +240,7 @@ class FunctionsHost:
         if "HTTP_CE_SOURCE" in environ:
             environ["HTTP_CE_SOURCE"] = _SOURCE_FIX.sub("/projects/", environ["HTTP_CE_SOURCE"])
         name, project = match["name"], match["project"]
-        spec = self.specs.get(name)
-        if spec is None or spec.kind is not FunctionKind.FIRESTORE:
+        if not self._serves(name, FunctionKind.FIRESTORE):  # answered now: the call runs after the answer
             return _json(start_response, "404 Not Found", {"error": f"no trigger function named {name}"})
         # The request's environ belongs to this request's thread: the worker gets its own copy.
         call_environ = dict(environ)

@@ -14,6 +14,7 @@ from google.events.cloud.firestore import Document, DocumentEventData, Value
 
 from localdev.wiring import register_firestore_triggers
 from shared.core.function_registry import FirestoreEventType, FunctionSpec, by_name
+from tests.support.waiting import eventually
 
 
 def _value(value: Any) -> Value:
@@ -83,8 +84,6 @@ def wait_for_trigger_calls(host_url: str) -> None:
     """Wait until every trigger call the host has accepted so far has run (the host runs them on parallel
     workers). Together with a later probe document whose trigger has run (the emulator hands calls over
     in order), this means every earlier write's triggers have run."""
-    from tests.support.waiting import eventually
-
     eventually(
         lambda: requests.get(f"{host_url}/_host/triggers", timeout=10).json()["pending"] == 0,
         message="the host's trigger calls have run",
