@@ -27,6 +27,7 @@ from google.api_core.exceptions import AlreadyExists, FailedPrecondition
 from shared.core import logs
 from shared.core.clients import firestore_client
 from shared.core.pubsub_events import MalformedMessage, PubSubMessage
+from shared.core.retry import retry_commit
 from shared.core.settings import get_settings
 from shared.models import (
     WebhookDelivery,
@@ -311,28 +312,47 @@ def _record(
     # another attempt was claimed meanwhile, that one owns the event (and maybe our slot); we still record
     # what we did.
     claimed = db.write_option(last_update_time=slot.claimed_at)
-    for _ in range(RECORD_TRIES):
+
+    def record_once() -> bool:
+        """True when recorded; False when the slot or the event is another attempt's now."""
         batch = db.batch()
         batch.create(delivery_ref, delivery.to_firestore())
         batch.update(event_ref(event_id), event_update, option=claimed)
         batch.delete(slot.ref, option=db.write_option(last_update_time=slot.update_time))
         try:
             batch.commit()
-            slot.released = True
-            return
         except FailedPrecondition:
-            if not _reread_own_slot(slot):
-                break  # the slot or the event is another attempt's now
+            if _reread_own_slot(slot):
+                raise  # only the slot's flag changed: record again on the new read (retry_commit)
+            return False
         except AlreadyExists:  # a crashed earlier run of this very claim recorded it already
             try:
                 event_ref(event_id).update(event_update, option=claimed)
             except FailedPrecondition:
                 pass
-            return
+            return True
+        slot.released = True
+        return True
+
     try:
-        delivery_ref.create(delivery.to_firestore())
-    except AlreadyExists:
-        pass
+        recorded = retry_commit(
+            record_once,
+            what=f"webhook event {event_id}",
+            max_attempts=RECORD_TRIES,
+            retry_on=(FailedPrecondition,),
+            gave_up=_SlotKeptChanging,
+        )
+    except _SlotKeptChanging:  # record the delivery alone, as when the slot is not ours
+        recorded = False
+    if not recorded:
+        try:
+            delivery_ref.create(delivery.to_firestore())
+        except AlreadyExists:
+            pass
+
+
+class _SlotKeptChanging(Exception):
+    """Queued events kept flagging the slot between our read and our commit."""
 
 
 def _reread_own_slot(slot: Slot) -> bool:
