@@ -29,6 +29,7 @@ from shared.core.clients import firestore_client
 from shared.core.pubsub_events import MalformedMessage, PubSubMessage
 from shared.core.retry import retry_commit
 from shared.core.settings import get_settings
+from shared.core.shared_commits import Write, WriteKind, shared_commits
 from shared.models import (
     WebhookDelivery,
     WebhookEndpoint,
@@ -39,8 +40,9 @@ from shared.models import (
     utc_now,
 )
 from shared.webhooks.backlog import Lane, drain, lane_for, publish_to_lane, queue_event
+from shared.webhooks.endpoint_copies import endpoint_copies
 from shared.webhooks.endpoints import endpoint_ref, load_endpoint, signing_secrets, webhook_id_for
-from shared.webhooks.events import event_ref, payload_body, sweep_for
+from shared.webhooks.events import PublishedEvent, event_ref, payload_body, published_event, sweep_for
 from shared.webhooks.health import endpoint_fields, update_after_attempt
 from shared.webhooks.schedule import (
     AttemptResult,
@@ -108,15 +110,26 @@ def deliver_event(
     policy: SendPolicy | None = None,
     lane: Lane = Lane.SLOW,
     user_id: str | None = None,
+    published: PublishedEvent | None = None,
 ) -> DeliveryReport | None:
     """Make the event's next attempt if it is due, unclaimed and its endpoint has room; None otherwise.
 
     Isolation (docs/webhooks.md): the fast lane only attempts for endpoints that are healthy and fast, in
     at most FAST_LANE_SLOTS of their slots; an endpoint's other events wait in its backlog (Firestore).
     An open circuit allows one probe at a time, not before `probe_at`. `user_id` (the message's hint) lets
-    the event and the endpoint be read in one call.
+    the event and the endpoint be read in one call. `published` (a new event's first message) and a copy
+    of its endpoint read since the event was written (shared/webhooks/endpoint_copies.py) let a plain
+    attempt skip that read: it claims on the event's update time, and reads after all when that fails.
     """
     policy = policy or default_policy()
+    if published is not None and published.event.user_id == user_id:
+        endpoint = endpoint_copies().usable_for(published.event.user_id, published.version)
+        if endpoint is not None and _plain(endpoint, published.event, lane):
+            report = _claim_and_attempt(event_id, published.event, published.version, endpoint, lane, policy)
+            if not isinstance(report, _ClaimLost):
+                return report
+            # The event changed since it was published (another copy claimed it, or it was queued or
+            # retried): read it and decide on what is stored.
     db = firestore_client()
     ref = event_ref(event_id)
     snapshot, endpoint_snapshot = _read(ref, user_id)
@@ -135,6 +148,7 @@ def deliver_event(
         endpoint = load_endpoint(event.user_id)
     elif endpoint_snapshot.exists:
         endpoint = WebhookEndpoint.from_firestore(endpoint_snapshot.to_dict())
+        endpoint_copies().remember(endpoint, endpoint_snapshot.read_time)
     else:
         endpoint = None
     reason = _skip_reason(endpoint, event)
@@ -164,8 +178,47 @@ def deliver_event(
     if failing and endpoint.probe_at is not None and endpoint.probe_at > now:
         queue_event(event_id, snapshot.update_time, endpoint.probe_at)
         return None
+    report = _claim_and_attempt(event_id, event, snapshot.update_time, endpoint, lane, policy)
+    return None if isinstance(report, _ClaimLost) else report
+
+
+class _ClaimLost:
+    """Another copy of the message claimed the attempt, or the event changed since it was read."""
+
+
+_CLAIM_LOST = _ClaimLost()
+
+
+def _plain(endpoint: WebhookEndpoint, event: WebhookEvent, lane: Lane) -> bool:
+    """An attempt that needs nothing but the claim: a new event, due now, for an enabled, subscribed,
+    healthy, fast and unthrottled endpoint in its lane. Anything else takes the path that reads."""
+    return (
+        event.status is WebhookEventStatus.PENDING
+        and event.attempts == 0
+        and not event.from_backlog
+        and not event.queued
+        and _skip_reason(endpoint, event) is None
+        and endpoint_health(endpoint.enabled, endpoint.consecutive_failures) is EndpointHealth.HEALTHY
+        and endpoint.rate_limit is None
+        and (lane is Lane.SLOW or lane_for(endpoint) is Lane.FAST)
+    )
+
+
+def _claim_and_attempt(
+    event_id: str,
+    event: WebhookEvent,
+    read_at: Any,
+    endpoint: WebhookEndpoint,
+    lane: Lane,
+    policy: SendPolicy,
+) -> DeliveryReport | _ClaimLost | None:
+    """Take a throttle token and a slot, claim the attempt on the event's update time `read_at`, make it.
+
+    None when the attempt was deferred (throttle, every slot held: the event waits in the backlog)."""
+    now = utc_now()
+    failing = endpoint_health(endpoint.enabled, endpoint.consecutive_failures) is EndpointHealth.FAILING
     webhook_id = webhook_id_for(event.user_id)
-    if endpoint.rate_limit is not None and not _throttle(event_id, endpoint, lane, snapshot.update_time):
+    if endpoint.rate_limit is not None and not _throttle(event_id, endpoint, lane, read_at):
         return None
     slots = 1 if failing else (FAST_LANE_SLOTS if lane is Lane.FAST else MAX_IN_FLIGHT)
     attempt = event.attempts + 1
@@ -173,14 +226,14 @@ def deliver_event(
     claim = {"attempts": attempt, "next_attempt_at": lease_until, "queued": False, "updated_at": now}
     try:
         # One batch holds a slot and claims the attempt: both or neither.
-        slot = claim_slot(webhook_id, event_id, slots, lease_until, (ref, claim, snapshot.update_time))
+        slot = claim_slot(webhook_id, event_id, slots, lease_until, (event_ref(event_id), claim, read_at))
     except FailedPrecondition:
-        return None  # another copy of this message claimed the attempt
+        return _CLAIM_LOST
     if slot is None:
         # Every slot was held. Queue, then flag the holders' slots so they hand out the backlog when they
         # finish; if one finished between our claim and our queueing (its hand-out, if any, missed this
         # event), hand it out ourselves.
-        if queue_event(event_id, snapshot.update_time, now) and not flag_backlog(webhook_id, slots):
+        if queue_event(event_id, read_at, now) and not flag_backlog(webhook_id, slots):
             drain(endpoint)
         return None
     try:
@@ -315,12 +368,14 @@ def _record(
 
     def record_once() -> bool:
         """True when recorded; False when the slot or the event is another attempt's now."""
-        batch = db.batch()
-        batch.create(delivery_ref, delivery.to_firestore())
-        batch.update(event_ref(event_id), event_update, option=claimed)
-        batch.delete(slot.ref, option=db.write_option(last_update_time=slot.update_time))
+        writes = [
+            Write(WriteKind.CREATE, delivery_ref, delivery.to_firestore()),
+            Write(WriteKind.UPDATE, event_ref(event_id), event_update, claimed),
+            Write(WriteKind.DELETE, slot.ref, option=db.write_option(last_update_time=slot.update_time)),
+        ]
         try:
-            batch.commit()
+            # Concurrent attempts of this instance share the commit (shared/core/shared_commits.py).
+            shared_commits().commit(writes)
         except FailedPrecondition:
             if _reread_own_slot(slot):
                 raise  # only the slot's flag changed: record again on the new read (retry_commit)
@@ -388,7 +443,12 @@ def deliver_message(message: PubSubMessage, lane: Lane = Lane.FAST) -> DeliveryR
         return None
     assert isinstance(data, dict)
     user_id = data.get("user_id")
-    return deliver_event(event_id, lane=lane, user_id=user_id if isinstance(user_id, str) else None)
+    return deliver_event(
+        event_id,
+        lane=lane,
+        user_id=user_id if isinstance(user_id, str) else None,
+        published=published_event(event_id, data),
+    )
 
 
 def handle_webhook_retry_sweep(message: PubSubMessage) -> int:

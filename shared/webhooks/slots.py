@@ -26,6 +26,7 @@ from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFou
 from google.cloud.firestore_v1 import Increment
 
 from shared.core.clients import firestore_client
+from shared.core.shared_commits import Write, WriteKind, shared_commits
 from shared.models import WebhookRateBucket, WebhookSlot, utc_now
 
 # Attempts to one endpoint in flight at once, across all instances.
@@ -77,14 +78,15 @@ def claim_slot(
     held = WebhookSlot(webhook_id=webhook_id, event_id=event_id, lease_until=lease_until, created_at=now)
 
     def commit(ref: Any, option: Any = None, backlog: bool = False) -> Slot:
-        batch = db.batch()
         if option is None:
-            batch.create(ref, held.to_firestore())
+            hold = Write(WriteKind.CREATE, ref, held.to_firestore())
         else:
             # A taker keeps the crashed holder's backlog flag: the events that flagged it wait for it.
-            batch.update(ref, held.model_copy(update={"backlog": backlog}).to_firestore(), option=option)
-        batch.update(event, fields, option=db.write_option(last_update_time=read_at))
-        results = batch.commit()
+            taken = held.model_copy(update={"backlog": backlog}).to_firestore()
+            hold = Write(WriteKind.UPDATE, ref, taken, option)
+        claimed = Write(WriteKind.UPDATE, event, fields, db.write_option(last_update_time=read_at))
+        # Concurrent attempts of this instance share the commit (shared/core/shared_commits.py).
+        results = shared_commits().commit([hold, claimed])
         update_time = results[0].update_time
         return Slot(ref, update_time, update_time, event_id, lease_until, backlog)
 
