@@ -1,10 +1,12 @@
 """Webhook delivery figures on the local platform (run: .venv/bin/python -m bench.webhooks).
 
-1. Deliveries per second per instance: the delivery function's work (read event and endpoint, hold a
-   slot, claim the attempt, sign, POST to a fast local receiver, record, release; a quiet success skips
-   the backlog query, docs/webhooks.md) called in-process, one at a time as a function instance with
-   concurrency 1 runs it, and with 8 concurrent requests (spread over 16 endpoints: one endpoint holds at
-   most 2 attempts in flight).
+1. Deliveries per second per instance: the delivery function's work called in-process, one at a time as
+   a function instance with concurrency 1 runs it, and with 8 concurrent requests (spread over 16
+   endpoints: isolation lets one endpoint hold few attempts in flight). New events come as
+   `deliver_webhook` gets them: the message carries the event, so with a recent copy of the endpoint the
+   attempt is two Firestore calls (hold a slot and claim; record and release), shared between concurrent
+   attempts (docs/webhooks.md, "Firestore calls per delivery"). Then the path that reads the event first
+   (retries, backlog hand-outs, the sweep), with 8 concurrent.
 2. Healthy-endpoint latency while another endpoint hangs: 60 events queued for an endpoint that holds
    every request past the timeout, then events for a healthy endpoint one at a time; publish -> received,
    through Pub/Sub push and `deliver_webhook` on the functions host.
@@ -17,6 +19,7 @@ next to the ones quoted in issue #15 before isolation (BASELINE).
 from __future__ import annotations
 
 import contextvars
+import functools
 import io
 import os
 import secrets
@@ -24,7 +27,7 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, redirect_stdout
 from typing import Any
@@ -49,36 +52,64 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+def _published_message(event_id: str, user_id: str) -> Any:
+    """The message `create_event` publishes for a new event: its id, its user and the event as written."""
+    from shared.core.pubsub_events import PubSubMessage
+    from shared.models import WebhookEvent
+    from shared.webhooks.events import PublishedEvent, event_message, event_ref
+
+    snapshot = event_ref(event_id).get()
+    published = PublishedEvent(WebhookEvent.from_firestore(snapshot.to_dict()), snapshot.update_time)
+    return PubSubMessage(event_id, event_message(event_id, user_id, published), {}, "webhook-events")
+
+
+def _run_deliveries(label: str, workers: int, calls: Sequence[Callable[[], Any]], note: str = "") -> None:
+    """Run `calls` (each a delivery, as the function makes it) on `workers` threads; print rate and CPU."""
+    from shared.core.shared_commits import shared_commits
+
+    commits_before = shared_commits().commits
+    started, cpu_started = time.perf_counter(), time.process_time()
+    # Each task carries a copy of this thread's context (the project scope) into its worker thread.
+    tasks = [(contextvars.copy_context(), call) for call in calls]
+    # The per-attempt log lines go to stdout; keep them out of the figures.
+    with redirect_stdout(io.StringIO()), ThreadPoolExecutor(max_workers=workers) as pool:
+        reports = list(pool.map(lambda t: t[0].run(t[1]), tasks))
+    elapsed = time.perf_counter() - started
+    # This process is the instance: the emulators and the receiver run in their own processes, as
+    # Firestore and customers' servers run elsewhere in production.
+    cpu_ms = (time.process_time() - cpu_started) * 1000 / len(calls)
+    delivered = sum(1 for r in reports if r is not None and r.result.status_code == 200)
+    commits = (shared_commits().commits - commits_before) / len(calls)
+    print(
+        f"deliveries per second per instance ({label}): {delivered / elapsed:7.1f}"
+        f"   ({delivered}/{len(calls)} delivered in {elapsed:.2f} s){note}"
+    )
+    print(
+        f"  instance CPU per delivery: {cpu_ms:.2f} ms -> at most {1000 / cpu_ms:.0f} deliveries/s per vCPU once"
+        f" Firestore is not on the same cores; {commits:.2f} commits per delivery (2 unshared)"
+    )
+
+
 def bench_delivery_rate(users: list[str]) -> None:
+    """New events, as `deliver_webhook` gets them (the message carries the event), then the path that reads
+    the event (retries, backlog hand-outs, the sweep: `deliver_webhook_slow`)."""
     from shared.webhooks.backlog import Lane
-    from shared.webhooks.delivery import DEFAULT_TIMEOUT_S, deliver_event
+    from shared.webhooks.delivery import DEFAULT_TIMEOUT_S, deliver_event, handle_deliver_webhook
     from shared.webhooks.sender import SendPolicy
     from tests.support.webhooks import make_event
 
     policy = SendPolicy(timeout_s=DEFAULT_TIMEOUT_S, allow_loopback=True, require_https=False)
     for label, workers in (("1 at a time", 1), (f"{CONCURRENCY} concurrent", CONCURRENCY)):
+        # The events wait in the subscription (created first): the instance is behind, which is when its
+        # rate matters, and a copy of each endpoint read since the events were written can be used.
         events = [(make_event(users[i % len(users)]), users[i % len(users)]) for i in range(DELIVERIES)]
-        started, cpu_started = time.perf_counter(), time.process_time()
-        # Each task carries a copy of this thread's context (the project scope) into its worker thread.
-        tasks = [(contextvars.copy_context(), event_id, user) for event_id, user in events]
-        # The per-attempt log lines go to stdout; keep them out of the figures.
-        with redirect_stdout(io.StringIO()), ThreadPoolExecutor(max_workers=workers) as pool:
-            # The user id is the message's hint, as `deliver_webhook` passes it.
-            reports = list(pool.map(lambda t: t[0].run(deliver_event, t[1], policy, Lane.SLOW, t[2]), tasks))
-        elapsed = time.perf_counter() - started
-        # This process is the instance: the emulators and the receiver run in their own processes, as
-        # Firestore and customers' servers run elsewhere in production.
-        cpu_ms = (time.process_time() - cpu_started) * 1000 / DELIVERIES
-        delivered = sum(1 for r in reports if r is not None and r.result.status_code == 200)
-        baseline = f"   [before: {BASELINE['rate_8']}; goal >= 300]" if workers > 1 else ""
-        print(
-            f"deliveries per second per instance ({label}): {delivered / elapsed:7.1f}"
-            f"   ({delivered}/{DELIVERIES} delivered in {elapsed:.2f} s){baseline}"
-        )
-        print(
-            f"  instance CPU per delivery ({label}): {cpu_ms:.2f} ms -> at most {1000 / cpu_ms:.0f} deliveries/s"
-            " per vCPU once Firestore is not on the same cores (the emulator shares them here)"
-        )
+        messages = [_published_message(event_id, user) for event_id, user in events]
+        new_events = [functools.partial(handle_deliver_webhook, m) for m in messages]
+        goal = f"   [before: {BASELINE['rate_8']}; goal >= 300]" if workers > 1 else ""
+        _run_deliveries(f"new events, {label}", workers, new_events, goal)
+    events = [(make_event(users[i % len(users)]), users[i % len(users)]) for i in range(DELIVERIES)]
+    reads = [functools.partial(deliver_event, e, policy, Lane.SLOW, u) for e, u in events]
+    _run_deliveries(f"read path: retries and hand-outs, {CONCURRENCY} concurrent", CONCURRENCY, reads)
 
 
 def _wait_for(receiver: object, event_id: str, deadline: float) -> float | None:

@@ -17,6 +17,7 @@ attempt is within the second's budget. Only throttled endpoints write it.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from typing import Any
 from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
 from google.cloud.firestore_v1 import Increment
 
-from shared.core.clients import firestore_client
+from shared.core.clients import current_project, firestore_client
 from shared.core.shared_commits import Write, WriteKind, shared_commits
 from shared.models import WebhookRateBucket, WebhookSlot, utc_now
 
@@ -42,6 +43,31 @@ RATE_BUCKET_TTL = timedelta(hours=1)
 
 # Tries at flagging a held slot that keeps changing under us before handing out the backlog ourselves.
 FLAG_TRIES = 3
+
+
+class _HeldHere:
+    """Slots that attempts of this instance hold right now. A create() of one of them can only fail, and in
+    a shared commit (shared/core/shared_commits.py) that failure would make every member commit alone; so
+    the claim skips them. A hint only: Firestore's slot documents decide."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: set[tuple[str, str]] = set()
+
+    def holds(self, ref: Any) -> bool:
+        with self._lock:
+            return (current_project(), ref.path) in self._held
+
+    def add(self, ref: Any) -> None:
+        with self._lock:
+            self._held.add((current_project(), ref.path))
+
+    def discard(self, ref: Any) -> None:
+        with self._lock:
+            self._held.discard((current_project(), ref.path))
+
+
+_held_here = _HeldHere()
 
 
 @dataclass
@@ -87,11 +113,14 @@ def claim_slot(
         claimed = Write(WriteKind.UPDATE, event, fields, db.write_option(last_update_time=read_at))
         # Concurrent attempts of this instance share the commit (shared/core/shared_commits.py).
         results = shared_commits().commit([hold, claimed])
+        _held_here.add(ref)
         update_time = results[0].update_time
         return Slot(ref, update_time, update_time, event_id, lease_until, backlog)
 
     for n in range(slots):
         ref = slot_ref(webhook_id, n)
+        if _held_here.holds(ref):
+            continue  # an attempt of this instance holds it: its create() could only fail
         try:
             return commit(ref)
         except AlreadyExists:
@@ -152,7 +181,9 @@ def flag_backlog(webhook_id: str, slots: int) -> bool:
 
 
 def release_slot(slot: Slot) -> None:
-    """Free the slot (once), unless its lease ran out and another attempt holds it now."""
+    """Free the slot (once), unless its lease ran out and another attempt holds it now. Every claimed slot
+    comes here when its attempt ends, recorded or not."""
+    _held_here.discard(slot.ref)
     if slot.released:
         return
     slot.released = True
