@@ -66,8 +66,9 @@ def _published_message(event_id: str, user_id: str) -> Any:
 def _run_deliveries(label: str, workers: int, calls: Sequence[Callable[[], Any]], note: str = "") -> None:
     """Run `calls` (each a delivery, as the function makes it) on `workers` threads; print rate and CPU."""
     from shared.core.shared_commits import shared_commits
+    from shared.core.shared_reads import shared_reads
 
-    commits_before = shared_commits().commits
+    commits_before, reads_before = shared_commits().commits, shared_reads().calls
     started, cpu_started = time.perf_counter(), time.process_time()
     # Each task carries a copy of this thread's context (the project scope) into its worker thread.
     tasks = [(contextvars.copy_context(), call) for call in calls]
@@ -80,13 +81,15 @@ def _run_deliveries(label: str, workers: int, calls: Sequence[Callable[[], Any]]
     cpu_ms = (time.process_time() - cpu_started) * 1000 / len(calls)
     delivered = sum(1 for r in reports if r is not None and r.result.status_code == 200)
     commits = (shared_commits().commits - commits_before) / len(calls)
+    reads = (shared_reads().calls - reads_before) / len(calls)
     print(
         f"deliveries per second per instance ({label}): {delivered / elapsed:7.1f}"
         f"   ({delivered}/{len(calls)} delivered in {elapsed:.2f} s){note}"
     )
     print(
         f"  instance CPU per delivery: {cpu_ms:.2f} ms -> at most {1000 / cpu_ms:.0f} deliveries/s per vCPU once"
-        f" Firestore is not on the same cores; {commits:.2f} commits per delivery (2 unshared)"
+        f" Firestore is not on the same cores; per delivery {commits:.2f} commits (2 unshared)"
+        f" and {reads:.2f} reads of event and endpoint (1 unshared, 0 with the message's copy)"
     )
 
 

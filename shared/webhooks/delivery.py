@@ -30,6 +30,7 @@ from shared.core.pubsub_events import MalformedMessage, PubSubMessage
 from shared.core.retry import retry_commit
 from shared.core.settings import get_settings
 from shared.core.shared_commits import Write, WriteKind, shared_commits
+from shared.core.shared_reads import shared_reads
 from shared.models import (
     WebhookDelivery,
     WebhookEndpoint,
@@ -246,9 +247,9 @@ def _read(ref: Any, user_id: str | None) -> tuple[Any, Any]:
     """The event's snapshot and, given a user id, that user's endpoint snapshot, in one call."""
     if user_id is None:
         return ref.get(), None
-    hook = endpoint_ref(user_id)
-    found = {s.reference.path: s for s in firestore_client().get_all([ref, hook])}
-    return found[ref.path], found[hook.path]
+    # Concurrent attempts of this instance share the read (shared/core/shared_reads.py).
+    event, endpoint = shared_reads().get([ref, endpoint_ref(user_id)])
+    return event, endpoint
 
 
 def _throttle(event_id: str, endpoint: WebhookEndpoint, lane: Lane, read_at: Any) -> bool:
