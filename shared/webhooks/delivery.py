@@ -9,7 +9,8 @@ Isolation: an attempt holds one of its endpoint's few slots (shared/webhooks/slo
 none wait in the endpoint's backlog (shared/webhooks/backlog.py), and every expected outcome acknowledges
 the Pub/Sub message: the retry schedule lives in Firestore and the sweep polls it.
 Crash safety: the attempt is claimed first (attempts+1 and a lease in next_attempt_at, written with a
-last_update_time precondition from the read), so two copies of a message never send concurrently; the
+last_update_time precondition from the read, or from the message's copy of a new event), so two copies of
+a message never send concurrently; the
 result is recorded (delivery document + event state, one batch) before the function returns, and only then
 is the Pub/Sub message acknowledged. A crash anywhere leaves the event pending with a due time, and the
 sweep re-publishes it: nothing is lost and the event id never changes.
