@@ -42,17 +42,22 @@ class _Queue(Generic[Request, Response]):
 
 class SharedCalls(Generic[Request, Response]):
     """A queue per project. `together` makes one call for several requests and answers each, in order;
-    `size` weighs a request against `max_size` (one call carries at most that much)."""
+    `size` weighs a request against `max_size` (one call carries at most that much); with `touches`, a
+    call never carries two requests that touch the same document (each would be judged on the state
+    before the call: two claims on one read would both win), and the later one waits for the next call."""
 
     def __init__(
         self,
         together: Callable[[list[Request]], list[Response]],
         size: Callable[[Request], int],
         max_size: int,
+        touches: Callable[[Request], frozenset[str]] | None = None,
     ) -> None:
         self._together = together
         self._size = size
         self.max_size = max_size
+        # What a request touches (document paths): requests that touch the same thing never share a call.
+        self._touches = touches
         self._lock = threading.Lock()
         self._queues: dict[str, _Queue[Request, Response]] = {}
         self.calls = 0  # calls made, for tests and benchmarks
@@ -106,12 +111,22 @@ class SharedCalls(Generic[Request, Response]):
             return queue
 
     def _take(self, queue: _Queue[Request, Response]) -> list[_Member[Request, Response]]:
+        """The next call's requests: oldest first, within `max_size`, none touching what another touches.
+        The oldest waiting request is always taken, so every request gets its call."""
         group: list[_Member[Request, Response]] = []
         total = 0
-        while queue.waiting and total + self._size(queue.waiting[0].request) <= self.max_size:
-            member = queue.waiting.pop(0)
+        touched: set[str] = set()
+        for member in list(queue.waiting):
+            size = self._size(member.request)
+            if total + size > self.max_size:
+                break
+            touches = self._touches(member.request) if self._touches is not None else frozenset()
+            if touches & touched:
+                continue
+            queue.waiting.remove(member)
             group.append(member)
-            total += self._size(member.request)
+            total += size
+            touched |= touches
         return group
 
     def _call_group(self, group: list[_Member[Request, Response]]) -> None:

@@ -2,7 +2,9 @@
 
 Each caller's writes are one all-or-nothing set, and a batch is atomic, so they still commit together or
 not at all; when a shared batch fails (one member's precondition or create() failed), nothing of it was
-written and each member commits alone. The counters' group commit (shared/counters/group_commit.py) is
+written and each member commits alone. Two callers that write one document never share a batch: each
+write's precondition would be judged on the state before the batch, so both could win. The counters'
+group commit (shared/counters/group_commit.py) is
 different on purpose: it waits a window to merge increments of one shard; this merges nothing and waits
 for nothing.
 """
@@ -55,11 +57,15 @@ def _commit_together(write_sets: list[Sequence[Write]]) -> list[list[Any]]:
     return answers
 
 
+def _documents(writes: Sequence[Write]) -> frozenset[str]:
+    return frozenset(write.ref.path for write in writes)
+
+
 class SharedCommits(SharedCalls[Sequence[Write], list[Any]]):
     """One process-wide instance (`shared_commits`); `calls` counts batches committed."""
 
     def __init__(self, max_writes: int = MAX_SHARED_WRITES) -> None:
-        super().__init__(_commit_together, len, max_writes)
+        super().__init__(_commit_together, len, max_writes, _documents)
 
     @property
     def commits(self) -> int:

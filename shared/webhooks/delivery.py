@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition, InvalidArgument
 
 from shared.core import logs
 from shared.core.clients import firestore_client
@@ -229,7 +229,9 @@ def _claim_and_attempt(
     try:
         # One batch holds a slot and claims the attempt: both or neither.
         slot = claim_slot(webhook_id, event_id, slots, lease_until, (event_ref(event_id), claim, read_at))
-    except FailedPrecondition:
+    except (FailedPrecondition, InvalidArgument):
+        # InvalidArgument: an update time later than the stored one (a message's copy cannot be newer
+        # than the event; Firestore refuses such a precondition instead of failing it).
         return _CLAIM_LOST
     if slot is None:
         # Every slot was held. Queue, then flag the holders' slots so they hand out the backlog when they
