@@ -85,3 +85,84 @@ def recording_calls() -> Iterator[FirestoreCalls]:
                 setattr(api, name, own[name])
             else:
                 delattr(api, name)
+
+
+@dataclass
+class HeldCommit:
+    paths: list[str]  # the documents it writes, as `collection/id`
+    go: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
+class CommitGate:
+    """Holds this project's commits that `hold` selects until the test lets each go: a commit in flight
+    for as long as a test needs (the server still answers every commit; nothing is faked)."""
+
+    hold: Callable[[list[str]], bool] = lambda paths: True
+    held: list[HeldCommit] = field(default_factory=list)  # waiting to be let go, oldest first
+    requests: list[list[str]] = field(default_factory=list)  # every commit's documents, in order
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def waiting(self) -> list[HeldCommit]:
+        with self._lock:
+            return list(self.held)
+
+    def release(self, commit: HeldCommit) -> None:
+        with self._lock:
+            self.held.remove(commit)
+        commit.go.set()
+
+    def release_all(self) -> None:
+        for commit in self.waiting():
+            self.release(commit)
+
+    def committed(self) -> list[list[str]]:
+        with self._lock:
+            return [list(paths) for paths in self.requests]
+
+
+def _write_path(write: Any) -> str:
+    from google.cloud.firestore_v1.types import Write
+
+    pb = write if hasattr(write, "WhichOneof") else Write.pb(write)
+    operation = pb.WhichOneof("operation")
+    if operation == "update":
+        return _document_path(pb.update.name)
+    if operation == "delete":
+        return _document_path(pb.delete)
+    return _document_path(pb.transform.document)
+
+
+# A held commit not let go within this long fails the test (instead of hanging it).
+GATE_TIMEOUT_S = 60.0
+
+
+@contextmanager
+def gated_commits() -> Iterator[CommitGate]:
+    """Hold this project's commits (those `gate.hold` selects) until the test releases them."""
+    api = firestore_client()._firestore_api
+    gate = CommitGate()
+    own = vars(api).get("commit")
+    original: Callable[..., Any] = api.commit
+
+    def commit(request: Any = None, **kwargs: Any) -> Any:
+        paths = [_write_path(w) for w in (_field(request, "writes") or [])]
+        with gate._lock:
+            gate.requests.append(paths)
+            held = HeldCommit(paths) if gate.hold(paths) else None
+            if held is not None:
+                gate.held.append(held)
+        if held is not None and not held.go.wait(GATE_TIMEOUT_S):
+            raise AssertionError(f"a held commit was never released: {paths}")
+        return original(request=request, **kwargs)
+
+    api.commit = commit
+    try:
+        yield gate
+    finally:
+        gate.hold = lambda paths: False
+        gate.release_all()
+        if own is not None:
+            api.commit = own
+        else:
+            del api.commit
