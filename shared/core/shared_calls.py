@@ -61,7 +61,7 @@ class SharedCalls(Generic[Request, Response]):
         self._lock = threading.Lock()
         self._queues: dict[str, _Queue[Request, Response]] = {}
         self.calls = 0  # calls made, for tests and benchmarks
-        self.shared = 0  # of those, calls that carried more than one request
+        self.shared = 0  # of those, calls that carried more than one request and succeeded
 
     def call(self, request: Request) -> Response:
         """Answer `request`; raises what a call for it alone raises."""
@@ -99,8 +99,13 @@ class SharedCalls(Generic[Request, Response]):
         return sum(len(queue.waiting) for queue in queues)
 
     def _alone(self, request: Request) -> Response:
-        self.calls += 1
+        self._count()
         return self._together([request])[0]
+
+    def _count(self, calls: int = 1, shared: int = 0) -> None:
+        with self._lock:
+            self.calls += calls
+            self.shared += shared
 
     def _queue(self) -> _Queue[Request, Response]:
         project = current_project()
@@ -133,10 +138,10 @@ class SharedCalls(Generic[Request, Response]):
         """One call for the group (a group of one is simply that caller's call). When a shared call fails,
         every member calls alone. Always marks each member done."""
         try:
-            self.calls += 1
+            self._count()
             responses = self._together([member.request for member in group])
             if len(group) > 1:
-                self.shared += 1
+                self._count(calls=0, shared=1)
             for member, response in zip(group, responses, strict=True):
                 member.response = response
         except Exception as exc:

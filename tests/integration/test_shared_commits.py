@@ -157,14 +157,6 @@ def test_a_failing_member_of_a_shared_batch_gets_its_own_error_and_the_others_co
     assert existing.get().get("v") == 1 and stale.get().get("v") == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="shared/core/shared_commits.py merges members' writes into one batch, and Firestore (the emulator, "
-    "at least) checks every write's precondition against the state before the batch: two members updating "
-    "one document on the same update time both succeed together, where committed alone one would fail. "
-    "Delivery consequence: two attempts taking over the same expired slot (or claiming one event) in one "
-    "shared batch both win (see test_webhook_published.py)",
-)
 def test_two_members_conditioned_on_the_same_read_of_one_document_do_not_both_win(
     project: Project, pool: ThreadPoolExecutor
 ) -> None:

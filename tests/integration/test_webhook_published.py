@@ -14,7 +14,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from google.api_core.exceptions import InvalidArgument
 from standardwebhooks.webhooks import Webhook
 
 from shared.core.clients import firestore_client
@@ -397,14 +396,6 @@ def test_a_forged_copy_with_a_wrong_version_sends_the_stored_event(
         assert request.body == payload_body(stored_event(event_id).payload)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InvalidArgument,
-    reason="shared/webhooks/delivery.py _claim_and_attempt catches only FailedPrecondition: a claim on an "
-    "update time later than the stored one is rejected by the emulator with INVALID_ARGUMENT ('Invalid base "
-    "version, it is greater than the stored version'), which escapes deliver_message instead of falling "
-    "back to the read path",
-)
 def test_a_copy_with_a_version_later_than_stored_falls_back_to_reading(
     project: Project, receiver: WebhookReceiver, copies: Copies
 ) -> None:
@@ -533,20 +524,11 @@ def test_the_body_is_canonical_and_identical_on_the_fast_and_the_read_path(
 
 
 def queued_commits() -> int:
-    """Callers of this project waiting in the process's shared-commit queue (a test-only look inside)."""
-    queue = shared_commits()._queue()
-    with queue.cond:
-        return len(queue.waiting)
+    """Callers waiting in the process's shared-commit queue."""
+    return shared_commits().waiting()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="shared/core/shared_commits.py: two copies of one message that take over the same expired slot "
-    "land in one shared batch ([update slot on its read, claim the event on its version] twice); the "
-    "emulator checks both preconditions against the state before the batch, so both claims win and the "
-    "event is sent twice (test_shared_commits.py shows the same with plain writes)",
-)
-def test_duplicates_taking_over_an_expired_slot_in_one_shared_batch_send_once(
+def test_duplicates_taking_over_an_expired_slot_never_share_a_batch_and_send_once(
     project: Project, receiver: WebhookReceiver, copies: Copies
 ) -> None:
     user = unique_user("takeover")
@@ -563,43 +545,26 @@ def test_duplicates_taking_over_an_expired_slot_in_one_shared_batch_send_once(
     slot_ref(webhook_id, 0).set(crashed.to_firestore())  # its holder crashed: the lease has ended
     remember_fresh(copies.store, user)
     message = published_message(event_id, user, published)
-    stored = firestore_client().collection("gate")
-    first_blocker, second_blocker = stored.document("first"), stored.document("second")
+    blocker_ref = firestore_client().collection("gate").document("first")
     slot_path = f"{WebhookSlot.collection}/{webhook_id}-0"
-    stage = {"hold_creates": True}
-
-    def held(paths: list[str]) -> bool:
-        creates_together = stage["hold_creates"] and paths.count(slot_path) == 2
-        return first_blocker.path in paths or second_blocker.path in paths or creates_together
 
     with ThreadPoolExecutor(8) as pool, gated_commits() as gate:
-        gate.hold = held
+        gate.hold = lambda paths: blocker_ref.path in paths
 
         def in_project(call: Any) -> Any:
             return pool.submit(contextvars.copy_context().run, call)
 
-        def blocker(ref: Any) -> Any:
-            return in_project(lambda: shared_commits().commit([Write(WriteKind.CREATE, ref, {})]))
-
-        # Other requests of this instance keep its commits busy: the two copies queue up together.
-        first = blocker(first_blocker)
+        # Another request of this instance keeps its commits busy: the two copies queue up together.
+        blocker = in_project(lambda: shared_commits().commit([Write(WriteKind.CREATE, blocker_ref, {})]))
         eventually(lambda: len(gate.waiting()) == 1, timeout=10, message="a commit in flight")
         copies_of_message = [in_project(lambda: handle_deliver_webhook(message)) for _ in range(2)]
         eventually(lambda: queued_commits() == 2, timeout=10, message="both copies queued")
-        gate.release_all()
-        # Their slot creations share a batch (held in flight while another request queues)...
-        eventually(lambda: len(gate.waiting()) == 1, timeout=10, message="the copies' batch in flight")
-        second = blocker(second_blocker)
-        eventually(lambda: queued_commits() == 1, timeout=10, message="another request queued")
-        stage["hold_creates"] = False
-        gate.release_all()
-        # ... which fails (one slot created twice); alone, each finds the slot held by a crashed holder
-        # and takes it over, queued behind the other request.
-        eventually(lambda: queued_commits() == 2, timeout=10, message="both takeovers queued")
+        gate.hold = lambda paths: False
         gate.release_all()
         reports = [future.result(timeout=60) for future in copies_of_message]
-        first.result(timeout=60)
-        second.result(timeout=60)
+        blocker.result(timeout=60)
 
+    # The copies' takeovers touch the same slot and event: they never shared a batch.
+    assert all(paths.count(slot_path) <= 1 for paths in gate.committed()), gate.committed()
     sent = [r for r in reports if r is not None]
     assert (len(sent), len(receiver.received())) == (1, 1), (sent, receiver.received())
