@@ -44,6 +44,8 @@ from shared.models import (
 # publish), the sweep picks the event up once this grace has passed.
 PUBLISH_GRACE = timedelta(seconds=60)
 SWEEP_BATCH = 500
+# A new event's first message carries the event itself up to this size (its JSON, in bytes).
+MAX_EVENT_COPY_BYTES = 4096
 # One pass stops starting new pages after this long (the next pass carries on).
 SWEEP_TIME_BUDGET_S = 40.0
 # The sweep function (scheduled every minute, timeout 90 s) polls the schedule for this long, a pass every
@@ -126,8 +128,12 @@ def event_message(event_id: str, user_id: str, published: PublishedEvent | None 
     message also carries the event as written (`published`)."""
     data: dict[str, Any] = {"event_id": event_id, "user_id": user_id}
     if published is not None:
-        data["event"] = published.event.model_dump(mode="json")
-        data["version"] = _version_text(published.version)
+        copy = published.event.model_dump(mode="json", exclude_defaults=True)
+        # Only a small event rides along: every push counts against the function's event-size and
+        # event-throughput limits (docs/capacity.md); a bigger one is read, as every other message's is.
+        if len(json.dumps(copy, separators=(",", ":"))) <= MAX_EVENT_COPY_BYTES:
+            data["event"] = copy
+            data["version"] = _version_text(published.version)
     return json.dumps(data, separators=(",", ":")).encode()
 
 

@@ -30,7 +30,13 @@ from shared.webhooks.delivery import (
 )
 from shared.webhooks.endpoint_copies import MAX_AGE_S, EndpointCopies, endpoint_copies
 from shared.webhooks.endpoints import endpoint_ref, webhook_id_for
-from shared.webhooks.events import PublishedEvent, create_event, event_ref, payload_body
+from shared.webhooks.events import (
+    MAX_EVENT_COPY_BYTES,
+    PublishedEvent,
+    create_event,
+    event_ref,
+    payload_body,
+)
 from shared.webhooks.schedule import Outcome
 from shared.webhooks.slots import slot_ref
 from tests.conftest import Project
@@ -158,6 +164,27 @@ def test_a_published_message_with_a_fresh_copy_is_delivered_without_reading_the_
     assert held_slots() == []
     assert endpoint(user).last_status_code == 200
     assert other_receiver.received() == []
+
+
+def test_a_big_event_is_published_without_its_copy_and_read(
+    project: Project, receiver: WebhookReceiver
+) -> None:
+    """Over MAX_EVENT_COPY_BYTES the message carries ids only (function event limits): the attempt reads."""
+    user = unique_user("big")
+    secret = setup_endpoint(user, receiver.url())
+    event_id = "evt_" + secrets.token_hex(16)
+    result = {"text": "x" * MAX_EVENT_COPY_BYTES}
+    create_event(event_id, user, WebhookEventType.JOB_COMPLETED, True, {"result": result}, publish_now=False)
+    published = published_of(event_id)
+    message = published_message(event_id, user, published)
+    assert "event" not in json.loads(message.data)
+    deliver_event(make_event(user), LOOPBACK_POLICY, user_id=user)  # a fresh copy of the endpoint
+    with recording_calls() as calls:
+        report = handle_deliver_webhook(message)
+    assert_delivered_once(event_id, report)
+    assert calls.read(event_path(event_id))
+    request = receiver.received()[-1]
+    assert verify(secret, request)["data"]["object"]["result"] == result
 
 
 # 2 ------------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from shared.core.clients import project_scope
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventType
 from shared.webhooks.endpoint_copies import MAX_AGE_S, EndpointCopies
 from shared.webhooks.events import (
+    MAX_EVENT_COPY_BYTES,
     PublishedEvent,
     event_message,
     event_payload,
@@ -126,3 +127,11 @@ def test_a_message_without_a_well_formed_copy_has_none() -> None:
     assert published_event("evt_1", {**good, "version": "yesterday"}) is None
     assert published_event("evt_1", {**good, "event": {**good["event"], "surprise": 1}}) is None
     assert published_event("evt_1", {**good, "event": "evt_1"}) is None
+
+
+def test_a_big_event_is_published_as_ids_only() -> None:
+    big = _event({"job_id": "job_1", "result": {"text": "x" * MAX_EVENT_COPY_BYTES}})
+    data = json.loads(event_message("evt_1", "u1", PublishedEvent(big, NOW)))
+    assert data == {"event_id": "evt_1", "user_id": "u1"}
+    small = json.loads(event_message("evt_1", "u1", PublishedEvent(_event({"job_id": "job_1"}), NOW)))
+    assert "event" in small and "version" in small
