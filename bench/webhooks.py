@@ -52,17 +52,6 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def _published_message(event_id: str, user_id: str) -> Any:
-    """The message `create_event` publishes for a new event: its id, its user and the event as written."""
-    from shared.core.pubsub_events import PubSubMessage
-    from shared.models import WebhookEvent
-    from shared.webhooks.events import PublishedEvent, event_message, event_ref
-
-    snapshot = event_ref(event_id).get()
-    published = PublishedEvent(WebhookEvent.from_firestore(snapshot.to_dict()), snapshot.update_time)
-    return PubSubMessage(event_id, event_message(event_id, user_id, published), {}, "webhook-events")
-
-
 def _run_deliveries(label: str, workers: int, calls: Sequence[Callable[[], Any]], note: str = "") -> None:
     """Run `calls` (each a delivery, as the function makes it) on `workers` threads; print rate and CPU."""
     from shared.core.shared_commits import shared_commits
@@ -99,6 +88,7 @@ def bench_delivery_rate(users: list[str]) -> None:
     from shared.webhooks.backlog import Lane
     from shared.webhooks.delivery import DEFAULT_TIMEOUT_S, deliver_event, handle_deliver_webhook
     from shared.webhooks.sender import SendPolicy
+    from tests.support.published_events import published_message, published_of
     from tests.support.webhooks import make_event
 
     policy = SendPolicy(timeout_s=DEFAULT_TIMEOUT_S, allow_loopback=True, require_https=False)
@@ -106,7 +96,8 @@ def bench_delivery_rate(users: list[str]) -> None:
         # The events wait in the subscription (created first): the instance is behind, which is when its
         # rate matters, and a copy of each endpoint read since the events were written can be used.
         events = [(make_event(users[i % len(users)]), users[i % len(users)]) for i in range(DELIVERIES)]
-        messages = [_published_message(event_id, user) for event_id, user in events]
+        # The message `create_event` publishes for a new event: its id, its user and the event as written.
+        messages = [published_message(e, user, published_of(e)) for e, user in events]
         new_events = [functools.partial(handle_deliver_webhook, m) for m in messages]
         goal = f"   [before: {BASELINE['rate_8']}; goal >= 300]" if workers > 1 else ""
         _run_deliveries(f"new events, {label}", workers, new_events, goal)

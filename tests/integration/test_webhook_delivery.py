@@ -8,7 +8,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from standardwebhooks.webhooks import Webhook
 
 from localdev import rpc_counts
 from localdev.emulators import free_port
@@ -18,7 +17,7 @@ from shared.webhooks.endpoints import endpoint_ref, rotate_secret
 from shared.webhooks.schedule import MAX_ATTEMPTS, Outcome
 from shared.webhooks.sender import SendPolicy
 from tests.conftest import Project
-from tests.support.webhook_receiver import Received, Scripted, WebhookReceiver
+from tests.support.webhook_receiver import Scripted, WebhookReceiver
 from tests.support.webhooks import (
     LOOPBACK_POLICY,
     endpoint,
@@ -26,15 +25,10 @@ from tests.support.webhooks import (
     setup_endpoint,
     stored_deliveries,
     stored_event,
+    verify,
 )
 
 USER = "user_hooks"
-
-
-def verify(secret: str, request: Received) -> dict[str, object]:
-    payload = Webhook(secret).verify(request.body, request.headers)
-    assert isinstance(payload, dict)
-    return payload
 
 
 def assert_retry_in(event_id: str, low: timedelta, high: timedelta) -> None:

@@ -14,7 +14,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from standardwebhooks.webhooks import Webhook
 
 from shared.core.clients import firestore_client
 from shared.core.pubsub_events import PubSubMessage
@@ -52,7 +51,7 @@ from tests.support.published_events import (
     remember_fresh,
 )
 from tests.support.waiting import eventually
-from tests.support.webhook_receiver import Received, Scripted, WebhookReceiver
+from tests.support.webhook_receiver import Scripted, WebhookReceiver
 from tests.support.webhooks import (
     LOOPBACK_POLICY,
     endpoint,
@@ -60,17 +59,12 @@ from tests.support.webhooks import (
     setup_endpoint,
     stored_deliveries,
     stored_event,
+    verify,
 )
 
 
 def unique_user(name: str) -> str:
     return f"user_{name}_{secrets.token_hex(4)}"
-
-
-def verify(secret: str, request: Received) -> dict[str, Any]:
-    payload = Webhook(secret).verify(request.body, request.headers)
-    assert isinstance(payload, dict)
-    return payload
 
 
 def event_path(event_id: str) -> str:

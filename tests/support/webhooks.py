@@ -6,12 +6,14 @@ import secrets
 from typing import Any
 
 from google.cloud.firestore_v1.base_query import FieldFilter
+from standardwebhooks.webhooks import Webhook
 
 from shared.core.clients import firestore_client
 from shared.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookEventType
 from shared.webhooks.endpoints import WebhookEndpointInput, endpoint_ref, put_endpoint
 from shared.webhooks.events import create_event
 from shared.webhooks.sender import SendPolicy
+from tests.support.webhook_receiver import Received
 
 # In-process delivery with the local allowance on, and a short timeout so timeout tests stay quick.
 LOOPBACK_POLICY = SendPolicy(timeout_s=5.0, allow_loopback=True, require_https=False)
@@ -26,6 +28,13 @@ def setup_endpoint(user_id: str, url: str, events: tuple[str, ...] = ALL_JOB_EVE
     )
     assert created
     return str(resource["secret"])
+
+
+def verify(secret: str, request: Received) -> dict[str, Any]:
+    """The payload of a received webhook, checked with the standardwebhooks package (raises if it fails)."""
+    payload = Webhook(secret).verify(request.body, request.headers)
+    assert isinstance(payload, dict)
+    return payload
 
 
 def endpoint(user_id: str) -> WebhookEndpoint:
