@@ -3,11 +3,12 @@ operator's webhook controls for any customer (the same as the customer's own: do
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from shared.api.http import ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import (
     AdminStats,
+    ApiKeyResource,
     MaintenanceState,
     WebhookEndpointResource,
     WebhookEventRetried,
@@ -15,6 +16,8 @@ from shared.api.resources import (
 )
 from shared.core.errors import ErrorCode
 from shared.counters.service import read_totals
+from shared.keys.limits import MAX_RATE_LIMIT, MIN_RATE_LIMIT
+from shared.keys.service import admin_set_rate_limit, key_resource
 from shared.keys.usage import read_usage_totals
 from shared.system.maintenance import read_maintenance_mode, set_maintenance_mode
 from shared.webhooks.controls import RecoverInput, health_resource, recover, retry_event
@@ -55,6 +58,34 @@ def set_maintenance(request: ApiRequest) -> Reply:
     body = request.parse(MaintenanceInput)
     set_maintenance_mode(body.enabled)
     return Reply({"maintenance_mode": body.enabled})
+
+
+class AdminKeyUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"rate_limit": 500}]})
+
+    rate_limit: int | None = Field(
+        ge=MIN_RATE_LIMIT,
+        le=MAX_RATE_LIMIT,
+        strict=True,
+        description="Requests per second, above the default if need be; null returns to the default.",
+    )
+
+
+@router.add(
+    "PATCH",
+    "/v1/admin/api_keys/<key_id>",
+    auth="admin",
+    summary="Set any customer key's rate limit (customers may only lower their own).",
+    body=AdminKeyUpdate,
+    response=ApiKeyResource,
+    errors=(ErrorCode.RESOURCE_MISSING,),
+    description="The customer may lower the limit afterwards, never raise it past this value. Every "
+    "instance applies it within 5 s. The account-wide limit (docs/rate-limits.md) still applies.",
+)
+def set_key_rate_limit(request: ApiRequest) -> Reply:
+    body = request.parse(AdminKeyUpdate)
+    key, key_id = admin_set_rate_limit(request.path_params["key_id"], body.rate_limit)
+    return Reply(key_resource(key_id, key))
 
 
 @router.add(

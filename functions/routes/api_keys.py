@@ -25,7 +25,8 @@ class CreateKeyBody(BaseModel):
         ge=MIN_RATE_LIMIT,
         le=MAX_RATE_LIMIT,
         strict=True,
-        description="Requests per second; default 100 for live keys, 25 for test keys.",
+        description="Requests per second; default (and most a customer may set) 100 for live keys, 25 for "
+        "test keys. Higher: 403 admin_required (an administrator raises it).",
     )
 
 
@@ -39,7 +40,8 @@ class RollKeyBody(BaseModel):
         ge=MIN_RATE_LIMIT,
         le=MAX_RATE_LIMIT,
         strict=True,
-        description="Requests per second of the new key; default: the old key's.",
+        description="Requests per second of the new key, at most the old key's or the default; "
+        "default: the old key's.",
     )
 
 
@@ -53,7 +55,8 @@ class UpdateKeyBody(BaseModel):
         ge=MIN_RATE_LIMIT,
         le=MAX_RATE_LIMIT,
         strict=True,
-        description="Requests per second; null returns the key to the default of its environment.",
+        description="Requests per second, at most the key's current limit or the default of its "
+        "environment (raising past both is 403 admin_required); null returns to the default.",
     )
 
 
@@ -65,6 +68,7 @@ class UpdateKeyBody(BaseModel):
     body=CreateKeyBody,
     response=NewApiKey,
     status=201,
+    errors=(ErrorCode.ADMIN_REQUIRED,),
 )
 def create(request: ApiRequest) -> Reply:
     body = request.parse(CreateKeyBody)
@@ -108,7 +112,7 @@ def revoke(request: ApiRequest) -> Reply:
     body=RollKeyBody,
     response=RolledApiKey,
     status=201,
-    errors=(ErrorCode.ILLEGAL_STATE_TRANSITION,),
+    errors=(ErrorCode.ILLEGAL_STATE_TRANSITION, ErrorCode.ADMIN_REQUIRED),
 )
 def roll(request: ApiRequest) -> Reply:
     body = request.parse(RollKeyBody)
@@ -127,8 +131,10 @@ def roll(request: ApiRequest) -> Reply:
     summary="Rename a key or change its rate limit.",
     body=UpdateKeyBody,
     response=ApiKeyResource,
-    errors=(ErrorCode.PARAMETER_MISSING,),
-    description="Send `name`, `rate_limit` (1..1000 requests/s, or null for the default) or both. "
+    errors=(ErrorCode.PARAMETER_MISSING, ErrorCode.ADMIN_REQUIRED),
+    description="Send `name`, `rate_limit` or both. A customer may lower a key's limit (or return it to "
+    "the default with null); raising it past the default and the key's current limit answers 403 "
+    "`admin_required`: an administrator raises it (PATCH /v1/admin/api_keys/{key_id}). "
     "Every instance applies a new limit within 5 s.",
 )
 def update(request: ApiRequest) -> Reply:

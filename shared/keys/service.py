@@ -15,11 +15,34 @@ from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.pagination import PageParams, list_page
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS
 from shared.keys.format import generate_api_key, hash_api_key, key_prefix
-from shared.keys.limits import DEFAULT_JOBS_IN_FLIGHT, key_rate_limit
+from shared.keys.limits import DEFAULT_JOBS_IN_FLIGHT, DEFAULT_RATE_LIMITS, key_rate_limit
 from shared.models import ApiKey, ApiKeyStatus, KeyEnvironment, utc_now
 
 MAX_KEYS_PER_USER = 100
 MAX_ROLL_GRACE_SECONDS = 7 * 24 * 3600
+
+
+ADMIN_KEY_PATH = "PATCH /v1/admin/api_keys/{key_id}"
+
+
+def refuse_raised_limit(
+    environment: KeyEnvironment, rate_limit: int | None, current: int | None = None
+) -> None:
+    """Customers may lower a key's limit, never raise it past the default of its environment or what it
+    already has (an administrator's grant): 403 `admin_required` saying how to ask. None (the default)
+    is always allowed."""
+    if rate_limit is None:
+        return
+    default = DEFAULT_RATE_LIMITS[environment]
+    allowed = max(default, current if current is not None else default)
+    if rate_limit > allowed:
+        raise ApiError(
+            ErrorCode.ADMIN_REQUIRED,
+            f"A {environment.value} key may make at most {allowed} requests/s unless an administrator "
+            f"raises it: ask support with the key's id (they use {ADMIN_KEY_PATH}). "
+            f"Any value up to {allowed} is yours to set.",
+            param="rate_limit",
+        )
 
 
 def new_key_id() -> str:
@@ -117,14 +140,20 @@ def _count(query: Any) -> int:
     return int(query.count().get()[0][0].value)
 
 
-def create_key(
-    user_id: str, name: str, environment: KeyEnvironment, rate_limit: int | None = None
-) -> tuple[str, str, ApiKey]:
-    get_account(user_id)
+def refuse_over_key_cap(user_id: str) -> None:
+    """400 when one more key would authenticate past the cap (create, or a roll whose old key stays)."""
     if count_active_keys(user_id) >= MAX_KEYS_PER_USER:
         raise ApiError(
             ErrorCode.INVALID_REQUEST, f"At most {MAX_KEYS_PER_USER} active keys; revoke some first."
         )
+
+
+def create_key(
+    user_id: str, name: str, environment: KeyEnvironment, rate_limit: int | None = None
+) -> tuple[str, str, ApiKey]:
+    get_account(user_id)
+    refuse_raised_limit(environment, rate_limit)
+    refuse_over_key_cap(user_id)
     key_id, plaintext, key = _new_key(user_id, name, environment, rate_limit)
     _collection().document(key_id).create(key.to_firestore())
     return key_id, plaintext, key
@@ -157,7 +186,8 @@ def roll_key(
     user_id: str, key_id: str, expires_in: int, rate_limit: int | None = None
 ) -> tuple[str, str, ApiKey, ApiKey]:
     """New key with the same name, environment and rate limit (or `rate_limit` when given); the old one
-    works for `expires_in` more seconds.
+    works for `expires_in` more seconds. A roll with a grace period adds an active key, so it counts
+    against the cap like a creation (a roll with none replaces the old key at once).
     One batch with an update-time precondition: two concurrent rolls of one key make one new key."""
     if not 0 <= expires_in <= MAX_ROLL_GRACE_SECONDS:
         raise ApiError(
@@ -171,6 +201,9 @@ def roll_key(
         )
     if old.rolled_to_key_id is not None:
         raise ApiError(ErrorCode.ILLEGAL_STATE_TRANSITION, "This key was already rolled.")
+    refuse_raised_limit(old.environment, rate_limit, key_rate_limit(old.environment, old.rate_limit))
+    if expires_in > 0:
+        refuse_over_key_cap(user_id)
     new_id, plaintext, new_key = _new_key(
         user_id, old.name, old.environment, rate_limit if rate_limit is not None else old.rate_limit
     )
@@ -200,6 +233,14 @@ def update_key(user_id: str, key_id: str, changes: dict[str, Any]) -> ApiKey:
     """Change a key's name and/or rate limit (None resets it to the default). Other instances see the new
     limit within the key cache's revalidation time (5 s); this one at once."""
     snapshot, key = _own_key(user_id, key_id)
+    if "rate_limit" in changes:
+        refuse_raised_limit(
+            key.environment, changes["rate_limit"], key_rate_limit(key.environment, key.rate_limit)
+        )
+    return _apply(snapshot, key, changes)
+
+
+def _apply(snapshot: Any, key: ApiKey, changes: dict[str, Any]) -> ApiKey:
     if not changes:
         return key
     snapshot.reference.update(changes)
@@ -207,6 +248,16 @@ def update_key(user_id: str, key_id: str, changes: dict[str, Any]) -> ApiKey:
 
     forget_key(key.key_hash)
     return key.model_copy(update=changes)
+
+
+def admin_set_rate_limit(key_id: str, rate_limit: int | None) -> tuple[ApiKey, str]:
+    """An administrator sets any key's limit (1..MAX_RATE_LIMIT, or None for the default); the customer
+    may lower it afterwards but not raise it again past this value. Returns the key and its id."""
+    snapshot = _collection().document(key_id).get()
+    if not snapshot.exists:
+        raise not_found("API key", "key_id")
+    key = ApiKey.from_firestore(snapshot.to_dict())
+    return _apply(snapshot, key, {"rate_limit": rate_limit}), key_id
 
 
 def require_own_key(user_id: str, key_id: str) -> ApiKey:

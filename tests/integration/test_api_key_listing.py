@@ -93,3 +93,28 @@ def test_the_active_key_cap_counts_only_keys_that_authenticate(api: ApiClient) -
     create_account(OTHER)
     other = api.request("POST", "/v1/api_keys", token=api.user_token(OTHER), json={"name": "x"})
     assert other.status_code == 400  # OTHER already holds 100 active keys
+
+
+def test_a_roll_that_keeps_the_old_key_counts_against_the_cap(api: ApiClient) -> None:
+    # Rolling with a grace period once made 100 keys 200: the old key authenticates until it expires.
+    create_account(USER)
+    create_account(OTHER)
+    token = api.user_token(USER)
+    store_keys(USER, MAX_KEYS_PER_USER - 1, age_s=10_000)
+    last = api.request("POST", "/v1/api_keys", token=token, json={"name": "the 100th"})
+    assert last.status_code == 201, last.text
+    path = f"/v1/api_keys/{last.json()['key_id']}/roll"
+    refused = api.request("POST", path, token=token, json={"expires_in": 3600})
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["code"] == "invalid_request"
+    assert "100 active keys" in refused.json()["error"]["message"]
+    # Nothing changed: the old key was not rolled, so a roll without grace (a swap) still works.
+    swapped = api.request("POST", path, token=token, json={"expires_in": 0})
+    assert swapped.status_code == 201, swapped.text
+    # The other customer, far from the cap, rolls with a grace period.
+    other_token = api.user_token(OTHER)
+    other = api.request("POST", "/v1/api_keys", token=other_token, json={"name": "x"}).json()
+    rolled = api.request(
+        "POST", f"/v1/api_keys/{other['key_id']}/roll", token=other_token, json={"expires_in": 3600}
+    )
+    assert rolled.status_code == 201, rolled.text
