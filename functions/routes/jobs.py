@@ -4,11 +4,11 @@ from pydantic import Field
 
 from shared.api.auth_gate import require_key
 from shared.api.http import ApiRequest, Reply, Router
-from shared.api.resources import JobResource, Page
-from shared.core.errors import ErrorCode
+from shared.api.resources import JobListItem, JobResource, Page
+from shared.core.errors import ApiError, ErrorCode
 from shared.core.idempotency import IDEMPOTENCY_HEADER, idempotency_key_from, replay_headers
 from shared.core.pagination import PageQuery, list_page, page_params
-from shared.jobs.resource import job_resource
+from shared.jobs.resource import Expandable, job_list_item, job_resource
 from shared.jobs.service import (
     JOB_ID_PATTERN,
     CreateJobRequest,
@@ -22,8 +22,18 @@ from shared.models import Job, JobStatus
 router = Router(tags=("jobs",))
 
 
+# An expanded page carries up to 128 KiB per job: fewer of them, so a page stays a few MB at most.
+MAX_EXPANDED_LIMIT = 20
+
+
 class JobsQuery(PageQuery):
     status: JobStatus | None = Field(default=None, description="Only jobs in this status.")
+    expand: list[Expandable] = Field(
+        default_factory=list,
+        alias="expand[]",
+        description="Repeatable: data.input and/or data.result to include them in each item "
+        f"(then limit is at most {MAX_EXPANDED_LIMIT}).",
+    )
 
 
 @router.add(
@@ -69,15 +79,25 @@ def retrieve(request: ApiRequest) -> Reply:
     auth="key",
     summary="The caller's jobs, newest first, cursor-paginated.",
     query=JobsQuery,
-    response=Page[JobResource],
+    response=Page[JobListItem],
+    description="Items leave out `input` and `result` unless `expand[]=data.input` / "
+    "`expand[]=data.result` asks for them (GET /v1/jobs/{job_id} always has both): a page of 100 full "
+    f"jobs could be 13 MB. With expand[], `limit` is at most {MAX_EXPANDED_LIMIT}.",
 )
 def list_jobs(request: ApiRequest) -> Reply:
     principal = require_key(request)
     query = request.parsed_query(JobsQuery)
+    expand = frozenset(query.expand)
+    if expand and query.limit > MAX_EXPANDED_LIMIT:
+        raise ApiError(
+            ErrorCode.PARAMETER_INVALID,
+            f"With expand[], limit is at most {MAX_EXPANDED_LIMIT}.",
+            param="limit",
+        )
     page = list_page(
         jobs_query(principal, query.status),
         page_params(query, JOB_ID_PATTERN),
         lambda job_id: visible_job_snapshot(principal, job_id),
-        lambda snapshot: job_resource(snapshot.id, Job.from_firestore(snapshot.to_dict())),
+        lambda snapshot: job_list_item(snapshot.id, Job.from_firestore(snapshot.to_dict()), expand),
     )
     return Reply(page)

@@ -201,9 +201,13 @@ def validation_error(exc: ValidationError) -> ApiError:
 
 
 def parse_query(model: type[ModelT], request: flask.Request) -> ModelT:
-    """Query parameters against the route's model: unknown ones and repeated ones are refused by name."""
-    values: dict[str, str] = {}
+    """Query parameters against the route's model: unknown ones are refused by name, and so are repeated
+    ones, except the `name[]` parameters (e.g. `expand[]`), which are lists."""
+    values: dict[str, str | list[str]] = {}
     for name, items in request.args.lists():
+        if name.endswith("[]"):
+            values[name] = items
+            continue
         if len(items) > 1:
             raise ApiError(ErrorCode.PARAMETER_INVALID, f"{name} is given more than once.", param=name)
         values[name] = items[0]

@@ -240,6 +240,20 @@ class JobResource(Resource):
     created_at: UnixTime
 
 
+class JobListItem(Resource):
+    """A job in GET /v1/jobs: `input` and `result` only when expanded (expand[]=data.input, data.result)."""
+
+    job_id: str
+    type: str
+    status: JobStatus
+    input: dict[str, Any] | None = Field(default=None, description="Present with expand[]=data.input.")
+    result: dict[str, Any] | None = Field(default=None, description="Present with expand[]=data.result.")
+    error: str | None
+    livemode: bool
+    cost: int = Field(ge=0)
+    created_at: UnixTime
+
+
 class AdminStats(Resource):
     total_users: int
     total_jobs: int

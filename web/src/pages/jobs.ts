@@ -23,7 +23,8 @@ export async function jobsPage(root: HTMLElement, session: Session): Promise<voi
   }
 
   async function refresh(): Promise<void> {
-    const page = await call<Page<Job>>("GET", "/v1/jobs?limit=50", { bearer: bearer() });
+    // List items carry input and result only when expanded (at most 20 per page then).
+    const page = await call<Page<Job>>("GET", "/v1/jobs?limit=20&expand[]=data.result", { bearer: bearer() });
     listBox.replaceChildren(
       page.data.length
         ? table(
