@@ -524,6 +524,8 @@ class UsageDay(FirestoreModel):
     user_id: str = Field(min_length=1)
     key_id: str = Field(min_length=1)
     day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")  # UTC, YYYY-MM-DD: sorts and ranges as text
+    # The key's mode; usage flushed before it was recorded counts as live (hidden from test keys).
+    livemode: bool = True
     requests: NonNegativeInt = 0
     rate_limited: NonNegativeInt = 0
     jobs_created: NonNegativeInt = 0

@@ -6,18 +6,20 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.api.auth_gate import caller_user_id
+from shared.api.auth_gate import caller_user_id, is_test_key
 from shared.api.http import ApiRequest, Reply, Router
 from shared.api.resources import UsageReport
-from shared.core.errors import ApiError, ErrorCode
+from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.keys.service import require_own_key
-from shared.keys.usage import read_usage, sum_usage
-from shared.models import utc_now
+from shared.keys.usage import UsageScope, read_usage_page, sum_usage
+from shared.models import KeyEnvironment, utc_now
 
 router = Router(tags=("usage",))
 DEFAULT_DAYS = 30
 MAX_DAYS = 92
 DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
 
 
 class UsageQuery(BaseModel):
@@ -31,6 +33,14 @@ class UsageQuery(BaseModel):
     )
     key_id: str | None = Field(
         default=None, pattern=r"^[A-Za-z0-9_-]{1,128}$", description="Only this key (one of yours)."
+    )
+    limit: int = Field(
+        default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Days (rows) per page, 1 to 1000."
+    )
+    starting_after: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,200}$",
+        description="next_cursor of the previous page.",
     )
 
 
@@ -57,24 +67,32 @@ def day_range(query: UsageQuery, today: date) -> tuple[date, date]:
     "GET",
     "/v1/usage",
     auth="user_or_key",
-    summary="Requests, refusals, jobs and credits per key and UTC day.",
+    summary="Requests, refusals, jobs and credits per key and UTC day, paged.",
     query=UsageQuery,
     response=UsageReport,
     errors=(ErrorCode.PARAMETER_INVALID, ErrorCode.RESOURCE_MISSING),
     description="Days without usage are left out. Counts are exact within about a minute. "
-    f"Default: the last {DEFAULT_DAYS} days; at most {MAX_DAYS} days per request.",
+    f"Default: the last {DEFAULT_DAYS} days; at most {MAX_DAYS} days per request. `data` holds at most "
+    f"`limit` rows (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}), by day then key; `has_more` and "
+    "`next_cursor` page on (`starting_after`); `totals` add up this page's rows. A test key sees test keys' "
+    "usage only.",
 )
 def usage(request: ApiRequest) -> Reply:
     query = request.parsed_query(UsageQuery)
     first, last = day_range(query, utc_now().date())
     user_id = caller_user_id(request)
+    test_only = is_test_key(request)
     if query.key_id is not None:
-        require_own_key(user_id, query.key_id)
-    days = read_usage(user_id, query.key_id, first, last)
+        key = require_own_key(user_id, query.key_id)
+        if test_only and key.environment is not KeyEnvironment.TEST:
+            raise not_found("API key", "key_id")  # a live key is not a test key's to see
+    scope = UsageScope(user_id, query.key_id, first, last, test_only=test_only)
+    days, next_cursor = read_usage_page(scope, query.limit, query.starting_after)
     data = [
         {
             "date": d.day,
             "key_id": d.key_id,
+            "livemode": d.livemode,
             "requests": d.requests,
             "rate_limited": d.rate_limited,
             "jobs_created": d.jobs_created,
@@ -82,4 +100,13 @@ def usage(request: ApiRequest) -> Reply:
         }
         for d in days
     ]
-    return Reply({"data": data, "totals": sum_usage(days), "from": first.isoformat(), "to": last.isoformat()})
+    return Reply(
+        {
+            "data": data,
+            "has_more": next_cursor is not None,
+            "next_cursor": next_cursor,
+            "totals": sum_usage(days),
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+        }
+    )

@@ -86,7 +86,7 @@ def limit_rate(request: ApiRequest) -> None:
             f"key:{principal.key_id}",
             limit,
             "key",
-            request_fields(principal.user_id, principal.key_id),
+            request_fields(principal.user_id, principal.key_id, principal.livemode),
         )
     else:
         assert isinstance(principal, UserPrincipal)

@@ -272,13 +272,16 @@ class UsageCounts(Resource):
 class UsageDayResource(UsageCounts):
     date: str = Field(description="UTC day, YYYY-MM-DD.")
     key_id: str
+    livemode: bool = Field(description="The key's mode (usage counted before modes were recorded: true).")
 
 
 class UsageReport(Resource):
     """Usage per key and UTC day; counts are exact within about a minute (docs/rate-limits.md)."""
 
     data: list[UsageDayResource]
-    totals: UsageCounts
+    has_more: bool
+    next_cursor: str | None
+    totals: UsageCounts = Field(description="The sums of this page's rows.")
     from_date: str = Field(alias="from")
     to_date: str = Field(alias="to")
 

@@ -132,7 +132,7 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
     except AlreadyExists:
         # The job exists: an earlier request with this Idempotency-Key made it (its debit included).
         return _replay(job_id, fingerprint)
-    record_job(principal.user_id, principal.key_id, cost)
+    record_job(principal.user_id, principal.key_id, cost, principal.livemode)
     return CreatedJob(job_id, job, replayed=False)
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -28,6 +27,7 @@ from google.cloud import firestore
 
 from shared.core import logs
 from shared.core.clients import current_project, firestore_client, redis_client
+from shared.core.errors import ApiError, ErrorCode
 from shared.core.pubsub_events import PubSubMessage
 from shared.core.retry import retry_commit
 from shared.counters.service import trigger_marker
@@ -64,18 +64,25 @@ def usage_day(now: datetime | None = None) -> str:
     return (now or utc_now()).date().isoformat()
 
 
-def usage_field(user_id: str, key_id: str, metric: str, day: str | None = None) -> str:
-    # "|" never occurs in user ids (Firebase uids) or key ids (key_ + hex).
-    return f"{day or usage_day()}|{user_id}|{key_id}|{metric}"
+MODES = {"live": True, "test": False}
 
 
-def request_fields(user_id: str, key_id: str) -> tuple[str, str]:
+def usage_field(user_id: str, key_id: str, metric: str, day: str | None = None, livemode: bool = True) -> str:
+    # "|" never occurs in user ids (Firebase uids) or key ids (key_ + hex). The key's mode is the last part:
+    # a test key reads test-mode usage only.
+    return f"{day or usage_day()}|{user_id}|{key_id}|{metric}|{'live' if livemode else 'test'}"
+
+
+def request_fields(user_id: str, key_id: str, livemode: bool) -> tuple[str, str]:
     """The fields the rate limiter counts a key's request (and a refusal) in."""
     day = usage_day()
-    return usage_field(user_id, key_id, "requests", day), usage_field(user_id, key_id, "rate_limited", day)
+    return (
+        usage_field(user_id, key_id, "requests", day, livemode),
+        usage_field(user_id, key_id, "rate_limited", day, livemode),
+    )
 
 
-def record_job(user_id: str, key_id: str, credits: int) -> None:
+def record_job(user_id: str, key_id: str, credits: int, livemode: bool) -> None:
     """Count a created job and its credits. Metering never fails a job: a store error is logged."""
     client = redis_client()
     if client is None:
@@ -83,11 +90,13 @@ def record_job(user_id: str, key_id: str, credits: int) -> None:
     day = usage_day()
     try:
         pipe = client.pipeline(transaction=False)
-        pipe.hincrby(usage_hash_key(current_project()), usage_field(user_id, key_id, "jobs_created", day), 1)
+        pipe.hincrby(
+            usage_hash_key(current_project()), usage_field(user_id, key_id, "jobs_created", day, livemode), 1
+        )
         if credits > 0:
             pipe.hincrby(
                 usage_hash_key(current_project()),
-                usage_field(user_id, key_id, "credits_spent", day),
+                usage_field(user_id, key_id, "credits_spent", day, livemode),
                 credits,
             )
         pipe.execute()
@@ -101,20 +110,25 @@ class Group:
     user_id: str
     key_id: str
     counts: dict[str, int]
+    livemode: bool = True
 
 
 def parse_snapshot(data: dict[bytes, bytes] | dict[str, str]) -> list[Group]:
     """The hash's fields grouped by (day, user, key), in a stable order (batches are numbered by it)."""
     grouped: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
+    modes: dict[tuple[str, str, str], bool] = {}
     for raw_field, raw_value in data.items():
         field = raw_field.decode() if isinstance(raw_field, bytes) else raw_field
         parts = field.split("|")
-        if len(parts) != 4 or parts[3] not in METRICS:
+        # Four parts: counted before fields named the mode; counted as live (hidden from test keys).
+        mode = parts[4] if len(parts) == 5 else "live"
+        if len(parts) not in (4, 5) or parts[3] not in METRICS or mode not in MODES:
             logs.warning("unknown usage field skipped", field=field)
             continue
-        day, user_id, key_id, metric = parts
+        day, user_id, key_id, metric = parts[:4]
         grouped[(day, user_id, key_id)][metric] = int(raw_value)
-    return [Group(d, u, k, counts) for (d, u, k), counts in sorted(grouped.items())]
+        modes[(day, user_id, key_id)] = MODES[mode]
+    return [Group(d, u, k, counts, modes[(d, u, k)]) for (d, u, k), counts in sorted(grouped.items())]
 
 
 def usage_ref(key_id: str, day: str, db: firestore.Client | None = None) -> firestore.DocumentReference:
@@ -129,7 +143,12 @@ def _apply_batch(flush_id: str, number: int, groups: list[Group]) -> bool:
     totals: dict[str, int] = dict.fromkeys(METRICS, 0)
     batch = db.batch()
     for group in groups:
-        fields: dict[str, Any] = {"user_id": group.user_id, "key_id": group.key_id, "day": group.day}
+        fields: dict[str, Any] = {
+            "user_id": group.user_id,
+            "key_id": group.key_id,
+            "day": group.day,
+            "livemode": group.livemode,
+        }
         for metric, count in group.counts.items():
             fields[metric] = firestore.Increment(count)
             totals[metric] += count
@@ -177,23 +196,62 @@ def flush_usage() -> int:
     return applied
 
 
-def read_usage(user_id: str, key_id: str | None, first: date, last: date) -> list[UsageDay]:
-    """The owner's usage days in [first, last], by day then key."""
+@dataclass(frozen=True)
+class UsageScope:
+    """Whose usage, which days, and which page: `key_id` one key; `test_only` a test key's view."""
+
+    user_id: str
+    key_id: str | None
+    first: date
+    last: date
+    test_only: bool = False
+
+
+def _usage_query(query: UsageScope) -> firestore.Query:
+    """The scope's documents by day, then by document id (the tie-breaker cursors resume after)."""
     collection = firestore_client().collection(UsageDay.collection)
-    if key_id is not None:
+    if query.key_id is not None:
         # Index: key_id ASC, day ASC (firestore.indexes.json).
-        query = collection.where(filter=firestore.FieldFilter("key_id", "==", key_id))
+        found = collection.where(filter=firestore.FieldFilter("key_id", "==", query.key_id))
+    elif query.test_only:
+        # Index: user_id ASC, livemode ASC, day ASC.
+        found = collection.where(filter=firestore.FieldFilter("user_id", "==", query.user_id)).where(
+            filter=firestore.FieldFilter("livemode", "==", False)
+        )
     else:
         # Index: user_id ASC, day ASC.
-        query = collection.where(filter=firestore.FieldFilter("user_id", "==", user_id))
-    query = query.where(filter=firestore.FieldFilter("day", ">=", first.isoformat())).where(
-        filter=firestore.FieldFilter("day", "<=", last.isoformat())
+        found = collection.where(filter=firestore.FieldFilter("user_id", "==", query.user_id))
+    in_range = found.where(filter=firestore.FieldFilter("day", ">=", query.first.isoformat())).where(
+        filter=firestore.FieldFilter("day", "<=", query.last.isoformat())
     )
-    days = [UsageDay.from_firestore(d.to_dict()) for d in query.order_by("day").stream()]
-    return sorted((d for d in days if d.user_id == user_id), key=lambda d: (d.day, d.key_id))
+    return in_range.order_by("day").order_by("__name__")
 
 
-def sum_usage(days: Iterable[UsageDay]) -> dict[str, int]:
+def read_usage_page(
+    query: UsageScope, limit: int, starting_after: str | None
+) -> tuple[list[UsageDay], str | None]:
+    """One page of the usage days, by day then document (`{keyId}_{day}`); the cursor of the next page or
+    None. Bounded: at most `limit` documents are read, whatever the account's history."""
+    found = _usage_query(query)
+    if starting_after is not None:
+        cursor = firestore_client().collection(UsageDay.collection).document(starting_after).get()
+        data = cursor.to_dict() or {}
+        if not cursor.exists or data.get("user_id") != query.user_id:
+            raise ApiError(
+                ErrorCode.PARAMETER_INVALID,
+                "starting_after names no object of yours.",
+                param="starting_after",
+            )
+        found = found.start_after(cursor)
+    snapshots = list(found.limit(limit + 1).stream())
+    days = [UsageDay.from_firestore(s.to_dict()) for s in snapshots[:limit]]
+    # A key's documents carry its owner; a key filter (key_id) is checked to be the caller's before this.
+    days = [d for d in days if d.user_id == query.user_id and not (query.test_only and d.livemode)]
+    next_cursor = snapshots[limit - 1].id if len(snapshots) > limit else None
+    return days, next_cursor
+
+
+def sum_usage(days: list[UsageDay]) -> dict[str, int]:
     totals = dict.fromkeys(METRICS, 0)
     for day in days:
         for metric in METRICS:

@@ -200,6 +200,7 @@ def test_usage_is_metered_per_key_and_flushed_each_tick(api: Any) -> None:
         {
             "date": today,
             "key_id": alice_id,
+            "livemode": True,
             "requests": 4,
             "rate_limited": 0,
             "jobs_created": 1,
@@ -259,6 +260,8 @@ def test_usage_input_is_checked(api: Any) -> None:
     empty = _usage(api, token, "?from=2026-01-01&to=2026-01-31").json()
     assert empty == {
         "data": [],
+        "has_more": False,
+        "next_cursor": None,
         "totals": {"requests": 0, "rate_limited": 0, "jobs_created": 0, "credits_spent": 0},
         "from": "2026-01-01",
         "to": "2026-01-31",
@@ -285,3 +288,87 @@ def test_a_burst_on_one_instance_is_never_refused_below_the_limit(project: Proje
     assert all(d is not None and d.allowed for d in decisions), decisions
     other = Limiter().take("key:other", 100, "key")  # another key's bucket is untouched
     assert other is not None and other.allowed and other.remaining >= 90
+
+
+def test_customers_only_lower_limits_and_an_admin_raises_them(api: Any) -> None:
+    create_account("alice")
+    create_account("bob")
+    token = api.user_token("alice")
+    key = new_key(api, "alice")  # test key: default 25/s
+    bobs = new_key(api, "bob", environment="live")
+    path = f"/v1/api_keys/{key['key_id']}"
+    raised = [
+        api.request("POST", "/v1/api_keys", token=token, json={"rate_limit": 26}),
+        api.request("POST", "/v1/api_keys", token=token, json={"environment": "live", "rate_limit": 101}),
+        api.request("PATCH", path, token=token, json={"rate_limit": 1000}),
+        api.request("POST", f"{path}/roll", token=token, json={"rate_limit": 26}),
+    ]
+    for response in raised:
+        assert response.status_code == 403, response.text
+        error = response.json()["error"]
+        assert error["code"] == "admin_required" and error["param"] == "rate_limit"
+        assert "ask support" in error["message"] and "/v1/admin/api_keys/" in error["message"]
+    # Lowering, and back up to the default, are the customer's own.
+    assert api.request("PATCH", path, token=token, json={"rate_limit": 5}).json()["rate_limit"] == 5
+    assert api.request("PATCH", path, token=token, json={"rate_limit": 25}).json()["rate_limit"] == 25
+    # An administrator raises alice's key (not bob's); alice may then lower it, not raise it past the grant.
+    admin = api.user_token("root", admin=True)
+    admin_path = f"/v1/admin/api_keys/{key['key_id']}"
+    assert api.request("PATCH", admin_path, token=token, json={"rate_limit": 300}).status_code == 403
+    granted = api.request("PATCH", admin_path, token=admin, json={"rate_limit": 300})
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["rate_limit"] == 300 and granted.json()["key_id"] == key["key_id"]
+    assert whoami(api, key["key"]).headers["RateLimit-Policy"] == '"key";q=300;w=1'
+    assert api.request("PATCH", path, token=token, json={"rate_limit": 200}).status_code == 200
+    assert api.request("PATCH", path, token=token, json={"rate_limit": 300}).status_code == 403
+    assert whoami(api, bobs["key"]).headers["RateLimit-Policy"] == '"key";q=100;w=1'
+    missing = api.request("PATCH", "/v1/admin/api_keys/key_nothere", token=admin, json={"rate_limit": 5})
+    assert missing.status_code == 404 and missing.json()["error"]["param"] == "key_id"
+    bad = api.request("PATCH", admin_path, token=admin, json={"rate_limit": 1001})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "rate_limit"
+    stored = firestore_client().collection(ApiKey.collection).document(bobs["key_id"]).get().to_dict()
+    assert (stored or {}).get("rate_limit") is None
+
+
+def test_usage_is_paged_and_a_test_key_sees_test_usage_only(api: Any) -> None:
+    create_account("alice", credits=100)
+    create_account("bob")
+    live_id, live = create_api_key("alice", "live")
+    test_id, test = create_api_key("alice", "test")
+    other_test_id, other_test = create_api_key("alice", "test")
+    _bob_id, bob = create_api_key("bob", "test")
+    for key in (live, live, test, other_test, bob):
+        assert whoami(api, key).status_code == 200
+    token = api.user_token("alice")
+
+    def flushed() -> dict[str, Any] | None:
+        publish(USAGE_FLUSH_TOPIC, b"{}")
+        body = dict(_usage(api, token).json())
+        return body if body["totals"]["requests"] >= 4 and len(body["data"]) == 3 else None
+
+    everything = eventually(flushed, message="usage flushed")
+    assert {row["key_id"]: row["livemode"] for row in everything["data"]} == {
+        live_id: True,
+        test_id: False,
+        other_test_id: False,
+    }
+    # A test key sees test keys' usage only: no live key id, requests or credits.
+    as_test = _usage(api, test).json()
+    assert {row["key_id"] for row in as_test["data"]} == {test_id, other_test_id}
+    assert all(row["livemode"] is False for row in as_test["data"])
+    assert as_test["totals"]["requests"] < everything["totals"]["requests"]
+    assert as_test["totals"]["credits_spent"] == 0
+    hidden = _usage(api, test, f"?key_id={live_id}")
+    assert hidden.status_code == 404 and hidden.json()["error"]["param"] == "key_id"
+    # Pages are bounded by limit; totals add up each page's rows.
+    first = _usage(api, token, "?limit=2").json()
+    assert len(first["data"]) == 2 and first["has_more"] is True and first["next_cursor"]
+    second = _usage(api, token, f"?limit=2&starting_after={first['next_cursor']}").json()
+    assert len(second["data"]) == 1 and second["has_more"] is False and second["next_cursor"] is None
+    assert {r["key_id"] for r in first["data"] + second["data"]} == {live_id, test_id, other_test_id}
+    # (The test key's own reads above are requests too, and a late tick may have counted them since.)
+    assert first["totals"]["requests"] + second["totals"]["requests"] >= everything["totals"]["requests"]
+    assert _usage(api, token, "?limit=1001").status_code == 400
+    # Bob's usage never appears; a cursor naming a document of his is refused.
+    bob_day = first["next_cursor"].replace(first["data"][-1]["key_id"], _bob_id)
+    assert _usage(api, token, f"?starting_after={bob_day}").status_code == 400

@@ -42,13 +42,18 @@ def test_a_snapshot_groups_fields_by_day_user_and_key_in_a_stable_order() -> Non
         usage_field("u2", "key_b", "requests", "2026-01-02").encode(): b"3",
         usage_field("u1", "key_a", "requests", "2026-01-02").encode(): b"5",
         usage_field("u1", "key_a", "credits_spent", "2026-01-02").encode(): b"40",
-        b"2026-01-02|u1|key_a|bogus": b"1",
+        usage_field("u1", "key_t", "requests", "2026-01-02", livemode=False).encode(): b"2",
+        b"2026-01-02|u1|key_old|requests": b"7",  # counted before fields named the mode: live
+        b"2026-01-02|u1|key_a|bogus|live": b"1",
+        b"2026-01-02|u1|key_a|requests|staging": b"1",
         b"garbage": b"1",
     }
     groups = parse_snapshot(data)
-    assert [(g.user_id, g.key_id, g.counts) for g in groups] == [
-        ("u1", "key_a", {"requests": 5, "credits_spent": 40}),
-        ("u2", "key_b", {"requests": 3}),
+    assert [(g.user_id, g.key_id, g.counts, g.livemode) for g in groups] == [
+        ("u1", "key_a", {"requests": 5, "credits_spent": 40}, True),
+        ("u1", "key_old", {"requests": 7}, True),
+        ("u1", "key_t", {"requests": 2}, False),
+        ("u2", "key_b", {"requests": 3}, True),
     ]
 
 
