@@ -74,18 +74,18 @@ def authenticate(request: ApiRequest, requirement: str) -> None:
 
 
 def limit_rate(request: ApiRequest) -> None:
-    """Per-key (or per signed-in user) rate limit, shared by all instances; its RateLimit header fields go
-    on every response to an authenticated request, the 429 included (docs/rate-limits.md)."""
-    from shared.keys.limits import USER_RATE_LIMIT, key_rate_limit, take
+    """Per-key and per-account (or per signed-in user) rate limits, shared by all instances; their RateLimit
+    header fields go on every response to an authenticated request, the 429 included (docs/rate-limits.md)."""
+    from shared.keys.limits import USER_RATE_LIMIT, take, take_for_key
     from shared.keys.usage import request_fields
 
     principal = request.principal
     if isinstance(principal, KeyPrincipal):
-        limit = key_rate_limit(principal.environment, principal.rate_limit)
-        decision = take(
-            f"key:{principal.key_id}",
-            limit,
-            "key",
+        decision = take_for_key(
+            principal.user_id,
+            principal.key_id,
+            principal.environment,
+            principal.rate_limit,
             request_fields(principal.user_id, principal.key_id, principal.livemode),
         )
     else:

@@ -128,6 +128,9 @@ QUERIES: tuple[QueryShape, ...] = (
     ),
     QueryShape("shared.jobs.service:jobs_in_flight", "jobs", equality=("key_id", "status")),
     QueryShape(
+        "shared.jobs.service:account_jobs_in_flight", "jobs", equality=("user_id", "livemode", "status")
+    ),
+    QueryShape(
         "shared.keys.usage:_usage_query",
         "usage",
         equality=("key_id",),

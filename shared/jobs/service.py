@@ -31,7 +31,7 @@ from shared.core.pagination import Snapshot
 from shared.core.principals import KeyPrincipal
 from shared.credits.ledger import CreditChange, apply_credit_change, refuse_debt
 from shared.jobs.costs import job_pricing
-from shared.keys.limits import DEFAULT_JOBS_IN_FLIGHT
+from shared.keys.limits import ACCOUNT_JOBS_IN_FLIGHT, DEFAULT_JOBS_IN_FLIGHT
 from shared.keys.usage import record_job
 from shared.models import Job, JobStatus, LedgerEntryType, utc_now
 
@@ -107,6 +107,7 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
     ref = job_ref(job_id)
     if idempotency_key is None or not ref.get().exists:  # a replay never counts against the cap
         check_jobs_in_flight(principal)
+        check_account_jobs_in_flight(principal)
     try:
         if cost > 0:
             applied = apply_credit_change(
@@ -159,6 +160,36 @@ def check_jobs_in_flight(principal: KeyPrincipal) -> None:
         raise ApiError(
             ErrorCode.TOO_MANY_JOBS_IN_FLIGHT,
             f"This key has {cap} jobs queued or running, its limit; retry when some have finished.",
+            headers={"Retry-After": "1"},
+        )
+
+
+def account_jobs_in_flight(user_id: str, livemode: bool, cap: int) -> int:
+    """Queued plus running jobs of one account and mode, all keys together, counted up to `cap` (count
+    aggregations over single-field indexes: no documents read)."""
+    collection = firestore_client().collection(Job.collection)
+    total = 0
+    for status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        query = (
+            collection.where(filter=firestore.FieldFilter("user_id", "==", user_id))
+            .where(filter=firestore.FieldFilter("livemode", "==", livemode))
+            .where(filter=firestore.FieldFilter("status", "==", status.value))
+        )
+        aggregation: Any = query.limit(cap - total).count()
+        total += int(aggregation.get()[0][0].value)
+        if total >= cap:
+            break
+    return total
+
+
+def check_account_jobs_in_flight(principal: KeyPrincipal) -> None:
+    """Many keys must not multiply an account's jobs: a cap over all of its keys of the key's mode."""
+    cap = ACCOUNT_JOBS_IN_FLIGHT[principal.environment]
+    if account_jobs_in_flight(principal.user_id, principal.livemode, cap) >= cap:
+        raise ApiError(
+            ErrorCode.TOO_MANY_JOBS_IN_FLIGHT,
+            f"This account has {cap} {principal.environment.value} jobs queued or running over all its "
+            "keys, its limit; retry when some have finished.",
             headers={"Retry-After": "1"},
         )
 

@@ -34,6 +34,10 @@ USER_RATE_LIMIT = 100
 MIN_RATE_LIMIT = 1
 MAX_RATE_LIMIT = 1000  # above this a key needs a bigger store plan, not a setting
 DEFAULT_JOBS_IN_FLIGHT = {KeyEnvironment.LIVE: 100, KeyEnvironment.TEST: 20}
+# Over all of an account's keys of one mode: ten keys' worth at the defaults, so many keys never multiply
+# what one account may ask of the platform (live and test apart: test traffic never eats the live budget).
+ACCOUNT_RATE_LIMITS = {KeyEnvironment.LIVE: 1000, KeyEnvironment.TEST: 250}  # requests/s
+ACCOUNT_JOBS_IN_FLIGHT = {KeyEnvironment.LIVE: 1000, KeyEnvironment.TEST: 200}
 LEASE_FRACTION = 20  # a lease is 1/20 of a second's quota: 5 tokens of a 100/s key
 LEASE_SECONDS = 0.25
 # A request waits at most this long for another request of its instance fetching the same bucket's lease.
@@ -271,3 +275,21 @@ def take(
     bucket: str, limit: int, policy: str, usage_fields: tuple[str, str] | None = None
 ) -> Decision | None:
     return _limiter.take(bucket, limit, policy, usage_fields)
+
+
+def take_for_key(
+    user_id: str,
+    key_id: str,
+    environment: KeyEnvironment,
+    override: int | None,
+    usage_fields: tuple[str, str] | None = None,
+) -> Decision | None:
+    """A key's request against its own bucket, then its account's bucket of the same mode: the key's
+    decision, or the account's when the account is over its limit (policy "account")."""
+    decision = take(f"key:{key_id}", key_rate_limit(environment, override), "key", usage_fields)
+    if decision is not None and not decision.allowed:
+        return decision
+    account = take(f"account:{user_id}:{environment.value}", ACCOUNT_RATE_LIMITS[environment], "account")
+    if account is not None and not account.allowed:
+        return account
+    return decision
