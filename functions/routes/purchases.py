@@ -9,9 +9,9 @@ from shared.api.http import ApiRequest, Reply, Router
 from shared.api.resources import CreditPackageResource, Page, PurchaseResource
 from shared.billing.purchases import (
     base_credit_rate,
+    cached_credit_packages,
     create_purchase,
     credit_package_resource,
-    credit_packages,
     get_own_purchase,
     purchase_resource,
 )
@@ -39,12 +39,14 @@ class NewPurchase(BaseModel):
     "/v1/credit_packages",
     auth="none",
     summary="The packages on sale (system/config), cheapest first.",
+    description="Public. Served from a copy at most 10 s old per instance; limited per client address "
+    "(docs/rate-limits.md).",
     query=PageQuery,
     response=Page[CreditPackageResource],
 )
 def packages(request: ApiRequest) -> Reply:
     params = page_params(request.parsed_query(PageQuery))
-    on_sale = credit_packages()
+    on_sale = cached_credit_packages()
     items = sorted(on_sale.items(), key=lambda item: (item[1].price, item[0]))
     base = base_credit_rate(on_sale.values())
     return Reply(

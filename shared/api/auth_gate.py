@@ -39,9 +39,25 @@ def bearer_token(request: ApiRequest) -> str | None:
     return token.strip()
 
 
+# request.context flag: this request has taken its token from its client address's bucket.
+ANONYMOUS_CHARGED = "anonymous_charged"
+
+
 def authenticate(request: ApiRequest, requirement: str) -> None:
+    """Public routes and failed authentication take a token from the client address's bucket (so do first
+    lookups of an unknown key, before they cost a query); over it: 429 (docs/rate-limits.md)."""
     if requirement == "none":
+        limit_anonymous(request)
         return
+    try:
+        _authenticate(request, requirement)
+    except ApiError as exc:
+        if exc.status == 401 and not request.context.get(ANONYMOUS_CHARGED):
+            limit_anonymous(request)
+        raise
+
+
+def _authenticate(request: ApiRequest, requirement: str) -> None:
     token = bearer_token(request)
     wants_key = requirement in ("key", "user_or_key")
     if token is None:
@@ -57,7 +73,7 @@ def authenticate(request: ApiRequest, requirement: str) -> None:
             )
         from shared.keys.auth import authenticate_api_key
 
-        request.principal = authenticate_api_key(token)
+        request.principal = authenticate_api_key(token, before_lookup=lambda: limit_anonymous(request))
         limit_rate(request)
         return
     if token == "" and wants_key:
@@ -71,6 +87,32 @@ def authenticate(request: ApiRequest, requirement: str) -> None:
         raise ApiError(ErrorCode.ADMIN_REQUIRED, "This endpoint is for administrators.")
     request.principal = user
     limit_rate(request)
+
+
+def request_address(request: ApiRequest) -> str:
+    from shared.api.client_address import FORWARDED_FOR, client_address
+    from shared.core.settings import get_settings
+
+    return client_address(
+        request.header(FORWARDED_FOR), request.raw.remote_addr, get_settings().trusted_proxy_hops
+    )
+
+
+def limit_anonymous(request: ApiRequest) -> None:
+    """One token from the client address's bucket, once per request; 429 with Retry-After when empty."""
+    from shared.keys.limits import ANONYMOUS_RATE_LIMIT, take
+
+    request.context[ANONYMOUS_CHARGED] = True
+    decision = take(f"address:{request_address(request)}", ANONYMOUS_RATE_LIMIT, "address")
+    if decision is None or decision.allowed:
+        return
+    headers = decision.headers()
+    raise ApiError(
+        ErrorCode.RATE_LIMITED,
+        f"Too many unauthenticated or failed requests from your address: limited to {decision.limit} per "
+        f"second. Retry after {decision.retry_after_s} s.",
+        headers=headers,
+    )
 
 
 def limit_rate(request: ApiRequest) -> None:

@@ -142,8 +142,9 @@ def error_codes(route: Route) -> list[ErrorCode]:
         codes.add(ErrorCode.RESOURCE_MISSING)
     if IDEMPOTENCY_HEADER in route.headers:
         codes.add(ErrorCode.PARAMETER_INVALID)
-    if route.auth != "none":
-        codes.add(ErrorCode.RATE_LIMITED)
+    # Every route: public ones and failed authentication are limited per client address, the rest per key,
+    # account or user too (docs/rate-limits.md).
+    codes.add(ErrorCode.RATE_LIMITED)
     return [code for code in ERROR_CODES if code in codes]
 
 
@@ -298,8 +299,9 @@ def build_openapi(routes: list[Route], *, title: str, version: str) -> dict[str,
                 "content": {"application/json": {"schema": success_schema}},
             }
         for status, codes in error_statuses(route).items():
-            # Authentication failures are answered before the limiter runs: no RateLimit fields on 401.
-            limited = route.auth != "none" and status != 401
+            # Authentication failures are answered before the key's limiter runs: no RateLimit fields on 401;
+            # a 429 always has them (the key's, account's, user's or client address's).
+            limited = (route.auth != "none" and status != 401) or status == 429
             responses[str(status)] = _error_response(status, codes, limited)
         operation["responses"] = responses
         paths.setdefault(route.openapi_path, {})[route.method.lower()] = operation

@@ -35,6 +35,7 @@ from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.markers import Marker
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
+from shared.core.ttl_cache import TtlCache
 from shared.credits.ledger import CreditChange, apply_credit_change
 from shared.models import (
     CreditPackage,
@@ -56,6 +57,17 @@ def purchase_ref(purchase_id: str) -> firestore.DocumentReference:
 def load_purchase(purchase_id: str) -> Purchase | None:
     snapshot = purchase_ref(purchase_id).get()
     return Purchase.from_firestore(snapshot.to_dict()) if snapshot.exists else None
+
+
+# The public list (GET /v1/credit_packages, no authentication) is served from this; a purchase reads fresh.
+PACKAGES_REFRESH_SECONDS = 10.0
+_packages_on_sale: TtlCache[dict[str, CreditPackage]] = TtlCache(PACKAGES_REFRESH_SECONDS)
+
+
+def cached_credit_packages() -> dict[str, CreditPackage]:
+    """The packages on sale, read at most every PACKAGES_REFRESH_SECONDS per instance (a public route must
+    not cost a Firestore read per call)."""
+    return _packages_on_sale.get(credit_packages)
 
 
 def credit_packages() -> dict[str, CreditPackage]:

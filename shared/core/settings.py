@@ -90,6 +90,9 @@ class Settings:
     functions_base_url: str | None
     redis_url: str | None  # the shared store of rate limits and usage (Memorystore in production)
     rate_limits_enabled: bool  # off only for benchmarks measuring the limiter's overhead
+    # Proxies of ours after Google's front end that append to X-Forwarded-For (1 behind an external load
+    # balancer with Cloud Armor; shared/api/client_address.py).
+    trusted_proxy_hops: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -184,6 +187,7 @@ def load_settings() -> Settings:
         functions_base_url=os.environ.get("FUNCTIONS_BASE_URL") or None,
         redis_url=redis_url,
         rate_limits_enabled=rate_limits,
+        trusted_proxy_hops=_int("TRUSTED_PROXY_HOPS", 0),
     )
 
 

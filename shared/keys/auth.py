@@ -72,21 +72,27 @@ class KeyCache:
         self.writes = 0
         self.touches = 0  # last_used_at writes that succeeded
 
-    def get(self, key_hash: str) -> CachedKey:
+    def get(self, key_hash: str, before_lookup: Callable[[], None] | None = None) -> CachedKey:
+        """`before_lookup` runs before a query by hash (a key this instance does not know): the caller's
+        chance to refuse it (the per-address limit) before it costs a read."""
         slot = (current_project(), key_hash)
         entry = self._fresh(slot)
         if entry is not None:
             return entry
         with self._lock:
             loading = self._loading.setdefault(slot, threading.Lock())
-        with loading:
-            entry = self._fresh(slot)  # another thread may have loaded it while we waited
-            if entry is None:
-                stale = self._entries.get(slot)
-                entry = self._load(key_hash, stale.key_id if stale else None)
-                self._store(slot, entry)
-        with self._lock:
-            self._loading.pop(slot, None)
+        try:
+            with loading:
+                entry = self._fresh(slot)  # another thread may have loaded it while we waited
+                if entry is None:
+                    stale = self._entries.get(slot)
+                    if stale is None and before_lookup is not None:
+                        before_lookup()
+                    entry = self._load(key_hash, stale.key_id if stale else None)
+                    self._store(slot, entry)
+        finally:
+            with self._lock:
+                self._loading.pop(slot, None)  # also when refused or failed: a flood leaves nothing behind
         return entry
 
     def _fresh(self, slot: tuple[str, str]) -> CachedKey | None:
@@ -173,14 +179,17 @@ def forget_key(key_hash: str) -> None:
     _cache.forget(key_hash)
 
 
-def authenticate_api_key(token: str, cache: KeyCache | None = None) -> KeyPrincipal:
-    """`cache` defaults to this instance's; tests pass several to play several instances."""
+def authenticate_api_key(
+    token: str, cache: KeyCache | None = None, before_lookup: Callable[[], None] | None = None
+) -> KeyPrincipal:
+    """`cache` defaults to this instance's; tests pass several to play several instances. `before_lookup`
+    runs before a key this instance does not know costs a query (KeyCache.get)."""
     cache = cache if cache is not None else _cache
     parsed = parse_api_key(token)
     if parsed is None:
         raise ApiError(ErrorCode.INVALID_API_KEY, "Invalid API key provided.")
     key_hash = hash_api_key(parsed.key)
-    entry = cache.get(key_hash)
+    entry = cache.get(key_hash, before_lookup)
     key = entry.key
     if key is None or entry.key_id is None or key.key_hash != key_hash:
         raise ApiError(ErrorCode.INVALID_API_KEY, "Invalid API key provided.")

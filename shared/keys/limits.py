@@ -38,6 +38,10 @@ DEFAULT_JOBS_IN_FLIGHT = {KeyEnvironment.LIVE: 100, KeyEnvironment.TEST: 20}
 # what one account may ask of the platform (live and test apart: test traffic never eats the live budget).
 ACCOUNT_RATE_LIMITS = {KeyEnvironment.LIVE: 1000, KeyEnvironment.TEST: 250}  # requests/s
 ACCOUNT_JOBS_IN_FLIGHT = {KeyEnvironment.LIVE: 1000, KeyEnvironment.TEST: 200}
+# Per client address: requests to public routes, requests that fail authentication, and first lookups of
+# a key this instance does not know (each costs a Firestore query). Far above what a client that holds a
+# key needs before its key is cached; a random-key flood gets this many Firestore queries per second.
+ANONYMOUS_RATE_LIMIT = 20  # requests/s, burst 20
 LEASE_FRACTION = 20  # a lease is 1/20 of a second's quota: 5 tokens of a 100/s key
 LEASE_SECONDS = 0.25
 # A request waits at most this long for another request of its instance fetching the same bucket's lease.

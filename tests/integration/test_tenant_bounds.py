@@ -3,9 +3,15 @@ traffic, on the real stack, always with a second customer present."""
 
 from __future__ import annotations
 
+import pytest
+
 from shared.core.clients import firestore_client
-from shared.keys.limits import ACCOUNT_JOBS_IN_FLIGHT, ACCOUNT_RATE_LIMITS, take_for_key
+from shared.core.errors import ApiError, ErrorCode
+from shared.keys.auth import KeyCache, authenticate_api_key
+from shared.keys.format import generate_api_key
+from shared.keys.limits import ACCOUNT_JOBS_IN_FLIGHT, ACCOUNT_RATE_LIMITS, ANONYMOUS_RATE_LIMIT, take_for_key
 from shared.models import Job, JobStatus, KeyEnvironment, utc_now
+from shared.system.config import config_ref, seed_system_config
 from tests.conftest import Project
 from tests.support.platform import ApiClient, create_account, create_api_key
 
@@ -104,3 +110,61 @@ def test_jobs_in_flight_are_capped_per_account(api: ApiClient) -> None:
     assert api.request("POST", "/v1/jobs", token=live, json={"type": "echo"}).status_code == 201
     _bob_key_id, bobs = create_api_key("bob", "test")
     assert api.request("POST", "/v1/jobs", token=bobs, json={"type": "echo"}).status_code == 201
+
+
+def _random_key() -> str:
+    return generate_api_key("test")  # checksum-valid, unknown: each one costs a lookup unless refused
+
+
+def test_anonymous_and_failed_requests_are_limited_per_client_address(api: ApiClient) -> None:
+    create_account("alice")
+    _key_id, alice = create_api_key("alice", "test")
+    assert api.request("GET", "/v1/whoami", token=alice).status_code == 200  # now known to the instance
+    flooder = {"X-Forwarded-For": "198.51.100.1, 203.0.113.66"}  # the last entry is what the front end saw
+    statuses = [
+        api.request("GET", "/v1/whoami", token=_random_key(), headers=flooder)
+        for _ in range(ANONYMOUS_RATE_LIMIT * 3)
+    ]
+    refused = [r for r in statuses if r.status_code == 429]
+    assert refused and all(r.status_code in (401, 429) for r in statuses), [r.status_code for r in statuses]
+    assert sum(r.status_code == 401 for r in statuses) >= ANONYMOUS_RATE_LIMIT
+    error = refused[0].json()["error"]
+    assert error["type"] == "rate_limit_error" and error["code"] == "rate_limited"
+    assert int(refused[0].headers["Retry-After"]) >= 1
+    assert refused[0].headers["RateLimit-Policy"] == f'"address";q={ANONYMOUS_RATE_LIMIT};w=1'
+    # The same address is refused on public routes and with no key at all, whatever it puts first in the
+    # header; a key this instance knows still works from there (it costs no lookup).
+    spoofed = {"X-Forwarded-For": "192.0.2.200, 203.0.113.66"}
+    assert api.request("GET", "/v1/credit_packages", headers=spoofed).status_code == 429
+    assert api.request("GET", "/v1/whoami", headers=spoofed).status_code == 429
+    assert api.request("GET", "/v1/whoami", token=alice, headers=spoofed).status_code == 200
+    # Another address (another customer's server) is untouched.
+    other = {"X-Forwarded-For": "203.0.113.67"}
+    assert api.request("GET", "/v1/credit_packages", headers=other).status_code == 200
+    assert api.request("GET", "/v1/whoami", token=_random_key(), headers=other).status_code == 401
+
+
+def test_a_refused_unknown_key_costs_no_lookup(project: Project) -> None:
+    cache = KeyCache()
+
+    def refuse() -> None:
+        raise ApiError(ErrorCode.RATE_LIMITED, "over")
+
+    for _ in range(5):
+        with pytest.raises(ApiError) as raised:
+            authenticate_api_key(_random_key(), cache, before_lookup=refuse)
+        assert raised.value.code is ErrorCode.RATE_LIMITED
+    assert cache.reads == 0
+    with pytest.raises(ApiError) as unknown:
+        authenticate_api_key(_random_key(), cache, before_lookup=lambda: None)
+    assert unknown.value.code is ErrorCode.INVALID_API_KEY and cache.reads == 1
+
+
+def test_credit_packages_are_served_from_a_short_lived_copy(api: ApiClient) -> None:
+    create_account("alice")
+    first = api.request("GET", "/v1/credit_packages")
+    assert first.status_code == 200, first.text
+    seed_system_config()
+    config_ref().update({"credit_packages.starter.price": 1})  # changed under the copy
+    again = api.request("GET", "/v1/credit_packages")
+    assert again.json() == first.json()  # no read: the copy (at most 10 s old) answered
