@@ -75,11 +75,17 @@ def redis_client() -> redis.Redis | None:
     """The shared store (Memorystore in production, a local redis-server under `make dev` and the tests),
     or None when REDIS_URL is unset (local runs without one: no limits, no usage)."""
     if not _redis:
-        url = get_settings().redis_url
+        settings = get_settings()
+        url = settings.redis_url
         if url is None:
             return None
         import redis
 
+        # rediss:// (production: Memorystore's in-transit encryption) verifies the server against the
+        # instance's own certificate authority.
+        tls: dict[str, Any] = {}
+        if url.startswith("rediss://") and settings.redis_ca_cert:
+            tls = {"ssl_ca_data": settings.redis_ca_cert}
         with _lock:
             if not _redis:
                 _redis.append(
@@ -88,6 +94,7 @@ def redis_client() -> redis.Redis | None:
                         socket_timeout=REDIS_TIMEOUT_S,
                         socket_connect_timeout=REDIS_TIMEOUT_S,
                         health_check_interval=30,
+                        **tls,
                     )
                 )
     return _redis[0]

@@ -93,6 +93,9 @@ class Settings:
     # Proxies of ours after Google's front end that append to X-Forwarded-For (1 behind an external load
     # balancer with Cloud Armor; shared/api/client_address.py).
     trusted_proxy_hops: int = 0
+    # PEM of the certificate authority of Memorystore's in-transit encryption (rediss://): its server
+    # certificate is signed by a per-instance CA, not a public one.
+    redis_ca_cert: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -172,6 +175,8 @@ def load_settings() -> Settings:
     redis_url = os.environ.get("REDIS_URL") or None
     if redis_url is None and environment == "production":
         raise SettingsError("REDIS_URL is required in production: rate limits and usage live there")
+    if redis_url is not None and environment == "production":
+        _check_production_redis(redis_url)
     rate_limits = _flag("RATE_LIMITS_ENABLED", default=True)
     if not rate_limits and environment == "production":
         raise SettingsError("RATE_LIMITS_ENABLED=false is for local benchmarks and is refused in production")
@@ -188,7 +193,24 @@ def load_settings() -> Settings:
         redis_url=redis_url,
         rate_limits_enabled=rate_limits,
         trusted_proxy_hops=_int("TRUSTED_PROXY_HOPS", 0),
+        redis_ca_cert=os.environ.get("REDIS_CA_CERT") or None,
     )
+
+
+def _check_production_redis(url: str) -> None:
+    """Memorystore with AUTH and in-transit encryption: `rediss://:<auth string>@<host>:6378/0`. Never
+    echoes the URL (it holds the AUTH string)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        raise SettingsError("REDIS_URL is malformed") from None
+    if parts.scheme != "rediss":
+        raise SettingsError("REDIS_URL must be rediss:// in production (Memorystore in-transit encryption)")
+    if not password:
+        raise SettingsError("REDIS_URL must carry the Memorystore AUTH string in production")
 
 
 @cache

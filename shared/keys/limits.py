@@ -12,7 +12,9 @@ hash (shared/keys/usage.py); counts of a key that goes quiet are pushed by a bac
 PENDING_FLUSH_SECONDS. Nothing is written to Firestore on this path.
 
 When the store is unreachable the limiter fails open: rate limiting protects the platform, and an outage of
-its store must not become an outage of the API.
+its store must not become an outage of the API. A circuit breaker (StoreCircuit) keeps a slow or absent
+store from costing every request its timeout: one failed or slow call opens it, and for OPEN_SECONDS every
+request skips the store at once; then one request probes it.
 """
 
 from __future__ import annotations
@@ -78,6 +80,69 @@ return {granted, tostring(tokens)}
 _scripts: dict[int, Any] = {}
 
 
+# The breaker: a failed call opens it, and so do SLOW_CALLS_TO_OPEN calls in a row slower than
+# SLOW_CALL_SECONDS (Memorystore answers in about a millisecond in region; one slow call is a hiccup, not a
+# slow store). Open, requests skip the store for OPEN_SECONDS; then one probes it.
+SLOW_CALL_SECONDS = 0.1
+SLOW_CALLS_TO_OPEN = 3
+OPEN_SECONDS = 5.0
+# The `fault` of the log line written when the breaker opens (a log-based metric and alert count it).
+LIMITER_OPEN_FAULT = "rate_limiter_open"
+
+
+class StoreCircuit:
+    """Closed: calls go to the store. A failed call, or SLOW_CALLS_TO_OPEN slow ones in a row, open it: for
+    OPEN_SECONDS `allow()` says no at once (the caller fails open without waiting). Then one caller at a
+    time probes the store (half open): a fast success closes the circuit, anything else opens it again. So
+    an absent store costs one request per OPEN_SECONDS per instance its timeout (250 ms), a slow one a few
+    requests their slowness, and every other request nothing."""
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._open_until: float | None = None  # None: closed
+        self._probing = False
+        self._slow_in_a_row = 0
+        self.openings = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self._open_until is not None
+
+    def allow(self) -> bool:
+        with self._lock:
+            if self._open_until is None:
+                return True
+            if self._clock() < self._open_until or self._probing:
+                return False
+            self._probing = True  # this caller probes; the others keep failing open meanwhile
+            return True
+
+    def record(self, ok: bool, seconds: float) -> None:
+        with self._lock:
+            was_open = self._open_until is not None
+            self._probing = False
+            slow = ok and seconds > SLOW_CALL_SECONDS
+            self._slow_in_a_row = self._slow_in_a_row + 1 if slow else 0
+            if ok and (not slow or (not was_open and self._slow_in_a_row < SLOW_CALLS_TO_OPEN)):
+                if was_open:
+                    self._open_until = None
+                    logs.info("rate limiter closed: the store answers again", fault=LIMITER_OPEN_FAULT)
+                return
+            self._slow_in_a_row = 0
+            self._open_until = self._clock() + OPEN_SECONDS
+            if was_open:
+                return
+            self.openings += 1
+        logs.warning(
+            "rate limiter open: the store failed or was slow; requests are allowed without limits",
+            fault=LIMITER_OPEN_FAULT,
+            slow=ok,
+            seconds=round(seconds, 4),
+            open_seconds=OPEN_SECONDS,
+        )
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
@@ -138,6 +203,7 @@ class Limiter:
         self._lock = threading.Lock()
         self._lease_changed = threading.Condition(self._lock)
         self._flusher: threading.Thread | None = None
+        self.circuit = StoreCircuit(clock)
 
     def take(
         self, bucket: str, limit: int, policy: str, usage_fields: tuple[str, str] | None = None
@@ -167,6 +233,8 @@ class Limiter:
                 if not lease.fetching or now >= give_up_waiting:
                     break
                 self._lease_changed.wait(give_up_waiting - now)
+            if not self.circuit.allow():
+                return None  # the store failed or was slow just now: fail open at once, counts kept pending
             lease.fetching = True
             stale_fields, pending, refused = lease.fields, lease.pending_requests, lease.pending_refused
             lease.tokens, lease.pending_requests, lease.pending_refused = 0, 0, 0
@@ -175,12 +243,15 @@ class Limiter:
             self._push(client, project, stale_fields, pending, refused)  # yesterday's, or another key's
             pending = refused = 0
         self._start_flusher()
+        started = time.monotonic()
         try:
             granted, left = self._script(client)(
                 keys=[f"rl:{project}:{bucket}", usage_key(project)],
                 args=[limit, limit, lease_size(limit), *_usage_args(usage_fields, pending, refused)],
             )
+            self.circuit.record(True, time.monotonic() - started)
         except Exception as exc:  # any store failure: fail open, loudly in the logs
+            self.circuit.record(False, time.monotonic() - started)
             logs.warning("rate limiter unavailable; allowing the request", error=repr(exc), bucket=bucket)
             with self._lease_changed:
                 lease.fetching = False

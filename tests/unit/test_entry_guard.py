@@ -33,7 +33,8 @@ def production(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
         monkeypatch.delenv(name, raising=False)
     for name in RUNTIME_VARIABLES:
         monkeypatch.setenv(name, "api")
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # deployed functions always mount it
+    # Deployed functions always mount it (Memorystore: AUTH, in-transit encryption).
+    monkeypatch.setenv("REDIS_URL", "rediss://:auth-string@127.0.0.1:1/0")
     get_settings.cache_clear()
     yield monkeypatch
     get_settings.cache_clear()

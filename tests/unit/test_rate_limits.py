@@ -3,13 +3,26 @@ usage date ranges."""
 
 from __future__ import annotations
 
+import socket
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
+import redis
 
 from functions.routes.usage import UsageQuery, day_range
 from shared.core.errors import ApiError
-from shared.keys.limits import decide, key_rate_limit, lease_size
+from shared.keys import limits
+from shared.keys.limits import (
+    OPEN_SECONDS,
+    SLOW_CALL_SECONDS,
+    SLOW_CALLS_TO_OPEN,
+    Limiter,
+    StoreCircuit,
+    decide,
+    key_rate_limit,
+    lease_size,
+)
 from shared.keys.usage import parse_snapshot, usage_field
 from shared.models import KeyEnvironment
 
@@ -66,3 +79,55 @@ def test_usage_ranges_default_to_thirty_days_and_are_bounded() -> None:
         with pytest.raises(ApiError) as raised:
             day_range(UsageQuery.model_validate(bad), today)
         assert raised.value.status == 400
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_store_circuit_opens_on_a_failure_and_probes_once_per_period() -> None:
+    clock = FakeClock()
+    circuit = StoreCircuit(clock)
+    assert circuit.allow() and not circuit.is_open
+    circuit.record(False, 0.25)  # an absent store: its timeout, once
+    assert circuit.is_open and circuit.openings == 1
+    assert [circuit.allow() for _ in range(100)] == [False] * 100  # every other request: at once
+    clock.now += OPEN_SECONDS
+    assert circuit.allow() and not circuit.allow()  # one probe at a time
+    circuit.record(False, 0.25)
+    assert circuit.is_open and circuit.openings == 1 and not circuit.allow()
+    clock.now += OPEN_SECONDS
+    assert circuit.allow()
+    circuit.record(True, 0.001)
+    assert not circuit.is_open and circuit.allow()
+
+
+def test_the_store_circuit_opens_when_the_store_stays_slow() -> None:
+    circuit = StoreCircuit(FakeClock())
+    slow = SLOW_CALL_SECONDS * 2
+    for _ in range(SLOW_CALLS_TO_OPEN - 1):
+        circuit.record(True, slow)
+        assert not circuit.is_open  # a hiccup is not a slow store
+    circuit.record(True, 0.001)
+    for _ in range(SLOW_CALLS_TO_OPEN - 1):
+        circuit.record(True, slow)
+    assert not circuit.is_open
+    circuit.record(True, slow)
+    assert circuit.is_open and not circuit.allow()
+
+
+def test_an_absent_store_opens_the_circuit_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A real client to a loopback port nobody listens on: the store is absent.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    absent = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.25, socket_connect_timeout=0.25)
+    monkeypatch.setattr(limits, "redis_client", lambda: absent)
+    monkeypatch.setattr(limits, "get_settings", lambda: SimpleNamespace(rate_limits_enabled=True))
+    limiter = Limiter()
+    assert [limiter.take(f"key:k{n}", 100, "key") for n in range(50)] == [None] * 50  # fail open
+    assert limiter.circuit.openings == 1 and limiter.circuit.is_open  # one attempt; the rest skipped it

@@ -37,7 +37,8 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     """A clean environment: none of the platform's variables set."""
     for name in EVERYTHING:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # deployed functions always mount it
+    # Deployed functions always mount it: Memorystore with AUTH and in-transit encryption.
+    monkeypatch.setenv("REDIS_URL", "rediss://:auth-string@10.0.0.3:6378/0")
     get_settings.cache_clear()
     yield monkeypatch
     get_settings.cache_clear()
@@ -187,6 +188,25 @@ def test_production_requires_the_rate_limit_store(env: pytest.MonkeyPatch) -> No
     env.delenv("REDIS_URL")
     with pytest.raises(SettingsError, match="REDIS_URL"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("redis://:auth-string@10.0.0.3:6379/0", "rediss://"),
+        ("rediss://10.0.0.3:6378/0", "AUTH"),
+        ("rediss://:@10.0.0.3:6378/0", "AUTH"),
+    ],
+)
+def test_production_requires_an_encrypted_authenticated_store(
+    env: pytest.MonkeyPatch, url: str, reason: str
+) -> None:
+    set_all(env, {**PRODUCTION_SECRETS, "REDIS_URL": url})
+    with pytest.raises(SettingsError, match=reason) as raised:
+        load_settings()
+    assert "auth-string" not in str(raised.value)
+    env.setenv("PLATFORM_ENV", "local")  # local development keeps its plain local redis-server
+    assert load_settings().redis_url == url
 
 
 def test_production_refuses_to_switch_rate_limits_off(env: pytest.MonkeyPatch) -> None:
