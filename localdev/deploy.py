@@ -50,8 +50,10 @@ DEFAULT_SOURCE = Path("build/functions")
 DEFAULT_SECRETS: Mapping[str, str] = {
     "STRIPE_SECRET_KEY": "stripe-secret-key:latest",
     "STRIPE_WEBHOOK_SECRET": "stripe-webhook-secret:latest",
-    # redis://<Memorystore IP>:6379/0 of MEMORYSTORE_INSTANCE (docs/deploy.md, docs/rate-limits.md)
+    # rediss://:<AUTH string>@<Memorystore IP>:6378/0 of MEMORYSTORE_INSTANCE, and the certificate
+    # authority of its in-transit encryption (docs/deploy.md, docs/rate-limits.md)
     "REDIS_URL": "redis-url:latest",
+    "REDIS_CA_CERT": "redis-ca:latest",
 }
 STRIPE_SECRETS = frozenset({"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"})
 # The shared store of rate limits and usage, reached through a Serverless VPC Access connector.
@@ -85,14 +87,30 @@ RESERVED_ENV = frozenset(
     {"PLATFORM_ENV", "GOOGLE_CLOUD_PROJECT", "FUNCTION_REGION", "THREADS", *RUNTIME_VARIABLES}
 )
 # Roles of each runtime identity, project-wide. Secret access is granted per secret, below, and only to the
-# identities whose functions mount it. `firebaseauth.viewer`: the API reads users to refuse revoked tokens.
+# identities whose functions mount it; publishing per topic (IDENTITY_TOPICS). `firebaseauth.viewer`: the
+# API reads users to refuse revoked tokens.
 IDENTITY_ROLES: Mapping[Identity, tuple[str, ...]] = {
-    Identity.API: ("roles/datastore.user", "roles/pubsub.publisher", "roles/firebaseauth.viewer"),
+    Identity.API: ("roles/datastore.user", "roles/firebaseauth.viewer"),
     Identity.STRIPE_EVENTS: ("roles/datastore.user",),
-    Identity.WORKERS: ("roles/datastore.user", "roles/pubsub.publisher"),
-    # Publishing: a finished attempt hands the endpoint's next backlog event to a delivery lane.
-    Identity.WEBHOOK_SENDER: ("roles/datastore.user", "roles/pubsub.publisher"),
+    Identity.WORKERS: ("roles/datastore.user",),
+    Identity.WEBHOOK_SENDER: ("roles/datastore.user",),
 }
+PUBLISHER = "roles/pubsub.publisher"
+# The topics each identity publishes to, granted on each topic (never project-wide): the API sends test
+# events and operator retries to the delivery lanes; workers hand jobs to the job workers and events to the
+# lanes; a finished delivery attempt hands the endpoint's next backlog event to a lane. Scheduler ticks are
+# published by Cloud Scheduler's own agent.
+IDENTITY_TOPICS: Mapping[Identity, tuple[str, ...]] = {
+    Identity.API: ("webhook-events", "webhook-events-slow"),
+    Identity.STRIPE_EVENTS: (),
+    Identity.WORKERS: ("jobs", "webhook-events", "webhook-events-slow"),
+    Identity.WEBHOOK_SENDER: ("webhook-events", "webhook-events-slow"),
+}
+# Firestore TTL policies: documents are deleted (within about a day) once this field's time has passed.
+# Test-mode jobs, events and delivery attempts carry it (30 days: shared/core/retention.py); webhook rate
+# buckets carry it too (an hour). Live data never carries it (docs/security.md, retention).
+TTL_FIELD = "expires_at"
+TTL_COLLECTIONS = ("jobs", "webhook_events", "webhook_deliveries", "webhook_rate")
 # Eventarc (Firestore triggers) and Pub/Sub push subscriptions call event-driven functions as this account;
 # it may invoke them (run.invoker, per function) and receive events, nothing else.
 TRIGGER_ACCOUNT = "platform-trigger"
@@ -345,6 +363,10 @@ def memorystore_commands(settings: DeploySettings) -> list[list[str]]:
             "--tier=basic",
             "--size=1",
             "--redis-version=redis_7_0",
+            # AUTH (a generated string, kept in Secret Manager as part of redis-url) and TLS with server
+            # authentication: rediss://, port 6378, verified against the instance's CA (redis-ca).
+            "--enable-auth",
+            "--transit-encryption-mode=server-authentication",
             "--quiet",
         ],
         [
@@ -363,6 +385,52 @@ def memorystore_commands(settings: DeploySettings) -> list[list[str]]:
     ]
 
 
+def publisher_commands(settings: DeploySettings, functions: tuple[FunctionSpec, ...]) -> list[list[str]]:
+    """roles/pubsub.publisher per topic, only for the identities that publish to it (after the topics
+    exist; bindings are idempotent)."""
+    declared = set(topics(functions))
+    plan: list[list[str]] = []
+    for identity in identities(functions):
+        for topic in IDENTITY_TOPICS[identity]:
+            if topic not in declared:
+                continue
+            plan.append(
+                [
+                    "gcloud",
+                    "pubsub",
+                    "topics",
+                    "add-iam-policy-binding",
+                    topic,
+                    f"--project={settings.project}",
+                    f"--member=serviceAccount:{settings.runtime_account(identity)}",
+                    f"--role={PUBLISHER}",
+                    "--quiet",
+                ]
+            )
+    return plan
+
+
+def ttl_commands(settings: DeploySettings) -> list[list[str]]:
+    """The TTL policies (also in firestore.indexes.json's fieldOverrides, which the Firebase CLI deploys;
+    both are idempotent)."""
+    return [
+        [
+            "gcloud",
+            "firestore",
+            "fields",
+            "ttls",
+            "update",
+            TTL_FIELD,
+            f"--collection-group={collection}",
+            "--enable-ttl",
+            f"--project={settings.project}",
+            "--async",
+            "--quiet",
+        ]
+        for collection in TTL_COLLECTIONS
+    ]
+
+
 def deploy_plan(settings: DeploySettings, functions: tuple[FunctionSpec, ...] = FUNCTIONS) -> list[list[str]]:
     plan: list[list[str]] = [
         ["gcloud", "services", "enable", *REQUIRED_APIS, f"--project={settings.project}", "--quiet"]
@@ -373,12 +441,14 @@ def deploy_plan(settings: DeploySettings, functions: tuple[FunctionSpec, ...] = 
         ["gcloud", "pubsub", "topics", "create", topic, f"--project={settings.project}", "--quiet"]
         for topic in topics(functions)
     ]
+    plan += publisher_commands(settings, functions)
     plan += [function_deploy_command(spec, settings) for spec in functions]
     plan += [invoker_command(spec, settings) for spec in functions if spec.kind is not FunctionKind.HTTP]
     plan += [scheduler_command(spec, settings) for spec in functions if spec.schedule is not None]
     plan.append(
         ["firebase", "deploy", "--only", "firestore:rules,firestore:indexes", "--project", settings.project]
     )
+    plan += ttl_commands(settings)
     plan.append(
         [
             "firebase",

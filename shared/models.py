@@ -307,6 +307,8 @@ class Job(FirestoreModel):
     updated_at: UtcDatetime | None = None
     started_at: UtcDatetime | None = None
     finished_at: UtcDatetime | None = None
+    # Test mode only: the TTL policy deletes the job after this (shared/core/retention.py).
+    expires_at: UtcDatetime | None = None
 
 
 class LedgerEntry(FirestoreModel):
@@ -437,6 +439,8 @@ class WebhookEvent(FirestoreModel):
     # Handed out of its endpoint's backlog by a drain: its attempt hands out the next one (the chain that
     # works a backlog off), where a quiet success of a fresh event skips the backlog query.
     from_backlog: bool = False
+    # Test mode only: the TTL policy deletes the event after this (shared/core/retention.py).
+    expires_at: UtcDatetime | None = None
 
 
 class WebhookSlot(FirestoreModel):
@@ -484,6 +488,8 @@ class WebhookDelivery(FirestoreModel):
     # count as live (hidden from test keys), the safe side.
     livemode: bool = True
     created_at: UtcDatetime
+    # Test mode only: the TTL policy deletes the attempt after this (shared/core/retention.py).
+    expires_at: UtcDatetime | None = None
 
 
 class ProcessedEvent(FirestoreModel):

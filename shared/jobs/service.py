@@ -29,6 +29,7 @@ from shared.core.idempotency import IDEMPOTENCY_HEADER
 from shared.core.index_shards import index_shard
 from shared.core.pagination import Snapshot
 from shared.core.principals import KeyPrincipal
+from shared.core.retention import test_data_expiry
 from shared.credits.ledger import CreditChange, apply_credit_change, refuse_debt
 from shared.jobs.costs import job_pricing
 from shared.keys.limits import ACCOUNT_JOBS_IN_FLIGHT, DEFAULT_JOBS_IN_FLIGHT
@@ -92,6 +93,7 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
         else new_job_id()
     )
     cost = pricing.cost_of(request.type) if principal.livemode else 0
+    now = utc_now()
     job = Job(
         user_id=principal.user_id,
         key_id=principal.key_id,
@@ -102,7 +104,8 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
         index_shard=index_shard(job_id),
-        created_at=utc_now(),
+        created_at=now,
+        expires_at=test_data_expiry(principal.livemode, now),
     )
     ref = job_ref(job_id)
     if idempotency_key is None or not ref.get().exists:  # a replay never counts against the cap

@@ -28,6 +28,7 @@ from google.api_core.exceptions import AlreadyExists, FailedPrecondition, Invali
 from shared.core import logs
 from shared.core.clients import firestore_client
 from shared.core.pubsub_events import MalformedMessage, PubSubMessage
+from shared.core.retention import test_data_expiry
 from shared.core.retry import retry_commit
 from shared.core.settings import get_settings
 from shared.core.shared_commits import Write, WriteKind, shared_commits
@@ -356,6 +357,7 @@ def _record(
         next_attempt_at=retry_at,
         livemode=event.livemode,
         created_at=finished,
+        expires_at=test_data_expiry(event.livemode, finished),
     )
     delivery_ref = db.collection(WebhookDelivery.collection).document(delivery_id(event_id, attempt))
     event_update = {

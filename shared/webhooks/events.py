@@ -29,6 +29,7 @@ from shared.core.clients import firestore_client, publish, publisher, topic_path
 from shared.core.firestore_events import DocumentChange
 from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC
 from shared.core.index_shards import INDEX_SHARDS, index_shard
+from shared.core.retention import test_data_expiry
 from shared.jobs.resource import job_resource
 from shared.models import (
     Job,
@@ -182,6 +183,7 @@ def create_event(
         index_shard=index_shard(event_id),
         created_at=now,
         updated_at=now,
+        expires_at=test_data_expiry(livemode, now),
     )
     ref = event_ref(event_id)
     published: PublishedEvent | None = None

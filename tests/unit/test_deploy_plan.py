@@ -20,7 +20,9 @@ from localdev.deploy import (
     DEFAULT_SECRETS,
     HOSTING_DIR,
     IDENTITY_ROLES,
+    IDENTITY_TOPICS,
     LOCAL_ONLY_ENV,
+    TTL_COLLECTIONS,
     DeployConfigError,
     DeploySettings,
     deploy_plan,
@@ -109,18 +111,22 @@ def test_the_plan_holds_only_known_steps_in_order() -> None:
     event_driven = [spec for spec in FUNCTIONS if spec.kind is not FunctionKind.HTTP]
     project_bindings = sum(len(IDENTITY_ROLES[i]) for i in identities) + 1  # + the trigger's eventReceiver
     stripe_identities = {spec.identity for spec in FUNCTIONS if spec.calls_stripe}
-    secret_bindings = (len(DEFAULT_SECRETS) - 1) * len(stripe_identities) + len(identities)  # redis-url: all
+    # The two Stripe secrets where Stripe is called; redis-url and redis-ca everywhere.
+    secret_bindings = 2 * len(stripe_identities) + (len(DEFAULT_SECRETS) - 2) * len(identities)
+    publisher_bindings = sum(len(IDENTITY_TOPICS[i]) for i in identities)
     expected = (
         [("gcloud", "services", "enable")]
         + [("gcloud", "iam", "service-accounts")] * (len(identities) + 1)
         + [("gcloud", "projects", "add-iam-policy-binding")] * project_bindings
         + [("gcloud", "secrets", "add-iam-policy-binding")] * secret_bindings
         + [("gcloud", "redis", "instances"), ("gcloud", "compute", "networks")]  # Memorystore, connector
-        + [("gcloud", "pubsub", "topics")] * len(topics())
+        + [("gcloud", "pubsub", "topics")] * (len(topics()) + publisher_bindings)
         + [("gcloud", "functions", "deploy")] * len(FUNCTIONS)
         + [("gcloud", "functions", "add-invoker-policy-binding")] * len(event_driven)
         + [("gcloud", "scheduler", "jobs")] * len(scheduled)
-        + [("firebase", "deploy")] * 2
+        + [("firebase", "deploy")]
+        + [("gcloud", "firestore", "fields")] * len(TTL_COLLECTIONS)
+        + [("firebase", "deploy")]
     )
     # Topics exist before the functions subscribing to them; schedules publish to deployed functions' topics.
     assert kinds == expected
@@ -143,7 +149,8 @@ def test_each_function_has_its_runtime_settings(spec: FunctionSpec) -> None:
     assert not LOCAL_ONLY_ENV & set(env), "local-development settings must never be deployed"
     assert not {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"} & set(env), "secrets come from Secret Manager"
     secrets = dict(pair.split("=", 1) for pair in command.flag("set-secrets").split(","))
-    redis = {"REDIS_URL": "redis-url:latest"}  # the Memorystore address (docs/deploy.md), everywhere
+    # The Memorystore address with its AUTH string, and its CA (docs/deploy.md), everywhere.
+    redis = {"REDIS_URL": "redis-url:latest", "REDIS_CA_CERT": "redis-ca:latest"}
     if spec.calls_stripe:
         assert secrets == {
             "STRIPE_SECRET_KEY": "stripe-secret-key:latest",
@@ -204,7 +211,39 @@ def test_service_accounts_are_created_and_granted_only_their_roles() -> None:
         "stripe-secret-key": readers,
         "stripe-webhook-secret": readers,
         "redis-url": everyone,
+        "redis-ca": everyone,
     }
+    # Publishing is granted per topic, never project-wide.
+    assert not any("pubsub" in role for roles in granted.values() for role in roles)
+    publishers: dict[str, set[str]] = {}
+    for c in commands(["gcloud", "pubsub", "topics", "add-iam-policy-binding"]):
+        assert c.flag("role") == "roles/pubsub.publisher" and c.flag("project") == PROJECT
+        publishers.setdefault(c.words[4], set()).add(c.flag("member"))
+    assert publishers == {
+        "jobs": {member.format("workers")},
+        "webhook-events": {member.format(i) for i in ("api", "workers", "webhook-sender")},
+        "webhook-events-slow": {member.format(i) for i in ("api", "workers", "webhook-sender")},
+    }
+    assert set(publishers) <= set(topics())
+
+
+def test_the_rate_limit_store_has_auth_and_in_transit_encryption() -> None:
+    [create] = commands(["gcloud", "redis", "instances", "create"])
+    assert create.has("enable-auth") and create.flag("transit-encryption-mode") == "server-authentication"
+    for deploy in function_deploys().values():
+        mounted = dict(item.split("=", 1) for item in deploy.flag("set-secrets").split(","))
+        assert mounted["REDIS_URL"] == "redis-url:latest" and mounted["REDIS_CA_CERT"] == "redis-ca:latest"
+
+
+def test_test_data_has_ttl_policies_in_the_plan_and_the_index_file() -> None:
+    ttl = commands(["gcloud", "firestore", "fields", "ttls", "update"])
+    assert {(c.words[5], c.flag("collection-group")) for c in ttl} == {
+        ("expires_at", group) for group in ("jobs", "webhook_events", "webhook_deliveries", "webhook_rate")
+    }
+    assert all(c.has("enable-ttl") and c.flag("project") == PROJECT for c in ttl)
+    overrides = json.loads((REPO_ROOT / "firestore.indexes.json").read_text())["fieldOverrides"]
+    with_ttl = {(o["collectionGroup"], o["fieldPath"]) for o in overrides if o.get("ttl")}
+    assert with_ttl == {(group, "expires_at") for group in TTL_COLLECTIONS}
 
 
 def test_only_the_trigger_account_may_invoke_event_driven_functions() -> None:
@@ -330,6 +369,7 @@ def test_one_secret_flag_never_drops_the_other_secret(capsys: pytest.CaptureFixt
         "STRIPE_SECRET_KEY": "stripe-key-v2:3",
         "STRIPE_WEBHOOK_SECRET": "stripe-webhook-secret:latest",
         "REDIS_URL": "redis-url:latest",
+        "REDIS_CA_CERT": "redis-ca:latest",
     }
 
 

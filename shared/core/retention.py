@@ -1,0 +1,20 @@
+"""How long stored things live (docs/security.md, "Retention").
+
+Test-mode jobs, their webhook events and delivery attempts are free to make, so they must not be free to
+keep: each carries `expires_at` (created + 30 days, Stripe's span for test-mode event data), and the
+Firestore TTL policy on that field (firestore.indexes.json, the deploy plan) deletes it within about a day
+after. Live documents never carry it: jobs are what customers paid for and their ledger entries reference
+them, and live events and attempts are the customer's delivery history; the ledger itself is an
+append-only record of money.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+TEST_DATA_RETENTION = timedelta(days=30)
+
+
+def test_data_expiry(livemode: bool, created_at: datetime) -> datetime | None:
+    """When a document made in this mode may be deleted (None: kept)."""
+    return None if livemode else created_at + TEST_DATA_RETENTION
