@@ -41,6 +41,7 @@ class _Child:
     started_at: float = field(default_factory=time.monotonic)
     backoff_s: float = FIRST_BACKOFF_S
     last_recovery_s: float | None = None  # from the exit being noticed to the child answering again
+    down_until: float = 0.0  # a kill may ask for the child to stay down a while (an outage, not a blip)
 
 
 class Supervisor:
@@ -82,11 +83,14 @@ class Supervisor:
             if not self._changed.wait_for(lambda: self._children[name].restarts >= restarts, timeout_s):
                 raise TimeoutError(f"{name} was not restarted within {timeout_s:.0f} s")
 
-    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
-        """Crash a child on purpose (its whole process group, as a machine losing it would)."""
-        running = self._children[name].process.process
+    def kill(self, name: str, down_s: float = 0.0, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Crash a child on purpose (its whole process group, as a machine losing it would); with `down_s`
+        it is started again no sooner than that (an outage rather than a crash and a quick restart)."""
+        child = self._children[name]
+        running = child.process.process
         if running is None:
             raise RuntimeError(f"{name} is not running")
+        child.down_until = time.monotonic() + down_s
         os.killpg(running.pid, sig)
 
     def stop(self) -> None:
@@ -114,6 +118,7 @@ class Supervisor:
             FIRST_BACKOFF_S if lived >= STABLE_AFTER_S else min(child.backoff_s * 2, MAX_BACKOFF_S)
         )
         delay = 0.0 if lived >= STABLE_AFTER_S else child.backoff_s
+        delay = max(delay, child.down_until - noticed)
         self._echo(
             f"{name} exited with {returncode} after {lived:.1f} s; restarting it"
             + (f" in {delay:.1f} s" if delay else "")
