@@ -30,6 +30,9 @@ from shared.core.clients import current_project, project_scope, redis_client
 from shared.core.settings import get_settings
 from shared.models import KeyEnvironment
 
+# The limiter fails open when Redis fails: one line per minute per instance says so (docs/reliability.md).
+RATE_LIMITER_OPEN = logs.FaultLog("rate_limiter_open")
+
 DEFAULT_RATE_LIMITS = {KeyEnvironment.LIVE: 100, KeyEnvironment.TEST: 25}  # requests/s, Stripe's defaults
 # requests/s per signed-in (dashboard) user: far above what a person clicks, well below a flood
 USER_RATE_LIMIT = 100
@@ -86,8 +89,6 @@ _scripts: dict[int, Any] = {}
 SLOW_CALL_SECONDS = 0.1
 SLOW_CALLS_TO_OPEN = 3
 OPEN_SECONDS = 5.0
-# The `fault` of the log line written when the breaker opens (a log-based metric and alert count it).
-LIMITER_OPEN_FAULT = "rate_limiter_open"
 
 
 class StoreCircuit:
@@ -118,7 +119,9 @@ class StoreCircuit:
             self._probing = True  # this caller probes; the others keep failing open meanwhile
             return True
 
-    def record(self, ok: bool, seconds: float) -> None:
+    def record(self, ok: bool, seconds: float) -> bool:
+        """One call's outcome; True when it opened the circuit (the caller logs the fault: the limiter's
+        RATE_LIMITER_OPEN line, which the log-based metric counts)."""
         with self._lock:
             was_open = self._open_until is not None
             self._probing = False
@@ -127,20 +130,14 @@ class StoreCircuit:
             if ok and (not slow or (not was_open and self._slow_in_a_row < SLOW_CALLS_TO_OPEN)):
                 if was_open:
                     self._open_until = None
-                    logs.info("rate limiter closed: the store answers again", fault=LIMITER_OPEN_FAULT)
-                return
+                    logs.info("rate limiter closed: the store answers again")
+                return False
             self._slow_in_a_row = 0
             self._open_until = self._clock() + OPEN_SECONDS
             if was_open:
-                return
+                return False
             self.openings += 1
-        logs.warning(
-            "rate limiter open: the store failed or was slow; requests are allowed without limits",
-            fault=LIMITER_OPEN_FAULT,
-            slow=ok,
-            seconds=round(seconds, 4),
-            open_seconds=OPEN_SECONDS,
-        )
+            return True
 
 
 @dataclass(frozen=True)
@@ -249,10 +246,13 @@ class Limiter:
                 keys=[f"rl:{project}:{bucket}", usage_key(project)],
                 args=[limit, limit, lease_size(limit), *_usage_args(usage_fields, pending, refused)],
             )
-            self.circuit.record(True, time.monotonic() - started)
+            if self.circuit.record(True, time.monotonic() - started):
+                RATE_LIMITER_OPEN.warning("rate limiter store slow; allowing requests", bucket=bucket)
         except Exception as exc:  # any store failure: fail open, loudly in the logs
             self.circuit.record(False, time.monotonic() - started)
-            logs.warning("rate limiter unavailable; allowing the request", error=repr(exc), bucket=bucket)
+            RATE_LIMITER_OPEN.warning(
+                "rate limiter unavailable; allowing requests", error=repr(exc), bucket=bucket
+            )
             with self._lease_changed:
                 lease.fetching = False
                 self._lease_changed.notify_all()
@@ -288,7 +288,9 @@ class Limiter:
                 pipe.hincrby(usage_key(project), fields[1], refused)
             pipe.execute()
         except Exception as exc:
-            logs.warning("usage store unavailable; counts dropped", error=repr(exc), requests=requests)
+            from shared.keys.usage import USAGE_STORE_UNAVAILABLE
+
+            USAGE_STORE_UNAVAILABLE.warning("usage store unavailable; counts dropped", error=repr(exc))
 
     def flush_pending(self, older_than: float = 0.0) -> None:
         """Push usage counted locally (lease spending) of buckets idle for `older_than` seconds."""
