@@ -2,6 +2,11 @@
 
 Runs against the Auth emulator of `make dev` (FIREBASE_AUTH_EMULATOR_HOST, firebase.json's auth port by
 default). The user signs out and in again (or the dashboard refreshes its token) to carry the claim.
+
+`--revoke` removes the claim and revokes the user's refresh tokens: an ID token minted before carries
+`admin: true` for up to its hour, and the API refuses every token issued before the revocation (it checks
+each token against the user's record, as `verify_id_token(check_revoked=True)` does; cached for 10 s), so
+the demoted admin is out within seconds, not an hour. The user signs in again, without the claim.
 """
 
 from __future__ import annotations
@@ -39,7 +44,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             claims["admin"] = True
         auth.set_custom_user_claims(user.uid, claims or None, app=app)
-    print(f"{args.email} ({user.uid}): admin={'no' if args.revoke else 'yes'}; sign in again to use it")
+        if args.revoke:
+            auth.revoke_refresh_tokens(user.uid, app=app)
+    if args.revoke:
+        print(f"{args.email} ({user.uid}): admin=no; sessions revoked (every token issued before is refused)")
+    else:
+        print(f"{args.email} ({user.uid}): admin=yes; sign in again to use it")
     return 0
 
 

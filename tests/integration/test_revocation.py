@@ -10,6 +10,7 @@ from collections.abc import Callable
 import requests
 from firebase_admin import auth
 
+from localdev import make_admin
 from shared.accounts.auth_users import USER_STATUS_SECONDS
 from shared.core.clients import firebase_app
 from tests.conftest import Project
@@ -96,4 +97,27 @@ def test_a_deleted_users_keys_stop_working(auth_project: Project) -> None:
     eventually(refused(whoami, "api_key_revoked"), WINDOW, "deleted user's key refused")
     account = lambda: api.request("GET", "/v1/account", token=alice.id_token)  # noqa: E731
     eventually(refused(account, "invalid_id_token"), WINDOW, "deleted user's token refused")
+    still_fine(api, bob, bob_key)
+
+
+def test_a_demoted_admin_is_out_within_the_window(auth_project: Project) -> None:
+    api = ApiClient(auth_project.function_url("api"), auth_project.id)
+    host = auth_project.stack.auth_host
+    alice, bob = sign_up(host), sign_up(host)
+    bob_key = with_key(api, bob)
+    assert make_admin.main([alice.email, "--project", auth_project.id]) == 0
+    admin = sign_in(host, alice.email, alice.password)  # the token now carries admin: true
+    stats = lambda: api.request("GET", "/v1/admin/stats", token=admin.id_token)  # noqa: E731
+    assert stats().status_code == 200
+    assert api.request("GET", "/v1/admin/stats", token=bob.id_token).status_code == 403
+    # Revocation is to the second (tokens issued before it): let the token's second pass first.
+    issued = time.time()
+    while time.time() < int(issued) + 1.05:
+        time.sleep(0.05)
+    assert make_admin.main([alice.email, "--project", auth_project.id, "--revoke"]) == 0
+    # The old token still says admin: true, but it was issued before the revocation.
+    eventually(refused(stats, "invalid_id_token"), WINDOW, "demoted admin's token refused")
+    again = sign_in(host, alice.email, alice.password)
+    demoted = api.request("GET", "/v1/admin/stats", token=again.id_token)
+    assert demoted.status_code == 403 and demoted.json()["error"]["code"] == "admin_required"
     still_fine(api, bob, bob_key)
