@@ -2,7 +2,8 @@
 as Firebase Hosting does in production (firebase.json `hosting`), so the browser calls the API same-origin.
 
 Also serves `/dashboard-config.json` (the SPA's runtime settings: Auth emulator, localstripe's stand-in
-Stripe.js). `python -m localdev.web --port 5000 --api-url URL --config JSON`; started by `make dev` and the
+Stripe.js). Every answer carries the dashboard's security headers (`security_headers`): the same policy as
+firebase.json's Hosting headers, with the local stand-ins' origins in place of Stripe's and Firebase Auth's. `python -m localdev.web --port 5000 --api-url URL --config JSON`; started by `make dev` and the
 browser test as a managed process.
 """
 
@@ -14,8 +15,10 @@ import mimetypes
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from localdev.emulators import REPO_ROOT, ManagedProcess
 
@@ -23,6 +26,68 @@ DIST = REPO_ROOT / "web" / "dist"
 MAX_BODY = 2 * 1024 * 1024  # the API refuses far smaller bodies (413); this only bounds the proxy's memory
 FORWARDED_REQUEST_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "Accept")
 FORWARDED_RESPONSE_HEADERS = ("Request-Id", "Retry-After", "Idempotent-Replayed")
+
+
+# The origins the dashboard talks to in production: Stripe.js (its script, its frames, its API) and Firebase
+# Auth (email and password sign-in, token refresh). Hosting serves the app and its Firebase config itself.
+STRIPE_ORIGINS = ("https://js.stripe.com",)
+STRIPE_FRAME_ORIGINS = ("https://js.stripe.com", "https://hooks.stripe.com")
+STRIPE_API_ORIGINS = ("https://api.stripe.com",)
+FIREBASE_AUTH_ORIGINS = ("https://identitytoolkit.googleapis.com", "https://securetoken.googleapis.com")
+
+
+def content_security_policy(scripts: Iterable[str], frames: Iterable[str], connect: Iterable[str]) -> str:
+    """Only the app itself plus the given origins; nothing may frame the dashboard (clickjacking)."""
+
+    def sources(*origins: str) -> str:
+        return " ".join(["'self'", *dict.fromkeys(origins)])
+
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {sources(*scripts)}",
+            f"frame-src {sources(*frames)}",
+            f"connect-src {sources(*connect)}",
+            "img-src 'self' data:",
+            "style-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def security_headers(csp: str) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
+    }
+
+
+def production_headers() -> dict[str, str]:
+    """What firebase.json's Hosting headers say (a unit test holds the file to this)."""
+    return security_headers(
+        content_security_policy(
+            STRIPE_ORIGINS, STRIPE_FRAME_ORIGINS, STRIPE_API_ORIGINS + FIREBASE_AUTH_ORIGINS
+        )
+    )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def local_headers(config: Mapping[str, object]) -> dict[str, str]:
+    """The production policy with the local stand-ins: localstripe (Stripe.js and its API at one origin)
+    and the Auth emulator."""
+    stripe = _origin(str(config["stripeJsUrl"]))
+    auth = config.get("authEmulatorUrl")
+    connect = [stripe, *([_origin(str(auth))] if auth else [])]
+    return security_headers(content_security_policy([stripe], [stripe], connect))
 
 
 def dashboard_config(project: str, auth_host: str, stripe_api_base: str) -> dict[str, object]:
@@ -38,6 +103,7 @@ def dashboard_config(project: str, auth_host: str, stripe_api_base: str) -> dict
 
 def make_handler(dist: Path, api_url: str, config: bytes) -> type[BaseHTTPRequestHandler]:
     root = dist.resolve()
+    headers = local_headers(json.loads(config))
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -52,7 +118,7 @@ def make_handler(dist: Path, api_url: str, config: bytes) -> type[BaseHTTPReques
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
-            for name, value in (extra or {}).items():
+            for name, value in {**headers, **(extra or {})}.items():
                 self.send_header(name, value)
             self.end_headers()
             if self.command != "HEAD":

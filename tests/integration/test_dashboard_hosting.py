@@ -75,3 +75,16 @@ def test_writes_outside_v1_get_a_json_405(site: str) -> None:
     response = requests.post(f"{site}/keys", json={}, timeout=10)
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_every_answer_carries_the_dashboard_security_headers(site: str, project: Project) -> None:
+    stripe = project.stack.stripe_api_base.rstrip("/")
+    for path in ("/", "/keys", "/assets/app.js", "/dashboard-config.json", "/v1/health"):
+        headers = requests.get(site + path, timeout=10).headers
+        assert headers["X-Content-Type-Options"] == "nosniff", path
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        policy = dict(part.split(" ", 1) for part in headers["Content-Security-Policy"].split("; "))
+        assert policy["frame-ancestors"] == "'none'" and policy["default-src"] == "'self'"
+        # Only the app, the stand-in Stripe.js (localstripe) and the Auth emulator.
+        assert policy["script-src"] == f"'self' {stripe}"
+        assert policy["connect-src"] == f"'self' {stripe} http://{project.stack.auth_host}"

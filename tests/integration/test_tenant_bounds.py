@@ -65,16 +65,18 @@ def test_job_lists_leave_input_and_result_out_unless_expanded(api: ApiClient) ->
 
 def test_an_account_is_rate_limited_over_all_its_keys(project: Project) -> None:
     # 100 test keys of alice, 25/s each, would pass 2,500 requests/s; the account's test bucket holds
-    # 250/s. Driven against the real shared store (redis-server), far past what any refill could cover.
+    # 250/s. Driven against the real shared store (redis-server): 3,000 requests, refused unless they
+    # took over 10 s (the refill would cover them then).
     cap = ACCOUNT_RATE_LIMITS[KeyEnvironment.TEST]
     decisions = [
         take_for_key("alice", f"key_a{number:03d}", KeyEnvironment.TEST, None)
-        for _ in range(20)
+        for _ in range(30)
         for number in range(100)
     ]
     allowed = [d for d in decisions if d is not None and d.allowed]
     refused = [d for d in decisions if d is not None and not d.allowed]
-    assert len(decisions) == 2000 and cap <= len(allowed) < len(decisions) / 2, len(allowed)
+    # Every key stays within its own 25/s (30 requests each, refills aside); only the account says no.
+    assert len(decisions) == 3000 and len(allowed) >= cap, len(allowed)
     assert refused and {d.policy for d in refused} == {"account"}
     assert refused[0].limit == cap and refused[0].headers()["RateLimit-Policy"] == f'"account";q={cap};w=1'
     # Another customer, and alice's live keys, have their own buckets.
