@@ -31,8 +31,8 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "description": (
             "An API key: `Authorization: Bearer sk_live_...` (or sk_test_ for test data). A test key reads and"
             " changes test-mode things only: its jobs are test jobs, it sees the test-mode balance (0), no"
-            " cards, no ledger entries and only the delivery attempts of test-mode events, and it cannot"
-            " replace or delete the webhook endpoint (403 livemode_required)."
+            " cards, no ledger entries, only the delivery attempts of test-mode events and only test keys'"
+            " usage, and it cannot replace or delete the webhook endpoint (403 livemode_required)."
         ),
     },
     "FirebaseIdToken": {
@@ -118,7 +118,9 @@ REQUEST_ID_HEADER = {
 RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
     "RateLimit-Policy": {
         "description": 'The caller\'s rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` '
-        'per API key, `"user";q=...;w=1` per signed-in user.',
+        'per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may '
+        'also be `"account"` (all of an account\'s keys of one mode) or `"address"` (public routes and failed '
+        "authentication, per client address).",
         "schema": {"type": "string"},
     },
     "RateLimit": {
