@@ -521,6 +521,7 @@ class UsageDay(FirestoreModel):
     rate_limited: NonNegativeInt = 0
     jobs_created: NonNegativeInt = 0
     credits_spent: NonNegativeInt = 0
+    credits_refunded: NonNegativeInt = 0  # failed jobs' debits given back: shown spending is the difference
     updated_at: UtcDatetime | None = None
 
 
@@ -533,6 +534,7 @@ class UsageTotals(FirestoreModel):
     rate_limited: NonNegativeInt = 0
     jobs_created: NonNegativeInt = 0
     credits_spent: NonNegativeInt = 0
+    credits_refunded: NonNegativeInt = 0
 
 
 ALL_MODELS: tuple[type[FirestoreModel], ...] = (

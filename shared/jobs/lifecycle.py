@@ -22,6 +22,7 @@ from shared.core.errors import ApiError, ErrorCode
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.credits.ledger import CreditChange, apply_credit_change
 from shared.jobs.service import job_ref
+from shared.keys.usage import record_job_refund
 from shared.models import Job, JobStatus, LedgerEntryType, utc_now
 
 MAX_ATTEMPTS = 50
@@ -172,3 +173,4 @@ def _fail_and_refund(job_id: str, job: Job, fields: dict[str, Any]) -> None:
     if applied.already_applied:
         # The refund and the transition commit together, so the job is failed already: look again.
         raise _JobChangedMeanwhile
+    record_job_refund(job.user_id, job.key_id, job.cost, job.created_at)
