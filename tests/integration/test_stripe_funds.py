@@ -8,54 +8,15 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Any
 
 import pytest
 import stripe
 
 from tests.support import stripe_objects as so
 from tests.support.platform import ApiClient
-from tests.support.purchases import (
-    assert_ledger_explains,
-    balance,
-    ledger,
-    paid_purchase_without_grant,
-    purchase_doc,
-)
-from tests.support.stripe_events import EventSender, as_dict, make_event
-
-
-@pytest.fixture
-def bystander(api: ApiClient, client: stripe.StripeClient, events: EventSender) -> str:
-    _, intent, _ = paid_purchase_without_grant(api, client, "zed")
-    send(events, "payment_intent.succeeded", so.payment_intent(intent))
-    assert balance("zed") == 120
-    return "zed"
-
-
-def send(events: EventSender, event_type: str, obj: dict[str, Any], created: int | None = None) -> None:
-    reply = events.send(make_event(event_type, obj, created=created))
-    assert reply.status_code == 200, (event_type, reply.text)
-
-
-def check(user_id: str, bystander: str) -> None:
-    assert_ledger_explains(user_id)
-    assert_ledger_explains(bystander)
-    assert balance(bystander) == 120
-
-
-def granted(
-    api: ApiClient, client: stripe.StripeClient, events: EventSender, user_id: str
-) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    purchase_id, intent, charge = paid_purchase_without_grant(api, client, user_id)
-    send(events, "payment_intent.succeeded", so.payment_intent(intent))
-    assert balance(user_id) == 120
-    return purchase_id, so.payment_intent(intent), so.charge(charge)
-
-
-def refunded(client: stripe.StripeClient, intent: dict[str, Any], amount: int, at: int) -> dict[str, Any]:
-    local = as_dict(client.v1.refunds.create(params={"payment_intent": intent["id"], "amount": amount}))
-    return so.refund({**local, "payment_intent": intent["id"]}, created=at, status="succeeded")
+from tests.support.purchases import balance, granted, ledger, purchase_doc, refunded_in_stripe, send
+from tests.support.purchases import check_money as check
+from tests.support.stripe_events import EventSender
 
 
 def test_lost_dispute_after_a_partial_refund_gives_nothing_back_when_funds_are_reinstated(
@@ -65,7 +26,7 @@ def test_lost_dispute_after_a_partial_refund_gives_nothing_back_when_funds_are_r
     $3 it had already refunded (funds_reinstated, status lost). Net kept: 1000 - 300 - 1000 + 300 = 0."""
     purchase_id, intent, charge = granted(api, client, events, "ann")
     now = int(time.time())
-    refund = refunded(client, intent, 300, now - 100)
+    refund = refunded_in_stripe(client, intent, 300, now - 100)[0]
     send(events, "refund.created", refund, now - 100)
     assert balance("ann") == 84  # floor(120 x 700 / 1000)
     withdrawal = so.dispute_funds(charge, -1000, "w")
@@ -85,7 +46,7 @@ def test_won_dispute_after_a_partial_refund_gives_back_what_the_refund_left(
 ) -> None:
     purchase_id, intent, charge = granted(api, client, events, "bob")
     now = int(time.time())
-    send(events, "refund.created", refunded(client, intent, 300, now - 100), now - 100)
+    send(events, "refund.created", refunded_in_stripe(client, intent, 300, now - 100)[0], now - 100)
     withdrawal = so.dispute_funds(charge, -1000, "w")
     won = so.dispute(
         charge,
@@ -145,7 +106,7 @@ def test_a_refund_failing_within_the_same_second_gives_its_credits_back(
     second: the refund's own status is the truth, in every order."""
     purchase_id, intent, charge = granted(api, client, events, "eve")
     second = int(time.time()) - 30
-    refund = refunded(client, intent, 1000, second)
+    refund = refunded_in_stripe(client, intent, 1000, second)[0]
     sent = [
         ("charge.refunded", {**charge, "amount_refunded": 1000, "refunded": True}),
         ("refund.created", refund),
