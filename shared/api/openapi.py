@@ -268,6 +268,20 @@ def _rename_refs(node: Any, names: dict[str, str]) -> Any:
     return node
 
 
+def _title_nullable_members(name: str, schema: dict[str, Any]) -> None:
+    """An optional object or enum property (`anyOf: [{...}, {type: null}]`) gets a title, `JobResult`
+    rather than the `JobResultType0` generators would make up."""
+    for prop_name, prop in schema.get("properties", {}).items():
+        members = [m for m in prop.get("anyOf", []) if m.get("type") != "null"]
+        if (
+            len(members) == 1
+            and "$ref" not in members[0]
+            and "title" not in members[0]
+            and (members[0].get("type") == "object" or "enum" in members[0])
+        ):
+            members[0]["title"] = name + "".join(part.title() for part in prop_name.split("_"))
+
+
 def client_facing_schemas(
     paths: dict[str, Any], components: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -287,6 +301,10 @@ def client_facing_schemas(
         wanted = client_name(name)
         names[name] = wanted if wanted not in names.values() and wanted not in components else name
     renamed = {names[name]: _rename_refs(components[name], names) for name in kept}
+    for name, schema in renamed.items():
+        if "title" in schema:  # generators name types after the title when there is one
+            schema["title"] = name
+        _title_nullable_members(name, schema)
     return _rename_refs(paths, names), renamed
 
 
