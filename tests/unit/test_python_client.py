@@ -88,7 +88,7 @@ def test_a_job_is_a_typed_model_and_the_response_details_are_kept(server: Webhoo
 
 def test_retries_reuse_one_idempotency_key_and_honour_retry_after(server: WebhookReceiver) -> None:
     server.respond(
-        error_reply(503, "maintenance_mode", **{"Retry-After": "7"}),
+        error_reply(503, "service_unavailable", **{"Retry-After": "7"}),
         error_reply(429, "rate_limited", **{"Retry-After": "2"}),
         error_reply(409, "idempotency_key_in_use", **{"Retry-After": "1"}),
         error_reply(500, "internal_error"),
@@ -110,6 +110,11 @@ def test_retries_reuse_one_idempotency_key_and_honour_retry_after(server: Webhoo
 
 def test_what_is_not_retried(server: WebhookReceiver) -> None:
     client = client_of(server)
+    # Maintenance asks for a minute: the caller hears it at once, with when to come back.
+    server.respond(error_reply(503, "maintenance_mode", **{"Retry-After": "60"}))
+    with pytest.raises(ApiError) as maintenance:
+        client.jobs.get("job_1")
+    assert maintenance.value.code == "maintenance_mode" and maintenance.value.retry_after_s == 60.0
     # The same key with other parameters: no Retry-After, the caller's mistake.
     server.respond(error_reply(409, "idempotency_key_in_use"))
     with pytest.raises(ApiError) as conflict:
@@ -119,7 +124,7 @@ def test_what_is_not_retried(server: WebhookReceiver) -> None:
     with pytest.raises(InsufficientCreditsError) as poor:
         client.jobs.create(type="echo")
     assert poor.value.request_id == "req_1" and poor.value.message == "insufficient_credits!"
-    assert len(server.received()) == 2
+    assert len(server.received()) == 3
 
 
 def test_a_post_without_idempotency_key_is_not_resent_after_a_5xx(server: WebhookReceiver) -> None:

@@ -116,6 +116,9 @@ class RetryPolicy:
     max_retries: int = 3
     base_delay_s: float = 0.5
     max_delay_s: float = 8.0
+    # A Retry-After longer than this (maintenance asks for 60 s) is answered to the caller at once, as an
+    # ApiError whose retry_after_s says when to come back, rather than waited out inside one call.
+    max_wait_s: float = 20.0
 
     def backoff_s(self, retry: int) -> float:
         """Exponential with full jitter: retry 0 waits up to base, then 2x, 4x... up to max_delay_s."""
@@ -150,15 +153,16 @@ class RetryingTransport(httpx.BaseTransport):
                     raise
                 delay = self._policy.backoff_s(retry)
             else:
-                if retry >= self._policy.max_retries:
-                    response.extensions = {**response.extensions, "credits_attempts": retry + 1}
-                    return response
                 response.read()
-                if not should_retry(request, response):
+                waited = retry_after_s(response.headers)
+                if (
+                    retry >= self._policy.max_retries
+                    or not should_retry(request, response)
+                    or (waited is not None and waited > self._policy.max_wait_s)
+                ):
                     response.extensions = {**response.extensions, "credits_attempts": retry + 1}
                     return response
                 response.close()
-                waited = retry_after_s(response.headers)
                 delay = waited if waited is not None else self._policy.backoff_s(retry)
             self._sleep(delay)
             retry += 1

@@ -167,9 +167,12 @@ export interface RetryPolicy {
   maxRetries: number;
   baseDelayS: number;
   maxDelayS: number;
+  /** A Retry-After longer than this (maintenance asks for 60 s) is answered to the caller at once, as an
+   * ApiError whose retryAfterS says when to come back, rather than waited out inside one call. */
+  maxWaitS: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 3, baseDelayS: 0.5, maxDelayS: 8 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 3, baseDelayS: 0.5, maxDelayS: 8, maxWaitS: 20 };
 
 /** Exponential with full jitter. */
 export function backoffS(policy: RetryPolicy, retry: number): number {
@@ -205,12 +208,17 @@ export function retryingFetch(
         await sleep(backoffS(policy, retry));
         continue;
       }
-      if (retry >= policy.maxRetries || !(await shouldRetry(request, response))) {
+      const waited = retryAfterS(response.headers);
+      if (
+        retry >= policy.maxRetries ||
+        !(await shouldRetry(request, response)) ||
+        (waited !== null && waited > policy.maxWaitS)
+      ) {
         attempts.set(response, retry + 1);
         return response;
       }
       await response.body?.cancel();
-      await sleep(retryAfterS(response.headers) ?? backoffS(policy, retry));
+      await sleep(waited ?? backoffS(policy, retry));
     }
   };
 }

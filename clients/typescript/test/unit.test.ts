@@ -62,7 +62,7 @@ test("retries reuse one Idempotency-Key and honour Retry-After", async () => {
   const before = server.received.length;
   waits.length = 0;
   server.respond(
-    error(503, "maintenance_mode", { "Retry-After": "7" }),
+    error(503, "service_unavailable", { "Retry-After": "7" }),
     error(429, "rate_limited", { "Retry-After": "2" }),
     error(409, "idempotency_key_in_use", { "Retry-After": "1" }),
     error(500, "internal_error"),
@@ -80,6 +80,9 @@ test("retries reuse one Idempotency-Key and honour Retry-After", async () => {
 test("what is not retried", async () => {
   const before = server.received.length;
   const api = client();
+  // Maintenance asks for a minute: the caller hears it at once, with when to come back.
+  server.respond(error(503, "maintenance_mode", { "Retry-After": "60" }));
+  await assert.rejects(api.jobs.get("job_1"), (e: unknown) => e instanceof ApiError && e.code === "maintenance_mode" && e.retryAfterS === 60);
   server.respond(error(409, "idempotency_key_in_use"));
   await assert.rejects(api.jobs.create({ type: "echo", input: {} }, "k1"), (e: unknown) => {
     assert.ok(e instanceof ApiError);
@@ -97,7 +100,7 @@ test("what is not retried", async () => {
   // A POST without an Idempotency-Key is not sent again after a 5xx.
   server.respond(error(500, "internal_error"));
   await assert.rejects(api.apiKeys.create({ name: "k" }), (e: unknown) => e instanceof ApiError && e.status === 500);
-  assert.equal(server.received.length - before, 3);
+  assert.equal(server.received.length - before, 4);
 });
 
 test("429 after the retries is a typed error; odd error bodies are ApiErrors", async () => {
