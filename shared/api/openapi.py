@@ -269,8 +269,8 @@ def _rename_refs(node: Any, names: dict[str, str]) -> Any:
 
 
 def _title_nullable_members(name: str, schema: dict[str, Any]) -> None:
-    """An optional object or enum property (`anyOf: [{...}, {type: null}]`) gets a title, `JobResult`
-    rather than the `JobResultType0` generators would make up."""
+    """An optional object or enum property (`anyOf: [{...}, {type: null}]`) gets a title, so generators name
+    its type `JobResult` rather than `JobResultType0`."""
     for prop_name, prop in schema.get("properties", {}).items():
         members = [m for m in prop.get("anyOf", []) if m.get("type") != "null"]
         if (
@@ -279,7 +279,8 @@ def _title_nullable_members(name: str, schema: dict[str, Any]) -> None:
             and "title" not in members[0]
             and (members[0].get("type") == "object" or "enum" in members[0])
         ):
-            members[0]["title"] = name + "".join(part.title() for part in prop_name.split("_"))
+            # Generators put the parent's name in front: `Job` + `Result`.
+            members[0]["title"] = "".join(part.title() for part in prop_name.split("_"))
 
 
 def client_facing_schemas(

@@ -178,3 +178,38 @@ def typescript_tests() -> None:
         ["node_modules/.bin/tsc", "-p", "tsconfig.test.json"], cwd=TYPESCRIPT, capture_output=True, text=True
     )
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+
+
+def readme_quickstart() -> str:
+    readme = (TYPESCRIPT.parent / "python" / "README.md").read_text()
+    block = readme.split("## Quickstart", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(block.strip().splitlines()) == 5
+    return block
+
+
+def test_python_readme_quickstart(
+    project: Project, api: ApiClient, receiver: WebhookReceiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's five lines as written, with this test's key, project and endpoint secret put in."""
+    create_account("alice", credits=0)
+    _, key = create_api_key("alice", "test")
+    owner = Client(id_token=api.user_token("alice"), base_url=project.function_url("api"))
+    endpoint = owner.webhook_endpoint.set(url=receiver.url(), events=["job.completed"])
+    assert isinstance(endpoint.secret, str)
+    code = (
+        readme_quickstart()
+        .replace('"sk_test_..."', repr(key))
+        .replace("http://127.0.0.1:5001/demo-platform/", f"{project.stack.host_url}/{project.id}/")
+        .replace('"whsec_..."', repr(endpoint.secret))
+    )
+    scope: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102  (the README's own code, run as a reader would)
+    assert capsys.readouterr().out.startswith(f"completed world ['{scope['job'].job_id}']")
+    job_id = scope["job"].job_id
+    request = eventually(
+        lambda: next((r for r in receiver.received() if job_id.encode() in r.body), None),
+        timeout=30,
+        message="job.completed delivered",
+    )
+    event = scope["on_webhook"](request.headers, request.body)
+    assert event.type == "job.completed" and event.job.job_id == job_id

@@ -20,8 +20,8 @@ from .error_envelope import ErrorEnvelope
 from .health import Health
 from .job import Job
 from .job_input import JobInput
-from .job_job_result import JobJobResult
 from .job_page import JobPage
+from .job_result import JobResult
 from .job_status import JobStatus
 from .key_environment import KeyEnvironment
 from .ledger_entry import LedgerEntry
@@ -55,7 +55,7 @@ from .webhook_deleted import WebhookDeleted
 from .webhook_endpoint import WebhookEndpoint
 from .webhook_endpoint_input import WebhookEndpointInput
 from .webhook_endpoint_input_events_item import WebhookEndpointInputEventsItem
-from .webhook_endpoint_webhook_endpoint_status import WebhookEndpointWebhookEndpointStatus
+from .webhook_endpoint_status import WebhookEndpointStatus
 from .webhook_event_retried import WebhookEventRetried
 from .webhook_recovered import WebhookRecovered
 from .webhook_test_event import WebhookTestEvent
@@ -82,8 +82,8 @@ __all__ = (
     "Health",
     "Job",
     "JobInput",
-    "JobJobResult",
     "JobPage",
+    "JobResult",
     "JobStatus",
     "KeyEnvironment",
     "LedgerEntry",
@@ -117,7 +117,7 @@ __all__ = (
     "WebhookEndpoint",
     "WebhookEndpointInput",
     "WebhookEndpointInputEventsItem",
-    "WebhookEndpointWebhookEndpointStatus",
+    "WebhookEndpointStatus",
     "WebhookEventRetried",
     "WebhookRecovered",
     "WebhookTestEvent",

@@ -9,7 +9,7 @@ from ..models.job_status import JobStatus
 
 if TYPE_CHECKING:
     from ..models.job_input import JobInput
-    from ..models.job_job_result import JobJobResult
+    from ..models.job_result import JobResult
 
 
 T = TypeVar("T", bound="Job")
@@ -23,7 +23,7 @@ class Job:
         type_ (str):
         status (JobStatus):
         input_ (JobInput):
-        result (JobJobResult | None):
+        result (JobResult | None):
         error (None | str):
         livemode (bool):
         cost (int):
@@ -34,14 +34,14 @@ class Job:
     type_: str
     status: JobStatus
     input_: JobInput
-    result: JobJobResult | None
+    result: JobResult | None
     error: str | None
     livemode: bool
     cost: int
     created_at: int
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.job_job_result import JobJobResult
+        from ..models.job_result import JobResult
 
         job_id = self.job_id
 
@@ -52,7 +52,7 @@ class Job:
         input_ = self.input_.to_dict()
 
         result: dict[str, Any] | None
-        if isinstance(self.result, JobJobResult):
+        if isinstance(self.result, JobResult):
             result = self.result.to_dict()
         else:
             result = self.result
@@ -87,7 +87,7 @@ class Job:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.job_input import JobInput
-        from ..models.job_job_result import JobJobResult
+        from ..models.job_result import JobResult
 
         d = dict(src_dict)
         job_id = d.pop("job_id")
@@ -98,18 +98,18 @@ class Job:
 
         input_ = JobInput.from_dict(d.pop("input"))
 
-        def _parse_result(data: object) -> JobJobResult | None:
+        def _parse_result(data: object) -> JobResult | None:
             if data is None:
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                result_job_result = JobJobResult.from_dict(data)
+                result_type_0 = JobResult.from_dict(data)
 
-                return result_job_result
+                return result_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(JobJobResult | None, data)
+            return cast(JobResult | None, data)
 
         result = _parse_result(d.pop("result"))
 

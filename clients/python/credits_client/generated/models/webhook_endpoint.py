@@ -5,7 +5,7 @@ from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
-from ..models.webhook_endpoint_webhook_endpoint_status import WebhookEndpointWebhookEndpointStatus
+from ..models.webhook_endpoint_status import WebhookEndpointStatus
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="WebhookEndpoint")
@@ -27,8 +27,8 @@ class WebhookEndpoint:
         previous_secret_expires_at (int | None):
         rate_limit (int | None): Deliveries per second at most; null: no throttle.
         secret (None | str | Unset): whsec_...: present only when the endpoint is created or its secret rotated.
-        status (None | Unset | WebhookEndpointWebhookEndpointStatus): GET only. failing: the circuit is open (one probe
-            at a time on the retry schedule).
+        status (None | Unset | WebhookEndpointStatus): GET only. failing: the circuit is open (one probe at a time on
+            the retry schedule).
         consecutive_failures (int | None | Unset): GET only. Failed attempts in a row.
         backlog (int | None | Unset): GET only. Events not yet delivered: queued, in flight or awaiting a retry.
     """
@@ -45,7 +45,7 @@ class WebhookEndpoint:
     previous_secret_expires_at: int | None
     rate_limit: int | None
     secret: str | Unset | None = UNSET
-    status: Unset | WebhookEndpointWebhookEndpointStatus | None = UNSET
+    status: Unset | WebhookEndpointStatus | None = UNSET
     consecutive_failures: int | Unset | None = UNSET
     backlog: int | Unset | None = UNSET
 
@@ -87,7 +87,7 @@ class WebhookEndpoint:
         status: str | Unset | None
         if isinstance(self.status, Unset):
             status = UNSET
-        elif isinstance(self.status, WebhookEndpointWebhookEndpointStatus):
+        elif isinstance(self.status, WebhookEndpointStatus):
             status = self.status.value
         else:
             status = self.status
@@ -196,7 +196,7 @@ class WebhookEndpoint:
 
         secret = _parse_secret(d.pop("secret", UNSET))
 
-        def _parse_status(data: object) -> Unset | WebhookEndpointWebhookEndpointStatus | None:
+        def _parse_status(data: object) -> Unset | WebhookEndpointStatus | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -204,12 +204,12 @@ class WebhookEndpoint:
             try:
                 if not isinstance(data, str):
                     raise TypeError()
-                status_webhook_endpoint_status = WebhookEndpointWebhookEndpointStatus(data)
+                status_type_0 = WebhookEndpointStatus(data)
 
-                return status_webhook_endpoint_status
+                return status_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | Unset | WebhookEndpointWebhookEndpointStatus, data)
+            return cast(None | Unset | WebhookEndpointStatus, data)
 
         status = _parse_status(d.pop("status", UNSET))
 

@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class WebhookEndpointWebhookEndpointStatus(StrEnum):
+class WebhookEndpointStatus(StrEnum):
     DISABLED = "disabled"
     FAILING = "failing"
     HEALTHY = "healthy"

@@ -6,11 +6,11 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="JobJobResult")
+T = TypeVar("T", bound="JobResult")
 
 
 @_attrs_define
-class JobJobResult:
+class JobResult:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -23,10 +23,10 @@ class JobJobResult:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        job_job_result = cls()
+        job_result = cls()
 
-        job_job_result.additional_properties = d
-        return job_job_result
+        job_result.additional_properties = d
+        return job_result
 
     @property
     def additional_keys(self) -> list[str]:
