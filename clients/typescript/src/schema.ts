@@ -1092,7 +1092,7 @@ export interface components {
             amount_refunded: number;
             /**
              * Dispute Status
-             * @description Stripe's status of the charge's dispute, if any.
+             * @description Stripe's status of the charge's newest dispute (warning_*: an inquiry), if any.
              */
             dispute_status: string | null;
             /** @description For status requires_action: what the customer must do before credits can arrive. */

@@ -29,7 +29,7 @@ class Purchase:
         credits_granted (bool):
         credits_clawed_back (int): Credits taken back by refunds and disputes now.
         amount_refunded (int): Cents refunded and not undone (failed refunds excluded).
-        dispute_status (None | str): Stripe's status of the charge's dispute, if any.
+        dispute_status (None | str): Stripe's status of the charge's newest dispute (warning_*: an inquiry), if any.
         next_action (NextAction | None): For status requires_action: what the customer must do before credits can
             arrive.
         failure_code (None | str):
