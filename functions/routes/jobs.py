@@ -39,6 +39,7 @@ class JobsQuery(PageQuery):
 @router.add(
     "POST",
     "/v1/jobs",
+    operation_id="create_job",
     auth="key",
     summary="Create a job; live keys pay its cost in credits.",
     body=CreateJobRequest,
@@ -64,6 +65,7 @@ def create(request: ApiRequest) -> Reply:
 @router.add(
     "GET",
     "/v1/jobs/<job_id>",
+    operation_id="get_job",
     auth="key",
     summary="One of the caller's jobs (same mode as the key).",
     response=JobResource,
@@ -76,6 +78,7 @@ def retrieve(request: ApiRequest) -> Reply:
 @router.add(
     "GET",
     "/v1/jobs",
+    operation_id="list_jobs",
     auth="key",
     summary="The caller's jobs, newest first, cursor-paginated.",
     query=JobsQuery,

@@ -11,7 +11,7 @@ from shared.api.http import ApiRequest, Reply, Router
 from shared.api.resources import UsageReport
 from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.keys.service import require_own_key
-from shared.keys.usage import UsageScope, read_usage_page, sum_usage
+from shared.keys.usage import UsageScope, read_usage_page, shown_usage, sum_usage
 from shared.models import KeyEnvironment, utc_now
 
 router = Router(tags=("usage",))
@@ -66,6 +66,7 @@ def day_range(query: UsageQuery, today: date) -> tuple[date, date]:
 @router.add(
     "GET",
     "/v1/usage",
+    operation_id="get_usage",
     auth="user_or_key",
     summary="Requests, refusals, jobs and credits per key and UTC day, paged.",
     query=UsageQuery,
@@ -88,18 +89,7 @@ def usage(request: ApiRequest) -> Reply:
             raise not_found("API key", "key_id")  # a live key is not a test key's to see
     scope = UsageScope(user_id, query.key_id, first, last, test_only=test_only)
     days, next_cursor = read_usage_page(scope, query.limit, query.starting_after)
-    data = [
-        {
-            "date": d.day,
-            "key_id": d.key_id,
-            "livemode": d.livemode,
-            "requests": d.requests,
-            "rate_limited": d.rate_limited,
-            "jobs_created": d.jobs_created,
-            "credits_spent": d.credits_spent,
-        }
-        for d in days
-    ]
+    data = [{"date": d.day, "key_id": d.key_id, "livemode": d.livemode, **shown_usage(d)} for d in days]
     return Reply(
         {
             "data": data,
