@@ -53,32 +53,48 @@ LEASE_SECONDS = 0.25
 FETCH_WAIT_SECONDS = 1.0
 PENDING_FLUSH_SECONDS = 5.0
 
-# KEYS[1]: the bucket; KEYS[2]: the usage hash. ARGV: rate/s, capacity, tokens wanted, usage field of
-# requests ('' for none), requests to add besides this one, field of refusals, refusals to add.
-# Returns {tokens granted, tokens left (a string: Lua numbers would be cut to integers)}.
+# KEYS[1]: the bucket; KEYS[2]: the usage hash; KEYS[3] (optional): a second bucket every token must also
+# come out of (the account's). ARGV: rate/s, capacity, tokens wanted, usage field of requests ('' for
+# none), requests to add besides this one, field of refusals, refusals to add, and the second bucket's
+# rate/s and capacity. Returns {tokens granted, tokens left, the second bucket's tokens left or -1} (the
+# token counts as strings: Lua numbers would be cut to integers).
 _BUCKET_SCRIPT = """
-local rate = tonumber(ARGV[1])
-local capacity = tonumber(ARGV[2])
-local wanted = tonumber(ARGV[3])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local state = redis.call('HMGET', KEYS[1], 't', 'v')
-local tokens = capacity
-if state[1] and state[2] then
-  local elapsed = math.max(0, now - tonumber(state[1]))
-  tokens = math.min(capacity, tonumber(state[2]) + elapsed * rate / 1000)
+local function refill(key, rate, capacity)
+  local state = redis.call('HMGET', key, 't', 'v')
+  if state[1] and state[2] then
+    local elapsed = math.max(0, now - tonumber(state[1]))
+    return math.min(capacity, tonumber(state[2]) + elapsed * rate / 1000)
+  end
+  return capacity
 end
-local granted = math.min(wanted, math.floor(tokens))
+local function store(key, tokens, rate, capacity)
+  redis.call('HSET', key, 't', now, 'v', tostring(tokens))
+  redis.call('PEXPIRE', key, math.ceil(capacity * 1000 / rate) + 1000)
+end
+local rate = tonumber(ARGV[1])
+local capacity = tonumber(ARGV[2])
+local tokens = refill(KEYS[1], rate, capacity)
+local granted = math.min(tonumber(ARGV[3]), math.floor(tokens))
+local second = -1
+if KEYS[3] then
+  local rate2 = tonumber(ARGV[8])
+  local capacity2 = tonumber(ARGV[9])
+  second = refill(KEYS[3], rate2, capacity2)
+  granted = math.min(granted, math.floor(second))
+  second = second - granted
+  store(KEYS[3], second, rate2, capacity2)
+end
 tokens = tokens - granted
-redis.call('HSET', KEYS[1], 't', now, 'v', tostring(tokens))
-redis.call('PEXPIRE', KEYS[1], math.ceil(capacity * 1000 / rate) + 1000)
+store(KEYS[1], tokens, rate, capacity)
 if ARGV[4] ~= '' then
   redis.call('HINCRBY', KEYS[2], ARGV[4], 1 + tonumber(ARGV[5]))
   local refused = tonumber(ARGV[7])
   if granted == 0 then refused = refused + 1 end
   if refused > 0 then redis.call('HINCRBY', KEYS[2], ARGV[6], refused) end
 end
-return {granted, tostring(tokens)}
+return {granted, tostring(tokens), tostring(second)}
 """
 _scripts: dict[int, Any] = {}
 
@@ -177,6 +193,16 @@ def key_rate_limit(environment: KeyEnvironment, override: int | None) -> int:
     return override if override is not None else DEFAULT_RATE_LIMITS[environment]
 
 
+@dataclass(frozen=True)
+class SharedBucket:
+    """A second bucket every token of a take must also come out of (an account's, over its keys), in the
+    same round trip; a refusal because of it is reported under its own limit and policy."""
+
+    bucket: str
+    limit: int
+    policy: str
+
+
 @dataclass
 class Lease:
     """One bucket's state on this instance: leased tokens and usage not yet in the store."""
@@ -184,6 +210,7 @@ class Lease:
     tokens: int = 0
     expires: float = 0.0
     store_tokens: float = 0.0  # what the store had left at the last round trip (for the headers)
+    shared_tokens: float = 0.0  # the same of the shared bucket (SharedBucket), when there is one
     fields: tuple[str, str] | None = None  # usage fields the pending counts belong to
     pending_requests: int = 0
     pending_refused: int = 0
@@ -203,9 +230,15 @@ class Limiter:
         self.circuit = StoreCircuit(clock)
 
     def take(
-        self, bucket: str, limit: int, policy: str, usage_fields: tuple[str, str] | None = None
+        self,
+        bucket: str,
+        limit: int,
+        policy: str,
+        usage_fields: tuple[str, str] | None = None,
+        shared: SharedBucket | None = None,
     ) -> Decision | None:
-        """One request against `bucket`; None when limits are off or the store is unreachable."""
+        """One request against `bucket` (and `shared`, in the same round trip and lease); None when limits
+        are off or the store is unreachable."""
         if not get_settings().rate_limits_enabled:
             return None
         client = redis_client()
@@ -242,10 +275,12 @@ class Limiter:
         self._start_flusher()
         started = time.monotonic()
         try:
-            granted, left = self._script(client)(
-                keys=[f"rl:{project}:{bucket}", usage_key(project)],
-                args=[limit, limit, lease_size(limit), *_usage_args(usage_fields, pending, refused)],
-            )
+            keys = [f"rl:{project}:{bucket}", usage_key(project)]
+            args: list[Any] = [limit, limit, lease_size(limit), *_usage_args(usage_fields, pending, refused)]
+            if shared is not None:
+                keys.append(f"rl:{project}:{shared.bucket}")
+                args += [shared.limit, shared.limit]
+            granted, left, shared_left = self._script(client)(keys=keys, args=args)
             if self.circuit.record(True, time.monotonic() - started):
                 RATE_LIMITER_OPEN.warning("rate limiter store slow; allowing requests", bucket=bucket)
         except Exception as exc:  # any store failure: fail open, loudly in the logs
@@ -257,11 +292,11 @@ class Limiter:
                 lease.fetching = False
                 self._lease_changed.notify_all()
             return None
-        granted, store_tokens = int(granted), float(left)
+        granted, store_tokens, shared_tokens = int(granted), float(left), float(shared_left)
         with self._lease_changed:
             lease.fetching = False
             self._lease_changed.notify_all()
-            lease.store_tokens = store_tokens
+            lease.store_tokens, lease.shared_tokens = store_tokens, shared_tokens
             if granted > 1:
                 # Add, never overwrite: concurrent requests of this instance may each have leased tokens
                 # from the store, and tokens dropped here would be refused to the customer for nothing.
@@ -269,6 +304,8 @@ class Limiter:
                 # From when the tokens arrived, not from when this request started: a slow round trip
                 # (a busy instance) must not make a lease expire before anyone could spend it.
                 lease.expires = max(lease.expires, self._clock() + LEASE_SECONDS)
+        if granted == 0 and shared is not None and store_tokens >= 1:
+            return decide(shared_tokens, False, shared.limit, shared.policy)  # the shared bucket said no
         return decide(store_tokens + max(0, granted - 1), granted > 0, limit, policy)
 
     def _script(self, client: Any) -> Any:
@@ -361,12 +398,10 @@ def take_for_key(
     override: int | None,
     usage_fields: tuple[str, str] | None = None,
 ) -> Decision | None:
-    """A key's request against its own bucket, then its account's bucket of the same mode: the key's
-    decision, or the account's when the account is over its limit (policy "account")."""
-    decision = take(f"key:{key_id}", key_rate_limit(environment, override), "key", usage_fields)
-    if decision is not None and not decision.allowed:
-        return decision
-    account = take(f"account:{user_id}:{environment.value}", ACCOUNT_RATE_LIMITS[environment], "account")
-    if account is not None and not account.allowed:
-        return account
-    return decision
+    """A key's request against its own bucket and its account's bucket of the same mode, together (one
+    round trip per lease): the key's decision, or the account's when the account is over its limit
+    (policy "account")."""
+    account = SharedBucket(
+        f"account:{user_id}:{environment.value}", ACCOUNT_RATE_LIMITS[environment], "account"
+    )
+    return _limiter.take(f"key:{key_id}", key_rate_limit(environment, override), "key", usage_fields, account)
