@@ -20,7 +20,13 @@ from typing import Any
 
 import stripe
 
-from shared.billing.card_store import apply_default, from_unix, remove_payment_method, sync_payment_method
+from shared.billing.card_store import (
+    apply_default,
+    from_unix,
+    is_detached,
+    remove_payment_method,
+    sync_payment_method,
+)
 from shared.billing.customers import forget_customer, user_for_customer
 from shared.billing.markers import stripe_marker
 from shared.billing.money_events import MONEY_HANDLERS
@@ -135,6 +141,11 @@ def on_setup_intent_succeeded(event: dict[str, Any], intent: dict[str, Any], mar
         marker.record_alone()
         return
     user_id, customer_id = owner
+    if is_detached(payment_method_id):
+        # Removed since (tombstone): Stripe never re-attaches a detached card, so neither do we; attaching
+        # it would fail on Stripe and a 5xx would have this event retried for days.
+        marker.record_alone()
+        return
     pm = attached_payment_method(payment_method_id, customer_id)
     if pm is None:
         marker.record_alone()
