@@ -91,29 +91,37 @@ def register_card(user_id: str, setup_intent_id: str) -> tuple[str, PaymentMetho
     stripe_pm = attached_payment_method(payment_method_id, customer_id)
     if stripe_pm is None:
         raise missing
-    customer = as_dict(call_stripe(lambda: stripe_client().v1.customers.retrieve(customer_id)))
-    default = stripe_id((customer.get("invoice_settings") or {}).get("default_payment_method"))
-    if default is None:
-        # The first card becomes the default, so purchases work without a further step.
+    if _stripe_default(customer_id) is None:
+        # The first card becomes the default, so purchases work without a further step. Two first cards
+        # registered at once may both set it: Stripe keeps the last, and the read below settles it here.
         call_stripe(
             lambda: stripe_client().v1.customers.update(
                 customer_id, params={"invoice_settings": {"default_payment_method": payment_method_id}}
             )
         )
-        default = payment_method_id
     card, created = sync_payment_method(
-        payment_method_id,
-        stripe_pm,
-        user_id=user_id,
-        customer_id=customer_id,
-        synced_at=utc_now(),
-        is_default=default == payment_method_id,
+        payment_method_id, stripe_pm, user_id=user_id, customer_id=customer_id, synced_at=utc_now()
     )
     if card is None:
         raise ApiError(
             ErrorCode.ILLEGAL_STATE_TRANSITION, "This card was removed; add it again with a new SetupIntent."
         )
+    sync_default(user_id, customer_id)
+    card = get_payment_method(payment_method_id) or card
     return payment_method_id, card, created
+
+
+def _stripe_default(customer_id: str) -> str | None:
+    customer = as_dict(call_stripe(lambda: stripe_client().v1.customers.retrieve(customer_id)))
+    return stripe_id((customer.get("invoice_settings") or {}).get("default_payment_method"))
+
+
+def sync_default(user_id: str, customer_id: str) -> None:
+    """Mark here the default card Stripe names now. The time is taken before the read, after this request's
+    own Stripe writes and card record: of concurrent callers, the one whose read started last saw every
+    write that came before it, and apply_default lets the newest time win on every card."""
+    as_of = utc_now()
+    apply_default(user_id, _stripe_default(customer_id), synced_at=as_of)
 
 
 def owned_card(user_id: str, payment_method_id: str) -> PaymentMethod:
@@ -131,7 +139,7 @@ def set_default_card(user_id: str, payment_method_id: str) -> None:
             params={"invoice_settings": {"default_payment_method": payment_method_id}},
         )
     )
-    apply_default(user_id, payment_method_id, synced_at=utc_now())
+    sync_default(user_id, card.stripe_customer_id)
 
 
 def delete_card(user_id: str, payment_method_id: str) -> None:
