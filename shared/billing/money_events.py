@@ -48,7 +48,7 @@ def on_payment_intent_succeeded(event: dict[str, Any], intent: dict[str, Any], m
     if found is None:
         marker.record_alone()
         return
-    if not grant_purchase(found[0], marker):
+    if not grant_purchase(found[0], marker, payment_intent_id=str(intent["id"])):
         marker.record_alone()
     settle(found[0])  # facts (a refund, a dispute) may have come before the payment
 
@@ -127,7 +127,7 @@ def on_charge_succeeded(event: dict[str, Any], charge: dict[str, Any], marker: M
     if found is None:
         marker.record_alone()
         return
-    if not grant_purchase(found[0], marker):
+    if not grant_purchase(found[0], marker, payment_intent_id=stripe_id(charge.get("payment_intent"))):
         marker.record_alone()
     settle(found[0])
 
@@ -140,7 +140,7 @@ def on_charge_changed(event: dict[str, Any], charge: dict[str, Any], marker: Mar
         return
     purchase_id = found[0]
     as_of = from_unix(int(event["created"]))
-    grant_purchase(purchase_id)
+    grant_purchase(purchase_id, payment_intent_id=stripe_id(charge.get("payment_intent")))
     record_charge_snapshot(purchase_id, int(charge.get("amount_refunded") or 0), as_of)
     refunds = charge.get("refunds")
     listed = refunds.get("data") if isinstance(refunds, dict) else None
@@ -165,7 +165,7 @@ def on_refund(event: dict[str, Any], refund: dict[str, Any], marker: Marker) -> 
         marker.record_alone()
         return
     purchase_id = found[0]
-    grant_purchase(purchase_id)
+    grant_purchase(purchase_id, payment_intent_id=stripe_id(refund.get("payment_intent")))
     record_refund(purchase_id, refund, from_unix(int(event["created"])))
     settle(purchase_id)
     marker.record_alone()
@@ -182,7 +182,7 @@ def on_dispute(event: dict[str, Any], dispute: dict[str, Any], marker: Marker) -
     purchase_id = found[0]
     event_type = str(event["type"])
     final = event_type in ("charge.dispute.closed", "charge.dispute.funds_reinstated")
-    grant_purchase(purchase_id)
+    grant_purchase(purchase_id, payment_intent_id=stripe_id(dispute.get("payment_intent")))
     record_dispute(
         purchase_id,
         dispute,

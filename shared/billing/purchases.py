@@ -301,27 +301,34 @@ def _record_outcome(
     retry_commit(attempt, what=f"purchase {purchase_id}")
 
 
-def grant_purchase(purchase_id: str, marker: Marker | None = None) -> bool:
+def grant_purchase(
+    purchase_id: str, marker: Marker | None = None, *, payment_intent_id: str | None = None
+) -> bool:
     """Grant the purchase's credits unless already granted. With a marker, the event's marker is
-    created in the same batch. Returns True when this call granted them."""
+    created in the same batch. The PaymentIntent that paid (when the caller knows it) is recorded with the
+    grant, if the purchase has none yet: an API call that died after Stripe answered left it unrecorded.
+    Returns True when this call granted them."""
     purchase = load_purchase(purchase_id)
     if purchase is None:
         raise ValueError(f"no purchase {purchase_id}")
+    unrecorded = payment_intent_id if purchase.payment_intent_id is None else None
     if purchase.credits_granted:
+        if unrecorded is not None:
+            _record_outcome(purchase_id, payment_intent_id=unrecorded, failure_code=None)
         return False
     ref = purchase_ref(purchase_id)
 
     def also(batch: firestore.WriteBatch, balance_after: int) -> None:
-        batch.update(
-            ref,
-            {
-                "status": PurchaseStatus.SUCCEEDED.value,
-                "credits_granted": True,
-                "failure_code": None,
-                "next_action": None,
-                "updated_at": utc_now(),
-            },
-        )
+        update: dict[str, Any] = {
+            "status": PurchaseStatus.SUCCEEDED.value,
+            "credits_granted": True,
+            "failure_code": None,
+            "next_action": None,
+            "updated_at": utc_now(),
+        }
+        if unrecorded is not None:
+            update["payment_intent_id"] = unrecorded
+        batch.update(ref, update)
         if marker is not None:
             marker.add_to(batch)
 
