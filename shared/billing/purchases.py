@@ -181,14 +181,15 @@ def _replay(purchase_id: str, body_hash: str) -> Purchase | None:
             ErrorCode.IDEMPOTENCY_KEY_IN_USE,
             "This Idempotency-Key was used with different parameters; use a new key for a new purchase.",
         )
-    if existing.payment_intent_id is None and existing.status is PurchaseStatus.PENDING:
+    if existing.status is PurchaseStatus.PENDING:
         if utc_now() - (existing.updated_at or existing.created_at) < ABANDONED_AFTER:
             raise ApiError(
                 ErrorCode.IDEMPOTENCY_KEY_IN_USE,
                 "A request with this Idempotency-Key is still in progress; retry shortly.",
                 headers={"Retry-After": "2"},
             )
-        # Its creator died before charging: one replay takes it over (precondition) and charges.
+        # Its creator died before the charge ended: one replay takes it over (precondition) and charges,
+        # through the PaymentIntent recorded if there is one.
         try:
             purchase_ref(purchase_id).update(
                 {"updated_at": utc_now()},
@@ -222,24 +223,33 @@ def _card_for(user_id: str, payment_method_id: str | None) -> str:
 
 
 def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
+    """Create the purchase's PaymentIntent, record it on the purchase, and only then confirm it.
+
+    A purchase taken over (its first request died) finds its PaymentIntent recorded and confirms that one,
+    or sees how it ended, instead of creating another: one purchase never has two PaymentIntents, even
+    after Stripe has forgotten the idempotency key (24 hours). A request that dies between creating and
+    recording leaves an unconfirmed PaymentIntent, which charges nobody. The charge is on-session: the
+    buyer is in the dashboard, so a card that needs 3-D Secure answers requires_action with next_action."""
     import stripe
 
-    params: dict[str, Any] = {
-        "amount": purchase.amount,
-        "currency": purchase.currency,
-        "customer": customer_id,
-        "payment_method": purchase.payment_method_id,
-        "confirm": True,
-        "off_session": True,
-        "metadata": {
-            "purchase_id": purchase_id,
-            "user_id": purchase.user_id,
-            "platform_project": current_project(),
-        },
-    }
-    options: Any = {"idempotency_key": f"purchase-{current_project()}-{purchase_id}"}
+    intent_id = purchase.payment_intent_id
     try:
-        intent = as_dict(stripe_client().v1.payment_intents.create(params=params, options=options))  # type: ignore[arg-type]
+        if intent_id is None:
+            created = as_dict(
+                stripe_client().v1.payment_intents.create(
+                    params=_intent_params(purchase_id, purchase, customer_id),  # type: ignore[arg-type]
+                    options={"idempotency_key": f"purchase-{current_project()}-{purchase_id}"},
+                )
+            )
+            intent_id = _record_intent(purchase_id, str(created["id"]))
+            if intent_id == created["id"]:
+                intent = created
+            else:
+                intent = as_dict(stripe_client().v1.payment_intents.retrieve(intent_id))
+        else:
+            intent = as_dict(stripe_client().v1.payment_intents.retrieve(intent_id))
+        if intent.get("status") == "requires_confirmation":
+            intent = as_dict(stripe_client().v1.payment_intents.confirm(intent_id))
     except (stripe.CardError, stripe.InvalidRequestError) as exc:
         # Stripe refused this charge (declined card; a card it no longer knows, detached, unusable): the
         # caller's card, not an outage. Nothing was charged, so the purchase ends failed.
@@ -247,14 +257,14 @@ def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
         fallback = "card_declined" if isinstance(exc, stripe.CardError) else "invalid_request"
         _record_outcome(
             purchase_id,
-            payment_intent_id=getattr(error_intent, "id", None),
+            payment_intent_id=intent_id or getattr(error_intent, "id", None),
             failure_code=exc.code or fallback,
         )
         return
     except stripe.StripeError as exc:
         # An outage (connection, 5xx, rate limit, ...): the purchase stays pending and the caller retries;
         # if Stripe did charge, its events still find the purchase by metadata.
-        logs.exception("creating a PaymentIntent failed", exc, purchase_id=purchase_id)
+        logs.exception("charging a purchase failed", exc, purchase_id=purchase_id)
         raise ApiError(
             ErrorCode.STRIPE_ERROR,
             "The payment provider is unavailable; retry with the same Idempotency-Key.",
@@ -262,12 +272,55 @@ def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
         ) from None
     _record_outcome(
         purchase_id,
-        payment_intent_id=str(intent["id"]),
-        failure_code=None,
+        payment_intent_id=intent_id,
+        failure_code=_failure_of(intent),
         next_action=next_action_of(intent),
     )
     if intent.get("status") == "succeeded":
-        grant_purchase(purchase_id)
+        grant_purchase(purchase_id, payment_intent_id=intent_id)
+
+
+def _intent_params(purchase_id: str, purchase: Purchase, customer_id: str) -> dict[str, Any]:
+    return {
+        "amount": purchase.amount,
+        "currency": purchase.currency,
+        "customer": customer_id,
+        "payment_method": purchase.payment_method_id,
+        "metadata": {
+            "purchase_id": purchase_id,
+            "user_id": purchase.user_id,
+            "platform_project": current_project(),
+        },
+    }
+
+
+def _failure_of(intent: dict[str, Any]) -> str | None:
+    """Why a PaymentIntent found (not confirmed now) did not pay: a decline recorded by Stripe, or canceled."""
+    status = intent.get("status")
+    if status not in ("requires_payment_method", "canceled"):
+        return None
+    error = intent.get("last_payment_error")
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) else str(status)
+
+
+def _record_intent(purchase_id: str, payment_intent_id: str) -> str:
+    """Record the purchase's PaymentIntent before it is confirmed; the one already recorded wins."""
+    db = firestore_client()
+    ref = purchase_ref(purchase_id)
+
+    def attempt() -> str:
+        snapshot = ref.get()
+        current = Purchase.from_firestore(snapshot.to_dict())
+        if current.payment_intent_id is not None:
+            return current.payment_intent_id
+        ref.update(
+            {"payment_intent_id": payment_intent_id, "updated_at": utc_now()},
+            option=db.write_option(last_update_time=snapshot.update_time),
+        )
+        return payment_intent_id
+
+    return retry_commit(attempt, what=f"purchase {purchase_id}")
 
 
 def _record_outcome(
