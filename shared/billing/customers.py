@@ -3,8 +3,11 @@
 Whoever creates `stripe_customer_claims/{uid}` (create() succeeds once) creates the customer; the others
 wait for `users/{uid}.stripe_customer_id`. A claim older than CLAIM_STALE_AFTER (its owner died midway) is
 taken over with an update-time precondition (one winner), and the new owner first looks for a customer
-the dead owner may have made (the `stripe_customers` mapping, then Stripe by metadata) before creating.
-Stripe's Idempotency-Key is sent too, but not relied on (localstripe ignores it).
+the dead owner recorded (the `stripe_customers` mapping; never a scan of Stripe's customers) before
+creating. The Idempotency-Key sent to Stripe names the claim, which a takeover keeps: within 24 hours Stripe
+answers the customer a dead owner made but did not record. A customer made and never recorded past that
+(or on localstripe, which ignores the key) is left unused; it has no cards, since none are added before the
+customer is recorded.
 
 `customer.deleted` (forget_customer): the customer's cards go (tombstoned: Stripe detached them) and the
 account, the mapping and the claim forget it in one batch with the event's marker, so the next need
@@ -23,7 +26,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.accounts.service import account_ref, get_account
 from shared.billing.card_store import list_payment_methods, remove_payment_method
-from shared.billing.stripe_client import as_dict, call_stripe, stripe_client
+from shared.billing.stripe_client import call_stripe, stripe_client
 from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.markers import Marker
@@ -59,8 +62,9 @@ def ensure_customer(user_id: str) -> str:
         account = get_account(user_id)
         if account.stripe_customer_id:
             return account.stripe_customer_id
-        if _take_claim(user_id):
-            customer_id = _find_existing(user_id) or _create(user_id, account.email)
+        claim_id = _take_claim(user_id)
+        if claim_id is not None:
+            customer_id = _find_existing(user_id) or _create(user_id, account.email, claim_id)
             _record(user_id, customer_id)
             return customer_id
         if time.monotonic() > deadline:
@@ -73,30 +77,35 @@ def ensure_customer(user_id: str) -> str:
         delay = min(delay * 1.5, 0.5)
 
 
-def _take_claim(user_id: str) -> bool:
+def _take_claim(user_id: str) -> str | None:
+    """The claim's id when this caller now owns the claim, else None (someone else is making the customer).
+    Taking over a stale claim keeps its id, and with it the idempotency key the dead owner sent Stripe."""
     ref = _claim_ref(user_id)
     claim = StripeCustomerClaim(claim_id=secrets.token_hex(8), created_at=utc_now())
     try:
         ref.create(claim.to_firestore())
-        return True
+        return claim.claim_id
     except AlreadyExists:
         pass
     snapshot = ref.get()
     if not snapshot.exists:
-        return False
+        return None
     current = StripeCustomerClaim.from_firestore(snapshot.to_dict())
     if utc_now() - current.created_at < CLAIM_STALE_AFTER:
-        return False
+        return None
     try:
         ref.update(
-            claim.to_firestore(), option=firestore.Client.write_option(last_update_time=snapshot.update_time)
+            {"created_at": utc_now()},
+            option=firestore.Client.write_option(last_update_time=snapshot.update_time),
         )
-        return True
+        return current.claim_id
     except RETRYABLE_COMMIT_ERRORS:
-        return False  # taken meanwhile, or aborted (nothing written): the caller waits and looks again
+        return None  # taken meanwhile, or aborted (nothing written): the caller waits and looks again
 
 
 def _find_existing(user_id: str) -> str | None:
+    """The customer this platform recorded for the user (its own mapping; never a scan of Stripe's
+    customers). A deleted customer's mapping is gone (forget_customer), so it is never found again."""
     mapped = (
         firestore_client()
         .collection(StripeCustomer.collection)
@@ -104,28 +113,23 @@ def _find_existing(user_id: str) -> str | None:
         .limit(1)
         .get()
     )
-    if mapped:
-        return str(mapped[0].id)
-    wanted = customer_metadata(user_id)
-    customers = call_stripe(lambda: stripe_client().v1.customers.list(params={"limit": 100}))
-    for customer in customers.auto_paging_iter():
-        data = as_dict(customer)
-        metadata = data.get("metadata") or {}
-        if data.get("deleted"):
-            continue  # a deleted customer (customer.deleted) is never reused
-        if all(metadata.get(k) == v for k, v in wanted.items()):
-            return str(data["id"])
-    return None
+    return str(mapped[0].id) if mapped else None
 
 
-def _create(user_id: str, email: str | None) -> str:
+def customer_idempotency_key(user_id: str, claim_id: str) -> str:
+    """Per claim, not per user: after customer.deleted the claim goes, so the next customer is made under a
+    new key; Stripe would otherwise answer the deleted customer again for 24 hours."""
+    return f"customer-{current_project()}-{user_id}-{claim_id}"
+
+
+def _create(user_id: str, email: str | None, claim_id: str) -> str:
     params: dict[str, object] = {"metadata": customer_metadata(user_id)}
     if email:
         params["email"] = email
     customer = call_stripe(
         lambda: stripe_client().v1.customers.create(
             params=params,  # type: ignore[arg-type]
-            options={"idempotency_key": f"customer-{current_project()}-{user_id}"},
+            options={"idempotency_key": customer_idempotency_key(user_id, claim_id)},
         )
     )
     return str(customer.id)
