@@ -26,7 +26,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.accounts.service import account_ref, get_account
 from shared.billing.card_store import list_payment_methods, remove_payment_method
-from shared.billing.stripe_client import call_stripe, stripe_client
+from shared.billing.stripe_client import as_dict, call_stripe, stripe_client
 from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.markers import Marker
@@ -52,6 +52,30 @@ def user_for_customer(customer_id: str) -> str | None:
     if not snapshot.exists:
         return None
     return StripeCustomer.from_firestore(snapshot.to_dict()).user_id
+
+
+def awaiting_record(customer_id: str) -> bool:
+    """Whether a Stripe customer this project has no mapping for is one of its own not recorded yet: its
+    metadata names this project and a user whose account links no customer (the request that made it has
+    not recorded it yet, or died before; a takeover records it). Read from Stripe, not from an event's
+    copy: a customer deleted since is not awaited."""
+    gone = ApiError(ErrorCode.RESOURCE_MISSING, "unknown customer")
+    try:
+        customer = as_dict(
+            call_stripe(lambda: stripe_client().v1.customers.retrieve(customer_id), not_found=gone)
+        )
+    except ApiError as exc:
+        if exc is gone:
+            return False
+        raise
+    metadata = customer.get("metadata") or {}
+    user_id = metadata.get("user_id")
+    if customer.get("deleted") or metadata.get("platform_project") != current_project():
+        return False
+    if not isinstance(user_id, str) or not user_id:
+        return False
+    snapshot = account_ref(user_id).get()
+    return bool(snapshot.exists) and not (snapshot.to_dict() or {}).get("stripe_customer_id")
 
 
 def ensure_customer(user_id: str) -> str:
