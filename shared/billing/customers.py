@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
@@ -27,12 +29,14 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.accounts.service import account_ref, get_account
 from shared.billing.card_store import list_payment_methods, remove_payment_method
 from shared.billing.stripe_client import as_dict, call_stripe, stripe_client
+from shared.core import logs
 from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode
-from shared.core.markers import Marker
+from shared.core.markers import Marker, add_marker
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.models import StripeCustomer, StripeCustomerClaim, utc_now
 
+T = TypeVar("T")
 CLAIM_STALE_AFTER = timedelta(seconds=60)
 WAIT_FOR_OWNER_SECONDS = 20.0
 
@@ -167,7 +171,43 @@ def _record(user_id: str, customer_id: str) -> None:
     account_ref(user_id).update({"stripe_customer_id": customer_id, "updated_at": utc_now()})
 
 
-def forget_customer(user_id: str, customer_id: str, *, deleted_at: datetime, marker: Marker) -> None:
+def customer_gone(customer_id: str) -> bool:
+    """Whether Stripe no longer knows this customer (deleted there, its event not applied here)."""
+    gone = ApiError(ErrorCode.RESOURCE_MISSING, "unknown customer")
+    try:
+        customer = as_dict(
+            call_stripe(lambda: stripe_client().v1.customers.retrieve(customer_id), not_found=gone)
+        )
+    except ApiError as exc:
+        if exc is gone:
+            return True
+        raise
+    return bool(customer.get("deleted"))
+
+
+def forget_lost_customer(user_id: str, customer_id: str) -> None:
+    """Stripe answered that the stored customer is missing: forget it as customer.deleted would, so the
+    next need makes a new one (its cards went with it in Stripe)."""
+    logs.warning("stripe no longer knows the stored customer; forgetting it", customer=customer_id)
+    forget_customer(user_id, customer_id, deleted_at=utc_now())
+
+
+def with_customer(user_id: str, action: Callable[[str], T]) -> T:
+    """Run `action` with the user's Stripe customer. If Stripe refuses it because it no longer knows that
+    customer (deleted in Stripe, the event not applied here), forget it and run once more with a new one."""
+    customer_id = ensure_customer(user_id)
+    try:
+        return action(customer_id)
+    except ApiError as exc:
+        if exc.code is not ErrorCode.STRIPE_REJECTED or not customer_gone(customer_id):
+            raise
+    forget_lost_customer(user_id, customer_id)
+    return action(ensure_customer(user_id))
+
+
+def forget_customer(
+    user_id: str, customer_id: str, *, deleted_at: datetime, marker: Marker | None = None
+) -> None:
     """customer.deleted: remove its cards here, then unlink it (mapping, claim, account) with the marker.
     Card removal is idempotent (tombstones), so a retry after a failure midway completes the work."""
     for card_id, card in list_payment_methods(user_id):
@@ -188,7 +228,7 @@ def forget_customer(user_id: str, customer_id: str, *, deleted_at: datetime, mar
                 {"stripe_customer_id": None, "updated_at": utc_now()},
                 option=db.write_option(last_update_time=snapshot.update_time),
             )
-        marker.add_to(batch)
+        add_marker(batch, marker)
         try:
             batch.commit()
         except AlreadyExists:

@@ -13,7 +13,7 @@ from shared.billing.card_store import (
     remove_payment_method,
     sync_payment_method,
 )
-from shared.billing.customers import ensure_customer
+from shared.billing.customers import ensure_customer, with_customer
 from shared.billing.stripe_client import as_dict, call_stripe, stripe_client
 from shared.core.clients import current_project
 from shared.core.errors import ApiError, ErrorCode, not_found
@@ -47,18 +47,35 @@ def attached_payment_method(payment_method_id: str, customer_id: str) -> dict[st
 
 
 def create_setup_intent(user_id: str) -> dict[str, Any]:
-    customer_id = ensure_customer(user_id)
-    intent = call_stripe(
-        lambda: stripe_client().v1.setup_intents.create(
-            params={  # type: ignore[arg-type]
-                "customer": customer_id,
-                "usage": "off_session",
-                "payment_method_types": ["card"],
-                "metadata": {"user_id": user_id, "platform_project": current_project()},
-            }
+    """A SetupIntent for the user's customer; a customer Stripe no longer knows is replaced (with_customer)."""
+
+    def create(customer_id: str) -> dict[str, Any]:
+        # Stripe refuses a SetupIntent for a deleted customer; reading it first says so on localstripe too
+        # (which would accept one), before the card is confirmed against a customer that cannot keep it.
+        customer = as_dict(call_stripe(lambda: stripe_client().v1.customers.retrieve(customer_id)))
+        if customer.get("deleted"):
+            raise ApiError(
+                ErrorCode.STRIPE_REJECTED,
+                "The payment provider refused the request (resource_missing).",
+                stripe_code="resource_missing",
+            )
+        intent = call_stripe(
+            lambda: stripe_client().v1.setup_intents.create(
+                params={  # type: ignore[arg-type]
+                    "customer": customer_id,
+                    "usage": "off_session",
+                    "payment_method_types": ["card"],
+                    "metadata": {"user_id": user_id, "platform_project": current_project()},
+                }
+            )
         )
-    )
-    return {"setup_intent_id": intent.id, "client_secret": intent.client_secret, "customer_id": customer_id}
+        return {
+            "setup_intent_id": intent.id,
+            "client_secret": intent.client_secret,
+            "customer_id": customer_id,
+        }
+
+    return with_customer(user_id, create)
 
 
 def register_card(user_id: str, setup_intent_id: str) -> tuple[str, PaymentMethod, bool]:

@@ -21,13 +21,13 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
+from google.api_core.exceptions import AlreadyExists, GoogleAPICallError
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.accounts.service import get_account
 from shared.billing.card_store import list_payment_methods
-from shared.billing.customers import ensure_customer
+from shared.billing.customers import customer_gone, ensure_customer, forget_lost_customer
 from shared.billing.money_facts import net_refunded
 from shared.billing.stripe_client import as_dict, call_stripe, stripe_client, stripe_livemode
 from shared.core import logs
@@ -167,7 +167,7 @@ def create_purchase(
                 ErrorCode.SERVICE_UNAVAILABLE, "Try again.", headers={"Retry-After": "1"}
             ) from None
         return purchase_id, replay, False
-    _charge(purchase_id, purchase, customer_id)
+    _charge_holding(purchase_id, purchase, customer_id)
     return purchase_id, load_purchase(purchase_id) or purchase, True
 
 
@@ -182,17 +182,18 @@ def _replay(purchase_id: str, body_hash: str) -> Purchase | None:
             "This Idempotency-Key was used with different parameters; use a new key for a new purchase.",
         )
     if existing.status is PurchaseStatus.PENDING:
-        if utc_now() - (existing.updated_at or existing.created_at) < ABANDONED_AFTER:
+        held = utc_now() - (existing.updated_at or existing.created_at) < ABANDONED_AFTER
+        if held and not existing.hold_released:
             raise ApiError(
                 ErrorCode.IDEMPOTENCY_KEY_IN_USE,
                 "A request with this Idempotency-Key is still in progress; retry shortly.",
                 headers={"Retry-After": "2"},
             )
-        # Its creator died before the charge ended: one replay takes it over (precondition) and charges,
-        # through the PaymentIntent recorded if there is one.
+        # Its creator died before the charge ended, or answered 502/503 and let go: one replay takes it
+        # over (precondition) and charges, through the PaymentIntent recorded if there is one.
         try:
             purchase_ref(purchase_id).update(
-                {"updated_at": utc_now()},
+                {"updated_at": utc_now(), "hold_released": False},
                 option=firestore_client().write_option(last_update_time=snapshot.update_time),
             )
         except RETRYABLE_COMMIT_ERRORS:
@@ -200,9 +201,29 @@ def _replay(purchase_id: str, body_hash: str) -> Purchase | None:
                 ErrorCode.IDEMPOTENCY_KEY_IN_USE,
                 "A request with this Idempotency-Key is in progress; retry shortly.",
             ) from None
-        _charge(purchase_id, existing, ensure_customer(existing.user_id))
+        _charge_holding(purchase_id, existing, ensure_customer(existing.user_id))
         return load_purchase(purchase_id) or existing
     return existing
+
+
+def _charge_holding(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
+    """_charge by the request holding the purchase. A 5xx answer (Stripe unreachable, a write that kept
+    losing races) asks the caller to retry with the same Idempotency-Key: the hold is released first, so
+    that retry takes the purchase over at once instead of a 409 until the hold runs out."""
+    try:
+        _charge(purchase_id, purchase, customer_id)
+    except ApiError as exc:
+        if exc.status >= 500:
+            _release_hold(purchase_id)
+        raise
+
+
+def _release_hold(purchase_id: str) -> None:
+    try:
+        purchase_ref(purchase_id).update({"hold_released": True})
+    except GoogleAPICallError as exc:
+        # The hold then runs out by itself (60 s): the retry waits longer, nothing else changes.
+        logs.exception("releasing a purchase's hold failed", exc, purchase_id=purchase_id)
 
 
 def _card_for(user_id: str, payment_method_id: str | None) -> str:
@@ -255,6 +276,12 @@ def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
         # caller's card, not an outage. Nothing was charged, so the purchase ends failed.
         error_intent: Any = getattr(exc.error, "payment_intent", None)
         fallback = "card_declined" if isinstance(exc, stripe.CardError) else "invalid_request"
+        if isinstance(exc, stripe.InvalidRequestError):
+            fallback = "resource_missing" if exc.http_status == 404 else fallback
+            if customer_gone(customer_id):
+                # Deleted in Stripe with its cards (the event never applied here): forget both, so the
+                # next card makes a new customer instead of every purchase failing against this one.
+                forget_lost_customer(purchase.user_id, customer_id)
         _record_outcome(
             purchase_id,
             payment_intent_id=intent_id or getattr(error_intent, "id", None),

@@ -395,17 +395,12 @@ def test_a_customer_stripe_no_longer_knows_is_replaced_once(
 
 
 def test_stripe_rejections_are_4xx_with_stripes_code(api: ApiClient, client: stripe.StripeClient) -> None:
-    from shared.models import PaymentMethod
-
     bobs = bystander(api, client)
     create_account("alice")
     token = api.user_token("alice")
-    add_card(api, token, client)
-    unknown = PaymentMethod(
-        user_id="alice", stripe_customer_id=customer_of("alice"), last4="4242", created_at=utc_now()
-    )
-    firestore_client().collection("payment_methods").document("pm_unknowninstripe").set(unknown.to_firestore())
-    refused = api.request("POST", "/v1/payment_methods/pm_unknowninstripe/default", token=token)
+    card = add_card(api, token, client)
+    client.v1.customers.delete(customer_of("alice"))  # Stripe now refuses any change to it
+    refused = api.request("POST", f"/v1/payment_methods/{card['payment_method_id']}/default", token=token)
     assert refused.status_code == 400, refused.text
     error = refused.json()["error"]
     assert error["code"] == "stripe_rejected" and error["stripe_code"] == "resource_missing"
