@@ -242,6 +242,7 @@ class Route:
     errors: tuple[ErrorCode, ...] = ()  # error codes the handler itself may answer
     tags: tuple[str, ...] = ()
     headers: tuple[str, ...] = ()  # request headers the route reads, e.g. "Idempotency-Key"
+    required_headers: tuple[str, ...] = ()  # those of them it refuses to go without (400 parameter_missing)
     description: str = ""
 
     @property
@@ -273,6 +274,7 @@ class Router:
         errors: tuple[ErrorCode, ...] = (),
         tags: tuple[str, ...] = (),
         headers: tuple[str, ...] = (),
+        required_headers: tuple[str, ...] = (),
         description: str = "",
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -290,7 +292,8 @@ class Router:
                     also=also,
                     errors=errors,
                     tags=tags or self.tags,
-                    headers=headers,
+                    headers=(*headers, *(h for h in required_headers if h not in headers)),
+                    required_headers=required_headers,
                     description=description or (handler.__doc__ or "").strip(),
                 )
             )
