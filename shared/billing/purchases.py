@@ -28,8 +28,14 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.accounts.service import get_account
 from shared.billing.card_store import list_payment_methods
 from shared.billing.customers import customer_gone, ensure_customer, forget_lost_customer
-from shared.billing.money_facts import net_refunded
-from shared.billing.stripe_client import as_dict, call_stripe, stripe_client, stripe_livemode
+from shared.billing.money_facts import dispute_status, refunded
+from shared.billing.stripe_client import (
+    STRIPE_UNREACHABLE,
+    as_dict,
+    call_stripe,
+    stripe_client,
+    stripe_livemode,
+)
 from shared.core import logs
 from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
@@ -96,8 +102,8 @@ def purchase_resource(purchase_id: str, purchase: Purchase) -> dict[str, Any]:
         "payment_method_id": purchase.payment_method_id,
         "credits_granted": purchase.credits_granted,
         "credits_clawed_back": purchase.credits_clawed_back,
-        "amount_refunded": net_refunded(purchase),
-        "dispute_status": purchase.dispute.status if purchase.dispute is not None else None,
+        "amount_refunded": min(refunded(purchase), purchase.amount),
+        "dispute_status": dispute_status(purchase),
         "next_action": purchase.next_action.model_dump() if purchase.next_action is not None else None,
         "failure_code": purchase.failure_code,
         "livemode": purchase.livemode,
@@ -291,7 +297,12 @@ def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
     except stripe.StripeError as exc:
         # An outage (connection, 5xx, rate limit, ...): the purchase stays pending and the caller retries;
         # if Stripe did charge, its events still find the purchase by metadata.
-        logs.exception("charging a purchase failed", exc, purchase_id=purchase_id)
+        STRIPE_UNREACHABLE.warning(
+            "charging a purchase failed",
+            error=repr(exc),
+            exception_type=type(exc).__name__,
+            purchase_id=purchase_id,
+        )
         raise ApiError(
             ErrorCode.STRIPE_ERROR,
             "The payment provider is unavailable; retry with the same Idempotency-Key.",
