@@ -20,7 +20,7 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
@@ -63,15 +63,9 @@ def awaiting_record(customer_id: str) -> bool:
     metadata names this project and a user whose account links no customer (the request that made it has
     not recorded it yet, or died before; a takeover records it). Read from Stripe, not from an event's
     copy: a customer deleted since is not awaited."""
-    gone = ApiError(ErrorCode.RESOURCE_MISSING, "unknown customer")
-    try:
-        customer = as_dict(
-            call_stripe(lambda: stripe_client().v1.customers.retrieve(customer_id), not_found=gone)
-        )
-    except ApiError as exc:
-        if exc is gone:
-            return False
-        raise
+    customer = stripe_customer(customer_id)
+    if customer is None:
+        return False
     metadata = customer.get("metadata") or {}
     user_id = metadata.get("user_id")
     if customer.get("deleted") or metadata.get("platform_project") != current_project():
@@ -171,18 +165,23 @@ def _record(user_id: str, customer_id: str) -> None:
     account_ref(user_id).update({"stripe_customer_id": customer_id, "updated_at": utc_now()})
 
 
-def customer_gone(customer_id: str) -> bool:
-    """Whether Stripe no longer knows this customer (deleted there, its event not applied here)."""
+def stripe_customer(customer_id: str) -> dict[str, Any] | None:
+    """The customer as Stripe has it now (`deleted: true` once deleted), None when Stripe does not know it."""
     gone = ApiError(ErrorCode.RESOURCE_MISSING, "unknown customer")
     try:
-        customer = as_dict(
+        return as_dict(
             call_stripe(lambda: stripe_client().v1.customers.retrieve(customer_id), not_found=gone)
         )
     except ApiError as exc:
         if exc is gone:
-            return True
+            return None
         raise
-    return bool(customer.get("deleted"))
+
+
+def customer_gone(customer_id: str) -> bool:
+    """Whether Stripe no longer knows this customer (deleted there, its event not applied here)."""
+    customer = stripe_customer(customer_id)
+    return customer is None or bool(customer.get("deleted"))
 
 
 def forget_lost_customer(user_id: str, customer_id: str) -> None:

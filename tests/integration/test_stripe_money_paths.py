@@ -2,7 +2,7 @@
 setup_intent.succeeded for a removed card, two first cards at once, a grant that only an event made, a
 purchase taken over after its creator died, a customer deleted in Stripe, events that arrive before the
 customer is mapped, and a purchase retried after a 502. Real localstripe and emulators; a second customer
-(bob) is present in each and keeps what he has."""
+(the bystander fixture) is present in each and keeps what she has."""
 
 from __future__ import annotations
 
@@ -29,21 +29,12 @@ from tests.support.stripe_events import EventSender, as_dict, make_event
 from tests.support.stripe_flows import add_card, new_card
 
 
-def bystander(api: ApiClient, client: stripe.StripeClient) -> dict[str, Any]:
-    """Bob: a card and 120 credits of his own, which nothing in these tests may touch."""
-    create_account("bob")
-    token = api.user_token("bob")
-    card = add_card(api, token, client)
-    bought = api.request("POST", "/v1/purchases", token=token, json={"package": "starter"})
-    assert bought.status_code == 201 and bought.json()["credits_granted"] is True, bought.text
-    return card
-
-
-def bob_untouched(api: ApiClient, card: dict[str, Any]) -> None:
-    assert balance("bob") == 120
-    assert_ledger_explains("bob")
-    [listed] = api.request("GET", "/v1/payment_methods", token=api.user_token("bob")).json()["data"]
-    assert listed["payment_method_id"] == card["payment_method_id"] and listed["is_default"] is True
+def untouched(api: ApiClient, bystander: str) -> None:
+    """The second customer (the bystander fixture) keeps her 120 credits and her one card, still default."""
+    assert balance(bystander) == 120
+    assert_ledger_explains(bystander)
+    [card] = api.request("GET", "/v1/payment_methods", token=api.user_token(bystander)).json()["data"]
+    assert card["is_default"] is True and card["payment_method_id"]
 
 
 def stripe_default(client: stripe.StripeClient, customer_id: str) -> str | None:
@@ -64,9 +55,8 @@ def intents_of(client: stripe.StripeClient, purchase_id: str) -> list[dict[str, 
 
 
 def test_late_setup_intent_succeeded_for_a_removed_card_touches_nothing_in_stripe(
-    api: ApiClient, client: stripe.StripeClient, events: EventSender
+    api: ApiClient, client: stripe.StripeClient, events: EventSender, bystander: str
 ) -> None:
-    bobs = bystander(api, client)
     create_account("alice")
     token = api.user_token("alice")
     card = add_card(api, token, client)
@@ -81,16 +71,15 @@ def test_late_setup_intent_succeeded_for_a_removed_card_touches_nothing_in_strip
     # and a 5xx would have Stripe retry for three days).
     assert client.v1.payment_methods.retrieve(card["payment_method_id"]).customer is None
     assert api.request("GET", "/v1/payment_methods", token=token).json()["data"] == []
-    bob_untouched(api, bobs)
+    untouched(api, bystander)
 
 
 # --- 22.5: two first cards at once ------------------------------------------------------------------
 
 
 def test_two_first_cards_at_once_leave_exactly_stripes_default(
-    api: ApiClient, client: stripe.StripeClient
+    api: ApiClient, client: stripe.StripeClient, bystander: str
 ) -> None:
-    bobs = bystander(api, client)
     users = [f"pair{i}" for i in range(4)]
     intents: dict[str, list[str]] = {}
     for user_id in users:
@@ -123,16 +112,15 @@ def test_two_first_cards_at_once_leave_exactly_stripes_default(
         assert bought.status_code == 201, bought.text
         charged = as_dict(client.v1.payment_intents.retrieve(bought.json()["payment_intent_id"]))
         assert charged["payment_method"] == in_stripe == bought.json()["payment_method_id"]
-    bob_untouched(api, bobs)
+    untouched(api, bystander)
 
 
 # --- 22.6: a purchase granted only through the webhook --------------------------------------------------
 
 
 def test_a_grant_made_by_an_event_records_the_payment_intent(
-    api: ApiClient, client: stripe.StripeClient, events: EventSender
+    api: ApiClient, client: stripe.StripeClient, events: EventSender, bystander: str
 ) -> None:
-    bobs = bystander(api, client)
     by_intent, intent, _ = paid_purchase_without_grant(api, client, "alice")
     assert purchase_doc(by_intent).payment_intent_id is None  # the API call died after Stripe answered
     assert events.send(make_event("payment_intent.succeeded", intent)).status_code == 200
@@ -146,7 +134,7 @@ def test_a_grant_made_by_an_event_records_the_payment_intent(
     shown = api.request("GET", f"/v1/purchases/{by_charge}", token=api.user_token("carol")).json()
     assert shown["payment_intent_id"] == carol_intent["id"]
     assert balance("alice") == balance("carol") == 120
-    bob_untouched(api, bobs)
+    untouched(api, bystander)
 
 
 # --- 22.7: a purchase taken over never gets a second PaymentIntent ------------------------------------
@@ -175,9 +163,8 @@ def _dead_purchase(user_id: str, key: str, card_id: str, **fields: Any) -> str:
 
 
 def test_a_purchase_whose_creator_died_is_charged_once_through_its_recorded_payment_intent(
-    api: ApiClient, client: stripe.StripeClient
+    api: ApiClient, client: stripe.StripeClient, bystander: str
 ) -> None:
-    bobs = bystander(api, client)
     create_account("alice")
     token = api.user_token("alice")
     card = add_card(api, token, client)
@@ -201,13 +188,12 @@ def test_a_purchase_whose_creator_died_is_charged_once_through_its_recorded_paym
     )
     assert again.status_code == 200 and again.json()["payment_intent_id"] == intent["id"]
     assert balance("alice") == 120 and [e["amount"] for e in ledger("alice")] == [120]
-    bob_untouched(api, bobs)
+    untouched(api, bystander)
 
 
 def test_a_new_purchase_records_its_payment_intent_before_charging(
-    api: ApiClient, client: stripe.StripeClient
+    api: ApiClient, client: stripe.StripeClient, bystander: str
 ) -> None:
-    bobs = bystander(api, client)
     create_account("alice")
     token = api.user_token("alice")
     add_card(api, token, client)
@@ -215,7 +201,7 @@ def test_a_new_purchase_records_its_payment_intent_before_charging(
     assert bought.status_code == 201 and bought.json()["credits_granted"] is True, bought.text
     [intent] = intents_of(client, bought.json()["purchase_id"])
     assert intent["id"] == bought.json()["payment_intent_id"] and intent["status"] == "succeeded"
-    bob_untouched(api, bobs)
+    untouched(api, bystander)
 
 
 # --- 22.8: customers: no full scan, a deleted one never comes back --------------------------------------
@@ -249,11 +235,10 @@ def _recording_stripe(monkeypatch: Any) -> RecordingHttpClient:
 
 
 def test_customers_are_found_by_mapping_and_a_deleted_one_is_never_reused(
-    api: ApiClient, client: stripe.StripeClient, events: EventSender, monkeypatch: Any
+    api: ApiClient, client: stripe.StripeClient, events: EventSender, monkeypatch: Any, bystander: str
 ) -> None:
     from shared.billing.customers import ensure_customer
 
-    bobs = bystander(api, client)
     recorder = _recording_stripe(monkeypatch)
     create_account("alice")
     first = ensure_customer("alice")
@@ -283,18 +268,17 @@ def test_customers_are_found_by_mapping_and_a_deleted_one_is_never_reused(
     [taken_over] = [r for r in recorder.seen if r[:2] == ("POST", "/v1/customers")]
     assert taken_over[2] is not None and taken_over[2].endswith("deadowner0001")
     assert not [r for r in recorder.seen if r[:2] == ("GET", "/v1/customers")]
-    bob_untouched(api, bobs)
+    untouched(api, bystander)
 
 
 # --- 22.9: events that arrive before the customer is mapped -----------------------------------------------
 
 
 def test_card_events_before_the_customer_is_mapped_are_redelivered_until_they_apply(
-    api: ApiClient, client: stripe.StripeClient, events: EventSender
+    api: ApiClient, client: stripe.StripeClient, events: EventSender, bystander: str
 ) -> None:
     from shared.billing.customers import customer_metadata
 
-    bobs = bystander(api, client)
     create_account("alice")
     # The customer exists in Stripe (made by the request that holds the claim), not yet recorded here.
     customer_id = str(client.v1.customers.create(params={"metadata": customer_metadata("alice")}).id)
@@ -327,21 +311,20 @@ def test_card_events_before_the_customer_is_mapped_are_redelivered_until_they_ap
     old = make_event("payment_method.attached", orphan_pm, created=int(time.time()) - 4 * 86400)
     assert events.send(old).status_code == 200
     assert api.request("GET", "/v1/payment_methods", token=api.user_token("erin")).json()["data"] == []
-    bob_untouched(api, bobs)
+    untouched(api, bystander)
 
 
 # --- 23.4: purchases after a 502, a customer Stripe lost, Stripe's 4xx -------------------------------------
 
 
 def test_a_purchase_retried_after_a_502_is_taken_over_at_once(
-    api: ApiClient, client: stripe.StripeClient, monkeypatch: Any
+    api: ApiClient, client: stripe.StripeClient, monkeypatch: Any, bystander: str
 ) -> None:
     from localdev.emulators import free_port
     from shared.billing.purchases import create_purchase
     from shared.core.errors import ApiError
     from shared.core.settings import get_settings
 
-    bobs = bystander(api, client)
     create_account("alice")
     token = api.user_token("alice")
     add_card(api, token, client)
@@ -368,13 +351,12 @@ def test_a_purchase_retried_after_a_502_is_taken_over_at_once(
     assert retried.json()["credits_granted"] is True
     assert len(intents_of(client, retried.json()["purchase_id"])) == 1
     assert balance("alice") == 120
-    bob_untouched(api, bobs)
+    untouched(api, bystander)
 
 
 def test_a_customer_stripe_no_longer_knows_is_replaced_once(
-    api: ApiClient, client: stripe.StripeClient
+    api: ApiClient, client: stripe.StripeClient, bystander: str
 ) -> None:
-    bobs = bystander(api, client)
     create_account("alice")
     token = api.user_token("alice")
     add_card(api, token, client)
@@ -391,11 +373,12 @@ def test_a_customer_stripe_no_longer_knows_is_replaced_once(
     again = api.request("POST", "/v1/purchases", token=token, json={"package": "starter"})
     assert again.status_code == 201 and again.json()["credits_granted"] is True, again.text
     assert balance("alice") == 120
-    bob_untouched(api, bobs)
+    untouched(api, bystander)
 
 
-def test_stripe_rejections_are_4xx_with_stripes_code(api: ApiClient, client: stripe.StripeClient) -> None:
-    bobs = bystander(api, client)
+def test_stripe_rejections_are_4xx_with_stripes_code(
+    api: ApiClient, client: stripe.StripeClient, bystander: str
+) -> None:
     create_account("alice")
     token = api.user_token("alice")
     card = add_card(api, token, client)
@@ -404,4 +387,4 @@ def test_stripe_rejections_are_4xx_with_stripes_code(api: ApiClient, client: str
     assert refused.status_code == 400, refused.text
     error = refused.json()["error"]
     assert error["code"] == "stripe_rejected" and error["stripe_code"] == "resource_missing"
-    bob_untouched(api, bobs)
+    untouched(api, bystander)
