@@ -56,6 +56,7 @@ def day_range(query: UsageQuery, today: date) -> tuple[date, date]:
 @router.add(
     "GET",
     "/v1/usage",
+    operation_id="get_usage",
     auth="user_or_key",
     summary="Requests, refusals, jobs and credits per key and UTC day.",
     query=UsageQuery,

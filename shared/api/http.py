@@ -244,6 +244,7 @@ class Route:
     headers: tuple[str, ...] = ()  # request headers the route reads, e.g. "Idempotency-Key"
     required_headers: tuple[str, ...] = ()  # those of them it refuses to go without (400 parameter_missing)
     description: str = ""
+    operation_id: str = ""  # the OpenAPI operationId: clients' method names (snake_case verb_object)
 
     @property
     def path_param_names(self) -> list[str]:
@@ -276,6 +277,7 @@ class Router:
         headers: tuple[str, ...] = (),
         required_headers: tuple[str, ...] = (),
         description: str = "",
+        operation_id: str = "",
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.routes.append(
@@ -295,6 +297,8 @@ class Router:
                     headers=(*headers, *(h for h in required_headers if h not in headers)),
                     required_headers=required_headers,
                     description=description or (handler.__doc__ or "").strip(),
+                    operation_id=operation_id
+                    or f"{handler.__module__.rsplit('.', 1)[-1]}_{handler.__name__}",
                 )
             )
             return handler
