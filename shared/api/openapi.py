@@ -145,6 +145,8 @@ def error_codes(route: Route) -> list[ErrorCode]:
         codes.add(ErrorCode.RESOURCE_MISSING)
     if IDEMPOTENCY_HEADER in route.headers:
         codes.add(ErrorCode.PARAMETER_INVALID)
+    if route.required_headers:
+        codes.add(ErrorCode.PARAMETER_MISSING)
     # Every route: public ones and failed authentication are limited per client address, the rest per key,
     # account or user too (docs/rate-limits.md).
     codes.add(ErrorCode.RATE_LIMITED)
@@ -345,7 +347,7 @@ def build_openapi(routes: list[Route], *, title: str, version: str) -> dict[str,
                 {
                     "name": IDEMPOTENCY_HEADER,
                     "in": "header",
-                    "required": False,
+                    "required": IDEMPOTENCY_HEADER in route.required_headers,
                     "description": "Repeating a request with the same key answers the first result.",
                     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
                 }
