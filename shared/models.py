@@ -341,6 +341,9 @@ class JobType(FirestoreModel):
     updated_at: UtcDatetime | None = None
     # Deleted types stay stored (a tombstone): new jobs are refused, queued ones still end by the rules.
     deleted_at: UtcDatetime | None = None
+    # The type's own dispatch topic (its own push subscription, so its own flow control: a hanging worker
+    # holds back only its own type's dispatches); None: the shared `jobs` topic.
+    dispatch_topic: str | None = Field(default=None, pattern=r"^jobs-type-[a-z0-9_.-]+$")
 
 
 class Job(FirestoreModel):

@@ -34,7 +34,6 @@ from shared.jobs.attempts import (
     SweepAction,
     Verdict,
     after_failed_attempt,
-    queued_sweep_at,
     running_sweep_at,
     settled_cost,
     sweep_action,
@@ -228,7 +227,7 @@ def _outcome_change(job_id: str, job: Job, outcome: AttemptOutcome, now: datetim
             "updated_at": now,
             "next_attempt_at": due,
             "attempt_deadline": None,
-            "sweep_at": queued_sweep_at(due, None, has_worker=True),
+            "sweep_at": due,  # nothing publishes a retry but the sweep
         }
     )
 

@@ -21,11 +21,10 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.core.clients import firestore_client, start_publish
+from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.firestore_events import DocumentChange
 from shared.core.firestore_values import UnstorableValue, check_storable
-from shared.core.function_registry import JOBS_TOPIC
 from shared.core.idempotency import IDEMPOTENCY_HEADER
 from shared.core.index_shards import index_shard
 from shared.core.pagination import Snapshot
@@ -233,5 +232,6 @@ def publish_new_job(change: DocumentChange) -> Callable[[], object]:
     (it raises when the publish failed, so the trigger is retried)."""
     if change.value is None or change.value.get("status") != JobStatus.QUEUED.value:
         return lambda: None
-    job_id = change.document_id
-    return start_publish(JOBS_TOPIC, json.dumps({"job_id": job_id}).encode(), job_id=job_id)
+    from shared.jobs.lanes import start_dispatch_publish
+
+    return start_dispatch_publish(change.document_id, str(change.value.get("type", "")))

@@ -14,7 +14,6 @@ Each change goes through shared/jobs/lifecycle.py, decided again on the job as r
 from __future__ import annotations
 
 import heapq
-import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,11 +22,11 @@ from typing import Any
 from google.cloud import firestore
 
 from shared.core import logs
-from shared.core.clients import firestore_client, publisher, topic_path
-from shared.core.function_registry import JOBS_TOPIC
+from shared.core.clients import firestore_client
 from shared.core.index_shards import INDEX_SHARDS
 from shared.core.pubsub_events import PubSubMessage
 from shared.jobs.attempts import SweepAction, sweep_action
+from shared.jobs.lanes import publish_dispatches
 from shared.jobs.lifecycle import JobNotFound, expire_job, lose_attempt
 from shared.models import Job, ModelDataError, utc_now
 
@@ -73,6 +72,7 @@ def sweep_jobs(now: datetime | None = None, limit: int = SWEEP_BATCH) -> SweepRe
     """One pass. `now` decides what is due and what expired (tests pass a later time)."""
     now = now or utc_now()
     report = SweepReport()
+    to_publish: list[tuple[str, str]] = []
     for snapshot in due_jobs(now, limit):
         try:
             job = Job.from_firestore(snapshot.to_dict())
@@ -83,13 +83,14 @@ def sweep_jobs(now: datetime | None = None, limit: int = SWEEP_BATCH) -> SweepRe
         try:
             if action is SweepAction.DISPATCH:
                 report.dispatched.append(snapshot.id)
+                to_publish.append((snapshot.id, job.type))
             elif action is SweepAction.EXPIRE and expire_job(snapshot.id, now=now).changed:
                 report.expired.append(snapshot.id)
             elif action is SweepAction.LOST_ATTEMPT and lose_attempt(snapshot.id, now=now).changed:
                 report.lost.append(snapshot.id)
         except JobNotFound:
             continue
-    _publish_all(report.dispatched)
+    publish_dispatches(to_publish)
     if report:
         logs.info(
             "job sweep",
@@ -99,17 +100,6 @@ def sweep_jobs(now: datetime | None = None, limit: int = SWEEP_BATCH) -> SweepRe
             job_ids=(report.dispatched + report.expired + report.lost)[:20],
         )
     return report
-
-
-def _publish_all(job_ids: list[str]) -> None:
-    """Publish at once and wait for every acknowledgement."""
-    client = publisher()
-    topic = topic_path(JOBS_TOPIC)
-    futures = [
-        client.publish(topic, json.dumps({"job_id": job_id}).encode(), job_id=job_id) for job_id in job_ids
-    ]
-    for future in futures:
-        future.result(timeout=30)
 
 
 def sweep_for(run_s: float = SWEEP_RUN_S, poll_s: float = SWEEP_POLL_S) -> int:

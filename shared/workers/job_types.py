@@ -45,6 +45,7 @@ from shared.models import (
 )
 from shared.webhooks.endpoints import check_url
 from shared.webhooks.signing import generate_webhook_secret
+from shared.workers.lanes import ensure_dispatch_lane
 
 ROTATION_OVERLAP = timedelta(hours=24)
 ECHO_WORKER_FUNCTION = "echo_worker"
@@ -140,12 +141,14 @@ def put_job_type(name: str, body: JobTypeInput) -> tuple[dict[str, Any], bool]:
     check_url(body.worker_url, param="worker_url")
     ref = _ref(name)
     db = firestore_client()
+    topic = ensure_dispatch_lane(name)  # before the type exists: its first job finds its lane ready
 
     def attempt() -> tuple[dict[str, Any], bool]:
         snapshot = ref.get()
         now = utc_now()
         fields = body.model_dump()
         fields["pricing"] = body.pricing
+        fields["dispatch_topic"] = topic
         current = JobType.from_firestore(snapshot.to_dict()) if snapshot.exists else None
         if current is None or current.deleted_at is not None:
             secret = generate_webhook_secret()

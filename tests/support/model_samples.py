@@ -118,6 +118,7 @@ def samples() -> dict[type[m.FirestoreModel], m.FirestoreModel]:
             created_at=T0,
             updated_at=t1,
             deleted_at=t1,
+            dispatch_topic="jobs-type-render",
         ),
         m.LedgerEntry: m.LedgerEntry(
             user_id="u1",
