@@ -62,3 +62,11 @@ def flush_usage(event: CloudEvent) -> None:
     from shared.keys.usage import handle_flush_usage
 
     handle_flush_usage(decode_pubsub_message(event))
+
+
+@functions_framework.cloud_event
+@cloudevent_entry
+def reconcile(event: CloudEvent) -> None:
+    from shared.webhooks.reconcile import handle_reconcile
+
+    handle_reconcile(decode_pubsub_message(event))

@@ -1,6 +1,9 @@
 """Cloud Scheduler for the local platform: publishes to each scheduled function's topic on its schedule.
 
 Only the every-N-minutes cron forms the declaration uses are supported ("* * * * *", "*/N * * * *").
+The reconciliation runs more often than in production (LOCAL_INTERVALS_S); the job sweep polls for most of
+each minute anyway, and locally its recovery grace is 5 s: a local job whose trigger call was lost (the host
+was down) is requeued within seconds, not minutes (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ import threading
 
 from shared.core import logs
 from shared.core.function_registry import FUNCTIONS, FunctionSpec
+
+LOCAL_INTERVALS_S: dict[str, float] = {"reconcile": 30.0}
 
 
 def interval_seconds(schedule: str) -> float:
@@ -23,7 +28,11 @@ def interval_seconds(schedule: str) -> float:
 class LocalScheduler:
     def __init__(self, project: str, functions: tuple[FunctionSpec, ...] = FUNCTIONS) -> None:
         self.project = project
-        self.jobs = [(spec, interval_seconds(spec.schedule)) for spec in functions if spec.schedule]
+        self.jobs = [
+            (spec, LOCAL_INTERVALS_S.get(spec.name) or interval_seconds(spec.schedule))
+            for spec in functions
+            if spec.schedule
+        ]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 

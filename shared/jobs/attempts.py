@@ -26,12 +26,12 @@ MAX_RESULT_BYTES = 64 * 1024
 # A worker's whole answer is read up to this (the result plus its envelope and usage).
 MAX_REPLY_BYTES = MAX_RESULT_BYTES + 4096
 MAX_ERROR_LENGTH = 1000
-# A queued job not started this long after it became due was not handed to a dispatcher (a lost publish):
-# the sweep publishes it again.
-PUBLISH_GRACE = timedelta(seconds=30)
-# A running attempt past its deadline by this much lost its dispatcher (the dispatcher's own deadline ends
-# the attempt at `attempt_deadline`): the sweep counts it as a failed attempt.
-LOST_ATTEMPT_GRACE = timedelta(seconds=30)
+# The recovery grace: a queued job not started this long after it became due was not handed to a
+# dispatcher (a lost publish), and the sweep publishes it again; a running attempt past its deadline by this
+# much lost its dispatcher (whose own deadline ends the attempt at `attempt_deadline`), and the sweep counts
+# it as failed. Locally (jobs run in milliseconds, a killed host is back in seconds) it is shorter.
+RECOVERY_GRACE = timedelta(seconds=30)
+LOCAL_RECOVERY_GRACE = timedelta(seconds=5)
 RETRYABLE_STATUSES = frozenset({408, 429})
 
 
@@ -204,21 +204,26 @@ def sweep_action(job: Job, now: datetime) -> SweepAction:
         if job.next_attempt_at is None or job.next_attempt_at <= now:
             return SweepAction.DISPATCH
         return SweepAction.NONE
-    if job.status is JobStatus.RUNNING:
-        deadline = job.attempt_deadline
-        if deadline is not None and deadline + LOST_ATTEMPT_GRACE <= now:
-            return SweepAction.LOST_ATTEMPT
+    if job.status is JobStatus.RUNNING and job.sweep_at is not None and job.sweep_at <= now:
+        # sweep_at of a running job: its attempt's deadline and the recovery grace (running_sweep_at).
+        return SweepAction.LOST_ATTEMPT
     return SweepAction.NONE
 
 
-def queued_sweep_at(due: datetime, expires_at: datetime | None, has_worker: bool) -> datetime:
+def queued_sweep_at(
+    due: datetime, expires_at: datetime | None, has_worker: bool, grace: timedelta = RECOVERY_GRACE
+) -> datetime:
     """When the sweep looks at a queued job: when its dispatch, due at `due`, should have started (a job
     without a worker is never dispatched), or at its queue deadline, whichever is first."""
-    candidates = [due + PUBLISH_GRACE] if has_worker else []
+    candidates = [due + grace] if has_worker else []
     if expires_at is not None:
         candidates.append(expires_at)
-    return min(candidates) if candidates else due + PUBLISH_GRACE
+    return min(candidates) if candidates else due + grace
 
 
-def running_sweep_at(attempt_deadline: datetime) -> datetime:
-    return attempt_deadline + LOST_ATTEMPT_GRACE
+def running_sweep_at(attempt_deadline: datetime, grace: timedelta = RECOVERY_GRACE) -> datetime:
+    return attempt_deadline + grace
+
+
+def recovery_grace(production: bool) -> timedelta:
+    return RECOVERY_GRACE if production else LOCAL_RECOVERY_GRACE

@@ -27,6 +27,7 @@ from google.cloud import firestore
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
+from shared.core.settings import get_settings
 from shared.credits.ledger import CreditChange, apply_credit_change
 from shared.jobs.attempts import (
     MAX_ERROR_LENGTH,
@@ -34,6 +35,7 @@ from shared.jobs.attempts import (
     SweepAction,
     Verdict,
     after_failed_attempt,
+    recovery_grace,
     running_sweep_at,
     settled_cost,
     sweep_action,
@@ -185,7 +187,7 @@ def start_attempt(
             "attempts": job.attempts + 1,
             "updated_at": now,
             "attempt_deadline": deadline,
-            "sweep_at": running_sweep_at(deadline),
+            "sweep_at": running_sweep_at(deadline, recovery_grace(get_settings().is_production)),
             "next_attempt_at": None,
             "expires_at": None,  # the queue deadline is for the first attempt only
         }

@@ -29,8 +29,9 @@ from shared.core.idempotency import IDEMPOTENCY_HEADER
 from shared.core.index_shards import index_shard
 from shared.core.pagination import Snapshot
 from shared.core.principals import KeyPrincipal
+from shared.core.settings import get_settings
 from shared.credits.ledger import CreditChange, apply_credit_change, refuse_debt
-from shared.jobs.attempts import queued_sweep_at
+from shared.jobs.attempts import queued_sweep_at, recovery_grace
 from shared.jobs.types import resolve_job_type
 from shared.keys.limits import DEFAULT_JOBS_IN_FLIGHT
 from shared.keys.usage import record_job
@@ -110,7 +111,9 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
         max_attempts=job_type.max_attempts,
         timeout_s=job_type.timeout_s,
         expires_at=expires_at,
-        sweep_at=queued_sweep_at(now, expires_at, job_type.has_worker),
+        sweep_at=queued_sweep_at(
+            now, expires_at, job_type.has_worker, recovery_grace(get_settings().is_production)
+        ),
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
         index_shard=index_shard(job_id),

@@ -32,6 +32,7 @@ _CONFIG_FIELDS = ["job_costs", "default_job_cost"]
 DEFAULT_TIMEOUT_S = 300
 DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_QUEUE_TIMEOUT_S = 3600
+ECHO_TIMEOUT_S = 10  # the built-in echo answers at once: a lost attempt is retried soon
 
 
 class _LegacyPricingFields(BaseModel):
@@ -138,7 +139,7 @@ def _legacy(name: str, credits: int) -> ResolvedType:
     return ResolvedType(
         name=name,
         pricing=FixedPricing(credits=credits),
-        timeout_s=DEFAULT_TIMEOUT_S,
+        timeout_s=ECHO_TIMEOUT_S if name == ECHO_JOB_TYPE else DEFAULT_TIMEOUT_S,
         max_attempts=DEFAULT_MAX_ATTEMPTS,
         queue_timeout_s=DEFAULT_QUEUE_TIMEOUT_S,
         description="Returns its input as its result." if name == ECHO_JOB_TYPE else "",

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from shared.core.clients import project_scope
-from shared.jobs.attempts import LOST_ATTEMPT_GRACE, Verdict
+from shared.jobs.attempts import Verdict
 from shared.jobs.service import job_ref
 from shared.jobs.sweep import sweep_jobs
 from shared.models import JobStatus, LedgerEntryType, WebhookEventType, utc_now
@@ -298,7 +298,8 @@ def test_a_dispatcher_killed_mid_attempt_is_counted_and_retried(
     assert job.attempt_deadline is not None
     # Past its deadline (and the grace), the sweep counts the attempt as failed and retries after the
     # backoff (at most 5 s); the functions host's dispatcher then makes attempt 2.
-    wait_s = (job.attempt_deadline + LOST_ATTEMPT_GRACE - utc_now()).total_seconds() + 15
+    assert job.sweep_at is not None  # the attempt's deadline and the recovery grace
+    wait_s = (job.sweep_at - utc_now()).total_seconds() + 15
     done = eventually(
         lambda: finished(api, alice, job_id, sweep=True), timeout=wait_s + 30, message="retried"
     )

@@ -15,10 +15,9 @@ from hypothesis import strategies as st
 
 from shared.jobs.attempts import (
     BASE_BACKOFF,
-    LOST_ATTEMPT_GRACE,
     MAX_RESULT_BYTES,
     MAX_RETRY_AFTER,
-    PUBLISH_GRACE,
+    RECOVERY_GRACE,
     SweepAction,
     Verdict,
     WorkerReply,
@@ -26,6 +25,7 @@ from shared.jobs.attempts import (
     judge_reply,
     queued_sweep_at,
     retry_delay,
+    running_sweep_at,
     settled_cost,
     sweep_action,
 )
@@ -174,12 +174,10 @@ def test_sweep_actions() -> None:
     # After a first attempt the queue deadline no longer applies.
     assert sweep_action(job(expires_at=NOW, attempts=1, next_attempt_at=later), NOW) is SweepAction.NONE
     assert sweep_action(job(attempts=1, next_attempt_at=NOW), NOW) is SweepAction.DISPATCH
-    running = {"status": JobStatus.RUNNING, "attempts": 1}
-    assert sweep_action(job(**running, attempt_deadline=NOW), NOW) is SweepAction.NONE
-    assert (
-        sweep_action(job(**running, attempt_deadline=NOW - LOST_ATTEMPT_GRACE), NOW)
-        is SweepAction.LOST_ATTEMPT
-    )
+    running = {"status": JobStatus.RUNNING, "attempts": 1, "attempt_deadline": NOW}
+    assert sweep_action(job(**running, sweep_at=running_sweep_at(NOW)), NOW) is SweepAction.NONE
+    lost = sweep_action(job(**running, sweep_at=running_sweep_at(NOW)), NOW + RECOVERY_GRACE)
+    assert lost is SweepAction.LOST_ATTEMPT
     for status in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED):
         assert sweep_action(
             job(status=status, expires_at=NOW, attempt_deadline=NOW - timedelta(days=1)), NOW
@@ -188,6 +186,6 @@ def test_sweep_actions() -> None:
 
 def test_queued_sweep_times() -> None:
     expires = NOW + timedelta(hours=1)
-    assert queued_sweep_at(NOW, expires, has_worker=True) == NOW + PUBLISH_GRACE
+    assert queued_sweep_at(NOW, expires, has_worker=True) == NOW + RECOVERY_GRACE
     assert queued_sweep_at(NOW, expires, has_worker=False) == expires
     assert queued_sweep_at(NOW, NOW + timedelta(seconds=1), has_worker=True) == NOW + timedelta(seconds=1)
