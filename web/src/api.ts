@@ -180,9 +180,40 @@ export interface Job {
   input: Record<string, unknown>;
   result: Record<string, unknown> | null;
   error: string | null;
+  failure_reason: string | null;
   livemode: boolean;
-  cost: number;
+  cost: number | null; // null: a metered job not completed yet
+  reserved_credits: number;
+  usage: { units: number; unit: string } | null;
+  attempts: number;
+  max_attempts: number;
   created_at: number;
+  finished_at: number | null;
+}
+
+export type JobPricing = { credits: number } | { credits_per_unit: number; max_credits: number; unit: string };
+
+export interface JobTypeListing {
+  type: string;
+  description: string;
+  pricing: JobPricing;
+}
+
+export interface JobTypeAdmin extends JobTypeListing {
+  worker_url: string | null;
+  timeout_s: number;
+  max_attempts: number;
+  queue_timeout_s: number;
+  legacy: boolean;
+  created_at: number | null;
+  updated_at: number | null;
+  worker_secret?: string | null;
+}
+
+/** "5 credits" or "2 credits per second, at most 100". */
+export function priceText(pricing: JobPricing): string {
+  if ("credits" in pricing) return `${pricing.credits} credits`;
+  return `${pricing.credits_per_unit} credits per ${pricing.unit}, at most ${pricing.max_credits}`;
 }
 
 export interface AdminStats {
