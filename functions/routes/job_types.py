@@ -27,6 +27,7 @@ router = Router(tags=("job types",))
 @router.add(
     "GET",
     "/v1/job_types",
+    operation_id="list_job_types",
     auth="user_or_key",
     summary="The job types on offer, with their descriptions and prices.",
     query=PageQuery,
@@ -41,6 +42,7 @@ def public_list(request: ApiRequest) -> Reply:
 @router.add(
     "GET",
     "/v1/admin/job_types",
+    operation_id="list_admin_job_types",
     auth="admin",
     summary="Every job type with its worker and settings (legacy ones from system/config included).",
     query=PageQuery,
@@ -55,6 +57,7 @@ def admin_list(request: ApiRequest) -> Reply:
 @router.add(
     "PUT",
     "/v1/admin/job_types/<job_type>",
+    operation_id="put_job_type",
     auth="admin",
     summary="Create or replace a job type; on creation the answer holds its worker_secret, once.",
     body=JobTypeInput,
@@ -74,6 +77,7 @@ def put(request: ApiRequest) -> Reply:
 @router.add(
     "DELETE",
     "/v1/admin/job_types/<job_type>",
+    operation_id="delete_job_type",
     auth="admin",
     summary="Delete a job type: new jobs of it are refused; queued ones still end by the rules.",
     response=JobTypeDeleted,
@@ -86,6 +90,7 @@ def delete(request: ApiRequest) -> Reply:
 @router.add(
     "POST",
     "/v1/admin/job_types/<job_type>/rotate_secret",
+    operation_id="rotate_job_type_secret",
     auth="admin",
     summary="A new worker secret (in this answer only); the old one keeps signing for 24 h.",
     body=EmptyBody,

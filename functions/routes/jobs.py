@@ -30,6 +30,7 @@ class JobsQuery(PageQuery):
 @router.add(
     "POST",
     "/v1/jobs",
+    operation_id="create_job",
     auth="key",
     summary="Create a job; live keys pay its cost in credits.",
     body=CreateJobRequest,
@@ -55,6 +56,7 @@ def create(request: ApiRequest) -> Reply:
 @router.add(
     "GET",
     "/v1/jobs/<job_id>",
+    operation_id="get_job",
     auth="key",
     summary="One of the caller's jobs (same mode as the key).",
     response=JobResource,
@@ -67,6 +69,7 @@ def retrieve(request: ApiRequest) -> Reply:
 @router.add(
     "GET",
     "/v1/jobs",
+    operation_id="list_jobs",
     auth="key",
     summary="The caller's jobs, newest first, cursor-paginated.",
     query=JobsQuery,
@@ -87,6 +90,7 @@ def list_jobs(request: ApiRequest) -> Reply:
 @router.add(
     "POST",
     "/v1/jobs/<job_id>/cancel",
+    operation_id="cancel_job",
     auth="key",
     summary="Cancel a queued or running job; its credits come back in full.",
     body=EmptyBody,

@@ -41,6 +41,7 @@ from shared.jobs.attempts import (
     sweep_action,
 )
 from shared.jobs.service import job_ref
+from shared.keys.usage import record_job_refund
 from shared.models import Job, JobFailure, JobStatus, LedgerEntryType, MeteredPricing, utc_now
 
 MAX_ATTEMPTS = 50
@@ -120,6 +121,9 @@ def change_job(job_id: str, decide: Decide, what: str, now: datetime | None = No
 
             if apply_credit_change(change.credit, extra_writes=with_job).already_applied:
                 raise _JobChangedMeanwhile  # the money and the state commit together: read again
+            # Usage counts what stayed spent: credits given back (a refund, a metered job's release) are
+            # counted apart against the debit's day, once (after the batch that gave them back committed).
+            record_job_refund(job.user_id, job.key_id, change.credit.amount, job.created_at)
         return TransitionOutcome(Job.model_validate({**job.model_dump(), **change.fields}), changed=True)
 
     return retry_commit(

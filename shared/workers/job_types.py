@@ -26,7 +26,6 @@ from shared.jobs.types import (
     DEFAULT_TIMEOUT_S,
     ECHO_JOB_TYPE,
     ECHO_TIMEOUT_S,
-    TYPE_NAME_PATTERN,
     ResolvedType,
     available_job_types,
     forget_cached_types,
@@ -51,7 +50,8 @@ from shared.workers.lanes import ensure_dispatch_lane
 ROTATION_OVERLAP = timedelta(hours=24)
 ECHO_WORKER_FUNCTION = "echo_worker"
 ECHO_DESCRIPTION = "Returns its input as its result (the platform's built-in worker)."
-_TYPE_NAME = re.compile(TYPE_NAME_PATTERN)
+# Narrower than the names jobs accept (TYPE_NAME_PATTERN): a path parameter allows no '.' (docs/api-conventions.md).
+_TYPE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 class JobTypeInput(BaseModel):
@@ -92,10 +92,10 @@ def _ref(name: str) -> firestore.DocumentReference:
 
 
 def check_type_name(name: str) -> None:
-    if len(name) > 64 or not _TYPE_NAME.fullmatch(name):
+    if not _TYPE_NAME.fullmatch(name):
         raise ApiError(
             ErrorCode.PARAMETER_INVALID,
-            "A job type is 1-64 characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit.",
+            "A job type is 1-64 characters of a-z, 0-9, '_', '-', starting with a letter or digit.",
             param="type",
         )
 

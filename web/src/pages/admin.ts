@@ -65,7 +65,7 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
     "form",
     { class: "card" },
     h("h3", {}, "Create or replace a job type"),
-    field("Type", name, "a-z, 0-9, '_', '.', '-'"),
+    field("Type", name, "a-z, 0-9, '_', '-'"),
     field("Worker URL", url, "The platform POSTs each attempt here, signed with the type's secret."),
     field("Description", description),
     field("Pricing (JSON)", pricing, '{"credits": 5} or {"credits_per_unit": 2, "max_credits": 100, "unit": "second"}'),

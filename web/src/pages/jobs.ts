@@ -1,4 +1,4 @@
-import { call, priceText, type Job, type JobTypeListing, type Page } from "../api";
+import { call, friendly, keyClient, priceText, type Job, type JobTypeListing, type Page } from "../api";
 import type { Session } from "../session";
 import { button, field, h, notice, showError, table, text, when } from "../ui";
 
@@ -68,7 +68,7 @@ export async function jobsPage(root: HTMLElement, session: Session): Promise<voi
   }
 
   async function refresh(): Promise<void> {
-    const page = await call<Page<Job>>("GET", "/v1/jobs?limit=50", { bearer: bearer() });
+    const page = await friendly(keyClient(bearer()).jobs.list({ limit: 50 }));
     listBox.replaceChildren(
       page.data.length
         ? table(
@@ -108,17 +108,17 @@ export async function jobsPage(root: HTMLElement, session: Session): Promise<voi
       } catch {
         throw new Error("The input is not valid JSON: write an object such as {\"message\": \"hi\"}.");
       }
-      const job = await call<Job>("POST", "/v1/jobs", {
-        bearer: bearer(),
-        body: { type: typeSelect.value, input: parsed },
-        idempotencyKey: crypto.randomUUID(),
-      });
+      const client = keyClient(bearer());
+      // One Idempotency-Key for this submission (the client makes it), reused by its retries.
+      const job = await friendly(
+        client.jobs.create({ type: typeSelect.value, input: parsed as Record<string, unknown> }),
+      );
       notice(`Job ${job.job_id} queued.`);
       await refresh();
       // Follow it briefly: the echo worker finishes within seconds.
       for (let i = 0; i < 20; i++) {
         await new Promise((r) => window.setTimeout(r, 1000));
-        const now = await call<Job>("GET", `/v1/jobs/${job.job_id}`, { bearer: bearer() });
+        const now = await friendly(client.jobs.get(job.job_id));
         if (!["queued", "running"].includes(now.status)) break;
       }
       await refresh();

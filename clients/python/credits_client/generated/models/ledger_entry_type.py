@@ -1,0 +1,16 @@
+from enum import StrEnum
+
+
+class LedgerEntryType(StrEnum):
+    ADJUSTMENT = "adjustment"
+    CLAWBACK = "clawback"
+    DISPUTE = "dispute"
+    DISPUTE_REVERSAL = "dispute_reversal"
+    JOB_DEBIT = "job_debit"
+    JOB_RELEASE = "job_release"
+    PURCHASE = "purchase"
+    REFUND = "refund"
+    REFUND_REVERSAL = "refund_reversal"
+
+    def __str__(self) -> str:
+        return str(self.value)
