@@ -456,6 +456,9 @@ class Purchase(FirestoreModel):
     credits_clawed_back: NonNegativeInt = 0
     idempotency_key: str | None = None
     request_hash: str | None = None
+    # While pending, the request charging it holds it for 60 s from updated_at; one that answered 502/503
+    # releases it, so the retry that answer asks for takes the purchase over at once.
+    hold_released: bool = False
     failure_code: str | None = None  # Stripe's decline code when the payment failed
     # Why credits have not arrived yet: requires_action's next step; the time of the newest intent state.
     next_action: NextAction | None = None

@@ -348,6 +348,10 @@ class ErrorDetail(BaseModel):
     code: str = Field(description="Names the cause.", json_schema_extra={"enum": _ERROR_CODE_NAMES})
     message: str = Field(description="For people; may change.")
     param: str | None = Field(default=None, description="The one input field at fault, when there is one.")
+    stripe_code: str | None = Field(
+        default=None,
+        description="With `stripe_rejected`: the code Stripe gave for refusing the request (e.g. `resource_missing`).",
+    )
 
 
 class ErrorEnvelope(BaseModel):

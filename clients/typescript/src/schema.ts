@@ -654,6 +654,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users/{user_id}/credit_adjustments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Correct a customer's balance with an adjustment ledger entry.
+         * @description Adds (or, negative, takes) credits with an `adjustment` ledger entry whose `description` is the reason; a negative one may leave the balance below zero (a debt: live jobs answer 402 until it is paid back). `Idempotency-Key` is required: a repeat with the same key answers 200 with the first entry and changes nothing; the same key with another amount or reason is 409 `idempotency_key_in_use`. 404 when the user has no account.
+         */
+        post: operations["admin_credit_adjustment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -781,6 +801,29 @@ export interface components {
              */
             rate_limit?: number | null;
         };
+        /**
+         * CreditAdjustmentInput
+         * @example {
+         *       "amount": 500,
+         *       "reason": "Goodwill credit for the outage on 3 May"
+         *     }
+         * @example {
+         *       "amount": -120,
+         *       "reason": "Credits granted twice by mistake"
+         *     }
+         */
+        CreditAdjustmentInput: {
+            /**
+             * Amount
+             * @description Signed credits, not 0: positive adds, negative takes (the balance may go below zero).
+             */
+            amount: number;
+            /**
+             * Reason
+             * @description Shown to the customer as the ledger entry's description.
+             */
+            reason: string;
+        };
         /** CreditPackage */
         CreditPackage: {
             /** Package */
@@ -838,7 +881,7 @@ export interface components {
              * @description Names the cause.
              * @enum {string}
              */
-            code: "account_missing" | "admin_required" | "api_key_expired" | "api_key_required" | "api_key_revoked" | "card_declined" | "idempotency_key_in_use" | "illegal_state_transition" | "insufficient_credits" | "internal_error" | "invalid_api_key" | "invalid_id_token" | "invalid_json" | "invalid_request" | "invalid_signature" | "livemode_required" | "maintenance_mode" | "method_not_allowed" | "missing_api_key" | "missing_id_token" | "no_default_payment_method" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "rate_limited" | "request_too_large" | "resource_already_exists" | "resource_missing" | "route_not_found" | "service_unavailable" | "setup_intent_incomplete" | "stripe_error" | "too_many_jobs_in_flight" | "unsupported_media_type" | "user_token_required" | "webhook_disabled";
+            code: "account_missing" | "admin_required" | "api_key_expired" | "api_key_required" | "api_key_revoked" | "card_declined" | "idempotency_key_in_use" | "illegal_state_transition" | "insufficient_credits" | "internal_error" | "invalid_api_key" | "invalid_id_token" | "invalid_json" | "invalid_request" | "invalid_signature" | "livemode_required" | "maintenance_mode" | "method_not_allowed" | "missing_api_key" | "missing_id_token" | "no_default_payment_method" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "rate_limited" | "request_too_large" | "resource_already_exists" | "resource_missing" | "route_not_found" | "service_unavailable" | "setup_intent_incomplete" | "stripe_error" | "stripe_rejected" | "too_many_jobs_in_flight" | "unsupported_media_type" | "user_token_required" | "webhook_disabled";
             /**
              * Message
              * @description For people; may change.
@@ -850,6 +893,12 @@ export interface components {
              * @default null
              */
             param?: string | null;
+            /**
+             * Stripe Code
+             * @description With `stripe_rejected`: the code Stripe gave for refusing the request (e.g. `resource_missing`).
+             * @default null
+             */
+            stripe_code?: string | null;
         };
         /**
          * ErrorEnvelope
@@ -1707,6 +1756,7 @@ export type AdminStats = components['schemas']['AdminStats'];
 export type ApiKey = components['schemas']['ApiKey'];
 export type CreateJobRequest = components['schemas']['CreateJobRequest'];
 export type CreateKeyBody = components['schemas']['CreateKeyBody'];
+export type CreditAdjustmentInput = components['schemas']['CreditAdjustmentInput'];
 export type CreditPackage = components['schemas']['CreditPackage'];
 export type DeliveryAttempt = components['schemas']['DeliveryAttempt'];
 export type EmptyBody = components['schemas']['EmptyBody'];
@@ -5399,7 +5449,7 @@ export interface operations {
                     "application/json": components["schemas"]["SetupIntent"];
                 };
             };
-            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown, stripe_rejected */
             400: {
                 headers: {
                     /** @description Identifies this request in the logs. */
@@ -5673,7 +5723,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentMethod"];
                 };
             };
-            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown, setup_intent_incomplete */
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown, setup_intent_incomplete, stripe_rejected */
             400: {
                 headers: {
                     /** @description Identifies this request in the logs. */
@@ -5841,7 +5891,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentMethod"];
                 };
             };
-            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown, stripe_rejected */
             400: {
                 headers: {
                     /** @description Identifies this request in the logs. */
@@ -6004,7 +6054,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentMethodDeleted"];
                 };
             };
-            /** @description Invalid request: parameter_invalid, parameter_unknown */
+            /** @description Invalid request: parameter_invalid, parameter_unknown, stripe_rejected */
             400: {
                 headers: {
                     /** @description Identifies this request in the logs. */
@@ -6241,7 +6291,7 @@ export interface operations {
                     "application/json": components["schemas"]["Purchase"];
                 };
             };
-            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown, no_default_payment_method, card_declined */
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown, no_default_payment_method, card_declined, stripe_rejected */
             400: {
                 headers: {
                     /** @description Identifies this request in the logs. */
@@ -7223,6 +7273,179 @@ export interface operations {
                 };
             };
             /** @description Conflict with the object's state: webhook_disabled */
+            409: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    admin_credit_adjustment: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Repeating a request with the same key answers the first result. */
+                "Idempotency-Key": string;
+            };
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreditAdjustmentInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description `true` when this answers an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntry"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description `true` when this answers an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntry"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required, admin_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object: resource_missing */
+            404: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the object's state: idempotency_key_in_use */
             409: {
                 headers: {
                     /** @description Identifies this request in the logs. */

@@ -8,6 +8,7 @@ from .api_key_status import ApiKeyStatus
 from .create_job_request import CreateJobRequest
 from .create_job_request_input import CreateJobRequestInput
 from .create_key_body import CreateKeyBody
+from .credit_adjustment_input import CreditAdjustmentInput
 from .credit_package import CreditPackage
 from .credit_package_page import CreditPackagePage
 from .delivery_attempt import DeliveryAttempt
@@ -80,6 +81,7 @@ __all__ = (
     "CreateJobRequest",
     "CreateJobRequestInput",
     "CreateKeyBody",
+    "CreditAdjustmentInput",
     "CreditPackage",
     "CreditPackagePage",
     "DeliveryAttempt",
