@@ -1,14 +1,15 @@
 """Every deployed entry point, by the name the function declaration (shared/core/function_registry.py) gives it."""
 
 from functions.api import api
+from functions.echo_worker import echo_worker
 from functions.pubsub_handlers import (
     deliver_webhook,
     deliver_webhook_slow,
     flush_usage,
     fold_counters,
     reconcile,
-    requeue_stale_jobs,
     run_job,
+    sweep_jobs,
     webhook_retry_sweep,
 )
 from functions.stripe_webhook import stripe_webhook
@@ -18,14 +19,15 @@ __all__ = [
     "api",
     "deliver_webhook",
     "deliver_webhook_slow",
+    "echo_worker",
     "flush_usage",
     "fold_counters",
     "on_job_created",
     "on_job_updated",
     "on_user_created",
     "reconcile",
-    "requeue_stale_jobs",
     "run_job",
     "stripe_webhook",
+    "sweep_jobs",
     "webhook_retry_sweep",
 ]

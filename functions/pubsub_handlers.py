@@ -9,20 +9,21 @@ from cloudevents.http.event import CloudEvent
 from functions.cloudevent_entry import cloudevent_entry
 from shared.core.pubsub_events import decode_pubsub_message
 from shared.counters.service import handle_fold_counters
-from shared.jobs.echo_worker import handle_run_job
-from shared.jobs.sweep import handle_requeue_stale_jobs
+from shared.jobs.sweep import handle_sweep_jobs
 
 
 @functions_framework.cloud_event
 @cloudevent_entry
 def run_job(event: CloudEvent) -> None:
+    from shared.workers.dispatch import handle_run_job
+
     handle_run_job(decode_pubsub_message(event))
 
 
 @functions_framework.cloud_event
 @cloudevent_entry
-def requeue_stale_jobs(event: CloudEvent) -> None:
-    handle_requeue_stale_jobs(decode_pubsub_message(event))
+def sweep_jobs(event: CloudEvent) -> None:
+    handle_sweep_jobs(decode_pubsub_message(event))
 
 
 @functions_framework.cloud_event

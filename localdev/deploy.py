@@ -111,10 +111,14 @@ IDENTITY_TOPICS: Mapping[Identity, tuple[str, ...]] = {
     Identity.WEBHOOK_SENDER: ("webhook-events", "webhook-events-slow"),
 }
 # Firestore TTL policies: documents are deleted (within about a day) once this field's time has passed.
-# Test-mode jobs, events and delivery attempts carry it (30 days: shared/core/retention.py); webhook rate
-# buckets carry it too (an hour). Live data never carries it (docs/security.md, retention).
-TTL_FIELD = "expires_at"
-TTL_COLLECTIONS = ("jobs", "webhook_events", "webhook_deliveries", "webhook_rate")
+# Test-mode jobs, events and delivery attempts carry `delete_at` (30 days: shared/core/retention.py); live
+# ones never do (docs/security.md, retention). Webhook rate buckets expire after an hour.
+TTL_FIELDS: Mapping[str, str] = {
+    "jobs": "delete_at",
+    "webhook_events": "delete_at",
+    "webhook_deliveries": "delete_at",
+    "webhook_rate": "expires_at",
+}
 # Eventarc (Firestore triggers) and Pub/Sub push subscriptions call event-driven functions as this account;
 # it may invoke them (run.invoker, per function) and receive events, nothing else.
 TRIGGER_ACCOUNT = "platform-trigger"
@@ -192,6 +196,9 @@ class DeploySettings:
             "PLATFORM_ENV": "production",
             "GOOGLE_CLOUD_PROJECT": self.project,
             "FUNCTION_REGION": self.region,
+            # A job type's own push subscription delivers to run_job as the trigger identity (docs/workers.md).
+            "JOB_DISPATCH_PUSH_URL": f"https://{self.region}-{self.project}.cloudfunctions.net/run_job",
+            "JOB_DISPATCH_PUSH_ACCOUNT": self.trigger_account,
             **self.extra_env,
         }
 
@@ -431,14 +438,14 @@ def ttl_commands(settings: DeploySettings) -> list[list[str]]:
             "fields",
             "ttls",
             "update",
-            TTL_FIELD,
+            field,
             f"--collection-group={collection}",
             "--enable-ttl",
             f"--project={settings.project}",
             "--async",
             "--quiet",
         ]
-        for collection in TTL_COLLECTIONS
+        for collection, field in TTL_FIELDS.items()
     ]
 
 

@@ -13,7 +13,15 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from shared.core.errors import ERROR_CODES
-from shared.models import JobStatus, KeyEnvironment, LedgerEntryType, PurchaseStatus
+from shared.models import (
+    FixedPricing,
+    JobFailure,
+    JobStatus,
+    KeyEnvironment,
+    LedgerEntryType,
+    MeteredPricing,
+    PurchaseStatus,
+)
 
 UnixTime = int
 ItemT = TypeVar("ItemT", bound=BaseModel)
@@ -230,30 +238,72 @@ class LedgerEntryResource(Resource):
     created_at: UnixTime
 
 
-class JobResource(Resource):
+class JobUsage(Resource):
+    units: float = Field(ge=0, description="What the metered worker reported.")
+    unit: str
+
+
+class JobFields(Resource):
+    """What a job shows besides its input and result (JobResource adds both; a list item only if asked)."""
+
     job_id: str
     type: str
     status: JobStatus
+    error: str | None
+    failure_reason: JobFailure | None = Field(
+        description="Why a failed job failed: worker_error (4xx), attempts_exhausted, expired."
+    )
+    livemode: bool
+    cost: int | None = Field(
+        ge=0,
+        description="Credits the job costs in the end: the fixed price, a metered job's settled cost once "
+        "completed (null before), 0 once failed or canceled (refunded).",
+    )
+    reserved_credits: int = Field(ge=0, description="Credits held at creation (a metered type's max).")
+    usage: JobUsage | None = Field(description="A metered job's reported usage, once completed.")
+    attempts: int = Field(ge=0)
+    max_attempts: int = Field(ge=1)
+    created_at: UnixTime
+    finished_at: UnixTime | None
+
+
+class JobResource(JobFields):
     input: dict[str, Any]
     result: dict[str, Any] | None
-    error: str | None
-    livemode: bool
-    cost: int = Field(ge=0)
-    created_at: UnixTime
 
 
-class JobListItem(Resource):
+class JobTypeListing(Resource):
+    type: str
+    description: str
+    pricing: FixedPricing | MeteredPricing = Field(
+        description='`{"credits"}` per job, or metered: `{"credits_per_unit", "max_credits", "unit"}`.'
+    )
+
+
+class JobTypeResource(JobTypeListing):
+    worker_url: str | None = Field(description="null for a legacy type (system/config.job_costs).")
+    timeout_s: int
+    max_attempts: int
+    queue_timeout_s: int
+    legacy: bool = Field(description="Priced by system/config.job_costs, with no worker (docs/jobs.md).")
+    created_at: UnixTime | None
+    updated_at: UnixTime | None
+    worker_secret: str | None = Field(
+        default=None,
+        description="Signs every dispatch (Standard Webhooks); present on creation and rotation only.",
+    )
+
+
+class JobTypeDeleted(Resource):
+    type: str
+    deleted: Literal[True]
+
+
+class JobListItem(JobFields):
     """A job in GET /v1/jobs: `input` and `result` only when expanded (expand[]=data.input, data.result)."""
 
-    job_id: str
-    type: str
-    status: JobStatus
     input: dict[str, Any] | None = Field(default=None, description="Present with expand[]=data.input.")
     result: dict[str, Any] | None = Field(default=None, description="Present with expand[]=data.result.")
-    error: str | None
-    livemode: bool
-    cost: int = Field(ge=0)
-    created_at: UnixTime
 
 
 class AdminStats(Resource):

@@ -1,7 +1,7 @@
 """How long stored things live (docs/security.md, "Retention").
 
 Test-mode jobs, their webhook events and delivery attempts are free to make, so they must not be free to
-keep: each carries `expires_at` (created + 30 days, Stripe's span for test-mode event data), and the
+keep: each carries `delete_at` (created + 30 days, Stripe's span for test-mode event data), and the
 Firestore TTL policy on that field (firestore.indexes.json, the deploy plan) deletes it within about a day
 after. Live documents never carry it: jobs are what customers paid for and their ledger entries reference
 them, and live events and attempts are the customer's delivery history; the ledger itself is an

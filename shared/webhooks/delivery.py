@@ -357,7 +357,7 @@ def _record(
         next_attempt_at=retry_at,
         livemode=event.livemode,
         created_at=finished,
-        expires_at=test_data_expiry(event.livemode, finished),
+        delete_at=test_data_expiry(event.livemode, finished),
     )
     delivery_ref = db.collection(WebhookDelivery.collection).document(delivery_id(event_id, attempt))
     event_update = {

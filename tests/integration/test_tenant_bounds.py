@@ -208,8 +208,8 @@ def test_test_mode_jobs_events_and_attempts_expire_and_live_ones_are_kept(
     test_job = api.request("POST", "/v1/jobs", token=test, json={"type": "echo"}).json()["job_id"]
     live_job = api.request("POST", "/v1/jobs", token=live, json={"type": "echo"}).json()["job_id"]
     stored = _stored(Job.collection, test_job)
-    assert stored["expires_at"] == stored["created_at"] + TEST_DATA_RETENTION
-    assert _stored(Job.collection, live_job).get("expires_at") is None
+    assert stored["delete_at"] == stored["created_at"] + TEST_DATA_RETENTION
+    assert _stored(Job.collection, live_job).get("delete_at") is None
     # A test key's test event and its delivery attempt expire too; a signed-in user's (live) ones do not.
     events = {
         api.request("POST", "/v1/webhook/test", token=credential).json()["event_id"]: livemode
@@ -219,10 +219,10 @@ def test_test_mode_jobs_events_and_attempts_expire_and_live_ones_are_kept(
         attempt = eventually(partial(_stored, WebhookDelivery.collection, f"{event_id}-1"), message="attempt")
         event = _stored(WebhookEvent.collection, event_id)
         if livemode:
-            assert event.get("expires_at") is None and attempt.get("expires_at") is None
+            assert event.get("delete_at") is None and attempt.get("delete_at") is None
         else:
-            assert event["expires_at"] == event["created_at"] + TEST_DATA_RETENTION
-            assert attempt["expires_at"] == attempt["created_at"] + TEST_DATA_RETENTION
+            assert event["delete_at"] == event["created_at"] + TEST_DATA_RETENTION
+            assert attempt["delete_at"] == attempt["created_at"] + TEST_DATA_RETENTION
     # Bob's live data is untouched by any of it.
     _bob_id, bob = create_api_key("bob", "live")
     assert api.request("POST", "/v1/jobs", token=bob, json={"type": "echo"}).status_code in (201, 402)

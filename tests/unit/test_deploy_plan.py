@@ -23,7 +23,7 @@ from localdev.deploy import (
     IDENTITY_ROLES,
     IDENTITY_TOPICS,
     LOCAL_ONLY_ENV,
-    TTL_COLLECTIONS,
+    TTL_FIELDS,
     DeployConfigError,
     DeploySettings,
     deploy_plan,
@@ -128,7 +128,7 @@ def test_the_plan_holds_only_known_steps_in_order() -> None:
         + [("gcloud", "logging", "metrics")] * len(FAULT_ALERTS)
         + [("gcloud", "monitoring", "policies")] * len(FAULT_ALERTS)
         + [("firebase", "deploy")]
-        + [("gcloud", "firestore", "fields")] * len(TTL_COLLECTIONS)
+        + [("gcloud", "firestore", "fields")] * len(TTL_FIELDS)
         + [("firebase", "deploy")]
     )
     # Topics exist before the functions subscribing to them; schedules publish to deployed functions' topics.
@@ -240,13 +240,19 @@ def test_the_rate_limit_store_has_auth_and_in_transit_encryption() -> None:
 
 def test_test_data_has_ttl_policies_in_the_plan_and_the_index_file() -> None:
     ttl = commands(["gcloud", "firestore", "fields", "ttls", "update"])
-    assert {(c.words[5], c.flag("collection-group")) for c in ttl} == {
-        ("expires_at", group) for group in ("jobs", "webhook_events", "webhook_deliveries", "webhook_rate")
+    expected = {
+        ("delete_at", "jobs"),
+        ("delete_at", "webhook_events"),
+        ("delete_at", "webhook_deliveries"),
+        ("expires_at", "webhook_rate"),
     }
+    assert {(c.words[5], c.flag("collection-group")) for c in ttl} == expected
     assert all(c.has("enable-ttl") and c.flag("project") == PROJECT for c in ttl)
     overrides = json.loads((REPO_ROOT / "firestore.indexes.json").read_text())["fieldOverrides"]
-    with_ttl = {(o["collectionGroup"], o["fieldPath"]) for o in overrides if o.get("ttl")}
-    assert with_ttl == {(group, "expires_at") for group in TTL_COLLECTIONS}
+    with_ttl = {(o["fieldPath"], o["collectionGroup"]) for o in overrides if o.get("ttl")}
+    assert with_ttl == expected
+    # Never the jobs' own expires_at (a queued job's deadline, live jobs too): that would delete live jobs.
+    assert ("expires_at", "jobs") not in with_ttl
 
 
 def test_only_the_trigger_account_may_invoke_event_driven_functions() -> None:

@@ -144,3 +144,12 @@ export type LedgerEntry = Schemas["LedgerEntry"];
 export type Job = Schemas["Job"];
 export type AdminStats = Schemas["AdminStats"];
 export type UsageReport = Schemas["UsageReport"];
+export type JobTypeListing = Schemas["JobTypeListing"];
+export type JobTypeAdmin = Schemas["JobType"];
+export type JobPricing = JobTypeListing["pricing"];
+
+/** "5 credits" or "2 credits per second, at most 100". */
+export function priceText(pricing: JobPricing): string {
+  if ("credits" in pricing) return `${pricing.credits} credits`;
+  return `${pricing.credits_per_unit} credits per ${pricing.unit}, at most ${pricing.max_credits}`;
+}

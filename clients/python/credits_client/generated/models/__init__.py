@@ -19,8 +19,10 @@ from .error_detail import ErrorDetail
 from .error_detail_code import ErrorDetailCode
 from .error_detail_type import ErrorDetailType
 from .error_envelope import ErrorEnvelope
+from .fixed_pricing import FixedPricing
 from .health import Health
 from .job import Job
+from .job_failure import JobFailure
 from .job_input import JobInput
 from .job_list_item import JobListItem
 from .job_list_item_input import JobListItemInput
@@ -28,6 +30,13 @@ from .job_list_item_page import JobListItemPage
 from .job_list_item_result import JobListItemResult
 from .job_result import JobResult
 from .job_status import JobStatus
+from .job_type import JobType
+from .job_type_deleted import JobTypeDeleted
+from .job_type_input import JobTypeInput
+from .job_type_listing import JobTypeListing
+from .job_type_listing_page import JobTypeListingPage
+from .job_type_page import JobTypePage
+from .job_usage import JobUsage
 from .key_environment import KeyEnvironment
 from .ledger_entry import LedgerEntry
 from .ledger_entry_page import LedgerEntryPage
@@ -35,6 +44,7 @@ from .ledger_entry_type import LedgerEntryType
 from .list_jobs_expand_item import ListJobsExpandItem
 from .maintenance_input import MaintenanceInput
 from .maintenance_state import MaintenanceState
+from .metered_pricing import MeteredPricing
 from .new_api_key import NewApiKey
 from .new_api_key_status import NewApiKeyStatus
 from .new_purchase import NewPurchase
@@ -87,8 +97,10 @@ __all__ = (
     "ErrorDetailCode",
     "ErrorDetailType",
     "ErrorEnvelope",
+    "FixedPricing",
     "Health",
     "Job",
+    "JobFailure",
     "JobInput",
     "JobListItem",
     "JobListItemInput",
@@ -96,6 +108,13 @@ __all__ = (
     "JobListItemResult",
     "JobResult",
     "JobStatus",
+    "JobType",
+    "JobTypeDeleted",
+    "JobTypeInput",
+    "JobTypeListing",
+    "JobTypeListingPage",
+    "JobTypePage",
+    "JobUsage",
     "KeyEnvironment",
     "LedgerEntry",
     "LedgerEntryPage",
@@ -103,6 +122,7 @@ __all__ = (
     "ListJobsExpandItem",
     "MaintenanceInput",
     "MaintenanceState",
+    "MeteredPricing",
     "NewApiKey",
     "NewApiKeyStatus",
     "NewPurchase",
