@@ -67,13 +67,13 @@ def load_purchase(purchase_id: str) -> Purchase | None:
 
 # The public list (GET /v1/credit_packages, no authentication) is served from this; a purchase reads fresh.
 PACKAGES_REFRESH_SECONDS = 10.0
-_packages_on_sale: TtlCache[dict[str, CreditPackage]] = TtlCache(PACKAGES_REFRESH_SECONDS)
+_packages_on_sale: TtlCache[str, dict[str, CreditPackage]] = TtlCache(PACKAGES_REFRESH_SECONDS)
 
 
 def cached_credit_packages() -> dict[str, CreditPackage]:
     """The packages on sale, read at most every PACKAGES_REFRESH_SECONDS per instance (a public route must
     not cost a Firestore read per call)."""
-    return _packages_on_sale.get(credit_packages)
+    return _packages_on_sale.get("credit_packages", lambda _previous: credit_packages())
 
 
 def credit_packages() -> dict[str, CreditPackage]:

@@ -13,15 +13,14 @@ never blocks jobs (the model's defaults apply; a malformed one is logged).
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.core import logs
-from shared.core.clients import current_project, firestore_client
+from shared.core.clients import firestore_client
+from shared.core.ttl_cache import TtlCache
 from shared.models import DEFAULT_JOB_COSTS, FixedPricing, JobPricing, JobType, MeteredPricing
 
 CACHE_SECONDS = 10.0
@@ -99,28 +98,16 @@ def _load() -> _Catalog:
     return _Catalog(defined, job_costs, default_job_cost)
 
 
-_lock = threading.Lock()
-_cache: dict[str, tuple[float, _Catalog]] = {}
+_catalogs: TtlCache[str, _Catalog] = TtlCache(CACHE_SECONDS)
 
 
 def _catalog() -> _Catalog:
-    project = current_project()
-    cached = _cache.get(project)
-    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
-        return cached[1]
-    with _lock:
-        cached = _cache.get(project)
-        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
-        catalog = _load()
-        _cache[project] = (time.monotonic(), catalog)
-        return catalog
+    return _catalogs.get("job_types", lambda _previous: _load())
 
 
 def forget_cached_types() -> None:
     """After this instance changed a type: its own next read sees the change at once."""
-    with _lock:
-        _cache.pop(current_project(), None)
+    _catalogs.forget("job_types")
 
 
 def resolved_type(name: str, definition: JobType) -> ResolvedType:

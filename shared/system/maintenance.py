@@ -6,11 +6,11 @@ from shared.core.errors import ApiError, ErrorCode
 from shared.core.ttl_cache import TtlCache
 
 REFRESH_SECONDS = 10.0
-_cache: TtlCache[bool] = TtlCache(REFRESH_SECONDS)
+_flag: TtlCache[str, bool] = TtlCache(REFRESH_SECONDS)
 
 
 def maintenance_enabled() -> bool:
-    return _cache.get(read_maintenance_mode)
+    return _flag.get("maintenance_mode", lambda _previous: read_maintenance_mode())
 
 
 def read_maintenance_mode() -> bool:
@@ -33,7 +33,7 @@ def set_maintenance_mode(enabled: bool) -> None:
 
 def forget_cached_state() -> None:
     """This instance re-reads the flag on its next request (used right after an admin toggles it here)."""
-    _cache.forget()
+    _flag.forget("maintenance_mode")
 
 
 def raise_if_maintenance() -> None:
