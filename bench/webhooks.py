@@ -147,10 +147,11 @@ def _run_deliveries(workers: int, calls: Sequence[Callable[[], Any]]) -> Deliver
 def bench_delivery_rate(users: list[str]) -> dict[str, DeliveryFigures]:
     """New events as `deliver_webhook` gets them, one at a time and 8 concurrent; then retries and
     hand-outs (`deliver_webhook_slow`), 8 concurrent."""
+    from shared.core.pubsub_events import PubSubMessage
     from shared.webhooks.backlog import Lane
     from shared.webhooks.delivery import DEFAULT_TIMEOUT_S, deliver_event, handle_deliver_webhook
+    from shared.webhooks.events import event_message
     from shared.webhooks.sender import SendPolicy
-    from tests.support.published_events import published_message, published_of
     from tests.support.webhooks import make_event
 
     policy = SendPolicy(timeout_s=DEFAULT_TIMEOUT_S, allow_loopback=True, require_https=False)
@@ -159,7 +160,7 @@ def bench_delivery_rate(users: list[str]) -> dict[str, DeliveryFigures]:
         # The events wait in the subscription (created first): the instance is behind.
         events = [(make_event(users[i % len(users)]), users[i % len(users)]) for i in range(DELIVERIES)]
         # The message `create_event` publishes for a new event.
-        messages = [published_message(e, user, published_of(e)) for e, user in events]
+        messages = [PubSubMessage(e, event_message(e, user), {"event_id": e}, None) for e, user in events]
         figures[key] = _run_deliveries(
             workers, [functools.partial(handle_deliver_webhook, m) for m in messages]
         )

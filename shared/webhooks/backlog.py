@@ -2,12 +2,10 @@
 
 An event that cannot be attempted now (its endpoint's slots are held, its circuit is open, its throttle is
 spent) is marked `queued` and acknowledged: it waits in Firestore, not in the shared Pub/Sub subscription.
-A finished attempt frees a slot and, when something can be waiting for it (its slot was flagged by an
-event that queued behind it, it was itself handed out, the endpoint's health changed or it is throttled:
-shared/webhooks/delivery.py), hands out the endpoint's oldest queued event (`drain`): it is unmarked with
-a precondition (so two drains never hand out the same one) and published to the lane the endpoint's
-health calls for. A lost hand-out is caught by the sweep: a queued event's `next_attempt_at`
-is a backstop.
+Every finished attempt frees a slot and hands out the endpoint's oldest queued event (`drain`): it is
+unmarked with a precondition (so two drains never hand out the same one) and published to the lane the
+endpoint's health calls for. A lost hand-out is caught by the sweep: a queued event's `next_attempt_at` is
+a backstop.
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.core.clients import firestore_client, publish
 from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, utc_now
-from shared.webhooks.events import event_message
+from shared.webhooks.events import event_message, event_ref
 from shared.webhooks.schedule import EndpointHealth, endpoint_health
 
 # The sweep re-publishes a queued event this long after it could have run, should its hand-out be lost.
@@ -49,10 +47,6 @@ def publish_to_lane(event_id: str, user_id: str, lane: Lane) -> None:
     publish(topic, event_message(event_id, user_id), event_id=event_id)
 
 
-def _event_ref(event_id: str) -> Any:
-    return firestore_client().collection(WebhookEvent.collection).document(event_id)
-
-
 def queue_event(event_id: str, read_at: Any, not_before: datetime) -> bool:
     """Put the event (as read at `read_at`) in its endpoint's backlog; False when it changed meanwhile."""
     now = utc_now()
@@ -63,7 +57,7 @@ def queue_event(event_id: str, read_at: Any, not_before: datetime) -> bool:
     }
     option = firestore_client().write_option(last_update_time=read_at)
     try:
-        _event_ref(event_id).update(fields, option=option)
+        event_ref(event_id).update(fields, option=option)
     except (FailedPrecondition, NotFound):
         return False
     return True
@@ -100,8 +94,7 @@ def drain(endpoint: WebhookEndpoint, count: int = 1, *, force: bool = False) -> 
         try:
             # Due now, unqueued: the message makes the attempt; if it is lost, the next sweep does.
             snapshot.reference.update(
-                # from_backlog: its attempt hands out the next one (one per finished attempt).
-                {"queued": False, "from_backlog": True, "next_attempt_at": now, "updated_at": now},
+                {"queued": False, "next_attempt_at": now, "updated_at": now},
                 option=db.write_option(last_update_time=snapshot.update_time),
             )
         except (FailedPrecondition, NotFound):

@@ -9,8 +9,7 @@ Isolation: an attempt holds one of its endpoint's few slots (shared/webhooks/slo
 none wait in the endpoint's backlog (shared/webhooks/backlog.py), and every expected outcome acknowledges
 the Pub/Sub message: the retry schedule lives in Firestore and the sweep polls it.
 Crash safety: the attempt is claimed first (attempts+1 and a lease in next_attempt_at, written with a
-last_update_time precondition from the read, or from the message's copy of a new event), so two copies of
-a message never send concurrently; the
+last_update_time precondition from the read), so two copies of a message never send concurrently; the
 result is recorded (delivery document + event state, one batch) before the function returns, and only then
 is the Pub/Sub message acknowledged. A crash anywhere leaves the event pending with a due time, and the
 sweep re-publishes it: nothing is lost and the event id never changes.
@@ -23,29 +22,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition, InvalidArgument
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition
 
 from shared.core import logs
 from shared.core.clients import firestore_client
 from shared.core.pubsub_events import MalformedMessage, PubSubMessage
-from shared.core.retry import retry_commit
 from shared.core.settings import get_settings
-from shared.core.shared_commits import Write, WriteKind, shared_commits
-from shared.core.shared_reads import shared_reads
 from shared.models import (
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
     WebhookEventStatus,
     WebhookEventType,
-    WebhookSlot,
     utc_now,
 )
 from shared.webhooks.backlog import Lane, drain, lane_for, publish_to_lane, queue_event
-from shared.webhooks.endpoint_copies import endpoint_copies
 from shared.webhooks.endpoints import endpoint_ref, load_endpoint, signing_secrets, webhook_id_for
-from shared.webhooks.events import PublishedEvent, event_ref, payload_body, published_event, sweep_for
-from shared.webhooks.health import endpoint_fields, update_after_attempt
+from shared.webhooks.events import event_ref, payload_body, sweep_for
+from shared.webhooks.health import update_after_attempt
 from shared.webhooks.schedule import (
     AttemptResult,
     EndpointHealth,
@@ -61,7 +55,7 @@ from shared.webhooks.slots import (
     MAX_IN_FLIGHT,
     Slot,
     claim_slot,
-    flag_backlog,
+    every_slot_held,
     release_slot,
     take_rate_token,
     wait_for_rate_token,
@@ -71,8 +65,6 @@ DEFAULT_TIMEOUT_S = 15.0
 # A claimed attempt (and its slot) may be taken over once this long has passed since the claim (the sender
 # crashed): it must exceed the send timeout plus the time to record the result.
 LEASE_MARGIN = timedelta(seconds=60)
-# Record tries when queued events keep flagging the slot between our read and our commit.
-RECORD_TRIES = 5
 
 
 @dataclass(frozen=True)
@@ -112,26 +104,15 @@ def deliver_event(
     policy: SendPolicy | None = None,
     lane: Lane = Lane.SLOW,
     user_id: str | None = None,
-    published: PublishedEvent | None = None,
 ) -> DeliveryReport | None:
     """Make the event's next attempt if it is due, unclaimed and its endpoint has room; None otherwise.
 
     Isolation (docs/webhooks.md): the fast lane only attempts for endpoints that are healthy and fast, in
     at most FAST_LANE_SLOTS of their slots; an endpoint's other events wait in its backlog (Firestore).
     An open circuit allows one probe at a time, not before `probe_at`. `user_id` (the message's hint) lets
-    the event and the endpoint be read in one call. `published` (a new event's first message) and a copy
-    of its endpoint read since the event was written (shared/webhooks/endpoint_copies.py) let a plain
-    attempt skip that read: it claims on the event's update time, and reads after all when that fails.
+    the event and the endpoint be read in one call.
     """
     policy = policy or default_policy()
-    if published is not None and published.event.user_id == user_id:
-        endpoint = endpoint_copies().usable_for(published.event.user_id, published.version)
-        if endpoint is not None and _plain(endpoint, published.event, lane):
-            report = _claim_and_attempt(event_id, published.event, published.version, endpoint, lane, policy)
-            if not isinstance(report, _ClaimLost):
-                return report
-            # The event changed since it was published (another copy claimed it, or it was queued or
-            # retried): read it and decide on what is stored.
     db = firestore_client()
     ref = event_ref(event_id)
     snapshot, endpoint_snapshot = _read(ref, user_id)
@@ -150,7 +131,6 @@ def deliver_event(
         endpoint = load_endpoint(event.user_id)
     elif endpoint_snapshot.exists:
         endpoint = WebhookEndpoint.from_firestore(endpoint_snapshot.to_dict())
-        endpoint_copies().remember(endpoint, endpoint_snapshot.read_time)
     else:
         endpoint = None
     reason = _skip_reason(endpoint, event)
@@ -180,30 +160,7 @@ def deliver_event(
     if failing and endpoint.probe_at is not None and endpoint.probe_at > now:
         queue_event(event_id, snapshot.update_time, endpoint.probe_at)
         return None
-    report = _claim_and_attempt(event_id, event, snapshot.update_time, endpoint, lane, policy)
-    return None if isinstance(report, _ClaimLost) else report
-
-
-class _ClaimLost:
-    """Another copy of the message claimed the attempt, or the event changed since it was read."""
-
-
-_CLAIM_LOST = _ClaimLost()
-
-
-def _plain(endpoint: WebhookEndpoint, event: WebhookEvent, lane: Lane) -> bool:
-    """An attempt that needs nothing but the claim: a new event, due now, for an enabled, subscribed,
-    healthy, fast and unthrottled endpoint in its lane. Anything else takes the path that reads."""
-    return (
-        event.status is WebhookEventStatus.PENDING
-        and event.attempts == 0
-        and not event.from_backlog
-        and not event.queued
-        and _skip_reason(endpoint, event) is None
-        and endpoint_health(endpoint.enabled, endpoint.consecutive_failures) is EndpointHealth.HEALTHY
-        and endpoint.rate_limit is None
-        and (lane is Lane.SLOW or lane_for(endpoint) is Lane.FAST)
-    )
+    return _claim_and_attempt(event_id, event, snapshot.update_time, endpoint, lane, policy)
 
 
 def _claim_and_attempt(
@@ -213,10 +170,11 @@ def _claim_and_attempt(
     endpoint: WebhookEndpoint,
     lane: Lane,
     policy: SendPolicy,
-) -> DeliveryReport | _ClaimLost | None:
+) -> DeliveryReport | None:
     """Take a throttle token and a slot, claim the attempt on the event's update time `read_at`, make it.
 
-    None when the attempt was deferred (throttle, every slot held: the event waits in the backlog)."""
+    None when the claim lost (another copy of the message claimed it, or the event changed since the read)
+    or the attempt was deferred (throttle, every slot held: the event waits in the backlog)."""
     now = utc_now()
     failing = endpoint_health(endpoint.enabled, endpoint.consecutive_failures) is EndpointHealth.FAILING
     webhook_id = webhook_id_for(event.user_id)
@@ -229,15 +187,13 @@ def _claim_and_attempt(
     try:
         # One batch holds a slot and claims the attempt: both or neither.
         slot = claim_slot(webhook_id, event_id, slots, lease_until, (event_ref(event_id), claim, read_at))
-    except (FailedPrecondition, InvalidArgument):
-        # InvalidArgument: an update time later than the stored one (a message's copy cannot be newer
-        # than the event; Firestore refuses such a precondition instead of failing it).
-        return _CLAIM_LOST
+    except FailedPrecondition:
+        return None
     if slot is None:
-        # Every slot was held. Queue, then flag the holders' slots so they hand out the backlog when they
-        # finish; if one finished between our claim and our queueing (its hand-out, if any, missed this
-        # event), hand it out ourselves.
-        if queue_event(event_id, read_at, now) and not flag_backlog(webhook_id, slots):
+        # Every slot was held: queue, then look at the slots again. A holder seen after the queueing
+        # releases later and its hand-out finds this event; if one released in between (its hand-out may
+        # have missed this event), hand out the backlog here.
+        if queue_event(event_id, read_at, now) and not every_slot_held(webhook_id, slots):
             drain(endpoint)
         return None
     try:
@@ -250,9 +206,8 @@ def _read(ref: Any, user_id: str | None) -> tuple[Any, Any]:
     """The event's snapshot and, given a user id, that user's endpoint snapshot, in one call."""
     if user_id is None:
         return ref.get(), None
-    # Concurrent attempts of this instance share the read (shared/core/shared_reads.py).
-    event, endpoint = shared_reads().get([ref, endpoint_ref(user_id)])
-    return event, endpoint
+    found = {s.reference.path: s for s in firestore_client().get_all([ref, endpoint_ref(user_id)])}
+    return found[ref.path], found[endpoint_ref(user_id).path]
 
 
 def _throttle(event_id: str, endpoint: WebhookEndpoint, lane: Lane, read_at: Any) -> bool:
@@ -293,22 +248,9 @@ def _attempt(
         else None
     )
     _record(event_id, event, attempt, result, outcome, retry_at, finished, slot)
-    # A quiet success (a fresh event, a healthy unthrottled endpoint whose health does not change, an
-    # unflagged slot) skips the backlog query: nothing can be waiting that this attempt must hand out.
-    # Events queued because every slot was held flagged a slot (its holder drains); events of an open
-    # circuit are handed out from the probe's success (health changes); a throttled endpoint always
-    # drains; a handed-out event continues the chain. As a safety net, the attempt that refreshes the
-    # endpoint's `last_triggered_at` (at least every ENDPOINT_TOUCH_INTERVAL) drains too.
-    quiet = (
-        outcome is Outcome.DELIVERED
-        and endpoint.rate_limit is None
-        and not event.from_backlog
-        and not slot.backlog
-        and not endpoint_fields(endpoint, outcome, result, finished, retry_at)
-    )
     current = update_after_attempt(endpoint, outcome, result, finished, retry_at)
-    if current is not None and not quiet:
-        drain(current)
+    if current is not None:
+        drain(current)  # the freed slot goes to the endpoint's oldest queued event
     log = logs.info if outcome is Outcome.DELIVERED else logs.warning
     log(
         "webhook attempt",
@@ -334,8 +276,9 @@ def _record(
 ) -> None:
     """One batch: the delivery document, the event's next state, the slot's release.
 
-    A queued event may have flagged the slot meanwhile (its update time changed): then the slot is read
-    again and, still ours, released on that read (`slot.backlog` tells the caller to hand out the backlog).
+    The event is updated on the claim's update time and the slot deleted on its own: only the claimant of
+    this attempt moves the event on. If our lease ran out and another attempt was claimed meanwhile, that
+    one owns the event (and maybe our slot); we still record what we did.
     """
     db = firestore_client()
     if outcome is Outcome.DELIVERED:
@@ -365,68 +308,24 @@ def _record(
         "last_error": result.error,
         "updated_at": finished,
     }
-    # The precondition: only the claimant of this attempt moves the event on. If our lease ran out and
-    # another attempt was claimed meanwhile, that one owns the event (and maybe our slot); we still record
-    # what we did.
     claimed = db.write_option(last_update_time=slot.claimed_at)
-
-    def record_once() -> bool:
-        """True when recorded; False when the slot or the event is another attempt's now."""
-        writes = [
-            Write(WriteKind.CREATE, delivery_ref, delivery.to_firestore()),
-            Write(WriteKind.UPDATE, event_ref(event_id), event_update, claimed),
-            Write(WriteKind.DELETE, slot.ref, option=db.write_option(last_update_time=slot.update_time)),
-        ]
-        try:
-            # Concurrent attempts of this instance share the commit (shared/core/shared_commits.py).
-            shared_commits().commit(writes)
-        except FailedPrecondition:
-            if _reread_own_slot(slot):
-                raise  # only the slot's flag changed: record again on the new read (retry_commit)
-            return False
-        except AlreadyExists:  # a crashed earlier run of this very claim recorded it already
-            try:
-                event_ref(event_id).update(event_update, option=claimed)
-            except FailedPrecondition:
-                pass
-            return True
-        slot.released = True
-        return True
-
+    batch = db.batch()
+    batch.create(delivery_ref, delivery.to_firestore())
+    batch.update(event_ref(event_id), event_update, option=claimed)
+    batch.delete(slot.ref, option=db.write_option(last_update_time=slot.update_time))
     try:
-        recorded = retry_commit(
-            record_once,
-            what=f"webhook event {event_id}",
-            max_attempts=RECORD_TRIES,
-            retry_on=(FailedPrecondition,),
-            gave_up=_SlotKeptChanging,
-        )
-    except _SlotKeptChanging:  # record the delivery alone, as when the slot is not ours
-        recorded = False
-    if not recorded:
+        batch.commit()
+        slot.released = True
+    except FailedPrecondition:  # the event or the slot is another attempt's now: the delivery alone
         try:
             delivery_ref.create(delivery.to_firestore())
         except AlreadyExists:
             pass
-
-
-class _SlotKeptChanging(Exception):
-    """Queued events kept flagging the slot between our read and our commit."""
-
-
-def _reread_own_slot(slot: Slot) -> bool:
-    """After a failed record: True when the slot is still this claim's and only its flag changed (the
-    slot's update time and flag are refreshed for the next try); False when it was released or taken
-    over, or is unchanged (then the event's precondition failed: the event is another attempt's)."""
-    snapshot = slot.ref.get()
-    if not snapshot.exists or snapshot.update_time == slot.update_time:
-        return False
-    held = WebhookSlot.from_firestore(snapshot.to_dict())
-    if held.event_id != slot.event_id or held.lease_until != slot.lease_until:
-        return False
-    slot.update_time = snapshot.update_time
-    slot.backlog = held.backlog
-    return True
+    except AlreadyExists:  # a crashed earlier run of this very claim recorded it already
+        try:
+            event_ref(event_id).update(event_update, option=claimed)
+        except FailedPrecondition:
+            pass
 
 
 def deliver_message(message: PubSubMessage, lane: Lane = Lane.FAST) -> DeliveryReport | None:
@@ -447,12 +346,7 @@ def deliver_message(message: PubSubMessage, lane: Lane = Lane.FAST) -> DeliveryR
         return None
     assert isinstance(data, dict)
     user_id = data.get("user_id")
-    return deliver_event(
-        event_id,
-        lane=lane,
-        user_id=user_id if isinstance(user_id, str) else None,
-        published=published_event(event_id, data),
-    )
+    return deliver_event(event_id, lane=lane, user_id=user_id if isinstance(user_id, str) else None)
 
 
 def handle_webhook_retry_sweep(message: PubSubMessage) -> int:

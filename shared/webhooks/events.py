@@ -3,9 +3,7 @@
 An event is a `webhook_events/{eventId}` document (its state and retry schedule) plus Pub/Sub messages
 that carry its id (and its user id as a read hint). The document is the truth: messages may be lost,
 duplicated or late, and the periodic sweep re-publishes every pending event whose `next_attempt_at` has
-come (docs/webhooks.md). The first message of a new event also carries the event as written and its
-update time (`PublishedEvent`): its delivery claims the attempt on that update time instead of reading
-the event, and falls back to reading when the event has changed since.
+come (docs/webhooks.md).
 """
 
 from __future__ import annotations
@@ -15,14 +13,11 @@ import heapq
 import json
 import secrets
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from google.api_core.datetime_helpers import DatetimeWithNanoseconds
 from google.api_core.exceptions import AlreadyExists
 from google.cloud.firestore_v1.base_query import FieldFilter
-from pydantic import ValidationError
 
 from shared.core import logs
 from shared.core.clients import firestore_client, publish, publisher, topic_path
@@ -44,8 +39,6 @@ from shared.models import (
 # publish), the sweep picks the event up once this grace has passed.
 PUBLISH_GRACE = timedelta(seconds=60)
 SWEEP_BATCH = 500
-# A new event's first message carries the event itself up to this size (its JSON, in bytes).
-MAX_EVENT_COPY_BYTES = 4096
 # One pass stops starting new pages after this long (the next pass carries on).
 SWEEP_TIME_BUDGET_S = 40.0
 # The sweep function (scheduled every minute, timeout 90 s) polls the schedule for this long, a pass every
@@ -85,8 +78,7 @@ def payload_body(payload: dict[str, Any]) -> bytes:
     """The exact bytes sent (and signed); the same on every attempt of an event.
 
     The top-level keys come in a fixed order and nested objects with their keys sorted: one canonical form,
-    whether the payload was read back from Firestore (which returns map keys in its own order) or taken
-    from the message that published the event.
+    whatever order Firestore returns map keys in.
     """
     ordered = {
         k: _sorted_keys(payload[k]) for k in ("id", "type", "created", "livemode", "data") if k in payload
@@ -102,59 +94,14 @@ def _sorted_keys(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class PublishedEvent:
-    """An event as its publisher wrote it, and that write's update time (Firestore's commit clock).
-
-    An attempt claimed with a precondition on `version` proves the event is still exactly this copy.
-    Only the publisher and readers of the event documents or the topic's subscribers know the exact
-    update time, so publish access to the topic alone cannot make a copy that claims an attempt.
-    """
-
-    event: WebhookEvent
-    version: datetime
-
-
-def _version_text(version: datetime) -> str:
-    """RFC 3339 with the nanoseconds Firestore's update times carry (a precondition must match exactly)."""
-    if isinstance(version, DatetimeWithNanoseconds):
-        return str(version.rfc3339())
-    return str(DatetimeWithNanoseconds.fromisoformat(version.isoformat()).rfc3339())
-
-
-def event_message(event_id: str, user_id: str, published: PublishedEvent | None = None) -> bytes:
+def event_message(event_id: str, user_id: str) -> bytes:
     """The Pub/Sub message: the event id, and its user id so that the delivery reads the event and the
-    endpoint in one call (a hint only: the event document's user id is the truth); a new event's first
-    message also carries the event as written (`published`)."""
-    data: dict[str, Any] = {"event_id": event_id, "user_id": user_id}
-    if published is not None:
-        copy = published.event.model_dump(mode="json", exclude_defaults=True)
-        # Only a small event rides along: every push counts against the function's event-size and
-        # event-throughput limits (docs/capacity.md); a bigger one is read, as every other message's is.
-        if len(json.dumps(copy, separators=(",", ":"))) <= MAX_EVENT_COPY_BYTES:
-            data["event"] = copy
-            data["version"] = _version_text(published.version)
-    return json.dumps(data, separators=(",", ":")).encode()
+    endpoint in one call (a hint only: the event document's user id is the truth)."""
+    return json.dumps({"event_id": event_id, "user_id": user_id}, separators=(",", ":")).encode()
 
 
-def published_event(event_id: str, data: dict[str, Any]) -> PublishedEvent | None:
-    """The message's copy of the event, when it carries a well-formed one for this event id."""
-    event, version = data.get("event"), data.get("version")
-    if not isinstance(event, dict) or not isinstance(version, str):
-        return None
-    try:
-        copy = WebhookEvent.model_validate(event)
-        written = DatetimeWithNanoseconds.from_rfc3339(version)
-    except (ValidationError, ValueError):
-        logs.warning("webhook message with a malformed event copy", event_id=event_id)
-        return None
-    if copy.payload.get("id") != event_id:
-        return None
-    return PublishedEvent(copy, written)
-
-
-def publish_event(event_id: str, user_id: str, published: PublishedEvent | None = None) -> None:
-    publish(WEBHOOK_EVENTS_TOPIC, event_message(event_id, user_id, published), event_id=event_id)
+def publish_event(event_id: str, user_id: str) -> None:
+    publish(WEBHOOK_EVENTS_TOPIC, event_message(event_id, user_id), event_id=event_id)
 
 
 def create_event(
@@ -184,11 +131,9 @@ def create_event(
         updated_at=now,
     )
     ref = event_ref(event_id)
-    published: PublishedEvent | None = None
     try:
-        written = ref.create(event.to_firestore())
+        ref.create(event.to_firestore())
         created_now = True
-        published = PublishedEvent(event, written.update_time)
     except AlreadyExists:
         created_now = False
         existing = ref.get()
@@ -196,7 +141,7 @@ def create_event(
         if data.get("status") != WebhookEventStatus.PENDING.value or data.get("attempts", 0) != 0:
             return False
     if publish_now:
-        publish_event(event_id, user_id, published)
+        publish_event(event_id, user_id)
     return created_now
 
 

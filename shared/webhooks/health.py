@@ -18,7 +18,6 @@ from shared.core import logs
 from shared.core.clients import firestore_client
 from shared.core.retry import retry_commit
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, WebhookEventType
-from shared.webhooks.endpoint_copies import endpoint_copies
 from shared.webhooks.endpoints import endpoint_ref, webhook_id_for
 from shared.webhooks.events import event_payload, event_ref
 from shared.webhooks.schedule import (
@@ -50,15 +49,11 @@ def update_after_attempt(
     db = firestore_client()
     ref = endpoint_ref(endpoint.user_id)
 
-    copies = endpoint_copies()
-
     def attempt() -> WebhookEndpoint | None:
         snapshot = ref.get()
         if not snapshot.exists:
-            copies.forget(endpoint.user_id)
             return None
         current = WebhookEndpoint.from_firestore(snapshot.to_dict())
-        copies.remember(current, snapshot.read_time)
         if current.url != endpoint.url:
             return None  # the attempt went to a URL the endpoint no longer has
         fields = endpoint_fields(current, outcome, result, finished, retry_at)
@@ -66,13 +61,10 @@ def update_after_attempt(
             return current
         try:
             # FailedPrecondition: changed since the read, judge again on the new state (retry_commit).
-            written = ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
+            ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
         except NotFound:
-            copies.forget(endpoint.user_id)
             return None
         updated = current.model_copy(update=fields)
-        # Written on the state read: exactly what is stored as of the write.
-        copies.remember(updated, written.update_time)
         if current.enabled and not updated.enabled:
             record_disabled(updated, finished)
         return updated
@@ -86,7 +78,6 @@ def update_after_attempt(
         )
     except _EndpointBusy:
         # Other attempts keep changing it: their verdicts stand, and the next attempt judges again.
-        copies.forget(endpoint.user_id)
         return None
 
 
