@@ -11,7 +11,6 @@ a backstop.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from google.api_core.exceptions import FailedPrecondition, NotFound
@@ -20,26 +19,13 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.core.clients import firestore_client, publish
 from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, utc_now
+from shared.webhooks.decisions import Lane, lane_for
 from shared.webhooks.events import event_message, event_ref
 from shared.webhooks.schedule import EndpointHealth, endpoint_health
 
 # The sweep re-publishes a queued event this long after it could have run, should its hand-out be lost.
 QUEUE_BACKSTOP = timedelta(minutes=2)
 DRAIN_PAGE = 5
-
-
-class Lane(StrEnum):
-    """Two subscriptions: Pub/Sub push throttles a whole subscription when its handler is slow or fails,
-    so endpoints that are not known to be fast and healthy never share one with those that are."""
-
-    FAST = "fast"  # topic webhook-events: new events of healthy, fast endpoints
-    SLOW = "slow"  # topic webhook-events-slow: retries, probes, failing or slow endpoints, the sweep
-
-
-def lane_for(endpoint: WebhookEndpoint | None) -> Lane:
-    if endpoint is None or endpoint.consecutive_failures > 0 or endpoint.slow:
-        return Lane.SLOW
-    return Lane.FAST
 
 
 def publish_to_lane(event_id: str, user_id: str, lane: Lane) -> None:

@@ -1,18 +1,18 @@
-"""Deliver one webhook event attempt: claim it, sign, POST, record. Called by `deliver_webhook` per message.
+"""Deliver one webhook event attempt: read, decide, claim, sign, POST, record. Called per Pub/Sub message
+by `deliver_webhook` (fast lane) and `deliver_webhook_slow`.
 
-State machine of `webhook_events/{id}` (docs/webhooks.md):
-  pending --2xx--> delivered
-  pending --failure, retries left--> pending (attempts+1, next_attempt_at = schedule)
-  pending --failure, none left / 410--> failed
-  pending --no endpoint, disabled, not subscribed--> discarded
-Isolation: an attempt holds one of its endpoint's few slots (shared/webhooks/slots.py); events that find
-none wait in the endpoint's backlog (shared/webhooks/backlog.py), and every expected outcome acknowledges
-the Pub/Sub message: the retry schedule lives in Firestore and the sweep polls it.
-Crash safety: the attempt is claimed first (attempts+1 and a lease in next_attempt_at, written with a
-last_update_time precondition from the read), so two copies of a message never send concurrently; the
-result is recorded (delivery document + event state, one batch) before the function returns, and only then
-is the Pub/Sub message acknowledged. A crash anywhere leaves the event pending with a due time, and the
-sweep re-publishes it: nothing is lost and the event id never changes.
+What to do and what an attempt means are decided by shared/webhooks/decisions.py (pure); this module reads
+and writes around those decisions (docs/webhooks.md):
+- the event and its endpoint are read in one call (the message's user id is a hint);
+- an attempt holds one of its endpoint's few slots and claims the event (attempts+1 and a lease in
+  `next_attempt_at`) in one batch, on the event's update time as read: two copies of a message never send
+  concurrently; an event that finds every slot held waits in the endpoint's backlog
+  (shared/webhooks/backlog.py);
+- the result is recorded (delivery document, the event's next state, the slot's release: one batch)
+  before the function returns, so the Pub/Sub message is acknowledged only once the state is stored. Every
+  expected outcome acknowledges: the retry schedule lives in Firestore and the sweep
+  (shared/webhooks/events.sweep_due_events) re-publishes what is due. A crash anywhere leaves the event
+  pending with a due time: nothing is lost and the event id never changes.
 """
 
 from __future__ import annotations
@@ -28,31 +28,16 @@ from shared.core import logs
 from shared.core.clients import firestore_client
 from shared.core.pubsub_events import MalformedMessage, PubSubMessage
 from shared.core.settings import get_settings
-from shared.models import (
-    WebhookDelivery,
-    WebhookEndpoint,
-    WebhookEvent,
-    WebhookEventStatus,
-    WebhookEventType,
-    utc_now,
-)
-from shared.webhooks.backlog import Lane, drain, lane_for, publish_to_lane, queue_event
-from shared.webhooks.endpoints import endpoint_ref, load_endpoint, signing_secrets, webhook_id_for
+from shared.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookEventStatus, utc_now
+from shared.webhooks.backlog import drain, publish_to_lane, queue_event
+from shared.webhooks.decisions import Decision, Lane, Step, Verdict, decide_attempt, judge_attempt
+from shared.webhooks.endpoints import endpoint_ref, signing_secrets, webhook_id_for
 from shared.webhooks.events import event_ref, payload_body, sweep_for
 from shared.webhooks.health import update_after_attempt
-from shared.webhooks.schedule import (
-    AttemptResult,
-    EndpointHealth,
-    Outcome,
-    classify,
-    endpoint_health,
-    next_attempt_at,
-)
+from shared.webhooks.schedule import AttemptResult, Outcome
 from shared.webhooks.sender import SendPolicy, post_webhook
 from shared.webhooks.signing import build_headers
 from shared.webhooks.slots import (
-    FAST_LANE_SLOTS,
-    MAX_IN_FLIGHT,
     Slot,
     claim_slot,
     every_slot_held,
@@ -89,78 +74,63 @@ def delivery_id(event_id: str, attempt: int) -> str:
     return f"{event_id}-{attempt}"
 
 
-def _skip_reason(endpoint: WebhookEndpoint | None, event: WebhookEvent) -> str | None:
-    if endpoint is None:
-        return "no webhook endpoint"
-    if not endpoint.enabled:
-        return "webhook endpoint disabled"
-    if event.type is not WebhookEventType.WEBHOOK_TEST and event.type not in endpoint.events:
-        return f"endpoint not subscribed to {event.type.value}"
-    return None
-
-
 def deliver_event(
     event_id: str,
     policy: SendPolicy | None = None,
     lane: Lane = Lane.SLOW,
     user_id: str | None = None,
 ) -> DeliveryReport | None:
-    """Make the event's next attempt if it is due, unclaimed and its endpoint has room; None otherwise.
-
-    Isolation (docs/webhooks.md): the fast lane only attempts for endpoints that are healthy and fast, in
-    at most FAST_LANE_SLOTS of their slots; an endpoint's other events wait in its backlog (Firestore).
-    An open circuit allows one probe at a time, not before `probe_at`. `user_id` (the message's hint) lets
-    the event and the endpoint be read in one call.
-    """
-    policy = policy or default_policy()
-    db = firestore_client()
-    ref = event_ref(event_id)
-    snapshot, endpoint_snapshot = _read(ref, user_id)
-    if not snapshot.exists:
+    """Make the event's next attempt if `decide_attempt` says so and a slot is free; None otherwise.
+    `user_id` (the message's hint) lets the event and the endpoint be read in one call."""
+    event_snapshot, endpoint_snapshot = _read(event_id, user_id)
+    if not event_snapshot.exists:
         logs.warning("webhook event not found", event_id=event_id)
         return None
-    event = WebhookEvent.from_firestore(snapshot.to_dict())
-    now = utc_now()
-    if event.status is not WebhookEventStatus.PENDING:
-        return None
-    # Before the first attempt next_attempt_at is only the sweep's backstop: the first publish is due.
-    if event.attempts > 0 and event.next_attempt_at is not None and event.next_attempt_at > now:
-        return None
-    precondition = db.write_option(last_update_time=snapshot.update_time)
-    if event.user_id != user_id or endpoint_snapshot is None:  # no hint, or a wrong one
-        endpoint = load_endpoint(event.user_id)
-    elif endpoint_snapshot.exists:
-        endpoint = WebhookEndpoint.from_firestore(endpoint_snapshot.to_dict())
-    else:
-        endpoint = None
-    reason = _skip_reason(endpoint, event)
-    if reason is not None or event.attempts >= event.attempt_limit:
-        final = WebhookEventStatus.DISCARDED if reason is not None else WebhookEventStatus.FAILED
-        try:
-            ref.update(
-                {
-                    "status": final.value,
-                    "next_attempt_at": None,
-                    "queued": False,
-                    "last_error": reason or event.last_error,
-                    "updated_at": now,
-                },
-                option=precondition,
-            )
-        except FailedPrecondition:
-            pass  # someone else moved it on; their state stands
-        return None
-    assert endpoint is not None
-    if lane is Lane.FAST and lane_for(endpoint) is Lane.SLOW:
-        publish_to_lane(
-            event_id, event.user_id, Lane.SLOW
-        )  # not known to be fast and healthy: off the shared lane
-        return None
-    failing = endpoint_health(endpoint.enabled, endpoint.consecutive_failures) is EndpointHealth.FAILING
-    if failing and endpoint.probe_at is not None and endpoint.probe_at > now:
-        queue_event(event_id, snapshot.update_time, endpoint.probe_at)
-        return None
-    return _claim_and_attempt(event_id, event, snapshot.update_time, endpoint, lane, policy)
+    event = WebhookEvent.from_firestore(event_snapshot.to_dict())
+    if event.user_id != user_id:  # no hint, or a wrong one: the event's user is the truth
+        endpoint_snapshot = endpoint_ref(event.user_id).get()
+    endpoint = (
+        WebhookEndpoint.from_firestore(endpoint_snapshot.to_dict()) if endpoint_snapshot.exists else None
+    )
+    read_at = event_snapshot.update_time
+    decision = decide_attempt(event, endpoint, lane, utc_now())
+    if decision.step is Step.DISCARD or decision.step is Step.GIVE_UP:
+        _finish_unsent(event_id, event, decision, read_at)
+    elif decision.step is Step.TO_SLOW_LANE:
+        publish_to_lane(event_id, event.user_id, Lane.SLOW)
+    elif decision.step is Step.WAIT_FOR_PROBE:
+        assert decision.wait_until is not None
+        queue_event(event_id, read_at, decision.wait_until)
+    elif decision.step is Step.SEND:
+        assert endpoint is not None
+        return _claim_and_attempt(
+            event_id, event, read_at, endpoint, lane, decision, policy or default_policy()
+        )
+    return None
+
+
+def _read(event_id: str, user_id: str | None) -> tuple[Any, Any]:
+    """The event's snapshot and, given a user id, that user's endpoint snapshot, in one call."""
+    if user_id is None:
+        return event_ref(event_id).get(), None
+    refs = [event_ref(event_id), endpoint_ref(user_id)]
+    found = {s.reference.path: s for s in firestore_client().get_all(refs)}
+    return found[refs[0].path], found[refs[1].path]
+
+
+def _finish_unsent(event_id: str, event: WebhookEvent, decision: Decision, read_at: Any) -> None:
+    final = WebhookEventStatus.DISCARDED if decision.step is Step.DISCARD else WebhookEventStatus.FAILED
+    fields = {
+        "status": final.value,
+        "next_attempt_at": None,
+        "queued": False,
+        "last_error": decision.reason or event.last_error,
+        "updated_at": utc_now(),
+    }
+    try:
+        event_ref(event_id).update(fields, option=firestore_client().write_option(last_update_time=read_at))
+    except FailedPrecondition:
+        pass  # someone else moved it on; their state stands
 
 
 def _claim_and_attempt(
@@ -169,6 +139,7 @@ def _claim_and_attempt(
     read_at: Any,
     endpoint: WebhookEndpoint,
     lane: Lane,
+    decision: Decision,
     policy: SendPolicy,
 ) -> DeliveryReport | None:
     """Take a throttle token and a slot, claim the attempt on the event's update time `read_at`, make it.
@@ -176,38 +147,30 @@ def _claim_and_attempt(
     None when the claim lost (another copy of the message claimed it, or the event changed since the read)
     or the attempt was deferred (throttle, every slot held: the event waits in the backlog)."""
     now = utc_now()
-    failing = endpoint_health(endpoint.enabled, endpoint.consecutive_failures) is EndpointHealth.FAILING
     webhook_id = webhook_id_for(event.user_id)
-    if endpoint.rate_limit is not None and not _throttle(event_id, endpoint, lane, read_at):
+    if decision.throttled and not _throttle(event_id, endpoint, lane, read_at):
         return None
-    slots = 1 if failing else (FAST_LANE_SLOTS if lane is Lane.FAST else MAX_IN_FLIGHT)
     attempt = event.attempts + 1
     lease_until = now + timedelta(seconds=policy.timeout_s) + LEASE_MARGIN
     claim = {"attempts": attempt, "next_attempt_at": lease_until, "queued": False, "updated_at": now}
     try:
         # One batch holds a slot and claims the attempt: both or neither.
-        slot = claim_slot(webhook_id, event_id, slots, lease_until, (event_ref(event_id), claim, read_at))
+        slot = claim_slot(
+            webhook_id, event_id, decision.slots, lease_until, (event_ref(event_id), claim, read_at)
+        )
     except FailedPrecondition:
         return None
     if slot is None:
         # Every slot was held: queue, then look at the slots again. A holder seen after the queueing
         # releases later and its hand-out finds this event; if one released in between (its hand-out may
         # have missed this event), hand out the backlog here.
-        if queue_event(event_id, read_at, now) and not every_slot_held(webhook_id, slots):
+        if queue_event(event_id, read_at, now) and not every_slot_held(webhook_id, decision.slots):
             drain(endpoint)
         return None
     try:
         return _attempt(event_id, event, endpoint, attempt, slot, policy)
     finally:
         release_slot(slot)  # only if recording did not release it (an error on the way)
-
-
-def _read(ref: Any, user_id: str | None) -> tuple[Any, Any]:
-    """The event's snapshot and, given a user id, that user's endpoint snapshot, in one call."""
-    if user_id is None:
-        return ref.get(), None
-    found = {s.reference.path: s for s in firestore_client().get_all([ref, endpoint_ref(user_id)])}
-    return found[ref.path], found[endpoint_ref(user_id).path]
 
 
 def _throttle(event_id: str, endpoint: WebhookEndpoint, lane: Lane, read_at: Any) -> bool:
@@ -217,9 +180,8 @@ def _throttle(event_id: str, endpoint: WebhookEndpoint, lane: Lane, read_at: Any
     if lane is Lane.FAST:
         if take_rate_token(webhook_id, endpoint.rate_limit, int(time.time())):
             return True
-        publish_to_lane(
-            event_id, endpoint.user_id, Lane.SLOW
-        )  # waiting must not hold a push slot of the shared fast lane
+        # Waiting must not hold a push slot of the shared fast lane.
+        publish_to_lane(event_id, endpoint.user_id, Lane.SLOW)
         return False
     if wait_for_rate_token(webhook_id, endpoint.rate_limit):
         return True
@@ -241,17 +203,12 @@ def _attempt(
     headers = build_headers(signing_secrets(endpoint, now), event_id, int(time.time()), body)
     result = post_webhook(endpoint.url, body, headers, policy, now)
     finished = utc_now()
-    outcome = classify(result)
-    retry_at = (
-        next_attempt_at(attempt, result, finished, attempt_limit=event.attempt_limit)
-        if outcome is Outcome.RETRY
-        else None
-    )
-    _record(event_id, event, attempt, result, outcome, retry_at, finished, slot)
-    current = update_after_attempt(endpoint, outcome, result, finished, retry_at)
+    verdict = judge_attempt(event, endpoint, attempt, result, finished)
+    _record(event_id, event, attempt, result, verdict, finished, slot)
+    current = update_after_attempt(endpoint, verdict, result, finished)
     if current is not None:
         drain(current)  # the freed slot goes to the endpoint's oldest queued event
-    log = logs.info if outcome is Outcome.DELIVERED else logs.warning
+    log = logs.info if verdict.outcome is Outcome.DELIVERED else logs.warning
     log(
         "webhook attempt",
         event_id=event_id,
@@ -259,9 +216,9 @@ def _attempt(
         status_code=result.status_code,
         error=result.error,
         duration_ms=result.duration_ms,
-        next_attempt_at=retry_at.isoformat() if retry_at else None,
+        next_attempt_at=verdict.retry_at.isoformat() if verdict.retry_at else None,
     )
-    return DeliveryReport(event_id, attempt, outcome, result, retry_at)
+    return DeliveryReport(event_id, attempt, verdict.outcome, result, verdict.retry_at)
 
 
 def _record(
@@ -269,8 +226,7 @@ def _record(
     event: WebhookEvent,
     attempt: int,
     result: AttemptResult,
-    outcome: Outcome,
-    retry_at: datetime | None,
+    verdict: Verdict,
     finished: datetime,
     slot: Slot,
 ) -> None:
@@ -281,12 +237,6 @@ def _record(
     one owns the event (and maybe our slot); we still record what we did.
     """
     db = firestore_client()
-    if outcome is Outcome.DELIVERED:
-        status = WebhookEventStatus.DELIVERED
-    elif retry_at is None:
-        status = WebhookEventStatus.FAILED
-    else:
-        status = WebhookEventStatus.PENDING
     delivery = WebhookDelivery(
         user_id=event.user_id,
         webhook_id=webhook_id_for(event.user_id),
@@ -296,14 +246,14 @@ def _record(
         status_code=result.status_code,
         error=result.error,
         duration_ms=result.duration_ms,
-        next_attempt_at=retry_at,
+        next_attempt_at=verdict.retry_at,
         livemode=event.livemode,
         created_at=finished,
     )
     delivery_ref = db.collection(WebhookDelivery.collection).document(delivery_id(event_id, attempt))
     event_update = {
-        "status": status.value,
-        "next_attempt_at": retry_at,
+        "status": verdict.status.value,
+        "next_attempt_at": verdict.retry_at,
         "last_status_code": result.status_code,
         "last_error": result.error,
         "updated_at": finished,

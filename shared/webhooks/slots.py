@@ -1,6 +1,6 @@
 """Per-endpoint isolation in Firestore: in-flight slots and the optional throttle (docs/webhooks.md).
 
-Slots: an endpoint has `MAX_IN_FLIGHT` slot documents `webhook_slots/{webhookId}-{n}`; an attempt first
+Slots: an endpoint has `MAX_IN_FLIGHT` (shared/webhooks/decisions.py) slot documents `webhook_slots/{webhookId}-{n}`; an attempt first
 creates one (create(): exactly one holder across every instance) and deletes it when recorded. A holder
 that crashed leaves a lease that ends like the event's own lease; the next claimant takes it over with a
 `last_update_time` precondition, so two claimants never both win.
@@ -27,11 +27,6 @@ from google.cloud.firestore_v1 import Increment
 from shared.core.clients import firestore_client
 from shared.models import WebhookRateBucket, WebhookSlot, utc_now
 
-# Attempts to one endpoint in flight at once, across all instances.
-MAX_IN_FLIGHT = 2
-# Of those, the shared fast lane may hold only this many: an endpoint that starts hanging can block at
-# most this many of the fast lane's push slots, once, before it is moved to the slow lane.
-FAST_LANE_SLOTS = 1
 # A throttled attempt (slow lane) waits at most this long for a later second's budget, then goes to the
 # backlog.
 MAX_THROTTLE_WAIT_S = 2.0

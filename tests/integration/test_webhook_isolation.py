@@ -17,12 +17,13 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.core.clients import firestore_client
 from shared.models import WebhookEvent, WebhookEventStatus, WebhookEventType, WebhookSlot, utc_now
 from shared.webhooks.backlog import drain
+from shared.webhooks.decisions import FAST_LANE_SLOTS, MAX_IN_FLIGHT
 from shared.webhooks.delivery import deliver_event
 from shared.webhooks.endpoints import WebhookEndpointInput, endpoint_ref, put_endpoint, webhook_id_for
 from shared.webhooks.events import due_event_ids, event_ref, sweep_due_events
 from shared.webhooks.health import disabled_event_id
 from shared.webhooks.schedule import CIRCUIT_THRESHOLD, Outcome
-from shared.webhooks.slots import FAST_LANE_SLOTS, MAX_IN_FLIGHT, slot_ref
+from shared.webhooks.slots import slot_ref
 from tests.conftest import Project
 from tests.support.platform import ApiClient
 from tests.support.waiting import eventually

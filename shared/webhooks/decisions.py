@@ -1,0 +1,180 @@
+"""Every decision of a webhook delivery, as pure functions of the event, the endpoint and the time.
+
+`decide_attempt` says what to do with a due message: send now (in how many of the endpoint's slots), wait
+for the circuit's probe time, move to the slow lane, discard, give up, or nothing. `judge_attempt` says what
+an HTTP attempt means: the event's next state, when it is retried (the schedule, shared/webhooks/
+schedule.py) and what changes on the endpoint (failure streak, circuit breaker and its probe time,
+slowness, disabling). shared/webhooks/delivery.py only reads, claims and writes around them
+(docs/webhooks.md).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, WebhookEventType
+from shared.webhooks.schedule import (
+    CIRCUIT_THRESHOLD,
+    RETRY_DELAYS,
+    AttemptResult,
+    EndpointHealth,
+    Outcome,
+    classify,
+    endpoint_health,
+    next_attempt_at,
+    should_disable_endpoint,
+)
+
+# Attempts to one endpoint in flight at once, across all instances.
+MAX_IN_FLIGHT = 2
+# Of those, the shared fast lane may hold only this many: an endpoint that starts hanging can block at
+# most this many of the fast lane's push slots, once, before it is moved to the slow lane.
+FAST_LANE_SLOTS = 1
+# A successful attempt slower than this keeps the endpoint off the fast lane (until one is quick again).
+SLOW_ATTEMPT_MS = 2000
+# The endpoint document is shared by all of a user's deliveries (about one write per second per document):
+# `last_triggered_at` is refreshed at most this often unless something else changes.
+ENDPOINT_TOUCH_INTERVAL = timedelta(seconds=5)
+
+
+class Lane(StrEnum):
+    """Two subscriptions: Pub/Sub push throttles a whole subscription when its handler is slow or fails,
+    so endpoints that are not known to be fast and healthy never share one with those that are."""
+
+    FAST = "fast"  # topic webhook-events: new events of healthy, fast endpoints
+    SLOW = "slow"  # topic webhook-events-slow: retries, probes, failing or slow endpoints, the sweep
+
+
+def lane_for(endpoint: WebhookEndpoint | None) -> Lane:
+    if endpoint is None or endpoint.consecutive_failures > 0 or endpoint.slow:
+        return Lane.SLOW
+    return Lane.FAST
+
+
+class Step(StrEnum):
+    NOTHING = "nothing"  # not pending, or its next attempt is not due (a lease or a retry time runs)
+    DISCARD = "discard"  # no endpoint, disabled, or not subscribed: `discarded`
+    GIVE_UP = "give_up"  # no attempt left: `failed`
+    TO_SLOW_LANE = "to_slow_lane"  # on the fast lane for an endpoint not known to be fast and healthy
+    WAIT_FOR_PROBE = "wait_for_probe"  # the circuit is open and its probe is not due: queue until then
+    SEND = "send"  # claim a slot (one of `slots`) and send; throttled endpoints take a token first
+
+
+@dataclass(frozen=True)
+class Decision:
+    step: Step
+    reason: str | None = None  # why it is discarded
+    slots: int = 0  # SEND: how many of the endpoint's slots the attempt may take
+    throttled: bool = False  # SEND: the endpoint's `rate_limit` applies
+    wait_until: datetime | None = None  # WAIT_FOR_PROBE: the probe time
+
+
+def skip_reason(endpoint: WebhookEndpoint | None, event: WebhookEvent) -> str | None:
+    if endpoint is None:
+        return "no webhook endpoint"
+    if not endpoint.enabled:
+        return "webhook endpoint disabled"
+    if event.type is not WebhookEventType.WEBHOOK_TEST and event.type not in endpoint.events:
+        return f"endpoint not subscribed to {event.type.value}"
+    return None
+
+
+def decide_attempt(
+    event: WebhookEvent, endpoint: WebhookEndpoint | None, lane: Lane, now: datetime
+) -> Decision:
+    """What a message for `event` does at `now`, arriving on `lane`."""
+    if event.status is not WebhookEventStatus.PENDING:
+        return Decision(Step.NOTHING)
+    # Before the first attempt next_attempt_at is only the sweep's backstop: the first publish is due.
+    if event.attempts > 0 and event.next_attempt_at is not None and event.next_attempt_at > now:
+        return Decision(Step.NOTHING)
+    reason = skip_reason(endpoint, event)
+    if reason is not None:
+        return Decision(Step.DISCARD, reason=reason)
+    assert endpoint is not None
+    if event.attempts >= event.attempt_limit:
+        return Decision(Step.GIVE_UP)
+    if lane is Lane.FAST and lane_for(endpoint) is Lane.SLOW:
+        return Decision(Step.TO_SLOW_LANE)
+    failing = endpoint_health(endpoint.enabled, endpoint.consecutive_failures) is EndpointHealth.FAILING
+    if failing and endpoint.probe_at is not None and endpoint.probe_at > now:
+        return Decision(Step.WAIT_FOR_PROBE, wait_until=endpoint.probe_at)
+    # An open circuit lets one probe through at a time; the shared fast lane gives an endpoint fewer slots.
+    slots = 1 if failing else (FAST_LANE_SLOTS if lane is Lane.FAST else MAX_IN_FLIGHT)
+    return Decision(Step.SEND, slots=slots, throttled=endpoint.rate_limit is not None)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: Outcome
+    status: WebhookEventStatus  # the event's next state
+    retry_at: datetime | None  # when a pending event is tried again
+    endpoint_fields: dict[str, Any] = field(default_factory=dict)  # what changes on the endpoint
+
+
+def judge_attempt(
+    event: WebhookEvent,
+    endpoint: WebhookEndpoint,
+    attempt: int,
+    result: AttemptResult,
+    finished: datetime,
+    rng: random.Random | None = None,
+) -> Verdict:
+    """What attempt number `attempt` (1-based) of `event`, ending at `finished` with `result`, means."""
+    outcome = classify(result)
+    retry_at = (
+        next_attempt_at(attempt, result, finished, rng, attempt_limit=event.attempt_limit)
+        if outcome is Outcome.RETRY
+        else None
+    )
+    if outcome is Outcome.DELIVERED:
+        status = WebhookEventStatus.DELIVERED
+    elif retry_at is None:
+        status = WebhookEventStatus.FAILED
+    else:
+        status = WebhookEventStatus.PENDING
+    return Verdict(outcome, status, retry_at, endpoint_fields(endpoint, outcome, result, finished, retry_at))
+
+
+def endpoint_fields(
+    endpoint: WebhookEndpoint,
+    outcome: Outcome,
+    result: AttemptResult,
+    finished: datetime,
+    retry_at: datetime | None,
+) -> dict[str, Any]:
+    """The endpoint's changes after an attempt (empty: nothing to write)."""
+    fields: dict[str, Any] = {}
+    if outcome is Outcome.DELIVERED:
+        if endpoint.failing_since is not None:
+            fields["failing_since"] = None
+        if endpoint.consecutive_failures:
+            fields["consecutive_failures"] = 0
+        if endpoint.probe_at is not None:
+            fields["probe_at"] = None
+        slow = result.duration_ms >= SLOW_ATTEMPT_MS
+        if slow != endpoint.slow:
+            fields["slow"] = slow
+    else:
+        failing_since = endpoint.failing_since or finished
+        if endpoint.failing_since is None:
+            fields["failing_since"] = failing_since
+        streak = endpoint.consecutive_failures + 1
+        fields["consecutive_failures"] = streak
+        if streak >= CIRCUIT_THRESHOLD:
+            # The circuit is open: the next probe follows the failed event's own retry schedule.
+            fields["probe_at"] = retry_at or finished + RETRY_DELAYS[1]
+        if outcome is Outcome.GONE:
+            fields.update(enabled=False, disabled_reason="the endpoint answered 410 Gone")
+        elif should_disable_endpoint(failing_since, finished):
+            fields.update(enabled=False, disabled_reason="deliveries failed for 5 days")
+    stale = endpoint.last_triggered_at is None or finished - endpoint.last_triggered_at >= (
+        ENDPOINT_TOUCH_INTERVAL
+    )
+    if fields or stale or endpoint.last_status_code != result.status_code:
+        fields.update(last_triggered_at=finished, last_status_code=result.status_code)
+    return fields
