@@ -74,14 +74,14 @@ QUERIES: tuple[QueryShape, ...] = (
         order=(("created_at", "DESCENDING"),),
     ),
     QueryShape(
-        "shared.jobs.sweep:_stale_page",
+        "shared.jobs.sweep:_stale_query",
         "jobs",
         equality=("index_shard", "status"),
         range_field="created_at",
         order=(("created_at", "ASCENDING"),),
     ),
     QueryShape(
-        "shared.jobs.sweep:_stale_page",
+        "shared.jobs.sweep:_stale_query",
         "jobs",
         equality=("index_shard", "status"),
         range_field="started_at",
@@ -106,7 +106,7 @@ QUERIES: tuple[QueryShape, ...] = (
         order=(("created_at", "DESCENDING"), ("__name__", "DESCENDING")),
     ),
     QueryShape(
-        "shared.webhooks.events:_due_page",
+        "shared.webhooks.events:due_query",
         "webhook_events",
         equality=("index_shard", "status"),
         range_field="next_attempt_at",

@@ -8,15 +8,13 @@ only by `default_job_cost` would have no worker to run it, so it is refused up f
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.core import logs
-from shared.core.clients import current_project
+from shared.core.ttl_cache import TtlCache
 from shared.models import DEFAULT_JOB_COSTS
 
 CONFIG_REFRESH_SECONDS = 10.0
@@ -49,8 +47,7 @@ class JobPricing:
         return sorted({ECHO_JOB_TYPE, *self.job_costs})
 
 
-_lock = threading.Lock()
-_cache: dict[str, tuple[float, JobPricing]] = {}
+_pricing: TtlCache[str, JobPricing] = TtlCache(CONFIG_REFRESH_SECONDS)
 
 
 def _default_pricing() -> JobPricing:
@@ -73,19 +70,5 @@ def _load() -> JobPricing:
 
 
 def job_pricing() -> JobPricing:
-    project = current_project()
-    cached = _cache.get(project)
-    if cached is not None and time.monotonic() - cached[0] < CONFIG_REFRESH_SECONDS:
-        return cached[1]
-    with _lock:
-        cached = _cache.get(project)
-        if cached is not None and time.monotonic() - cached[0] < CONFIG_REFRESH_SECONDS:
-            return cached[1]
-        pricing = _load()
-        _cache[project] = (time.monotonic(), pricing)
-        return pricing
-
-
-def forget_cached_pricing() -> None:
-    with _lock:
-        _cache.pop(current_project(), None)
+    """The pricing in system/config, read at most every CONFIG_REFRESH_SECONDS per instance."""
+    return _pricing.get("job_pricing", lambda _previous: _load())

@@ -5,14 +5,13 @@ left `running` longer than STALE_RUNNING_AFTER.
 sweep covers what a trigger cannot: a trigger delivery dropped for good (the emulator never retries, and
 production gives up after its retry window), and a worker that died (or whose message was lost) after
 moving the job to running. Republishing is safe because workers treat a duplicate message as a no-op and
-resume a running job only once it is stale, claimed with a precondition (job_lifecycle.claim_stale_run).
+resume a running job only once it is stale, claimed with a precondition (shared/jobs/lifecycle.claim_stale_run).
 Only jobs created (queued) or started (running) less than MAX_AGE ago are considered, so a job whose type
 no worker serves is not republished forever.
 """
 
 from __future__ import annotations
 
-import heapq
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +21,7 @@ from google.cloud import firestore
 from shared.core import logs
 from shared.core.clients import firestore_client, publish
 from shared.core.function_registry import JOBS_TOPIC
-from shared.core.index_shards import INDEX_SHARDS
+from shared.core.index_shards import first_over_shards
 from shared.core.pubsub_events import PubSubMessage
 from shared.jobs.lifecycle import STALE_RUNNING_AFTER
 from shared.models import Job, JobStatus, utc_now
@@ -48,25 +47,17 @@ def republish_stale_jobs(now: datetime | None = None, limit: int = MAX_PER_SWEEP
 def _stale_job_ids(
     status: JobStatus, since_field: str, oldest: datetime, newest: datetime, limit: int
 ) -> list[str]:
-    """The oldest stale jobs over every index shard, merged by age. Each shard contributes at most its fair
-    share of `limit` (so one shard's backlog cannot crowd out the others, and reads stay near `limit`); what
-    is left over is picked up by the next sweep."""
-    if limit <= 0:
-        return []
-    per_shard = -(-limit // INDEX_SHARDS)
-    pages = [
-        _stale_page(shard, status, since_field, oldest, newest, per_shard) for shard in range(INDEX_SHARDS)
-    ]
-    merged = heapq.merge(*pages, key=lambda snapshot: snapshot.get(since_field))
-    return [snapshot.id for snapshot in merged][:limit]
+    """The oldest stale jobs over every index shard; what is left over is picked up by the next sweep."""
+    found = first_over_shards(
+        lambda shard: _stale_query(shard, status, since_field, oldest, newest), since_field, limit
+    )
+    return [snapshot.id for snapshot in found]
 
 
-def _stale_page(
-    shard: int, status: JobStatus, since_field: str, oldest: datetime, newest: datetime, limit: int
-) -> list[Any]:
+def _stale_query(shard: int, status: JobStatus, since_field: str, oldest: datetime, newest: datetime) -> Any:
     # Indexes: index_shard, status, created_at and index_shard, status, started_at (all ASC): the shard
     # prefix keeps platform-wide timestamps from being one sequential hotspot (shared/core/index_shards.py).
-    query = (
+    return (
         firestore_client()
         .collection(Job.collection)
         .where(filter=firestore.FieldFilter("index_shard", "==", shard))
@@ -74,9 +65,7 @@ def _stale_page(
         .where(filter=firestore.FieldFilter(since_field, ">=", oldest))
         .where(filter=firestore.FieldFilter(since_field, "<=", newest))
         .order_by(since_field)
-        .limit(limit)
     )
-    return list(query.stream())
 
 
 def handle_requeue_stale_jobs(message: PubSubMessage) -> list[str]:

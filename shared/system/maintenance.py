@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
-from shared.core.clients import current_project
 from shared.core.errors import ApiError, ErrorCode
+from shared.core.ttl_cache import TtlCache
 
 REFRESH_SECONDS = 10.0
-_lock = threading.Lock()
-_cache: dict[str, tuple[float, bool]] = {}
+_flag: TtlCache[str, bool] = TtlCache(REFRESH_SECONDS)
 
 
 def maintenance_enabled() -> bool:
-    project = current_project()
-    now = time.monotonic()
-    cached = _cache.get(project)
-    if cached is not None and now - cached[0] < REFRESH_SECONDS:
-        return cached[1]
-    with _lock:
-        cached = _cache.get(project)
-        if cached is not None and now - cached[0] < REFRESH_SECONDS:
-            return cached[1]
-        enabled = read_maintenance_mode()
-        _cache[project] = (time.monotonic(), enabled)
-        return enabled
+    return _flag.get("maintenance_mode", lambda _previous: read_maintenance_mode())
 
 
 def read_maintenance_mode() -> bool:
@@ -48,8 +33,7 @@ def set_maintenance_mode(enabled: bool) -> None:
 
 def forget_cached_state() -> None:
     """This instance re-reads the flag on its next request (used right after an admin toggles it here)."""
-    with _lock:
-        _cache.pop(current_project(), None)
+    _flag.forget("maintenance_mode")
 
 
 def raise_if_maintenance() -> None:

@@ -9,7 +9,6 @@ come (docs/webhooks.md).
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 import secrets
 import time
@@ -23,7 +22,7 @@ from shared.core import logs
 from shared.core.clients import firestore_client, publish, publisher, topic_path
 from shared.core.firestore_events import DocumentChange
 from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC
-from shared.core.index_shards import INDEX_SHARDS, index_shard
+from shared.core.index_shards import INDEX_SHARDS, index_shard, shard_pages
 from shared.jobs.resource import job_resource
 from shared.models import (
     Job,
@@ -202,16 +201,9 @@ def create_test_event(user_id: str, webhook_id: str, livemode: bool) -> str:
     return event_id
 
 
-def due_event_ids(now: datetime, limit: int = SWEEP_BATCH) -> list[str]:
-    """The first `limit` due events over all shards, earliest first (each shard's page, merged)."""
-    pages = [_due_page(shard, now, limit, None) for shard in range(INDEX_SHARDS)]
-    merged = heapq.merge(*pages, key=lambda snapshot: snapshot.get("next_attempt_at"))
-    return [snapshot.id for snapshot in merged][:limit]
-
-
-def _due_page(shard: int, now: datetime, limit: int, after: Any) -> list[Any]:
+def due_query(shard: int, now: datetime) -> Any:
     # Index: index_shard ASC, status ASC, next_attempt_at ASC (no sequential-value hotspot).
-    query = (
+    return (
         firestore_client()
         .collection(WebhookEvent.collection)
         .where(filter=FieldFilter("index_shard", "==", shard))
@@ -219,9 +211,6 @@ def _due_page(shard: int, now: datetime, limit: int, after: Any) -> list[Any]:
         .where(filter=FieldFilter("next_attempt_at", "<=", now))
         .order_by("next_attempt_at")
     )
-    if after is not None:
-        query = query.start_after(after)
-    return list(query.limit(limit).stream())
 
 
 def _publish_all(events: list[tuple[str, str]]) -> None:
@@ -253,16 +242,11 @@ def sweep_due_events(now: datetime | None = None, limit: int = SWEEP_BATCH) -> i
     published = 0
     # Shards in a rotating order: when the time budget runs out, the next minute starts elsewhere.
     first = int(now.timestamp() // 60) % INDEX_SHARDS
-    for shard in [(first + i) % INDEX_SHARDS for i in range(INDEX_SHARDS)]:
-        after = None
-        while time.monotonic() < stop_at:
-            page = _due_page(shard, now, limit, after)
-            if page:
-                _publish_all([(snapshot.id, str(snapshot.get("user_id"))) for snapshot in page])
-                published += len(page)
-            if len(page) < limit:
-                break
-            after = page[-1]
+    for page in shard_pages(lambda shard: due_query(shard, now), limit, first):
+        _publish_all([(snapshot.id, str(snapshot.get("user_id"))) for snapshot in page])
+        published += len(page)
+        if time.monotonic() >= stop_at:
+            break
     if published:
         logs.info("webhook sweep re-published due events", count=published)
     return published

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from google.cloud.firestore_v1.base_query import FieldFilter
 from standardwebhooks.webhooks import Webhook
 
 from shared.core.clients import firestore_client
+from shared.core.index_shards import index_shard
 from shared.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookEventType
 from shared.webhooks.endpoints import WebhookEndpointInput, endpoint_ref, put_endpoint
-from shared.webhooks.events import create_event
+from shared.webhooks.events import create_event, due_query
 from shared.webhooks.sender import SendPolicy
 from tests.support.webhook_receiver import Received
 
@@ -67,3 +69,8 @@ def stored_deliveries(event_id: str) -> list[WebhookDelivery]:
     )
     found = [WebhookDelivery.from_firestore(s.to_dict()) for s in query.stream()]
     return sorted(found, key=lambda d: d.attempt)
+
+
+def sweep_finds(event_id: str, now: datetime) -> bool:
+    """Whether the sweep's query at `now` finds the event (its shard's due events)."""
+    return any(s.id == event_id for s in due_query(index_shard(event_id), now).stream())
