@@ -1,7 +1,14 @@
-"""The one declaration of the platform's functions.
+"""The one declaration of the platform's functions: for each, its trigger, its handler and its scaling.
 
-The local functions host serves exactly these, and deployment is generated from exactly these, so the
-two cannot disagree. Entry points are attributes of `functions/main.py`.
+A function reads in one place, here: its name (also its entry point, an attribute of `functions/main.py`,
+which decodes the trigger's input and calls the handler), what triggers it (HTTP, a Firestore document
+event, a Pub/Sub topic, a schedule) and the handler that does the work, named as "module:function" and
+imported on the first call. The local functions host serves exactly these, and deployment is generated
+from exactly these (localdev/host.py, localdev/deploy.py), so the three cannot disagree.
+
+Handlers take what the trigger gives: an HTTP handler a flask request (it answers a response), a Firestore
+handler a `DocumentChange` (shared/core/firestore_events.py), a Pub/Sub or scheduled handler a
+`PubSubMessage` (shared/core/pubsub_events.py).
 """
 
 from __future__ import annotations
@@ -35,8 +42,8 @@ class Identity(StrEnum):
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    name: str  # deployed name, also the local URL segment for HTTP functions
-    entry_point: str  # attribute of functions/main.py
+    name: str  # deployed name and entry point; also the local URL segment for HTTP functions
+    handler: str  # "module:function" that does the work
     kind: FunctionKind
     document: str | None = None  # Firestore document pattern, e.g. "jobs/{jobId}"
     event_type: FirestoreEventType | None = None
@@ -66,6 +73,11 @@ class FunctionSpec:
             raise ValueError(f"{self.name}: min_instances must be within 0..max_instances")
 
     @property
+    def entry_point(self) -> str:
+        """The attribute of the source module that functions-framework serves (functions/main.py)."""
+        return self.name
+
+    @property
     def signature_type(self) -> str:
         return "http" if self.kind is FunctionKind.HTTP else "cloudevent"
 
@@ -84,7 +96,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     # 100,000 requests/s at ~400/s per vCPU-instance (docs/capacity.md); 2 warm instances hide cold starts.
     FunctionSpec(
         "api",
-        "api",
+        "functions.api:api",
         FunctionKind.HTTP,
         identity=Identity.API,
         calls_stripe=True,
@@ -96,7 +108,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "stripe_webhook",
-        "stripe_webhook",
+        "functions.stripe_webhook:stripe_webhook",
         FunctionKind.HTTP,
         identity=Identity.STRIPE_EVENTS,
         calls_stripe=True,
@@ -106,7 +118,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "on_user_created",
-        "on_user_created",
+        "shared.accounts.founding:handle_user_created",
         FunctionKind.FIRESTORE,
         document="users/{userId}",
         event_type=FirestoreEventType.CREATED,
@@ -116,7 +128,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "on_job_created",
-        "on_job_created",
+        "shared.jobs.triggers:handle_job_created",
         FunctionKind.FIRESTORE,
         document="jobs/{jobId}",
         event_type=FirestoreEventType.CREATED,
@@ -126,7 +138,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "on_job_updated",
-        "on_job_updated",
+        "shared.webhooks.events:handle_job_updated",
         FunctionKind.FIRESTORE,
         document="jobs/{jobId}",
         event_type=FirestoreEventType.UPDATED,
@@ -136,7 +148,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "run_job",
-        "run_job",
+        "shared.jobs.echo_worker:handle_run_job",
         FunctionKind.PUBSUB,
         topic=JOBS_TOPIC,
         concurrency=80,
@@ -145,7 +157,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "requeue_stale_jobs",
-        "requeue_stale_jobs",
+        "shared.jobs.sweep:handle_requeue_stale_jobs",
         FunctionKind.PUBSUB,
         topic=JOBS_REQUEUE_TOPIC,
         schedule="*/5 * * * *",
@@ -154,7 +166,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     # Deliveries wait on customers' servers (up to the send timeout): many at once per instance.
     FunctionSpec(
         "deliver_webhook",
-        "deliver_webhook",
+        "shared.webhooks.delivery:handle_deliver_webhook",
         FunctionKind.PUBSUB,
         topic=WEBHOOK_EVENTS_TOPIC,
         identity=Identity.WEBHOOK_SENDER,
@@ -166,7 +178,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     # The lane of slow, failing and throttled endpoints: each holds at most 2 slots, so fewer instances.
     FunctionSpec(
         "deliver_webhook_slow",
-        "deliver_webhook_slow",
+        "shared.webhooks.delivery:handle_deliver_webhook_slow",
         FunctionKind.PUBSUB,
         topic=WEBHOOK_SLOW_TOPIC,
         identity=Identity.WEBHOOK_SENDER,
@@ -177,7 +189,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "webhook_retry_sweep",
-        "webhook_retry_sweep",
+        "shared.webhooks.delivery:handle_webhook_retry_sweep",
         FunctionKind.PUBSUB,
         topic=WEBHOOK_RETRY_TOPIC,
         schedule="* * * * *",
@@ -187,7 +199,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "fold_counters",
-        "fold_counters",
+        "shared.counters.service:handle_fold_counters",
         FunctionKind.PUBSUB,
         topic=COUNTERS_TOPIC,
         schedule="* * * * *",
@@ -195,7 +207,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "flush_usage",
-        "flush_usage",
+        "shared.keys.usage:handle_flush_usage",
         FunctionKind.PUBSUB,
         topic=USAGE_FLUSH_TOPIC,
         schedule="* * * * *",

@@ -96,7 +96,7 @@ def detach_trigger(firestore_host: str, project: str, trigger: str) -> None:
     spec = by_name(trigger)
     detached = FunctionSpec(
         spec.name,
-        spec.entry_point,
+        spec.handler,
         spec.kind,
         document="detached_triggers/{docId}",
         event_type=spec.event_type,
