@@ -311,7 +311,7 @@ def grant_purchase(purchase_id: str, marker: Marker | None = None) -> bool:
         return False
     ref = purchase_ref(purchase_id)
 
-    def also(batch: firestore.WriteBatch, balance_after: int) -> None:
+    def mark_granted(batch: firestore.WriteBatch, balance_after: int) -> None:
         batch.update(
             ref,
             {
@@ -334,7 +334,7 @@ def grant_purchase(purchase_id: str, marker: Marker | None = None) -> bool:
         marker_id=f"grant:purchase:{purchase_id}",
     )
     try:
-        return not apply_credit_change(change, also).already_applied
+        return not apply_credit_change(change, mark_granted).already_applied
     except AlreadyExists:
         # Only our event marker can be the culprit: a twin delivery of this event did it all.
         if marker is not None and marker.exists():

@@ -63,19 +63,6 @@ def _flag(name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be one of true/false/1/0/yes/no/on/off, got {raw!r}")
 
 
-def _int(name: str, default: int, minimum: int = 0) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
-    if value < minimum:
-        raise SettingsError(f"{name} must be >= {minimum}, got {value}")
-    return value
-
-
 @dataclass(frozen=True)
 class Settings:
     project_id: str

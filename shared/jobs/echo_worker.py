@@ -3,7 +3,7 @@
 Messages carry only the job id; the job document is the truth. Redelivery is harmless: a finished job is
 left alone; a job is run only by the delivery that moved it to running, or that claimed it once it had been
 running longer than STALE_RUNNING_AFTER (its worker died; the sweep republishes it); every state change
-goes through shared/job_lifecycle (preconditioned, refund once).
+goes through shared/jobs/lifecycle.py (preconditioned, refund once).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Send one webhook POST to a checked, pinned address: SSRF-safe, no redirects, bounded in time.
 
-The URL's host name is resolved and every address checked (shared/ssrf.resolve_and_check) right before
+The URL's host name is resolved and every address checked (shared/webhooks/ssrf.resolve_and_check) right before
 sending; the connection then goes to exactly a checked address, never re-resolving the name (DNS rebinding
 cannot swap in an internal address), while the Host header and the TLS SNI / certificate check keep the
 URL's host name. Redirects are never followed (http.client does not follow them): a 3xx is just a failed

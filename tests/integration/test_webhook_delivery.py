@@ -11,12 +11,15 @@ import pytest
 
 from localdev import rpc_counts
 from localdev.emulators import free_port
+from shared.core.clients import publish
+from shared.core.function_registry import WEBHOOK_RETRY_TOPIC
 from shared.models import WebhookEventStatus, WebhookEventType, utc_now
 from shared.webhooks.delivery import deliver_event
 from shared.webhooks.endpoints import endpoint_ref, rotate_secret
 from shared.webhooks.schedule import MAX_ATTEMPTS, Outcome
 from shared.webhooks.sender import SendPolicy
 from tests.conftest import Project
+from tests.support.waiting import eventually
 from tests.support.webhook_receiver import Scripted, WebhookReceiver
 from tests.support.webhooks import (
     LOOPBACK_POLICY,
@@ -105,8 +108,6 @@ def test_500_is_retried_after_about_five_seconds_with_the_same_id(
     assert endpoint(USER).failing_since is not None
     # Not due yet: a copy of the message sends nothing.
     assert deliver_event(event_id, LOOPBACK_POLICY) is None
-    from tests.support.waiting import eventually
-
     second = eventually(lambda: deliver_event(event_id, LOOPBACK_POLICY), timeout=15, message="retry due")
     assert second.attempt == 2 and second.outcome is Outcome.DELIVERED
     first, again = receiver.received()
@@ -114,6 +115,30 @@ def test_500_is_retried_after_about_five_seconds_with_the_same_id(
     assert verify(secret, first) == verify(secret, again)
     assert [d.status_code for d in stored_deliveries(event_id)] == [500, 200]
     assert endpoint(USER).failing_since is None
+
+
+def test_the_first_retry_goes_out_seconds_after_it_is_due_through_the_polling_sweep(
+    project: Project, receiver: WebhookReceiver
+) -> None:
+    """Through Pub/Sub and the functions host: the delivery function acknowledges the failed attempt (no
+    5xx, which would slow the whole subscription); one scheduler tick starts the sweep, which polls the
+    schedule during its minute, so the retry (due 5 s after the failure) does not wait for the next one."""
+    secret = setup_endpoint(USER, receiver.url())
+    receiver.respond(Scripted(500))
+    event_id = make_event(USER, publish=True)
+    eventually(lambda: stored_deliveries(event_id), message="first try")
+    publish(WEBHOOK_RETRY_TOPIC, b"{}", scheduled="true")  # the scheduler's tick, once
+    eventually(
+        lambda: stored_event(event_id).status is WebhookEventStatus.DELIVERED,
+        timeout=40,
+        message="retried by the polling sweep",
+    )
+    first, second = receiver.received()
+    assert first.headers["webhook-id"] == second.headers["webhook-id"] == event_id
+    assert verify(secret, first) == verify(secret, second)
+    failed, delivered = stored_deliveries(event_id)
+    assert (failed.status_code, delivered.status_code) == (500, 200)
+    assert delivered.created_at - failed.created_at >= timedelta(seconds=4)  # not before it was due
 
 
 def test_timeout_is_a_failure_with_its_retry_time(project: Project, receiver: WebhookReceiver) -> None:
