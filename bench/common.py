@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from localdev.stack import Stack, start_stack, stop_stack
+from localdev.supervisor import Supervisor
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class BenchPlatform:
     stack: Stack
     project: str
     log_dir: Path
+    supervisor: Supervisor  # restarts a process that dies (bench/faults kills them)
 
 
 @contextmanager
@@ -28,11 +30,11 @@ def bench_stack() -> Iterator[BenchPlatform]:
     from shared.core.clients import project_scope
 
     log_dir = Path(os.environ.get("PLATFORM_BENCH_LOGS") or tempfile.mkdtemp(prefix="bench-logs-"))
-    stack, processes = start_stack(log_dir)
+    stack, supervisor = start_stack(log_dir)
     try:
         project = f"demo-bench{uuid.uuid4().hex[:8]}"
         wire_project(project, stack.firestore_host, stack.host_url)
         with project_scope(project):
-            yield BenchPlatform(stack, project, log_dir)
+            yield BenchPlatform(stack, project, log_dir, supervisor)
     finally:
-        stop_stack(processes)
+        stop_stack(supervisor)

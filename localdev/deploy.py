@@ -12,8 +12,10 @@
    internal-only ingress for event-driven functions;
 6. let the trigger identity (and nobody else) invoke each event-driven function;
 7. create the Cloud Scheduler jobs that publish to the scheduled functions' topics;
-8. deploy firestore.rules and firestore.indexes.json with the Firebase CLI.
-9. deploy the dashboard to Firebase Hosting (`/v1/**` rewritten to the `api` function in the deploy region),
+8. create the log-based metrics of the faults the platform survives but must not hide (a rate limiter open
+   because Redis fails, Stripe unreachable: shared/core/logs.FaultLog lines) and an alert policy on each;
+9. deploy firestore.rules and firestore.indexes.json with the Firebase CLI.
+10. deploy the dashboard to Firebase Hosting (`/v1/**` rewritten to the `api` function in the deploy region),
    from build/hosting, which `prepare_hosting` fills before the plan runs (the built SPA, its
    dashboard-config.json and a firebase.json whose rewrite names the region).
 
@@ -76,6 +78,8 @@ REQUIRED_APIS = (
     "iam.googleapis.com",
     "redis.googleapis.com",
     "vpcaccess.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
 )
 # Settings that exist for local development only (shared/core/settings.py refuses them in production too);
 # they must never reach a deployed function, neither as plain variables nor as secrets.
@@ -98,6 +102,13 @@ IDENTITY_ROLES: Mapping[Identity, tuple[str, ...]] = {
 TRIGGER_ACCOUNT = "platform-trigger"
 TRIGGER_PROJECT_ROLES = ("roles/eventarc.eventReceiver",)
 SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"
+# The faults (the `fault` field of shared/core/logs.FaultLog lines, at most one per minute per instance)
+# counted by a log-based metric each, with an alert when any was logged within 5 minutes.
+FAULT_ALERTS: Mapping[str, str] = {
+    "rate_limiter_open": "Rate limiter open: Redis (Memorystore) fails, requests are let through unlimited",
+    "stripe_unreachable": "Stripe unreachable: purchases and card changes answer 502/503",
+}
+ALERT_WINDOW = "300s"
 _PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -363,6 +374,68 @@ def memorystore_commands(settings: DeploySettings) -> list[list[str]]:
     ]
 
 
+def fault_metric_name(fault: str) -> str:
+    return fault.replace("_", "-")
+
+
+def log_metric_command(fault: str, settings: DeploySettings, verb: str = "create") -> list[str]:
+    return [
+        "gcloud",
+        "logging",
+        "metrics",
+        verb,
+        fault_metric_name(fault),
+        f"--project={settings.project}",
+        f"--description={FAULT_ALERTS[fault]}",
+        f'--log-filter=resource.type="cloud_run_revision" AND jsonPayload.fault="{fault}"',
+        "--quiet",
+    ]
+
+
+def alert_policy(fault: str) -> dict[str, object]:
+    """An alert as soon as one line of the fault was logged within ALERT_WINDOW (the lines are throttled
+    to one per minute per instance, so any line means the dependency is failing now)."""
+    metric = f"logging.googleapis.com/user/{fault_metric_name(fault)}"
+    return {
+        "displayName": FAULT_ALERTS[fault].split(":")[0],
+        "combiner": "OR",
+        "conditions": [
+            {
+                "displayName": f"{fault} logged",
+                "conditionThreshold": {
+                    "filter": f'metric.type="{metric}" AND resource.type="cloud_run_revision"',
+                    "comparison": "COMPARISON_GT",
+                    "thresholdValue": 0,
+                    "duration": "0s",
+                    "aggregations": [
+                        {
+                            "alignmentPeriod": ALERT_WINDOW,
+                            "perSeriesAligner": "ALIGN_SUM",
+                            "crossSeriesReducer": "REDUCE_SUM",
+                        }
+                    ],
+                },
+            }
+        ],
+        "documentation": {
+            "content": f"{FAULT_ALERTS[fault]}. See docs/reliability.md.",
+            "mimeType": "text/markdown",
+        },
+    }
+
+
+def alert_policy_command(fault: str, settings: DeploySettings) -> list[str]:
+    return [
+        "gcloud",
+        "monitoring",
+        "policies",
+        "create",
+        f"--project={settings.project}",
+        f"--policy={json.dumps(alert_policy(fault), separators=(',', ':'))}",
+        "--quiet",
+    ]
+
+
 def deploy_plan(settings: DeploySettings, functions: tuple[FunctionSpec, ...] = FUNCTIONS) -> list[list[str]]:
     plan: list[list[str]] = [
         ["gcloud", "services", "enable", *REQUIRED_APIS, f"--project={settings.project}", "--quiet"]
@@ -376,6 +449,8 @@ def deploy_plan(settings: DeploySettings, functions: tuple[FunctionSpec, ...] = 
     plan += [function_deploy_command(spec, settings) for spec in functions]
     plan += [invoker_command(spec, settings) for spec in functions if spec.kind is not FunctionKind.HTTP]
     plan += [scheduler_command(spec, settings) for spec in functions if spec.schedule is not None]
+    plan += [log_metric_command(fault, settings) for fault in FAULT_ALERTS]
+    plan += [alert_policy_command(fault, settings) for fault in FAULT_ALERTS]
     plan.append(
         ["firebase", "deploy", "--only", "firestore:rules,firestore:indexes", "--project", settings.project]
     )
@@ -460,12 +535,38 @@ def fallback_for_existing(argv: list[str]) -> list[str] | None:
         return []
     if argv[:5] == ["gcloud", "scheduler", "jobs", "create", "pubsub"]:
         return [*argv[:3], "update", *argv[4:]]
+    if argv[:4] == ["gcloud", "logging", "metrics", "create"]:
+        return [*argv[:3], "update", *argv[4:]]
     return None
+
+
+def existing_probe(argv: list[str]) -> list[str] | None:
+    """A create step whose resource has no name of ours (alert policies: the server names them) is
+    looked up by display name first: re-running the plan must not make a second policy."""
+    if argv[:4] != ["gcloud", "monitoring", "policies", "create"]:
+        return None
+    policy = json.loads(next(arg for arg in argv if arg.startswith("--policy=")).split("=", 1)[1])
+    project = next(arg for arg in argv if arg.startswith("--project="))
+    return [
+        "gcloud",
+        "monitoring",
+        "policies",
+        "list",
+        project,
+        f'--filter=displayName="{policy["displayName"]}"',
+        "--format=value(name)",
+    ]
 
 
 def run_plan(plan: list[list[str]], run: Runner = _run, echo: Callable[[str], None] = print) -> None:
     for argv in plan:
         echo(f"$ {shlex.join(argv)}")
+        probe = existing_probe(argv)
+        if probe is not None:
+            found = run(probe)
+            if found.returncode == 0 and found.stdout.strip():
+                echo("  (exists, kept)")
+                continue
         result = run(argv)
         if result.returncode != 0 and _already_exists(result):
             fallback = fallback_for_existing(argv)

@@ -3,8 +3,11 @@
 Starts the Firestore and Pub/Sub emulators, the Firebase Auth emulator, localstripe, the functions host and the
 dashboard (web/dist, `/v1/**` proxied to the api function) on the ports of firebase.json, wires triggers and
 push subscriptions, seeds `system/config`, registers the `stripe_webhook` URL with localstripe, runs the
-scheduled functions' clock, prints the URLs and waits. Ctrl-C stops every process (the emulator JVMs
-included).
+scheduled functions' clock, prints the URLs and waits. A process that dies is started again with the same
+command line and environment (localdev/supervisor.py), with a line on the console: the functions host runs
+the trigger calls it had accepted, localstripe keeps its data and webhook registration, and a restarted
+emulator is wired again (an emulator JVM keeps its data in memory only: a crashed one starts empty).
+Only Ctrl-C stops everything (the emulator JVMs included).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from localdev.emulators import (
     pubsub_emulator,
     redis_server,
 )
+from localdev.supervisor import Supervisor
 from localdev.web import dashboard_config, web_server
 
 PROJECT = os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-platform")
@@ -73,7 +77,7 @@ def platform_env(ports: dict[str, int]) -> dict[str, str]:
     }
 
 
-def start_platform(log_dir: Path = LOG_DIR) -> tuple[list[ManagedProcess], dict[str, str]]:
+def start_platform(log_dir: Path = LOG_DIR) -> tuple[Supervisor, dict[str, str]]:
     ports = {**emulator_ports(), "auth": auth_port()}
     for name, port in {**ports, "localstripe": LOCALSTRIPE_PORT, "redis": REDIS_PORT}.items():
         ensure_free(port, name)
@@ -100,19 +104,29 @@ def start_platform(log_dir: Path = LOG_DIR) -> tuple[list[ManagedProcess], dict[
             print(f"starting {process.name} ...", flush=True)
             process.start()
             started.append(process)
-        from localdev.wiring import wire_project
-        from shared.core.clients import project_scope
-        from shared.system.config import seed_system_config
-
-        wire_project(PROJECT, env["FIRESTORE_EMULATOR_HOST"], host_url)
-        with project_scope(PROJECT):
-            created = seed_system_config()
-        print(f"system/config {'seeded' if created else 'already present (counters kept)'}", flush=True)
+        wire_and_seed(env, host_url)
         _register_stripe_webhook(env["STRIPE_API_BASE"], f"{host_url}/{PROJECT}/us-central1/stripe_webhook")
     except BaseException:
-        stop_all(started)
+        for process in reversed(started):
+            process.stop()
         raise
-    return started, env
+    supervisor = Supervisor(started)
+    # A restarted emulator has lost its trigger registrations, topics and subscriptions (and, being a JVM
+    # holding its data in memory, the data too): wire it again and seed system/config if it is missing.
+    for emulator in ("firestore", "pubsub"):
+        supervisor.on_restart(emulator, lambda: wire_and_seed(env, host_url))
+    return supervisor.start(), env
+
+
+def wire_and_seed(env: dict[str, str], host_url: str) -> None:
+    from localdev.wiring import wire_project
+    from shared.core.clients import project_scope
+    from shared.system.config import seed_system_config
+
+    wire_project(PROJECT, env["FIRESTORE_EMULATOR_HOST"], host_url)
+    with project_scope(PROJECT):
+        created = seed_system_config()
+    print(f"system/config {'seeded' if created else 'already present (counters kept)'}", flush=True)
 
 
 def _register_stripe_webhook(api_base: str, url: str) -> None:
@@ -121,15 +135,9 @@ def _register_stripe_webhook(api_base: str, url: str) -> None:
     register_localstripe_webhook(api_base, url, STRIPE_WEBHOOK_SECRET)
 
 
-def stop_all(processes: list[ManagedProcess]) -> None:
-    for process in reversed(processes):
-        print(f"stopping {process.name} ...", flush=True)
-        process.stop()
-
-
 def main() -> int:
     try:
-        processes, env = start_platform()
+        supervisor, env = start_platform()
     except EmulatorMissing as exc:
         print(exc, file=sys.stderr)
         return 3
@@ -140,7 +148,7 @@ def main() -> int:
     host_url = env["FUNCTIONS_BASE_URL"]
     dashboard = f"http://127.0.0.1:{emulator_ports()['hosting']}/"
     print(
-        "\nLocal platform is up (Ctrl-C stops everything):\n"
+        "\nLocal platform is up (a process that dies is restarted; Ctrl-C stops everything):\n"
         f"  dashboard       {dashboard}  (open it, sign up with any email and password)\n"
         f"  quickstart      make demo  (in another terminal)\n"
         f"  api             {host_url}/{PROJECT}/us-central1/api/v1/health\n"
@@ -158,14 +166,11 @@ def main() -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        while not stop.wait(1.0):
-            for process in processes:
-                if process.process is not None and process.process.poll() is not None:
-                    print(f"{process.name} exited unexpectedly; see {LOG_DIR}", file=sys.stderr)
-                    stop.set()
+        while not stop.wait(1.0):  # the supervisor's thread watches the children meanwhile
+            pass
     finally:
         scheduler.stop()
-        stop_all(processes)
+        supervisor.stop()
     return 0
 
 

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -203,25 +204,33 @@ def pubsub_emulator(port: int, log_dir: Path | None = None) -> ManagedProcess:
 
 
 def localstripe_server(port: int, log_dir: Path | None = None) -> ManagedProcess:
+    """localstripe on `port`, from an empty Stripe; a restart by the supervisor keeps its data and webhook
+    registrations (localdev/localstripe_server.py), in a file beside the logs."""
+    from localdev.localstripe_server import DATA_FILE_VARIABLE, webhooks_file
+
+    data_file = (log_dir or Path(tempfile.mkdtemp(prefix="localstripe-"))) / f"localstripe-{port}.pickle"
+    for stale in (data_file, webhooks_file(data_file)):
+        stale.unlink(missing_ok=True)
     return ManagedProcess(
         "localstripe",
-        [
-            sys.executable,
-            "-c",
-            "from localstripe.server import start; start()",
-            "--port",
-            str(port),
-            "--from-scratch",
-        ],
+        [sys.executable, "-m", "localdev.localstripe_server", "--port", str(port)],
         f"http://127.0.0.1:{port}/v1/customers",
+        env={**os.environ, DATA_FILE_VARIABLE: str(data_file)},
         log_path=log_dir / "localstripe.log" if log_dir else None,
     )
 
 
-def functions_host(port: int, env: dict[str, str], log_dir: Path | None = None) -> ManagedProcess:
+def functions_host(
+    port: int, env: dict[str, str], log_dir: Path | None = None, journal_dir: Path | None = None
+) -> ManagedProcess:
+    """The functions host on `port`. Its journal of trigger calls (localdev/host.py) starts empty and is
+    kept across a restart by the supervisor: the restarted host runs the calls its predecessor accepted
+    and did not finish."""
+    journal = journal_dir or (log_dir or Path(tempfile.mkdtemp(prefix="functions-host-"))) / f"journal-{port}"
+    shutil.rmtree(journal, ignore_errors=True)
     return ManagedProcess(
         "functions-host",
-        [sys.executable, "-m", "localdev.host", "--port", str(port)],
+        [sys.executable, "-m", "localdev.host", "--port", str(port), "--journal", str(journal)],
         f"http://127.0.0.1:{port}/_host/ready",
         env=env,
         log_path=log_dir / "functions-host.log" if log_dir else None,

@@ -3,6 +3,8 @@ and once at start, so a sweep or a flush does not wait for its first interval (a
 after a failure in the first minute would otherwise wait for the minute).
 
 Only the every-N-minutes cron forms the declaration uses are supported ("* * * * *", "*/N * * * *").
+The recovery sweeps run more often than in production (LOCAL_INTERVALS_S): a local job whose trigger call
+was lost (the host was down) is requeued within seconds, not minutes (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import threading
 
 from shared.core import logs
 from shared.core.function_registry import FUNCTIONS, FunctionSpec
+
+LOCAL_INTERVALS_S: dict[str, float] = {"requeue_stale_jobs": 15.0, "reconcile": 30.0}
 
 
 def interval_seconds(schedule: str) -> float:
@@ -25,7 +29,11 @@ def interval_seconds(schedule: str) -> float:
 class LocalScheduler:
     def __init__(self, project: str, functions: tuple[FunctionSpec, ...] = FUNCTIONS) -> None:
         self.project = project
-        self.jobs = [(spec, interval_seconds(spec.schedule)) for spec in functions if spec.schedule]
+        self.jobs = [
+            (spec, LOCAL_INTERVALS_S.get(spec.name) or interval_seconds(spec.schedule))
+            for spec in functions
+            if spec.schedule
+        ]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 

@@ -1,6 +1,6 @@
 """One local platform stack for a test session or a benchmark: emulators on free ports (or reused ones named by
 FIRESTORE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST), the Firebase Auth emulator (with_auth), localstripe and the
-functions host."""
+functions host, watched by a supervisor that restarts whichever dies (localdev/supervisor.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from localdev.emulators import (
     pubsub_emulator,
     redis_server,
 )
+from localdev.supervisor import Supervisor
 
 STRIPE_WEBHOOK_SECRET = "whsec_test_platform_secret"
 STRIPE_SECRET_KEY = "sk_test_platform"
@@ -42,8 +43,9 @@ class Stack:
 
 def start_stack(
     log_dir: Path, extra_functions: str | None = None, *, with_auth: bool = False
-) -> tuple[Stack, list[ManagedProcess]]:
-    """Start what is not given by FIRESTORE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST, then the host.
+) -> tuple[Stack, Supervisor]:
+    """Start what is not given by FIRESTORE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST, then the host, and
+    supervise them all (the emulators the stack did not start are not its to restart).
     with_auth also starts the Firebase Auth emulator (free port) so tests can sign users in for real.
     Raises EmulatorMissing (with install advice) when the emulators cannot be found."""
     started: list[ManagedProcess] = []
@@ -94,10 +96,19 @@ def start_stack(
         stop_stack(started)
         raise
     started.append(host)
-    return stack, started
+    supervisor_log = log_dir / "supervisor.log"
+
+    def echo(line: str) -> None:
+        with supervisor_log.open("a") as log:
+            log.write(line + "\n")
+
+    return stack, Supervisor(started, echo=echo).start()
 
 
-def stop_stack(processes: list[ManagedProcess]) -> None:
+def stop_stack(processes: Supervisor | list[ManagedProcess]) -> None:
+    if isinstance(processes, Supervisor):
+        processes.stop()
+        return
     for process in reversed(processes):
         process.stop()
 

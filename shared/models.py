@@ -266,6 +266,16 @@ class SystemConfig(FirestoreModel):
         return cls(credit_packages={k: v.model_copy() for k, v in DEFAULT_CREDIT_PACKAGES.items()})
 
 
+class ReconciliationState(FirestoreModel):
+    """`system/reconciliation`: how far the reconciliation (shared/webhooks/reconcile.py) has checked
+    finished jobs for their webhook event: per jobs index shard ("0".."63"), the `finished_at` it reached."""
+
+    collection: ClassVar[str] = "system"
+    document_id: ClassVar[str] = "reconciliation"
+
+    job_events_checked_until: dict[str, UtcDatetime] = Field(default_factory=dict)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Platform collections
 

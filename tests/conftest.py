@@ -19,6 +19,7 @@ import pytest
 
 from localdev.emulators import EmulatorMissing
 from localdev.stack import STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, Stack, start_stack, stop_stack
+from localdev.supervisor import Supervisor
 
 __all__ = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "Project", "Stack"]
 
@@ -28,10 +29,10 @@ os.environ["PLATFORM_ENV"] = "local"
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def supervised_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Supervisor]]:
     log_dir = Path(os.environ.get("PLATFORM_TEST_LOGS") or tmp_path_factory.mktemp("platform-logs"))
     try:
-        stack, started = start_stack(
+        stack, supervisor = start_stack(
             log_dir, extra_functions="tests.integration.probe_functions", with_auth=True
         )
     except EmulatorMissing as exc:
@@ -42,9 +43,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
     get_settings.cache_clear()
     try:
-        yield stack
+        yield stack, supervisor
     finally:
-        stop_stack(started)
+        stop_stack(supervisor)
+
+
+@pytest.fixture(scope="session")
+def stack(supervised_stack: tuple[Stack, Supervisor]) -> Stack:
+    return supervised_stack[0]
+
+
+@pytest.fixture(scope="session")
+def supervisor(supervised_stack: tuple[Stack, Supervisor]) -> Supervisor:
+    """Restarts the stack's processes that die (the fault suite kills them on purpose)."""
+    return supervised_stack[1]
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,13 @@ from shared.accounts.service import get_account
 from shared.billing.card_store import list_payment_methods
 from shared.billing.customers import ensure_customer
 from shared.billing.money_facts import net_refunded
-from shared.billing.stripe_client import as_dict, call_stripe, stripe_client, stripe_livemode
+from shared.billing.stripe_client import (
+    STRIPE_UNREACHABLE,
+    as_dict,
+    call_stripe,
+    stripe_client,
+    stripe_livemode,
+)
 from shared.core import logs
 from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
@@ -254,7 +260,12 @@ def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
     except stripe.StripeError as exc:
         # An outage (connection, 5xx, rate limit, ...): the purchase stays pending and the caller retries;
         # if Stripe did charge, its events still find the purchase by metadata.
-        logs.exception("creating a PaymentIntent failed", exc, purchase_id=purchase_id)
+        STRIPE_UNREACHABLE.warning(
+            "creating a PaymentIntent failed",
+            error=repr(exc),
+            exception_type=type(exc).__name__,
+            purchase_id=purchase_id,
+        )
         raise ApiError(
             ErrorCode.STRIPE_ERROR,
             "The payment provider is unavailable; retry with the same Idempotency-Key.",

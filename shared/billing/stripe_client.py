@@ -19,6 +19,8 @@ from shared.core.settings import get_settings
 T = TypeVar("T")
 _lock = threading.Lock()
 _clients: dict[tuple[str, str | None], stripe.StripeClient] = {}
+# Stripe unreachable (connection, 5xx, rate limit): one line per minute per instance, with the count.
+STRIPE_UNREACHABLE = logs.FaultLog("stripe_unreachable")
 
 
 def stripe_client() -> stripe.StripeClient:
@@ -62,7 +64,7 @@ def call_stripe(action: Callable[[], T], *, not_found: ApiError | None = None) -
     except stripe.CardError as exc:
         raise ApiError(ErrorCode.CARD_DECLINED, exc.user_message or "The card was declined.") from None
     except stripe.StripeError as exc:
-        logs.exception("stripe call failed", exc)
+        STRIPE_UNREACHABLE.warning("stripe call failed", error=repr(exc), exception_type=type(exc).__name__)
         raise ApiError(
             ErrorCode.STRIPE_ERROR,
             "The payment provider is unavailable; try again.",

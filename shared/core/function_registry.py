@@ -91,6 +91,7 @@ WEBHOOK_SLOW_TOPIC = "webhook-events-slow"
 COUNTERS_TOPIC = "counters-fold"
 JOBS_REQUEUE_TOPIC = "jobs-requeue-sweep"
 USAGE_FLUSH_TOPIC = "usage-flush"
+RECONCILE_TOPIC = "reconcile"
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     # 100,000 requests/s at ~400/s per vCPU-instance (docs/capacity.md); 2 warm instances hide cold starts.
@@ -204,6 +205,16 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         topic=COUNTERS_TOPIC,
         schedule="* * * * *",
         max_instances=1,  # one sweep at a time: it never overlaps with itself
+    ),
+    # What triggers should have done and may not have: missing job events, counter drift (docs/reliability.md).
+    FunctionSpec(
+        "reconcile",
+        "shared.webhooks.reconcile:handle_reconcile",
+        FunctionKind.PUBSUB,
+        topic=RECONCILE_TOPIC,
+        schedule="*/5 * * * *",
+        timeout_s=300,
+        max_instances=1,  # one pass at a time: it never overlaps with itself
     ),
     FunctionSpec(
         "flush_usage",

@@ -88,6 +88,13 @@ QUERIES: tuple[QueryShape, ...] = (
         order=(("started_at", "ASCENDING"),),
     ),
     QueryShape(
+        "shared.webhooks.reconcile:_finished_page",
+        "jobs",
+        equality=("index_shard",),
+        range_field="finished_at",
+        order=(("finished_at", "ASCENDING"),),
+    ),
+    QueryShape(
         "shared.credits.views:list_ledger",
         "credit_ledger",
         equality=("user_id",),

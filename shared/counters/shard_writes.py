@@ -3,6 +3,8 @@ created on first use), used by the group commit and by the founding-member batch
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from google.cloud import firestore
 
 from shared.core.clients import firestore_client
@@ -18,4 +20,12 @@ def add_increment(
     batch: firestore.WriteBatch, counter: Counter, db: firestore.Client | None = None, by: int = 1
 ) -> None:
     """Add `by` to `counter` on a random shard, as part of `batch` (merge: the shard may not exist yet)."""
-    batch.set(shard_ref(pick_shard_id(), db), {counter.value: firestore.Increment(by)}, merge=True)
+    add_increments(batch, {counter: by}, db)
+
+
+def add_increments(
+    batch: firestore.WriteBatch, amounts: Mapping[Counter, int], db: firestore.Client | None = None
+) -> None:
+    """Add each amount (negative ones too: a repair) to its counter, all on one random shard: one write."""
+    fields = {counter.value: firestore.Increment(by) for counter, by in amounts.items()}
+    batch.set(shard_ref(pick_shard_id(), db), fields, merge=True)

@@ -20,13 +20,16 @@ from google.cloud import firestore
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
+from shared.core.settings import get_settings
 from shared.credits.ledger import CreditChange, apply_credit_change
 from shared.jobs.service import job_ref
 from shared.models import Job, JobStatus, LedgerEntryType, utc_now
 
 MAX_ATTEMPTS = 50
-# A job `running` longer than this has lost its worker (crash, lost message): it may be resumed.
+# A job `running` longer than this has lost its worker (crash, lost message): it may be resumed. Locally
+# (echo jobs run in milliseconds, a killed host is back in seconds) a job left running is resumed sooner.
 STALE_RUNNING_AFTER = timedelta(minutes=10)
+LOCAL_STALE_RUNNING_AFTER = timedelta(seconds=20)
 MAX_ERROR_LENGTH = 1000
 ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.QUEUED: frozenset({JobStatus.RUNNING}),
@@ -106,11 +109,17 @@ def transition(
     )
 
 
-def claim_stale_run(job_id: str, stale_after: timedelta = STALE_RUNNING_AFTER) -> bool:
-    """Claim a job left `running` longer than `stale_after` for this delivery to finish: restart its clock
-    (`started_at`, `updated_at`) with a precondition on the read, so of several deliveries one wins and
-    the others see a fresh run. False when the job is not running, still fresh, or claimed by another."""
+def stale_running_after() -> timedelta:
+    return STALE_RUNNING_AFTER if get_settings().is_production else LOCAL_STALE_RUNNING_AFTER
+
+
+def claim_stale_run(job_id: str, stale_after: timedelta | None = None) -> bool:
+    """Claim a job left `running` longer than `stale_after` (stale_running_after()) for this delivery to
+    finish: restart its clock (`started_at`, `updated_at`) with a precondition on the read, so of several
+    deliveries one wins and the others see a fresh run. False when the job is not running, still fresh, or
+    claimed by another."""
     ref = job_ref(job_id)
+    stale_after = stale_after or stale_running_after()
 
     def attempt() -> bool:
         snapshot, job = _read_job(ref, job_id)

@@ -1,5 +1,5 @@
 """Recovery path for the hand-off to workers: republish jobs still `queued` a while after creation, and jobs
-left `running` longer than STALE_RUNNING_AFTER.
+left `running` longer than STALE_RUNNING_AFTER (locally LOCAL_STALE_RUNNING_AFTER).
 
 `on_job_created` publishes every new job, and production retries that trigger until it succeeds; this
 sweep covers what a trigger cannot: a trigger delivery dropped for good (the emulator never retries, and
@@ -23,19 +23,24 @@ from shared.core.clients import firestore_client, publish
 from shared.core.function_registry import JOBS_TOPIC
 from shared.core.index_shards import first_over_shards
 from shared.core.pubsub_events import PubSubMessage
-from shared.jobs.lifecycle import STALE_RUNNING_AFTER
+from shared.core.settings import get_settings
+from shared.jobs.lifecycle import stale_running_after
 from shared.models import Job, JobStatus, utc_now
 
 MIN_AGE = timedelta(minutes=2)
+# The local platform sweeps every 15 s (localdev/scheduler.py): a job whose trigger call was lost waits
+# about that long, not minutes. A job requeued while its trigger was only late is run once all the same.
+LOCAL_MIN_AGE = timedelta(seconds=10)
 MAX_AGE = timedelta(hours=24)
 MAX_PER_SWEEP = 500
 
 
 def republish_stale_jobs(now: datetime | None = None, limit: int = MAX_PER_SWEEP) -> list[str]:
     now = now or utc_now()
-    stale = _stale_job_ids(JobStatus.QUEUED, "created_at", now - MAX_AGE, now - MIN_AGE, limit)
+    min_age = MIN_AGE if get_settings().is_production else LOCAL_MIN_AGE
+    stale = _stale_job_ids(JobStatus.QUEUED, "created_at", now - MAX_AGE, now - min_age, limit)
     stale += _stale_job_ids(
-        JobStatus.RUNNING, "started_at", now - MAX_AGE, now - STALE_RUNNING_AFTER, limit - len(stale)
+        JobStatus.RUNNING, "started_at", now - MAX_AGE, now - stale_running_after(), limit - len(stale)
     )
     for job_id in stale:
         publish(JOBS_TOPIC, json.dumps({"job_id": job_id}).encode(), job_id=job_id)

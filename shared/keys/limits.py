@@ -28,6 +28,9 @@ from shared.core.clients import current_project, project_scope, redis_client
 from shared.core.settings import get_settings
 from shared.models import KeyEnvironment
 
+# The limiter fails open when Redis fails: one line per minute per instance says so (docs/reliability.md).
+RATE_LIMITER_OPEN = logs.FaultLog("rate_limiter_open")
+
 DEFAULT_RATE_LIMITS = {KeyEnvironment.LIVE: 100, KeyEnvironment.TEST: 25}  # requests/s, Stripe's defaults
 # requests/s per signed-in (dashboard) user: far above what a person clicks, well below a flood
 USER_RATE_LIMIT = 100
@@ -173,7 +176,9 @@ class Limiter:
                 args=[limit, limit, lease_size(limit), *_usage_args(usage_fields, pending, refused)],
             )
         except Exception as exc:  # any store failure: fail open, loudly in the logs
-            logs.warning("rate limiter unavailable; allowing the request", error=repr(exc), bucket=bucket)
+            RATE_LIMITER_OPEN.warning(
+                "rate limiter unavailable; allowing requests", error=repr(exc), bucket=bucket
+            )
             with self._lease_changed:
                 lease.fetching = False
                 self._lease_changed.notify_all()
@@ -209,7 +214,9 @@ class Limiter:
                 pipe.hincrby(usage_key(project), fields[1], refused)
             pipe.execute()
         except Exception as exc:
-            logs.warning("usage store unavailable; counts dropped", error=repr(exc), requests=requests)
+            from shared.keys.usage import USAGE_STORE_UNAVAILABLE
+
+            USAGE_STORE_UNAVAILABLE.warning("usage store unavailable; counts dropped", error=repr(exc))
 
     def flush_pending(self, older_than: float = 0.0) -> None:
         """Push usage counted locally (lease spending) of buckets idle for `older_than` seconds."""

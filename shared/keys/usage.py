@@ -34,6 +34,9 @@ from shared.core.retry import retry_commit
 from shared.counters.shards import marker_id
 from shared.models import UsageDay, UsageTotals, utc_now
 
+# Usage counts dropped while Redis fails: one line per minute per instance (docs/reliability.md).
+USAGE_STORE_UNAVAILABLE = logs.FaultLog("usage_store_unavailable")
+
 METRICS = ("requests", "rate_limited", "jobs_created", "credits_spent")
 GROUPS_PER_BATCH = 200  # Firestore takes 500 writes per commit: groups + the totals + the marker
 TOTALS_DOCUMENT = "platform"
@@ -92,7 +95,7 @@ def record_job(user_id: str, key_id: str, credits: int) -> None:
             )
         pipe.execute()
     except Exception as exc:
-        logs.warning("usage store unavailable; job not metered", error=repr(exc), key_id=key_id)
+        USAGE_STORE_UNAVAILABLE.warning("usage store unavailable; counts dropped", error=repr(exc))
 
 
 @dataclass(frozen=True)

@@ -176,7 +176,12 @@ def handle_job_updated(change: DocumentChange) -> str | None:
     if job.status not in (JobStatus.COMPLETED, JobStatus.FAILED):
         logs.warning("job trigger without a finished job ignored", document=change.document)
         return None
-    job_id = change.document_id
+    return create_job_event(change.document_id, job, fallback_created=change.update_time)
+
+
+def create_job_event(job_id: str, job: Job, fallback_created: datetime | None = None) -> str:
+    """The one event of a finished job (job.completed or job.failed), created once (its id is the job's
+    and the status's); the trigger and the reconciliation (shared/webhooks/reconcile.py) both make it here."""
     event_id = job_event_id(job_id, job.status)
     create_event(
         event_id,
@@ -184,7 +189,7 @@ def handle_job_updated(change: DocumentChange) -> str | None:
         _EVENT_FOR_STATUS[job.status],
         job.livemode,
         job_resource(job_id, job),
-        created=job.finished_at or change.update_time,
+        created=job.finished_at or fallback_created,
     )
     return event_id
 

@@ -1,5 +1,6 @@
 """`make dev`'s runner: comes up on its own ports, answers health through the host and through the dashboard's
-origin, runs the Auth emulator, and Ctrl-C (SIGINT) stops every process it started, emulator JVMs included."""
+origin, runs the Auth emulator, restarts the functions host when it is killed (a console line says so), and
+Ctrl-C (SIGINT) stops every process it started, emulator JVMs included."""
 
 from __future__ import annotations
 
@@ -21,6 +22,15 @@ def _processes_mentioning(*needles: str) -> list[str]:
         ["ps", "-ww", "-eo", "args"], capture_output=True, text=True, check=True
     ).stdout.splitlines()
     return [line for line in lines if any(n in line for n in needles)]
+
+
+def _pids_of(*needles: str) -> list[int]:
+    lines = subprocess.run(
+        ["ps", "-ww", "-eo", "pid=,args="], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    return [
+        int(line.split()[0]) for line in lines if all(n in line for n in needles) and "ps -ww" not in line
+    ]
 
 
 def test_dev_platform_comes_up_and_ctrl_c_stops_everything() -> None:
@@ -77,6 +87,13 @@ def test_dev_platform_comes_up_and_ctrl_c_stops_everything() -> None:
         assert _processes_mentioning(f"127.0.0.1:{ports['REDIS']}"), "redis-server is running"
         jvms = [p for p in _processes_mentioning("java ") if any(n in p for n in needles)]
         assert len(jvms) == 2, _processes_mentioning("java ")
+        # A child that dies is restarted, with a line on the console; the platform answers again.
+        [host_pid] = _pids_of("localdev.host", f"--port {ports['FUNCTIONS']}")
+        os.killpg(host_pid, signal.SIGKILL)
+        eventually(lambda: any("functions-host is back" in line for line in lines), timeout=120)
+        assert process.poll() is None, "".join(lines)
+        assert requests.get(health, timeout=5).json() == {"status": "ok"}
+        assert _pids_of("localdev.host", f"--port {ports['FUNCTIONS']}") != [host_pid]
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=90)

@@ -210,7 +210,7 @@ def test_sweep_resumes_jobs_left_running_and_refunds_once(project: Project, api:
         [
             ({"fail": True}, timedelta(minutes=15)),
             ({"v": 1}, timedelta(minutes=12)),
-            ({"v": 2}, timedelta(minutes=1)),
+            ({"v": 2}, timedelta(seconds=5)),  # fresh (locally a run is stale after 20 s)
         ],
     )
     assert balance("alice") == 0

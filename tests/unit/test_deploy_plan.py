@@ -18,6 +18,7 @@ import pytest
 
 from localdev.deploy import (
     DEFAULT_SECRETS,
+    FAULT_ALERTS,
     HOSTING_DIR,
     IDENTITY_ROLES,
     LOCAL_ONLY_ENV,
@@ -120,6 +121,8 @@ def test_the_plan_holds_only_known_steps_in_order() -> None:
         + [("gcloud", "functions", "deploy")] * len(FUNCTIONS)
         + [("gcloud", "functions", "add-invoker-policy-binding")] * len(event_driven)
         + [("gcloud", "scheduler", "jobs")] * len(scheduled)
+        + [("gcloud", "logging", "metrics")] * len(FAULT_ALERTS)
+        + [("gcloud", "monitoring", "policies")] * len(FAULT_ALERTS)
         + [("firebase", "deploy")] * 2
     )
     # Topics exist before the functions subscribing to them; schedules publish to deployed functions' topics.
@@ -379,7 +382,9 @@ def test_rerunning_keeps_topics_and_updates_schedules() -> None:
     assert [argv for argv in ran if argv[:4] == ["gcloud", "iam", "service-accounts", "create"]]
     updates = [argv for argv in ran if argv[:4] == ["gcloud", "scheduler", "jobs", "update"]]
     assert len(updates) == len([spec for spec in FUNCTIONS if spec.schedule])
-    assert len(ran) == len(plan) + len(updates)
+    probes = [argv for argv in ran if argv[:4] == ["gcloud", "monitoring", "policies", "list"]]
+    assert len(probes) == len(FAULT_ALERTS)  # none found: each policy is created
+    assert len(ran) == len(plan) + len(updates) + len(probes)
 
 
 def test_a_failing_step_stops_the_deploy() -> None:
@@ -462,3 +467,44 @@ def test_scaling_follows_the_capacity_analysis() -> None:
     for spec in FUNCTIONS:
         if spec.schedule is not None:
             assert (spec.max_instances, spec.concurrency) == (1, 1), "sweeps never overlap"
+
+
+def test_each_fault_has_a_log_based_metric_and_an_alert_on_it() -> None:
+    metrics = {c.words[4]: c for c in commands(["gcloud", "logging", "metrics", "create"])}
+    assert (
+        set(metrics)
+        == {"rate-limiter-open", "stripe-unreachable"}
+        == {f.replace("_", "-") for f in FAULT_ALERTS}
+    )
+    for fault in FAULT_ALERTS:
+        command = metrics[fault.replace("_", "-")]
+        assert command.flag("project") == PROJECT
+        # The field shared/core/logs.FaultLog writes on every line of the fault.
+        assert f'jsonPayload.fault="{fault}"' in command.flag("log-filter")
+    policies = [
+        json.loads(c.flag("policy")) for c in commands(["gcloud", "monitoring", "policies", "create"])
+    ]
+    watched = sorted(p["conditions"][0]["conditionThreshold"]["filter"].split('"')[1] for p in policies)
+    assert watched == sorted(f"logging.googleapis.com/user/{name}" for name in metrics)
+    for policy in policies:
+        threshold = policy["conditions"][0]["conditionThreshold"]
+        assert (threshold["comparison"], threshold["thresholdValue"]) == ("COMPARISON_GT", 0)
+
+
+def test_rerunning_keeps_alert_policies_and_updates_metrics() -> None:
+    ran: list[list[str]] = []
+
+    def runner(argv: list[str]) -> subprocess.CompletedProcess[str]:
+        ran.append(argv)
+        if argv[:4] == ["gcloud", "monitoring", "policies", "list"]:
+            return subprocess.CompletedProcess(argv, 0, "projects/p/alertPolicies/123\n", "")
+        exists = argv[:4] == ["gcloud", "logging", "metrics", "create"]
+        return subprocess.CompletedProcess(
+            argv, 1 if exists else 0, "", "ERROR: ALREADY_EXISTS" if exists else ""
+        )
+
+    run_plan(deploy_plan(DeploySettings(project=PROJECT)), run=runner, echo=lambda _line: None)
+    assert not [argv for argv in ran if argv[:4] == ["gcloud", "monitoring", "policies", "create"]]
+    assert len([argv for argv in ran if argv[:4] == ["gcloud", "logging", "metrics", "update"]]) == len(
+        FAULT_ALERTS
+    )
