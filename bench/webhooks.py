@@ -10,7 +10,9 @@
 2. Healthy-endpoint latency while another endpoint hangs: 60 events queued for an endpoint that holds
    every request past the timeout, then events for a healthy endpoint one at a time; publish -> received,
    through Pub/Sub push and `deliver_webhook` on the functions host.
-3. Job-completed-to-received latency: a job document's status is set to `completed`; the time until the
+3. Live webhook latency on one endpoint without and with a flood of 200 test-mode events published to the
+   same endpoint at once (test traffic has its own budget per endpoint: docs/webhooks.md).
+4. Job-completed-to-received latency: a job document's status is set to `completed`; the time until the
    receiver has the signed webhook, through the Firestore trigger, Pub/Sub push and `deliver_webhook`.
 Starts its own emulators and functions host; bounded in time (about two minutes). Prints the figures next
 to BASELINE, measured by this script before the delivery shortcuts were removed.
@@ -42,6 +44,9 @@ HUNG_EVENTS = 60
 HEALTHY_SAMPLES = 40
 LATENCY_JOBS = 25
 LATENCY_TIME_LIMIT_S = 60
+FLOOD_EVENTS = 200
+FLOOD_SAMPLES = 30
+FLOOD_RECEIVER_DELAY_S = 0.1
 # Measured by this script on commit 109a747, before the delivery shortcuts were removed (the event copy in
 # the message, endpoint copies, shared commits and reads: issue 24); 2 cores, load average about 26.
 BASELINE: dict[str, float | None] = {
@@ -204,6 +209,39 @@ def bench_isolation(hung_user: str, healthy_user: str, healthy: object) -> float
     return _percentile(ms, 0.99)
 
 
+def _live_p99(user: str, receiver: object, samples: int) -> float | None:
+    """Live events for `user`, one at a time: publish -> received p99 (ms)."""
+    from tests.support.webhooks import make_event
+
+    latencies: list[float] = []
+    deadline = time.monotonic() + LATENCY_TIME_LIMIT_S
+    for _ in range(samples):
+        started = time.time()
+        arrived = _wait_for(receiver, make_event(user, publish=True), deadline)
+        if arrived is None:
+            print("test flood: time limit reached", file=sys.stderr)
+            return None
+        latencies.append((arrived - started) * 1000)
+    return _percentile(latencies, 0.99)
+
+
+def bench_test_flood(user: str, receiver: object) -> tuple[float | None, float | None]:
+    """Live webhook p99 on one endpoint without, then with, a flood of test-mode events to the same
+    endpoint (issue 26, item 8): test traffic has its own slots and backlog per endpoint."""
+    from tests.support.webhooks import make_event
+
+    quiet = _live_p99(user, receiver, FLOOD_SAMPLES)
+    for _ in range(FLOOD_EVENTS):
+        make_event(user, publish=True, livemode=False)
+    flooded = _live_p99(user, receiver, FLOOD_SAMPLES)
+    print(
+        f"live webhook p99 on one endpoint: {quiet or 0:.0f} ms alone, {flooded or 0:.0f} ms with"
+        f" {FLOOD_EVENTS} test-mode events published to the same endpoint at once (receiver answers in"
+        f" {FLOOD_RECEIVER_DELAY_S * 1000:.0f} ms)"
+    )
+    return quiet, flooded
+
+
 def bench_latency(user_id: str, receiver: object) -> None:
     import json
 
@@ -267,7 +305,9 @@ def fast_receiver() -> Iterator[str]:
         process.join(timeout=10)
 
 
-def _table(figures: dict[str, DeliveryFigures], hung_p99: float | None) -> None:
+def _table(
+    figures: dict[str, DeliveryFigures], hung_p99: float | None, flood: tuple[float | None, float | None]
+) -> None:
     rows: list[tuple[str, str, float | None]] = []
     for key, label in (
         ("new_8", f"new events, {CONCURRENCY} concurrent"),
@@ -284,6 +324,10 @@ def _table(figures: dict[str, DeliveryFigures], hung_p99: float | None) -> None:
             (f"{label}: $ per million deliveries", f"{key}.dollars", f.dollars_per_million()),
         ]
     rows.append(("healthy endpoint p99 ms while another hangs (goal < 1000)", "hung_p99", hung_p99))
+    rows.append(("live webhook p99 ms, no test traffic", "live_p99", flood[0]))
+    rows.append(
+        (f"live webhook p99 ms, {FLOOD_EVENTS} test events to the same endpoint", "flood_p99", flood[1])
+    )
     print(f"{'figure':72} {'before':>9} {'now':>9}")
     for label, key, value in rows:
         before = BASELINE.get(key)
@@ -303,6 +347,7 @@ def main() -> None:
         WebhookReceiver() as receiver,
         WebhookReceiver() as healthy,
         WebhookReceiver(default=Scripted(delay_s=120)) as hanging,
+        WebhookReceiver(default=Scripted(delay_s=FLOOD_RECEIVER_DELAY_S)) as flooded,
         fast_receiver() as fast_url,
     ):
         rate_users = [f"bench_rate_{n}" for n in range(RATE_ENDPOINTS)]
@@ -311,11 +356,13 @@ def main() -> None:
         setup_endpoint("bench_latency", receiver.url("/latency"))
         setup_endpoint("bench_healthy", healthy.url())
         setup_endpoint("bench_hung", hanging.url())
+        setup_endpoint("bench_flooded", flooded.url())
         print(f"local platform, {os.cpu_count()} cores; logs in {platform.log_dir}")
         bench_latency("bench_latency", receiver)
         figures = bench_delivery_rate(rate_users)
         hung_p99 = bench_isolation("bench_hung", "bench_healthy", healthy)
-        _table(figures, hung_p99)
+        flood = bench_test_flood("bench_flooded", flooded)
+        _table(figures, hung_p99, flood)
 
 
 if __name__ == "__main__":

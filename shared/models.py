@@ -444,6 +444,9 @@ class WebhookEvent(FirestoreModel):
     queued: bool = False
     # Attempts allowed in all: the schedule's MAX_ATTEMPTS, raised by one per manual retry or recovery.
     attempt_limit: Annotated[int, Field(ge=1, strict=True)] = 10
+    # A test-mode event or a webhook.test: delivered in its endpoint's test budget (slots, backlog, throttle),
+    # never in front of live events (shared/webhooks/decisions.py).
+    test_traffic: bool = False
 
 
 class WebhookSlot(FirestoreModel):

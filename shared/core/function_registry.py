@@ -88,6 +88,8 @@ WEBHOOK_EVENTS_TOPIC = "webhook-events"
 WEBHOOK_RETRY_TOPIC = "webhook-retry-sweep"
 # Retries, probes and endpoints that are failing or slow: their own subscription (docs/webhooks.md).
 WEBHOOK_SLOW_TOPIC = "webhook-events-slow"
+# Test traffic (test-mode events, webhook.test): never in front of live events (docs/webhooks.md).
+WEBHOOK_TEST_TOPIC = "webhook-events-test"
 COUNTERS_TOPIC = "counters-fold"
 JOBS_REQUEUE_TOPIC = "jobs-requeue-sweep"
 USAGE_FLUSH_TOPIC = "usage-flush"
@@ -187,6 +189,18 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         concurrency=250,
         cpu="1",
         max_instances=100,
+    ),
+    # Test traffic: each endpoint holds at most 1 slot for it.
+    FunctionSpec(
+        "deliver_webhook_test",
+        "shared.webhooks.delivery:handle_deliver_webhook_test",
+        FunctionKind.PUBSUB,
+        topic=WEBHOOK_TEST_TOPIC,
+        identity=Identity.WEBHOOK_SENDER,
+        memory="512Mi",
+        concurrency=250,
+        cpu="1",
+        max_instances=50,
     ),
     FunctionSpec(
         "webhook_retry_sweep",

@@ -122,7 +122,7 @@ QUERIES: tuple[QueryShape, ...] = (
     QueryShape(
         "shared.webhooks.backlog:_queued_page",
         "webhook_events",
-        equality=("user_id", "status", "queued"),
+        equality=("user_id", "status", "queued", "test_traffic"),
         order=(("created_at", "ASCENDING"),),
     ),
     QueryShape("shared.webhooks.backlog:backlog_size", "webhook_events", equality=("user_id", "status")),

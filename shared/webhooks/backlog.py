@@ -17,7 +17,7 @@ from google.api_core.exceptions import FailedPrecondition, NotFound
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.core.clients import firestore_client, publish
-from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC
+from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC, WEBHOOK_TEST_TOPIC
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, utc_now
 from shared.webhooks.decisions import Lane, lane_for
 from shared.webhooks.events import event_message, event_ref
@@ -29,7 +29,9 @@ DRAIN_PAGE = 5
 
 
 def publish_to_lane(event_id: str, user_id: str, lane: Lane) -> None:
-    topic = WEBHOOK_EVENTS_TOPIC if lane is Lane.FAST else WEBHOOK_SLOW_TOPIC
+    topic = {Lane.FAST: WEBHOOK_EVENTS_TOPIC, Lane.SLOW: WEBHOOK_SLOW_TOPIC, Lane.TEST: WEBHOOK_TEST_TOPIC}[
+        lane
+    ]
     publish(topic, event_message(event_id, user_id), event_id=event_id)
 
 
@@ -49,33 +51,32 @@ def queue_event(event_id: str, read_at: Any, not_before: datetime) -> bool:
     return True
 
 
-def _queued_page(user_id: str, limit: int) -> list[Any]:
+def _queued_page(user_id: str, test_traffic: bool, limit: int) -> list[Any]:
     query = (
         firestore_client()
         .collection(WebhookEvent.collection)
         .where(filter=FieldFilter("user_id", "==", user_id))
         .where(filter=FieldFilter("status", "==", WebhookEventStatus.PENDING.value))
         .where(filter=FieldFilter("queued", "==", True))
+        .where(filter=FieldFilter("test_traffic", "==", test_traffic))
         .order_by("created_at")
     )
     return list(query.limit(limit).stream())
 
 
-def drain(endpoint: WebhookEndpoint, count: int = 1, *, force: bool = False) -> list[str]:
-    """Hand out up to `count` of the endpoint's oldest queued events; returns their ids.
+def drain(endpoint: WebhookEndpoint, test_traffic: bool, *, force: bool = False) -> str | None:
+    """Hand out the oldest queued event of the endpoint's live or test budget; returns its id.
 
     Nothing is handed out while the circuit is open: its probe runs on the retry schedule, and only its
     success starts the drain again. `force` (recovery by the customer) hands out the oldest as the probe.
     """
     health = endpoint_health(endpoint.enabled, endpoint.consecutive_failures)
-    if count <= 0 or health is EndpointHealth.DISABLED:
-        return []
+    if health is EndpointHealth.DISABLED:
+        return None
     if health is EndpointHealth.FAILING and not force:
-        return []
-    lane = lane_for(endpoint)
-    handed: list[str] = []
+        return None
     db = firestore_client()
-    for snapshot in _queued_page(endpoint.user_id, DRAIN_PAGE):
+    for snapshot in _queued_page(endpoint.user_id, test_traffic, DRAIN_PAGE):
         now = utc_now()
         try:
             # Due now, unqueued: the message makes the attempt; if it is lost, the next sweep does.
@@ -85,11 +86,9 @@ def drain(endpoint: WebhookEndpoint, count: int = 1, *, force: bool = False) -> 
             )
         except (FailedPrecondition, NotFound):
             continue  # another drain handed this one out, or it moved on
-        publish_to_lane(snapshot.id, endpoint.user_id, lane)
-        handed.append(snapshot.id)
-        if len(handed) >= count:
-            break
-    return handed
+        publish_to_lane(snapshot.id, endpoint.user_id, lane_for(endpoint, test_traffic))
+        return str(snapshot.id)
+    return None
 
 
 def backlog_size(user_id: str) -> int:

@@ -86,7 +86,7 @@ def retry_event(user_id: str, event_id: str) -> dict[str, Any]:
     db = firestore_client()
     ref = event_ref(event_id)
 
-    def attempt() -> dict[str, Any]:
+    def attempt() -> tuple[dict[str, Any], bool]:
         snapshot = ref.get()
         data = snapshot.to_dict() if snapshot.exists else None
         if not data or data.get("user_id") != user_id:
@@ -107,9 +107,9 @@ def retry_event(user_id: str, event_id: str) -> dict[str, Any]:
             "updated_at": now,
         }
         ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
-        return {"event_id": event_id, "type": event.type.value, "status": "pending"}
+        return {"event_id": event_id, "type": event.type.value, "status": "pending"}, event.test_traffic
 
-    queued = retry_commit(
+    queued, test_traffic = retry_commit(
         attempt,
         what=f"webhook event {event_id}",
         max_attempts=_WRITE_RETRIES,
@@ -117,7 +117,7 @@ def retry_event(user_id: str, event_id: str) -> dict[str, Any]:
             ErrorCode.SERVICE_UNAVAILABLE, "The event is being changed concurrently; retry."
         ),
     )
-    publish_to_lane(event_id, user_id, lane_for(_probe_now(endpoint)))
+    publish_to_lane(event_id, user_id, lane_for(_probe_now(endpoint), test_traffic))
     return queued
 
 
@@ -162,5 +162,7 @@ def recover(user_id: str, body: RecoverInput) -> dict[str, Any]:
             continue
         requeued += 1
     if requeued:
-        drain(_probe_now(endpoint), force=True)
+        probe = _probe_now(endpoint)
+        for test_traffic in (False, True):
+            drain(probe, test_traffic, force=True)
     return {"requeued": requeued, "has_more": len(page) > RECOVER_LIMIT}

@@ -34,6 +34,10 @@ MAX_IN_FLIGHT = 2
 # Of those, the shared fast lane may hold only this many: an endpoint that starts hanging can block at
 # most this many of the fast lane's push slots, once, before it is moved to the slow lane.
 FAST_LANE_SLOTS = 1
+# Test traffic (test-mode events, webhook.test) has a budget of its own per endpoint: these slots, its own
+# backlog and its own throttle counters. Live events never share a slot or a queue with it, so their
+# latency does not depend on how much test traffic there is.
+TEST_TRAFFIC_SLOTS = 1
 # A successful attempt slower than this keeps the endpoint off the fast lane (until one is quick again).
 SLOW_ATTEMPT_MS = 2000
 # The endpoint document is shared by all of a user's deliveries (about one write per second per document):
@@ -42,14 +46,18 @@ ENDPOINT_TOUCH_INTERVAL = timedelta(seconds=5)
 
 
 class Lane(StrEnum):
-    """Two subscriptions: Pub/Sub push throttles a whole subscription when its handler is slow or fails,
-    so endpoints that are not known to be fast and healthy never share one with those that are."""
+    """Three subscriptions: Pub/Sub push throttles a whole subscription when its handler is slow or fails
+    and serves it about in order, so endpoints that are not known to be fast and healthy never share one
+    with those that are, and test traffic never shares one with live events."""
 
-    FAST = "fast"  # topic webhook-events: new events of healthy, fast endpoints
-    SLOW = "slow"  # topic webhook-events-slow: retries, probes, failing or slow endpoints, the sweep
+    FAST = "fast"  # topic webhook-events: new live events of healthy, fast endpoints
+    SLOW = "slow"  # topic webhook-events-slow: live retries, probes, failing or slow endpoints
+    TEST = "test"  # topic webhook-events-test: test traffic, new or retried
 
 
-def lane_for(endpoint: WebhookEndpoint | None) -> Lane:
+def lane_for(endpoint: WebhookEndpoint | None, test_traffic: bool = False) -> Lane:
+    if test_traffic:
+        return Lane.TEST
     if endpoint is None or endpoint.consecutive_failures > 0 or endpoint.slow:
         return Lane.SLOW
     return Lane.FAST
@@ -59,7 +67,7 @@ class Step(StrEnum):
     NOTHING = "nothing"  # not pending, or its next attempt is not due (a lease or a retry time runs)
     DISCARD = "discard"  # no endpoint, disabled, or not subscribed: `discarded`
     GIVE_UP = "give_up"  # no attempt left: `failed`
-    TO_SLOW_LANE = "to_slow_lane"  # on the fast lane for an endpoint not known to be fast and healthy
+    CHANGE_LANE = "change_lane"  # on the fast lane for test traffic, or for an endpoint not known to be fast
     WAIT_FOR_PROBE = "wait_for_probe"  # the circuit is open and its probe is not due: queue until then
     SEND = "send"  # claim a slot (one of `slots`) and send; throttled endpoints take a token first
 
@@ -71,6 +79,16 @@ class Decision:
     slots: int = 0  # SEND: how many of the endpoint's slots the attempt may take
     throttled: bool = False  # SEND: the endpoint's `rate_limit` applies
     wait_until: datetime | None = None  # WAIT_FOR_PROBE: the probe time
+    lane: Lane | None = None  # CHANGE_LANE: where to
+
+
+def is_test_traffic(livemode: bool, event_type: WebhookEventType) -> bool:
+    return not livemode or event_type is WebhookEventType.WEBHOOK_TEST
+
+
+def budget_id(webhook_id: str, test_traffic: bool) -> str:
+    """What an attempt's slots and throttle counters are named after: the endpoint's live or test budget."""
+    return f"{webhook_id}-test" if test_traffic else webhook_id
 
 
 def skip_reason(endpoint: WebhookEndpoint | None, event: WebhookEvent) -> str | None:
@@ -98,13 +116,15 @@ def decide_attempt(
     assert endpoint is not None
     if event.attempts >= event.attempt_limit:
         return Decision(Step.GIVE_UP)
-    if lane is Lane.FAST and lane_for(endpoint) is Lane.SLOW:
-        return Decision(Step.TO_SLOW_LANE)
+    if lane is Lane.FAST and lane_for(endpoint, event.test_traffic) is not Lane.FAST:
+        return Decision(Step.CHANGE_LANE, lane=lane_for(endpoint, event.test_traffic))
     failing = endpoint_health(endpoint.enabled, endpoint.consecutive_failures) is EndpointHealth.FAILING
     if failing and endpoint.probe_at is not None and endpoint.probe_at > now:
         return Decision(Step.WAIT_FOR_PROBE, wait_until=endpoint.probe_at)
     # An open circuit lets one probe through at a time; the shared fast lane gives an endpoint fewer slots.
     slots = 1 if failing else (FAST_LANE_SLOTS if lane is Lane.FAST else MAX_IN_FLIGHT)
+    if event.test_traffic:
+        slots = min(slots, TEST_TRAFFIC_SLOTS)
     return Decision(Step.SEND, slots=slots, throttled=endpoint.rate_limit is not None)
 
 

@@ -30,7 +30,15 @@ from shared.core.pubsub_events import MalformedMessage, PubSubMessage
 from shared.core.settings import get_settings
 from shared.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookEventStatus, utc_now
 from shared.webhooks.backlog import drain, publish_to_lane, queue_event
-from shared.webhooks.decisions import Decision, Lane, Step, Verdict, decide_attempt, judge_attempt
+from shared.webhooks.decisions import (
+    Decision,
+    Lane,
+    Step,
+    Verdict,
+    budget_id,
+    decide_attempt,
+    judge_attempt,
+)
 from shared.webhooks.endpoints import endpoint_ref, signing_secrets, webhook_id_for
 from shared.webhooks.events import event_ref, payload_body, sweep_for
 from shared.webhooks.health import update_after_attempt
@@ -96,8 +104,9 @@ def deliver_event(
     decision = decide_attempt(event, endpoint, lane, utc_now())
     if decision.step is Step.DISCARD or decision.step is Step.GIVE_UP:
         _finish_unsent(event_id, event, decision, read_at)
-    elif decision.step is Step.TO_SLOW_LANE:
-        publish_to_lane(event_id, event.user_id, Lane.SLOW)
+    elif decision.step is Step.CHANGE_LANE:
+        assert decision.lane is not None
+        publish_to_lane(event_id, event.user_id, decision.lane)
     elif decision.step is Step.WAIT_FOR_PROBE:
         assert decision.wait_until is not None
         queue_event(event_id, read_at, decision.wait_until)
@@ -147,8 +156,9 @@ def _claim_and_attempt(
     None when the claim lost (another copy of the message claimed it, or the event changed since the read)
     or the attempt was deferred (throttle, every slot held: the event waits in the backlog)."""
     now = utc_now()
-    webhook_id = webhook_id_for(event.user_id)
-    if decision.throttled and not _throttle(event_id, endpoint, lane, read_at):
+    # Live and test traffic each have their own slots and throttle counters (decisions.TEST_TRAFFIC_SLOTS).
+    budget = budget_id(webhook_id_for(event.user_id), event.test_traffic)
+    if decision.throttled and not _throttle(event_id, budget, endpoint, lane, read_at):
         return None
     attempt = event.attempts + 1
     lease_until = now + timedelta(seconds=policy.timeout_s) + LEASE_MARGIN
@@ -156,7 +166,7 @@ def _claim_and_attempt(
     try:
         # One batch holds a slot and claims the attempt: both or neither.
         slot = claim_slot(
-            webhook_id, event_id, decision.slots, lease_until, (event_ref(event_id), claim, read_at)
+            budget, event_id, decision.slots, lease_until, (event_ref(event_id), claim, read_at)
         )
     except FailedPrecondition:
         return None
@@ -164,8 +174,8 @@ def _claim_and_attempt(
         # Every slot was held: queue, then look at the slots again. A holder seen after the queueing
         # releases later and its hand-out finds this event; if one released in between (its hand-out may
         # have missed this event), hand out the backlog here.
-        if queue_event(event_id, read_at, now) and not every_slot_held(webhook_id, decision.slots):
-            drain(endpoint)
+        if queue_event(event_id, read_at, now) and not every_slot_held(budget, decision.slots):
+            drain(endpoint, event.test_traffic)
         return None
     try:
         return _attempt(event_id, event, endpoint, attempt, slot, policy)
@@ -173,17 +183,16 @@ def _claim_and_attempt(
         release_slot(slot)  # only if recording did not release it (an error on the way)
 
 
-def _throttle(event_id: str, endpoint: WebhookEndpoint, lane: Lane, read_at: Any) -> bool:
+def _throttle(event_id: str, budget: str, endpoint: WebhookEndpoint, lane: Lane, read_at: Any) -> bool:
     """True when a throttled endpoint may have an attempt now (a token of its per-second budget)."""
     assert endpoint.rate_limit is not None
-    webhook_id = webhook_id_for(endpoint.user_id)
     if lane is Lane.FAST:
-        if take_rate_token(webhook_id, endpoint.rate_limit, int(time.time())):
+        if take_rate_token(budget, endpoint.rate_limit, int(time.time())):
             return True
         # Waiting must not hold a push slot of the shared fast lane.
         publish_to_lane(event_id, endpoint.user_id, Lane.SLOW)
         return False
-    if wait_for_rate_token(webhook_id, endpoint.rate_limit):
+    if wait_for_rate_token(budget, endpoint.rate_limit):
         return True
     queue_event(event_id, read_at, utc_now())
     return False
@@ -207,7 +216,9 @@ def _attempt(
     _record(event_id, event, attempt, result, verdict, finished, slot)
     current = update_after_attempt(endpoint, verdict, result, finished)
     if current is not None:
-        drain(current)  # the freed slot goes to the endpoint's oldest queued event
+        drain(current, event.test_traffic)  # the freed slot goes to its budget's oldest queued event
+        if endpoint.consecutive_failures and verdict.outcome is Outcome.DELIVERED:
+            drain(current, not event.test_traffic)  # a closed circuit restarts the other budget's backlog too
     log = logs.info if verdict.outcome is Outcome.DELIVERED else logs.warning
     log(
         "webhook attempt",
@@ -312,3 +323,8 @@ def handle_deliver_webhook(message: PubSubMessage) -> DeliveryReport | None:
 def handle_deliver_webhook_slow(message: PubSubMessage) -> DeliveryReport | None:
     """`deliver_webhook_slow`: the lane of slow, failing and throttled endpoints."""
     return deliver_message(message, Lane.SLOW)
+
+
+def handle_deliver_webhook_test(message: PubSubMessage) -> DeliveryReport | None:
+    """`deliver_webhook_test`: the lane of test traffic (test-mode events, webhook.test)."""
+    return deliver_message(message, Lane.TEST)

@@ -21,7 +21,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.core import logs
 from shared.core.clients import firestore_client, publish, publisher, topic_path
 from shared.core.firestore_events import DocumentChange
-from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC
+from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC, WEBHOOK_TEST_TOPIC
 from shared.core.index_shards import INDEX_SHARDS, index_shard, shard_pages
 from shared.jobs.resource import job_resource
 from shared.models import (
@@ -33,6 +33,7 @@ from shared.models import (
     WebhookEventType,
     utc_now,
 )
+from shared.webhooks.decisions import is_test_traffic
 
 # The first attempt runs when the publish arrives; if that publish was lost (a crash between create and
 # publish), the sweep picks the event up once this grace has passed.
@@ -99,8 +100,11 @@ def event_message(event_id: str, user_id: str) -> bytes:
     return json.dumps({"event_id": event_id, "user_id": user_id}, separators=(",", ":")).encode()
 
 
-def publish_event(event_id: str, user_id: str) -> None:
-    publish(WEBHOOK_EVENTS_TOPIC, event_message(event_id, user_id), event_id=event_id)
+def publish_event(event_id: str, user_id: str, test_traffic: bool = False) -> None:
+    """A new event's message: test traffic to its own lane, live events to the fast lane (whose delivery
+    forwards those of slow or failing endpoints to the slow lane)."""
+    topic = WEBHOOK_TEST_TOPIC if test_traffic else WEBHOOK_EVENTS_TOPIC
+    publish(topic, event_message(event_id, user_id), event_id=event_id)
 
 
 def create_event(
@@ -126,6 +130,7 @@ def create_event(
         payload=event_payload(event_id, event_type, created or now, livemode, obj),
         next_attempt_at=now + PUBLISH_GRACE,
         index_shard=index_shard(event_id),
+        test_traffic=is_test_traffic(livemode, event_type),
         created_at=now,
         updated_at=now,
     )
@@ -140,7 +145,7 @@ def create_event(
         if data.get("status") != WebhookEventStatus.PENDING.value or data.get("attempts", 0) != 0:
             return False
     if publish_now:
-        publish_event(event_id, user_id)
+        publish_event(event_id, user_id, event.test_traffic)
     return created_now
 
 
@@ -218,17 +223,23 @@ def due_query(shard: int, now: datetime) -> Any:
     )
 
 
-def _publish_all(events: list[tuple[str, str]]) -> None:
-    """Publish a page of ids at once and wait for every acknowledgement (one by one, 500 took seconds).
+def _publish_all(page: list[Any]) -> None:
+    """Publish a page of due events at once and wait for every acknowledgement.
 
-    Due events are retries, probes, backlog backstops and lost first publishes: they go to the slow lane,
-    so a backlog of failing endpoints never sits in front of healthy endpoints' new events.
+    Due events are retries, probes, backlog backstops and lost first publishes: live ones go to the slow
+    lane, so a backlog of failing endpoints never sits in front of healthy endpoints' new events; test
+    traffic goes to its own lane.
     """
     client = publisher()
-    topic = topic_path(WEBHOOK_SLOW_TOPIC)
+    slow, test = topic_path(WEBHOOK_SLOW_TOPIC), topic_path(WEBHOOK_TEST_TOPIC)
     futures = [
-        client.publish(topic, event_message(event_id, user_id), event_id=event_id)
-        for event_id, user_id in events
+        client.publish(
+            test if data.get("test_traffic") else slow,
+            event_message(s.id, str(data["user_id"])),
+            event_id=s.id,
+        )
+        for s in page
+        if (data := s.to_dict() or {})
     ]
     for future in futures:
         future.result(timeout=30)
@@ -248,7 +259,7 @@ def sweep_due_events(now: datetime | None = None, limit: int = SWEEP_BATCH) -> i
     # Shards in a rotating order: when the time budget runs out, the next minute starts elsewhere.
     first = int(now.timestamp() // 60) % INDEX_SHARDS
     for page in shard_pages(lambda shard: due_query(shard, now), limit, first):
-        _publish_all([(snapshot.id, str(snapshot.get("user_id"))) for snapshot in page])
+        _publish_all(page)
         published += len(page)
         if time.monotonic() >= stop_at:
             break

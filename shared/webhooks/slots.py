@@ -1,7 +1,10 @@
 """Per-endpoint isolation in Firestore: in-flight slots and the optional throttle (docs/webhooks.md).
 
-Slots: an endpoint has `MAX_IN_FLIGHT` (shared/webhooks/decisions.py) slot documents `webhook_slots/{webhookId}-{n}`; an attempt first
-creates one (create(): exactly one holder across every instance) and deletes it when recorded. A holder
+Both are per budget (shared/webhooks/decisions.budget_id): an endpoint's live traffic is counted under its
+webhook id, its test traffic under `{webhookId}-test`, so test traffic never takes a live slot or token.
+
+Slots: a budget has a few slot documents `webhook_slots/{budget}-{n}` (decisions.py says how many); an
+attempt first creates one (create(): exactly one holder across every instance) and deletes it when recorded. A holder
 that crashed leaves a lease that ends like the event's own lease; the next claimant takes it over with a
 `last_update_time` precondition, so two claimants never both win.
 
@@ -9,8 +12,8 @@ An event that finds every slot held queues itself, then looks at the slots again
 holder it sees releases later and hands out the backlog; a slot free by then means a holder released in
 between, and the event hands out the backlog itself (shared/webhooks/delivery.py).
 
-Throttle (`rate_limit`, attempts per second): one counter document per endpoint and second,
-`webhook_rate/{webhookId}-{second}`, incremented atomically; the increment's result says whether this
+Throttle (`rate_limit`, attempts per second): one counter document per budget and second,
+`webhook_rate/{budget}-{second}`, incremented atomically; the increment's result says whether this
 attempt is within the second's budget. Only throttled endpoints write it.
 """
 
@@ -43,12 +46,12 @@ class Slot:
     released: bool = False
 
 
-def slot_ref(webhook_id: str, n: int) -> Any:
-    return firestore_client().collection(WebhookSlot.collection).document(f"{webhook_id}-{n}")
+def slot_ref(budget: str, n: int) -> Any:
+    return firestore_client().collection(WebhookSlot.collection).document(f"{budget}-{n}")
 
 
 def claim_slot(
-    webhook_id: str,
+    budget: str,
     event_id: str,
     slots: int,
     lease_until: datetime,
@@ -63,7 +66,7 @@ def claim_slot(
     db = firestore_client()
     event, fields, read_at = claim
     now = utc_now()
-    held = WebhookSlot(webhook_id=webhook_id, event_id=event_id, lease_until=lease_until, created_at=now)
+    held = WebhookSlot(webhook_id=budget, event_id=event_id, lease_until=lease_until, created_at=now)
 
     def commit(ref: Any, option: Any = None) -> Slot:
         batch = db.batch()
@@ -76,7 +79,7 @@ def claim_slot(
         return Slot(ref, update_time, update_time, event_id, lease_until)
 
     for n in range(slots):
-        ref = slot_ref(webhook_id, n)
+        ref = slot_ref(budget, n)
         try:
             return commit(ref)
         except AlreadyExists:
@@ -99,10 +102,10 @@ def claim_slot(
     return None
 
 
-def every_slot_held(webhook_id: str, slots: int) -> bool:
+def every_slot_held(budget: str, slots: int) -> bool:
     """Whether the endpoint's first `slots` slots are all held by a running lease (one read)."""
     now = utc_now()
-    snapshots = firestore_client().get_all([slot_ref(webhook_id, n) for n in range(slots)])
+    snapshots = firestore_client().get_all([slot_ref(budget, n) for n in range(slots)])
     return all(s.exists and WebhookSlot.from_firestore(s.to_dict()).lease_until > now for s in snapshots)
 
 
@@ -119,25 +122,23 @@ def release_slot(slot: Slot) -> None:
         pass
 
 
-def _rate_bucket(webhook_id: str, second: int) -> Any:
-    return firestore_client().collection(WebhookRateBucket.collection).document(f"{webhook_id}-{second}")
+def _rate_bucket(budget: str, second: int) -> Any:
+    return firestore_client().collection(WebhookRateBucket.collection).document(f"{budget}-{second}")
 
 
-def take_rate_token(webhook_id: str, rate_limit: int, second: int) -> bool:
+def take_rate_token(budget: str, rate_limit: int, second: int) -> bool:
     """Count one attempt in `second`; True when it is within `rate_limit`."""
     expires_at = utc_now() + RATE_BUCKET_TTL
-    result = _rate_bucket(webhook_id, second).set(
-        {"count": Increment(1), "expires_at": expires_at}, merge=True
-    )
+    result = _rate_bucket(budget, second).set({"count": Increment(1), "expires_at": expires_at}, merge=True)
     return int(result.transform_results[0].integer_value) <= rate_limit
 
 
-def wait_for_rate_token(webhook_id: str, rate_limit: int) -> bool:
+def wait_for_rate_token(budget: str, rate_limit: int) -> bool:
     """Take a token in this second or, waiting, in one of the next; False after MAX_THROTTLE_WAIT_S."""
     give_up = time.time() + MAX_THROTTLE_WAIT_S
     while True:
         now = time.time()
-        if take_rate_token(webhook_id, rate_limit, int(now)):
+        if take_rate_token(budget, rate_limit, int(now)):
             return True
         next_second = int(now) + 1
         if next_second > give_up:

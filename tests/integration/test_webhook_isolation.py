@@ -17,7 +17,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.core.clients import firestore_client
 from shared.models import WebhookEvent, WebhookEventStatus, WebhookEventType, WebhookSlot, utc_now
 from shared.webhooks.backlog import drain
-from shared.webhooks.decisions import FAST_LANE_SLOTS, MAX_IN_FLIGHT
+from shared.webhooks.decisions import FAST_LANE_SLOTS, MAX_IN_FLIGHT, TEST_TRAFFIC_SLOTS, budget_id
 from shared.webhooks.delivery import deliver_event
 from shared.webhooks.endpoints import WebhookEndpointInput, endpoint_ref, put_endpoint, webhook_id_for
 from shared.webhooks.events import event_ref, sweep_due_events
@@ -179,7 +179,7 @@ def test_an_event_finding_every_slot_held_waits_in_the_backlog_and_is_handed_out
         assert waiting.queued and waiting.attempts == 0 and waiting.status is WebhookEventStatus.PENDING
         assert not receiver.received()
         slot_ref(webhook_id, 0).delete()  # one attempt finishes and hands out the backlog's oldest
-        assert drain(endpoint(HEALTHY)) == [event_id]
+        assert drain(endpoint(HEALTHY), test_traffic=False) == event_id
         eventually(arrivals_of(receiver, event_id), message="handed out through Pub/Sub")
         eventually(lambda: stored_event(event_id).status is WebhookEventStatus.DELIVERED)
 
@@ -275,3 +275,45 @@ def test_a_wrong_user_hint_in_the_message_changes_nothing(project: Project) -> N
         assert report is not None and report.outcome is Outcome.DELIVERED
         assert [r.headers["webhook-id"] for r in receiver.received()] == [event_id]
         assert not other.received()
+
+
+def _hold(budget: str, slots: int) -> None:
+    """Attempts in flight elsewhere: the budget's slots held with a running lease."""
+    lease = utc_now() + timedelta(minutes=1)
+    for n in range(slots):
+        held = WebhookSlot(webhook_id=budget, event_id="evt_other", lease_until=lease, created_at=lease)
+        slot_ref(budget, n).set(held.to_firestore())
+
+
+def test_test_traffic_has_its_own_budget_and_never_delays_live_events(project: Project) -> None:
+    """Issue 26, item 8: with the endpoint's test budget full and test events queued, a live event is sent at
+    once; with its live slots full, a test event still goes out in its own slot. A second customer's
+    endpoint is untouched either way."""
+    with WebhookReceiver() as receiver, WebhookReceiver() as tenant:
+        setup_endpoint(HEALTHY, receiver.url())
+        setup_endpoint(FLAKY, tenant.url())
+        webhook_id = webhook_id_for(HEALTHY)
+        _hold(budget_id(webhook_id, True), TEST_TRAFFIC_SLOTS)
+        flood = [make_event(HEALTHY, livemode=False) for _ in range(5)]
+        flood.append(make_event(HEALTHY, WebhookEventType.WEBHOOK_TEST))  # a live-mode webhook.test too
+        assert all(deliver_event(e, LOOPBACK_POLICY) is None for e in flood)
+        assert all(stored_event(e).queued and stored_event(e).test_traffic for e in flood)
+        live = make_event(HEALTHY)
+        report = deliver_event(live, LOOPBACK_POLICY)
+        assert report is not None and report.outcome is Outcome.DELIVERED
+        assert [r.headers["webhook-id"] for r in receiver.received()] == [live]
+        # The live attempt handed out nothing of the test backlog (its own budget's backlog is empty).
+        assert all(stored_event(e).queued for e in flood)
+        other = make_event(FLAKY, livemode=False)
+        assert deliver_event(other, LOOPBACK_POLICY) is not None  # the other customer's test budget is free
+        assert [r.headers["webhook-id"] for r in tenant.received()] == [other]
+
+        # The other way round: live slots all held, a test event is still sent in the test budget.
+        for n in range(TEST_TRAFFIC_SLOTS):
+            slot_ref(budget_id(webhook_id, True), n).delete()
+        _hold(webhook_id, MAX_IN_FLIGHT)
+        assert drain(endpoint(HEALTHY), test_traffic=True) == flood[0]  # the oldest test event first
+        eventually(arrivals_of(receiver, flood[0]), message="the test event, handed out")
+        waiting_live = make_event(HEALTHY)
+        assert deliver_event(waiting_live, LOOPBACK_POLICY) is None
+        assert stored_event(waiting_live).queued and not stored_event(waiting_live).test_traffic

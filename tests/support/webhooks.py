@@ -48,11 +48,12 @@ def make_event(
     event_type: WebhookEventType = WebhookEventType.JOB_COMPLETED,
     *,
     publish: bool = False,
+    livemode: bool = True,
 ) -> str:
     """An event as the trigger makes it; unpublished by default so only the test's own call delivers."""
     event_id = "evt_" + secrets.token_hex(16)
     job: dict[str, Any] = {"job_id": "job_" + secrets.token_hex(4), "type": "echo", "status": "completed"}
-    create_event(event_id, user_id, event_type, True, job, publish_now=publish)
+    create_event(event_id, user_id, event_type, livemode, job, publish_now=publish)
     return event_id
 
 

@@ -15,10 +15,13 @@ from shared.webhooks.decisions import (
     FAST_LANE_SLOTS,
     MAX_IN_FLIGHT,
     SLOW_ATTEMPT_MS,
+    TEST_TRAFFIC_SLOTS,
     Lane,
     Step,
+    budget_id,
     decide_attempt,
     endpoint_fields,
+    is_test_traffic,
     judge_attempt,
     lane_for,
 )
@@ -165,10 +168,16 @@ def test_an_event_without_attempts_left_gives_up() -> None:
     assert decide_attempt(raised, hook(), Lane.SLOW, NOW).step is Step.SEND
 
 
-def test_the_fast_lane_hands_unhealthy_or_slow_endpoints_to_the_slow_lane() -> None:
+def test_the_fast_lane_hands_unhealthy_or_slow_endpoints_and_test_traffic_to_their_lanes() -> None:
     for endpoint in (hook(consecutive_failures=1), hook(slow=True)):
-        assert decide_attempt(event(), endpoint, Lane.FAST, NOW).step is Step.TO_SLOW_LANE
+        moved = decide_attempt(event(), endpoint, Lane.FAST, NOW)
+        assert (moved.step, moved.lane) == (Step.CHANGE_LANE, Lane.SLOW)
         assert decide_attempt(event(), endpoint, Lane.SLOW, NOW).step is Step.SEND
+    test = event(livemode=False, test_traffic=True)
+    moved = decide_attempt(test, hook(), Lane.FAST, NOW)
+    assert (moved.step, moved.lane) == (Step.CHANGE_LANE, Lane.TEST)
+    assert decide_attempt(test, hook(), Lane.TEST, NOW).step is Step.SEND
+    assert lane_for(hook(), test_traffic=True) is Lane.TEST
 
 
 def test_an_open_circuit_waits_for_its_probe_then_sends_one_at_a_time() -> None:
@@ -192,3 +201,14 @@ def test_an_attempt_is_judged_delivered_retried_or_failed() -> None:
     assert (last.status, last.retry_at) == (WebhookEventStatus.FAILED, None)
     gone = judge_attempt(event(), hook(), 1, AttemptResult(410, "HTTP 410", 5), NOW, rng)
     assert gone.status is WebhookEventStatus.FAILED and gone.endpoint_fields["enabled"] is False
+
+
+def test_test_mode_events_and_webhook_test_are_test_traffic_with_a_budget_of_their_own() -> None:
+    assert not is_test_traffic(True, WebhookEventType.JOB_COMPLETED)
+    assert is_test_traffic(False, WebhookEventType.JOB_COMPLETED)
+    assert is_test_traffic(True, WebhookEventType.WEBHOOK_TEST)
+    assert budget_id("wh_1", False) == "wh_1" and budget_id("wh_1", True) == "wh_1-test"
+    test = decide_attempt(event(livemode=False, test_traffic=True), hook(), Lane.SLOW, NOW)
+    assert (test.step, test.slots) == (Step.SEND, TEST_TRAFFIC_SLOTS)
+    live = decide_attempt(event(), hook(), Lane.SLOW, NOW)
+    assert live.slots == MAX_IN_FLIGHT  # test traffic never lowers the live budget
