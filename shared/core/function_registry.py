@@ -1,14 +1,8 @@
-"""The one declaration of the platform's functions: for each, its trigger, its handler and its scaling.
-
-A function reads in one place, here: its name (also its entry point, an attribute of `functions/main.py`,
-which decodes the trigger's input and calls the handler), what triggers it (HTTP, a Firestore document
-event, a Pub/Sub topic, a schedule) and the handler that does the work, named as "module:function" and
-imported on the first call. The local functions host serves exactly these, and deployment is generated
-from exactly these (localdev/host.py, localdev/deploy.py), so the three cannot disagree.
-
-Handlers take what the trigger gives: an HTTP handler a flask request (it answers a response), a Firestore
-handler a `DocumentChange` (shared/core/firestore_events.py), a Pub/Sub or scheduled handler a
-`PubSubMessage` (shared/core/pubsub_events.py).
+"""The one declaration of the platform's functions: each one's name (also its entry point in
+`functions/main.py`), trigger (HTTP, a Firestore document event, a Pub/Sub topic, a schedule), handler
+("module:function", imported on the first call; it takes a flask request, a `DocumentChange` or a
+`PubSubMessage`) and scaling. `functions/main.py`, the local functions host and deployment are all made
+from exactly these, so they cannot disagree.
 """
 
 from __future__ import annotations

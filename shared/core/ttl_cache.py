@@ -96,7 +96,3 @@ class TtlCache(Generic[Key, Value]):
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()

@@ -109,10 +109,6 @@ class KeyCache:
             self.forget(key_hash)
             self._missing.put(key_hash, True)
 
-    def clear(self) -> None:
-        self._known.clear()
-        self._missing.clear()
-
 
 def _load(key_hash: str, known_id: str | None) -> CachedKey:
     """The key by its id when known (a revalidation), else by its hash (one indexed query)."""

@@ -16,23 +16,14 @@ from typing import Any
 from google.api_core.exceptions import FailedPrecondition, NotFound
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from shared.core.clients import firestore_client, publish
-from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC, WEBHOOK_TEST_TOPIC
+from shared.core.clients import firestore_client
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, utc_now
-from shared.webhooks.decisions import Lane, lane_for
-from shared.webhooks.events import event_message, event_ref
-from shared.webhooks.schedule import EndpointHealth, endpoint_health
+from shared.webhooks.decisions import EndpointHealth, endpoint_health, lane_for
+from shared.webhooks.events import event_ref, publish_to_lane
 
 # The sweep re-publishes a queued event this long after it could have run, should its hand-out be lost.
 QUEUE_BACKSTOP = timedelta(minutes=2)
 DRAIN_PAGE = 5
-
-
-def publish_to_lane(event_id: str, user_id: str, lane: Lane) -> None:
-    topic = {Lane.FAST: WEBHOOK_EVENTS_TOPIC, Lane.SLOW: WEBHOOK_SLOW_TOPIC, Lane.TEST: WEBHOOK_TEST_TOPIC}[
-        lane
-    ]
-    publish(topic, event_message(event_id, user_id), event_id=event_id)
 
 
 def queue_event(event_id: str, read_at: Any, not_before: datetime) -> bool:

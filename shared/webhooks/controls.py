@@ -20,11 +20,10 @@ from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.retry import retry_commit
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, WebhookEventType, utc_now
-from shared.webhooks.backlog import QUEUE_BACKSTOP, backlog_size, drain, publish_to_lane
-from shared.webhooks.decisions import lane_for
+from shared.webhooks.backlog import QUEUE_BACKSTOP, backlog_size, drain
+from shared.webhooks.decisions import endpoint_health, lane_for
 from shared.webhooks.endpoints import endpoint_ref, endpoint_resource, load_endpoint
-from shared.webhooks.events import event_ref
-from shared.webhooks.schedule import endpoint_health
+from shared.webhooks.events import event_ref, publish_to_lane
 
 EVENT_ID = re.compile(r"^evt_[0-9a-f]{32}$")
 RECOVER_LIMIT = 500

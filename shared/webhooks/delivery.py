@@ -1,5 +1,6 @@
 """Deliver one webhook event attempt: read, decide, claim, sign, POST, record. Called per Pub/Sub message
-by `deliver_webhook` (fast lane) and `deliver_webhook_slow`.
+by `deliver_webhook` (fast lane), `deliver_webhook_slow` and `deliver_webhook_test` (shared/webhooks/
+decisions.Lane).
 
 What to do and what an attempt means are decided by shared/webhooks/decisions.py (pure); this module reads
 and writes around those decisions (docs/webhooks.md):
@@ -29,10 +30,12 @@ from shared.core.clients import firestore_client
 from shared.core.pubsub_events import MalformedMessage, PubSubMessage
 from shared.core.settings import get_settings
 from shared.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookEventStatus, utc_now
-from shared.webhooks.backlog import drain, publish_to_lane, queue_event
+from shared.webhooks.backlog import drain, queue_event
 from shared.webhooks.decisions import (
+    AttemptResult,
     Decision,
     Lane,
+    Outcome,
     Step,
     Verdict,
     budget_id,
@@ -40,19 +43,11 @@ from shared.webhooks.decisions import (
     judge_attempt,
 )
 from shared.webhooks.endpoints import endpoint_ref, signing_secrets, webhook_id_for
-from shared.webhooks.events import event_ref, payload_body, sweep_for
+from shared.webhooks.events import event_ref, payload_body, publish_to_lane, sweep_for
 from shared.webhooks.health import update_after_attempt
-from shared.webhooks.schedule import AttemptResult, Outcome
 from shared.webhooks.sender import SendPolicy, post_webhook
 from shared.webhooks.signing import build_headers
-from shared.webhooks.slots import (
-    Slot,
-    claim_slot,
-    every_slot_held,
-    release_slot,
-    take_rate_token,
-    wait_for_rate_token,
-)
+from shared.webhooks.slots import Slot, claim_slot, every_slot_held, release_slot, wait_for_rate_token
 
 DEFAULT_TIMEOUT_S = 15.0
 # A claimed attempt (and its slot) may be taken over once this long has passed since the claim (the sender
@@ -76,10 +71,6 @@ def default_policy() -> SendPolicy:
         allow_loopback=settings.allow_loopback_webhooks,
         require_https=settings.is_production,
     )
-
-
-def delivery_id(event_id: str, attempt: int) -> str:
-    return f"{event_id}-{attempt}"
 
 
 def deliver_event(
@@ -112,9 +103,7 @@ def deliver_event(
         queue_event(event_id, read_at, decision.wait_until)
     elif decision.step is Step.SEND:
         assert endpoint is not None
-        return _claim_and_attempt(
-            event_id, event, read_at, endpoint, lane, decision, policy or default_policy()
-        )
+        return _claim_and_attempt(event_id, event, read_at, endpoint, decision, policy or default_policy())
     return None
 
 
@@ -147,7 +136,6 @@ def _claim_and_attempt(
     event: WebhookEvent,
     read_at: Any,
     endpoint: WebhookEndpoint,
-    lane: Lane,
     decision: Decision,
     policy: SendPolicy,
 ) -> DeliveryReport | None:
@@ -158,7 +146,7 @@ def _claim_and_attempt(
     now = utc_now()
     # Live and test traffic each have their own slots and throttle counters (decisions.TEST_TRAFFIC_SLOTS).
     budget = budget_id(webhook_id_for(event.user_id), event.test_traffic)
-    if decision.throttled and not _throttle(event_id, budget, endpoint, lane, read_at):
+    if decision.throttled and not _throttle(event_id, budget, endpoint, read_at):
         return None
     attempt = event.attempts + 1
     lease_until = now + timedelta(seconds=policy.timeout_s) + LEASE_MARGIN
@@ -183,15 +171,10 @@ def _claim_and_attempt(
         release_slot(slot)  # only if recording did not release it (an error on the way)
 
 
-def _throttle(event_id: str, budget: str, endpoint: WebhookEndpoint, lane: Lane, read_at: Any) -> bool:
-    """True when a throttled endpoint may have an attempt now (a token of its per-second budget)."""
+def _throttle(event_id: str, budget: str, endpoint: WebhookEndpoint, read_at: Any) -> bool:
+    """True when a throttled endpoint may have an attempt now (a token of its per-second budget). Throttled
+    endpoints are never on the fast lane (decisions.lane_for): waiting must not hold a shared push slot."""
     assert endpoint.rate_limit is not None
-    if lane is Lane.FAST:
-        if take_rate_token(budget, endpoint.rate_limit, int(time.time())):
-            return True
-        # Waiting must not hold a push slot of the shared fast lane.
-        publish_to_lane(event_id, endpoint.user_id, Lane.SLOW)
-        return False
     if wait_for_rate_token(budget, endpoint.rate_limit):
         return True
     queue_event(event_id, read_at, utc_now())
@@ -261,7 +244,7 @@ def _record(
         livemode=event.livemode,
         created_at=finished,
     )
-    delivery_ref = db.collection(WebhookDelivery.collection).document(delivery_id(event_id, attempt))
+    delivery_ref = db.collection(WebhookDelivery.collection).document(f"{event_id}-{attempt}")
     event_update = {
         "status": verdict.status.value,
         "next_attempt_at": verdict.retry_at,
@@ -269,7 +252,7 @@ def _record(
         "last_error": result.error,
         "updated_at": finished,
     }
-    claimed = db.write_option(last_update_time=slot.claimed_at)
+    claimed = db.write_option(last_update_time=slot.update_time)
     batch = db.batch()
     batch.create(delivery_ref, delivery.to_firestore())
     batch.update(event_ref(event_id), event_update, option=claimed)
@@ -277,23 +260,20 @@ def _record(
     try:
         batch.commit()
         slot.released = True
-    except FailedPrecondition:  # the event or the slot is another attempt's now: the delivery alone
+    except (FailedPrecondition, AlreadyExists):
+        # The event or the slot is another attempt's now (our lease ran out), or an earlier try of this very
+        # commit went through: the delivery document alone, unless it is there already.
         try:
             delivery_ref.create(delivery.to_firestore())
         except AlreadyExists:
             pass
-    except AlreadyExists:  # a crashed earlier run of this very claim recorded it already
-        try:
-            event_ref(event_id).update(event_update, option=claimed)
-        except FailedPrecondition:
-            pass
 
 
 def deliver_message(message: PubSubMessage, lane: Lane = Lane.FAST) -> DeliveryReport | None:
-    """`deliver_webhook` (fast lane) and `deliver_webhook_slow`: the message names an event.
+    """`deliver_webhook`, `deliver_webhook_slow` and `deliver_webhook_test`: the message names an event.
 
     Every expected outcome returns, so Pub/Sub is acknowledged: delivered, failed and rescheduled in
-    Firestore, deferred to the backlog, forwarded to the slow lane. Only an unexpected error (Firestore
+    Firestore, deferred to the backlog, forwarded to another lane. Only an unexpected error (Firestore
     unavailable, a bug) raises and asks Pub/Sub for a redelivery: an answer of 5xx slows the whole
     subscription (push flow control), so it must never be the normal way to wait.
     """

@@ -33,7 +33,7 @@ from shared.models import (
     WebhookEventType,
     utc_now,
 )
-from shared.webhooks.decisions import is_test_traffic
+from shared.webhooks.decisions import Lane, is_test_traffic
 
 # The first attempt runs when the publish arrives; if that publish was lost (a crash between create and
 # publish), the sweep picks the event up once this grace has passed.
@@ -100,11 +100,11 @@ def event_message(event_id: str, user_id: str) -> bytes:
     return json.dumps({"event_id": event_id, "user_id": user_id}, separators=(",", ":")).encode()
 
 
-def publish_event(event_id: str, user_id: str, test_traffic: bool = False) -> None:
-    """A new event's message: test traffic to its own lane, live events to the fast lane (whose delivery
-    forwards those of slow or failing endpoints to the slow lane)."""
-    topic = WEBHOOK_TEST_TOPIC if test_traffic else WEBHOOK_EVENTS_TOPIC
-    publish(topic, event_message(event_id, user_id), event_id=event_id)
+LANE_TOPICS = {Lane.FAST: WEBHOOK_EVENTS_TOPIC, Lane.SLOW: WEBHOOK_SLOW_TOPIC, Lane.TEST: WEBHOOK_TEST_TOPIC}
+
+
+def publish_to_lane(event_id: str, user_id: str, lane: Lane) -> None:
+    publish(LANE_TOPICS[lane], event_message(event_id, user_id), event_id=event_id)
 
 
 def create_event(
@@ -145,15 +145,9 @@ def create_event(
         if data.get("status") != WebhookEventStatus.PENDING.value or data.get("attempts", 0) != 0:
             return False
     if publish_now:
-        publish_event(event_id, user_id, event.test_traffic)
+        # New live events go to the fast lane, whose delivery forwards those of slow or failing endpoints.
+        publish_to_lane(event_id, user_id, Lane.TEST if event.test_traffic else Lane.FAST)
     return created_now
-
-
-def _status(value: dict[str, Any] | None) -> str | None:
-    if not value:
-        return None
-    status = value.get("status")
-    return status if isinstance(status, str) else None
 
 
 def handle_job_updated(change: DocumentChange) -> str | None:
@@ -162,7 +156,7 @@ def handle_job_updated(change: DocumentChange) -> str | None:
     The payload only says that a transition may have happened; who owns the job, its mode and its content
     come from the stored document, re-read here: an event body is never trusted to say whose webhook
     receives what (a forged or stale payload cannot send one customer's job to another)."""
-    new_status, old_status = _status(change.value), _status(change.old_value)
+    new_status, old_status = ((value or {}).get("status") for value in (change.value, change.old_value))
     if new_status == old_status or new_status not in (JobStatus.COMPLETED, JobStatus.FAILED):
         return None
     if not change.document.startswith(f"{Job.collection}/") or change.document.count("/") != 1:
@@ -231,7 +225,7 @@ def _publish_all(page: list[Any]) -> None:
     traffic goes to its own lane.
     """
     client = publisher()
-    slow, test = topic_path(WEBHOOK_SLOW_TOPIC), topic_path(WEBHOOK_TEST_TOPIC)
+    slow, test = topic_path(LANE_TOPICS[Lane.SLOW]), topic_path(LANE_TOPICS[Lane.TEST])
     futures = [
         client.publish(
             test if data.get("test_traffic") else slow,

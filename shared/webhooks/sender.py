@@ -23,7 +23,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from shared.core import logs
-from shared.webhooks.schedule import AttemptResult, honours_retry_after, parse_retry_after
+from shared.webhooks.decisions import AttemptResult, honours_retry_after, parse_retry_after
 from shared.webhooks.ssrf import SockAddr, UnsafeTargetError, resolve_and_check, validate_webhook_url
 
 MAX_RESPONSE_BYTES = 4096  # the body is not needed; read a little so the server sees a clean close

@@ -1,20 +1,15 @@
-"""Per-endpoint isolation in Firestore: in-flight slots and the optional throttle (docs/webhooks.md).
+"""Per-endpoint isolation in Firestore: in-flight slots and the optional throttle (docs/webhooks.md), each
+per budget (decisions.budget_id: an endpoint's live traffic, or its test traffic).
 
-Both are per budget (shared/webhooks/decisions.budget_id): an endpoint's live traffic is counted under its
-webhook id, its test traffic under `{webhookId}-test`, so test traffic never takes a live slot or token.
-
-Slots: a budget has a few slot documents `webhook_slots/{budget}-{n}` (decisions.py says how many); an
-attempt first creates one (create(): exactly one holder across every instance) and deletes it when recorded. A holder
-that crashed leaves a lease that ends like the event's own lease; the next claimant takes it over with a
-`last_update_time` precondition, so two claimants never both win.
-
+Slots `webhook_slots/{budget}-{n}` (decisions.py says how many): an attempt creates one (create(): exactly
+one holder across every instance) and deletes it when recorded. A crashed holder's lease ends like the
+event's own lease; the next claimant takes it over with a `last_update_time` precondition (one winner).
 An event that finds every slot held queues itself, then looks at the slots again (`every_slot_held`): a
 holder it sees releases later and hands out the backlog; a slot free by then means a holder released in
 between, and the event hands out the backlog itself (shared/webhooks/delivery.py).
 
-Throttle (`rate_limit`, attempts per second): one counter document per budget and second,
-`webhook_rate/{budget}-{second}`, incremented atomically; the increment's result says whether this
-attempt is within the second's budget. Only throttled endpoints write it.
+Throttle (`rate_limit`, attempts per second): `webhook_rate/{budget}-{second}`, incremented atomically; the
+increment's result says whether this attempt is within the second's budget.
 """
 
 from __future__ import annotations
@@ -39,8 +34,8 @@ RATE_BUCKET_TTL = timedelta(hours=1)
 @dataclass
 class Slot:
     ref: Any
-    update_time: Any  # the slot document's, as last read or written by its holder
-    claimed_at: Any  # the claim's commit time: the event's update time the record is conditional on
+    # The claim's commit time: the slot's update time, and the event's, which the record is conditional on.
+    update_time: Any
     event_id: str
     lease_until: datetime
     released: bool = False
@@ -76,7 +71,7 @@ def claim_slot(
             batch.update(ref, held.to_firestore(), option=option)
         batch.update(event, fields, option=db.write_option(last_update_time=read_at))
         update_time = batch.commit()[0].update_time
-        return Slot(ref, update_time, update_time, event_id, lease_until)
+        return Slot(ref, update_time, event_id, lease_until)
 
     for n in range(slots):
         ref = slot_ref(budget, n)
@@ -122,23 +117,17 @@ def release_slot(slot: Slot) -> None:
         pass
 
 
-def _rate_bucket(budget: str, second: int) -> Any:
-    return firestore_client().collection(WebhookRateBucket.collection).document(f"{budget}-{second}")
-
-
-def take_rate_token(budget: str, rate_limit: int, second: int) -> bool:
-    """Count one attempt in `second`; True when it is within `rate_limit`."""
-    expires_at = utc_now() + RATE_BUCKET_TTL
-    result = _rate_bucket(budget, second).set({"count": Increment(1), "expires_at": expires_at}, merge=True)
-    return int(result.transform_results[0].integer_value) <= rate_limit
-
-
 def wait_for_rate_token(budget: str, rate_limit: int) -> bool:
-    """Take a token in this second or, waiting, in one of the next; False after MAX_THROTTLE_WAIT_S."""
+    """Take a token in this second or, waiting, in one of the next; False after MAX_THROTTLE_WAIT_S.
+    A token is one count in `webhook_rate/{budget}-{second}`, within `rate_limit` when the count is."""
     give_up = time.time() + MAX_THROTTLE_WAIT_S
+    buckets = firestore_client().collection(WebhookRateBucket.collection)
     while True:
         now = time.time()
-        if take_rate_token(budget, rate_limit, int(now)):
+        counted = buckets.document(f"{budget}-{int(now)}").set(
+            {"count": Increment(1), "expires_at": utc_now() + RATE_BUCKET_TTL}, merge=True
+        )
+        if int(counted.transform_results[0].integer_value) <= rate_limit:
             return True
         next_second = int(now) + 1
         if next_second > give_up:

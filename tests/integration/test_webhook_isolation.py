@@ -17,12 +17,18 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.core.clients import firestore_client
 from shared.models import WebhookEvent, WebhookEventStatus, WebhookEventType, WebhookSlot, utc_now
 from shared.webhooks.backlog import drain
-from shared.webhooks.decisions import FAST_LANE_SLOTS, MAX_IN_FLIGHT, TEST_TRAFFIC_SLOTS, budget_id
+from shared.webhooks.decisions import (
+    CIRCUIT_THRESHOLD,
+    FAST_LANE_SLOTS,
+    MAX_IN_FLIGHT,
+    TEST_TRAFFIC_SLOTS,
+    Outcome,
+    budget_id,
+)
 from shared.webhooks.delivery import deliver_event
 from shared.webhooks.endpoints import WebhookEndpointInput, endpoint_ref, put_endpoint, webhook_id_for
 from shared.webhooks.events import event_ref, sweep_due_events
 from shared.webhooks.health import disabled_event_id
-from shared.webhooks.schedule import CIRCUIT_THRESHOLD, Outcome
 from shared.webhooks.slots import slot_ref
 from tests.conftest import Project
 from tests.support.platform import ApiClient

@@ -12,30 +12,28 @@ from hypothesis import strategies as st
 
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, WebhookEventType
 from shared.webhooks.decisions import (
+    CIRCUIT_THRESHOLD,
     FAST_LANE_SLOTS,
+    MAX_ATTEMPTS,
     MAX_IN_FLIGHT,
+    RETRY_DELAYS,
     SLOW_ATTEMPT_MS,
     TEST_TRAFFIC_SLOTS,
+    AttemptResult,
+    EndpointHealth,
     Lane,
+    Outcome,
     Step,
     budget_id,
     decide_attempt,
     endpoint_fields,
+    endpoint_health,
     is_test_traffic,
     judge_attempt,
     lane_for,
-)
-from shared.webhooks.health import disabled_event_id
-from shared.webhooks.schedule import (
-    CIRCUIT_THRESHOLD,
-    MAX_ATTEMPTS,
-    RETRY_DELAYS,
-    AttemptResult,
-    EndpointHealth,
-    Outcome,
-    endpoint_health,
     next_attempt_at,
 )
+from shared.webhooks.health import disabled_event_id
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
