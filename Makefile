@@ -10,33 +10,53 @@ NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 WEB_STAMP := web/node_modules/.installed
 WEB_BUILT := web/dist/index.html
 WEB_SOURCES := $(shell find web/src -type f) web/index.html web/vite.config.ts web/tsconfig.json
+# The customers' TypeScript client (clients/typescript): its npm dependencies (runtime and generator), built
+# into clients/typescript/dist; the dashboard is its first user.
+CLIENT_TS := clients/typescript
+CLIENT_TS_STAMP := $(CLIENT_TS)/node_modules/.installed
+CLIENT_TS_BUILT := $(CLIENT_TS)/dist/index.js
+CLIENT_TS_SOURCES := $(wildcard $(CLIENT_TS)/src/*.ts) $(CLIENT_TS)/tsconfig.json
 # The browser test drives Debian's chromium (never a downloaded browser).
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: dev test lint typecheck check clean build-functions deploy deploy-plan web browser demo redis-server
+.PHONY: dev test lint typecheck check clean build-functions deploy deploy-plan web browser demo redis-server clients
 
 # The shared store of rate limits and usage (Memorystore in production); installed only when missing.
 redis-server:
 	@command -v redis-server >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y redis-server; }
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./clients/python
 	touch $(STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
 	$(NPM_CI)
 	touch $(NODE_STAMP)
 
-$(WEB_STAMP): web/package.json web/package-lock.json
+$(CLIENT_TS_STAMP): $(CLIENT_TS)/package.json $(CLIENT_TS)/package-lock.json
+	cd $(CLIENT_TS) && $(NPM_CI)
+	touch $(CLIENT_TS_STAMP)
+
+$(CLIENT_TS_BUILT): $(CLIENT_TS_STAMP) $(CLIENT_TS_SOURCES)
+	cd $(CLIENT_TS) && npm run --silent build
+
+$(WEB_STAMP): web/package.json web/package-lock.json $(CLIENT_TS_STAMP)
 	cd web && $(NPM_CI)
 	touch $(WEB_STAMP)
 
-$(WEB_BUILT): $(WEB_STAMP) $(WEB_SOURCES)
+$(WEB_BUILT): $(WEB_STAMP) $(WEB_SOURCES) $(CLIENT_TS_BUILT)
 	cd web && npm run --silent build
+
+# The clients from the code's OpenAPI description (no server): clients/openapi.json, the Python client's
+# generated package and the TypeScript client's types (clients/generate.py). `make test` fails while the
+# committed ones differ from what this writes.
+clients: $(STAMP) $(CLIENT_TS_STAMP)
+	$(BIN)/python clients/generate.py
+	cd $(CLIENT_TS) && npm run --silent build
 
 web: $(WEB_BUILT)
 
@@ -51,15 +71,15 @@ dev: $(STAMP) $(NODE_STAMP) $(WEB_BUILT) redis-server
 demo: $(STAMP)
 	$(BIN)/python -m localdev.demo
 
-test: $(STAMP) $(NODE_STAMP) $(WEB_BUILT) browser redis-server
+test: $(STAMP) $(NODE_STAMP) $(CLIENT_TS_BUILT) $(WEB_BUILT) browser redis-server
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP) $(WEB_STAMP)
-	$(BIN)/mypy shared functions localdev bench tests
+typecheck: $(STAMP) $(WEB_STAMP) $(CLIENT_TS_BUILT)
+	$(BIN)/mypy shared functions localdev bench tests clients/generate.py clients/python/credits_client
 	cd web && npm run --silent typecheck
 
 check: lint typecheck test
@@ -80,4 +100,4 @@ deploy: build-functions $(WEB_BUILT)
 	$(BIN)/python -m localdev.deploy $(DEPLOY_ARGS)
 
 clean:
-	rm -rf $(VENV) build node_modules web/node_modules web/dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build node_modules web/node_modules web/dist $(CLIENT_TS)/node_modules $(CLIENT_TS)/dist $(CLIENT_TS)/build-test .pytest_cache .mypy_cache .ruff_cache

@@ -111,8 +111,8 @@ class LedgerEntryType(StrEnum):
     ADJUSTMENT = "adjustment"
     CLAWBACK = "clawback"  # a Stripe refund takes a purchase's credits back
     REFUND_REVERSAL = "refund_reversal"  # that refund failed or was canceled: the credits come back
-    DISPUTE = "dispute"  # a dispute (chargeback) takes a purchase's credits back
-    DISPUTE_REVERSAL = "dispute_reversal"  # the dispute was won: the credits come back
+    DISPUTE = "dispute"  # a chargeback withdrew funds: a purchase's credits follow them out
+    DISPUTE_REVERSAL = "dispute_reversal"  # dispute funds reinstated (won, or as Stripe's money shows)
 
 
 class PurchaseStatus(StrEnum):
@@ -125,12 +125,6 @@ class PurchaseStatus(StrEnum):
     REQUIRES_ACTION = "requires_action"  # the customer must authenticate (3-D Secure): see next_action
     CANCELED = "canceled"  # the PaymentIntent was canceled before any payment
     DISPUTED_LOST = "disputed_lost"  # the dispute was lost: the credits stay taken back
-
-
-class DisputeOutcome(StrEnum):
-    OPEN = "open"
-    WON = "won"
-    LOST = "lost"
 
 
 class WebhookEventType(StrEnum):
@@ -334,20 +328,22 @@ class LedgerEntry(FirestoreModel):
 
 
 class RefundFact(FirestoreModel):
-    """One Stripe refund of a purchase's charge, as of the newest event about it (`seen_at`)."""
+    """One Stripe refund of a purchase's charge, as of the newest state seen (`seen_at`)."""
 
     amount: NonNegativeInt
     status: str  # Stripe's: pending, requires_action, succeeded, failed, canceled
-    created: UtcDatetime  # the refund's own creation time (charge snapshots at or after it include it)
-    seen_at: UtcDatetime
+    seen_at: UtcDatetime  # the event's `created`, or when the refund was retrieved from Stripe
 
 
 class DisputeFact(FirestoreModel):
-    """The dispute on a purchase's charge (Stripe allows one per charge), as of its newest event."""
+    """One Stripe dispute (inquiry or chargeback) on a purchase's charge, as of the newest state seen."""
 
-    dispute_id: str
-    status: str  # Stripe's dispute status, for display
-    outcome: DisputeOutcome
+    status: str  # Stripe's: warning_needs_response, ..., needs_response, under_review, won, lost
+    amount: NonNegativeInt  # the disputed amount, in the purchase's currency
+    # Every balance transaction the dispute has shown (id -> signed cents, fees apart): withdrawn < 0,
+    # reinstated > 0. Stripe only ever adds them, so every snapshot's are kept.
+    funds: dict[str, int] = Field(default_factory=dict)
+    created: UtcDatetime  # the dispute's own creation time
     seen_at: UtcDatetime
 
 
@@ -381,12 +377,9 @@ class Purchase(FirestoreModel):
     # Why credits have not arrived yet: requires_action's next step; the time of the newest intent state.
     next_action: NextAction | None = None
     intent_status_at: UtcDatetime | None = None
-    # Money facts from Stripe (shared/billing/settlement.py derives the credits taken back from them):
-    # the newest charge snapshot's amount_refunded and its time, each refund, the dispute.
-    charge_amount_refunded: NonNegativeInt = 0
-    charge_refunded_at: UtcDatetime | None = None
+    # Money facts from Stripe, by Stripe id (shared/billing/money_facts.py derives the credits kept).
     refunds: dict[str, RefundFact] = Field(default_factory=dict)
-    dispute: DisputeFact | None = None
+    disputes: dict[str, DisputeFact] = Field(default_factory=dict)
     # credits_clawed_back = refund part + credits_disputed; credit_steps numbers the changes (markers).
     credits_disputed: NonNegativeInt = 0
     credit_steps: NonNegativeInt = 0
@@ -535,6 +528,7 @@ class UsageDay(FirestoreModel):
     rate_limited: NonNegativeInt = 0
     jobs_created: NonNegativeInt = 0
     credits_spent: NonNegativeInt = 0
+    credits_refunded: NonNegativeInt = 0  # failed jobs' debits given back: shown spending is the difference
     updated_at: UtcDatetime | None = None
 
 
@@ -547,6 +541,7 @@ class UsageTotals(FirestoreModel):
     rate_limited: NonNegativeInt = 0
     jobs_created: NonNegativeInt = 0
     credits_spent: NonNegativeInt = 0
+    credits_refunded: NonNegativeInt = 0
 
 
 ALL_MODELS: tuple[type[FirestoreModel], ...] = (

@@ -12,6 +12,7 @@ router = Router(tags=("account",))
 @router.add(
     "POST",
     "/v1/account",
+    operation_id="create_account",
     auth="user",
     summary="Create the signed-in user's account (idempotent).",
     body=EmptyBody,
@@ -29,6 +30,7 @@ def create_account(request: ApiRequest) -> Reply:
 @router.add(
     "GET",
     "/v1/account",
+    operation_id="get_account",
     auth="user_or_key",
     summary="Credits balance and founding member status.",
     response=AccountResource,

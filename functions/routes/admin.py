@@ -29,7 +29,12 @@ class MaintenanceInput(BaseModel):
 
 
 @router.add(
-    "GET", "/v1/admin/stats", auth="admin", summary="system/config counters, exact now.", response=AdminStats
+    "GET",
+    "/v1/admin/stats",
+    operation_id="get_admin_stats",
+    auth="admin",
+    summary="system/config counters, exact now.",
+    response=AdminStats,
 )
 def stats(request: ApiRequest) -> Reply:
     # The shards are the source of truth; system/config receives their sums on each fold (docs/counters.md).
@@ -45,6 +50,7 @@ def stats(request: ApiRequest) -> Reply:
 @router.add(
     "PUT",
     "/v1/admin/maintenance",
+    operation_id="set_maintenance_mode",
     auth="admin",
     summary="Switch maintenance mode on or off.",
     body=MaintenanceInput,
@@ -60,6 +66,7 @@ def set_maintenance(request: ApiRequest) -> Reply:
 @router.add(
     "GET",
     "/v1/admin/webhooks/<user_id>",
+    operation_id="get_customer_webhook",
     auth="admin",
     summary="A customer's webhook endpoint and its health.",
     response=WebhookEndpointResource,
@@ -72,6 +79,7 @@ def webhook_health(request: ApiRequest) -> Reply:
 @router.add(
     "POST",
     "/v1/admin/webhooks/<user_id>/events/<event_id>/retry",
+    operation_id="retry_customer_webhook_event",
     auth="admin",
     summary="Send one of a customer's events again now.",
     body=EmptyBody,
@@ -89,6 +97,7 @@ def retry_webhook_event(request: ApiRequest) -> Reply:
 @router.add(
     "POST",
     "/v1/admin/webhooks/<user_id>/recover",
+    operation_id="recover_customer_webhook_events",
     auth="admin",
     summary="Requeue a customer's failed events since a time.",
     body=RecoverInput,

@@ -60,6 +60,7 @@ class UpdateKeyBody(BaseModel):
 @router.add(
     "POST",
     "/v1/api_keys",
+    operation_id="create_api_key",
     auth="user",
     summary="Create a key; the plaintext is in this response only (Cache-Control: no-store).",
     body=CreateKeyBody,
@@ -77,6 +78,7 @@ def create(request: ApiRequest) -> Reply:
 @router.add(
     "GET",
     "/v1/api_keys",
+    operation_id="list_api_keys",
     auth="user",
     summary="The caller's keys, newest first (never the hash or plaintext).",
     query=PageQuery,
@@ -90,6 +92,7 @@ def list_all(request: ApiRequest) -> Reply:
 @router.add(
     "POST",
     "/v1/api_keys/<key_id>/revoke",
+    operation_id="revoke_api_key",
     auth="user",
     summary="Revoke a key (idempotent).",
     body=EmptyBody,
@@ -103,6 +106,7 @@ def revoke(request: ApiRequest) -> Reply:
 @router.add(
     "POST",
     "/v1/api_keys/<key_id>/roll",
+    operation_id="roll_api_key",
     auth="user",
     summary="New key; the old expires after expires_in s (Cache-Control: no-store).",
     body=RollKeyBody,
@@ -123,6 +127,7 @@ def roll(request: ApiRequest) -> Reply:
 @router.add(
     "PATCH",
     "/v1/api_keys/<key_id>",
+    operation_id="update_api_key",
     auth="user",
     summary="Rename a key or change its rate limit.",
     body=UpdateKeyBody,
@@ -143,6 +148,7 @@ def update(request: ApiRequest) -> Reply:
 @router.add(
     "GET",
     "/v1/whoami",
+    operation_id="whoami",
     auth="key",
     summary="Authentication only: which key and user is calling.",
     response=WhoAmI,

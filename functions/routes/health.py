@@ -7,7 +7,12 @@ router = Router(tags=("health",))
 
 
 @router.add(
-    "GET", "/v1/health", auth="none", summary="Liveness: no authentication, no database.", response=Health
+    "GET",
+    "/v1/health",
+    operation_id="get_health",
+    auth="none",
+    summary="Liveness: no authentication, no database.",
+    response=Health,
 )
 def health(request: ApiRequest) -> Reply:
     return Reply({"status": "ok"})

@@ -29,6 +29,7 @@ class JobsQuery(PageQuery):
 @router.add(
     "POST",
     "/v1/jobs",
+    operation_id="create_job",
     auth="key",
     summary="Create a job; live keys pay its cost in credits.",
     body=CreateJobRequest,
@@ -54,6 +55,7 @@ def create(request: ApiRequest) -> Reply:
 @router.add(
     "GET",
     "/v1/jobs/<job_id>",
+    operation_id="get_job",
     auth="key",
     summary="One of the caller's jobs (same mode as the key).",
     response=JobResource,
@@ -66,6 +68,7 @@ def retrieve(request: ApiRequest) -> Reply:
 @router.add(
     "GET",
     "/v1/jobs",
+    operation_id="list_jobs",
     auth="key",
     summary="The caller's jobs, newest first, cursor-paginated.",
     query=JobsQuery,

@@ -11,6 +11,7 @@ router = Router(tags=("credits",))
 @router.add(
     "GET",
     "/v1/credits/ledger",
+    operation_id="list_ledger_entries",
     auth="user_or_key",
     summary="Every credit change, newest first, with its reason and the balance after it.",
     query=PageQuery,

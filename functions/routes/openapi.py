@@ -11,6 +11,7 @@ router = Router(tags=("meta",))
 @router.add(
     "GET",
     "/v1/openapi.json",
+    operation_id="get_openapi_document",
     auth="none",
     summary="The OpenAPI 3.1 description of this API (no authentication, served in maintenance too).",
     response=OpenApiDocument,

@@ -27,6 +27,7 @@ class RegisterCard(BaseModel):
 @router.add(
     "POST",
     "/v1/payment_methods/setup_intent",
+    operation_id="create_setup_intent",
     auth="user",
     summary="A SetupIntent to add a card.",
     body=EmptyBody,
@@ -41,6 +42,7 @@ def setup_intent(request: ApiRequest) -> Reply:
 @router.add(
     "POST",
     "/v1/payment_methods",
+    operation_id="add_payment_method",
     auth="user",
     summary="Record the card of a confirmed SetupIntent.",
     body=RegisterCard,
@@ -58,6 +60,7 @@ def register(request: ApiRequest) -> Reply:
 @router.add(
     "GET",
     "/v1/payment_methods",
+    operation_id="list_payment_methods",
     auth="user_or_key",
     summary="The caller's cards.",
     query=PageQuery,
@@ -73,6 +76,7 @@ def list_cards(request: ApiRequest) -> Reply:
 @router.add(
     "POST",
     "/v1/payment_methods/<payment_method_id>/default",
+    operation_id="set_default_payment_method",
     auth="user",
     summary="Make default.",
     body=EmptyBody,
@@ -93,6 +97,7 @@ def make_default(request: ApiRequest) -> Reply:
 @router.add(
     "DELETE",
     "/v1/payment_methods/<payment_method_id>",
+    operation_id="delete_payment_method",
     auth="user",
     summary="Detach and remove.",
     response=PaymentMethodDeleted,

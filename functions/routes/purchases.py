@@ -37,6 +37,7 @@ class NewPurchase(BaseModel):
 @router.add(
     "GET",
     "/v1/credit_packages",
+    operation_id="list_credit_packages",
     auth="none",
     summary="The packages on sale (system/config), cheapest first.",
     query=PageQuery,
@@ -55,6 +56,7 @@ def packages(request: ApiRequest) -> Reply:
 @router.add(
     "POST",
     "/v1/purchases",
+    operation_id="create_purchase",
     auth="user",
     summary="Buy a package; honours Idempotency-Key.",
     body=NewPurchase,
@@ -88,6 +90,7 @@ def purchase(request: ApiRequest) -> Reply:
 @router.add(
     "GET",
     "/v1/purchases/<purchase_id>",
+    operation_id="get_purchase",
     auth="user",
     summary="One of the caller's purchases.",
     response=PurchaseResource,

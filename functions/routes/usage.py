@@ -11,7 +11,7 @@ from shared.api.http import ApiRequest, Reply, Router
 from shared.api.resources import UsageReport
 from shared.core.errors import ApiError, ErrorCode
 from shared.keys.service import require_own_key
-from shared.keys.usage import read_usage, sum_usage
+from shared.keys.usage import read_usage, shown_usage, sum_usage
 from shared.models import utc_now
 
 router = Router(tags=("usage",))
@@ -56,6 +56,7 @@ def day_range(query: UsageQuery, today: date) -> tuple[date, date]:
 @router.add(
     "GET",
     "/v1/usage",
+    operation_id="get_usage",
     auth="user_or_key",
     summary="Requests, refusals, jobs and credits per key and UTC day.",
     query=UsageQuery,
@@ -71,15 +72,5 @@ def usage(request: ApiRequest) -> Reply:
     if query.key_id is not None:
         require_own_key(user_id, query.key_id)
     days = read_usage(user_id, query.key_id, first, last)
-    data = [
-        {
-            "date": d.day,
-            "key_id": d.key_id,
-            "requests": d.requests,
-            "rate_limited": d.rate_limited,
-            "jobs_created": d.jobs_created,
-            "credits_spent": d.credits_spent,
-        }
-        for d in days
-    ]
+    data = [{"date": d.day, "key_id": d.key_id, **shown_usage(d)} for d in days]
     return Reply({"data": data, "totals": sum_usage(days), "from": first.isoformat(), "to": last.isoformat()})

@@ -42,6 +42,7 @@ class DeliveriesQuery(PageQuery):
 @router.add(
     "GET",
     "/v1/webhook",
+    operation_id="get_webhook",
     auth="user_or_key",
     summary="The caller's webhook endpoint and its health.",
     response=WebhookEndpointResource,
@@ -55,6 +56,7 @@ def get_webhook(request: ApiRequest) -> Reply:
 @router.add(
     "PUT",
     "/v1/webhook",
+    operation_id="set_webhook",
     auth="user_or_key",
     summary="Create or replace the endpoint.",
     body=WebhookEndpointInput,
@@ -73,6 +75,7 @@ def put_webhook(request: ApiRequest) -> Reply:
 @router.add(
     "DELETE",
     "/v1/webhook",
+    operation_id="delete_webhook",
     auth="user_or_key",
     summary="Remove the endpoint.",
     response=WebhookDeleted,
@@ -86,6 +89,7 @@ def delete_webhook(request: ApiRequest) -> Reply:
 @router.add(
     "POST",
     "/v1/webhook/rotate_secret",
+    operation_id="rotate_webhook_secret",
     auth="user",
     summary="New secret; old one signs for 24 h (Cache-Control: no-store).",
     body=EmptyBody,
@@ -99,6 +103,7 @@ def rotate_webhook_secret(request: ApiRequest) -> Reply:
 @router.add(
     "POST",
     "/v1/webhook/test",
+    operation_id="send_test_webhook",
     auth="user_or_key",
     summary="Send a webhook.test event.",
     body=EmptyBody,
@@ -118,6 +123,7 @@ def send_test_event(request: ApiRequest) -> Reply:
 @router.add(
     "GET",
     "/v1/webhook/deliveries",
+    operation_id="list_webhook_deliveries",
     auth="user_or_key",
     summary="Recent delivery attempts, newest first.",
     query=DeliveriesQuery,
@@ -133,6 +139,7 @@ def get_deliveries(request: ApiRequest) -> Reply:
 @router.add(
     "POST",
     "/v1/webhook/events/<event_id>/retry",
+    operation_id="retry_webhook_event",
     auth="user_or_key",
     summary="Send one event again now.",
     body=EmptyBody,
@@ -156,6 +163,7 @@ def retry_webhook_event(request: ApiRequest) -> Reply:
 @router.add(
     "POST",
     "/v1/webhook/recover",
+    operation_id="recover_webhook_events",
     auth="user_or_key",
     summary="Requeue every failed event since a time.",
     body=RecoverInput,

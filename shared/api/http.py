@@ -243,6 +243,7 @@ class Route:
     tags: tuple[str, ...] = ()
     headers: tuple[str, ...] = ()  # request headers the route reads, e.g. "Idempotency-Key"
     description: str = ""
+    operation_id: str = ""  # the OpenAPI operationId: clients' method names (snake_case verb_object)
 
     @property
     def path_param_names(self) -> list[str]:
@@ -274,6 +275,7 @@ class Router:
         tags: tuple[str, ...] = (),
         headers: tuple[str, ...] = (),
         description: str = "",
+        operation_id: str = "",
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.routes.append(
@@ -292,6 +294,8 @@ class Router:
                     tags=tags or self.tags,
                     headers=headers,
                     description=description or (handler.__doc__ or "").strip(),
+                    operation_id=operation_id
+                    or f"{handler.__module__.rsplit('.', 1)[-1]}_{handler.__name__}",
                 )
             )
             return handler

@@ -9,6 +9,7 @@ parameters) plus the error codes the route declares, each mapped to its status b
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -215,10 +216,6 @@ def _query_parameters(model: type[BaseModel], schema: dict[str, Any]) -> list[di
     return parameters
 
 
-def _operation_id(route: Route) -> str:
-    return f"{route.handler.__module__.rsplit('.', 1)[-1]}.{route.handler.__name__}"
-
-
 def _collect_schemas(routes: Iterable[Route]) -> tuple[dict[Any, dict[str, Any]], dict[str, Any]]:
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorEnvelope, "serialization")]
     for route in routes:
@@ -233,6 +230,85 @@ def _collect_schemas(routes: Iterable[Route]) -> tuple[dict[Any, dict[str, Any]]
     return dict(refs), dict(top.get("$defs", {}))
 
 
+def client_name(name: str) -> str:
+    """The schema's name as clients' types read it: `JobResource` is `Job`, pydantic's `Page_JobResource_`
+    is `JobPage`."""
+    inner = re.fullmatch(r"Page_(\w+?)_", name)
+    if inner:
+        return client_name(inner.group(1)) + "Page"
+    if name.endswith("Resource") and name != "Resource":
+        return name.removesuffix("Resource")
+    return name
+
+
+def _refs_in(node: Any) -> Iterable[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value.rsplit("/", 1)[-1]
+            else:
+                yield from _refs_in(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs_in(item)
+
+
+def _rename_refs(node: Any, names: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: (
+                REF_TEMPLATE.format(model=names[value.rsplit("/", 1)[-1]])
+                if key == "$ref" and isinstance(value, str)
+                else _rename_refs(value, names)
+            )
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_rename_refs(item, names) for item in node]
+    return node
+
+
+def _title_nullable_members(name: str, schema: dict[str, Any]) -> None:
+    """An optional object or enum property (`anyOf: [{...}, {type: null}]`) gets a title, so generators name
+    its type `JobResult` rather than `JobResultType0`."""
+    for prop_name, prop in schema.get("properties", {}).items():
+        members = [m for m in prop.get("anyOf", []) if m.get("type") != "null"]
+        if (
+            len(members) == 1
+            and "$ref" not in members[0]
+            and "title" not in members[0]
+            and (members[0].get("type") == "object" or "enum" in members[0])
+        ):
+            # Generators put the parent's name in front: `Job` + `Result`.
+            members[0]["title"] = "".join(part.title() for part in prop_name.split("_"))
+
+
+def client_facing_schemas(
+    paths: dict[str, Any], components: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the schemas the operations use (query models are inlined as parameters), under the names
+    clients' types get (client_name), in the order pydantic produced them."""
+    used: set[str] = set()
+    pending = list(_refs_in(paths))
+    while pending:
+        name = pending.pop()
+        if name not in used:
+            used.add(name)
+            pending.extend(_refs_in(components[name]))
+    kept = [name for name in components if name in used]
+    names: dict[str, str] = {}
+    for name in kept:
+        # A name another schema already has stays as it was.
+        wanted = client_name(name)
+        names[name] = wanted if wanted not in names.values() and wanted not in components else name
+    renamed = {names[name]: _rename_refs(components[name], names) for name in kept}
+    for name, schema in renamed.items():
+        if "title" in schema:  # generators name types after the title when there is one
+            schema["title"] = name
+        _title_nullable_members(name, schema)
+    return _rename_refs(paths, names), renamed
+
+
 def _definition(ref: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
     name = str(ref["$ref"]).rsplit("/", 1)[-1]
     return dict(components[name])
@@ -243,7 +319,7 @@ def build_openapi(routes: list[Route], *, title: str, version: str) -> dict[str,
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         operation: dict[str, Any] = {
-            "operationId": _operation_id(route),
+            "operationId": route.operation_id,
             "summary": route.summary,
             "tags": list(route.tags),
             "security": SECURITY_BY_AUTH[route.auth],
@@ -303,6 +379,7 @@ def build_openapi(routes: list[Route], *, title: str, version: str) -> dict[str,
             responses[str(status)] = _error_response(status, codes, limited)
         operation["responses"] = responses
         paths.setdefault(route.openapi_path, {})[route.method.lower()] = operation
+    paths, schemas = client_facing_schemas(paths, components)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -315,5 +392,5 @@ def build_openapi(routes: list[Route], *, title: str, version: str) -> dict[str,
             ),
         },
         "paths": paths,
-        "components": {"schemas": components, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
     }

@@ -208,7 +208,9 @@ class PurchaseResource(Resource):
     credits_granted: bool
     credits_clawed_back: int = Field(ge=0, description="Credits taken back by refunds and disputes now.")
     amount_refunded: int = Field(ge=0, description="Cents refunded and not undone (failed refunds excluded).")
-    dispute_status: str | None = Field(description="Stripe's status of the charge's dispute, if any.")
+    dispute_status: str | None = Field(
+        description="Stripe's status of the charge's newest dispute (warning_*: an inquiry), if any."
+    )
     next_action: NextActionResource | None = Field(
         description="For status requires_action: what the customer must do before credits can arrive."
     )

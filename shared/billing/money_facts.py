@@ -1,134 +1,183 @@
-"""Pure arithmetic of a purchase's money facts (no I/O): what refunds and disputes imply.
+"""Credits follow the funds: the pure fold of a purchase's money facts (no I/O; docs/stripe.md).
 
-- net refunded: the newest charge snapshot's `amount_refunded`, minus refunds that failed or were canceled
-  after it was taken, plus live refunds newer than it (clamped to 0..amount);
-- refund part: floor(credits x net refunded / amount), rounding in the customer's favour; computed from the
-  cumulative amount, so many small refunds still add up to every credit when they cover the amount;
-- dispute part: open or lost -> every credit not taken by refunds (Stripe refunds a disputed charge
-  only as the dispute's outcome); won -> none;
-- status: disputed_lost, disputed, refunded (net refunded covers the amount) or succeeded.
+A purchase keeps floor(credits x net kept / amount paid) credits, where
+  net kept = amount paid - live refunds - (funds withdrawn - funds reinstated) by each dispute,
+clamped to 0..amount paid. Every term comes from the newest facts of each refund and each dispute, which
+are merged so that the result never depends on the order or the second events arrive in:
+- a refund counts (pending, requires_action, succeeded) until Stripe says it failed or was canceled; those
+  two are final, and otherwise the newest state wins (same second: the later status in Stripe's lifecycle);
+- a dispute's funds are its balance transactions (a grow-only set, merged across every snapshot seen); until
+  one shows a withdrawal, a chargeback's status implies its amount withdrawn, an inquiry's (`warning_*`)
+  nothing. A `won` dispute gives every withdrawn cent back; otherwise only reinstatements Stripe shows
+  count (a lost dispute can reinstate the refunded part of a partially refunded charge). Won and lost are
+  final; otherwise the newest state wins (same second: the later status in the lifecycle).
+The credits taken back are split into a refund part (what the refunds alone take) and a dispute part (the
+rest), so the ledger says which event took or gave back what; settling writes only the differences.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from shared.models import (
     DisputeFact,
-    DisputeOutcome,
     LedgerEntryType,
     Purchase,
     PurchaseStatus,
     RefundFact,
 )
 
+# Stripe's refund lifecycle: requires_action -> pending -> succeeded, and failed / canceled (final).
+REFUND_ORDER = ("requires_action", "pending", "succeeded", "canceled", "failed")
 UNDONE_REFUND = frozenset({"failed", "canceled"})
-# Inquiries closed without a chargeback and prevented disputes end in the customer's favour like a win.
-WON_STATUSES = frozenset({"won", "warning_closed", "prevented"})
-LOST_STATUSES = frozenset({"lost"})
+
+# Stripe's dispute lifecycle: an inquiry (warning_*) may escalate to a chargeback (on the same dispute or a
+# new one); a chargeback ends won or lost (final).
+DISPUTE_ORDER = (
+    "warning_needs_response",
+    "warning_under_review",
+    "warning_closed",
+    "prevented",
+    "needs_response",
+    "under_review",
+    "won",
+    "lost",
+)
+FINAL_DISPUTE = frozenset({"won", "lost"})
+CHARGEBACK = frozenset({"needs_response", "under_review", "won", "lost"})
+OPEN_CHARGEBACK = frozenset({"needs_response", "under_review"})
 
 
-def dispute_outcome(status: str, reinstated: bool = False) -> DisputeOutcome:
-    if reinstated or status in WON_STATUSES:
-        return DisputeOutcome.WON
-    if status in LOST_STATUSES:
-        return DisputeOutcome.LOST
-    return DisputeOutcome.OPEN
+def _rank(order: tuple[str, ...], status: str) -> int:
+    return order.index(status) if status in order else -1
 
 
-# --- merging facts: newest state wins, final states win over open ones, whatever the order -----------
+def _when(value: Any, default: datetime) -> datetime:
+    return datetime.fromtimestamp(value, UTC) if isinstance(value, int) else default
 
 
-def charge_snapshot_is_newer(p: Purchase, amount_refunded: int, as_of: datetime) -> bool:
-    at = p.charge_refunded_at
-    if at is None or as_of > at:
-        return True
-    # Within one second the larger amount wins, so the result does not depend on the arrival order.
-    return as_of == at and amount_refunded > p.charge_amount_refunded
+# --- facts from Stripe objects ------------------------------------------------------------------------
 
 
 def refund_fact(refund: dict[str, Any], as_of: datetime) -> RefundFact:
-    created = refund.get("created")
+    """A Refund object as Stripe showed it at `as_of` (the event's `created`, or when it was retrieved)."""
     return RefundFact(
         amount=max(0, int(refund.get("amount") or 0)),
         status=str(refund.get("status") or "pending"),
-        created=datetime.fromtimestamp(created, UTC) if isinstance(created, int) else as_of,
         seen_at=as_of,
     )
 
 
-def refund_replaces(known: RefundFact | None, fact: RefundFact) -> bool:
-    """Failed and canceled are final (Stripe never revives such a refund): nothing replaces them, and
-    they replace any live state, older or newer. Among live states the newest wins."""
+def merge_refund(known: RefundFact | None, fact: RefundFact) -> RefundFact:
+    """The newer of two states of one refund: final first, then the newest, then the later status."""
     if known is None:
-        return True
-    if known.status in UNDONE_REFUND:
-        return False
-    return fact.status in UNDONE_REFUND or fact.seen_at > known.seen_at
+        return fact
+    return max(known, fact, key=_refund_key)
 
 
-def dispute_fact(dispute: dict[str, Any], as_of: datetime, *, reinstated: bool, final: bool) -> DisputeFact:
-    status = str(dispute.get("status") or "needs_response")
+def _refund_key(r: RefundFact) -> tuple[bool, datetime, int, int]:
+    return r.status in UNDONE_REFUND, r.seen_at, _rank(REFUND_ORDER, r.status), r.amount
+
+
+def dispute_fact(dispute: dict[str, Any], as_of: datetime, currency: str) -> DisputeFact:
+    """A Dispute object as Stripe showed it at `as_of`. Its balance transactions in the purchase's
+    currency are kept by id (signed amounts, fees apart); others cannot be compared with the amount paid."""
+    funds: dict[str, int] = {}
+    for txn in _listed(dispute.get("balance_transactions")):
+        txn_id, amount = txn.get("id"), txn.get("amount")
+        if isinstance(txn_id, str) and isinstance(amount, int) and txn.get("currency") == currency:
+            funds[txn_id] = amount
     return DisputeFact(
-        dispute_id=str(dispute.get("id") or ""),
-        status="won" if reinstated and status not in WON_STATUSES else status,
-        outcome=dispute_outcome(status, reinstated) if final else DisputeOutcome.OPEN,
+        status=str(dispute.get("status") or "needs_response"),
+        amount=max(0, int(dispute.get("amount") or 0)),
+        funds=funds,
+        created=_when(dispute.get("created"), as_of),
         seen_at=as_of,
     )
 
 
-def dispute_replaces(known: DisputeFact | None, fact: DisputeFact) -> bool:
-    """Won and lost are final; an open state replaces only an older open one (updated: status shown)."""
+def _listed(value: Any) -> Iterable[dict[str, Any]]:
+    items = value.get("data") if isinstance(value, dict) else value  # a list, or a list object
+    return [t for t in items if isinstance(t, dict)] if isinstance(items, list) else []
+
+
+def merge_dispute(known: DisputeFact | None, fact: DisputeFact) -> DisputeFact:
+    """Two states of one dispute: the newer one's status (final first, then the newest, then the later
+    status) and every balance transaction either has shown (Stripe only ever adds them)."""
     if known is None:
-        return True
-    if known.outcome is not DisputeOutcome.OPEN or fact == known:
-        return False
-    return fact.outcome is not DisputeOutcome.OPEN or fact.seen_at >= known.seen_at
+        return fact
+    newer = max(known, fact, key=_dispute_key)
+    return newer.model_copy(update={"funds": {**known.funds, **fact.funds}})
 
 
-# --- what the facts imply ----------------------------------------------------------------------------
+def changed_refunds(p: Purchase, facts: dict[str, RefundFact]) -> dict[str, RefundFact]:
+    """The purchase's refunds that `facts` (by refund id) change, merged."""
+    merged = {rid: merge_refund(p.refunds.get(rid), fact) for rid, fact in facts.items()}
+    return {rid: fact for rid, fact in merged.items() if fact != p.refunds.get(rid)}
 
 
-def net_refunded(p: Purchase) -> int:
-    """Money refunded and not undone, in cents, from the newest charge snapshot and the refunds."""
-    snapshot_at = p.charge_refunded_at
-    total = p.charge_amount_refunded if snapshot_at is not None else 0
-    for refund in p.refunds.values():
-        included = snapshot_at is not None and refund.created <= snapshot_at
-        if refund.status in UNDONE_REFUND:
-            # Included when created, undone after the snapshot was taken: the snapshot still counts it.
-            if included and snapshot_at is not None and refund.seen_at > snapshot_at:
-                total -= refund.amount
-        elif not included:
-            total += refund.amount
-    return max(0, min(total, p.amount))
+def changed_dispute(p: Purchase, dispute_id: str, fact: DisputeFact) -> DisputeFact | None:
+    """The purchase's dispute `dispute_id` with `fact` merged in; None when that changes nothing."""
+    known = p.disputes.get(dispute_id)
+    merged = merge_dispute(known, fact)
+    return None if merged == known else merged
 
 
-def refund_target(credits: int, amount_refunded: int, amount_charged: int) -> int:
-    """Credits to take back for refunds: proportional, rounded down, in the customer's favour (a full
-    refund still takes all of them: the amount is the cumulative net refunded, never one refund's)."""
-    if amount_charged <= 0 or amount_refunded <= 0:
-        return 0
-    refunded = min(amount_refunded, amount_charged)
-    return credits * refunded // amount_charged
+def _dispute_key(d: DisputeFact) -> tuple[bool, datetime, int, int]:
+    return d.status in FINAL_DISPUTE, d.seen_at, _rank(DISPUTE_ORDER, d.status), d.amount
+
+
+# --- what the facts imply -----------------------------------------------------------------------------
+
+
+def refunded(p: Purchase) -> int:
+    """Cents refunded and not undone (failed or canceled)."""
+    return sum(r.amount for r in p.refunds.values() if r.status not in UNDONE_REFUND)
+
+
+def dispute_funds(d: DisputeFact) -> tuple[int, int]:
+    """(withdrawn, reinstated) cents of one dispute."""
+    shown_withdrawn = -sum(a for a in d.funds.values() if a < 0)
+    shown_reinstated = sum(a for a in d.funds.values() if a > 0)
+    withdrawn = shown_withdrawn or (d.amount if d.status in CHARGEBACK else 0)
+    reinstated = withdrawn if d.status == "won" else min(shown_reinstated, withdrawn)
+    return withdrawn, reinstated
+
+
+def disputed(p: Purchase) -> int:
+    """Cents the disputes hold: withdrawn and not reinstated."""
+    return sum(w - r for w, r in map(dispute_funds, p.disputes.values()))
+
+
+def kept_credits(credits: int, amount: int, net_kept: int) -> int:
+    """floor(credits x net kept / amount paid): credits follow the funds."""
+    return credits * max(0, min(net_kept, amount)) // amount
 
 
 def targets(p: Purchase) -> tuple[int, int]:
     """(refund part, dispute part) of the credits to have taken back."""
-    outcome = p.dispute.outcome if p.dispute is not None else None
-    refunded = refund_target(p.credits, net_refunded(p), p.amount)
-    disputed = p.credits - refunded if outcome in (DisputeOutcome.OPEN, DisputeOutcome.LOST) else 0
-    return refunded, disputed
+    after_refunds = p.amount - refunded(p)
+    refund_part = p.credits - kept_credits(p.credits, p.amount, after_refunds)
+    total = p.credits - kept_credits(p.credits, p.amount, after_refunds - disputed(p))
+    return refund_part, total - refund_part
+
+
+def dispute_status(p: Purchase) -> str | None:
+    """Stripe's status of the purchase's newest dispute (for display)."""
+    if not p.disputes:
+        return None
+    return max(p.disputes.items(), key=lambda item: (item[1].created, item[0]))[1].status
 
 
 def settled_status(p: Purchase) -> PurchaseStatus:
-    outcome = p.dispute.outcome if p.dispute is not None else None
-    if outcome is DisputeOutcome.LOST:
-        return PurchaseStatus.DISPUTED_LOST
-    if outcome is DisputeOutcome.OPEN:
+    statuses = {d.status for d in p.disputes.values()}
+    if statuses & OPEN_CHARGEBACK:
         return PurchaseStatus.DISPUTED
-    if net_refunded(p) >= p.amount:
+    if "lost" in statuses:
+        return PurchaseStatus.DISPUTED_LOST
+    if refunded(p) >= p.amount:
         return PurchaseStatus.REFUNDED
     return PurchaseStatus.SUCCEEDED
 

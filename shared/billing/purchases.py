@@ -28,7 +28,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.accounts.service import get_account
 from shared.billing.card_store import list_payment_methods
 from shared.billing.customers import ensure_customer
-from shared.billing.money_facts import net_refunded
+from shared.billing.money_facts import dispute_status, refunded
 from shared.billing.stripe_client import (
     STRIPE_UNREACHABLE,
     as_dict,
@@ -102,8 +102,8 @@ def purchase_resource(purchase_id: str, purchase: Purchase) -> dict[str, Any]:
         "payment_method_id": purchase.payment_method_id,
         "credits_granted": purchase.credits_granted,
         "credits_clawed_back": purchase.credits_clawed_back,
-        "amount_refunded": net_refunded(purchase),
-        "dispute_status": purchase.dispute.status if purchase.dispute is not None else None,
+        "amount_refunded": min(refunded(purchase), purchase.amount),
+        "dispute_status": dispute_status(purchase),
         "next_action": purchase.next_action.model_dump() if purchase.next_action is not None else None,
         "failure_code": purchase.failure_code,
         "livemode": purchase.livemode,

@@ -1,16 +1,14 @@
-"""What a paid purchase keeps: credits taken back and given back by refunds and disputes, in any event order.
+"""What a paid purchase keeps: credits follow the funds, whatever the order of Stripe's events.
 
-Events are facts, not instructions. Each refund/dispute/charge event first merges its fact into the purchase
-(`record_*`: newest state wins, final states win over open ones), then `settle()` moves the credits taken
-back towards what the facts imply, in steps:
-- refund part: floor(credits x net refunded / amount) (the customer's favour), net refunded being the newest charge snapshot's
-  `amount_refunded`, minus refunds that failed or were canceled after it, plus live refunds newer than it;
-- dispute part: open or lost -> every credit not already taken by refunds; won -> none
-(the arithmetic is shared/billing/money_facts.py).
+Events are facts, not instructions. Each refund or dispute state first merges into the purchase
+(`record_refunds` / `record_dispute`, by Stripe id: shared/billing/money_facts.py says which state is newer),
+then `settle()` moves the credits taken back towards what the facts imply, in steps: the refund part
+(what the live refunds alone take) and the dispute part (what the disputes' funds withdrawn and not
+reinstated take on top), so that the purchase keeps floor(credits x net kept / amount paid).
 Each step is one ledger entry (`clawback` / `refund_reversal` / `dispute` / `dispute_reversal`) whose marker
 is `credits:purchase:{id}:{credit_steps}`: two racing steps from one state collide on it, the loser reads
-again. Replays and reorders converge on the same state, so the ledger explains every credit; giving back is
-exactly once because the level cannot go down twice from the same facts.
+again. Replays and reorders converge on the same state, so the ledger explains every credit and only the
+differences are ever written.
 """
 
 from __future__ import annotations
@@ -23,12 +21,11 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
 from shared.billing.money_facts import (
-    charge_snapshot_is_newer,
+    changed_dispute,
+    changed_refunds,
     dispute_fact,
-    dispute_replaces,
     next_step,
     refund_fact,
-    refund_replaces,
     settled_status,
 )
 from shared.billing.purchases import load_purchase, purchase_ref
@@ -63,38 +60,24 @@ def _merge(purchase_id: str, change: Callable[[Purchase], dict[str, Any] | None]
     retry_commit(attempt, what=f"purchase {purchase_id}")
 
 
-def record_charge_snapshot(purchase_id: str, amount_refunded: int, as_of: datetime) -> None:
-    """A charge's `amount_refunded` at `as_of` (it goes up with refunds, down when one fails)."""
+def record_refunds(purchase_id: str, refunds: list[dict[str, Any]], as_of: datetime) -> None:
+    """Refund objects as of `as_of` (their ids already checked to be plain Stripe ids by the caller)."""
+    facts = {str(refund["id"]): refund_fact(refund, as_of) for refund in refunds}
 
     def change(p: Purchase) -> dict[str, Any] | None:
-        if not charge_snapshot_is_newer(p, amount_refunded, as_of):
-            return None
-        return {"charge_amount_refunded": max(0, amount_refunded), "charge_refunded_at": as_of}
+        return {f"refunds.{rid}": fact.to_firestore() for rid, fact in changed_refunds(p, facts).items()}
 
-    _merge(purchase_id, change)
+    if facts:
+        _merge(purchase_id, change)
 
 
-def record_refund(purchase_id: str, refund: dict[str, Any], as_of: datetime) -> None:
-    """A Refund object as of `as_of` (its id already checked to be a plain Stripe id by the caller)."""
-    refund_id = str(refund["id"])
-    fact = refund_fact(refund, as_of)
+def record_dispute(purchase_id: str, dispute: dict[str, Any], as_of: datetime) -> None:
+    """A Dispute object as of `as_of` (its id already checked to be a plain Stripe id by the caller)."""
+    dispute_id = str(dispute["id"])
 
     def change(p: Purchase) -> dict[str, Any] | None:
-        if not refund_replaces(p.refunds.get(refund_id), fact):
-            return None
-        return {f"refunds.{refund_id}": fact.to_firestore()}
-
-    _merge(purchase_id, change)
-
-
-def record_dispute(
-    purchase_id: str, dispute: dict[str, Any], as_of: datetime, *, reinstated: bool, final: bool
-) -> None:
-    """A Dispute object as of `as_of`; only `final` events (closed, funds_reinstated) decide the outcome."""
-    fact = dispute_fact(dispute, as_of, reinstated=reinstated, final=final)
-
-    def change(p: Purchase) -> dict[str, Any] | None:
-        return {"dispute": fact.to_firestore()} if dispute_replaces(p.dispute, fact) else None
+        merged = changed_dispute(p, dispute_id, dispute_fact(dispute, as_of, p.currency))
+        return None if merged is None else {f"disputes.{dispute_id}": merged.to_firestore()}
 
     _merge(purchase_id, change)
 
@@ -156,12 +139,12 @@ def settle(purchase_id: str) -> None:
 
 
 def _describe(entry_type: LedgerEntryType, credits: int, p: Purchase) -> str:
-    dispute_id = p.dispute.dispute_id if p.dispute is not None else ""
+    disputes = ", ".join(sorted(p.disputes)) or "-"
     return {
         LedgerEntryType.CLAWBACK: f"refund: {credits} credits taken back",
         LedgerEntryType.REFUND_REVERSAL: f"refund failed or canceled: {credits} credits given back",
-        LedgerEntryType.DISPUTE: f"dispute {dispute_id}: {credits} credits taken back",
-        LedgerEntryType.DISPUTE_REVERSAL: f"dispute {dispute_id} won: {credits} credits given back",
+        LedgerEntryType.DISPUTE: f"dispute {disputes}: funds withdrawn, {credits} credits taken back",
+        LedgerEntryType.DISPUTE_REVERSAL: f"dispute {disputes}: funds reinstated, {credits} credits given back",
     }.get(entry_type, f"{credits} credits")
 
 

@@ -23,6 +23,7 @@ from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.core.settings import get_settings
 from shared.credits.ledger import CreditChange, apply_credit_change
 from shared.jobs.service import job_ref
+from shared.keys.usage import record_job_refund
 from shared.models import Job, JobStatus, LedgerEntryType, utc_now
 
 MAX_ATTEMPTS = 50
@@ -181,3 +182,4 @@ def _fail_and_refund(job_id: str, job: Job, fields: dict[str, Any]) -> None:
     if applied.already_applied:
         # The refund and the transition commit together, so the job is failed already: look again.
         raise _JobChangedMeanwhile
+    record_job_refund(job.user_id, job.key_id, job.cost, job.created_at)

@@ -1,5 +1,8 @@
 """Usage metering per key and UTC day: requests, refusals, jobs created, credits spent (docs/rate-limits.md).
 
+Credits spent are what stayed spent: a failed job's refunded debit is counted apart (`credits_refunded`, on
+the day and key of the job's creation) and taken off whenever usage is shown.
+
 Requests are counted by the rate limiter's own round trip to the shared store (one hash field per key, day
 and metric); jobs and credits by one more round trip when a job is created. Firestore sees none of this
 per request: the scheduled `flush_usage` (every minute) moves the hash to `usage/{keyId}_{day}` documents
@@ -37,7 +40,8 @@ from shared.models import UsageDay, UsageTotals, utc_now
 # Usage counts dropped while Redis fails: one line per minute per instance (docs/reliability.md).
 USAGE_STORE_UNAVAILABLE = logs.FaultLog("usage_store_unavailable")
 
-METRICS = ("requests", "rate_limited", "jobs_created", "credits_spent")
+METRICS = ("requests", "rate_limited", "jobs_created", "credits_spent")  # as shown
+STORED_METRICS = (*METRICS, "credits_refunded")
 GROUPS_PER_BATCH = 200  # Firestore takes 500 writes per commit: groups + the totals + the marker
 TOTALS_DOCUMENT = "platform"
 
@@ -98,6 +102,19 @@ def record_job(user_id: str, key_id: str, credits: int) -> None:
         USAGE_STORE_UNAVAILABLE.warning("usage store unavailable; counts dropped", error=repr(exc))
 
 
+def record_job_refund(user_id: str, key_id: str, credits: int, created_at: datetime) -> None:
+    """Count a failed job's refunded debit against the day its debit was counted on (once: the caller
+    records it only when its refund was applied). A store error is logged, as for the debit."""
+    client = redis_client()
+    if client is None or credits <= 0:
+        return
+    field = usage_field(user_id, key_id, "credits_refunded", usage_day(created_at))
+    try:
+        client.hincrby(usage_hash_key(current_project()), field, credits)
+    except Exception as exc:
+        USAGE_STORE_UNAVAILABLE.warning("usage store unavailable; counts dropped", error=repr(exc))
+
+
 @dataclass(frozen=True)
 class Group:
     day: str
@@ -112,7 +129,7 @@ def parse_snapshot(data: dict[bytes, bytes] | dict[str, str]) -> list[Group]:
     for raw_field, raw_value in data.items():
         field = raw_field.decode() if isinstance(raw_field, bytes) else raw_field
         parts = field.split("|")
-        if len(parts) != 4 or parts[3] not in METRICS:
+        if len(parts) != 4 or parts[3] not in STORED_METRICS:
             logs.warning("unknown usage field skipped", field=field)
             continue
         day, user_id, key_id, metric = parts
@@ -129,7 +146,7 @@ def _apply_batch(flush_id: str, number: int, groups: list[Group]) -> bool:
     marker existed (an earlier or concurrent flush applied this batch)."""
     db = firestore_client()
     now = utc_now()
-    totals: dict[str, int] = dict.fromkeys(METRICS, 0)
+    totals: dict[str, int] = dict.fromkeys(STORED_METRICS, 0)
     batch = db.batch()
     for group in groups:
         fields: dict[str, Any] = {"user_id": group.user_id, "key_id": group.key_id, "day": group.day}
@@ -197,18 +214,25 @@ def read_usage(user_id: str, key_id: str | None, first: date, last: date) -> lis
     return sorted((d for d in days if d.user_id == user_id), key=lambda d: (d.day, d.key_id))
 
 
+def shown_usage(counts: UsageDay | UsageTotals) -> dict[str, int]:
+    """The metrics as shown: credits spent less those refunded (never below 0: a debit whose count was
+    lost to a store outage must not make its refund show as negative spending)."""
+    shown = {m: int(getattr(counts, m)) for m in METRICS}
+    shown["credits_spent"] = max(0, counts.credits_spent - counts.credits_refunded)
+    return shown
+
+
 def sum_usage(days: Iterable[UsageDay]) -> dict[str, int]:
     totals = dict.fromkeys(METRICS, 0)
     for day in days:
-        for metric in METRICS:
-            totals[metric] += getattr(day, metric)
+        for metric, count in shown_usage(day).items():
+            totals[metric] += count
     return totals
 
 
 def read_usage_totals() -> dict[str, int]:
     snapshot = firestore_client().collection(UsageTotals.collection).document(TOTALS_DOCUMENT).get()
-    totals = UsageTotals.from_firestore(snapshot.to_dict()) if snapshot.exists else UsageTotals()
-    return {m: getattr(totals, m) for m in METRICS}
+    return shown_usage(UsageTotals.from_firestore(snapshot.to_dict()) if snapshot.exists else UsageTotals())
 
 
 def handle_flush_usage(message: PubSubMessage) -> int:

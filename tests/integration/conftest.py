@@ -10,6 +10,9 @@ import stripe
 
 from localdev.stripe_setup import register_localstripe_webhook
 from tests.conftest import STRIPE_WEBHOOK_SECRET, Project
+from tests.support import stripe_objects as so
+from tests.support.platform import ApiClient
+from tests.support.purchases import balance, paid_purchase_without_grant, send
 from tests.support.stripe_events import EventSender, stripe_test_client
 from tests.support.webhook_receiver import WebhookReceiver
 
@@ -24,6 +27,15 @@ def client(project: Project) -> stripe.StripeClient:
 def events(project: Project) -> EventSender:
     """Sends Stripe events, signed as Stripe signs them, to this project's `stripe_webhook`."""
     return EventSender(project.function_url("stripe_webhook"))
+
+
+@pytest.fixture
+def bystander(api: ApiClient, client: stripe.StripeClient, events: EventSender) -> str:
+    """A second customer with 120 credits of her own: nothing in a money test may move them."""
+    _, intent, _ = paid_purchase_without_grant(api, client, "zed")
+    send(events, "payment_intent.succeeded", so.payment_intent(intent))
+    assert balance("zed") == 120
+    return "zed"
 
 
 @pytest.fixture

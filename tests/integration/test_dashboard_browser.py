@@ -179,6 +179,14 @@ def test_a_customer_does_everything_from_the_dashboard(auth_project: Project, da
             expect(page.get_by_test_id("job-status").first).to_have_text("completed", timeout=40_000)
             steps.shot("jobs")
 
+            # The overview's usage chart: an image named for screen readers, its numbers also as a table.
+            page.get_by_role("link", name="Overview").click()
+            expect(
+                page.get_by_role("img", name=re.compile("Requests and credits spent per day"))
+            ).to_be_visible()
+            page.get_by_text("Show the numbers as a table").click()
+            steps.shot("usage-chart")
+
             # The other customer saw none of it.
             assert api.request("GET", "/v1/account", token=other.id_token).json()["credits"] == 0
             assert api.request("GET", "/v1/api_keys", token=other.id_token).json()["data"] == []

@@ -13,6 +13,7 @@ from shared.keys.limits import Limiter
 from shared.models import ApiKey, Job, JobStatus, utc_now
 from tests.conftest import Project
 from tests.support.concurrency import map_concurrently
+from tests.support.jobs import balance, job_status, set_job_costs
 from tests.support.platform import create_account, create_api_key
 from tests.support.waiting import eventually
 
@@ -235,6 +236,37 @@ def test_usage_is_metered_per_key_and_flushed_each_tick(api: Any) -> None:
         "credits_spent": totals["credits_spent"],
     }
     assert _usage(api, token).json()["totals"]["requests"] == 5
+
+
+def test_refunded_job_debits_come_off_credits_spent(api: Any) -> None:
+    """A live job that fails is refunded: usage shows only the credits that stayed spent, for its key and
+    day, in the owner's totals and the admin's."""
+    set_job_costs({"echo": 3})
+    create_account("alice", credits=100)
+    create_account("bob", credits=100)
+    alice_id, alice = create_api_key("alice", "live")
+    _, bob = create_api_key("bob", "live")
+    kept = api.request("POST", "/v1/jobs", token=alice, json={"type": "echo", "input": {}})
+    failing = api.request("POST", "/v1/jobs", token=alice, json={"type": "echo", "input": {"fail": True}})
+    assert kept.status_code == 201 and failing.status_code == 201, failing.text
+    assert api.request("POST", "/v1/jobs", token=bob, json={"type": "echo", "input": {}}).status_code == 201
+    failed_id = failing.json()["job_id"]
+    eventually(lambda: job_status(api, alice, failed_id), message="the failing job finished")
+    eventually(lambda: balance("alice") == 97, message="its debit refunded")
+    token, admin = api.user_token("alice"), api.user_token("root", admin=True)
+
+    def flushed() -> dict[str, Any] | None:
+        publish(USAGE_FLUSH_TOPIC, b"{}")
+        body = dict(_usage(api, token).json())
+        stats = api.request("GET", "/v1/admin/stats", token=admin).json()["usage"]
+        settled = body["totals"]["jobs_created"] == 2 and stats["jobs_created"] == 3
+        return {"owner": body, "admin": stats} if settled and body["totals"]["credits_spent"] <= 3 else None
+
+    seen = eventually(flushed, message="usage flushed with the refund")
+    [row] = seen["owner"]["data"]
+    assert (row["key_id"], row["jobs_created"], row["credits_spent"]) == (alice_id, 2, 3)
+    assert seen["owner"]["totals"]["credits_spent"] == 3
+    assert seen["admin"]["credits_spent"] == 6  # alice's 3 kept, bob's 3
 
 
 def test_usage_input_is_checked(api: Any) -> None:

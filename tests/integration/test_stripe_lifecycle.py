@@ -19,61 +19,22 @@ from tests.support import stripe_objects as so
 from tests.support.jobs import post_job, set_job_costs
 from tests.support.platform import ApiClient, create_account, create_api_key
 from tests.support.purchases import (
-    assert_ledger_explains,
     balance,
-    charge_of,
     customer_of,
+    entries,
+    granted,
     ledger,
     paid_purchase_without_grant,
     purchase_doc,
+    refunded_in_stripe,
+    replay,
+    send,
     starter_payment_intent,
 )
+from tests.support.purchases import check_money as check
 from tests.support.stripe_events import EventSender, as_dict, make_event
 from tests.support.stripe_flows import add_card, new_card
 from tests.support.waiting import eventually
-
-
-@pytest.fixture
-def bystander(api: ApiClient, client: stripe.StripeClient, events: EventSender) -> str:
-    """A second customer with 120 credits of her own: nothing in these tests may move them."""
-    _, intent, _ = paid_purchase_without_grant(api, client, "zed")
-    send(events, "payment_intent.succeeded", so.payment_intent(intent))
-    assert balance("zed") == 120
-    return "zed"
-
-
-def send(
-    events: EventSender, event_type: str, obj: dict[str, Any], created: int | None = None
-) -> dict[str, Any]:
-    event = make_event(event_type, obj, created=created)
-    reply = events.send(event)
-    assert reply.status_code == 200, (event_type, reply.text)
-    return event
-
-
-def replay(events: EventSender, event: dict[str, Any]) -> None:
-    reply = events.send(event)
-    assert reply.status_code == 200 and reply.json().get("duplicate") is True, reply.text
-
-
-def entries(user_id: str) -> list[tuple[str, int]]:
-    return [(e["type"], e["amount"]) for e in ledger(user_id)]
-
-
-def check(user_id: str, bystander: str) -> None:
-    assert_ledger_explains(user_id)
-    assert_ledger_explains(bystander)
-    assert balance(bystander) == 120
-
-
-def granted(
-    api: ApiClient, client: stripe.StripeClient, events: EventSender, user_id: str
-) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    purchase_id, intent, charge = paid_purchase_without_grant(api, client, user_id)
-    send(events, "payment_intent.succeeded", so.payment_intent(intent))
-    assert balance(user_id) == 120
-    return purchase_id, so.payment_intent(intent), so.charge(charge)
-
 
 # --- disputes ----------------------------------------------------------------------------------------
 
@@ -159,24 +120,12 @@ def test_lost_dispute_leaves_a_debt_that_stops_live_jobs(
 # --- refunds -----------------------------------------------------------------------------------------
 
 
-def _refunded(
-    client: stripe.StripeClient, intent: dict[str, Any], amount: int | None, at: int
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Refund in localstripe; returns (Refund, Charge) in Stripe's shape, the refund created at `at`."""
-    params: dict[str, Any] = {"payment_intent": intent["id"]}
-    if amount is not None:
-        params["amount"] = amount
-    local = as_dict(client.v1.refunds.create(params=params))  # type: ignore[arg-type]
-    refund = so.refund({**local, "payment_intent": intent["id"]}, created=at, status="succeeded")
-    return refund, so.charge(charge_of(client, intent))
-
-
 def test_failed_refund_gives_its_credits_back_once(
     api: ApiClient, client: stripe.StripeClient, events: EventSender, bystander: str
 ) -> None:
     purchase_id, intent, _ = granted(api, client, events, "dee")
     now = int(time.time())
-    refund, charge = _refunded(client, intent, None, now - 60)
+    refund, charge = refunded_in_stripe(client, intent, None, now - 60)
     assert charge["amount_refunded"] == 1000
     sent = [
         send(events, "charge.refunded", charge, now - 60),
@@ -206,7 +155,7 @@ def test_failed_refund_arriving_first(
     purchase_id, intent, _ = paid_purchase_without_grant(api, client, "eve")
     intent = so.payment_intent(intent)
     now = int(time.time())
-    refund, charge = _refunded(client, intent, None, now - 60)
+    refund, charge = refunded_in_stripe(client, intent, None, now - 60)
     send(events, "refund.failed", so.refund(refund, status="failed"), now - 10)
     send(events, "charge.refunded", charge, now - 60)
     send(events, "refund.created", refund, now - 60)
@@ -222,7 +171,7 @@ def test_refund_and_its_failure_racing_settle_once(
     """The refund, its charge and its failure, each several times, all at once: the same end as in order."""
     _, intent, _ = granted(api, client, events, "ivo")
     now = int(time.time())
-    refund, charge = _refunded(client, intent, 700, now - 60)
+    refund, charge = refunded_in_stripe(client, intent, 700, now - 60)
     batch = [make_event("charge.refunded", charge, created=now - 60) for _ in range(4)]
     batch += [make_event("refund.created", refund, created=now - 60) for _ in range(4)]
     failed = so.refund(refund, status="failed")
@@ -237,39 +186,43 @@ def test_refund_and_its_failure_racing_settle_once(
     check("ivo", bystander)
 
 
-def test_charge_amount_refunded_going_down_gives_back(
+def test_a_charges_amount_refunded_is_a_sum_and_the_refunds_own_status_decides(
     api: ApiClient, client: stripe.StripeClient, events: EventSender, bystander: str
 ) -> None:
+    """charge.updated showing amount_refunded 0 while Stripe still has the refund succeeded changes
+    nothing (the platform asks Stripe for the charge's refunds); the refund's own failure gives back."""
     _, intent, _ = granted(api, client, events, "fox")
     now = int(time.time())
-    _, charge = _refunded(client, intent, 500, now - 60)
+    refund, charge = refunded_in_stripe(client, intent, 500, now - 60)
     refunded = send(events, "charge.refunded", charge, now - 60)
     assert balance("fox") == 60
     send(events, "charge.updated", {**charge, "amount_refunded": 0, "refunded": False}, now - 5)
+    assert balance("fox") == 60
+    send(events, "refund.failed", so.refund(refund, status="failed"), now - 5)
     replay(events, refunded)
-    send(events, "charge.refunded", charge, now - 60)  # older than the update: changes nothing
+    send(events, "charge.refunded", charge, now - 60)  # a late twin: the failure still counts
     assert balance("fox") == 120
     assert entries("fox") == [("purchase", 120), ("clawback", -60), ("refund_reversal", 60)]
     check("fox", bystander)
 
 
-def test_canceled_partial_refund_gives_back_and_rounding_stays_in_the_customers_favour(
+def test_canceled_partial_refund_gives_back_and_credits_round_down_with_the_funds(
     api: ApiClient, client: stripe.StripeClient, events: EventSender, bystander: str
 ) -> None:
     purchase_id, intent, _ = granted(api, client, events, "gil")
     now = int(time.time())
-    _, charge = _refunded(client, intent, 300, now - 60)
+    _, charge = refunded_in_stripe(client, intent, 300, now - 60)
     send(events, "charge.refunded", charge, now - 60)
     assert balance("gil") == 120 - 36  # 120 x 300 / 1000
-    second, charge = _refunded(client, intent, 9, now - 50)
+    second, charge = refunded_in_stripe(client, intent, 9, now - 50)
     send(events, "refund.created", so.refund(second, status="pending"), now - 50)
     send(events, "charge.refunded", charge, now - 50)
-    assert balance("gil") == 120 - 37  # floor(120 x 309 / 1000 = 37.08)
+    assert balance("gil") == 82  # floor(120 x 691 / 1000 = 82.92)
     canceled = send(events, "refund.updated", so.refund(second, status="canceled"), now - 20)
     send(events, "refund.updated", so.refund(second, status="pending"), now - 30)  # older: changes nothing
     replay(events, canceled)
     assert balance("gil") == 120 - 36
-    assert entries("gil") == [("purchase", 120), ("clawback", -36), ("clawback", -1), ("refund_reversal", 1)]
+    assert entries("gil") == [("purchase", 120), ("clawback", -36), ("clawback", -2), ("refund_reversal", 2)]
     assert purchase_doc(purchase_id).status == "succeeded"
     check("gil", bystander)
 
@@ -451,7 +404,7 @@ def test_foreign_objects_answer_2xx_and_unappliable_events_5xx(
     check("zed", bystander)
     # A refund for a purchase whose account is gone cannot be applied yet: 5xx, and Stripe's retry applies.
     purchase_id, intent, _ = paid_purchase_without_grant(api, client, "jay")
-    refund, _ = _refunded(client, so.payment_intent(intent), None, int(time.time()))
+    refund, _ = refunded_in_stripe(client, so.payment_intent(intent), None, int(time.time()))
     firestore_client().collection("users").document("jay").delete()
     event = make_event("refund.created", refund)
     assert events.send(event).status_code >= 500

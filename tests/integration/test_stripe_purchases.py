@@ -11,6 +11,7 @@ import stripe
 
 from shared.core.clients import firestore_client
 from shared.models import PaymentMethod, utc_now
+from tests.support import stripe_objects as so
 from tests.support.platform import ApiClient, create_account
 from tests.support.purchases import (
     balance,
@@ -216,17 +217,7 @@ def test_dispute_takes_back_what_was_granted(
     api: ApiClient, client: stripe.StripeClient, events: EventSender
 ) -> None:
     purchase_id, intent, charge = paid_purchase_without_grant(api, client, "ivy")
-    dispute = {
-        "id": "dp_" + purchase_id[-12:],
-        "object": "dispute",
-        "amount": 1000,
-        "currency": "usd",
-        "charge": charge["id"],
-        "payment_intent": intent["id"],
-        "reason": "fraudulent",
-        "status": "needs_response",
-        "livemode": False,
-    }
+    dispute = so.dispute(so.charge(charge))
     assert events.send(make_event("payment_intent.succeeded", intent)).status_code == 200
     with ThreadPoolExecutor(5) as pool:
         replies = list(
@@ -321,7 +312,7 @@ def test_other_mode_and_unknown_events_change_nothing(
     assert requests.get(events.url, timeout=10).status_code == 405
 
 
-def test_last_cent_of_a_refund_takes_the_last_credit_and_marks_refunded(
+def test_a_refund_leaving_one_cent_takes_every_credit_and_the_last_cent_marks_refunded(
     api: ApiClient, client: stripe.StripeClient, events: EventSender
 ) -> None:
     purchase_id, intent, _ = paid_purchase_without_grant(api, client, "ned")
@@ -329,7 +320,7 @@ def test_last_cent_of_a_refund_takes_the_last_credit_and_marks_refunded(
     client.v1.refunds.create(params={"payment_intent": intent["id"], "amount": 999})
     nearly = charge_of(client, intent)
     assert events.send(make_event("charge.refunded", nearly)).status_code == 200
-    assert balance("ned") == 1  # floor(120 x 999 / 1000 = 119.88): rounded in the customer's favour
+    assert balance("ned") == 0  # floor(120 x 1 / 1000): no credit without the funds for it
     assert purchase_doc(purchase_id).status == "succeeded"  # 1 cent is still paid
     client.v1.refunds.create(params={"payment_intent": intent["id"], "amount": 1})
     full = make_event("charge.refunded", charge_of(client, intent))
@@ -337,4 +328,4 @@ def test_last_cent_of_a_refund_takes_the_last_credit_and_marks_refunded(
     assert events.send(full).json().get("duplicate") is True
     assert purchase_doc(purchase_id).status == "refunded"
     assert balance("ned") == 0
-    assert [e["amount"] for e in ledger("ned")] == [120, -119, -1]
+    assert [e["amount"] for e in ledger("ned")] == [120, -120]

@@ -119,14 +119,14 @@ def samples() -> dict[type[m.FirestoreModel], m.FirestoreModel]:
             request_hash="h",
             next_action=m.NextAction(type="redirect_to_url", redirect_url="https://bank.test/3ds"),
             intent_status_at=T0,
-            charge_amount_refunded=300,
-            charge_refunded_at=t1,
             refunds={
-                "re_1": m.RefundFact(amount=300, status="failed", created=T0, seen_at=t1),
+                "re_1": m.RefundFact(amount=300, status="failed", seen_at=t1),
             },
-            dispute=m.DisputeFact(
-                dispute_id="dp_1", status="needs_response", outcome=m.DisputeOutcome.OPEN, seen_at=t1
-            ),
+            disputes={
+                "du_1": m.DisputeFact(
+                    status="needs_response", amount=1000, funds={"txn_1": -1000}, created=T0, seen_at=t1
+                ),
+            },
             credits_disputed=120,
             credit_steps=2,
             created_at=T0,

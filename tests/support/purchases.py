@@ -11,8 +11,9 @@ from stripe.params import PaymentIntentCreateParams
 
 from shared.core.clients import firestore_client
 from shared.models import Purchase, utc_now
+from tests.support import stripe_objects as so
 from tests.support.platform import ApiClient, create_account
-from tests.support.stripe_events import as_dict
+from tests.support.stripe_events import EventSender, as_dict, make_event
 from tests.support.stripe_flows import add_card
 
 
@@ -90,3 +91,51 @@ def assert_ledger_explains(user_id: str) -> None:
         running += entry["amount"]
         assert entry["balance_after"] == running, entries
     assert balance(user_id) == running, (balance(user_id), entries)
+
+
+def send(
+    events: EventSender, event_type: str, obj: dict[str, Any], created: int | None = None
+) -> dict[str, Any]:
+    """Sign and post one Stripe event; it must be applied (200)."""
+    event = make_event(event_type, obj, created=created)
+    reply = events.send(event)
+    assert reply.status_code == 200, (event_type, reply.text)
+    return event
+
+
+def replay(events: EventSender, event: dict[str, Any]) -> None:
+    reply = events.send(event)
+    assert reply.status_code == 200 and reply.json().get("duplicate") is True, reply.text
+
+
+def entries(user_id: str) -> list[tuple[str, int]]:
+    return [(e["type"], e["amount"]) for e in ledger(user_id)]
+
+
+def granted(
+    api: ApiClient, client: stripe.StripeClient, events: EventSender, user_id: str
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A starter purchase paid and granted (120 credits): (id, PaymentIntent, Charge) in Stripe's shape."""
+    purchase_id, intent, charge = paid_purchase_without_grant(api, client, user_id)
+    send(events, "payment_intent.succeeded", so.payment_intent(intent))
+    assert balance(user_id) == 120
+    return purchase_id, so.payment_intent(intent), so.charge(charge)
+
+
+def check_money(user_id: str, bystander: str) -> None:
+    """The ledger explains both customers' balances and the bystander's 120 credits never moved."""
+    assert_ledger_explains(user_id)
+    assert_ledger_explains(bystander)
+    assert balance(bystander) == 120
+
+
+def refunded_in_stripe(
+    client: stripe.StripeClient, intent: dict[str, Any], amount: int | None, at: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Refund in localstripe; returns (Refund, Charge) in Stripe's shape, the refund created at `at`."""
+    params: dict[str, Any] = {"payment_intent": intent["id"]}
+    if amount is not None:
+        params["amount"] = amount
+    local = as_dict(client.v1.refunds.create(params=params))  # type: ignore[arg-type]
+    refund = so.refund({**local, "payment_intent": intent["id"]}, created=at, status="succeeded")
+    return refund, so.charge(charge_of(client, intent))

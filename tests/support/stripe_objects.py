@@ -219,8 +219,43 @@ def refund(local: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return shaped
 
 
+def dispute_funds(charge_obj: dict[str, Any], amount: int, tag: str) -> dict[str, Any]:
+    """One of a Dispute's `balance_transactions`: funds withdrawn (negative) or reinstated (positive),
+    the dispute fee apart (`fee`, not in `amount`). `tag` makes its id unique on the charge."""
+    withdrawn = amount < 0
+    fee = 1500 if withdrawn else 0
+    return {
+        "id": f"txn_{tag}{charge_obj['id'][-18:]}",
+        "object": "balance_transaction",
+        "amount": amount,
+        "available_on": int(time.time()),
+        "created": int(time.time()),
+        "currency": charge_obj.get("currency", "usd"),
+        "description": f"Chargeback {'withdrawal' if withdrawn else 'reversal'} for {charge_obj['id']}",
+        "exchange_rate": None,
+        "fee": fee,
+        "fee_details": [
+            {
+                "amount": fee,
+                "application": None,
+                "currency": "usd",
+                "description": "Dispute fee",
+                "type": "stripe_fee",
+            }
+        ]
+        if fee
+        else [],
+        "net": amount - fee,
+        "reporting_category": "dispute" if withdrawn else "dispute_reversal",
+        "source": "du_" + charge_obj["id"][-20:],
+        "status": "available",
+        "type": "adjustment",
+    }
+
+
 def dispute(charge_obj: dict[str, Any], status: str = "needs_response", **changes: Any) -> dict[str, Any]:
-    """A Dispute on a charge, in Stripe's shape."""
+    """A Dispute on a charge, in Stripe's shape: an inquiry when its status is `warning_*`. No funds
+    moved unless `balance_transactions` (dispute_funds) says so."""
     created = int(time.time())
     evidence_fields = [
         "access_activity_log",
@@ -273,7 +308,11 @@ def dispute(charge_obj: dict[str, Any], status: str = "needs_response", **change
         "metadata": {},
         "payment_intent": charge_obj.get("payment_intent"),
         "payment_method_details": {
-            "card": {"brand": "visa", "case_type": "chargeback", "network_reason_code": "10.4"},
+            "card": {
+                "brand": "visa",
+                "case_type": "inquiry" if status.startswith("warning_") else "chargeback",
+                "network_reason_code": "10.4",
+            },
             "type": "card",
         },
         "reason": "fraudulent",

@@ -1,169 +1,213 @@
-"""The arithmetic of refunds and disputes (shared/billing/money_facts.py): facts merged in any order give
-the same purchase, and the steps from any level reach the targets with the right ledger reasons."""
+"""The money fold (shared/billing/money_facts.py): credits follow the funds. Worked examples, then
+generated Stripe histories delivered in every kind of order, duplicated, many events in the same second:
+at every step the ledger explains the credits and no purchase gives or takes more than it granted; in the
+end the purchase keeps floor(credits x net kept / amount paid) of what actually happened."""
 
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from shared.billing import money_facts as f
-from shared.models import DisputeOutcome, LedgerEntryType, Purchase, PurchaseStatus
-
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def at(seconds: int) -> datetime:
-    return T0 + timedelta(seconds=seconds)
+from shared.models import LedgerEntryType, PurchaseStatus
+from tests.support.money_orderings import Fold, History, Sent, at, histories
 
 
-def purchase(**fields: Any) -> Purchase:
-    return Purchase(
-        user_id="u",
-        package="starter",
-        credits=120,
-        amount=1000,
-        credits_granted=True,
-        created_at=T0,
-        **fields,
-    )
+def history(credits: int, amount: int, *events: tuple[str, dict[str, Any], int]) -> History:
+    h = History("pur_x", credits, amount)
+    h.events = [Sent(t, obj, second) for t, obj, second in events]
+    for sent in h.events:
+        if sent.obj.get("object") == "refund":
+            h.refund_states.setdefault(sent.obj["id"], []).append((sent.second, sent.obj))
+    return h
 
 
-def refund(refund_id: str, amount: int, status: str, created: int) -> dict[str, Any]:
+def refund(refund_id: str, amount: int, status: str) -> dict[str, Any]:
+    return {"id": refund_id, "object": "refund", "amount": amount, "status": status}
+
+
+def dispute(status: str, amount: int = 1000, *funds: int, dispute_id: str = "du_1") -> dict[str, Any]:
     return {
-        "id": refund_id,
-        "object": "refund",
+        "id": dispute_id,
+        "object": "dispute",
         "amount": amount,
+        "currency": "usd",
         "status": status,
-        "created": int(at(created).timestamp()),
+        "balance_transactions": [
+            {"id": f"txn_{i}", "amount": a, "currency": "usd"} for i, a in enumerate(funds)
+        ],
+        "created": 1767225600,
     }
 
 
-def merge(p: Purchase, fact: tuple[str, Any, datetime]) -> Purchase:
-    """What settlement.record_* do, in memory."""
-    kind, body, as_of = fact
-    if kind == "charge" and f.charge_snapshot_is_newer(p, body, as_of):
-        return p.model_copy(update={"charge_amount_refunded": body, "charge_refunded_at": as_of})
-    if kind == "refund":
-        new_refund = f.refund_fact(body, as_of)
-        if f.refund_replaces(p.refunds.get(body["id"]), new_refund):
-            return p.model_copy(update={"refunds": {**p.refunds, body["id"]: new_refund}})
-    if kind == "dispute":
-        new_dispute = f.dispute_fact(body[0], as_of, reinstated=body[1], final=body[2])
-        if f.dispute_replaces(p.dispute, new_dispute):
-            return p.model_copy(update={"dispute": new_dispute})
-    return p
-
-
-def settle(p: Purchase) -> tuple[Purchase, list[tuple[LedgerEntryType, int]]]:
-    entries = []
-    while (step := f.next_step(p)) is not None:
-        entry_type, amount, refund_part, dispute_part = step
-        entries.append((entry_type, amount))
-        p = p.model_copy(
-            update={"credits_clawed_back": refund_part + dispute_part, "credits_disputed": dispute_part}
-        )
-    return p, entries
-
-
-def every_order(facts: list[tuple[str, Any, datetime]]) -> set[tuple[int, int, PurchaseStatus]]:
-    """Apply the facts in every order, settling after each one: (taken back, net ledger, status)."""
+def every_order(h: History) -> set[tuple[int, PurchaseStatus]]:
+    """(credits kept, status) after delivering the events in every order."""
     outcomes = set()
-    for order in itertools.permutations(facts):
-        p, total = purchase(), 0
-        for fact in order:
-            p, entries = settle(merge(p, fact))
-            total += sum(amount for _, amount in entries)
-            assert 0 <= p.credits_clawed_back <= p.credits
-        assert -total == p.credits_clawed_back  # the ledger explains every credit
-        outcomes.add((p.credits_clawed_back, total, f.settled_status(p)))
+    for order in itertools.permutations(h.events):
+        fold = Fold(h)
+        for sent in order:
+            fold.deliver(sent)
+        outcomes.add((fold.kept, fold.purchase.status))
     return outcomes
 
 
-def test_refund_target_rounds_down_in_the_customers_favour() -> None:
-    assert [f.refund_target(120, r, 1000) for r in (0, 1, 300, 999, 1000, 5000)] == [0, 0, 36, 119, 120, 120]
+def test_kept_credits_round_down_with_the_funds() -> None:
+    assert [f.kept_credits(120, 1000, net) for net in (1000, 999, 700, 691, 1, 0, -300, 5000)] == [
+        120,
+        119,
+        84,
+        82,
+        0,
+        0,
+        0,
+        120,
+    ]
 
 
 def test_small_refunds_adding_up_to_the_amount_take_every_credit() -> None:
-    # The target is computed from the cumulative amount: 100 refunds of 10 cents leave nothing behind.
-    taken = [f.refund_target(120, 10 * n, 1000) for n in range(1, 101)]
-    assert taken[-1] == 120 and taken == sorted(taken)
+    events = [("refund.created", refund(f"re_{n}", 10, "succeeded"), n) for n in range(100)]
+    fold = Fold(history(120, 1000))
+    for event_type, obj, second in events:
+        fold.deliver(Sent(event_type, obj, second))
+    assert fold.kept == 0 and fold.purchase.status is PurchaseStatus.REFUNDED
 
 
-def test_a_failed_refund_gives_its_credits_back_in_any_order() -> None:
-    facts = [
-        ("charge", 1000, at(10)),  # charge.refunded: amount_refunded 1000
-        ("refund", refund("re_1", 1000, "succeeded", 10), at(10)),
-        ("refund", refund("re_1", 1000, "failed", 10), at(50)),  # refund.failed, days later
-    ]
-    assert every_order(facts) == {(0, 0, PurchaseStatus.SUCCEEDED)}
-
-
-def test_charge_amount_refunded_going_down_gives_back() -> None:
-    facts = [("charge", 300, at(10)), ("charge", 0, at(60))]
-    assert every_order(facts) == {(0, 0, PurchaseStatus.SUCCEEDED)}
-    assert every_order([("charge", 300, at(10)), ("charge", 1000, at(60))]) == {
-        (120, -120, PurchaseStatus.REFUNDED)
-    }
-
-
-def test_partial_refunds_and_one_canceled() -> None:
-    facts = [
-        ("charge", 300, at(10)),
-        ("charge", 500, at(20)),
-        ("refund", refund("re_1", 300, "succeeded", 10), at(10)),
-        ("refund", refund("re_2", 200, "pending", 20), at(20)),
-        ("refund", refund("re_2", 200, "canceled", 20), at(30)),
-    ]
-    assert every_order(facts) == {(36, -36, PurchaseStatus.SUCCEEDED)}
-
-
-def test_refund_events_alone_without_charge_snapshots() -> None:
-    facts = [
-        ("refund", refund("re_1", 250, "succeeded", 10), at(10)),
-        ("refund", refund("re_2", 250, "pending", 20), at(20)),
-    ]
-    assert every_order(facts) == {(60, -60, PurchaseStatus.SUCCEEDED)}
-
-
-def dispute(status: str) -> dict[str, Any]:
-    return {"id": "dp_1", "object": "dispute", "status": status}
-
-
-def test_won_dispute_gives_back_once_whatever_the_order() -> None:
-    facts = [
-        ("dispute", (dispute("needs_response"), False, False), at(10)),  # created
-        ("dispute", (dispute("under_review"), False, False), at(20)),  # updated
-        ("dispute", (dispute("won"), True, True), at(30)),  # funds_reinstated
-        ("dispute", (dispute("won"), False, True), at(30)),  # closed: won
-    ]
-    assert every_order(facts) == {(0, 0, PurchaseStatus.SUCCEEDED)}
-
-
-def test_lost_dispute_keeps_the_credits_taken() -> None:
-    facts = [
-        ("dispute", (dispute("needs_response"), False, False), at(10)),
-        ("dispute", (dispute("under_review"), False, False), at(20)),
-        ("dispute", (dispute("lost"), False, True), at(30)),
-    ]
-    assert every_order(facts) == {(120, -120, PurchaseStatus.DISPUTED_LOST)}
-
-
-def test_dispute_after_a_partial_refund_takes_the_rest_and_gives_only_that_back() -> None:
-    p, entries = settle(merge(purchase(), ("charge", 300, at(10))))
-    assert entries == [(LedgerEntryType.CLAWBACK, -36)]
-    p, entries = settle(merge(p, ("dispute", (dispute("needs_response"), False, False), at(20))))
-    assert entries == [(LedgerEntryType.DISPUTE, -84)] and f.settled_status(p) is PurchaseStatus.DISPUTED
-    p, entries = settle(merge(p, ("dispute", (dispute("won"), False, True), at(30))))
-    assert entries == [(LedgerEntryType.DISPUTE_REVERSAL, 84)]
-    assert p.dispute is not None and p.dispute.outcome is DisputeOutcome.WON
-    assert p.credits_clawed_back == 36 and p.credits_disputed == 0
-
-
-def test_updated_never_decides_a_dispute() -> None:
-    updated = f.dispute_fact(dispute("won"), at(5), reinstated=False, final=False)
-    assert updated.outcome is DisputeOutcome.OPEN
-    lost = f.dispute_fact(dispute("lost"), at(5), reinstated=False, final=True)
-    assert not f.dispute_replaces(
-        lost, f.dispute_fact(dispute("needs_response"), at(9), reinstated=False, final=False)
+def test_lost_dispute_after_a_partial_refund_keeps_nothing_when_the_refunded_part_is_reinstated() -> None:
+    """Issue 22, defect 1: refund $3 of $10, dispute $10, lose; Stripe reinstates the refunded $3."""
+    h = history(
+        1000,
+        1000,
+        ("payment_intent.succeeded", {}, 0),
+        ("refund.created", refund("re_1", 300, "succeeded"), 1),
+        ("charge.dispute.created", dispute("needs_response", 1000, -1000), 2),
+        ("charge.dispute.funds_reinstated", dispute("lost", 1000, -1000, 300), 5),
+        ("charge.dispute.closed", dispute("lost", 1000, -1000, 300), 5),
     )
+    assert every_order(h) == {(0, PurchaseStatus.DISPUTED_LOST)}
+
+
+def test_won_dispute_after_a_partial_refund_keeps_what_the_refund_left() -> None:
+    h = history(
+        1000,
+        1000,
+        ("refund.created", refund("re_1", 300, "succeeded"), 1),
+        ("charge.dispute.created", dispute("needs_response", 1000), 2),
+        ("charge.dispute.funds_reinstated", dispute("won", 1000, -1000, 300), 5),
+        ("charge.dispute.closed", dispute("won", 1000, -1000, 300), 5),
+    )
+    # won: every withdrawn cent comes back, even before Stripe shows the last reinstatement
+    assert every_order(h) == {(700, PurchaseStatus.SUCCEEDED)}
+
+
+def test_inquiries_move_no_credits() -> None:
+    """Issue 22, defect 2: an inquiry withdraws nothing."""
+    for last in ("warning_needs_response", "warning_under_review", "warning_closed"):
+        h = history(
+            120,
+            1000,
+            ("charge.dispute.created", dispute("warning_needs_response"), 1),
+            ("charge.dispute.updated", dispute(last), 1),
+        )
+        assert every_order(h) == {(120, PurchaseStatus.SUCCEEDED)}
+
+
+def test_a_chargeback_after_a_closed_inquiry_counts() -> None:
+    h = history(
+        120,
+        1000,
+        ("charge.dispute.created", dispute("warning_needs_response", dispute_id="du_1"), 1),
+        ("charge.dispute.closed", dispute("warning_closed", dispute_id="du_1"), 2),
+        ("charge.dispute.created", dispute("needs_response", 1000, dispute_id="du_2"), 3),
+    )
+    assert every_order(h) == {(0, PurchaseStatus.DISPUTED)}
+
+
+def test_an_inquiry_escalating_on_the_same_dispute_counts() -> None:
+    h = history(
+        120,
+        1000,
+        ("charge.dispute.created", dispute("warning_needs_response"), 1),
+        ("charge.dispute.updated", dispute("warning_under_review"), 1),
+        ("charge.dispute.updated", dispute("needs_response", 1000, -1000), 1),
+    )
+    assert every_order(h) == {(0, PurchaseStatus.DISPUTED)}
+
+
+def test_a_refund_failing_within_the_same_second_gives_its_credits_back() -> None:
+    """Issue 22, defect 3: charge.refunded (1000), refund.created, refund.failed and charge.updated (0),
+    all at the same second, in all 24 orders; Stripe is asked for the refund when the sums disagree."""
+    failed = refund("re_1", 1000, "failed")
+    h = history(
+        120,
+        1000,
+        ("charge.refunded", {"amount_refunded": 1000}, 7),
+        ("refund.created", refund("re_1", 1000, "succeeded"), 7),
+        ("refund.failed", failed, 7),
+        ("charge.updated", {"amount_refunded": 0}, 7),
+    )
+    assert every_order(h) == {(120, PurchaseStatus.SUCCEEDED)}
+
+
+def test_partial_disputes_and_refunds_split_the_ledger_by_cause() -> None:
+    fold = Fold(history(120, 1000))
+    fold.deliver(Sent("refund.created", refund("re_1", 300, "succeeded"), 1))
+    fold.deliver(Sent("charge.dispute.created", dispute("needs_response", 700), 2))
+    fold.deliver(Sent("charge.dispute.closed", dispute("won", 700, -700, 700), 3))
+    assert fold.ledger == [
+        (LedgerEntryType.PURCHASE, 120),
+        (LedgerEntryType.CLAWBACK, -36),
+        (LedgerEntryType.DISPUTE, -84),
+        (LedgerEntryType.DISPUTE_REVERSAL, 84),
+    ]
+
+
+def test_a_refund_once_failed_stays_failed_and_a_dispute_once_decided_stays_decided() -> None:
+    failed = f.refund_fact(refund("re_1", 5, "failed"), at(0))
+    later = f.refund_fact(refund("re_1", 5, "succeeded"), at(86400))
+    assert f.merge_refund(failed, later) == f.merge_refund(later, failed) == failed
+    lost = f.dispute_fact(dispute("lost", 10, -10), at(0), "usd")
+    newer = f.dispute_fact(dispute("under_review", 10, -10, 3), at(86400), "usd")
+    merged = f.merge_dispute(lost, newer)
+    assert merged == f.merge_dispute(newer, lost)
+    assert merged.status == "lost" and merged.funds == {"txn_0": -10, "txn_1": 3}
+
+
+# --- generated orderings -------------------------------------------------------------------------------
+
+
+@st.composite
+def deliveries(draw: st.DrawFn) -> tuple[list[History], list[tuple[int, Sent, int]]]:
+    """1 to 3 purchases of one customer; their events shuffled together, some delivered again, each with
+    how late a retrieval from Stripe sees it."""
+    made = [draw(histories(purchase_id=f"pur_{n}")) for n in range(draw(st.integers(1, 3)))]
+    sent = [(n, e) for n, h in enumerate(made) for e in h.events]
+    shuffle = draw(st.randoms(use_true_random=False))
+    order = sent + [shuffle.choice(sent) for _ in range(shuffle.randint(0, 5))]
+    shuffle.shuffle(order)
+    return made, [(n, e, shuffle.randint(0, 3)) for n, e in order]
+
+
+@settings(max_examples=2500, deadline=None)
+@given(deliveries())
+def test_credits_follow_the_funds_whatever_the_order(
+    case: tuple[list[History], list[tuple[int, Sent, int]]],
+) -> None:
+    made, order = case
+    folds = [Fold(h) for h in made]
+    for n, sent, late in order:
+        folds[n].deliver(sent, late)
+        folds[n].check()
+        # The customer's balance is the sum of the ledger (here: of each purchase's share).
+        assert sum(fold.balance for fold in folds) == sum(a for fold in folds for _, a in fold.ledger)
+    in_creation_order = []
+    for h in made:
+        fold = Fold(h)
+        for sent in h.events:
+            fold.deliver(sent)
+        in_creation_order.append(fold.money())
+    for h, fold, reference in zip(made, folds, in_creation_order, strict=True):
+        assert fold.kept == h.expected_kept, (h, fold.purchase, fold.ledger)
+        assert fold.money() == reference

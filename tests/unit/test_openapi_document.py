@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from functions.routes import all_routes, openapi_document
@@ -117,6 +118,24 @@ def test_purchases_and_ledger_show_the_money_lifecycle() -> None:
         schemas["LedgerEntryType"]["enum"]
     )
     assert {"requires_action", "canceled", "disputed_lost"} <= set(schemas["PurchaseStatus"]["enum"])
-    purchase = schemas["PurchaseResource"]["properties"]
+    purchase = schemas["Purchase"]["properties"]
     assert {"next_action", "amount_refunded", "dispute_status"} <= set(purchase)
-    assert set(schemas["NextActionResource"]["properties"]) == {"type", "redirect_url", "client_secret"}
+    assert set(schemas["NextAction"]["properties"]) == {"type", "redirect_url", "client_secret"}
+
+
+def test_operation_ids_and_schema_names_read_as_client_names() -> None:
+    """Generated clients name their methods after operationIds and their types after schema names."""
+    document = openapi_document()
+    operation_ids = [
+        operation["operationId"]
+        for item in document["paths"].values()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    ]
+    assert len(operation_ids) == len(set(operation_ids)), "two operations share an operationId"
+    for operation_id in operation_ids:
+        assert re.fullmatch(r"[a-z]+(_[a-z]+)*", operation_id), operation_id
+    names = set(document["components"]["schemas"])
+    assert {"Job", "JobPage", "ApiKey", "UsageReport", "ErrorEnvelope"} <= names
+    assert not [name for name in names if name.endswith("Resource") or "_" in name]
+    assert not [name for name in names if name.endswith("Query")], "query models are parameters"

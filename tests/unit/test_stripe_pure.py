@@ -7,7 +7,6 @@ import time
 import pytest
 import stripe
 
-from shared.billing.money_facts import refund_target
 from shared.billing.purchases import purchase_id_for
 from tests.support.stripe_events import encode, generate_header, make_event
 
@@ -29,16 +28,6 @@ def test_generated_headers_verify_with_the_sdk_and_overrides_break_them() -> Non
         with pytest.raises(stripe.SignatureVerificationError):
             stripe.WebhookSignature.verify_header(payload, header, SECRET, 300)
         assert case
-
-
-def test_refunds_take_back_proportionally_rounding_in_the_customers_favour() -> None:
-    assert refund_target(120, 0, 1000) == 0
-    assert refund_target(120, 300, 1000) == 36
-    assert refund_target(120, 1, 1000) == 0
-    assert refund_target(120, 9, 1000) == 1
-    assert refund_target(120, 999, 1000) == 119
-    assert refund_target(120, 1000, 1000) == 120
-    assert refund_target(120, 5000, 1000) == 120
 
 
 def test_purchase_ids_derive_from_user_and_idempotency_key() -> None:

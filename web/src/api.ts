@@ -1,6 +1,17 @@
-// The API client: same origin (`/v1/**` is proxied by `make dev` and rewritten by Firebase Hosting to the
-// `api` function), the signed-in user's ID token as bearer, errors turned into sentences.
+// The dashboard's API access: the customers' TypeScript client (clients/typescript, `credits-client`) on the
+// same origin (`/v1/**` is proxied by `make dev` and rewritten by Firebase Hosting to the `api` function), the
+// signed-in user's ID token as bearer; its errors turned into sentences for the page.
 
+import {
+  ApiError as ClientError,
+  createClient,
+  type CreditsClient,
+  type components,
+} from "credits-client";
+
+type Schemas = components["schemas"];
+
+/** An error the page shows: the client's ApiError in friendlier words. */
 export class ApiError extends Error {
   constructor(
     message: string,
@@ -18,6 +29,14 @@ export function setTokenSource(source: TokenSource): void {
   tokenSource = source;
 }
 
+/** The signed-in user's client: a fresh ID token on every request. */
+export const api: CreditsClient = createClient({ apiKey: () => tokenSource(), baseUrl: "" });
+
+/** A client of one of the user's API keys (the jobs page). */
+export function keyClient(key: string): CreditsClient {
+  return createClient({ apiKey: key, baseUrl: "" });
+}
+
 // Friendlier words for the codes a dashboard user meets; the API's own message is used otherwise.
 const FRIENDLY: Record<string, string> = {
   maintenance_mode: "The platform is in maintenance right now. Please try again in a few minutes.",
@@ -25,45 +44,30 @@ const FRIENDLY: Record<string, string> = {
   invalid_id_token: "Your session has expired. Please sign in again.",
   missing_id_token: "Please sign in.",
   admin_required: "Only administrators can do this.",
+  connection_error: "The platform could not be reached. Check that it is running and try again.",
 };
+
+/** The answer of a client call, its error in the dashboard's words. */
+export async function friendly<T>(answer: Promise<T>): Promise<T> {
+  try {
+    return await answer;
+  } catch (error) {
+    if (!(error instanceof ClientError)) throw error;
+    const message = FRIENDLY[error.code] ?? error.message;
+    throw new ApiError(message, error.status, error.code);
+  }
+}
 
 export interface CallOptions {
   body?: unknown;
-  bearer?: string; // an API key instead of the user's ID token (the jobs page)
+  bearer?: string; // an API key instead of the user's ID token
   idempotencyKey?: string;
 }
 
-export async function call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
-  const token = options.bearer ?? (await tokenSource());
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (options.body !== undefined) headers["Content-Type"] = "application/json";
-  if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-  } catch {
-    throw new ApiError("The platform could not be reached. Check that it is running and try again.", 0, "network");
-  }
-  const text = await response.text();
-  let data: unknown = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
-  if (!response.ok) {
-    const error = (data as { error?: { code?: string; message?: string } } | null)?.error;
-    const code = error?.code ?? "http_error";
-    const message =
-      FRIENDLY[code] ?? error?.message ?? `The platform answered with an error (HTTP ${response.status}).`;
-    throw new ApiError(message, response.status, code);
-  }
-  return data as T;
+/** Any operation by method and path, through the client (its retries, errors and Idempotency-Key). */
+export function call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
+  const client = options.bearer ? keyClient(options.bearer) : api;
+  return friendly(client.send<T>(method, path, { body: options.body, idempotencyKey: options.idempotencyKey }));
 }
 
 /** GET that answers null for 404: optional resources (the webhook) and routes that may not exist yet. */
@@ -82,112 +86,16 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-export interface Account {
-  user_id: string;
-  email: string | null;
-  credits: number;
-  founding_member: boolean;
-  founding_member_number: number | null;
-  created_at: number;
-}
-
-export interface ApiKey {
-  key_id: string;
-  name: string;
-  environment: "live" | "test";
-  livemode: boolean;
-  key_prefix: string;
-  status: "active" | "revoked" | "expired";
-  created_at: number;
-  last_used_at: number | null;
-  expires_at: number | null;
-  revoked_at: number | null;
-  rolled_to_key_id: string | null;
-  key?: string;
-  rolled_from?: ApiKey;
-}
-
-export interface Webhook {
-  webhook_id: string;
-  url: string;
-  events: string[];
-  enabled: boolean;
-  disabled_reason: string | null;
-  last_triggered_at: number | null;
-  last_status_code: number | null;
-  previous_secret_expires_at: number | null;
-  secret?: string | null;
-  // Endpoint health, when the API reports it.
-  status?: string;
-  consecutive_failures?: number;
-  backlog?: number;
-}
-
-export interface Delivery {
-  event_id: string;
-  event_type: string;
-  attempt: number;
-  status_code: number | null;
-  error: string | null;
-  duration_ms: number;
-  next_attempt_at: number | null;
-  created_at: number;
-}
-
-export interface PaymentMethod {
-  payment_method_id: string;
-  brand: string | null;
-  last4: string | null;
-  exp_month: number | null;
-  exp_year: number | null;
-  is_default: boolean;
-}
-
-export interface CreditPackage {
-  package: string;
-  name: string;
-  credits: number;
-  price: number;
-  currency: string;
-  bonus_percent?: number;
-}
-
-export interface Purchase {
-  purchase_id: string;
-  package: string;
-  credits: number;
-  amount: number;
-  currency: string;
-  status: string;
-  credits_granted: boolean;
-  failure_code: string | null;
-}
-
-export interface LedgerEntry {
-  entry_id: string;
-  type: string;
-  amount: number;
-  balance_after: number;
-  reference: string | null;
-  description: string | null;
-  created_at: number;
-}
-
-export interface Job {
-  job_id: string;
-  type: string;
-  status: string;
-  input: Record<string, unknown>;
-  result: Record<string, unknown> | null;
-  error: string | null;
-  livemode: boolean;
-  cost: number;
-  created_at: number;
-}
-
-export interface AdminStats {
-  total_users: number;
-  total_jobs: number;
-  founding_member_count: number;
-  maintenance_mode: boolean;
-}
+// The resources, as the API's OpenAPI description (and so the client) types them.
+export type Account = Schemas["Account"];
+/** A key as listed; a new or rolled key also carries its plaintext once. */
+export type ApiKey = Schemas["ApiKey"] & { key?: string; rolled_from?: Schemas["ApiKey"] };
+export type Webhook = Schemas["WebhookEndpoint"];
+export type Delivery = Schemas["DeliveryAttempt"];
+export type PaymentMethod = Schemas["PaymentMethod"];
+export type CreditPackage = Schemas["CreditPackage"];
+export type Purchase = Schemas["Purchase"];
+export type LedgerEntry = Schemas["LedgerEntry"];
+export type Job = Schemas["Job"];
+export type AdminStats = Schemas["AdminStats"];
+export type UsageReport = Schemas["UsageReport"];

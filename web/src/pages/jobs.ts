@@ -1,4 +1,4 @@
-import { call, type Job, type Page } from "../api";
+import { friendly, keyClient } from "../api";
 import type { Session } from "../session";
 import { button, field, h, notice, showError, table, text, when } from "../ui";
 
@@ -23,7 +23,7 @@ export async function jobsPage(root: HTMLElement, session: Session): Promise<voi
   }
 
   async function refresh(): Promise<void> {
-    const page = await call<Page<Job>>("GET", "/v1/jobs?limit=50", { bearer: bearer() });
+    const page = await friendly(keyClient(bearer()).jobs.list({ limit: 50 }));
     listBox.replaceChildren(
       page.data.length
         ? table(
@@ -60,17 +60,15 @@ export async function jobsPage(root: HTMLElement, session: Session): Promise<voi
       } catch {
         throw new Error("The input is not valid JSON: write an object such as {\"message\": \"hi\"}.");
       }
-      const job = await call<Job>("POST", "/v1/jobs", {
-        bearer: bearer(),
-        body: { type: "echo", input: parsed },
-        idempotencyKey: crypto.randomUUID(),
-      });
+      const client = keyClient(bearer());
+      // One Idempotency-Key for this submission (the client makes it), reused by its retries.
+      const job = await friendly(client.jobs.create({ type: "echo", input: parsed as Record<string, unknown> }));
       notice(`Job ${job.job_id} queued.`);
       await refresh();
       // Follow it briefly: the echo worker finishes within seconds.
       for (let i = 0; i < 20; i++) {
         await new Promise((r) => window.setTimeout(r, 1000));
-        const now = await call<Job>("GET", `/v1/jobs/${job.job_id}`, { bearer: bearer() });
+        const now = await friendly(client.jobs.get(job.job_id));
         if (now.status === "completed" || now.status === "failed") break;
       }
       await refresh();

@@ -1,4 +1,4 @@
-import { call, type LedgerEntry, type Page } from "../api";
+import { api, friendly } from "../api";
 import type { Session } from "../session";
 import { button, h, table, text, when } from "../ui";
 
@@ -16,10 +16,7 @@ export async function ledgerPage(root: HTMLElement, _session: Session): Promise<
   const more = h("div", {});
   root.append(box, more);
   async function load(cursor: string | null): Promise<void> {
-    const page = await call<Page<LedgerEntry>>(
-      "GET",
-      `/v1/credits/ledger?limit=50${cursor ? `&starting_after=${encodeURIComponent(cursor)}` : ""}`,
-    );
+    const page = await friendly(api.ledger.list({ limit: 50, starting_after: cursor ?? undefined }));
     for (const e of page.data) {
       rows.push([
         document.createTextNode(when(e.created_at)),

@@ -1,9 +1,11 @@
-import { call, type Account } from "../api";
+import { api, friendly } from "../api";
 import type { Session } from "../session";
 import { h, when } from "../ui";
+import { usageChart } from "../usage_chart";
 
 export async function overviewPage(root: HTMLElement, session: Session): Promise<void> {
-  const account = await call<Account>("GET", "/v1/account");
+  // The chart is extra: the overview still shows when usage cannot be read.
+  const [account, usage] = await Promise.all([friendly(api.account.get()), friendly(api.usage.get()).catch(() => null)]);
   session.account = account;
   const badge = account.founding_member
     ? h(
@@ -21,6 +23,12 @@ export async function overviewPage(root: HTMLElement, session: Session): Promise
       badge,
       h("p", {}, `Signed in as ${account.email ?? account.user_id} · member since ${when(account.created_at)}`),
       h("p", {}, h("a", { href: "#/buy" }, "Buy credits"), " · ", h("a", { href: "#/keys" }, "Create an API key")),
+    ),
+    h(
+      "section",
+      { class: "card" },
+      h("h2", {}, "Usage, last 30 days"),
+      usage ? usageChart(usage) : h("p", {}, "Usage cannot be shown right now; try again later."),
     ),
   );
 }

@@ -1,0 +1,141 @@
+"""Generates the customers' clients from the OpenAPI description the code builds (no server needed).
+
+    python clients/generate.py          # writes clients/openapi.json and the generated parts of both clients
+    python clients/generate.py --check  # generates into a temporary folder; fails when the committed differ
+
+Outputs, each wholly generated (never edited by hand):
+- clients/openapi.json: functions.routes.openapi_document(), the document GET /v1/openapi.json serves
+  (without `servers`, which names the address a request reached);
+- clients/python/credits_client/generated/: openapi-python-client (pinned in pyproject.toml), formatted with
+  ruff, whose version pyproject.toml also pins to one minor release (its formatting style is stable within one);
+- clients/typescript/src/schema.ts: openapi-typescript (pinned in clients/typescript/package-lock.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+CLIENTS = Path(__file__).resolve().parent
+DOCUMENT = Path("openapi.json")
+PYTHON_GENERATED = Path("python/credits_client/generated")
+TYPESCRIPT_SCHEMA = Path("typescript/src/schema.ts")
+OUTPUTS = (DOCUMENT, PYTHON_GENERATED, TYPESCRIPT_SCHEMA)
+PYTHON_GENERATOR_CONFIG = CLIENTS / "python" / "generator.yaml"
+OPENAPI_TYPESCRIPT = CLIENTS / "typescript" / "node_modules" / ".bin" / "openapi-typescript"
+
+
+def document_text() -> str:
+    from functions.routes import openapi_document
+
+    return json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _bin(name: str) -> str:
+    """A tool of this interpreter's environment (the project's .venv)."""
+    return str(Path(sys.executable).with_name(name))
+
+
+def generate(root: Path) -> None:
+    """Write every output under `root` (CLIENTS, or a temporary folder for --check)."""
+    document = root / DOCUMENT
+    document.parent.mkdir(parents=True, exist_ok=True)
+    document.write_text(document_text())
+
+    python_out = root / PYTHON_GENERATED
+    python_out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        staged = Path(scratch) / "generated"
+        subprocess.run(
+            [
+                _bin("openapi-python-client"),
+                "generate",
+                "--path",
+                str(document),
+                "--meta",
+                "none",
+                "--config",
+                str(PYTHON_GENERATOR_CONFIG),
+                "--output-path",
+                str(staged),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        # Formatted here rather than by the generator's hooks: the same ruff, the client's own settings.
+        ruff = [_bin("ruff"), "--config", str(CLIENTS / "python" / "pyproject.toml")]
+        subprocess.run([*ruff, "check", "--fix-only", "--exit-zero", "-q", str(staged)], check=True)
+        subprocess.run([*ruff, "format", "-q", str(staged)], check=True)
+        shutil.rmtree(python_out, ignore_errors=True)
+        shutil.copytree(staged, python_out)
+
+    schema = root / TYPESCRIPT_SCHEMA
+    schema.parent.mkdir(parents=True, exist_ok=True)
+    if not OPENAPI_TYPESCRIPT.exists():
+        sys.exit(f"{OPENAPI_TYPESCRIPT} is missing: run `npm ci` in clients/typescript (make clients does).")
+    subprocess.run(
+        [
+            str(OPENAPI_TYPESCRIPT),
+            str(document),
+            "--root-types",  # `Job` besides components["schemas"]["Job"]
+            "--root-types-no-schema-prefix",
+            "--default-non-nullable=false",  # a body field with a default may be left out
+            "--output",
+            str(schema),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def differences(expected: Path, actual: Path) -> list[str]:
+    """Paths (relative to the clients folder) that differ between two generated trees."""
+    found: list[str] = []
+
+    def walk(comparison: filecmp.dircmp[str], prefix: Path) -> None:
+        found.extend(str(prefix / name) for name in comparison.left_only + comparison.right_only)
+        found.extend(str(prefix / name) for name in comparison.diff_files + comparison.funny_files)
+        for name, sub in comparison.subdirs.items():
+            walk(sub, prefix / name)
+
+    for output in OUTPUTS:
+        left, right = expected / output, actual / output
+        if left.is_dir() and right.is_dir():
+            walk(filecmp.dircmp(left, right, ignore=["__pycache__"]), output)
+        elif not (left.is_file() and right.is_file() and filecmp.cmp(left, right, shallow=False)):
+            found.append(str(output))
+    return sorted(found)
+
+
+def check() -> list[str]:
+    with tempfile.TemporaryDirectory() as scratch:
+        fresh = Path(scratch)
+        generate(fresh)
+        return differences(fresh, CLIENTS)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail when the committed clients differ")
+    if parser.parse_args().check:
+        stale = check()
+        if stale:
+            sys.exit(
+                "The committed clients differ from the description; run `make clients`:\n  "
+                + "\n  ".join(stale)
+            )
+        print("clients are up to date")
+    else:
+        generate(CLIENTS)
+        print("generated", ", ".join(str(CLIENTS / output) for output in OUTPUTS))
+
+
+if __name__ == "__main__":
+    main()

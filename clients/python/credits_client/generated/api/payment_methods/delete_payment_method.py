@@ -1,0 +1,196 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error_envelope import ErrorEnvelope
+from ...models.payment_method_deleted import PaymentMethodDeleted
+from ...types import Response
+
+
+def _get_kwargs(
+    payment_method_id: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "delete",
+        "url": "/v1/payment_methods/{payment_method_id}".format(
+            payment_method_id=quote(str(payment_method_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorEnvelope | PaymentMethodDeleted | None:
+    if response.status_code == 200:
+        response_200 = PaymentMethodDeleted.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorEnvelope.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorEnvelope.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorEnvelope.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorEnvelope.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 413:
+        response_413 = ErrorEnvelope.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 429:
+        response_429 = ErrorEnvelope.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 502:
+        response_502 = ErrorEnvelope.from_dict(response.json())
+
+        return response_502
+
+    if response.status_code == 503:
+        response_503 = ErrorEnvelope.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorEnvelope | PaymentMethodDeleted]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    payment_method_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[ErrorEnvelope | PaymentMethodDeleted]:
+    """Detach and remove.
+
+    Args:
+        payment_method_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorEnvelope | PaymentMethodDeleted]
+    """
+
+    kwargs = _get_kwargs(
+        payment_method_id=payment_method_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    payment_method_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> ErrorEnvelope | PaymentMethodDeleted | None:
+    """Detach and remove.
+
+    Args:
+        payment_method_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorEnvelope | PaymentMethodDeleted
+    """
+
+    return sync_detailed(
+        payment_method_id=payment_method_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    payment_method_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[ErrorEnvelope | PaymentMethodDeleted]:
+    """Detach and remove.
+
+    Args:
+        payment_method_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorEnvelope | PaymentMethodDeleted]
+    """
+
+    kwargs = _get_kwargs(
+        payment_method_id=payment_method_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    payment_method_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> ErrorEnvelope | PaymentMethodDeleted | None:
+    """Detach and remove.
+
+    Args:
+        payment_method_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorEnvelope | PaymentMethodDeleted
+    """
+
+    return (
+        await asyncio_detailed(
+            payment_method_id=payment_method_id,
+            client=client,
+        )
+    ).parsed

@@ -1,0 +1,125 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .account import Account
+from .admin_stats import AdminStats
+from .api_key import ApiKey
+from .api_key_page import ApiKeyPage
+from .api_key_status import ApiKeyStatus
+from .create_job_request import CreateJobRequest
+from .create_job_request_input import CreateJobRequestInput
+from .create_key_body import CreateKeyBody
+from .credit_package import CreditPackage
+from .credit_package_page import CreditPackagePage
+from .delivery_attempt import DeliveryAttempt
+from .delivery_attempt_page import DeliveryAttemptPage
+from .empty_body import EmptyBody
+from .error_detail import ErrorDetail
+from .error_detail_code import ErrorDetailCode
+from .error_detail_type import ErrorDetailType
+from .error_envelope import ErrorEnvelope
+from .health import Health
+from .job import Job
+from .job_input import JobInput
+from .job_page import JobPage
+from .job_result import JobResult
+from .job_status import JobStatus
+from .key_environment import KeyEnvironment
+from .ledger_entry import LedgerEntry
+from .ledger_entry_page import LedgerEntryPage
+from .ledger_entry_type import LedgerEntryType
+from .maintenance_input import MaintenanceInput
+from .maintenance_state import MaintenanceState
+from .new_api_key import NewApiKey
+from .new_api_key_status import NewApiKeyStatus
+from .new_purchase import NewPurchase
+from .next_action import NextAction
+from .open_api_document import OpenApiDocument
+from .open_api_document_info import OpenApiDocumentInfo
+from .open_api_document_paths import OpenApiDocumentPaths
+from .payment_method import PaymentMethod
+from .payment_method_deleted import PaymentMethodDeleted
+from .payment_method_page import PaymentMethodPage
+from .purchase import Purchase
+from .purchase_status import PurchaseStatus
+from .recover_input import RecoverInput
+from .register_card import RegisterCard
+from .roll_key_body import RollKeyBody
+from .rolled_api_key import RolledApiKey
+from .rolled_api_key_status import RolledApiKeyStatus
+from .setup_intent import SetupIntent
+from .update_key_body import UpdateKeyBody
+from .usage_counts import UsageCounts
+from .usage_day import UsageDay
+from .usage_report import UsageReport
+from .webhook_deleted import WebhookDeleted
+from .webhook_endpoint import WebhookEndpoint
+from .webhook_endpoint_input import WebhookEndpointInput
+from .webhook_endpoint_input_events_item import WebhookEndpointInputEventsItem
+from .webhook_endpoint_status import WebhookEndpointStatus
+from .webhook_event_retried import WebhookEventRetried
+from .webhook_recovered import WebhookRecovered
+from .webhook_test_event import WebhookTestEvent
+from .who_am_i import WhoAmI
+
+__all__ = (
+    "Account",
+    "AdminStats",
+    "ApiKey",
+    "ApiKeyPage",
+    "ApiKeyStatus",
+    "CreateJobRequest",
+    "CreateJobRequestInput",
+    "CreateKeyBody",
+    "CreditPackage",
+    "CreditPackagePage",
+    "DeliveryAttempt",
+    "DeliveryAttemptPage",
+    "EmptyBody",
+    "ErrorDetail",
+    "ErrorDetailCode",
+    "ErrorDetailType",
+    "ErrorEnvelope",
+    "Health",
+    "Job",
+    "JobInput",
+    "JobPage",
+    "JobResult",
+    "JobStatus",
+    "KeyEnvironment",
+    "LedgerEntry",
+    "LedgerEntryPage",
+    "LedgerEntryType",
+    "MaintenanceInput",
+    "MaintenanceState",
+    "NewApiKey",
+    "NewApiKeyStatus",
+    "NewPurchase",
+    "NextAction",
+    "OpenApiDocument",
+    "OpenApiDocumentInfo",
+    "OpenApiDocumentPaths",
+    "PaymentMethod",
+    "PaymentMethodDeleted",
+    "PaymentMethodPage",
+    "Purchase",
+    "PurchaseStatus",
+    "RecoverInput",
+    "RegisterCard",
+    "RollKeyBody",
+    "RolledApiKey",
+    "RolledApiKeyStatus",
+    "SetupIntent",
+    "UpdateKeyBody",
+    "UsageCounts",
+    "UsageDay",
+    "UsageReport",
+    "WebhookDeleted",
+    "WebhookEndpoint",
+    "WebhookEndpointInput",
+    "WebhookEndpointInputEventsItem",
+    "WebhookEndpointStatus",
+    "WebhookEventRetried",
+    "WebhookRecovered",
+    "WebhookTestEvent",
+    "WhoAmI",
+)

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.create_job_request_input import CreateJobRequestInput
+
+
+T = TypeVar("T", bound="CreateJobRequest")
+
+
+@_attrs_define
+class CreateJobRequest:
+    """
+    Attributes:
+        type_ (str):
+        input_ (CreateJobRequestInput | Unset):
+    """
+
+    type_: str
+    input_: CreateJobRequestInput | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        type_ = self.type_
+
+        input_: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.input_, Unset):
+            input_ = self.input_.to_dict()
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "type": type_,
+            }
+        )
+        if input_ is not UNSET:
+            field_dict["input"] = input_
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.create_job_request_input import CreateJobRequestInput
+
+        d = dict(src_dict)
+        type_ = d.pop("type")
+
+        _input_ = d.pop("input", UNSET)
+        input_: CreateJobRequestInput | Unset
+        if isinstance(_input_, Unset):
+            input_ = UNSET
+        else:
+            input_ = CreateJobRequestInput.from_dict(_input_)
+
+        create_job_request = cls(
+            type_=type_,
+            input_=input_,
+        )
+
+        return create_job_request

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..models.key_environment import KeyEnvironment
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="CreateKeyBody")
+
+
+@_attrs_define
+class CreateKeyBody:
+    """
+    Attributes:
+        name (str | Unset):  Default: ''.
+        environment (KeyEnvironment | Unset):
+        rate_limit (int | None | Unset): Requests per second; default 100 for live keys, 25 for test keys.
+    """
+
+    name: str | Unset = ""
+    environment: KeyEnvironment | Unset = UNSET
+    rate_limit: int | Unset | None = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        name = self.name
+
+        environment: str | Unset = UNSET
+        if not isinstance(self.environment, Unset):
+            environment = self.environment.value
+
+        rate_limit: int | Unset | None
+        if isinstance(self.rate_limit, Unset):
+            rate_limit = UNSET
+        else:
+            rate_limit = self.rate_limit
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update({})
+        if name is not UNSET:
+            field_dict["name"] = name
+        if environment is not UNSET:
+            field_dict["environment"] = environment
+        if rate_limit is not UNSET:
+            field_dict["rate_limit"] = rate_limit
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        name = d.pop("name", UNSET)
+
+        _environment = d.pop("environment", UNSET)
+        environment: KeyEnvironment | Unset
+        if isinstance(_environment, Unset):
+            environment = UNSET
+        else:
+            environment = KeyEnvironment(_environment)
+
+        def _parse_rate_limit(data: object) -> int | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        rate_limit = _parse_rate_limit(d.pop("rate_limit", UNSET))
+
+        create_key_body = cls(
+            name=name,
+            environment=environment,
+            rate_limit=rate_limit,
+        )
+
+        return create_key_body

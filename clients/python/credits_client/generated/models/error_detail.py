@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..models.error_detail_code import ErrorDetailCode
+from ..models.error_detail_type import ErrorDetailType
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="ErrorDetail")
+
+
+@_attrs_define
+class ErrorDetail:
+    """
+    Attributes:
+        type_ (ErrorDetailType):
+        code (ErrorDetailCode): Names the cause.
+        message (str): For people; may change.
+        param (None | str | Unset): The one input field at fault, when there is one.
+    """
+
+    type_: ErrorDetailType
+    code: ErrorDetailCode
+    message: str
+    param: str | Unset | None = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        type_ = self.type_.value
+
+        code = self.code.value
+
+        message = self.message
+
+        param: str | Unset | None
+        if isinstance(self.param, Unset):
+            param = UNSET
+        else:
+            param = self.param
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "type": type_,
+                "code": code,
+                "message": message,
+            }
+        )
+        if param is not UNSET:
+            field_dict["param"] = param
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        type_ = ErrorDetailType(d.pop("type"))
+
+        code = ErrorDetailCode(d.pop("code"))
+
+        message = d.pop("message")
+
+        def _parse_param(data: object) -> str | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        param = _parse_param(d.pop("param", UNSET))
+
+        error_detail = cls(
+            type_=type_,
+            code=code,
+            message=message,
+            param=param,
+        )
+
+        return error_detail

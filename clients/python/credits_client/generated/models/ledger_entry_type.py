@@ -1,0 +1,15 @@
+from enum import StrEnum
+
+
+class LedgerEntryType(StrEnum):
+    ADJUSTMENT = "adjustment"
+    CLAWBACK = "clawback"
+    DISPUTE = "dispute"
+    DISPUTE_REVERSAL = "dispute_reversal"
+    JOB_DEBIT = "job_debit"
+    PURCHASE = "purchase"
+    REFUND = "refund"
+    REFUND_REVERSAL = "refund_reversal"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+
+T = TypeVar("T", bound="UsageCounts")
+
+
+@_attrs_define
+class UsageCounts:
+    """
+    Attributes:
+        requests (int): Key-authenticated requests, refused ones included.
+        rate_limited (int): Requests refused with 429 rate_limited.
+        jobs_created (int):
+        credits_spent (int):
+    """
+
+    requests: int
+    rate_limited: int
+    jobs_created: int
+    credits_spent: int
+
+    def to_dict(self) -> dict[str, Any]:
+        requests = self.requests
+
+        rate_limited = self.rate_limited
+
+        jobs_created = self.jobs_created
+
+        credits_spent = self.credits_spent
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "requests": requests,
+                "rate_limited": rate_limited,
+                "jobs_created": jobs_created,
+                "credits_spent": credits_spent,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        requests = d.pop("requests")
+
+        rate_limited = d.pop("rate_limited")
+
+        jobs_created = d.pop("jobs_created")
+
+        credits_spent = d.pop("credits_spent")
+
+        usage_counts = cls(
+            requests=requests,
+            rate_limited=rate_limited,
+            jobs_created=jobs_created,
+            credits_spent=credits_spent,
+        )
+
+        return usage_counts

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+T = TypeVar("T", bound="WebhookEventRetried")
+
+
+@_attrs_define
+class WebhookEventRetried:
+    """
+    Attributes:
+        event_id (str):
+        type_ (str):
+        status (Literal['pending']):
+    """
+
+    event_id: str
+    type_: str
+    status: Literal["pending"]
+
+    def to_dict(self) -> dict[str, Any]:
+        event_id = self.event_id
+
+        type_ = self.type_
+
+        status = self.status
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "event_id": event_id,
+                "type": type_,
+                "status": status,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        event_id = d.pop("event_id")
+
+        type_ = d.pop("type")
+
+        status = cast(Literal["pending"], d.pop("status"))
+        if status != "pending":
+            raise ValueError(f"status must match const 'pending', got '{status}'")
+
+        webhook_event_retried = cls(
+            event_id=event_id,
+            type_=type_,
+            status=status,
+        )
+
+        return webhook_event_retried

@@ -1,0 +1,215 @@
+"""The customers' clients against the real local platform (functions host, emulators, redis): the Python
+client here, the TypeScript one under Node (clients/typescript/test/integration.ts, driven from here). Each
+creates a key, runs a job to completion, pages through 250 jobs, meets a 402 and a 429 as typed errors,
+retries a POST through a proxy that drops its answer without making a second job, and verifies a delivered
+webhook; a second customer's jobs are present and never seen."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from credits_client import Client, InsufficientCreditsError, RateLimitedError
+from credits_client.models import JobStatus
+
+from shared.core.clients import firestore_client
+from shared.models import Job, utc_now
+from shared.models import JobStatus as StoredStatus
+from tests.conftest import Project
+from tests.support.dropping_proxy import DroppingProxy
+from tests.support.jobs import stored_jobs
+from tests.support.platform import ApiClient, create_account, create_api_key
+from tests.support.waiting import eventually
+from tests.support.webhook_receiver import WebhookReceiver
+
+TYPESCRIPT = Path(__file__).resolve().parents[2] / "clients" / "typescript"
+PAGED_JOBS = 250
+
+
+def seed_jobs(user_id: str, key_id: str, count: int, livemode: bool = False) -> set[str]:
+    """Finished jobs written straight to Firestore (as the API would have stored them), newest last."""
+    ids: set[str] = set()
+    start = utc_now() - timedelta(hours=1)
+    batch = firestore_client().batch()
+    for n in range(count):
+        job_id = "job_" + secrets.token_hex(12)
+        job = Job(
+            user_id=user_id,
+            key_id=key_id,
+            type="echo",
+            status=StoredStatus.COMPLETED,
+            input={"n": n},
+            result={"n": n},
+            livemode=livemode,
+            created_at=start + timedelta(seconds=n),
+        )
+        batch.set(firestore_client().collection(Job.collection).document(job_id), job.to_firestore())
+        ids.add(job_id)
+    batch.commit()
+    return ids
+
+
+def platform(project: Project, api: ApiClient) -> dict[str, Any]:
+    """Two customers: alice (credits, 250 test-mode jobs) and bob (no credits, a few jobs of his own)."""
+    create_account("alice", credits=10)
+    create_account("bob", credits=0)
+    test_key_id, test_key = create_api_key("alice", "test")
+    bob_key_id, bob_key = create_api_key("bob", "live")
+    seed_jobs("bob", bob_key_id, 5, livemode=True)
+    return {
+        "base_url": project.function_url("api"),
+        "id_token": api.user_token("alice"),
+        "paged_key": test_key,
+        "paged_ids": seed_jobs("alice", test_key_id, PAGED_JOBS),
+        "poor_key": bob_key,
+    }
+
+
+def jobs_path(project: Project) -> str:
+    return f"POST /{project.id}/us-central1/api/v1/jobs"
+
+
+def test_python_client(project: Project, api: ApiClient, receiver: WebhookReceiver) -> None:
+    setup = platform(project, api)
+    base_url = setup["base_url"]
+    signed_in = Client(id_token=setup["id_token"], base_url=base_url)
+
+    # A key, created as its owner would.
+    new_key = signed_in.api_keys.create(name="sdk", environment="live")
+    assert new_key.key.startswith("sk_live_")
+    client = Client(api_key=new_key.key, base_url=base_url)
+
+    # A job, run to completion; the response's RateLimit fields.
+    created = client.jobs.create(type="echo", input={"hello": "world"})
+    assert created.status is JobStatus.QUEUED
+    info = client.last_response
+    assert info is not None and info.status == 201 and info.request_id and info.request_id.startswith("req_")
+    assert info.rate_limit is not None and info.rate_limit.name == "key" and info.rate_limit.limit == 100
+    done = client.jobs.wait(created.job_id)
+    assert done.status is JobStatus.COMPLETED and done.result is not None and done.result["hello"] == "world"
+
+    # 250 jobs, page after page; bob's are not among them.
+    paged = Client(api_key=setup["paged_key"], base_url=base_url)
+    listed = [job.job_id for job in paged.jobs.list_all()]
+    assert len(listed) == PAGED_JOBS and set(listed) == setup["paged_ids"]
+    assert [job.job_id for job in paged.jobs.list_all(page_size=7)] == listed  # newest first, same order
+
+    # 402 as a typed error.
+    with pytest.raises(InsufficientCreditsError) as poor:
+        Client(api_key=setup["poor_key"], base_url=base_url).jobs.create(type="echo", input={})
+    assert (poor.value.status, poor.value.code) == (402, "insufficient_credits")
+    assert poor.value.request_id and poor.value.request_id.startswith("req_")
+
+    # 429 as a typed error (no retries), and a retrying client that waits as told.
+    slow_key = signed_in.api_keys.create(name="slow", environment="test", rate_limit=1).key
+    impatient = Client(api_key=slow_key, base_url=base_url, max_retries=0)
+    with pytest.raises(RateLimitedError) as limited:
+        for _ in range(10):
+            impatient.whoami()
+    assert limited.value.status == 429 and limited.value.code == "rate_limited"
+    assert limited.value.retry_after_s is not None and limited.value.retry_after_s >= 1
+    assert limited.value.rate_limit is not None and limited.value.rate_limit.remaining == 0
+    patient = Client(api_key=slow_key, base_url=base_url)
+    assert patient.whoami().key_id
+
+    # A POST whose answer is lost is sent again with the same Idempotency-Key: one job, not two.
+    before = set(stored_jobs("alice"))
+    with DroppingProxy(project.stack.host_url, jobs_path(project)) as proxy:
+        through = Client(api_key=new_key.key, base_url=proxy.url + f"/{project.id}/us-central1/api")
+        retried = through.jobs.create(type="echo", input={"retry": True})
+        info = through.last_response
+        assert proxy.dropped() == 1
+    assert info is not None and info.attempts == 2 and info.idempotent_replayed
+    assert set(stored_jobs("alice")) - before == {retried.job_id}
+
+    # A delivered webhook, verified.
+    endpoint = signed_in.webhook_endpoint.set(url=receiver.url(), events=["job.completed"])
+    assert isinstance(endpoint.secret, str)
+    hooked = client.jobs.create(type="echo", input={"hook": 1})
+    client.jobs.wait(hooked.job_id)
+    request = eventually(
+        lambda: next((r for r in receiver.received() if hooked.job_id.encode() in r.body), None),
+        timeout=30,
+        message="job.completed delivered",
+    )
+    event = client.webhooks.verify(request.headers, request.body, endpoint.secret)
+    assert event.type == "job.completed" and event.job is not None and event.job.job_id == hooked.job_id
+
+
+def test_typescript_client_under_node(project: Project, api: ApiClient, typescript_tests: None) -> None:
+    setup = platform(project, api)
+    before = set(stored_jobs("alice"))
+    with DroppingProxy(project.stack.host_url, jobs_path(project)) as proxy:
+        env = {
+            **os.environ,
+            "CREDITS_BASE_URL": setup["base_url"],
+            "CREDITS_PROXIED_BASE_URL": proxy.url + f"/{project.id}/us-central1/api",
+            "CREDITS_ID_TOKEN": setup["id_token"],
+            "CREDITS_PAGED_KEY": setup["paged_key"],
+            "CREDITS_PAGED_IDS": json.dumps(sorted(setup["paged_ids"])),
+            "CREDITS_POOR_KEY": setup["poor_key"],
+        }
+        result = subprocess.run(
+            ["node", "--test", "build-test/test/integration.js"],
+            cwd=TYPESCRIPT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+        assert proxy.dropped() == 1
+    assert "# fail 0" in result.stdout
+    # Node's jobs: the one run to completion, the one through the proxy (once), the webhook's.
+    made = set(stored_jobs("alice")) - before
+    assert len(made) == 3, result.stdout[-3000:]
+
+
+@pytest.fixture
+def typescript_tests() -> None:
+    """The TypeScript tests compiled (tsc) into clients/typescript/build-test."""
+    compiled = subprocess.run(
+        ["node_modules/.bin/tsc", "-p", "tsconfig.test.json"], cwd=TYPESCRIPT, capture_output=True, text=True
+    )
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+
+
+def readme_quickstart() -> str:
+    readme = (TYPESCRIPT.parent / "python" / "README.md").read_text()
+    block = readme.split("## Quickstart", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(block.strip().splitlines()) == 5
+    return block
+
+
+def test_python_readme_quickstart(
+    project: Project, api: ApiClient, receiver: WebhookReceiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's five lines as written, with this test's key, project and endpoint secret put in."""
+    create_account("alice", credits=0)
+    _, key = create_api_key("alice", "test")
+    owner = Client(id_token=api.user_token("alice"), base_url=project.function_url("api"))
+    endpoint = owner.webhook_endpoint.set(url=receiver.url(), events=["job.completed"])
+    assert isinstance(endpoint.secret, str)
+    code = (
+        readme_quickstart()
+        .replace('"sk_test_..."', repr(key))
+        .replace("http://127.0.0.1:5001/demo-platform/", f"{project.stack.host_url}/{project.id}/")
+        .replace('"whsec_..."', repr(endpoint.secret))
+    )
+    scope: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102  (the README's own code, run as a reader would)
+    assert capsys.readouterr().out.startswith(f"completed world ['{scope['job'].job_id}']")
+    job_id = scope["job"].job_id
+    request = eventually(
+        lambda: next((r for r in receiver.received() if job_id.encode() in r.body), None),
+        timeout=30,
+        message="job.completed delivered",
+    )
+    event = scope["on_webhook"](request.headers, request.body)
+    assert event.type == "job.completed" and event.job.job_id == job_id
