@@ -184,33 +184,8 @@ def _wait_for(receiver: object, event_id: str, deadline: float) -> float | None:
     return None
 
 
-def bench_isolation(hung_user: str, healthy_user: str, healthy: object) -> float | None:
-    """A healthy endpoint's publish -> received p99 (ms) while another endpoint hangs with events queued."""
-    from tests.support.webhooks import make_event
-
-    for _ in range(HUNG_EVENTS):
-        make_event(hung_user, publish=True)
-    latencies: list[float] = []
-    deadline = time.monotonic() + LATENCY_TIME_LIMIT_S
-    for _ in range(HEALTHY_SAMPLES):
-        started = time.time()
-        arrived = _wait_for(healthy, make_event(healthy_user, publish=True), deadline)
-        if arrived is None:
-            print("isolation: time limit reached", file=sys.stderr)
-            break
-        latencies.append(arrived - started)
-    if not latencies:
-        return None
-    ms = [x * 1000 for x in latencies]
-    print(
-        f"healthy endpoint while another hangs ({HUNG_EVENTS} events queued for it, {len(ms)} samples):"
-        f" p50 {statistics.median(ms):.0f} ms, p99 {_percentile(ms, 0.99):.0f} ms, max {max(ms):.0f} ms"
-    )
-    return _percentile(ms, 0.99)
-
-
-def _live_p99(user: str, receiver: object, samples: int) -> float | None:
-    """Live events for `user`, one at a time: publish -> received p99 (ms)."""
+def _latencies_ms(user: str, receiver: object, samples: int, what: str) -> list[float]:
+    """Live events for `user`, one at a time: publish -> received, in ms (fewer at the time limit)."""
     from tests.support.webhooks import make_event
 
     latencies: list[float] = []
@@ -219,10 +194,26 @@ def _live_p99(user: str, receiver: object, samples: int) -> float | None:
         started = time.time()
         arrived = _wait_for(receiver, make_event(user, publish=True), deadline)
         if arrived is None:
-            print("test flood: time limit reached", file=sys.stderr)
-            return None
+            print(f"{what}: time limit reached", file=sys.stderr)
+            break
         latencies.append((arrived - started) * 1000)
-    return _percentile(latencies, 0.99)
+    return latencies
+
+
+def bench_isolation(hung_user: str, healthy_user: str, healthy: object) -> float | None:
+    """A healthy endpoint's publish -> received p99 (ms) while another endpoint hangs with events queued."""
+    from tests.support.webhooks import make_event
+
+    for _ in range(HUNG_EVENTS):
+        make_event(hung_user, publish=True)
+    ms = _latencies_ms(healthy_user, healthy, HEALTHY_SAMPLES, "isolation")
+    if not ms:
+        return None
+    print(
+        f"healthy endpoint while another hangs ({HUNG_EVENTS} events queued for it, {len(ms)} samples):"
+        f" p50 {statistics.median(ms):.0f} ms, p99 {_percentile(ms, 0.99):.0f} ms, max {max(ms):.0f} ms"
+    )
+    return _percentile(ms, 0.99)
 
 
 def bench_test_flood(user: str, receiver: object) -> tuple[float | None, float | None]:
@@ -230,10 +221,14 @@ def bench_test_flood(user: str, receiver: object) -> tuple[float | None, float |
     endpoint (issue 26, item 8): test traffic has its own slots and backlog per endpoint."""
     from tests.support.webhooks import make_event
 
-    quiet = _live_p99(user, receiver, FLOOD_SAMPLES)
+    def p99() -> float | None:
+        ms = _latencies_ms(user, receiver, FLOOD_SAMPLES, "test flood")
+        return _percentile(ms, 0.99) if len(ms) == FLOOD_SAMPLES else None
+
+    quiet = p99()
     for _ in range(FLOOD_EVENTS):
         make_event(user, publish=True, livemode=False)
-    flooded = _live_p99(user, receiver, FLOOD_SAMPLES)
+    flooded = p99()
     print(
         f"live webhook p99 on one endpoint: {quiet or 0:.0f} ms alone, {flooded or 0:.0f} ms with"
         f" {FLOOD_EVENTS} test-mode events published to the same endpoint at once (receiver answers in"

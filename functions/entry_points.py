@@ -35,9 +35,11 @@ def entry_point(spec: FunctionSpec) -> Callable[..., Any]:
     if spec.kind is FunctionKind.HTTP:
         return handler_of(spec)
     decode = decode_document_event if spec.kind is FunctionKind.FIRESTORE else decode_pubsub_message
+    # Imported when the entry point is made (the instance's start), not by concurrent first calls.
+    handler = handler_of(spec)
 
     def run(event: CloudEvent) -> None:
-        handler_of(spec)(decode(event))
+        handler(decode(event))
 
     run.__name__ = run.__qualname__ = spec.name
     return functions_framework.cloud_event(cloudevent_entry(run))

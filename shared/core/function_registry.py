@@ -1,6 +1,6 @@
 """The one declaration of the platform's functions: each one's name (also its entry point in
 `functions/main.py`), trigger (HTTP, a Firestore document event, a Pub/Sub topic, a schedule), handler
-("module:function", imported on the first call; it takes a flask request, a `DocumentChange` or a
+("module:function", imported when the instance starts; it takes a flask request, a `DocumentChange` or a
 `PubSubMessage`) and scaling. `functions/main.py`, the local functions host and deployment are all made
 from exactly these, so they cannot disagree.
 """
