@@ -25,8 +25,9 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from bench.common import BenchPlatform, bench_stack
 from shared.core.clients import firestore_client
-from shared.jobs.sweep import republish_stale_jobs
-from shared.models import Job, JobStatus, WebhookEventStatus
+from shared.jobs.lifecycle import TERMINAL_STATUSES
+from shared.jobs.sweep import sweep_jobs
+from shared.models import Job, WebhookEventStatus
 from shared.webhooks.events import job_event_id, sweep_due_events
 from shared.webhooks.reconcile import create_missing_job_events
 from tests.support.platform import ApiClient, create_account, create_api_key
@@ -64,7 +65,7 @@ def job_outcomes(user_id: str) -> tuple[int, int]:
         db.collection(Job.collection).where(filter=FieldFilter("user_id", "==", user_id)).stream()
     ):
         job = Job.from_firestore(snapshot.to_dict())
-        if job.status not in (JobStatus.COMPLETED, JobStatus.FAILED):
+        if job.status not in TERMINAL_STATUSES:
             unfinished += 1
             continue
         event = db.collection("webhook_events").document(job_event_id(snapshot.id, job.status)).get()
@@ -94,7 +95,7 @@ def host_mid_delivery(platform: BenchPlatform, api: ApiClient, jobs: int) -> Non
         without = job_outcomes("bench-host")
         recovered_at = None
         while time.monotonic() - killed < RECOVERY_LIMIT_S:
-            republish_stale_jobs()
+            sweep_jobs()
             sweep_due_events()
             create_missing_job_events(grace=timedelta(seconds=0))
             if job_outcomes("bench-host") == (0, 0):

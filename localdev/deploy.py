@@ -174,6 +174,9 @@ class DeploySettings:
             "PLATFORM_ENV": "production",
             "GOOGLE_CLOUD_PROJECT": self.project,
             "FUNCTION_REGION": self.region,
+            # A job type's own push subscription delivers to run_job as the trigger identity (docs/workers.md).
+            "JOB_DISPATCH_PUSH_URL": f"https://{self.region}-{self.project}.cloudfunctions.net/run_job",
+            "JOB_DISPATCH_PUSH_ACCOUNT": self.trigger_account,
             **self.extra_env,
         }
 

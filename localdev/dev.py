@@ -32,6 +32,7 @@ from localdev.emulators import (
     pubsub_emulator,
     redis_server,
 )
+from localdev.example_worker import WORKER_PORT
 from localdev.supervisor import Supervisor
 from localdev.web import dashboard_config, web_server
 
@@ -79,7 +80,13 @@ def platform_env(ports: dict[str, int]) -> dict[str, str]:
 
 def start_platform(log_dir: Path = LOG_DIR) -> tuple[Supervisor, dict[str, str]]:
     ports = {**emulator_ports(), "auth": auth_port()}
-    for name, port in {**ports, "localstripe": LOCALSTRIPE_PORT, "redis": REDIS_PORT}.items():
+    ports_in_use = {
+        **ports,
+        "localstripe": LOCALSTRIPE_PORT,
+        "redis": REDIS_PORT,
+        "example worker": WORKER_PORT,
+    }
+    for name, port in ports_in_use.items():
         ensure_free(port, name)
     host_url = f"http://127.0.0.1:{ports['functions']}"
     env = platform_env(ports)
@@ -106,6 +113,8 @@ def start_platform(log_dir: Path = LOG_DIR) -> tuple[Supervisor, dict[str, str]]
             started.append(process)
         wire_and_seed(env, host_url)
         _register_stripe_webhook(env["STRIPE_API_BASE"], f"{host_url}/{PROJECT}/us-central1/stripe_webhook")
+        worker = _start_example_worker(env, log_dir)
+        started.append(worker)
     except BaseException:
         for process in reversed(started):
             process.stop()
@@ -127,6 +136,18 @@ def wire_and_seed(env: dict[str, str], host_url: str) -> None:
     with project_scope(PROJECT):
         created = seed_system_config()
     print(f"system/config {'seeded' if created else 'already present (counters kept)'}", flush=True)
+
+
+def _start_example_worker(env: dict[str, str], log_dir: Path) -> ManagedProcess:
+    """examples/worker, registered as the metered type `wordcount` (localdev/example_worker.py)."""
+    from localdev.example_worker import example_worker, register_example_type
+    from shared.core.clients import project_scope
+
+    with project_scope(PROJECT):
+        secret = register_example_type()
+    worker = example_worker(secret, env, log_dir)
+    print(f"starting {worker.name} (job type wordcount) ...", flush=True)
+    return worker.start()
 
 
 def _register_stripe_webhook(api_base: str, url: str) -> None:
@@ -153,6 +174,7 @@ def main() -> int:
         f"  quickstart      make demo  (in another terminal)\n"
         f"  api             {host_url}/{PROJECT}/us-central1/api/v1/health\n"
         f"  stripe_webhook  {host_url}/{PROJECT}/us-central1/stripe_webhook\n"
+        f"  example worker  http://127.0.0.1:{WORKER_PORT}/  (job type wordcount, metered: examples/worker)\n"
         f"  Firestore       http://{env['FIRESTORE_EMULATOR_HOST']}  (project {PROJECT})\n"
         f"  Pub/Sub         http://{env['PUBSUB_EMULATOR_HOST']}\n"
         f"  Auth emulator   http://{env['FIREBASE_AUTH_EMULATOR_HOST']}  (sign-up/sign-in; admins: "

@@ -3,8 +3,9 @@ and once at start, so a sweep or a flush does not wait for its first interval (a
 after a failure in the first minute would otherwise wait for the minute).
 
 Only the every-N-minutes cron forms the declaration uses are supported ("* * * * *", "*/N * * * *").
-The recovery sweeps run more often than in production (LOCAL_INTERVALS_S): a local job whose trigger call
-was lost (the host was down) is requeued within seconds, not minutes (docs/reliability.md).
+The reconciliation runs more often than in production (LOCAL_INTERVALS_S); the job sweep polls for most of
+each minute anyway, and locally its recovery grace is 5 s: a local job whose trigger call was lost (the host
+was down) is requeued within seconds, not minutes (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import threading
 from shared.core import logs
 from shared.core.function_registry import FUNCTIONS, FunctionSpec
 
-LOCAL_INTERVALS_S: dict[str, float] = {"requeue_stale_jobs": 15.0, "reconcile": 30.0}
+LOCAL_INTERVALS_S: dict[str, float] = {"reconcile": 30.0}
 
 
 def interval_seconds(schedule: str) -> float:

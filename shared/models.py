@@ -102,11 +102,22 @@ class JobStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class JobFailure(StrEnum):
+    """Why a job failed (docs/jobs.md): its worker refused it (4xx), every attempt failed, it waited past its
+    type's queue_timeout_s for a first attempt."""
+
+    WORKER_ERROR = "worker_error"
+    ATTEMPTS_EXHAUSTED = "attempts_exhausted"
+    EXPIRED = "expired"
 
 
 class LedgerEntryType(StrEnum):
     PURCHASE = "purchase"
     JOB_DEBIT = "job_debit"
+    JOB_RELEASE = "job_release"  # a metered job's reserved credits that its usage did not cost
     REFUND = "refund"
     ADJUSTMENT = "adjustment"
     CLAWBACK = "clawback"  # a Stripe refund takes a purchase's credits back
@@ -130,6 +141,7 @@ class PurchaseStatus(StrEnum):
 class WebhookEventType(StrEnum):
     JOB_COMPLETED = "job.completed"
     JOB_FAILED = "job.failed"
+    JOB_CANCELED = "job.canceled"
     WEBHOOK_TEST = "webhook.test"
     # Recorded (never sent) when the platform disables an endpoint, for the dashboard.
     WEBHOOK_DISABLED = "webhook.disabled"
@@ -288,8 +300,63 @@ class Account(FirestoreModel):
     updated_at: UtcDatetime | None = None
 
 
+class FixedPricing(FirestoreModel):
+    """A job type's fixed price: `credits` per job, debited at creation."""
+
+    credits: NonNegativeInt
+
+
+class MeteredPricing(FirestoreModel):
+    """A metered price: `max_credits` reserved at creation, `min(max_credits, ceil(units x credits_per_unit))`
+    charged on completion, the rest released."""
+
+    credits_per_unit: Annotated[float, Field(gt=0, le=1_000_000)]
+    max_credits: Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
+    unit: str = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_ -]*$")
+
+
+JobPricing = FixedPricing | MeteredPricing
+
+# The bounds of a job type's settings (docs/jobs.md).
+JOB_TIMEOUT_S_RANGE = (1, 3600)
+JOB_MAX_ATTEMPTS_RANGE = (1, 10)
+JOB_QUEUE_TIMEOUT_S_RANGE = (10, 604800)
+
+
+class JobType(FirestoreModel):
+    """`job_types/{type}`: an operator-defined job type, its worker and its price. `secret` signs every
+    dispatch to `worker_url` (Standard Webhooks); retired secrets keep signing until they expire."""
+
+    collection: ClassVar[str] = "job_types"
+
+    worker_url: str = Field(min_length=1, max_length=2048)
+    description: str = Field(default="", max_length=1000)
+    pricing: JobPricing
+    timeout_s: Annotated[int, Field(ge=JOB_TIMEOUT_S_RANGE[0], le=JOB_TIMEOUT_S_RANGE[1], strict=True)] = 300
+    max_attempts: Annotated[
+        int, Field(ge=JOB_MAX_ATTEMPTS_RANGE[0], le=JOB_MAX_ATTEMPTS_RANGE[1], strict=True)
+    ] = 3
+    queue_timeout_s: Annotated[
+        int, Field(ge=JOB_QUEUE_TIMEOUT_S_RANGE[0], le=JOB_QUEUE_TIMEOUT_S_RANGE[1], strict=True)
+    ] = 3600
+    secret: str = Field(pattern=r"^whsec_")
+    older_secrets: list[RetiredSecret] = Field(default_factory=list)
+    created_at: UtcDatetime
+    updated_at: UtcDatetime | None = None
+    # Deleted types stay stored (a tombstone): new jobs are refused, queued ones still end by the rules.
+    deleted_at: UtcDatetime | None = None
+    # The type's own dispatch topic (its own push subscription, so its own flow control: a hanging worker
+    # holds back only its own type's dispatches); None: the shared `jobs` topic.
+    dispatch_topic: str | None = Field(default=None, pattern=r"^jobs-type-[a-z0-9_.-]+$")
+
+
 class Job(FirestoreModel):
-    """`jobs/{jobId}`."""
+    """`jobs/{jobId}`.
+
+    `reserved_credits` were debited at creation (a fixed price or a metered type's max_credits; None on
+    jobs made before reservations existed, whose `cost` was the debit). `sweep_at` is when the job sweep must
+    look at the job next (a due dispatch, the queue deadline, a lost attempt's deadline); None once it ended.
+    """
 
     collection: ClassVar[str] = "jobs"
 
@@ -303,6 +370,17 @@ class Job(FirestoreModel):
     livemode: bool
     cost: NonNegativeInt = 0
     refunded: bool = False
+    reserved_credits: NonNegativeInt | None = None
+    pricing: JobPricing | None = None  # the type's price when the job was created
+    usage_units: Annotated[float, Field(ge=0)] | None = None  # a metered worker's reported usage
+    attempts: NonNegativeInt = 0
+    max_attempts: Annotated[int, Field(ge=1, strict=True)] = 3
+    timeout_s: Annotated[int, Field(ge=1, strict=True)] = 300
+    failure_reason: JobFailure | None = None
+    next_attempt_at: UtcDatetime | None = None  # after a failed attempt: not dispatched before
+    expires_at: UtcDatetime | None = None  # queued without a first attempt past this: failed (expired)
+    attempt_deadline: UtcDatetime | None = None  # the running attempt's end
+    sweep_at: UtcDatetime | None = None
     idempotency_key: str | None = None
     request_hash: str | None = None
     # shared/core/index_shards.py: the high-cardinality prefix of the platform-wide sweep's indexes.
@@ -311,6 +389,11 @@ class Job(FirestoreModel):
     updated_at: UtcDatetime | None = None
     started_at: UtcDatetime | None = None
     finished_at: UtcDatetime | None = None
+
+    @property
+    def held_credits(self) -> int:
+        """What creation debited, all of which a job that does not complete gives back."""
+        return self.reserved_credits if self.reserved_credits is not None else self.cost
 
 
 class LedgerEntry(FirestoreModel):
@@ -373,6 +456,9 @@ class Purchase(FirestoreModel):
     credits_clawed_back: NonNegativeInt = 0
     idempotency_key: str | None = None
     request_hash: str | None = None
+    # While pending, the request charging it holds it for 60 s from updated_at; one that answered 502/503
+    # releases it, so the retry that answer asks for takes the purchase over at once.
+    hold_released: bool = False
     failure_code: str | None = None  # Stripe's decline code when the payment failed
     # Why credits have not arrived yet: requires_action's next step; the time of the newest intent state.
     next_action: NextAction | None = None
@@ -551,6 +637,7 @@ ALL_MODELS: tuple[type[FirestoreModel], ...] = (
     SystemConfig,
     Account,
     Job,
+    JobType,
     LedgerEntry,
     Purchase,
     WebhookEvent,

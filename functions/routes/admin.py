@@ -1,20 +1,25 @@
-"""Administrator routes: platform counters, the maintenance switch (exempt from maintenance mode), and the
-operator's webhook controls for any customer (the same as the customer's own: docs/webhooks.md)."""
+"""Administrator routes: platform counters, the maintenance switch (exempt from maintenance mode), balance
+corrections (credit adjustments), and the operator's webhook controls for any customer (the same as the
+customer's own: docs/webhooks.md)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
+from shared.api.auth_gate import require_user
 from shared.api.http import ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import (
     AdminStats,
+    LedgerEntryResource,
     MaintenanceState,
     WebhookEndpointResource,
     WebhookEventRetried,
     WebhookRecovered,
 )
 from shared.core.errors import ErrorCode
+from shared.core.idempotency import IDEMPOTENCY_HEADER, replay_headers, required_idempotency_key
 from shared.counters.service import read_totals
+from shared.credits.adjustments import adjust_credits
 from shared.keys.usage import read_usage_totals
 from shared.system.maintenance import read_maintenance_mode, set_maintenance_mode
 from shared.webhooks.controls import RecoverInput, health_resource, recover, retry_event
@@ -108,3 +113,73 @@ def retry_webhook_event(request: ApiRequest) -> Reply:
 def recover_webhook_events(request: ApiRequest) -> Reply:
     body = request.parse(RecoverInput)
     return Reply(recover(request.path_params["user_id"], body), status=202)
+
+
+MAX_ADJUSTMENT = 1_000_000_000
+
+
+class CreditAdjustmentInput(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"amount": 500, "reason": "Goodwill credit for the outage on 3 May"},
+                {"amount": -120, "reason": "Credits granted twice by mistake"},
+            ]
+        },
+    )
+
+    amount: StrictInt = Field(
+        ge=-MAX_ADJUSTMENT,
+        le=MAX_ADJUSTMENT,
+        description="Signed credits, not 0: positive adds, negative takes (the balance may go below zero).",
+    )
+    reason: str = Field(
+        min_length=1, max_length=500, description="Shown to the customer as the ledger entry's description."
+    )
+
+    @field_validator("amount")
+    @classmethod
+    def not_zero(cls, amount: int) -> int:
+        if amount == 0:
+            raise ValueError("must not be 0")
+        return amount
+
+    @field_validator("reason")
+    @classmethod
+    def not_blank(cls, reason: str) -> str:
+        if not reason.strip():
+            raise ValueError("must not be blank")
+        return reason
+
+
+@router.add(
+    "POST",
+    "/v1/admin/users/<user_id>/credit_adjustments",
+    auth="admin",
+    summary="Correct a customer's balance with an adjustment ledger entry.",
+    body=CreditAdjustmentInput,
+    response=LedgerEntryResource,
+    status=201,
+    also=(200,),
+    errors=(ErrorCode.RESOURCE_MISSING, ErrorCode.IDEMPOTENCY_KEY_IN_USE),
+    required_headers=(IDEMPOTENCY_HEADER,),
+    description=(
+        "Adds (or, negative, takes) credits with an `adjustment` ledger entry whose `description` is the"
+        " reason; a negative one may leave the balance below zero (a debt: live jobs answer 402 until it is"
+        " paid back). `Idempotency-Key` is required: a repeat with the same key answers 200 with the first"
+        " entry and changes nothing; the same key with another amount or reason is 409"
+        " `idempotency_key_in_use`. 404 when the user has no account."
+    ),
+)
+def credit_adjustment(request: ApiRequest) -> Reply:
+    key = required_idempotency_key(request.header(IDEMPOTENCY_HEADER))
+    body = request.parse(CreditAdjustmentInput)
+    entry, created = adjust_credits(
+        request.path_params["user_id"],
+        body.amount,
+        body.reason,
+        key,
+        admin_id=require_user(request).user_id,
+    )
+    return Reply(entry, status=201 if created else 200, headers=replay_headers(not created))

@@ -3,11 +3,12 @@ from __future__ import annotations
 from pydantic import Field
 
 from shared.api.auth_gate import require_key
-from shared.api.http import ApiRequest, Reply, Router
+from shared.api.http import ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import JobResource, Page
 from shared.core.errors import ErrorCode
 from shared.core.idempotency import IDEMPOTENCY_HEADER, idempotency_key_from, replay_headers
 from shared.core.pagination import PageQuery, list_page, page_params
+from shared.jobs.lifecycle import cancel_job
 from shared.jobs.resource import job_resource
 from shared.jobs.service import (
     JOB_ID_PATTERN,
@@ -84,3 +85,23 @@ def list_jobs(request: ApiRequest) -> Reply:
         lambda snapshot: job_resource(snapshot.id, Job.from_firestore(snapshot.to_dict())),
     )
     return Reply(page)
+
+
+@router.add(
+    "POST",
+    "/v1/jobs/<job_id>/cancel",
+    operation_id="cancel_job",
+    auth="key",
+    summary="Cancel a queued or running job; its credits come back in full.",
+    body=EmptyBody,
+    response=JobResource,
+    errors=(ErrorCode.ILLEGAL_STATE_TRANSITION,),
+    description="The job becomes `canceled` and a `job.canceled` webhook event is sent; a worker's answer "
+    "arriving later changes nothing. A completed or failed job answers 409 (the message names its "
+    "state); canceling a canceled job answers it again.",
+)
+def cancel(request: ApiRequest) -> Reply:
+    principal = require_key(request)
+    job_id = request.path_params["job_id"]
+    get_job(principal, job_id)  # the owner's key of the job's mode, else 404
+    return Reply(job_resource(job_id, cancel_job(job_id).job))

@@ -13,7 +13,7 @@ from shared.core.errors import ErrorCode, not_found
 from shared.core.pagination import PageQuery, page_of, page_params
 
 router = Router(tags=("payment_methods",))
-STRIPE_ERRORS = (ErrorCode.STRIPE_ERROR, ErrorCode.ACCOUNT_MISSING)
+STRIPE_ERRORS = (ErrorCode.STRIPE_REJECTED, ErrorCode.STRIPE_ERROR, ErrorCode.ACCOUNT_MISSING)
 
 
 class RegisterCard(BaseModel):

@@ -68,6 +68,7 @@ def packages(request: ApiRequest) -> Reply:
         ErrorCode.RESOURCE_MISSING,
         ErrorCode.NO_DEFAULT_PAYMENT_METHOD,
         ErrorCode.CARD_DECLINED,
+        ErrorCode.STRIPE_REJECTED,
         ErrorCode.STRIPE_ERROR,
         ErrorCode.ACCOUNT_MISSING,
     ),

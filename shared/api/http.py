@@ -242,6 +242,7 @@ class Route:
     errors: tuple[ErrorCode, ...] = ()  # error codes the handler itself may answer
     tags: tuple[str, ...] = ()
     headers: tuple[str, ...] = ()  # request headers the route reads, e.g. "Idempotency-Key"
+    required_headers: tuple[str, ...] = ()  # those of them it refuses to go without (400 parameter_missing)
     description: str = ""
     operation_id: str = ""  # the OpenAPI operationId: clients' method names (snake_case verb_object)
 
@@ -274,6 +275,7 @@ class Router:
         errors: tuple[ErrorCode, ...] = (),
         tags: tuple[str, ...] = (),
         headers: tuple[str, ...] = (),
+        required_headers: tuple[str, ...] = (),
         description: str = "",
         operation_id: str = "",
     ) -> Callable[[Handler], Handler]:
@@ -292,7 +294,8 @@ class Router:
                     also=also,
                     errors=errors,
                     tags=tags or self.tags,
-                    headers=headers,
+                    headers=(*headers, *(h for h in required_headers if h not in headers)),
+                    required_headers=required_headers,
                     description=description or (handler.__doc__ or "").strip(),
                     operation_id=operation_id
                     or f"{handler.__module__.rsplit('.', 1)[-1]}_{handler.__name__}",

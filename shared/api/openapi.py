@@ -143,6 +143,8 @@ def error_codes(route: Route) -> list[ErrorCode]:
         codes.add(ErrorCode.RESOURCE_MISSING)
     if IDEMPOTENCY_HEADER in route.headers:
         codes.add(ErrorCode.PARAMETER_INVALID)
+    if route.required_headers:
+        codes.add(ErrorCode.PARAMETER_MISSING)
     if route.auth != "none":
         codes.add(ErrorCode.RATE_LIMITED)
     return [code for code in ERROR_CODES if code in codes]
@@ -342,7 +344,7 @@ def build_openapi(routes: list[Route], *, title: str, version: str) -> dict[str,
                 {
                     "name": IDEMPOTENCY_HEADER,
                     "in": "header",
-                    "required": False,
+                    "required": IDEMPOTENCY_HEADER in route.required_headers,
                     "description": "Repeating a request with the same key answers the first result.",
                     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
                 }

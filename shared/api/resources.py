@@ -13,7 +13,15 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from shared.core.errors import ERROR_CODES
-from shared.models import JobStatus, KeyEnvironment, LedgerEntryType, PurchaseStatus
+from shared.models import (
+    FixedPricing,
+    JobFailure,
+    JobStatus,
+    KeyEnvironment,
+    LedgerEntryType,
+    MeteredPricing,
+    PurchaseStatus,
+)
 
 UnixTime = int
 ItemT = TypeVar("ItemT", bound=BaseModel)
@@ -230,6 +238,11 @@ class LedgerEntryResource(Resource):
     created_at: UnixTime
 
 
+class JobUsage(Resource):
+    units: float = Field(ge=0, description="What the metered worker reported.")
+    unit: str
+
+
 class JobResource(Resource):
     job_id: str
     type: str
@@ -237,9 +250,48 @@ class JobResource(Resource):
     input: dict[str, Any]
     result: dict[str, Any] | None
     error: str | None
+    failure_reason: JobFailure | None = Field(
+        description="Why a failed job failed: worker_error (4xx), attempts_exhausted, expired."
+    )
     livemode: bool
-    cost: int = Field(ge=0)
+    cost: int | None = Field(
+        ge=0,
+        description="Credits the job costs in the end: the fixed price, a metered job's settled cost once "
+        "completed (null before), 0 once failed or canceled (refunded).",
+    )
+    reserved_credits: int = Field(ge=0, description="Credits held at creation (a metered type's max).")
+    usage: JobUsage | None = Field(description="A metered job's reported usage, once completed.")
+    attempts: int = Field(ge=0)
+    max_attempts: int = Field(ge=1)
     created_at: UnixTime
+    finished_at: UnixTime | None
+
+
+class JobTypeListing(Resource):
+    type: str
+    description: str
+    pricing: FixedPricing | MeteredPricing = Field(
+        description='`{"credits"}` per job, or metered: `{"credits_per_unit", "max_credits", "unit"}`.'
+    )
+
+
+class JobTypeResource(JobTypeListing):
+    worker_url: str | None = Field(description="null for a legacy type (system/config.job_costs).")
+    timeout_s: int
+    max_attempts: int
+    queue_timeout_s: int
+    legacy: bool = Field(description="Priced by system/config.job_costs, with no worker (docs/jobs.md).")
+    created_at: UnixTime | None
+    updated_at: UnixTime | None
+    worker_secret: str | None = Field(
+        default=None,
+        description="Signs every dispatch (Standard Webhooks); present on creation and rotation only.",
+    )
+
+
+class JobTypeDeleted(Resource):
+    type: str
+    deleted: Literal[True]
 
 
 class AdminStats(Resource):
@@ -296,6 +348,10 @@ class ErrorDetail(BaseModel):
     code: str = Field(description="Names the cause.", json_schema_extra={"enum": _ERROR_CODE_NAMES})
     message: str = Field(description="For people; may change.")
     param: str | None = Field(default=None, description="The one input field at fault, when there is one.")
+    stripe_code: str | None = Field(
+        default=None,
+        description="With `stripe_rejected`: the code Stripe gave for refusing the request (e.g. `resource_missing`).",
+    )
 
 
 class ErrorEnvelope(BaseModel):

@@ -3,8 +3,11 @@
 Whoever creates `stripe_customer_claims/{uid}` (create() succeeds once) creates the customer; the others
 wait for `users/{uid}.stripe_customer_id`. A claim older than CLAIM_STALE_AFTER (its owner died midway) is
 taken over with an update-time precondition (one winner), and the new owner first looks for a customer
-the dead owner may have made (the `stripe_customers` mapping, then Stripe by metadata) before creating.
-Stripe's Idempotency-Key is sent too, but not relied on (localstripe ignores it).
+the dead owner recorded (the `stripe_customers` mapping; never a scan of Stripe's customers) before
+creating. The Idempotency-Key sent to Stripe names the claim, which a takeover keeps: within 24 hours Stripe
+answers the customer a dead owner made but did not record. A customer made and never recorded past that
+(or on localstripe, which ignores the key) is left unused; it has no cards, since none are added before the
+customer is recorded.
 
 `customer.deleted` (forget_customer): the customer's cards go (tombstoned: Stripe detached them) and the
 account, the mapping and the claim forget it in one batch with the event's marker, so the next need
@@ -15,7 +18,9 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
@@ -24,12 +29,14 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.accounts.service import account_ref, get_account
 from shared.billing.card_store import list_payment_methods, remove_payment_method
 from shared.billing.stripe_client import as_dict, call_stripe, stripe_client
+from shared.core import logs
 from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode
-from shared.core.markers import Marker
+from shared.core.markers import Marker, add_marker
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.models import StripeCustomer, StripeCustomerClaim, utc_now
 
+T = TypeVar("T")
 CLAIM_STALE_AFTER = timedelta(seconds=60)
 WAIT_FOR_OWNER_SECONDS = 20.0
 
@@ -51,6 +58,24 @@ def user_for_customer(customer_id: str) -> str | None:
     return StripeCustomer.from_firestore(snapshot.to_dict()).user_id
 
 
+def awaiting_record(customer_id: str) -> bool:
+    """Whether a Stripe customer this project has no mapping for is one of its own not recorded yet: its
+    metadata names this project and a user whose account links no customer (the request that made it has
+    not recorded it yet, or died before; a takeover records it). Read from Stripe, not from an event's
+    copy: a customer deleted since is not awaited."""
+    customer = stripe_customer(customer_id)
+    if customer is None:
+        return False
+    metadata = customer.get("metadata") or {}
+    user_id = metadata.get("user_id")
+    if customer.get("deleted") or metadata.get("platform_project") != current_project():
+        return False
+    if not isinstance(user_id, str) or not user_id:
+        return False
+    snapshot = account_ref(user_id).get()
+    return bool(snapshot.exists) and not (snapshot.to_dict() or {}).get("stripe_customer_id")
+
+
 def ensure_customer(user_id: str) -> str:
     """The user's Stripe customer id, creating the customer the first time (exactly once)."""
     deadline = time.monotonic() + WAIT_FOR_OWNER_SECONDS
@@ -59,8 +84,9 @@ def ensure_customer(user_id: str) -> str:
         account = get_account(user_id)
         if account.stripe_customer_id:
             return account.stripe_customer_id
-        if _take_claim(user_id):
-            customer_id = _find_existing(user_id) or _create(user_id, account.email)
+        claim_id = _take_claim(user_id)
+        if claim_id is not None:
+            customer_id = _find_existing(user_id) or _create(user_id, account.email, claim_id)
             _record(user_id, customer_id)
             return customer_id
         if time.monotonic() > deadline:
@@ -73,30 +99,35 @@ def ensure_customer(user_id: str) -> str:
         delay = min(delay * 1.5, 0.5)
 
 
-def _take_claim(user_id: str) -> bool:
+def _take_claim(user_id: str) -> str | None:
+    """The claim's id when this caller now owns the claim, else None (someone else is making the customer).
+    Taking over a stale claim keeps its id, and with it the idempotency key the dead owner sent Stripe."""
     ref = _claim_ref(user_id)
     claim = StripeCustomerClaim(claim_id=secrets.token_hex(8), created_at=utc_now())
     try:
         ref.create(claim.to_firestore())
-        return True
+        return claim.claim_id
     except AlreadyExists:
         pass
     snapshot = ref.get()
     if not snapshot.exists:
-        return False
+        return None
     current = StripeCustomerClaim.from_firestore(snapshot.to_dict())
     if utc_now() - current.created_at < CLAIM_STALE_AFTER:
-        return False
+        return None
     try:
         ref.update(
-            claim.to_firestore(), option=firestore.Client.write_option(last_update_time=snapshot.update_time)
+            {"created_at": utc_now()},
+            option=firestore.Client.write_option(last_update_time=snapshot.update_time),
         )
-        return True
+        return current.claim_id
     except RETRYABLE_COMMIT_ERRORS:
-        return False  # taken meanwhile, or aborted (nothing written): the caller waits and looks again
+        return None  # taken meanwhile, or aborted (nothing written): the caller waits and looks again
 
 
 def _find_existing(user_id: str) -> str | None:
+    """The customer this platform recorded for the user (its own mapping; never a scan of Stripe's
+    customers). A deleted customer's mapping is gone (forget_customer), so it is never found again."""
     mapped = (
         firestore_client()
         .collection(StripeCustomer.collection)
@@ -104,28 +135,23 @@ def _find_existing(user_id: str) -> str | None:
         .limit(1)
         .get()
     )
-    if mapped:
-        return str(mapped[0].id)
-    wanted = customer_metadata(user_id)
-    customers = call_stripe(lambda: stripe_client().v1.customers.list(params={"limit": 100}))
-    for customer in customers.auto_paging_iter():
-        data = as_dict(customer)
-        metadata = data.get("metadata") or {}
-        if data.get("deleted"):
-            continue  # a deleted customer (customer.deleted) is never reused
-        if all(metadata.get(k) == v for k, v in wanted.items()):
-            return str(data["id"])
-    return None
+    return str(mapped[0].id) if mapped else None
 
 
-def _create(user_id: str, email: str | None) -> str:
+def customer_idempotency_key(user_id: str, claim_id: str) -> str:
+    """Per claim, not per user: after customer.deleted the claim goes, so the next customer is made under a
+    new key; Stripe would otherwise answer the deleted customer again for 24 hours."""
+    return f"customer-{current_project()}-{user_id}-{claim_id}"
+
+
+def _create(user_id: str, email: str | None, claim_id: str) -> str:
     params: dict[str, object] = {"metadata": customer_metadata(user_id)}
     if email:
         params["email"] = email
     customer = call_stripe(
         lambda: stripe_client().v1.customers.create(
             params=params,  # type: ignore[arg-type]
-            options={"idempotency_key": f"customer-{current_project()}-{user_id}"},
+            options={"idempotency_key": customer_idempotency_key(user_id, claim_id)},
         )
     )
     return str(customer.id)
@@ -139,7 +165,48 @@ def _record(user_id: str, customer_id: str) -> None:
     account_ref(user_id).update({"stripe_customer_id": customer_id, "updated_at": utc_now()})
 
 
-def forget_customer(user_id: str, customer_id: str, *, deleted_at: datetime, marker: Marker) -> None:
+def stripe_customer(customer_id: str) -> dict[str, Any] | None:
+    """The customer as Stripe has it now (`deleted: true` once deleted), None when Stripe does not know it."""
+    gone = ApiError(ErrorCode.RESOURCE_MISSING, "unknown customer")
+    try:
+        return as_dict(
+            call_stripe(lambda: stripe_client().v1.customers.retrieve(customer_id), not_found=gone)
+        )
+    except ApiError as exc:
+        if exc is gone:
+            return None
+        raise
+
+
+def customer_gone(customer_id: str) -> bool:
+    """Whether Stripe no longer knows this customer (deleted there, its event not applied here)."""
+    customer = stripe_customer(customer_id)
+    return customer is None or bool(customer.get("deleted"))
+
+
+def forget_lost_customer(user_id: str, customer_id: str) -> None:
+    """Stripe answered that the stored customer is missing: forget it as customer.deleted would, so the
+    next need makes a new one (its cards went with it in Stripe)."""
+    logs.warning("stripe no longer knows the stored customer; forgetting it", customer=customer_id)
+    forget_customer(user_id, customer_id, deleted_at=utc_now())
+
+
+def with_customer(user_id: str, action: Callable[[str], T]) -> T:
+    """Run `action` with the user's Stripe customer. If Stripe refuses it because it no longer knows that
+    customer (deleted in Stripe, the event not applied here), forget it and run once more with a new one."""
+    customer_id = ensure_customer(user_id)
+    try:
+        return action(customer_id)
+    except ApiError as exc:
+        if exc.code is not ErrorCode.STRIPE_REJECTED or not customer_gone(customer_id):
+            raise
+    forget_lost_customer(user_id, customer_id)
+    return action(ensure_customer(user_id))
+
+
+def forget_customer(
+    user_id: str, customer_id: str, *, deleted_at: datetime, marker: Marker | None = None
+) -> None:
     """customer.deleted: remove its cards here, then unlink it (mapping, claim, account) with the marker.
     Card removal is idempotent (tombstones), so a retry after a failure midway completes the work."""
     for card_id, card in list_payment_methods(user_id):
@@ -160,7 +227,7 @@ def forget_customer(user_id: str, customer_id: str, *, deleted_at: datetime, mar
                 {"stripe_customer_id": None, "updated_at": utc_now()},
                 option=db.write_option(last_update_time=snapshot.update_time),
             )
-        marker.add_to(batch)
+        add_marker(batch, marker)
         try:
             batch.commit()
         except AlreadyExists:

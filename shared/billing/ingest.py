@@ -15,13 +15,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import stripe
 
-from shared.billing.card_store import apply_default, from_unix, remove_payment_method, sync_payment_method
-from shared.billing.customers import forget_customer, user_for_customer
+from shared.billing.card_store import (
+    apply_default,
+    from_unix,
+    is_detached,
+    remove_payment_method,
+    sync_payment_method,
+)
+from shared.billing.customers import awaiting_record, forget_customer, user_for_customer
 from shared.billing.markers import stripe_marker
 from shared.billing.money_events import MONEY_HANDLERS
 from shared.billing.payment_methods import attached_payment_method, stripe_id
@@ -30,9 +36,12 @@ from shared.core import logs
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.markers import Marker
 from shared.core.settings import get_settings
+from shared.models import utc_now
 
 TOLERANCE_SECONDS = 300
 MAX_EVENT_BYTES = 1024 * 1024
+# Events for a customer of ours not recorded yet are refused (503) this long after they happened.
+WAIT_FOR_RECORD = timedelta(days=3)
 
 EventHandler = Callable[[dict[str, Any], dict[str, Any], Marker], None]
 
@@ -106,9 +115,31 @@ def _owner(customer: Any) -> tuple[str, str] | None:
     return (user_id, customer_id) if user_id and customer_id else None
 
 
+def _owner_once_recorded(event: dict[str, Any], customer: Any) -> tuple[str, str] | None:
+    """The owner, for events that record something about a customer's cards. A customer of ours whose
+    record has not landed yet (customers.awaiting_record) answers 503, so Stripe delivers the event again
+    (it retries for three days); past WAIT_FOR_RECORD after the event it is logged and dropped."""
+    owner = _owner(customer)
+    customer_id = stripe_id(customer)
+    if owner is not None or customer_id is None:
+        return owner
+    if not awaiting_record(customer_id):
+        return None  # not ours (another project, another product on the Stripe account), or deleted
+    fields = {"event_id": event["id"], "event_type": event["type"], "customer": customer_id}
+    if utc_now() - _created(event) > WAIT_FOR_RECORD:
+        logs.error("stripe event for a customer never recorded dropped", **fields)
+        return None
+    logs.warning("stripe event for a customer not recorded yet; Stripe delivers it again", **fields)
+    raise ApiError(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        "The customer is not recorded yet; deliver the event again later.",
+        headers={"Retry-After": "60"},
+    )
+
+
 def on_payment_method_changed(event: dict[str, Any], pm: dict[str, Any], marker: Marker) -> None:
     """attached / updated / automatically_updated: the object is the card as of `created`."""
-    owner = _owner(pm.get("customer"))
+    owner = _owner_once_recorded(event, pm.get("customer"))
     if owner is None or not isinstance(pm.get("id"), str):
         marker.record_alone()
         return
@@ -129,12 +160,17 @@ def on_payment_method_detached(event: dict[str, Any], pm: dict[str, Any], marker
 
 
 def on_setup_intent_succeeded(event: dict[str, Any], intent: dict[str, Any], marker: Marker) -> None:
-    owner = _owner(intent.get("customer"))
+    owner = _owner_once_recorded(event, intent.get("customer"))
     payment_method_id = stripe_id(intent.get("payment_method"))
     if owner is None or payment_method_id is None or intent.get("status") != "succeeded":
         marker.record_alone()
         return
     user_id, customer_id = owner
+    if is_detached(payment_method_id):
+        # Removed since (tombstone): Stripe never re-attaches a detached card, so neither do we; attaching
+        # it would fail on Stripe and a 5xx would have this event retried for days.
+        marker.record_alone()
+        return
     pm = attached_payment_method(payment_method_id, customer_id)
     if pm is None:
         marker.record_alone()
@@ -150,7 +186,7 @@ def on_setup_intent_succeeded(event: dict[str, Any], intent: dict[str, Any], mar
 
 
 def on_customer_updated(event: dict[str, Any], customer: dict[str, Any], marker: Marker) -> None:
-    owner = _owner(customer.get("id"))
+    owner = _owner_once_recorded(event, customer)
     if owner is None:
         marker.record_alone()
         return

@@ -45,7 +45,7 @@ def on_payment_intent_succeeded(event: dict[str, Any], intent: dict[str, Any], m
     if found is None:
         marker.record_alone()
         return
-    if not grant_purchase(found[0], marker):
+    if not grant_purchase(found[0], marker, payment_intent_id=str(intent["id"])):
         marker.record_alone()
     settle(found[0])  # facts (a refund, a dispute) may have come before the payment
 
@@ -124,7 +124,7 @@ def on_charge_succeeded(event: dict[str, Any], charge: dict[str, Any], marker: M
     if found is None:
         marker.record_alone()
         return
-    if not grant_purchase(found[0], marker):
+    if not grant_purchase(found[0], marker, payment_intent_id=stripe_id(charge.get("payment_intent"))):
         marker.record_alone()
     settle(found[0])
 
@@ -140,7 +140,7 @@ def on_charge_changed(event: dict[str, Any], charge: dict[str, Any], marker: Mar
         marker.record_alone()
         return
     purchase_id = found[0]
-    grant_purchase(purchase_id)
+    grant_purchase(purchase_id, payment_intent_id=stripe_id(charge.get("payment_intent")))
     refunds = charge.get("refunds")
     listed = refunds.get("data") if isinstance(refunds, dict) else None
     if isinstance(listed, list):  # older API versions list (the first ten of) the charge's refunds
@@ -180,7 +180,7 @@ def on_refund(event: dict[str, Any], refund: dict[str, Any], marker: Marker) -> 
         marker.record_alone()
         return
     purchase_id = found[0]
-    grant_purchase(purchase_id)
+    grant_purchase(purchase_id, payment_intent_id=stripe_id(refund.get("payment_intent")))
     record_refunds(purchase_id, [refund], from_unix(int(event["created"])))
     settle(purchase_id)
     marker.record_alone()
@@ -206,7 +206,7 @@ def on_dispute(event: dict[str, Any], dispute: dict[str, Any], marker: Marker) -
             return
         dispute, as_of = retrieved, utc_now()
     purchase_id = found[0]
-    grant_purchase(purchase_id)
+    grant_purchase(purchase_id, payment_intent_id=stripe_id(dispute.get("payment_intent")))
     record_dispute(purchase_id, dispute, as_of)
     settle(purchase_id)
     marker.record_alone()

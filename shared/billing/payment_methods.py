@@ -13,7 +13,7 @@ from shared.billing.card_store import (
     remove_payment_method,
     sync_payment_method,
 )
-from shared.billing.customers import ensure_customer
+from shared.billing.customers import ensure_customer, with_customer
 from shared.billing.stripe_client import as_dict, call_stripe, stripe_client
 from shared.core.clients import current_project
 from shared.core.errors import ApiError, ErrorCode, not_found
@@ -47,18 +47,35 @@ def attached_payment_method(payment_method_id: str, customer_id: str) -> dict[st
 
 
 def create_setup_intent(user_id: str) -> dict[str, Any]:
-    customer_id = ensure_customer(user_id)
-    intent = call_stripe(
-        lambda: stripe_client().v1.setup_intents.create(
-            params={  # type: ignore[arg-type]
-                "customer": customer_id,
-                "usage": "off_session",
-                "payment_method_types": ["card"],
-                "metadata": {"user_id": user_id, "platform_project": current_project()},
-            }
+    """A SetupIntent for the user's customer; a customer Stripe no longer knows is replaced (with_customer)."""
+
+    def create(customer_id: str) -> dict[str, Any]:
+        # Stripe refuses a SetupIntent for a deleted customer; reading it first says so on localstripe too
+        # (which would accept one), before the card is confirmed against a customer that cannot keep it.
+        customer = as_dict(call_stripe(lambda: stripe_client().v1.customers.retrieve(customer_id)))
+        if customer.get("deleted"):
+            raise ApiError(
+                ErrorCode.STRIPE_REJECTED,
+                "The payment provider refused the request (resource_missing).",
+                stripe_code="resource_missing",
+            )
+        intent = call_stripe(
+            lambda: stripe_client().v1.setup_intents.create(
+                params={  # type: ignore[arg-type]
+                    "customer": customer_id,
+                    "usage": "off_session",
+                    "payment_method_types": ["card"],
+                    "metadata": {"user_id": user_id, "platform_project": current_project()},
+                }
+            )
         )
-    )
-    return {"setup_intent_id": intent.id, "client_secret": intent.client_secret, "customer_id": customer_id}
+        return {
+            "setup_intent_id": intent.id,
+            "client_secret": intent.client_secret,
+            "customer_id": customer_id,
+        }
+
+    return with_customer(user_id, create)
 
 
 def register_card(user_id: str, setup_intent_id: str) -> tuple[str, PaymentMethod, bool]:
@@ -91,29 +108,37 @@ def register_card(user_id: str, setup_intent_id: str) -> tuple[str, PaymentMetho
     stripe_pm = attached_payment_method(payment_method_id, customer_id)
     if stripe_pm is None:
         raise missing
-    customer = as_dict(call_stripe(lambda: stripe_client().v1.customers.retrieve(customer_id)))
-    default = stripe_id((customer.get("invoice_settings") or {}).get("default_payment_method"))
-    if default is None:
-        # The first card becomes the default, so purchases work without a further step.
+    if _stripe_default(customer_id) is None:
+        # The first card becomes the default, so purchases work without a further step. Two first cards
+        # registered at once may both set it: Stripe keeps the last, and the read below settles it here.
         call_stripe(
             lambda: stripe_client().v1.customers.update(
                 customer_id, params={"invoice_settings": {"default_payment_method": payment_method_id}}
             )
         )
-        default = payment_method_id
     card, created = sync_payment_method(
-        payment_method_id,
-        stripe_pm,
-        user_id=user_id,
-        customer_id=customer_id,
-        synced_at=utc_now(),
-        is_default=default == payment_method_id,
+        payment_method_id, stripe_pm, user_id=user_id, customer_id=customer_id, synced_at=utc_now()
     )
     if card is None:
         raise ApiError(
             ErrorCode.ILLEGAL_STATE_TRANSITION, "This card was removed; add it again with a new SetupIntent."
         )
+    sync_default(user_id, customer_id)
+    card = get_payment_method(payment_method_id) or card
     return payment_method_id, card, created
+
+
+def _stripe_default(customer_id: str) -> str | None:
+    customer = as_dict(call_stripe(lambda: stripe_client().v1.customers.retrieve(customer_id)))
+    return stripe_id((customer.get("invoice_settings") or {}).get("default_payment_method"))
+
+
+def sync_default(user_id: str, customer_id: str) -> None:
+    """Mark here the default card Stripe names now. The time is taken before the read, after this request's
+    own Stripe writes and card record: of concurrent callers, the one whose read started last saw every
+    write that came before it, and apply_default lets the newest time win on every card."""
+    as_of = utc_now()
+    apply_default(user_id, _stripe_default(customer_id), synced_at=as_of)
 
 
 def owned_card(user_id: str, payment_method_id: str) -> PaymentMethod:
@@ -131,7 +156,7 @@ def set_default_card(user_id: str, payment_method_id: str) -> None:
             params={"invoice_settings": {"default_payment_method": payment_method_id}},
         )
     )
-    apply_default(user_id, payment_method_id, synced_at=utc_now())
+    sync_default(user_id, card.stripe_customer_id)
 
 
 def delete_card(user_id: str, payment_method_id: str) -> None:

@@ -21,13 +21,13 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
+from google.api_core.exceptions import AlreadyExists, GoogleAPICallError
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.accounts.service import get_account
 from shared.billing.card_store import list_payment_methods
-from shared.billing.customers import ensure_customer
+from shared.billing.customers import customer_gone, ensure_customer, forget_lost_customer
 from shared.billing.money_facts import dispute_status, refunded
 from shared.billing.stripe_client import (
     STRIPE_UNREACHABLE,
@@ -173,7 +173,7 @@ def create_purchase(
                 ErrorCode.SERVICE_UNAVAILABLE, "Try again.", headers={"Retry-After": "1"}
             ) from None
         return purchase_id, replay, False
-    _charge(purchase_id, purchase, customer_id)
+    _charge_holding(purchase_id, purchase, customer_id)
     return purchase_id, load_purchase(purchase_id) or purchase, True
 
 
@@ -187,17 +187,19 @@ def _replay(purchase_id: str, body_hash: str) -> Purchase | None:
             ErrorCode.IDEMPOTENCY_KEY_IN_USE,
             "This Idempotency-Key was used with different parameters; use a new key for a new purchase.",
         )
-    if existing.payment_intent_id is None and existing.status is PurchaseStatus.PENDING:
-        if utc_now() - (existing.updated_at or existing.created_at) < ABANDONED_AFTER:
+    if existing.status is PurchaseStatus.PENDING:
+        held = utc_now() - (existing.updated_at or existing.created_at) < ABANDONED_AFTER
+        if held and not existing.hold_released:
             raise ApiError(
                 ErrorCode.IDEMPOTENCY_KEY_IN_USE,
                 "A request with this Idempotency-Key is still in progress; retry shortly.",
                 headers={"Retry-After": "2"},
             )
-        # Its creator died before charging: one replay takes it over (precondition) and charges.
+        # Its creator died before the charge ended, or answered 502/503 and let go: one replay takes it
+        # over (precondition) and charges, through the PaymentIntent recorded if there is one.
         try:
             purchase_ref(purchase_id).update(
-                {"updated_at": utc_now()},
+                {"updated_at": utc_now(), "hold_released": False},
                 option=firestore_client().write_option(last_update_time=snapshot.update_time),
             )
         except RETRYABLE_COMMIT_ERRORS:
@@ -205,9 +207,29 @@ def _replay(purchase_id: str, body_hash: str) -> Purchase | None:
                 ErrorCode.IDEMPOTENCY_KEY_IN_USE,
                 "A request with this Idempotency-Key is in progress; retry shortly.",
             ) from None
-        _charge(purchase_id, existing, ensure_customer(existing.user_id))
+        _charge_holding(purchase_id, existing, ensure_customer(existing.user_id))
         return load_purchase(purchase_id) or existing
     return existing
+
+
+def _charge_holding(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
+    """_charge by the request holding the purchase. A 5xx answer (Stripe unreachable, a write that kept
+    losing races) asks the caller to retry with the same Idempotency-Key: the hold is released first, so
+    that retry takes the purchase over at once instead of a 409 until the hold runs out."""
+    try:
+        _charge(purchase_id, purchase, customer_id)
+    except ApiError as exc:
+        if exc.status >= 500:
+            _release_hold(purchase_id)
+        raise
+
+
+def _release_hold(purchase_id: str) -> None:
+    try:
+        purchase_ref(purchase_id).update({"hold_released": True})
+    except GoogleAPICallError as exc:
+        # The hold then runs out by itself (60 s): the retry waits longer, nothing else changes.
+        logs.exception("releasing a purchase's hold failed", exc, purchase_id=purchase_id)
 
 
 def _card_for(user_id: str, payment_method_id: str | None) -> str:
@@ -228,32 +250,47 @@ def _card_for(user_id: str, payment_method_id: str | None) -> str:
 
 
 def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
+    """Create the purchase's PaymentIntent, record it on the purchase, and only then confirm it.
+
+    A purchase taken over (its first request died) finds its PaymentIntent recorded and confirms that one,
+    or sees how it ended, instead of creating another: one purchase never has two PaymentIntents, even
+    after Stripe has forgotten the idempotency key (24 hours). A request that dies between creating and
+    recording leaves an unconfirmed PaymentIntent, which charges nobody. The charge is on-session: the
+    buyer is in the dashboard, so a card that needs 3-D Secure answers requires_action with next_action."""
     import stripe
 
-    params: dict[str, Any] = {
-        "amount": purchase.amount,
-        "currency": purchase.currency,
-        "customer": customer_id,
-        "payment_method": purchase.payment_method_id,
-        "confirm": True,
-        "off_session": True,
-        "metadata": {
-            "purchase_id": purchase_id,
-            "user_id": purchase.user_id,
-            "platform_project": current_project(),
-        },
-    }
-    options: Any = {"idempotency_key": f"purchase-{current_project()}-{purchase_id}"}
+    intent_id = purchase.payment_intent_id
     try:
-        intent = as_dict(stripe_client().v1.payment_intents.create(params=params, options=options))  # type: ignore[arg-type]
+        if intent_id is None:
+            created = as_dict(
+                stripe_client().v1.payment_intents.create(
+                    params=_intent_params(purchase_id, purchase, customer_id),  # type: ignore[arg-type]
+                    options={"idempotency_key": f"purchase-{current_project()}-{purchase_id}"},
+                )
+            )
+            intent_id = _record_intent(purchase_id, str(created["id"]))
+            if intent_id == created["id"]:
+                intent = created
+            else:
+                intent = as_dict(stripe_client().v1.payment_intents.retrieve(intent_id))
+        else:
+            intent = as_dict(stripe_client().v1.payment_intents.retrieve(intent_id))
+        if intent.get("status") == "requires_confirmation":
+            intent = as_dict(stripe_client().v1.payment_intents.confirm(intent_id))
     except (stripe.CardError, stripe.InvalidRequestError) as exc:
         # Stripe refused this charge (declined card; a card it no longer knows, detached, unusable): the
         # caller's card, not an outage. Nothing was charged, so the purchase ends failed.
         error_intent: Any = getattr(exc.error, "payment_intent", None)
         fallback = "card_declined" if isinstance(exc, stripe.CardError) else "invalid_request"
+        if isinstance(exc, stripe.InvalidRequestError):
+            fallback = "resource_missing" if exc.http_status == 404 else fallback
+            if customer_gone(customer_id):
+                # Deleted in Stripe with its cards (the event never applied here): forget both, so the
+                # next card makes a new customer instead of every purchase failing against this one.
+                forget_lost_customer(purchase.user_id, customer_id)
         _record_outcome(
             purchase_id,
-            payment_intent_id=getattr(error_intent, "id", None),
+            payment_intent_id=intent_id or getattr(error_intent, "id", None),
             failure_code=exc.code or fallback,
         )
         return
@@ -261,7 +298,7 @@ def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
         # An outage (connection, 5xx, rate limit, ...): the purchase stays pending and the caller retries;
         # if Stripe did charge, its events still find the purchase by metadata.
         STRIPE_UNREACHABLE.warning(
-            "creating a PaymentIntent failed",
+            "charging a purchase failed",
             error=repr(exc),
             exception_type=type(exc).__name__,
             purchase_id=purchase_id,
@@ -273,12 +310,55 @@ def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
         ) from None
     _record_outcome(
         purchase_id,
-        payment_intent_id=str(intent["id"]),
-        failure_code=None,
+        payment_intent_id=intent_id,
+        failure_code=_failure_of(intent),
         next_action=next_action_of(intent),
     )
     if intent.get("status") == "succeeded":
-        grant_purchase(purchase_id)
+        grant_purchase(purchase_id, payment_intent_id=intent_id)
+
+
+def _intent_params(purchase_id: str, purchase: Purchase, customer_id: str) -> dict[str, Any]:
+    return {
+        "amount": purchase.amount,
+        "currency": purchase.currency,
+        "customer": customer_id,
+        "payment_method": purchase.payment_method_id,
+        "metadata": {
+            "purchase_id": purchase_id,
+            "user_id": purchase.user_id,
+            "platform_project": current_project(),
+        },
+    }
+
+
+def _failure_of(intent: dict[str, Any]) -> str | None:
+    """Why a PaymentIntent found (not confirmed now) did not pay: a decline recorded by Stripe, or canceled."""
+    status = intent.get("status")
+    if status not in ("requires_payment_method", "canceled"):
+        return None
+    error = intent.get("last_payment_error")
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) else str(status)
+
+
+def _record_intent(purchase_id: str, payment_intent_id: str) -> str:
+    """Record the purchase's PaymentIntent before it is confirmed; the one already recorded wins."""
+    db = firestore_client()
+    ref = purchase_ref(purchase_id)
+
+    def attempt() -> str:
+        snapshot = ref.get()
+        current = Purchase.from_firestore(snapshot.to_dict())
+        if current.payment_intent_id is not None:
+            return current.payment_intent_id
+        ref.update(
+            {"payment_intent_id": payment_intent_id, "updated_at": utc_now()},
+            option=db.write_option(last_update_time=snapshot.update_time),
+        )
+        return payment_intent_id
+
+    return retry_commit(attempt, what=f"purchase {purchase_id}")
 
 
 def _record_outcome(
@@ -312,27 +392,34 @@ def _record_outcome(
     retry_commit(attempt, what=f"purchase {purchase_id}")
 
 
-def grant_purchase(purchase_id: str, marker: Marker | None = None) -> bool:
+def grant_purchase(
+    purchase_id: str, marker: Marker | None = None, *, payment_intent_id: str | None = None
+) -> bool:
     """Grant the purchase's credits unless already granted. With a marker, the event's marker is
-    created in the same batch. Returns True when this call granted them."""
+    created in the same batch. The PaymentIntent that paid (when the caller knows it) is recorded with the
+    grant, if the purchase has none yet: an API call that died after Stripe answered left it unrecorded.
+    Returns True when this call granted them."""
     purchase = load_purchase(purchase_id)
     if purchase is None:
         raise ValueError(f"no purchase {purchase_id}")
+    unrecorded = payment_intent_id if purchase.payment_intent_id is None else None
     if purchase.credits_granted:
+        if unrecorded is not None:
+            _record_outcome(purchase_id, payment_intent_id=unrecorded, failure_code=None)
         return False
     ref = purchase_ref(purchase_id)
 
     def mark_granted(batch: firestore.WriteBatch, balance_after: int) -> None:
-        batch.update(
-            ref,
-            {
-                "status": PurchaseStatus.SUCCEEDED.value,
-                "credits_granted": True,
-                "failure_code": None,
-                "next_action": None,
-                "updated_at": utc_now(),
-            },
-        )
+        update: dict[str, Any] = {
+            "status": PurchaseStatus.SUCCEEDED.value,
+            "credits_granted": True,
+            "failure_code": None,
+            "next_action": None,
+            "updated_at": utc_now(),
+        }
+        if unrecorded is not None:
+            update["payment_intent_id"] = unrecorded
+        batch.update(ref, update)
         if marker is not None:
             marker.add_to(batch)
 

@@ -59,8 +59,15 @@ def call_stripe(action: Callable[[], T], *, not_found: ApiError | None = None) -
     except stripe.InvalidRequestError as exc:
         if not_found is not None and (exc.http_status == 404 or exc.code == "resource_missing"):
             raise not_found from None
-        logs.exception("stripe rejected a request", exc)
-        raise ApiError(ErrorCode.STRIPE_ERROR, "The payment provider rejected the request.") from None
+        # Stripe refused this request (4xx): retrying it unchanged would be refused again, so it is the
+        # caller's 4xx, with Stripe's own code, never a 502.
+        code = exc.code or ("resource_missing" if exc.http_status == 404 else "invalid_request")
+        logs.warning("stripe rejected a request", stripe_code=code, http_status=exc.http_status)
+        raise ApiError(
+            ErrorCode.STRIPE_REJECTED,
+            f"The payment provider refused the request ({code}).",
+            stripe_code=code,
+        ) from None
     except stripe.CardError as exc:
         raise ApiError(ErrorCode.CARD_DECLINED, exc.user_message or "The card was declined.") from None
     except stripe.StripeError as exc:

@@ -49,6 +49,7 @@ class ErrorCode(StrEnum):
     INSUFFICIENT_CREDITS = "insufficient_credits"
     RATE_LIMITED = "rate_limited"
     STRIPE_ERROR = "stripe_error"
+    STRIPE_REJECTED = "stripe_rejected"
     INTERNAL_ERROR = "internal_error"
     MAINTENANCE_MODE = "maintenance_mode"
     SERVICE_UNAVAILABLE = "service_unavailable"
@@ -89,6 +90,7 @@ ERROR_CODES: dict[ErrorCode, tuple[ErrorType, int]] = {
     ErrorCode.INSUFFICIENT_CREDITS: (ErrorType.INSUFFICIENT_CREDITS, 402),
     ErrorCode.RATE_LIMITED: (ErrorType.RATE_LIMIT, 429),
     ErrorCode.STRIPE_ERROR: (ErrorType.API, 502),
+    ErrorCode.STRIPE_REJECTED: (ErrorType.INVALID_REQUEST, 400),
     ErrorCode.INTERNAL_ERROR: (ErrorType.API, 500),
     ErrorCode.MAINTENANCE_MODE: (ErrorType.API, 503),
     ErrorCode.SERVICE_UNAVAILABLE: (ErrorType.API, 503),
@@ -107,6 +109,7 @@ class ApiError(Exception):
         *,
         param: str | None = None,
         headers: dict[str, str] | None = None,
+        stripe_code: str | None = None,
     ) -> None:
         code = ErrorCode(code)  # a stray string fails here, loudly, as well as in the type check
         super().__init__(message)
@@ -114,6 +117,7 @@ class ApiError(Exception):
         self.message = message
         self.param = param
         self.headers = headers or {}
+        self.stripe_code = stripe_code
 
     @property
     def type(self) -> ErrorType:
@@ -127,6 +131,8 @@ class ApiError(Exception):
         error: dict[str, Any] = {"type": self.type.value, "code": self.code.value, "message": self.message}
         if self.param is not None:
             error["param"] = self.param
+        if self.stripe_code is not None:
+            error["stripe_code"] = self.stripe_code
         return {"error": error}
 
 

@@ -85,7 +85,7 @@ WEBHOOK_SLOW_TOPIC = "webhook-events-slow"
 # Test traffic (test-mode events, webhook.test): never in front of live events (docs/webhooks.md).
 WEBHOOK_TEST_TOPIC = "webhook-events-test"
 COUNTERS_TOPIC = "counters-fold"
-JOBS_REQUEUE_TOPIC = "jobs-requeue-sweep"
+JOBS_SWEEP_TOPIC = "jobs-sweep"
 USAGE_FLUSH_TOPIC = "usage-flush"
 RECONCILE_TOPIC = "reconcile"
 
@@ -143,22 +143,39 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         cpu="1",
         max_instances=300,
     ),
+    # The dispatcher: each attempt waits on an operator's worker (up to the type's timeout_s), so many at
+    # once per instance; it calls operators' URLs, so it runs as the identity that holds no secret. An
+    # event-driven function lives at most 540 s: longer attempts are ended by the sweep (docs/workers.md).
     FunctionSpec(
         "run_job",
-        "shared.jobs.echo_worker:handle_run_job",
+        "shared.workers.dispatch:handle_run_job",
         FunctionKind.PUBSUB,
         topic=JOBS_TOPIC,
-        concurrency=80,
+        identity=Identity.WEBHOOK_SENDER,
+        timeout_s=540,
+        memory="512Mi",
+        concurrency=250,
         cpu="1",
-        max_instances=300,
+        max_instances=400,
     ),
     FunctionSpec(
-        "requeue_stale_jobs",
-        "shared.jobs.sweep:handle_requeue_stale_jobs",
+        "sweep_jobs",
+        "shared.jobs.sweep:handle_sweep_jobs",
         FunctionKind.PUBSUB,
-        topic=JOBS_REQUEUE_TOPIC,
-        schedule="*/5 * * * *",
+        topic=JOBS_SWEEP_TOPIC,
+        schedule="* * * * *",
+        # It polls the jobs' due times for most of its minute (the first retry is due 5 s after a failure).
+        timeout_s=90,
         max_instances=1,  # one sweep at a time: it never overlaps with itself
+    ),
+    # The built-in worker of `echo` jobs, called by run_job like any operator's worker.
+    FunctionSpec(
+        "echo_worker",
+        "functions.echo_worker:echo_worker",
+        FunctionKind.HTTP,
+        concurrency=80,
+        cpu="1",
+        max_instances=100,
     ),
     # Deliveries wait on customers' servers (up to the send timeout): many at once per instance.
     FunctionSpec(

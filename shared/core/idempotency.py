@@ -25,6 +25,18 @@ def idempotency_key_from(raw: str | None) -> str | None:
     return key
 
 
+def required_idempotency_key(raw: str | None) -> str:
+    """For routes that refuse to act without a key (a repeat must never apply twice): 400 when absent."""
+    key = idempotency_key_from(raw)
+    if key is None:
+        raise ApiError(
+            ErrorCode.PARAMETER_MISSING,
+            f"The {IDEMPOTENCY_HEADER} header is required: one key per change you mean to make.",
+            param=IDEMPOTENCY_HEADER,
+        )
+    return key
+
+
 def replay_headers(replayed: bool) -> dict[str, str]:
     """`Idempotent-Replayed: true` on an answer given again for an earlier request with the same key."""
     return {REPLAYED_HEADER: "true"} if replayed else {}

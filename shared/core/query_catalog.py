@@ -74,18 +74,11 @@ QUERIES: tuple[QueryShape, ...] = (
         order=(("created_at", "DESCENDING"),),
     ),
     QueryShape(
-        "shared.jobs.sweep:_stale_query",
+        "shared.jobs.sweep:_due_page",
         "jobs",
-        equality=("index_shard", "status"),
-        range_field="created_at",
-        order=(("created_at", "ASCENDING"),),
-    ),
-    QueryShape(
-        "shared.jobs.sweep:_stale_query",
-        "jobs",
-        equality=("index_shard", "status"),
-        range_field="started_at",
-        order=(("started_at", "ASCENDING"),),
+        equality=("index_shard",),
+        range_field="sweep_at",
+        order=(("sweep_at", "ASCENDING"),),
     ),
     QueryShape(
         "shared.webhooks.reconcile:_finished_page",

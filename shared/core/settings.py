@@ -77,6 +77,10 @@ class Settings:
     functions_base_url: str | None
     redis_url: str | None  # the shared store of rate limits and usage (Memorystore in production)
     rate_limits_enabled: bool  # off only for benchmarks measuring the limiter's overhead
+    # Production: where a job type's own push subscription delivers (run_job's URL) and the service account
+    # its pushes authenticate as (docs/workers.md); unset: every type shares the `jobs` topic.
+    job_dispatch_push_url: str | None = None
+    job_dispatch_push_account: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -171,6 +175,8 @@ def load_settings() -> Settings:
         functions_base_url=os.environ.get("FUNCTIONS_BASE_URL") or None,
         redis_url=redis_url,
         rate_limits_enabled=rate_limits,
+        job_dispatch_push_url=os.environ.get("JOB_DISPATCH_PUSH_URL") or None,
+        job_dispatch_push_account=os.environ.get("JOB_DISPATCH_PUSH_ACCOUNT") or None,
     )
 
 

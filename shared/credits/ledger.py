@@ -38,6 +38,7 @@ class CreditChange:
     description: str | None = None
     marker_id: str | None = None  # key of the exactly-once marker, e.g. "grant:purchase:pur_123"
     allow_negative: bool = False  # clawbacks may leave a debt; debits never may
+    entry_id: str | None = None  # the ledger entry's id when the caller derives it (else a new random one)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None =
                 f"This needs {-change.amount} credits; the balance is {account.credits}.",
             )
         now = utc_now()
-        entry_id = new_entry_id()
+        entry_id = change.entry_id or new_entry_id()
         batch = db.batch()
         batch.update(
             ref,

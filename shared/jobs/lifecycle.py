@@ -1,18 +1,25 @@
-"""The job lifecycle `queued -> running -> completed | failed`, enforced here and only here.
+"""The job lifecycle, enforced here and only here (docs/jobs.md):
 
-Every transition is an update with a `last_update_time` precondition from the read that checked it, so two
-writers can never both move a job from the same state (the loser re-reads and sees the new state). No
-transactions: they collapse under contention on the emulator. Moving to the state a job is already in is a
-no-op (`changed=False`), so redelivered events are harmless; anything else not allowed is refused.
+    queued -> running -> completed | failed        (an attempt's answer)
+    running -> queued                              (the attempt failed; the next is due after a backoff)
+    queued -> failed                               (expired: no first attempt within queue_timeout_s)
+    queued | running -> canceled                   (the owner canceled it)
 
-A failed live job that cost credits is refunded in the same batch as its transition to `failed` (through
-the ledger, marker `refund:job:{id}`): the refund happens exactly once, whatever is delivered twice.
+Every change is a decision on the job as read (`Decide`), written with a `last_update_time` precondition
+from that read, so two writers never both move a job from one state (the loser re-reads and decides again;
+no transactions: they collapse under contention on the emulator). A decision of "nothing to do" (a repeated
+event, a late worker answer, an attempt that is no longer the job's current one) writes nothing.
+
+Money moves in the same batch as the state (shared/credits/ledger.py, with an exactly-once marker): a job
+that fails, expires or is canceled gets its held credits back (`refund:job:{id}`); a metered job that
+completes is charged what its usage cost and the rest of its reservation is released (`release:job:{id}`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from google.cloud import firestore
@@ -22,23 +29,34 @@ from shared.core.errors import ApiError, ErrorCode
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.core.settings import get_settings
 from shared.credits.ledger import CreditChange, apply_credit_change
+from shared.jobs.attempts import (
+    MAX_ERROR_LENGTH,
+    AttemptOutcome,
+    SweepAction,
+    Verdict,
+    after_failed_attempt,
+    recovery_grace,
+    running_sweep_at,
+    settled_cost,
+    sweep_action,
+)
 from shared.jobs.service import job_ref
 from shared.keys.usage import record_job_refund
-from shared.models import Job, JobStatus, LedgerEntryType, utc_now
+from shared.models import Job, JobFailure, JobStatus, LedgerEntryType, MeteredPricing, utc_now
 
 MAX_ATTEMPTS = 50
-# A job `running` longer than this has lost its worker (crash, lost message): it may be resumed. Locally
-# (echo jobs run in milliseconds, a killed host is back in seconds) a job left running is resumed sooner.
-STALE_RUNNING_AFTER = timedelta(minutes=10)
-LOCAL_STALE_RUNNING_AFTER = timedelta(seconds=20)
-MAX_ERROR_LENGTH = 1000
 ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
-    JobStatus.QUEUED: frozenset({JobStatus.RUNNING}),
-    JobStatus.RUNNING: frozenset({JobStatus.COMPLETED, JobStatus.FAILED}),
+    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.FAILED, JobStatus.CANCELED}),
+    JobStatus.RUNNING: frozenset(
+        {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.QUEUED, JobStatus.CANCELED}
+    ),
     JobStatus.COMPLETED: frozenset(),
     JobStatus.FAILED: frozenset(),
+    JobStatus.CANCELED: frozenset(),
 }
-TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED})
+TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED})
+CANCELED_MESSAGE = "The job was canceled."
+LOST_ATTEMPT_MESSAGE = "the attempt did not end by its deadline (its dispatcher stopped)"
 
 
 class JobNotFound(LookupError):
@@ -46,32 +64,29 @@ class JobNotFound(LookupError):
 
 
 class _JobChangedMeanwhile(Exception):
-    """The job moved on between our check and the refund batch: check again from the start."""
+    """The job moved on between the decision and the money batch: decide again from a new read."""
 
 
 RETRY_ON: tuple[type[Exception], ...] = (*RETRYABLE_COMMIT_ERRORS, _JobChangedMeanwhile)
 
 
 @dataclass(frozen=True)
+class JobChange:
+    fields: dict[str, Any]
+    credit: CreditChange | None = None  # committed in the same batch as `fields`
+
+
+Decide = Callable[[str, Job, datetime], JobChange | None]
+
+
+@dataclass(frozen=True)
 class TransitionOutcome:
     job: Job
-    changed: bool  # False: the job already was in the requested state (a repeated event)
+    changed: bool  # False: nothing to do (a repeated event, a late answer)
 
 
 def can_transition(current: JobStatus, target: JobStatus) -> bool:
     return target in ALLOWED_TRANSITIONS[current]
-
-
-def start_job(job_id: str) -> TransitionOutcome:
-    return transition(job_id, JobStatus.RUNNING)
-
-
-def complete_job(job_id: str, result: dict[str, Any]) -> TransitionOutcome:
-    return transition(job_id, JobStatus.COMPLETED, result=result)
-
-
-def fail_job(job_id: str, error: str) -> TransitionOutcome:
-    return transition(job_id, JobStatus.FAILED, error=error[:MAX_ERROR_LENGTH])
 
 
 def _read_job(ref: firestore.DocumentReference, job_id: str) -> tuple[Any, Job]:
@@ -81,105 +96,251 @@ def _read_job(ref: firestore.DocumentReference, job_id: str) -> tuple[Any, Job]:
     return snapshot, Job.from_firestore(snapshot.to_dict())
 
 
-def transition(
-    job_id: str, target: JobStatus, *, result: dict[str, Any] | None = None, error: str | None = None
-) -> TransitionOutcome:
+def change_job(job_id: str, decide: Decide, what: str, now: datetime | None = None) -> TransitionOutcome:
+    """Read the job, decide, and write the decision (with its credit change, in one batch) on that read.
+    `now` is the time decided on (the current time unless given)."""
     ref = job_ref(job_id)
+    db = firestore_client()
 
     def attempt() -> TransitionOutcome:
         snapshot, job = _read_job(ref, job_id)
-        if job.status is target:
+        change = decide(job_id, job, now or utc_now())
+        if change is None:
             return TransitionOutcome(job, changed=False)
-        if not can_transition(job.status, target):
-            raise ApiError(
-                ErrorCode.ILLEGAL_STATE_TRANSITION, f"A {job.status.value} job cannot become {target.value}."
-            )
-        fields = _transition_fields(target, result, error)
-        if target is JobStatus.FAILED and job.livemode and job.cost > 0 and not job.refunded:
-            _fail_and_refund(job_id, job, fields)
-            fields["refunded"] = True
+        if change.credit is None:
+            ref.update(change.fields, option=db.write_option(last_update_time=snapshot.update_time))
         else:
-            ref.update(fields, option=firestore_client().write_option(last_update_time=snapshot.update_time))
-        return TransitionOutcome(Job.model_validate({**job.model_dump(), **fields}), changed=True)
+
+            def with_job(batch: firestore.WriteBatch, _balance_after: int) -> None:
+                # The ledger retries its own batch on balance races: each time, the job must still be the
+                # one decided on (else decide again), and its write is preconditioned on it.
+                current = ref.get()
+                if current.update_time != snapshot.update_time:
+                    raise _JobChangedMeanwhile
+                batch.update(ref, change.fields, option=db.write_option(last_update_time=current.update_time))
+
+            if apply_credit_change(change.credit, extra_writes=with_job).already_applied:
+                raise _JobChangedMeanwhile  # the money and the state commit together: read again
+            # Usage counts what stayed spent: credits given back (a refund, a metered job's release) are
+            # counted apart against the debit's day, once (after the batch that gave them back committed).
+            record_job_refund(job.user_id, job.key_id, change.credit.amount, job.created_at)
+        return TransitionOutcome(Job.model_validate({**job.model_dump(), **change.fields}), changed=True)
 
     return retry_commit(
-        attempt,
-        what=f"job {job_id} while moving it to {target.value}",
-        max_attempts=MAX_ATTEMPTS,
-        retry_on=RETRY_ON,
+        attempt, what=f"job {job_id} while {what}", max_attempts=MAX_ATTEMPTS, retry_on=RETRY_ON
     )
 
 
-def stale_running_after() -> timedelta:
-    return STALE_RUNNING_AFTER if get_settings().is_production else LOCAL_STALE_RUNNING_AFTER
+def _refund(job_id: str, job: Job) -> CreditChange | None:
+    if not job.livemode or job.held_credits <= 0 or job.refunded:
+        return None
+    return CreditChange(
+        user_id=job.user_id,
+        amount=job.held_credits,
+        type=LedgerEntryType.REFUND,
+        reference=job_id,
+        description=f"refund of {job.type} job ({job.status.value} -> not completed)",
+        marker_id=f"refund:job:{job_id}",
+    )
 
 
-def claim_stale_run(job_id: str, stale_after: timedelta | None = None) -> bool:
-    """Claim a job left `running` longer than `stale_after` (stale_running_after()) for this delivery to
-    finish: restart its clock (`started_at`, `updated_at`) with a precondition on the read, so of several
-    deliveries one wins and the others see a fresh run. False when the job is not running, still fresh, or
-    claimed by another."""
-    ref = job_ref(job_id)
-    stale_after = stale_after or stale_running_after()
+def _ended(job_id: str, job: Job, status: JobStatus, now: datetime, **fields: Any) -> JobChange:
+    """A move to failed or canceled: the held credits come back in the same batch."""
+    refund = _refund(job_id, job)
+    ended = {
+        "status": status.value,
+        "updated_at": now,
+        "finished_at": now,
+        "sweep_at": None,
+        "attempt_deadline": None,
+        "next_attempt_at": None,
+        **fields,
+    }
+    if refund is not None:
+        ended["refunded"] = True
+    return JobChange(ended, refund)
 
-    def attempt() -> bool:
-        snapshot, job = _read_job(ref, job_id)
-        now = utc_now()
+
+def _illegal(job: Job, target: JobStatus) -> ApiError:
+    return ApiError(
+        ErrorCode.ILLEGAL_STATE_TRANSITION, f"A {job.status.value} job cannot become {target.value}."
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Attempts
+
+
+def start_attempt(
+    job_id: str, *, ignore_backoff: bool = False, runnable: Callable[[Job], bool] | None = None
+) -> TransitionOutcome:
+    """queued -> running as attempt `attempts + 1`, due now (or `ignore_backoff`); `changed=False` when the
+    job is not queued, its next attempt is not due yet (another dispatcher has it, or a duplicate), or
+    `runnable` says no (its type has no worker)."""
+
+    def decide(_job_id: str, job: Job, now: datetime) -> JobChange | None:
+        if job.status is not JobStatus.QUEUED:
+            return None
+        if runnable is not None and not runnable(job):
+            return None
+        if not ignore_backoff and job.next_attempt_at is not None and job.next_attempt_at > now:
+            return None
+        deadline = now + timedelta(seconds=job.timeout_s)
+        fields: dict[str, Any] = {
+            "status": JobStatus.RUNNING.value,
+            "attempts": job.attempts + 1,
+            "updated_at": now,
+            "attempt_deadline": deadline,
+            "sweep_at": running_sweep_at(deadline, recovery_grace(get_settings().is_production)),
+            "next_attempt_at": None,
+            "expires_at": None,  # the queue deadline is for the first attempt only
+        }
+        if job.started_at is None:
+            fields["started_at"] = now
+        return JobChange(fields)
+
+    return change_job(job_id, decide, "starting an attempt")
+
+
+def finish_attempt(job_id: str, attempt: int, outcome: AttemptOutcome) -> TransitionOutcome:
+    """Apply attempt `attempt`'s outcome, unless the job moved on meanwhile (canceled, or the attempt was
+    counted as lost and another started): a late answer changes nothing."""
+
+    def decide(job_id: str, job: Job, now: datetime) -> JobChange | None:
+        if job.status is not JobStatus.RUNNING or job.attempts != attempt:
+            return None
+        return _outcome_change(job_id, job, outcome, now)
+
+    return change_job(job_id, decide, f"applying attempt {attempt}")
+
+
+def _outcome_change(job_id: str, job: Job, outcome: AttemptOutcome, now: datetime) -> JobChange:
+    if outcome.verdict is Verdict.COMPLETED:
+        return _completed(job_id, job, outcome, now)
+    if outcome.verdict is Verdict.FAILED:
+        return _ended(
+            job_id,
+            job,
+            JobStatus.FAILED,
+            now,
+            error=(outcome.error or "The job failed.")[:MAX_ERROR_LENGTH],
+            failure_reason=(outcome.failure_reason or JobFailure.WORKER_ERROR).value,
+        )
+    due = outcome.next_attempt_at or now
+    return JobChange(
+        {
+            "status": JobStatus.QUEUED.value,
+            "updated_at": now,
+            "next_attempt_at": due,
+            "attempt_deadline": None,
+            "sweep_at": due,  # nothing publishes a retry but the sweep
+        }
+    )
+
+
+def _completed(job_id: str, job: Job, outcome: AttemptOutcome, now: datetime) -> JobChange:
+    fields: dict[str, Any] = {
+        "status": JobStatus.COMPLETED.value,
+        "result": outcome.result if outcome.result is not None else {},
+        "updated_at": now,
+        "finished_at": now,
+        "sweep_at": None,
+        "attempt_deadline": None,
+    }
+    if not isinstance(job.pricing, MeteredPricing):
+        return JobChange(fields)
+    units = outcome.units or 0.0
+    cost = settled_cost(units, job.pricing) if job.livemode else 0
+    release = job.held_credits - cost
+    fields |= {"usage_units": units, "cost": cost}
+    if release <= 0:
+        return JobChange(fields)
+    credit = CreditChange(
+        user_id=job.user_id,
+        amount=release,
+        type=LedgerEntryType.JOB_RELEASE,
+        reference=job_id,
+        description=f"{job.type} job used {units:g} {job.pricing.unit}: {cost} of {job.held_credits} reserved",
+        marker_id=f"release:job:{job_id}",
+    )
+    return JobChange(fields, credit)
+
+
+def lose_attempt(job_id: str, now: datetime | None = None) -> TransitionOutcome:
+    """The sweep found the job running past its attempt's deadline: its dispatcher died. The attempt counts
+    as failed (the next one after the backoff, or failed when it was the last)."""
+
+    def decide(job_id: str, job: Job, now: datetime) -> JobChange | None:
+        if sweep_action(job, now) is not SweepAction.LOST_ATTEMPT:
+            return None
+        outcome = after_failed_attempt(job.attempts, job.max_attempts, LOST_ATTEMPT_MESSAGE, now)
+        return _outcome_change(job_id, job, outcome, now)
+
+    return change_job(job_id, decide, "counting a lost attempt", now)
+
+
+def expire_job(job_id: str, now: datetime | None = None) -> TransitionOutcome:
+    """queued with no attempt past its queue deadline -> failed (expired), refunded."""
+
+    def decide(job_id: str, job: Job, now: datetime) -> JobChange | None:
+        if sweep_action(job, now) is not SweepAction.EXPIRE:
+            return None
+        waited = int((now - job.created_at).total_seconds())
+        return _ended(
+            job_id,
+            job,
+            JobStatus.FAILED,
+            now,
+            error=f"No worker started the job within its queue timeout (waited {waited} s).",
+            failure_reason=JobFailure.EXPIRED.value,
+        )
+
+    return change_job(job_id, decide, "expiring it", now)
+
+
+def cancel_job(job_id: str) -> TransitionOutcome:
+    """queued or running -> canceled, refunded in full; a canceled job: no-op; a finished one: 409."""
+
+    def decide(job_id: str, job: Job, now: datetime) -> JobChange | None:
+        if job.status is JobStatus.CANCELED:
+            return None
+        if not can_transition(job.status, JobStatus.CANCELED):
+            raise ApiError(
+                ErrorCode.ILLEGAL_STATE_TRANSITION,
+                f"The job is {job.status.value}; only queued or running jobs can be canceled.",
+            )
+        return _ended(job_id, job, JobStatus.CANCELED, now, error=CANCELED_MESSAGE)
+
+    return change_job(job_id, decide, "canceling it")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Direct moves (a worker that reports by itself, tests driving the lifecycle)
+
+
+def start_job(job_id: str) -> TransitionOutcome:
+    """queued -> running now (whatever the backoff); running already: `changed=False`."""
+    outcome = start_attempt(job_id, ignore_backoff=True)
+    if not outcome.changed and outcome.job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+        raise _illegal(outcome.job, JobStatus.RUNNING)
+    return outcome
+
+
+def _end_running(job_id: str, target: JobStatus, outcome: AttemptOutcome) -> TransitionOutcome:
+    def decide(job_id: str, job: Job, now: datetime) -> JobChange | None:
+        if job.status is target:
+            return None
         if job.status is not JobStatus.RUNNING:
-            return False
-        if job.started_at is not None and now - job.started_at < stale_after:
-            return False
-        ref.update(
-            {"started_at": now, "updated_at": now},
-            option=firestore_client().write_option(last_update_time=snapshot.update_time),
-        )
-        return True
+            raise _illegal(job, target)
+        return _outcome_change(job_id, job, outcome, now)
 
-    return retry_commit(attempt, what=f"job {job_id} while claiming its stale run", max_attempts=MAX_ATTEMPTS)
+    return change_job(job_id, decide, f"moving it to {target.value}")
 
 
-def _transition_fields(target: JobStatus, result: dict[str, Any] | None, error: str | None) -> dict[str, Any]:
-    now = utc_now()
-    fields: dict[str, Any] = {"status": target.value, "updated_at": now}
-    if target is JobStatus.RUNNING:
-        fields["started_at"] = now
-    if target is JobStatus.COMPLETED:
-        fields["result"] = result if result is not None else {}
-        fields["finished_at"] = now
-    if target is JobStatus.FAILED:
-        fields["error"] = error or "The job failed."
-        fields["finished_at"] = now
-    return fields
+def complete_job(job_id: str, result: dict[str, Any], units: float | None = None) -> TransitionOutcome:
+    return _end_running(job_id, JobStatus.COMPLETED, AttemptOutcome(Verdict.COMPLETED, result, units))
 
 
-def _fail_and_refund(job_id: str, job: Job, fields: dict[str, Any]) -> None:
-    """One ledger batch: refund entry + marker + the job's move to failed (preconditioned on the job)."""
-    ref = job_ref(job_id)
-
-    def mark_failed(batch: firestore.WriteBatch, _balance_after: int) -> None:
-        # Re-read on every ledger attempt so the job precondition is never stale across its retries.
-        snapshot = ref.get()
-        current = Job.from_firestore(snapshot.to_dict()) if snapshot.exists else None
-        if current is None or current.status is not job.status or current.refunded:
-            raise _JobChangedMeanwhile
-        batch.update(
-            ref,
-            {**fields, "refunded": True},
-            option=firestore_client().write_option(last_update_time=snapshot.update_time),
-        )
-
-    applied = apply_credit_change(
-        CreditChange(
-            user_id=job.user_id,
-            amount=job.cost,
-            type=LedgerEntryType.REFUND,
-            reference=job_id,
-            description=f"refund of failed {job.type} job",
-            marker_id=f"refund:job:{job_id}",
-        ),
-        extra_writes=mark_failed,
-    )
-    if applied.already_applied:
-        # The refund and the transition commit together, so the job is failed already: look again.
-        raise _JobChangedMeanwhile
-    record_job_refund(job.user_id, job.key_id, job.cost, job.created_at)
+def fail_job(job_id: str, error: str) -> TransitionOutcome:
+    failed = AttemptOutcome(Verdict.FAILED, error=error, failure_reason=JobFailure.WORKER_ERROR)
+    return _end_running(job_id, JobStatus.FAILED, failed)

@@ -14,26 +14,28 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.core.clients import firestore_client, start_publish
+from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.firestore_events import DocumentChange
 from shared.core.firestore_values import UnstorableValue, check_storable
-from shared.core.function_registry import JOBS_TOPIC
 from shared.core.idempotency import IDEMPOTENCY_HEADER
 from shared.core.index_shards import index_shard
 from shared.core.pagination import Snapshot
 from shared.core.principals import KeyPrincipal
+from shared.core.settings import get_settings
 from shared.credits.ledger import CreditChange, apply_credit_change, refuse_debt
-from shared.jobs.costs import job_pricing
+from shared.jobs.attempts import queued_sweep_at, recovery_grace
+from shared.jobs.types import resolve_job_type
 from shared.keys.limits import DEFAULT_JOBS_IN_FLIGHT
 from shared.keys.usage import record_job
-from shared.models import Job, JobStatus, LedgerEntryType, utc_now
+from shared.models import FixedPricing, Job, JobStatus, LedgerEntryType, utc_now
 
 JOB_ID_PATTERN = re.compile(r"job_[0-9a-f]{24,40}")
 
@@ -74,11 +76,11 @@ def request_fingerprint(request: CreateJobRequest) -> str:
 
 
 def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_key: str | None) -> CreatedJob:
-    pricing = job_pricing()
-    if not pricing.allows(request.type):
+    job_type = resolve_job_type(request.type)
+    if job_type is None:
         raise ApiError(
             ErrorCode.PARAMETER_INVALID,
-            f"Unknown job type {request.type!r}; available: {', '.join(pricing.allowed_types)}.",
+            f"Unknown job type {request.type!r}; GET /v1/job_types lists the available ones.",
             param="type",
         )
     try:
@@ -91,31 +93,45 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
         if idempotency_key is not None
         else new_job_id()
     )
-    cost = pricing.cost_of(request.type) if principal.livemode else 0
+    # Live jobs hold their price (fixed) or their type's max_credits (metered) from creation on.
+    pricing = job_type.pricing
+    price = pricing.credits if isinstance(pricing, FixedPricing) else 0
+    held = (price if isinstance(pricing, FixedPricing) else pricing.max_credits) if principal.livemode else 0
+    now = utc_now()
+    expires_at = now + timedelta(seconds=job_type.queue_timeout_s)
     job = Job(
         user_id=principal.user_id,
         key_id=principal.key_id,
         type=request.type,
         input=request.input,
         livemode=principal.livemode,
-        cost=cost,
+        cost=price if principal.livemode else 0,
+        reserved_credits=held,
+        pricing=pricing,
+        max_attempts=job_type.max_attempts,
+        timeout_s=job_type.timeout_s,
+        expires_at=expires_at,
+        sweep_at=queued_sweep_at(
+            now, expires_at, job_type.has_worker, recovery_grace(get_settings().is_production)
+        ),
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
         index_shard=index_shard(job_id),
-        created_at=utc_now(),
+        created_at=now,
     )
     ref = job_ref(job_id)
     if idempotency_key is None or not ref.get().exists:  # a replay never counts against the cap
         check_jobs_in_flight(principal)
     try:
-        if cost > 0:
+        if held > 0:
             applied = apply_credit_change(
                 CreditChange(
                     user_id=principal.user_id,
-                    amount=-cost,
+                    amount=-held,
                     type=LedgerEntryType.JOB_DEBIT,
                     reference=job_id,
-                    description=f"{request.type} job",
+                    description=f"{request.type} job"
+                    + ("" if isinstance(pricing, FixedPricing) else f" (up to {held} reserved)"),
                     # Without an Idempotency-Key the job id is random: the job's own create() in the
                     # batch already makes the debit once, and a marker would be one more read and write
                     # per job. With a key, the marker lets a replay short of credits still be told apart.
@@ -132,7 +148,7 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
     except AlreadyExists:
         # The job exists: an earlier request with this Idempotency-Key made it (its debit included).
         return _replay(job_id, fingerprint)
-    record_job(principal.user_id, principal.key_id, cost)
+    record_job(principal.user_id, principal.key_id, held)
     return CreatedJob(job_id, job, replayed=False)
 
 
@@ -219,5 +235,6 @@ def publish_new_job(change: DocumentChange) -> Callable[[], object]:
     (it raises when the publish failed, so the trigger is retried)."""
     if change.value is None or change.value.get("status") != JobStatus.QUEUED.value:
         return lambda: None
-    job_id = change.document_id
-    return start_publish(JOBS_TOPIC, json.dumps({"job_id": job_id}).encode(), job_id=job_id)
+    from shared.jobs.lanes import start_dispatch_publish
+
+    return start_dispatch_publish(change.document_id, str(change.value.get("type", "")))

@@ -1,78 +1,119 @@
-"""Recovery path for the hand-off to workers: republish jobs still `queued` a while after creation, and jobs
-left `running` longer than STALE_RUNNING_AFTER (locally LOCAL_STALE_RUNNING_AFTER).
+"""The job sweep (`sweep_jobs`, every minute, polling for most of it): every job ends.
 
-`on_job_created` publishes every new job, and production retries that trigger until it succeeds; this
-sweep covers what a trigger cannot: a trigger delivery dropped for good (the emulator never retries, and
-production gives up after its retry window), and a worker that died (or whose message was lost) after
-moving the job to running. Republishing is safe because workers treat a duplicate message as a no-op and
-resume a running job only once it is stale, claimed with a precondition (shared/jobs/lifecycle.claim_stale_run).
-Only jobs created (queued) or started (running) less than MAX_AGE ago are considered, so a job whose type
-no worker serves is not republished forever.
+A job that is not finished carries `sweep_at`, when the sweep must look at it next; the sweep reads the jobs
+whose time has come (one query per index shard, merged by time) and does what the pure rule says
+(shared/jobs/attempts.sweep_action):
+- queued and due (a new job whose publish was lost, a retry whose backoff is over): published to the
+  dispatchers again (a duplicate is harmless: an attempt is started with a precondition);
+- queued past its type's `queue_timeout_s` without a first attempt: failed (expired), refunded;
+- running past its attempt's deadline (the dispatcher died mid-attempt): the attempt counts as failed,
+  and the next one starts after the backoff, or the job fails when it was the last.
+Each change goes through shared/jobs/lifecycle.py, decided again on the job as read there.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta
+import heapq
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from google.cloud import firestore
 
 from shared.core import logs
-from shared.core.clients import firestore_client, publish
-from shared.core.function_registry import JOBS_TOPIC
-from shared.core.index_shards import first_over_shards
+from shared.core.clients import firestore_client
+from shared.core.index_shards import INDEX_SHARDS
 from shared.core.pubsub_events import PubSubMessage
-from shared.core.settings import get_settings
-from shared.jobs.lifecycle import stale_running_after
-from shared.models import Job, JobStatus, utc_now
+from shared.jobs.attempts import SweepAction, sweep_action
+from shared.jobs.lanes import publish_dispatches
+from shared.jobs.lifecycle import JobNotFound, expire_job, lose_attempt
+from shared.models import Job, ModelDataError, utc_now
 
-MIN_AGE = timedelta(minutes=2)
-# The local platform sweeps every 15 s (localdev/scheduler.py): a job whose trigger call was lost waits
-# about that long, not minutes. A job requeued while its trigger was only late is run once all the same.
-LOCAL_MIN_AGE = timedelta(seconds=10)
-MAX_AGE = timedelta(hours=24)
-MAX_PER_SWEEP = 500
-
-
-def republish_stale_jobs(now: datetime | None = None, limit: int = MAX_PER_SWEEP) -> list[str]:
-    now = now or utc_now()
-    min_age = MIN_AGE if get_settings().is_production else LOCAL_MIN_AGE
-    stale = _stale_job_ids(JobStatus.QUEUED, "created_at", now - MAX_AGE, now - min_age, limit)
-    stale += _stale_job_ids(
-        JobStatus.RUNNING, "started_at", now - MAX_AGE, now - stale_running_after(), limit - len(stale)
-    )
-    for job_id in stale:
-        publish(JOBS_TOPIC, json.dumps({"job_id": job_id}).encode(), job_id=job_id)
-    if stale:
-        logs.warning("republished stale jobs", count=len(stale), job_ids=stale[:20])
-    return stale
+SWEEP_BATCH = 500
+# The function is scheduled every minute (timeout 90 s) and polls for SWEEP_RUN_S, a pass every
+# SWEEP_POLL_S: the first retry is due 5 s after a failed attempt.
+SWEEP_RUN_S = 55.0
+SWEEP_POLL_S = 2.5
 
 
-def _stale_job_ids(
-    status: JobStatus, since_field: str, oldest: datetime, newest: datetime, limit: int
-) -> list[str]:
-    """The oldest stale jobs over every index shard; what is left over is picked up by the next sweep."""
-    found = first_over_shards(
-        lambda shard: _stale_query(shard, status, since_field, oldest, newest), since_field, limit
-    )
-    return [snapshot.id for snapshot in found]
+@dataclass
+class SweepReport:
+    dispatched: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.dispatched or self.expired or self.lost)
 
 
-def _stale_query(shard: int, status: JobStatus, since_field: str, oldest: datetime, newest: datetime) -> Any:
-    # Indexes: index_shard, status, created_at and index_shard, status, started_at (all ASC): the shard
-    # prefix keeps platform-wide timestamps from being one sequential hotspot (shared/core/index_shards.py).
-    return (
+def due_jobs(now: datetime, limit: int = SWEEP_BATCH) -> list[Any]:
+    """The first `limit` jobs whose `sweep_at` has come, over every shard (each shard's page, merged)."""
+    pages = [_due_page(shard, now, limit) for shard in range(INDEX_SHARDS)]
+    merged = heapq.merge(*pages, key=lambda snapshot: snapshot.get("sweep_at"))
+    return list(merged)[:limit]
+
+
+def _due_page(shard: int, now: datetime, limit: int) -> list[Any]:
+    # Index: index_shard ASC, sweep_at ASC (the shard prefix keeps one platform-wide timestamp from being a
+    # sequential hotspot: shared/core/index_shards.py). Finished jobs have no sweep_at and never match.
+    query = (
         firestore_client()
         .collection(Job.collection)
         .where(filter=firestore.FieldFilter("index_shard", "==", shard))
-        .where(filter=firestore.FieldFilter("status", "==", status.value))
-        .where(filter=firestore.FieldFilter(since_field, ">=", oldest))
-        .where(filter=firestore.FieldFilter(since_field, "<=", newest))
-        .order_by(since_field)
+        .where(filter=firestore.FieldFilter("sweep_at", "<=", now))
+        .order_by("sweep_at")
+        .limit(limit)
     )
+    return list(query.stream())
 
 
-def handle_requeue_stale_jobs(message: PubSubMessage) -> list[str]:
-    """`requeue_stale_jobs`: a tick (its content does not matter)."""
-    return republish_stale_jobs()
+def sweep_jobs(now: datetime | None = None, limit: int = SWEEP_BATCH) -> SweepReport:
+    """One pass. `now` decides what is due and what expired (tests pass a later time)."""
+    now = now or utc_now()
+    report = SweepReport()
+    to_publish: list[tuple[str, str]] = []
+    for snapshot in due_jobs(now, limit):
+        try:
+            job = Job.from_firestore(snapshot.to_dict())
+        except ModelDataError as exc:
+            logs.error("job document does not fit the Job model", job_id=snapshot.id, error=str(exc))
+            continue
+        action = sweep_action(job, now)
+        try:
+            if action is SweepAction.DISPATCH:
+                report.dispatched.append(snapshot.id)
+                to_publish.append((snapshot.id, job.type))
+            elif action is SweepAction.EXPIRE and expire_job(snapshot.id, now=now).changed:
+                report.expired.append(snapshot.id)
+            elif action is SweepAction.LOST_ATTEMPT and lose_attempt(snapshot.id, now=now).changed:
+                report.lost.append(snapshot.id)
+        except JobNotFound:
+            continue
+    publish_dispatches(to_publish)
+    if report:
+        logs.info(
+            "job sweep",
+            dispatched=len(report.dispatched),
+            expired=len(report.expired),
+            lost_attempts=len(report.lost),
+            job_ids=(report.dispatched + report.expired + report.lost)[:20],
+        )
+    return report
+
+
+def sweep_for(run_s: float = SWEEP_RUN_S, poll_s: float = SWEEP_POLL_S) -> int:
+    """The scheduled sweep: a pass every `poll_s` for `run_s`; returns how many jobs it acted on."""
+    stop_at = time.monotonic() + run_s
+    acted = 0
+    while True:
+        report = sweep_jobs()
+        acted += len(report.dispatched) + len(report.expired) + len(report.lost)
+        if time.monotonic() + poll_s >= stop_at:
+            return acted
+        time.sleep(poll_s)  # polling the jobs' due times, not waiting for a server
+
+
+def handle_sweep_jobs(message: PubSubMessage) -> int:
+    """`sweep_jobs`: a tick (its content does not matter)."""
+    return sweep_for()

@@ -52,7 +52,9 @@ class AttemptResult:
     status_code: int | None
     error: str | None
     duration_ms: int
-    retry_after: timedelta | None = None
+    retry_after: timedelta | None = None  # honoured on 429/503 (webhooks)
+    body: bytes = b""  # the answer, read up to the send policy's response_bytes
+    retry_after_header: str | None = None  # as the server sent it
 
 
 def classify(result: AttemptResult) -> Outcome:

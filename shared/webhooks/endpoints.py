@@ -28,7 +28,7 @@ from shared.webhooks.ssrf import (
 
 SECRET_OVERLAP = timedelta(hours=24)  # after a rotation, both secrets sign for this long
 SUBSCRIBABLE_EVENTS: frozenset[WebhookEventType] = frozenset(
-    {WebhookEventType.JOB_COMPLETED, WebhookEventType.JOB_FAILED}
+    {WebhookEventType.JOB_COMPLETED, WebhookEventType.JOB_FAILED, WebhookEventType.JOB_CANCELED}
 )
 _WRITE_RETRIES = 5
 # What PUT may change; the rest (secret, health, timestamps of deliveries) belongs to other writers.
@@ -54,7 +54,7 @@ class WebhookEndpointInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(min_length=1, max_length=2048)
-    events: list[Literal["job.completed", "job.failed"]] = Field(min_length=1, max_length=10)
+    events: list[Literal["job.completed", "job.failed", "job.canceled"]] = Field(min_length=1, max_length=10)
     enabled: bool = True
     rate_limit: int | None = Field(
         default=None,
@@ -124,12 +124,12 @@ def endpoint_resource(endpoint: WebhookEndpoint, secret: str | None = None) -> d
     return body
 
 
-def check_url(url: str) -> None:
+def check_url(url: str, param: str = "url") -> None:
     """Registration-time checks; addresses of host names are checked again at every send."""
     settings = get_settings()
     problem = validate_webhook_url(url, require_https=settings.is_production)
     if problem is not None:
-        raise ApiError(ErrorCode.PARAMETER_INVALID, f"Invalid url: {problem}.", param="url")
+        raise ApiError(ErrorCode.PARAMETER_INVALID, f"Invalid {param}: {problem}.", param=param)
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
@@ -138,7 +138,9 @@ def check_url(url: str) -> None:
         try:
             resolve_and_check(host, parts.port or 443, settings.allow_loopback_webhooks)
         except UnsafeTargetError as exc:
-            raise ApiError(ErrorCode.PARAMETER_INVALID, f"Invalid url: {exc.reason}.", param="url") from None
+            raise ApiError(
+                ErrorCode.PARAMETER_INVALID, f"Invalid {param}: {exc.reason}.", param=param
+            ) from None
 
 
 def put_endpoint(user_id: str, body: WebhookEndpointInput) -> tuple[dict[str, Any], bool]:

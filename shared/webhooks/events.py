@@ -50,6 +50,7 @@ SWEEP_POLL_S = 2.5
 _EVENT_FOR_STATUS = {
     JobStatus.COMPLETED: WebhookEventType.JOB_COMPLETED,
     JobStatus.FAILED: WebhookEventType.JOB_FAILED,
+    JobStatus.CANCELED: WebhookEventType.JOB_CANCELED,
 }
 
 
@@ -151,13 +152,13 @@ def create_event(
 
 
 def handle_job_updated(change: DocumentChange) -> str | None:
-    """Firestore trigger on jobs/{jobId}: a transition into completed/failed emits one event.
+    """Firestore trigger on jobs/{jobId}: a transition into completed, failed or canceled emits one event.
 
     The payload only says that a transition may have happened; who owns the job, its mode and its content
     come from the stored document, re-read here: an event body is never trusted to say whose webhook
     receives what (a forged or stale payload cannot send one customer's job to another)."""
     new_status, old_status = ((value or {}).get("status") for value in (change.value, change.old_value))
-    if new_status == old_status or new_status not in (JobStatus.COMPLETED, JobStatus.FAILED):
+    if new_status == old_status or new_status not in _EVENT_FOR_STATUS:
         return None
     if not change.document.startswith(f"{Job.collection}/") or change.document.count("/") != 1:
         logs.error("job trigger for another document ignored", document=change.document)
@@ -172,7 +173,7 @@ def handle_job_updated(change: DocumentChange) -> str | None:
         # Retrying cannot fix a malformed document: log it and let the trigger succeed.
         logs.error("job document does not fit the Job model", document=change.document, error=str(exc))
         return None
-    if job.status not in (JobStatus.COMPLETED, JobStatus.FAILED):
+    if job.status not in _EVENT_FOR_STATUS:
         logs.warning("job trigger without a finished job ignored", document=change.document)
         return None
     return create_job_event(change.document_id, job, fallback_created=change.update_time)

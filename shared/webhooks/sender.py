@@ -37,6 +37,8 @@ class SendPolicy:
     timeout_s: float
     allow_loopback: bool
     require_https: bool
+    # How much of the answer is read; job dispatch reads the worker's result, webhooks only drain a little.
+    response_bytes: int = MAX_RESPONSE_BYTES
 
 
 class _Deadline:
@@ -226,10 +228,19 @@ def post_webhook(
     """POST once; every failure becomes an AttemptResult (never raises for network or target problems)."""
     started = time.monotonic()
 
-    def result(status: int | None, error: str | None, retry_after: str | None = None) -> AttemptResult:
+    def result(
+        status: int | None, error: str | None, retry_after: str | None = None, body: bytes = b""
+    ) -> AttemptResult:
         delay = parse_retry_after(retry_after, now) if honours_retry_after(status) else None
         elapsed = int((time.monotonic() - started) * 1000)
-        return AttemptResult(status_code=status, error=error, duration_ms=elapsed, retry_after=delay)
+        return AttemptResult(
+            status_code=status,
+            error=error,
+            duration_ms=elapsed,
+            retry_after=delay,
+            body=body,
+            retry_after_header=retry_after,
+        )
 
     problem = validate_webhook_url(url, require_https=policy.require_https)
     if problem is not None:
@@ -284,11 +295,11 @@ def _exchange(
         request_headers = {"User-Agent": USER_AGENT, **headers}
         connection.request("POST", path, body=body, headers=request_headers)
         response = connection.getresponse()
-        response.read(MAX_RESPONSE_BYTES)
+        body = response.read(policy.response_bytes)
         error = None
         if 300 <= response.status < 400:
             error = f"redirect not followed (Location: {(response.getheader('Location') or '')[:200]})"
-        return result(response.status, error, response.getheader("Retry-After"))
+        return result(response.status, error, response.getheader("Retry-After"), body)
     except TimeoutError:
         return None
     except ConnectionRefusedError:

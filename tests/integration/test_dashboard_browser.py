@@ -1,7 +1,8 @@
 """The dashboard in a real browser (Debian's chromium driven by Playwright; no browser download): a new customer
 signs up, creates a key (read once) and revokes it, sets a webhook and sends a test event to a local receiver,
 adds a card through localstripe's stand-in Stripe.js, buys the starter package and sees 120 credits, runs an
-echo job; then, made admin, toggles maintenance. A second customer is present throughout and sees none of it.
+echo job; then, made admin, toggles maintenance and adjusts the second customer's balance. A second customer is
+present throughout and sees none of it (until that adjustment).
 
 The page is phone-sized (412 px wide): every step must work there. A screenshot is taken after each step;
 they are kept (under a temp folder, printed) only when the test fails.
@@ -29,7 +30,7 @@ from tests.support.waiting import eventually
 from tests.support.webhook_receiver import WebhookReceiver
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, Route
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -150,11 +151,30 @@ def test_a_customer_does_everything_from_the_dashboard(auth_project: Project, da
             expect(page.get_by_test_id("card")).to_have_text("Visa ending in 4242 · expires 12/2034")
             steps.shot("card")
 
-            # Buy the starter package: the status follows it until the credits are granted.
+            # Buy the starter package: the status follows it until the credits are granted. The first
+            # answer is lost on the way back (the platform did charge): the click after it must send the
+            # same Idempotency-Key, so it answers that purchase instead of charging a second time.
+            sent_keys: list[str] = []
+            losing = [True]
+
+            def answers_lost(route: Route) -> None:
+                sent_keys.append(route.request.headers.get("idempotency-key", ""))
+                if losing[0]:
+                    route.fetch()  # reaches the platform: the purchase is made (or replayed)...
+                    route.abort("timedout")  # ...and its answer never arrives, whatever the client retries
+                else:
+                    route.continue_()
+
+            page.route("**/v1/purchases", answers_lost)
             page.get_by_role("link", name="Buy credits").click()
+            page.get_by_role("button", name="Buy Starter").click()
+            expect(page.get_by_role("alert")).to_contain_text("could not be reached")
+            losing[0] = False
             page.get_by_role("button", name="Buy Starter").click()
             expect(page.get_by_test_id("purchase-status")).to_have_text("Starter: 120 credits added.")
             expect(page.get_by_test_id("credits")).to_have_text("120")
+            page.unroute("**/v1/purchases")
+            assert len(sent_keys) >= 2 and sent_keys[0] and set(sent_keys) == {sent_keys[0]}, sent_keys
             steps.shot("bought")
             page.get_by_role("link", name="Credits ledger").click()
             expect(page.get_by_role("cell", name="+120")).to_be_visible()
@@ -212,6 +232,17 @@ def test_a_customer_does_everything_from_the_dashboard(auth_project: Project, da
             expect(page.get_by_test_id("maintenance")).to_have_text("off")
             assert api.request("GET", "/v1/account", token=other.id_token).status_code == 200
             steps.shot("maintenance-off")
+
+            # A balance correction for the other customer: an adjustment entry with the reason.
+            page.get_by_label("User id", exact=True).fill(other.uid)
+            page.get_by_label("Credits", exact=True).fill("25")
+            page.get_by_label("Reason", exact=True).fill("Welcome bonus")
+            page.get_by_role("button", name="Adjust balance").click()
+            expect(page.get_by_test_id("adjustment")).to_have_text("+25 credits; balance now 25.")
+            assert api.request("GET", "/v1/account", token=other.id_token).json()["credits"] == 25
+            [adjusted] = api.request("GET", "/v1/credits/ledger", token=other.id_token).json()["data"]
+            assert (adjusted["type"], adjusted["description"]) == ("adjustment", "Welcome bonus")
+            steps.shot("adjustment")
             failed = False
         finally:
             if failed:

@@ -36,7 +36,7 @@ def _pids_of(*needles: str) -> list[int]:
 def test_dev_platform_comes_up_and_ctrl_c_stops_everything() -> None:
     ports = {
         name: free_port()
-        for name in ("FIRESTORE", "PUBSUB", "FUNCTIONS", "LOCALSTRIPE", "AUTH", "HOSTING", "REDIS")
+        for name in ("FIRESTORE", "PUBSUB", "FUNCTIONS", "LOCALSTRIPE", "AUTH", "HOSTING", "REDIS", "WORKER")
     }
     env = {
         k: v

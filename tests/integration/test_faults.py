@@ -26,7 +26,8 @@ from localdev.supervisor import Supervisor
 from shared.core.clients import firestore_client, project_scope
 from shared.counters.reconcile import check_counters
 from shared.counters.service import read_totals
-from shared.jobs.sweep import republish_stale_jobs
+from shared.jobs.lifecycle import TERMINAL_STATUSES
+from shared.jobs.sweep import sweep_jobs
 from shared.models import Job, JobStatus, WebhookEventStatus
 from shared.webhooks.events import job_event_id, sweep_due_events
 from shared.webhooks.reconcile import create_missing_job_events
@@ -94,7 +95,7 @@ def in_project(project: Project, action: Callable[[], Any]) -> Callable[[], Any]
 
 def sweeps() -> None:
     """What the schedules do (make dev: every 15-30 s; production: every 1-5 minutes)."""
-    republish_stale_jobs()
+    sweep_jobs()
     sweep_due_events()
     create_missing_job_events(grace=timedelta(seconds=0))
 
@@ -106,7 +107,7 @@ def jobs_of(user_id: str) -> dict[str, Job]:
 
 def all_terminal(user_id: str) -> bool:
     sweeps()
-    return all(job.status in (JobStatus.COMPLETED, JobStatus.FAILED) for job in jobs_of(user_id).values())
+    return all(job.status in TERMINAL_STATUSES for job in jobs_of(user_id).values())
 
 
 def all_delivered(user_ids: list[str]) -> bool:

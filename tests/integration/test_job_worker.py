@@ -1,4 +1,5 @@
-"""The job lifecycle, the echo worker end to end (POST -> trigger -> Pub/Sub -> run_job), refunds once."""
+"""The job lifecycle, the echo worker end to end (POST -> trigger -> Pub/Sub -> run_job -> echo_worker),
+refunds once."""
 
 from __future__ import annotations
 
@@ -12,17 +13,17 @@ from shared.core.clients import project_scope, publish
 from shared.core.errors import ApiError
 from shared.core.function_registry import JOBS_TOPIC
 from shared.core.pubsub_events import MalformedMessage, PubSubMessage
-from shared.jobs.echo_worker import handle_run_job
 from shared.jobs.lifecycle import (
     TransitionOutcome,
-    claim_stale_run,
     complete_job,
     fail_job,
+    start_attempt,
     start_job,
 )
 from shared.jobs.service import job_ref
-from shared.jobs.sweep import republish_stale_jobs
+from shared.jobs.sweep import sweep_jobs
 from shared.models import JobStatus, LedgerEntryType, utc_now
+from shared.workers.dispatch import handle_run_job
 from tests.conftest import Project
 from tests.support.jobs import (
     balance,
@@ -148,104 +149,50 @@ def test_worker_ignores_messages_it_cannot_use(project: Project, api: ApiClient)
         handle_run_job(PubSubMessage("m", b'{"job_id": "../x"}', {}, JOBS_TOPIC))
     handle_run_job(job_message("job_" + "0" * 24))  # a job that does not exist: logged, acknowledged
     hold = post_job(api, key, {"type": "hold", "input": {}}).json()["job_id"]
-    handle_run_job(job_message(hold))  # not an echo job: left for its own worker
+    handle_run_job(job_message(hold))  # a legacy type without a worker: left queued until it expires
     assert stored_jobs("alice")[hold].status is JobStatus.QUEUED
 
 
 def test_sweep_republishes_jobs_left_queued(project: Project, api: ApiClient) -> None:
-    from datetime import timedelta
-
     # google-cloud-pubsub ships no py.typed: mypy does not see pubsub_v1 in the google.cloud namespace.
     from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
     from shared.core.clients import topic_path
-    from shared.jobs.service import job_ref
-    from shared.jobs.sweep import republish_stale_jobs
-    from shared.models import utc_now
 
     set_job_costs({"echo": 0, "hold": 0})
     create_account("alice", credits=0)
     _, key = create_api_key("alice", "live")
-    stale, _fresh, ancient = (  # the fresh one is too young to republish
-        post_job(api, key, {"type": "hold", "input": {}}).json()["job_id"] for _ in range(3)
-    )
+    hold = post_job(api, key, {"type": "hold", "input": {}}).json()["job_id"]  # no worker: never published
     done = post_job(api, key, {"type": "echo", "input": {}}).json()["job_id"]
     eventually(lambda: job_status(api, key, done), message="echo job finished")
-    job_ref(stale).update({"created_at": utc_now() - timedelta(minutes=10)})
-    job_ref(ancient).update({"created_at": utc_now() - timedelta(days=3)})
-    job_ref(done).update({"created_at": utc_now() - timedelta(minutes=10)})
+    lost = post_job(api, key, {"type": "echo", "input": {}}).json()["job_id"]
+    eventually(lambda: job_status(api, key, lost), message="echo job finished")
+    # As if its publish had been lost: queued again, due since long ago.
+    job_ref(lost).update(
+        {"status": "queued", "sweep_at": utc_now() - timedelta(minutes=1), "next_attempt_at": None}
+    )
 
     subscriber = pubsub_v1.SubscriberClient()
     subscription = subscriber.subscription_path(project.id, "sweep-check")
     subscriber.create_subscription(request={"name": subscription, "topic": topic_path(JOBS_TOPIC)})
-    assert republish_stale_jobs() == [stale]
+    assert sweep_jobs().dispatched == [lost]
     received = subscriber.pull(request={"subscription": subscription, "max_messages": 10}, timeout=30)
-    assert [json.loads(m.message.data)["job_id"] for m in received.received_messages] == [stale]
+    assert [json.loads(m.message.data)["job_id"] for m in received.received_messages] == [lost]
+    assert stored_jobs("alice")[hold].status is JobStatus.QUEUED
 
 
-def _left_running(
-    api: ApiClient, key: str, user_id: str, started_ago: list[tuple[dict[str, object], timedelta]]
-) -> list[str]:
-    """Echo jobs whose worker died (or whose message was lost) after moving them to running: made as `hold`
-    jobs (no worker), then, once their creation messages are handled (a later echo job has finished),
-    started and turned into echo jobs started `started_ago`."""
-    job_ids = [post_job(api, key, {"type": "hold", "input": i}).json()["job_id"] for i, _ in started_ago]
-    _, test_key = create_api_key(user_id, "test")
-    later = post_job(api, test_key, {"type": "echo", "input": {}}).json()["job_id"]
-    eventually(lambda: job_status(api, test_key, later), message="later echo job finished")
-    for job_id, (_, ago) in zip(job_ids, started_ago, strict=True):
-        assert start_job(job_id).changed is True
-        job_ref(job_id).update({"type": "echo", "started_at": utc_now() - ago})
-    return job_ids
-
-
-def test_sweep_resumes_jobs_left_running_and_refunds_once(project: Project, api: ApiClient) -> None:
-    set_job_costs({"echo": 2, "hold": 2})
-    create_account("alice", credits=6)
-    _, key = create_api_key("alice", "live")
-    stale_fail, stale_ok, fresh = _left_running(
-        api,
-        key,
-        "alice",
-        [
-            ({"fail": True}, timedelta(minutes=15)),
-            ({"v": 1}, timedelta(minutes=12)),
-            ({"v": 2}, timedelta(seconds=5)),  # fresh (locally a run is stale after 20 s)
-        ],
-    )
-    assert balance("alice") == 0
-
-    assert republish_stale_jobs() == [stale_fail, stale_ok]  # oldest first; the fresh one is left alone
-    eventually(
-        lambda: all(job_status(api, key, job_id) for job_id in (stale_fail, stale_ok)),
-        message="stale running jobs finished",
-    )
-    jobs = stored_jobs("alice")
-    assert (jobs[stale_ok].status, jobs[stale_ok].result) == (JobStatus.COMPLETED, {"v": 1})
-    assert (jobs[stale_fail].status, jobs[stale_fail].refunded) == (JobStatus.FAILED, True)
-    eventually(lambda: balance("alice") == 2, message="refund applied")
-    # Delivered again (a duplicate, the next sweep): nothing changes, the refund stays single.
-    handle_run_job(job_message(stale_fail, "again"))
-    assert republish_stale_jobs() == []
-    assert refunds("alice") == [2] and balance("alice") == 2
-    # A fresh running job is another delivery's work: a duplicate message does not run it a second time.
-    handle_run_job(job_message(fresh, "duplicate"))
-    assert stored_jobs("alice")[fresh].status is JobStatus.RUNNING
-
-
-def test_one_delivery_claims_a_stale_running_job(project: Project, api: ApiClient) -> None:
+def test_one_dispatcher_starts_an_attempt(project: Project, api: ApiClient) -> None:
     set_job_costs({"hold": 0})
     create_account("alice", credits=0)
     _, key = create_api_key("alice", "live")
-    stale, fresh = _left_running(api, key, "alice", [({}, timedelta(minutes=30)), ({}, timedelta(seconds=5))])
+    job_id = post_job(api, key, {"type": "hold", "input": {}}).json()["job_id"]
 
-    def claim(job_id: str) -> bool:
+    def claim(_: int) -> bool:
         with project_scope(project.id):
-            return claim_stale_run(job_id)
+            return bool(start_attempt(job_id).changed)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        claims = list(pool.map(claim, [stale] * 8))
+        claims = list(pool.map(claim, range(8)))
     assert sum(claims) == 1
-    assert claim_stale_run(stale) is False  # claimed just now: fresh again
-    assert claim_stale_run(fresh) is False
-    assert stored_jobs("alice")[stale].status is JobStatus.RUNNING
+    job = stored_jobs("alice")[job_id]
+    assert (job.status, job.attempts) == (JobStatus.RUNNING, 1)

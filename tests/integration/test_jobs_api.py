@@ -17,7 +17,23 @@ from tests.support.jobs import (
 )
 from tests.support.platform import ApiClient, create_account, create_api_key
 
-JOB_FIELDS = {"job_id", "type", "status", "input", "result", "error", "livemode", "cost", "created_at"}
+JOB_FIELDS = {
+    "job_id",
+    "type",
+    "status",
+    "input",
+    "result",
+    "error",
+    "failure_reason",
+    "livemode",
+    "cost",
+    "reserved_credits",
+    "usage",
+    "attempts",
+    "max_attempts",
+    "created_at",
+    "finished_at",
+}
 
 
 def test_live_job_debits_its_cost_once_with_a_ledger_entry(project: Project, api: ApiClient) -> None:

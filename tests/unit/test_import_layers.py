@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 LAYERS: tuple[str, ...] = (
     "functions",
     "shared.api",
+    "shared.workers",
     "shared.webhooks",
     "shared.jobs",
     "shared.billing",

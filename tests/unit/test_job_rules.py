@@ -7,7 +7,6 @@ import math
 import pytest
 
 from shared.core.firestore_values import UnstorableValue, check_storable
-from shared.jobs.costs import JobPricing
 from shared.jobs.lifecycle import can_transition
 from shared.jobs.service import JOB_ID_PATTERN, CreateJobRequest, idempotent_job_id, request_fingerprint
 from shared.models import JobStatus
@@ -55,8 +54,12 @@ def test_nesting_limit() -> None:
 def test_lifecycle_table() -> None:
     allowed = {
         (JobStatus.QUEUED, JobStatus.RUNNING),
+        (JobStatus.QUEUED, JobStatus.FAILED),  # expired
+        (JobStatus.QUEUED, JobStatus.CANCELED),
         (JobStatus.RUNNING, JobStatus.COMPLETED),
         (JobStatus.RUNNING, JobStatus.FAILED),
+        (JobStatus.RUNNING, JobStatus.QUEUED),  # the attempt failed: the next after a backoff
+        (JobStatus.RUNNING, JobStatus.CANCELED),
     }
     for current in JobStatus:
         for target in JobStatus:
@@ -80,10 +83,3 @@ def test_fingerprint_ignores_key_order_only() -> None:
     b = CreateJobRequest(type="echo", input={"y": [1, 2], "x": 1})
     c = CreateJobRequest(type="echo", input={"y": [2, 1], "x": 1})
     assert request_fingerprint(a) == request_fingerprint(b) != request_fingerprint(c)
-
-
-def test_pricing() -> None:
-    pricing = JobPricing({"render": 4}, default_job_cost=2)
-    assert pricing.allows("echo") and pricing.allows("render") and not pricing.allows("paint")
-    assert pricing.cost_of("render") == 4 and pricing.cost_of("echo") == 2
-    assert pricing.allowed_types == ["echo", "render"]

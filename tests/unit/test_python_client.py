@@ -33,9 +33,15 @@ JOB = {
     "input": {"a": 1},
     "result": None,
     "error": None,
+    "failure_reason": None,
     "livemode": False,
     "cost": 0,
+    "reserved_credits": 0,
+    "usage": None,
+    "attempts": 0,
+    "max_attempts": 3,
     "created_at": 1700000000,
+    "finished_at": None,
 }
 LIMIT_HEADERS = {"RateLimit-Policy": '"key";q=25;w=1', "RateLimit": '"key";r=24;t=1', "Request-Id": "req_1"}
 

@@ -70,6 +70,51 @@ export function call<T>(method: string, path: string, options: CallOptions = {})
   return friendly(client.send<T>(method, path, { body: options.body, idempotencyKey: options.idempotencyKey }));
 }
 
+/**
+ * One Idempotency-Key per change the user means to make (a purchase of this package with this card, an
+ * adjustment of these credits): the same key is sent again when the user retries after a timeout, a
+ * network error or a 5xx, which may have applied it already, so the API answers the first result instead
+ * of applying it twice. It is forgotten once the API has answered the change (2xx): the next click is a
+ * new change. Kept in sessionStorage, so a reload of the tab still retries with the same key.
+ */
+export class IntentKeys {
+  constructor(private readonly storageKey: string) {}
+
+  keyFor(intent: string): string {
+    const keys = this.load();
+    let key = keys[intent];
+    if (!key) {
+      key = crypto.randomUUID();
+      keys[intent] = key;
+      this.save(keys);
+    }
+    return key;
+  }
+
+  answered(intent: string): void {
+    const keys = this.load();
+    delete keys[intent];
+    this.save(keys);
+  }
+
+  private load(): Record<string, string> {
+    try {
+      const parsed: unknown = JSON.parse(window.sessionStorage.getItem(this.storageKey) ?? "{}");
+      return parsed && typeof parsed === "object" ? (parsed as Record<string, string>) : {};
+    } catch {
+      return {};
+    }
+  }
+
+  private save(keys: Record<string, string>): void {
+    try {
+      window.sessionStorage.setItem(this.storageKey, JSON.stringify(keys));
+    } catch {
+      // Storage refused (private mode, quota): the keys then last as long as this page.
+    }
+  }
+}
+
 /** GET that answers null for 404: optional resources (the webhook) and routes that may not exist yet. */
 export async function optional<T>(path: string, options: CallOptions = {}): Promise<T | null> {
   try {
@@ -99,3 +144,12 @@ export type LedgerEntry = Schemas["LedgerEntry"];
 export type Job = Schemas["Job"];
 export type AdminStats = Schemas["AdminStats"];
 export type UsageReport = Schemas["UsageReport"];
+export type JobTypeListing = Schemas["JobTypeListing"];
+export type JobTypeAdmin = Schemas["JobType"];
+export type JobPricing = JobTypeListing["pricing"];
+
+/** "5 credits" or "2 credits per second, at most 100". */
+export function priceText(pricing: JobPricing): string {
+  if ("credits" in pricing) return `${pricing.credits} credits`;
+  return `${pricing.credits_per_unit} credits per ${pricing.unit}, at most ${pricing.max_credits}`;
+}

@@ -189,6 +189,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{job_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a queued or running job; its credits come back in full.
+         * @description The job becomes `canceled` and a `job.canceled` webhook event is sent; a worker's answer arriving later changes nothing. A completed or failed job answers 409 (the message names its state); canceling a canceled job answers it again.
+         */
+        post: operations["cancel_job"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/job_types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The job types on offer, with their descriptions and prices. */
+        get: operations["list_job_types"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/job_types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every job type with its worker and settings (legacy ones from system/config included). */
+        get: operations["list_admin_job_types"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/job_types/{job_type}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Create or replace a job type; on creation the answer holds its worker_secret, once.
+         * @description 201 with `worker_secret` when created (also over a deleted type), 200 when replaced (the secret is kept). The worker_url is checked as webhook URLs are (https in production, no private addresses).
+         */
+        put: operations["put_job_type"];
+        post?: never;
+        /** Delete a job type: new jobs of it are refused; queued ones still end by the rules. */
+        delete: operations["delete_job_type"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/job_types/{job_type}/rotate_secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new worker secret (in this answer only); the old one keeps signing for 24 h. */
+        post: operations["rotate_job_type_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/credits/ledger": {
         parameters: {
             query?: never;
@@ -562,6 +654,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users/{user_id}/credit_adjustments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Correct a customer's balance with an adjustment ledger entry.
+         * @description Adds (or, negative, takes) credits with an `adjustment` ledger entry whose `description` is the reason; a negative one may leave the balance below zero (a debt: live jobs answer 402 until it is paid back). `Idempotency-Key` is required: a repeat with the same key answers 200 with the first entry and changes nothing; the same key with another amount or reason is 409 `idempotency_key_in_use`. 404 when the user has no account.
+         */
+        post: operations["admin_credit_adjustment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -689,6 +801,29 @@ export interface components {
              */
             rate_limit?: number | null;
         };
+        /**
+         * CreditAdjustmentInput
+         * @example {
+         *       "amount": 500,
+         *       "reason": "Goodwill credit for the outage on 3 May"
+         *     }
+         * @example {
+         *       "amount": -120,
+         *       "reason": "Credits granted twice by mistake"
+         *     }
+         */
+        CreditAdjustmentInput: {
+            /**
+             * Amount
+             * @description Signed credits, not 0: positive adds, negative takes (the balance may go below zero).
+             */
+            amount: number;
+            /**
+             * Reason
+             * @description Shown to the customer as the ledger entry's description.
+             */
+            reason: string;
+        };
         /** CreditPackage */
         CreditPackage: {
             /** Package */
@@ -746,7 +881,7 @@ export interface components {
              * @description Names the cause.
              * @enum {string}
              */
-            code: "account_missing" | "admin_required" | "api_key_expired" | "api_key_required" | "api_key_revoked" | "card_declined" | "idempotency_key_in_use" | "illegal_state_transition" | "insufficient_credits" | "internal_error" | "invalid_api_key" | "invalid_id_token" | "invalid_json" | "invalid_request" | "invalid_signature" | "livemode_required" | "maintenance_mode" | "method_not_allowed" | "missing_api_key" | "missing_id_token" | "no_default_payment_method" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "rate_limited" | "request_too_large" | "resource_already_exists" | "resource_missing" | "route_not_found" | "service_unavailable" | "setup_intent_incomplete" | "stripe_error" | "too_many_jobs_in_flight" | "unsupported_media_type" | "user_token_required" | "webhook_disabled";
+            code: "account_missing" | "admin_required" | "api_key_expired" | "api_key_required" | "api_key_revoked" | "card_declined" | "idempotency_key_in_use" | "illegal_state_transition" | "insufficient_credits" | "internal_error" | "invalid_api_key" | "invalid_id_token" | "invalid_json" | "invalid_request" | "invalid_signature" | "livemode_required" | "maintenance_mode" | "method_not_allowed" | "missing_api_key" | "missing_id_token" | "no_default_payment_method" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "rate_limited" | "request_too_large" | "resource_already_exists" | "resource_missing" | "route_not_found" | "service_unavailable" | "setup_intent_incomplete" | "stripe_error" | "stripe_rejected" | "too_many_jobs_in_flight" | "unsupported_media_type" | "user_token_required" | "webhook_disabled";
             /**
              * Message
              * @description For people; may change.
@@ -758,6 +893,12 @@ export interface components {
              * @default null
              */
             param?: string | null;
+            /**
+             * Stripe Code
+             * @description With `stripe_rejected`: the code Stripe gave for refusing the request (e.g. `resource_missing`).
+             * @default null
+             */
+            stripe_code?: string | null;
         };
         /**
          * ErrorEnvelope
@@ -765,6 +906,14 @@ export interface components {
          */
         ErrorEnvelope: {
             error: components["schemas"]["ErrorDetail"];
+        };
+        /**
+         * FixedPricing
+         * @description A job type's fixed price: `credits` per job, debited at creation.
+         */
+        FixedPricing: {
+            /** Credits */
+            credits: number;
         };
         /** Health */
         Health: {
@@ -774,6 +923,13 @@ export interface components {
              */
             status: "ok";
         };
+        /**
+         * JobFailure
+         * @description Why a job failed (docs/jobs.md): its worker refused it (4xx), every attempt failed, it waited past its
+         *     type's queue_timeout_s for a first attempt.
+         * @enum {string}
+         */
+        JobFailure: "worker_error" | "attempts_exhausted" | "expired";
         /** Job */
         Job: {
             /** Job Id */
@@ -791,18 +947,150 @@ export interface components {
             } | null;
             /** Error */
             error: string | null;
+            /** @description Why a failed job failed: worker_error (4xx), attempts_exhausted, expired. */
+            failure_reason: components["schemas"]["JobFailure"] | null;
             /** Livemode */
             livemode: boolean;
-            /** Cost */
-            cost: number;
+            /**
+             * Cost
+             * @description Credits the job costs in the end: the fixed price, a metered job's settled cost once completed (null before), 0 once failed or canceled (refunded).
+             */
+            cost: number | null;
+            /**
+             * Reserved Credits
+             * @description Credits held at creation (a metered type's max).
+             */
+            reserved_credits: number;
+            /** @description A metered job's reported usage, once completed. */
+            usage: components["schemas"]["JobUsage"] | null;
+            /** Attempts */
+            attempts: number;
+            /** Max Attempts */
+            max_attempts: number;
             /** Created At */
             created_at: number;
+            /** Finished At */
+            finished_at: number | null;
         };
         /**
          * JobStatus
          * @enum {string}
          */
-        JobStatus: "queued" | "running" | "completed" | "failed";
+        JobStatus: "queued" | "running" | "completed" | "failed" | "canceled";
+        /** JobTypeDeleted */
+        JobTypeDeleted: {
+            /** Type */
+            type: string;
+            /**
+             * Deleted
+             * @constant
+             */
+            deleted: true;
+        };
+        /**
+         * JobTypeInput
+         * @example {
+         *       "description": "Transcribes audio.",
+         *       "max_attempts": 3,
+         *       "pricing": {
+         *         "credits_per_unit": 2,
+         *         "max_credits": 100,
+         *         "unit": "second"
+         *       },
+         *       "queue_timeout_s": 3600,
+         *       "timeout_s": 300,
+         *       "worker_url": "https://worker.example.com/"
+         *     }
+         */
+        JobTypeInput: {
+            /** Worker Url */
+            worker_url: string;
+            /**
+             * Description
+             * @default
+             */
+            description?: string;
+            /**
+             * Pricing
+             * @description `{"credits": n}` (fixed) or `{"credits_per_unit", "max_credits", "unit"}` (metered).
+             */
+            pricing: components["schemas"]["FixedPricing"] | components["schemas"]["MeteredPricing"];
+            /**
+             * Timeout S
+             * @default 300
+             */
+            timeout_s?: number;
+            /**
+             * Max Attempts
+             * @default 3
+             */
+            max_attempts?: number;
+            /**
+             * Queue Timeout S
+             * @default 3600
+             */
+            queue_timeout_s?: number;
+        };
+        /** JobTypeListing */
+        JobTypeListing: {
+            /** Type */
+            type: string;
+            /** Description */
+            description: string;
+            /**
+             * Pricing
+             * @description `{"credits"}` per job, or metered: `{"credits_per_unit", "max_credits", "unit"}`.
+             */
+            pricing: components["schemas"]["FixedPricing"] | components["schemas"]["MeteredPricing"];
+        };
+        /** JobType */
+        JobType: {
+            /** Type */
+            type: string;
+            /** Description */
+            description: string;
+            /**
+             * Pricing
+             * @description `{"credits"}` per job, or metered: `{"credits_per_unit", "max_credits", "unit"}`.
+             */
+            pricing: components["schemas"]["FixedPricing"] | components["schemas"]["MeteredPricing"];
+            /**
+             * Worker Url
+             * @description null for a legacy type (system/config.job_costs).
+             */
+            worker_url: string | null;
+            /** Timeout S */
+            timeout_s: number;
+            /** Max Attempts */
+            max_attempts: number;
+            /** Queue Timeout S */
+            queue_timeout_s: number;
+            /**
+             * Legacy
+             * @description Priced by system/config.job_costs, with no worker (docs/jobs.md).
+             */
+            legacy: boolean;
+            /** Created At */
+            created_at: number | null;
+            /** Updated At */
+            updated_at: number | null;
+            /**
+             * Worker Secret
+             * @description Signs every dispatch (Standard Webhooks); present on creation and rotation only.
+             * @default null
+             */
+            worker_secret?: string | null;
+        };
+        /** JobUsage */
+        JobUsage: {
+            /**
+             * Units
+             * @description What the metered worker reported.
+             */
+            units: number;
+            /** Unit */
+            unit: string;
+        };
         /**
          * KeyEnvironment
          * @enum {string}
@@ -834,7 +1122,7 @@ export interface components {
          * LedgerEntryType
          * @enum {string}
          */
-        LedgerEntryType: "purchase" | "job_debit" | "refund" | "adjustment" | "clawback" | "refund_reversal" | "dispute" | "dispute_reversal";
+        LedgerEntryType: "purchase" | "job_debit" | "job_release" | "refund" | "adjustment" | "clawback" | "refund_reversal" | "dispute" | "dispute_reversal";
         /**
          * MaintenanceInput
          * @example {
@@ -849,6 +1137,19 @@ export interface components {
         MaintenanceState: {
             /** Maintenance Mode */
             maintenance_mode: boolean;
+        };
+        /**
+         * MeteredPricing
+         * @description A metered price: `max_credits` reserved at creation, `min(max_credits, ceil(units x credits_per_unit))`
+         *     charged on completion, the rest released.
+         */
+        MeteredPricing: {
+            /** Credits Per Unit */
+            credits_per_unit: number;
+            /** Max Credits */
+            max_credits: number;
+            /** Unit */
+            unit: string;
         };
         /** NewApiKey */
         NewApiKey: {
@@ -995,6 +1296,30 @@ export interface components {
         JobPage: {
             /** Data */
             data: components["schemas"]["Job"][];
+            /** Has More */
+            has_more: boolean;
+            /**
+             * Next Cursor
+             * @description Pass as starting_after to get the next page.
+             */
+            next_cursor: string | null;
+        };
+        /** JobTypeListingPage */
+        JobTypeListingPage: {
+            /** Data */
+            data: components["schemas"]["JobTypeListing"][];
+            /** Has More */
+            has_more: boolean;
+            /**
+             * Next Cursor
+             * @description Pass as starting_after to get the next page.
+             */
+            next_cursor: string | null;
+        };
+        /** JobTypePage */
+        JobTypePage: {
+            /** Data */
+            data: components["schemas"]["JobType"][];
             /** Has More */
             has_more: boolean;
             /**
@@ -1304,7 +1629,7 @@ export interface components {
             /** Url */
             url: string;
             /** Events */
-            events: ("job.completed" | "job.failed")[];
+            events: ("job.completed" | "job.failed" | "job.canceled")[];
             /**
              * Enabled
              * @default true
@@ -1431,19 +1756,28 @@ export type AdminStats = components['schemas']['AdminStats'];
 export type ApiKey = components['schemas']['ApiKey'];
 export type CreateJobRequest = components['schemas']['CreateJobRequest'];
 export type CreateKeyBody = components['schemas']['CreateKeyBody'];
+export type CreditAdjustmentInput = components['schemas']['CreditAdjustmentInput'];
 export type CreditPackage = components['schemas']['CreditPackage'];
 export type DeliveryAttempt = components['schemas']['DeliveryAttempt'];
 export type EmptyBody = components['schemas']['EmptyBody'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
 export type ErrorEnvelope = components['schemas']['ErrorEnvelope'];
+export type FixedPricing = components['schemas']['FixedPricing'];
 export type Health = components['schemas']['Health'];
+export type JobFailure = components['schemas']['JobFailure'];
 export type Job = components['schemas']['Job'];
 export type JobStatus = components['schemas']['JobStatus'];
+export type JobTypeDeleted = components['schemas']['JobTypeDeleted'];
+export type JobTypeInput = components['schemas']['JobTypeInput'];
+export type JobTypeListing = components['schemas']['JobTypeListing'];
+export type JobType = components['schemas']['JobType'];
+export type JobUsage = components['schemas']['JobUsage'];
 export type KeyEnvironment = components['schemas']['KeyEnvironment'];
 export type LedgerEntry = components['schemas']['LedgerEntry'];
 export type LedgerEntryType = components['schemas']['LedgerEntryType'];
 export type MaintenanceInput = components['schemas']['MaintenanceInput'];
 export type MaintenanceState = components['schemas']['MaintenanceState'];
+export type MeteredPricing = components['schemas']['MeteredPricing'];
 export type NewApiKey = components['schemas']['NewApiKey'];
 export type NewPurchase = components['schemas']['NewPurchase'];
 export type NextAction = components['schemas']['NextAction'];
@@ -1452,6 +1786,8 @@ export type ApiKeyPage = components['schemas']['ApiKeyPage'];
 export type CreditPackagePage = components['schemas']['CreditPackagePage'];
 export type DeliveryAttemptPage = components['schemas']['DeliveryAttemptPage'];
 export type JobPage = components['schemas']['JobPage'];
+export type JobTypeListingPage = components['schemas']['JobTypeListingPage'];
+export type JobTypePage = components['schemas']['JobTypePage'];
 export type LedgerEntryPage = components['schemas']['LedgerEntryPage'];
 export type PaymentMethodPage = components['schemas']['PaymentMethodPage'];
 export type PaymentMethodDeleted = components['schemas']['PaymentMethodDeleted'];
@@ -3064,6 +3400,776 @@ export interface operations {
             };
         };
     };
+    cancel_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_api_key, invalid_api_key, api_key_revoked, api_key_expired */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object: resource_missing */
+            404: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the object's state: illegal_state_transition */
+            409: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unavailable (maintenance mode, or retry shortly): maintenance_mode */
+            503: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_job_types: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The id of the last object of the previous page. */
+                starting_after?: string;
+                /** @description Alias of starting_after (next_cursor). */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobTypeListingPage"];
+                };
+            };
+            /** @description Invalid request: parameter_invalid, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_api_key, invalid_api_key, api_key_revoked, api_key_expired, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unavailable (maintenance mode, or retry shortly): maintenance_mode */
+            503: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_admin_job_types: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The id of the last object of the previous page. */
+                starting_after?: string;
+                /** @description Alias of starting_after (next_cursor). */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobTypePage"];
+                };
+            };
+            /** @description Invalid request: parameter_invalid, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required, admin_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    put_job_type: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_type: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobTypeInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobType"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobType"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required, admin_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object: resource_missing */
+            404: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    delete_job_type: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_type: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobTypeDeleted"];
+                };
+            };
+            /** @description Invalid request: parameter_invalid, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required, admin_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object: resource_missing */
+            404: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    rotate_job_type_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_type: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobType"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required, admin_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object: resource_missing */
+            404: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     list_ledger_entries: {
         parameters: {
             query?: {
@@ -4343,7 +5449,7 @@ export interface operations {
                     "application/json": components["schemas"]["SetupIntent"];
                 };
             };
-            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown, stripe_rejected */
             400: {
                 headers: {
                     /** @description Identifies this request in the logs. */
@@ -4617,7 +5723,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentMethod"];
                 };
             };
-            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown, setup_intent_incomplete */
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown, setup_intent_incomplete, stripe_rejected */
             400: {
                 headers: {
                     /** @description Identifies this request in the logs. */
@@ -4785,7 +5891,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentMethod"];
                 };
             };
-            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown, stripe_rejected */
             400: {
                 headers: {
                     /** @description Identifies this request in the logs. */
@@ -4948,7 +6054,7 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentMethodDeleted"];
                 };
             };
-            /** @description Invalid request: parameter_invalid, parameter_unknown */
+            /** @description Invalid request: parameter_invalid, parameter_unknown, stripe_rejected */
             400: {
                 headers: {
                     /** @description Identifies this request in the logs. */
@@ -5185,7 +6291,7 @@ export interface operations {
                     "application/json": components["schemas"]["Purchase"];
                 };
             };
-            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown, no_default_payment_method, card_declined */
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown, no_default_payment_method, card_declined, stripe_rejected */
             400: {
                 headers: {
                     /** @description Identifies this request in the logs. */
@@ -6167,6 +7273,179 @@ export interface operations {
                 };
             };
             /** @description Conflict with the object's state: webhook_disabled */
+            409: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    admin_credit_adjustment: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Repeating a request with the same key answers the first result. */
+                "Idempotency-Key": string;
+            };
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreditAdjustmentInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description `true` when this answers an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntry"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description `true` when this answers an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntry"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required, admin_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object: resource_missing */
+            404: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the object's state: idempotency_key_in_use */
             409: {
                 headers: {
                     /** @description Identifies this request in the logs. */

@@ -21,9 +21,15 @@ const JOB = {
   input: { a: 1 },
   result: null,
   error: null,
+  failure_reason: null,
   livemode: false,
   cost: 0,
+  reserved_credits: 0,
+  usage: null,
+  attempts: 0,
+  max_attempts: 3,
   created_at: 1700000000,
+  finished_at: null,
 };
 const error = (status: number, code: string, headers: Record<string, string> = {}) => ({
   status,

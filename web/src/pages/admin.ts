@@ -1,10 +1,147 @@
-import { call, type AdminStats } from "../api";
+import { call, IntentKeys, priceText, type AdminStats, type JobTypeAdmin, type LedgerEntry, type Page } from "../api";
 import type { Session } from "../session";
-import { button, h, notice } from "../ui";
+import { button, field, h, notice, showError, table, when } from "../ui";
+
+const adjustmentKeys = new IntentKeys("adjustment-keys");
+
+/** Correct a customer's balance: an `adjustment` ledger entry whose description (the reason) they see. */
+function adjustmentForm(): HTMLElement {
+  const user = h("input", { name: "user-id", autocomplete: "off", required: true });
+  const amount = h("input", { name: "amount", type: "number", step: "1", required: true });
+  const reason = h("input", { name: "reason", maxlength: "500", required: true });
+  const result = h("p", { role: "status", "aria-live": "polite", "data-testid": "adjustment" });
+  return h(
+    "section",
+    { class: "card" },
+    h("h2", {}, "Adjust a balance"),
+    field("User id", user),
+    field("Credits", amount, "Positive adds, negative takes (the balance may go below zero)."),
+    field("Reason", reason, "Shown to the customer in their ledger."),
+    button("Adjust balance", async () => {
+      const credits = Number(amount.value);
+      if (!user.value.trim() || !Number.isInteger(credits) || credits === 0 || !reason.value.trim()) {
+        throw new Error("Give a user id, a whole non-zero number of credits and a reason.");
+      }
+      const intent = JSON.stringify([user.value.trim(), credits, reason.value]);
+      const entry = await call<LedgerEntry>(
+        "POST",
+        `/v1/admin/users/${encodeURIComponent(user.value.trim())}/credit_adjustments`,
+        { body: { amount: credits, reason: reason.value }, idempotencyKey: adjustmentKeys.keyFor(intent) },
+      );
+      adjustmentKeys.answered(intent);
+      result.textContent = `${entry.amount > 0 ? "+" : ""}${entry.amount} credits; balance now ${entry.balance_after}.`;
+      notice("Balance adjusted.");
+    }),
+    result,
+  );
+}
+
+/** The operator's job types: list, create or replace, rotate the worker secret, delete (docs/jobs.md). */
+async function jobTypesSection(root: HTMLElement): Promise<void> {
+  const listBox = h("div", {});
+  const secretBox = h("div", { "aria-live": "polite" });
+  const name = h("input", { name: "job-type-name", placeholder: "transcribe", required: true });
+  const url = h("input", { name: "worker-url", type: "url", placeholder: "https://worker.example.com/", required: true });
+  const description = h("input", { name: "job-type-description" });
+  const pricing = h("textarea", { name: "job-type-pricing", rows: 2 }, '{"credits": 1}');
+  const timeout = h("input", { name: "timeout-s", type: "number", min: 1, max: 3600, value: 300 });
+  const attempts = h("input", { name: "max-attempts", type: "number", min: 1, max: 10, value: 3 });
+  const queueTimeout = h("input", { name: "queue-timeout-s", type: "number", min: 10, max: 604800, value: 3600 });
+
+  function showSecret(type: JobTypeAdmin): void {
+    if (!type.worker_secret) return;
+    secretBox.replaceChildren(
+      h(
+        "p",
+        { class: "card" },
+        `Worker secret of ${type.type} (shown once; give it to the worker as WORKER_SECRET): `,
+        h("code", { "data-testid": "worker-secret" }, type.worker_secret),
+      ),
+    );
+  }
+
+  async function refresh(): Promise<void> {
+    const page = await call<Page<JobTypeAdmin>>("GET", "/v1/admin/job_types?limit=100");
+    listBox.replaceChildren(
+      table(
+        ["Type", "Price", "Worker", "Timeout", "Attempts", "Queue timeout", "Updated", ""],
+        page.data.map((t) => [
+          h("code", {}, t.type),
+          document.createTextNode(priceText(t.pricing)),
+          document.createTextNode(t.worker_url ?? "legacy (system/config.job_costs, no worker)"),
+          document.createTextNode(`${t.timeout_s} s`),
+          document.createTextNode(String(t.max_attempts)),
+          document.createTextNode(`${t.queue_timeout_s} s`),
+          document.createTextNode(t.updated_at ? when(t.updated_at) : "—"),
+          t.legacy
+            ? document.createTextNode("")
+            : h(
+                "span",
+                {},
+                button("Rotate secret", async () => {
+                  if (!window.confirm(`Rotate the worker secret of ${t.type}? The old one signs for 24 h more.`)) return;
+                  showSecret(await call<JobTypeAdmin>("POST", `/v1/admin/job_types/${t.type}/rotate_secret`, { body: {} }));
+                }),
+                button("Delete", async () => {
+                  if (!window.confirm(`Delete ${t.type}? New jobs of it are refused; queued ones still end.`)) return;
+                  await call("DELETE", `/v1/admin/job_types/${t.type}`);
+                  notice(`Job type ${t.type} deleted.`);
+                  await refresh();
+                }),
+              ),
+        ]),
+        "Job types",
+      ),
+    );
+  }
+
+  const form = h(
+    "form",
+    { class: "card" },
+    h("h3", {}, "Create or replace a job type"),
+    field("Type", name, "a-z, 0-9, '_', '-'"),
+    field("Worker URL", url, "The platform POSTs each attempt here, signed with the type's secret."),
+    field("Description", description),
+    field("Pricing (JSON)", pricing, '{"credits": 5} or {"credits_per_unit": 2, "max_credits": 100, "unit": "second"}'),
+    field("Timeout per attempt (s)", timeout),
+    field("Max attempts", attempts),
+    field("Queue timeout (s)", queueTimeout, "How long a job may wait for its first attempt."),
+    h("button", { type: "submit" }, "Save job type"),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      let price: unknown;
+      try {
+        price = JSON.parse(pricing.value);
+      } catch {
+        throw new Error("The pricing is not valid JSON.");
+      }
+      const saved = await call<JobTypeAdmin>("PUT", `/v1/admin/job_types/${encodeURIComponent(name.value.trim())}`, {
+        body: {
+          worker_url: url.value.trim(),
+          description: description.value,
+          pricing: price,
+          timeout_s: Number(timeout.value),
+          max_attempts: Number(attempts.value),
+          queue_timeout_s: Number(queueTimeout.value),
+        },
+      });
+      notice(`Job type ${saved.type} saved.`);
+      showSecret(saved);
+      await refresh();
+    } catch (error) {
+      showError(error);
+    }
+  });
+  root.append(h("section", { class: "card" }, h("h2", {}, "Job types"), secretBox, listBox, form));
+  await refresh();
+  await jobTypesSection(root);
+}
 
 export async function adminPage(root: HTMLElement, _session: Session): Promise<void> {
   const box = h("div", {});
-  root.append(box);
+  root.append(box, adjustmentForm());
   async function refresh(): Promise<void> {
     const stats = await call<AdminStats>("GET", "/v1/admin/stats");
     box.replaceChildren(
@@ -35,4 +172,5 @@ export async function adminPage(root: HTMLElement, _session: Session): Promise<v
     );
   }
   await refresh();
+  await jobTypesSection(root);
 }

@@ -1,4 +1,4 @@
-import { call, type Account, type CreditPackage, type Page, type PaymentMethod, type Purchase } from "../api";
+import { call, IntentKeys, type Account, type CreditPackage, type Page, type PaymentMethod, type Purchase } from "../api";
 import type { Session } from "../session";
 import { button, field, h, money, notice } from "../ui";
 
@@ -10,6 +10,8 @@ const STATUS_WORDS: Record<string, string> = {
   refunded: "Refunded",
   disputed: "Disputed",
 };
+
+const purchaseKeys = new IntentKeys("purchase-keys");
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => window.setTimeout(resolve, ms));
@@ -36,11 +38,14 @@ export async function buyPage(root: HTMLElement, session: Session): Promise<void
   if (methods.data.length) root.append(field("Pay with", card));
 
   async function buy(pkg: CreditPackage): Promise<void> {
-    // One key per click: a retried request (network hiccup) cannot charge twice.
+    // One key per purchase the user means to make: a click after a timeout or a 502 sends the same key, so
+    // the API answers (or finishes) the first purchase instead of charging twice.
+    const intent = `${pkg.package}|${card.value}`;
     const purchase = await call<Purchase>("POST", "/v1/purchases", {
       body: { package: pkg.package, payment_method_id: card.value || undefined },
-      idempotencyKey: crypto.randomUUID(),
+      idempotencyKey: purchaseKeys.keyFor(intent),
     });
+    purchaseKeys.answered(intent);
     let current = purchase;
     // Credits arrive when Stripe's payment_intent.succeeded event has been processed: follow it for a while.
     for (let i = 0; i < 60; i++) {

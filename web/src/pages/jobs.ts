@@ -1,4 +1,4 @@
-import { friendly, keyClient } from "../api";
+import { call, friendly, keyClient, priceText, type Job, type JobTypeListing, type Page } from "../api";
 import type { Session } from "../session";
 import { button, field, h, notice, showError, table, text, when } from "../ui";
 
@@ -13,7 +13,52 @@ export async function jobsPage(root: HTMLElement, session: Session): Promise<voi
     placeholder: "sk_test_…",
   });
   const input = h("textarea", { name: "job-input", rows: 3 }, '{"message": "hello"}');
+  const typeSelect = h("select", { name: "job-type" }, h("option", { value: "echo" }, "echo"));
+  const submit = h("button", { type: "submit" }, "Run echo job");
+  typeSelect.addEventListener("change", () => {
+    submit.textContent = `Run ${typeSelect.value} job`;
+  });
+  const typesBox = h("div", {});
   const listBox = h("div", {});
+
+  // The types on offer and their prices (signed in: no key needed).
+  async function loadTypes(): Promise<void> {
+    const page = await call<Page<JobTypeListing>>("GET", "/v1/job_types?limit=100");
+    const chosen = typeSelect.value;
+    typeSelect.replaceChildren(
+      ...page.data.map((t) => h("option", { value: t.type, selected: t.type === chosen }, t.type)),
+    );
+    typesBox.replaceChildren(
+      table(
+        ["Type", "Price", "Description"],
+        page.data.map((t) => [
+          h("code", {}, t.type),
+          document.createTextNode(priceText(t.pricing)),
+          document.createTextNode(t.description || "—"),
+        ]),
+        "Job types and their prices",
+      ),
+    );
+  }
+
+  function costText(job: Job): string {
+    if (job.cost === null) return `up to ${job.reserved_credits} (reserved)`;
+    const usage = job.usage ? ` for ${job.usage.units} ${job.usage.unit}` : "";
+    return `${job.cost} credits${usage}`;
+  }
+
+  function cancelButton(job: Job): Node {
+    if (job.status !== "queued" && job.status !== "running") return document.createTextNode("");
+    return button(
+      "Cancel",
+      async () => {
+        await call<Job>("POST", `/v1/jobs/${job.job_id}/cancel`, { bearer: bearer(), body: {} });
+        notice(`Job ${job.job_id} canceled; its credits are back.`);
+        await refresh();
+      },
+      { "aria-label": `Cancel job ${job.job_id}` },
+    );
+  }
 
   function bearer(): string {
     const value = key.value.trim();
@@ -27,15 +72,17 @@ export async function jobsPage(root: HTMLElement, session: Session): Promise<voi
     listBox.replaceChildren(
       page.data.length
         ? table(
-            ["Job", "Type", "Status", "Cost", "Mode", "Result", "Created"],
+            ["Job", "Type", "Status", "Attempts", "Cost", "Mode", "Result", "Created", ""],
             page.data.map((job) => [
               h("code", {}, job.job_id),
               document.createTextNode(job.type),
               h("span", { class: `status ${job.status}`, "data-testid": "job-status" }, job.status),
-              document.createTextNode(`${job.cost} credits`),
+              document.createTextNode(`${job.attempts} of ${job.max_attempts}`),
+              document.createTextNode(costText(job)),
               document.createTextNode(job.livemode ? "live" : "test"),
               document.createTextNode(job.error ?? (job.result ? JSON.stringify(job.result) : text(null))),
               document.createTextNode(when(job.created_at)),
+              cancelButton(job),
             ]),
             "Your jobs, newest first",
           )
@@ -46,10 +93,11 @@ export async function jobsPage(root: HTMLElement, session: Session): Promise<voi
   const form = h(
     "form",
     { class: "card" },
-    h("h2", {}, "Run an echo job"),
+    h("h2", {}, "Run a job"),
     field("API key", key, "Test keys run jobs for free; live keys use credits."),
+    field("Job type", typeSelect, "Metered types reserve their maximum and give back what the work did not use."),
     field("Input (JSON object)", input),
-    h("button", { type: "submit" }, "Run echo job"),
+    submit,
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -62,20 +110,23 @@ export async function jobsPage(root: HTMLElement, session: Session): Promise<voi
       }
       const client = keyClient(bearer());
       // One Idempotency-Key for this submission (the client makes it), reused by its retries.
-      const job = await friendly(client.jobs.create({ type: "echo", input: parsed as Record<string, unknown> }));
+      const job = await friendly(
+        client.jobs.create({ type: typeSelect.value, input: parsed as Record<string, unknown> }),
+      );
       notice(`Job ${job.job_id} queued.`);
       await refresh();
       // Follow it briefly: the echo worker finishes within seconds.
       for (let i = 0; i < 20; i++) {
         await new Promise((r) => window.setTimeout(r, 1000));
         const now = await friendly(client.jobs.get(job.job_id));
-        if (now.status === "completed" || now.status === "failed") break;
+        if (!["queued", "running"].includes(now.status)) break;
       }
       await refresh();
     } catch (error) {
       showError(error);
     }
   });
-  root.append(form, button("Refresh list", () => refresh()), listBox);
+  root.append(typesBox, form, button("Refresh list", () => refresh()), listBox);
+  await loadTypes();
   if (key.value) await refresh();
 }

@@ -2,7 +2,7 @@ import { ApiError, call, optional, type Delivery, type Page, type Webhook } from
 import type { Session } from "../session";
 import { button, check, field, h, notice, secretOnce, showError, table, text, when } from "../ui";
 
-const EVENTS = ["job.completed", "job.failed"];
+const EVENTS = ["job.completed", "job.failed", "job.canceled"];
 
 function health(hook: Webhook): HTMLElement | null {
   // Shown only when the API reports endpoint health (status, consecutive_failures, backlog).

@@ -8,6 +8,7 @@ from .api_key_status import ApiKeyStatus
 from .create_job_request import CreateJobRequest
 from .create_job_request_input import CreateJobRequestInput
 from .create_key_body import CreateKeyBody
+from .credit_adjustment_input import CreditAdjustmentInput
 from .credit_package import CreditPackage
 from .credit_package_page import CreditPackagePage
 from .delivery_attempt import DeliveryAttempt
@@ -17,18 +18,28 @@ from .error_detail import ErrorDetail
 from .error_detail_code import ErrorDetailCode
 from .error_detail_type import ErrorDetailType
 from .error_envelope import ErrorEnvelope
+from .fixed_pricing import FixedPricing
 from .health import Health
 from .job import Job
+from .job_failure import JobFailure
 from .job_input import JobInput
 from .job_page import JobPage
 from .job_result import JobResult
 from .job_status import JobStatus
+from .job_type import JobType
+from .job_type_deleted import JobTypeDeleted
+from .job_type_input import JobTypeInput
+from .job_type_listing import JobTypeListing
+from .job_type_listing_page import JobTypeListingPage
+from .job_type_page import JobTypePage
+from .job_usage import JobUsage
 from .key_environment import KeyEnvironment
 from .ledger_entry import LedgerEntry
 from .ledger_entry_page import LedgerEntryPage
 from .ledger_entry_type import LedgerEntryType
 from .maintenance_input import MaintenanceInput
 from .maintenance_state import MaintenanceState
+from .metered_pricing import MeteredPricing
 from .new_api_key import NewApiKey
 from .new_api_key_status import NewApiKeyStatus
 from .new_purchase import NewPurchase
@@ -70,6 +81,7 @@ __all__ = (
     "CreateJobRequest",
     "CreateJobRequestInput",
     "CreateKeyBody",
+    "CreditAdjustmentInput",
     "CreditPackage",
     "CreditPackagePage",
     "DeliveryAttempt",
@@ -79,18 +91,28 @@ __all__ = (
     "ErrorDetailCode",
     "ErrorDetailType",
     "ErrorEnvelope",
+    "FixedPricing",
     "Health",
     "Job",
+    "JobFailure",
     "JobInput",
     "JobPage",
     "JobResult",
     "JobStatus",
+    "JobType",
+    "JobTypeDeleted",
+    "JobTypeInput",
+    "JobTypeListing",
+    "JobTypeListingPage",
+    "JobTypePage",
+    "JobUsage",
     "KeyEnvironment",
     "LedgerEntry",
     "LedgerEntryPage",
     "LedgerEntryType",
     "MaintenanceInput",
     "MaintenanceState",
+    "MeteredPricing",
     "NewApiKey",
     "NewApiKeyStatus",
     "NewPurchase",

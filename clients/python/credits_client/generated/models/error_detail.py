@@ -20,12 +20,15 @@ class ErrorDetail:
         code (ErrorDetailCode): Names the cause.
         message (str): For people; may change.
         param (None | str | Unset): The one input field at fault, when there is one.
+        stripe_code (None | str | Unset): With `stripe_rejected`: the code Stripe gave for refusing the request (e.g.
+            `resource_missing`).
     """
 
     type_: ErrorDetailType
     code: ErrorDetailCode
     message: str
     param: str | Unset | None = UNSET
+    stripe_code: str | Unset | None = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         type_ = self.type_.value
@@ -40,6 +43,12 @@ class ErrorDetail:
         else:
             param = self.param
 
+        stripe_code: str | Unset | None
+        if isinstance(self.stripe_code, Unset):
+            stripe_code = UNSET
+        else:
+            stripe_code = self.stripe_code
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -51,6 +60,8 @@ class ErrorDetail:
         )
         if param is not UNSET:
             field_dict["param"] = param
+        if stripe_code is not UNSET:
+            field_dict["stripe_code"] = stripe_code
 
         return field_dict
 
@@ -72,11 +83,21 @@ class ErrorDetail:
 
         param = _parse_param(d.pop("param", UNSET))
 
+        def _parse_stripe_code(data: object) -> str | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        stripe_code = _parse_stripe_code(d.pop("stripe_code", UNSET))
+
         error_detail = cls(
             type_=type_,
             code=code,
             message=message,
             param=param,
+            stripe_code=stripe_code,
         )
 
         return error_detail

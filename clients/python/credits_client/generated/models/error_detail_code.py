@@ -34,6 +34,7 @@ class ErrorDetailCode(StrEnum):
     SERVICE_UNAVAILABLE = "service_unavailable"
     SETUP_INTENT_INCOMPLETE = "setup_intent_incomplete"
     STRIPE_ERROR = "stripe_error"
+    STRIPE_REJECTED = "stripe_rejected"
     TOO_MANY_JOBS_IN_FLIGHT = "too_many_jobs_in_flight"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     USER_TOKEN_REQUIRED = "user_token_required"

@@ -5,11 +5,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..models.job_failure import JobFailure
 from ..models.job_status import JobStatus
 
 if TYPE_CHECKING:
     from ..models.job_input import JobInput
     from ..models.job_result import JobResult
+    from ..models.job_usage import JobUsage
 
 
 T = TypeVar("T", bound="Job")
@@ -25,9 +27,16 @@ class Job:
         input_ (JobInput):
         result (JobResult | None):
         error (None | str):
+        failure_reason (JobFailure | None): Why a failed job failed: worker_error (4xx), attempts_exhausted, expired.
         livemode (bool):
-        cost (int):
+        cost (int | None): Credits the job costs in the end: the fixed price, a metered job's settled cost once
+            completed (null before), 0 once failed or canceled (refunded).
+        reserved_credits (int): Credits held at creation (a metered type's max).
+        usage (JobUsage | None): A metered job's reported usage, once completed.
+        attempts (int):
+        max_attempts (int):
         created_at (int):
+        finished_at (int | None):
     """
 
     job_id: str
@@ -36,12 +45,19 @@ class Job:
     input_: JobInput
     result: JobResult | None
     error: str | None
+    failure_reason: JobFailure | None
     livemode: bool
-    cost: int
+    cost: int | None
+    reserved_credits: int
+    usage: JobUsage | None
+    attempts: int
+    max_attempts: int
     created_at: int
+    finished_at: int | None
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.job_result import JobResult
+        from ..models.job_usage import JobUsage
 
         job_id = self.job_id
 
@@ -60,11 +76,33 @@ class Job:
         error: str | None
         error = self.error
 
+        failure_reason: str | None
+        if isinstance(self.failure_reason, JobFailure):
+            failure_reason = self.failure_reason.value
+        else:
+            failure_reason = self.failure_reason
+
         livemode = self.livemode
 
+        cost: int | None
         cost = self.cost
 
+        reserved_credits = self.reserved_credits
+
+        usage: dict[str, Any] | None
+        if isinstance(self.usage, JobUsage):
+            usage = self.usage.to_dict()
+        else:
+            usage = self.usage
+
+        attempts = self.attempts
+
+        max_attempts = self.max_attempts
+
         created_at = self.created_at
+
+        finished_at: int | None
+        finished_at = self.finished_at
 
         field_dict: dict[str, Any] = {}
 
@@ -76,9 +114,15 @@ class Job:
                 "input": input_,
                 "result": result,
                 "error": error,
+                "failure_reason": failure_reason,
                 "livemode": livemode,
                 "cost": cost,
+                "reserved_credits": reserved_credits,
+                "usage": usage,
+                "attempts": attempts,
+                "max_attempts": max_attempts,
                 "created_at": created_at,
+                "finished_at": finished_at,
             }
         )
 
@@ -88,6 +132,7 @@ class Job:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.job_input import JobInput
         from ..models.job_result import JobResult
+        from ..models.job_usage import JobUsage
 
         d = dict(src_dict)
         job_id = d.pop("job_id")
@@ -120,11 +165,59 @@ class Job:
 
         error = _parse_error(d.pop("error"))
 
+        def _parse_failure_reason(data: object) -> JobFailure | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                failure_reason_type_0 = JobFailure(data)
+
+                return failure_reason_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(JobFailure | None, data)
+
+        failure_reason = _parse_failure_reason(d.pop("failure_reason"))
+
         livemode = d.pop("livemode")
 
-        cost = d.pop("cost")
+        def _parse_cost(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        cost = _parse_cost(d.pop("cost"))
+
+        reserved_credits = d.pop("reserved_credits")
+
+        def _parse_usage(data: object) -> JobUsage | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                usage_type_0 = JobUsage.from_dict(data)
+
+                return usage_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(JobUsage | None, data)
+
+        usage = _parse_usage(d.pop("usage"))
+
+        attempts = d.pop("attempts")
+
+        max_attempts = d.pop("max_attempts")
 
         created_at = d.pop("created_at")
+
+        def _parse_finished_at(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        finished_at = _parse_finished_at(d.pop("finished_at"))
 
         job = cls(
             job_id=job_id,
@@ -133,9 +226,15 @@ class Job:
             input_=input_,
             result=result,
             error=error,
+            failure_reason=failure_reason,
             livemode=livemode,
             cost=cost,
+            reserved_credits=reserved_credits,
+            usage=usage,
+            attempts=attempts,
+            max_attempts=max_attempts,
             created_at=created_at,
+            finished_at=finished_at,
         )
 
         return job

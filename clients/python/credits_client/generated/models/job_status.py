@@ -2,6 +2,7 @@ from enum import StrEnum
 
 
 class JobStatus(StrEnum):
+    CANCELED = "canceled"
     COMPLETED = "completed"
     FAILED = "failed"
     QUEUED = "queued"

@@ -7,6 +7,7 @@ class LedgerEntryType(StrEnum):
     DISPUTE = "dispute"
     DISPUTE_REVERSAL = "dispute_reversal"
     JOB_DEBIT = "job_debit"
+    JOB_RELEASE = "job_release"
     PURCHASE = "purchase"
     REFUND = "refund"
     REFUND_REVERSAL = "refund_reversal"

@@ -2,6 +2,7 @@ from enum import StrEnum
 
 
 class WebhookEndpointInputEventsItem(StrEnum):
+    JOB_CANCELED = "job.canceled"
     JOB_COMPLETED = "job.completed"
     JOB_FAILED = "job.failed"
 

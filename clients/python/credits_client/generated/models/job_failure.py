@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+
+class JobFailure(StrEnum):
+    ATTEMPTS_EXHAUSTED = "attempts_exhausted"
+    EXPIRED = "expired"
+    WORKER_ERROR = "worker_error"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,284 @@
+"""The operator's job types (admin API): create or replace, delete, rotate the signing secret, list; and
+the built-in `echo` type, registered with the platform's own echo worker on its first dispatch.
+
+A type's `worker_secret` (`whsec_...`) signs every dispatch to its worker (Standard Webhooks); it is shown
+once, when the type is created (or re-created after a delete) and when it is rotated. A rotated secret
+keeps signing alongside the new one for ROTATION_OVERLAP, as webhook secrets do.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.core.clients import current_project, firestore_client
+from shared.core.errors import ApiError, ErrorCode, not_found
+from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
+from shared.core.settings import get_settings
+from shared.jobs.types import (
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_QUEUE_TIMEOUT_S,
+    DEFAULT_TIMEOUT_S,
+    ECHO_JOB_TYPE,
+    ECHO_TIMEOUT_S,
+    ResolvedType,
+    available_job_types,
+    forget_cached_types,
+    resolve_job_type,
+    resolved_type,
+    stored_job_type,
+)
+from shared.models import (
+    JOB_MAX_ATTEMPTS_RANGE,
+    JOB_QUEUE_TIMEOUT_S_RANGE,
+    JOB_TIMEOUT_S_RANGE,
+    FixedPricing,
+    JobType,
+    MeteredPricing,
+    RetiredSecret,
+    utc_now,
+)
+from shared.webhooks.endpoints import check_url
+from shared.webhooks.signing import generate_webhook_secret
+from shared.workers.lanes import ensure_dispatch_lane
+
+ROTATION_OVERLAP = timedelta(hours=24)
+ECHO_WORKER_FUNCTION = "echo_worker"
+ECHO_DESCRIPTION = "Returns its input as its result (the platform's built-in worker)."
+# Narrower than the names jobs accept (TYPE_NAME_PATTERN): a path parameter allows no '.' (docs/api-conventions.md).
+_TYPE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class JobTypeInput(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "worker_url": "https://worker.example.com/",
+                    "description": "Transcribes audio.",
+                    "pricing": {"credits_per_unit": 2, "max_credits": 100, "unit": "second"},
+                    "timeout_s": 300,
+                    "max_attempts": 3,
+                    "queue_timeout_s": 3600,
+                }
+            ]
+        },
+    )
+
+    worker_url: str = Field(min_length=1, max_length=2048)
+    description: str = Field(default="", max_length=1000)
+    pricing: FixedPricing | MeteredPricing = Field(
+        description='`{"credits": n}` (fixed) or `{"credits_per_unit", "max_credits", "unit"}` (metered).'
+    )
+    timeout_s: Annotated[int, Field(ge=JOB_TIMEOUT_S_RANGE[0], le=JOB_TIMEOUT_S_RANGE[1], strict=True)] = (
+        DEFAULT_TIMEOUT_S
+    )
+    max_attempts: Annotated[
+        int, Field(ge=JOB_MAX_ATTEMPTS_RANGE[0], le=JOB_MAX_ATTEMPTS_RANGE[1], strict=True)
+    ] = DEFAULT_MAX_ATTEMPTS
+    queue_timeout_s: Annotated[
+        int, Field(ge=JOB_QUEUE_TIMEOUT_S_RANGE[0], le=JOB_QUEUE_TIMEOUT_S_RANGE[1], strict=True)
+    ] = DEFAULT_QUEUE_TIMEOUT_S
+
+
+def _ref(name: str) -> firestore.DocumentReference:
+    return firestore_client().collection(JobType.collection).document(name)
+
+
+def check_type_name(name: str) -> None:
+    if not _TYPE_NAME.fullmatch(name):
+        raise ApiError(
+            ErrorCode.PARAMETER_INVALID,
+            "A job type is 1-64 characters of a-z, 0-9, '_', '-', starting with a letter or digit.",
+            param="type",
+        )
+
+
+def _unix(value: datetime | None) -> int | None:
+    return int(value.timestamp()) if value is not None else None
+
+
+def pricing_resource(pricing: FixedPricing | MeteredPricing) -> dict[str, Any]:
+    return pricing.model_dump(mode="json")
+
+
+def admin_resource(name: str, job_type: ResolvedType, secret: str | None = None) -> dict[str, Any]:
+    definition = job_type.definition
+    body: dict[str, Any] = {
+        "type": name,
+        "description": job_type.description,
+        "worker_url": definition.worker_url if definition is not None else None,
+        "pricing": pricing_resource(job_type.pricing),
+        "timeout_s": job_type.timeout_s,
+        "max_attempts": job_type.max_attempts,
+        "queue_timeout_s": job_type.queue_timeout_s,
+        "legacy": definition is None,
+        "created_at": _unix(definition.created_at) if definition is not None else None,
+        "updated_at": _unix(definition.updated_at) if definition is not None else None,
+    }
+    if secret is not None:
+        body["worker_secret"] = secret
+    return body
+
+
+def public_resource(job_type: ResolvedType) -> dict[str, Any]:
+    return {
+        "type": job_type.name,
+        "description": job_type.description,
+        "pricing": pricing_resource(job_type.pricing),
+    }
+
+
+def put_job_type(name: str, body: JobTypeInput) -> tuple[dict[str, Any], bool]:
+    """Create or replace; returns (resource, created). Creating (also over a deleted type) makes a new
+    secret, shown in this answer only; replacing keeps the secret."""
+    check_type_name(name)
+    check_url(body.worker_url, param="worker_url")
+    ref = _ref(name)
+    db = firestore_client()
+    topic = ensure_dispatch_lane(name)  # before the type exists: its first job finds its lane ready
+
+    def attempt() -> tuple[dict[str, Any], bool]:
+        snapshot = ref.get()
+        now = utc_now()
+        fields = body.model_dump()
+        fields["pricing"] = body.pricing
+        fields["dispatch_topic"] = topic
+        current = JobType.from_firestore(snapshot.to_dict()) if snapshot.exists else None
+        if current is None or current.deleted_at is not None:
+            secret = generate_webhook_secret()
+            job_type = JobType(**fields, secret=secret, created_at=now, updated_at=now)
+            if current is None:
+                ref.create(job_type.to_firestore())  # AlreadyExists: created meanwhile, read again
+            else:
+                ref.update(
+                    job_type.to_firestore(), option=db.write_option(last_update_time=snapshot.update_time)
+                )
+            return admin_resource(name, resolved_type(name, job_type), secret=secret), True
+        updated = current.model_copy(update={**fields, "updated_at": now})
+        ref.update(updated.to_firestore(), option=db.write_option(last_update_time=snapshot.update_time))
+        return admin_resource(name, resolved_type(name, updated)), False
+
+    try:
+        result = retry_commit(
+            attempt,
+            what=f"job type {name}",
+            retry_on=(*RETRYABLE_COMMIT_ERRORS, AlreadyExists),
+            max_attempts=20,
+        )
+    finally:
+        forget_cached_types()
+    return result
+
+
+def _live_definition(name: str) -> tuple[Any, JobType]:
+    snapshot = _ref(name).get()
+    if not snapshot.exists:
+        raise not_found("job type", param="type")
+    job_type = JobType.from_firestore(snapshot.to_dict())
+    if job_type.deleted_at is not None:
+        raise not_found("job type", param="type")
+    return snapshot, job_type
+
+
+def delete_job_type(name: str) -> dict[str, Any]:
+    """New jobs of the type are refused from now on; jobs already queued still end by the rules (they are
+    dispatched, expire or run out of attempts). The definition stays as a tombstone for them."""
+    check_type_name(name)
+    db = firestore_client()
+
+    def attempt() -> dict[str, Any]:
+        snapshot, _ = _live_definition(name)
+        now = utc_now()
+        _ref(name).update(
+            {"deleted_at": now, "updated_at": now},
+            option=db.write_option(last_update_time=snapshot.update_time),
+        )
+        return {"type": name, "deleted": True}
+
+    try:
+        return retry_commit(
+            attempt, what=f"job type {name} while deleting it", retry_on=RETRYABLE_COMMIT_ERRORS
+        )
+    finally:
+        forget_cached_types()
+
+
+def rotate_secret(name: str) -> dict[str, Any]:
+    """A new secret (in this answer only); the old one keeps signing for ROTATION_OVERLAP."""
+    check_type_name(name)
+    db = firestore_client()
+
+    def attempt() -> dict[str, Any]:
+        snapshot, current = _live_definition(name)
+        now = utc_now()
+        secret = generate_webhook_secret()
+        older = [s for s in current.older_secrets if s.expires_at > now]
+        older.insert(0, RetiredSecret(secret=current.secret, expires_at=now + ROTATION_OVERLAP))
+        updated = current.model_copy(update={"secret": secret, "older_secrets": older, "updated_at": now})
+        _ref(name).update(
+            updated.to_firestore(), option=db.write_option(last_update_time=snapshot.update_time)
+        )
+        return admin_resource(name, resolved_type(name, updated), secret=secret)
+
+    try:
+        return retry_commit(
+            attempt, what=f"job type {name} while rotating its secret", retry_on=RETRYABLE_COMMIT_ERRORS
+        )
+    finally:
+        forget_cached_types()
+
+
+def list_admin_job_types() -> list[dict[str, Any]]:
+    return [admin_resource(t.name, t) for t in available_job_types()]
+
+
+def list_public_job_types() -> list[dict[str, Any]]:
+    return [public_resource(t) for t in available_job_types()]
+
+
+def signing_secrets(job_type: JobType, now: datetime) -> list[str]:
+    """The secret and every retired one still within its overlap: a worker on either verifies."""
+    return [job_type.secret, *(s.secret for s in job_type.older_secrets if s.expires_at > now)]
+
+
+def echo_worker_url() -> str:
+    """The platform's own echo worker function (`echo_worker`), in this project."""
+    settings = get_settings()
+    project = current_project()
+    if settings.functions_base_url:
+        return f"{settings.functions_base_url.rstrip('/')}/{project}/{settings.region}/{ECHO_WORKER_FUNCTION}"
+    return f"https://{settings.region}-{project}.cloudfunctions.net/{ECHO_WORKER_FUNCTION}"
+
+
+def ensure_echo_type() -> JobType:
+    """The built-in `echo` type: its stored definition, made on first use (create(): one wins) with the
+    price system/config gives echo, the default settings and the platform's echo worker."""
+    existing = stored_job_type(ECHO_JOB_TYPE)
+    if existing is not None:
+        return existing
+    legacy = resolve_job_type(ECHO_JOB_TYPE)
+    now = utc_now()
+    echo = JobType(
+        worker_url=echo_worker_url(),
+        description=ECHO_DESCRIPTION,
+        pricing=legacy.pricing if legacy is not None else FixedPricing(credits=1),
+        timeout_s=ECHO_TIMEOUT_S,
+        secret=generate_webhook_secret(),
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        _ref(ECHO_JOB_TYPE).create(echo.to_firestore())
+    except AlreadyExists:
+        pass
+    forget_cached_types()
+    stored = stored_job_type(ECHO_JOB_TYPE, fresh=True)
+    assert stored is not None  # created just now, or by whoever won
+    return stored
