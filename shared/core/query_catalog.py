@@ -74,7 +74,7 @@ QUERIES: tuple[QueryShape, ...] = (
         order=(("created_at", "DESCENDING"),),
     ),
     QueryShape(
-        "shared.jobs.sweep:_due_page",
+        "shared.jobs.sweep:_due_query",
         "jobs",
         equality=("index_shard",),
         range_field="sweep_at",
