@@ -65,7 +65,9 @@ class Row:
         return self.counts.get(key, 0) - self.background(key)
 
     def background(self, key: str) -> int:
-        return sum(v for k, v in self.counts.items() if k.startswith("thread ") and k.endswith(":" + key))
+        # The local fold: the host's timer threads publish its ticks, the fold_counters function runs it.
+        background = ("thread ", "fold_counters:")
+        return sum(v for k, v in self.counts.items() if k.startswith(background) and k.endswith(":" + key))
 
     def minus(self, other: Row, name: str) -> Row:
         keys = set(self.counts) | set(other.counts)

@@ -1,33 +1,20 @@
-"""Every deployed entry point, by the name the function declaration (shared/core/function_registry.py) gives it."""
+"""Every deployed entry point, made from its declaration (shared/core/function_registry.py): an attribute
+named after the function that decodes the trigger's input and calls the declared handler."""
 
-from functions.api import api
-from functions.echo_worker import echo_worker
-from functions.pubsub_handlers import (
-    deliver_webhook,
-    deliver_webhook_slow,
-    flush_usage,
-    fold_counters,
-    reconcile,
-    run_job,
-    sweep_jobs,
-    webhook_retry_sweep,
-)
-from functions.stripe_webhook import stripe_webhook
-from functions.triggers import on_job_created, on_job_updated, on_user_created
+from __future__ import annotations
 
-__all__ = [
-    "api",
-    "deliver_webhook",
-    "deliver_webhook_slow",
-    "echo_worker",
-    "flush_usage",
-    "fold_counters",
-    "on_job_created",
-    "on_job_updated",
-    "on_user_created",
-    "reconcile",
-    "run_job",
-    "stripe_webhook",
-    "sweep_jobs",
-    "webhook_retry_sweep",
-]
+from typing import Any
+
+from functions.entry_points import entry_point
+from shared.core.function_registry import FUNCTIONS, by_name
+
+__all__ = sorted(spec.name for spec in FUNCTIONS)
+
+
+def __getattr__(name: str) -> Any:
+    """functions-framework (and the deployed main.py) look an entry point up by its function's name."""
+    try:
+        spec = by_name(name)
+    except KeyError:
+        raise AttributeError(name) from None
+    return entry_point(spec)

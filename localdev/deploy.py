@@ -104,11 +104,12 @@ PUBLISHER = "roles/pubsub.publisher"
 # events and operator retries to the delivery lanes; workers hand jobs to the job workers and events to the
 # lanes; a finished delivery attempt hands the endpoint's next backlog event to a lane. Scheduler ticks are
 # published by Cloud Scheduler's own agent.
+DELIVERY_LANES = ("webhook-events", "webhook-events-slow", "webhook-events-test")
 IDENTITY_TOPICS: Mapping[Identity, tuple[str, ...]] = {
-    Identity.API: ("webhook-events", "webhook-events-slow"),
+    Identity.API: DELIVERY_LANES,
     Identity.STRIPE_EVENTS: (),
-    Identity.WORKERS: ("jobs", "webhook-events", "webhook-events-slow"),
-    Identity.WEBHOOK_SENDER: ("webhook-events", "webhook-events-slow"),
+    Identity.WORKERS: ("jobs", *DELIVERY_LANES),
+    Identity.WEBHOOK_SENDER: DELIVERY_LANES,
 }
 # Firestore TTL policies: documents are deleted (within about a day) once this field's time has passed.
 # Test-mode jobs, events and delivery attempts carry `delete_at` (30 days: shared/core/retention.py); live

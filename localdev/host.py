@@ -45,6 +45,7 @@ from functions_framework import create_app
 from werkzeug.serving import make_server
 
 from localdev import rpc_counts
+from localdev.fold_soon import LocalFolds
 from shared.core.clients import project_scope
 from shared.core.function_registry import FUNCTIONS, FunctionKind, FunctionSpec
 
@@ -282,6 +283,7 @@ class FunctionsHost:
         self.triggers = TriggerRunner()
         self.journal = TriggerJournal(journal_dir)
         self.retries = TriggerRetries(self.journal, self._run_trigger)
+        self.folds = LocalFolds()  # counters folded soon after the triggers that count (docs/counters.md)
         for spec, source in functions:
             self.specs[spec.name] = spec
             self.apps[spec.name] = create_app(spec.entry_point, str(source), spec.signature_type)
@@ -415,6 +417,7 @@ class FunctionsHost:
                 answer.append(status)
 
             self._dispatch(call.function, FunctionKind.FIRESTORE, call.project, "/", environ, record_status)
+            self.folds.after_trigger(call.project)
             return answer[-1] if answer else "500 no status"
 
         return self.triggers.run(call.event_id, run)

@@ -1,4 +1,6 @@
-"""Cloud Scheduler for the local platform: publishes to each scheduled function's topic on its schedule.
+"""Cloud Scheduler for the local platform: publishes to each scheduled function's topic on its schedule,
+and once at start, so a sweep or a flush does not wait for its first interval (a webhook retry due 5 s
+after a failure in the first minute would otherwise wait for the minute).
 
 Only the every-N-minutes cron forms the declaration uses are supported ("* * * * *", "*/N * * * *").
 The reconciliation runs more often than in production (LOCAL_INTERVALS_S); the job sweep polls for most of
@@ -45,12 +47,14 @@ class LocalScheduler:
     def _run(self, spec: FunctionSpec, interval: float) -> None:
         from shared.core.clients import project_scope, publish
 
-        while not self._stop.wait(interval):
+        while True:
             try:
                 with project_scope(self.project):
                     publish(str(spec.topic), b"{}", scheduled="true")
             except Exception as exc:
                 logs.exception(f"scheduler could not trigger {spec.name}", exc)
+            if self._stop.wait(interval):
+                return
 
     def stop(self) -> None:
         self._stop.set()

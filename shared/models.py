@@ -525,9 +525,9 @@ class WebhookEvent(FirestoreModel):
     queued: bool = False
     # Attempts allowed in all: the schedule's MAX_ATTEMPTS, raised by one per manual retry or recovery.
     attempt_limit: Annotated[int, Field(ge=1, strict=True)] = 10
-    # Handed out of its endpoint's backlog by a drain: its attempt hands out the next one (the chain that
-    # works a backlog off), where a quiet success of a fresh event skips the backlog query.
-    from_backlog: bool = False
+    # A test-mode event or a webhook.test: delivered in its endpoint's test budget (slots, backlog, throttle),
+    # never in front of live events (shared/webhooks/decisions.py).
+    test_traffic: bool = False
     # Test mode only: the TTL policy deletes the event after this (shared/core/retention.py).
     delete_at: UtcDatetime | None = None
 
@@ -545,9 +545,6 @@ class WebhookSlot(FirestoreModel):
     event_id: str
     lease_until: UtcDatetime
     created_at: UtcDatetime
-    # Set by an event that found every slot held and queued itself: the holder then hands out the
-    # backlog when it releases the slot (otherwise a quiet success skips the backlog query).
-    backlog: bool = False
 
 
 class WebhookRateBucket(FirestoreModel):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from localdev.emulators import EmulatorMissing
 from localdev.stack import STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, Stack, start_stack, stop_stack
@@ -26,6 +27,10 @@ __all__ = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "Project", "Stack"]
 # Unset PLATFORM_ENV means production (fail closed): the tests are local development, said explicitly, for
 # this process (in-process callers) and every process the stack starts (localdev/stack.py sets it too).
 os.environ["PLATFORM_ENV"] = "local"
+
+# Tests never assert timings: on a loaded machine hypothesis' per-example deadline fails correct code.
+settings.register_profile("platform", deadline=None)
+settings.load_profile("platform")
 
 
 @pytest.fixture(scope="session")

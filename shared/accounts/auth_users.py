@@ -9,14 +9,11 @@ and their keys within that window on every instance.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.core import logs
-from shared.core.clients import current_project, firebase_app
+from shared.core.clients import firebase_app
+from shared.core.ttl_cache import TtlCache
 
 USER_STATUS_SECONDS = 10.0  # the revocation window
 MAX_USERS = 10_000
@@ -43,58 +40,25 @@ class UserStatus:
         return self.exists and not self.disabled
 
 
-class UserStatusCache:
-    def __init__(self, clock: Callable[[], float] = time.monotonic, max_entries: int = MAX_USERS) -> None:
-        self._clock = clock
-        self._max = max_entries
-        # None: Firebase Auth could not be asked. Remembered for the window too, so an outage (or no Auth
-        # emulator locally) costs one failed lookup per user per window, not one per request.
-        self._entries: OrderedDict[tuple[str, str], tuple[float, UserStatus | None]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.lookups = 0
-
-    def get(self, uid: str) -> UserStatus | None:
-        """The user's status, or None when Firebase Auth cannot be asked now (callers decide)."""
-        slot = (current_project(), uid)
-        with self._lock:
-            cached = self._entries.get(slot)
-            if cached is not None and self._clock() - cached[0] < USER_STATUS_SECONDS:
-                return cached[1]
-        status = self._lookup(uid)
-        with self._lock:
-            self._entries[slot] = (self._clock(), status)
-            self._entries.move_to_end(slot)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
-        return status
-
-    def _lookup(self, uid: str) -> UserStatus | None:
-        from firebase_admin import auth, exceptions
-
-        self.lookups += 1
-        try:
-            user = auth.get_user(uid, app=firebase_app())
-        except auth.UserNotFoundError:
-            return UserStatus(exists=False)
-        except (exceptions.FirebaseError, ValueError, OSError) as exc:
-            logs.warning("firebase auth user lookup failed", error=type(exc).__name__)
-            return None
-        valid_after_ms = user.tokens_valid_after_timestamp or 0
-        return UserStatus(
-            exists=True, disabled=bool(user.disabled), tokens_valid_after_s=valid_after_ms // 1000
-        )
-
-    def forget(self, uid: str) -> None:
-        with self._lock:
-            self._entries.pop((current_project(), uid), None)
-
-
-_cache = UserStatusCache()
+# None: Firebase Auth could not be asked. Remembered for the window too, so an outage (or no Auth emulator
+# locally) costs one failed lookup per user per window, not one per request.
+_statuses: TtlCache[str, UserStatus | None] = TtlCache(USER_STATUS_SECONDS, MAX_USERS)
 
 
 def user_status(uid: str) -> UserStatus | None:
-    return _cache.get(uid)
+    """The user's status, or None when Firebase Auth cannot be asked now (callers decide)."""
+    return _statuses.get(uid, lambda _previous: _lookup(uid))
 
 
-def user_status_cache() -> UserStatusCache:
-    return _cache
+def _lookup(uid: str) -> UserStatus | None:
+    from firebase_admin import auth, exceptions
+
+    try:
+        user = auth.get_user(uid, app=firebase_app())
+    except auth.UserNotFoundError:
+        return UserStatus(exists=False)
+    except (exceptions.FirebaseError, ValueError, OSError) as exc:
+        logs.warning("firebase auth user lookup failed", error=type(exc).__name__)
+        return None
+    valid_after_ms = user.tokens_valid_after_timestamp or 0
+    return UserStatus(exists=True, disabled=bool(user.disabled), tokens_valid_after_s=valid_after_ms // 1000)

@@ -18,7 +18,7 @@ from google.cloud import firestore
 from shared.core import logs
 from shared.core.clients import current_project, firestore_client
 from shared.core.firestore_events import DocumentChange
-from shared.counters.service import count_creation, request_fold_soon, trigger_marker
+from shared.counters.service import count_creation, trigger_marker
 from shared.counters.shard_writes import add_increment
 from shared.counters.shards import Counter, marker_id
 from shared.models import FOUNDING_MEMBER_LIMIT, Account, FoundingSlot, utc_now
@@ -77,7 +77,6 @@ def claim_founding_number(user_id: str, event_type: str = "founding") -> int | N
         except NotFound:
             logs.info("user deleted before a founding number was given", user_id=user_id)
             return None
-        request_fold_soon()
         return number
     with _full_lock:
         _projects_full.add(project)

@@ -37,12 +37,6 @@ from shared.models import Purchase, PurchaseStatus, utc_now
 STRIPE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{1,254}$")
 
 
-def _paid(purchase_id: str) -> None:
-    """Grant (once: proof of payment) and settle what refunds and disputes imply."""
-    grant_purchase(purchase_id)
-    settle(purchase_id)
-
-
 # --- PaymentIntents --------------------------------------------------------------------------------
 
 

@@ -421,7 +421,7 @@ def grant_purchase(
         return False
     ref = purchase_ref(purchase_id)
 
-    def also(batch: firestore.WriteBatch, balance_after: int) -> None:
+    def mark_granted(batch: firestore.WriteBatch, balance_after: int) -> None:
         update: dict[str, Any] = {
             "status": PurchaseStatus.SUCCEEDED.value,
             "credits_granted": True,
@@ -444,7 +444,7 @@ def grant_purchase(
         marker_id=f"grant:purchase:{purchase_id}",
     )
     try:
-        return not apply_credit_change(change, also).already_applied
+        return not apply_credit_change(change, mark_granted).already_applied
     except AlreadyExists:
         # Only our event marker can be the culprit: a twin delivery of this event did it all.
         if marker is not None and marker.exists():

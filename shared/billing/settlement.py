@@ -103,7 +103,7 @@ def settle(purchase_id: str) -> None:
         entry_type, amount, refund_part, dispute_part = step
         seq = purchase.credit_steps
 
-        def also(
+        def record_step(
             batch: firestore.WriteBatch,
             balance_after: int,
             refund_part: int = refund_part,
@@ -132,7 +132,7 @@ def settle(purchase_id: str) -> None:
             allow_negative=True,  # credits already spent leave a debt (docs/stripe.md)
         )
         try:
-            apply_credit_change(change, also)
+            apply_credit_change(change, record_step)
         except AlreadyExists:
             continue  # our step marker: another settle took this step first; look again
     raise RuntimeError(f"purchase {purchase_id} kept changing")

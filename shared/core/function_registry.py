@@ -1,7 +1,8 @@
-"""The one declaration of the platform's functions.
-
-The local functions host serves exactly these, and deployment is generated from exactly these, so the
-two cannot disagree. Entry points are attributes of `functions/main.py`.
+"""The one declaration of the platform's functions: each one's name (also its entry point in
+`functions/main.py`), trigger (HTTP, a Firestore document event, a Pub/Sub topic, a schedule), handler
+("module:function", imported when the instance starts; it takes a flask request, a `DocumentChange` or a
+`PubSubMessage`) and scaling. `functions/main.py`, the local functions host and deployment are all made
+from exactly these, so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ class Identity(StrEnum):
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    name: str  # deployed name, also the local URL segment for HTTP functions
-    entry_point: str  # attribute of functions/main.py
+    name: str  # deployed name and entry point; also the local URL segment for HTTP functions
+    handler: str  # "module:function" that does the work
     kind: FunctionKind
     document: str | None = None  # Firestore document pattern, e.g. "jobs/{jobId}"
     event_type: FirestoreEventType | None = None
@@ -66,6 +67,11 @@ class FunctionSpec:
             raise ValueError(f"{self.name}: min_instances must be within 0..max_instances")
 
     @property
+    def entry_point(self) -> str:
+        """The attribute of the source module that functions-framework serves (functions/main.py)."""
+        return self.name
+
+    @property
     def signature_type(self) -> str:
         return "http" if self.kind is FunctionKind.HTTP else "cloudevent"
 
@@ -76,6 +82,8 @@ WEBHOOK_EVENTS_TOPIC = "webhook-events"
 WEBHOOK_RETRY_TOPIC = "webhook-retry-sweep"
 # Retries, probes and endpoints that are failing or slow: their own subscription (docs/webhooks.md).
 WEBHOOK_SLOW_TOPIC = "webhook-events-slow"
+# Test traffic (test-mode events, webhook.test): never in front of live events (docs/webhooks.md).
+WEBHOOK_TEST_TOPIC = "webhook-events-test"
 COUNTERS_TOPIC = "counters-fold"
 JOBS_SWEEP_TOPIC = "jobs-sweep"
 USAGE_FLUSH_TOPIC = "usage-flush"
@@ -85,7 +93,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     # 100,000 requests/s at ~400/s per vCPU-instance (docs/capacity.md); 2 warm instances hide cold starts.
     FunctionSpec(
         "api",
-        "api",
+        "functions.api:api",
         FunctionKind.HTTP,
         identity=Identity.API,
         calls_stripe=True,
@@ -97,7 +105,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "stripe_webhook",
-        "stripe_webhook",
+        "functions.stripe_webhook:stripe_webhook",
         FunctionKind.HTTP,
         identity=Identity.STRIPE_EVENTS,
         calls_stripe=True,
@@ -107,7 +115,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "on_user_created",
-        "on_user_created",
+        "shared.accounts.founding:handle_user_created",
         FunctionKind.FIRESTORE,
         document="users/{userId}",
         event_type=FirestoreEventType.CREATED,
@@ -117,7 +125,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "on_job_created",
-        "on_job_created",
+        "shared.jobs.triggers:handle_job_created",
         FunctionKind.FIRESTORE,
         document="jobs/{jobId}",
         event_type=FirestoreEventType.CREATED,
@@ -127,7 +135,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "on_job_updated",
-        "on_job_updated",
+        "shared.webhooks.events:handle_job_updated",
         FunctionKind.FIRESTORE,
         document="jobs/{jobId}",
         event_type=FirestoreEventType.UPDATED,
@@ -140,7 +148,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     # event-driven function lives at most 540 s: longer attempts are ended by the sweep (docs/workers.md).
     FunctionSpec(
         "run_job",
-        "run_job",
+        "shared.workers.dispatch:handle_run_job",
         FunctionKind.PUBSUB,
         topic=JOBS_TOPIC,
         identity=Identity.WEBHOOK_SENDER,
@@ -152,7 +160,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "sweep_jobs",
-        "sweep_jobs",
+        "shared.jobs.sweep:handle_sweep_jobs",
         FunctionKind.PUBSUB,
         topic=JOBS_SWEEP_TOPIC,
         schedule="* * * * *",
@@ -163,7 +171,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     # The built-in worker of `echo` jobs, called by run_job like any operator's worker.
     FunctionSpec(
         "echo_worker",
-        "echo_worker",
+        "functions.echo_worker:echo_worker",
         FunctionKind.HTTP,
         concurrency=80,
         cpu="1",
@@ -172,7 +180,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     # Deliveries wait on customers' servers (up to the send timeout): many at once per instance.
     FunctionSpec(
         "deliver_webhook",
-        "deliver_webhook",
+        "shared.webhooks.delivery:handle_deliver_webhook",
         FunctionKind.PUBSUB,
         topic=WEBHOOK_EVENTS_TOPIC,
         identity=Identity.WEBHOOK_SENDER,
@@ -184,7 +192,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     # The lane of slow, failing and throttled endpoints: each holds at most 2 slots, so fewer instances.
     FunctionSpec(
         "deliver_webhook_slow",
-        "deliver_webhook_slow",
+        "shared.webhooks.delivery:handle_deliver_webhook_slow",
         FunctionKind.PUBSUB,
         topic=WEBHOOK_SLOW_TOPIC,
         identity=Identity.WEBHOOK_SENDER,
@@ -193,9 +201,21 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         cpu="1",
         max_instances=100,
     ),
+    # Test traffic: each endpoint holds at most 1 slot for it.
+    FunctionSpec(
+        "deliver_webhook_test",
+        "shared.webhooks.delivery:handle_deliver_webhook_test",
+        FunctionKind.PUBSUB,
+        topic=WEBHOOK_TEST_TOPIC,
+        identity=Identity.WEBHOOK_SENDER,
+        memory="512Mi",
+        concurrency=250,
+        cpu="1",
+        max_instances=50,
+    ),
     FunctionSpec(
         "webhook_retry_sweep",
-        "webhook_retry_sweep",
+        "shared.webhooks.delivery:handle_webhook_retry_sweep",
         FunctionKind.PUBSUB,
         topic=WEBHOOK_RETRY_TOPIC,
         schedule="* * * * *",
@@ -205,7 +225,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "fold_counters",
-        "fold_counters",
+        "shared.counters.service:handle_fold_counters",
         FunctionKind.PUBSUB,
         topic=COUNTERS_TOPIC,
         schedule="* * * * *",
@@ -214,7 +234,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     # What triggers should have done and may not have: missing job events, counter drift (docs/reliability.md).
     FunctionSpec(
         "reconcile",
-        "reconcile",
+        "shared.webhooks.reconcile:handle_reconcile",
         FunctionKind.PUBSUB,
         topic=RECONCILE_TOPIC,
         schedule="*/5 * * * *",
@@ -223,7 +243,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "flush_usage",
-        "flush_usage",
+        "shared.keys.usage:handle_flush_usage",
         FunctionKind.PUBSUB,
         topic=USAGE_FLUSH_TOPIC,
         schedule="* * * * *",

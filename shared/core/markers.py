@@ -17,7 +17,7 @@ from shared.models import ProcessedEvent, utc_now
 @dataclass(frozen=True)
 class Marker:
     marker_id: str  # the document id: the source's prefix and the event's own id (e.g. `stripe:evt_...`)
-    source: str  # who applies the effect: `stripe`, `ledger`, `trigger`
+    source: str  # who applies the effect: `stripe`, `ledger`, `firestore-trigger`, `usage-flush`
     event_type: str
 
     def ref(self, db: firestore.Client | None = None) -> firestore.DocumentReference:

@@ -74,7 +74,7 @@ QUERIES: tuple[QueryShape, ...] = (
         order=(("created_at", "DESCENDING"),),
     ),
     QueryShape(
-        "shared.jobs.sweep:_due_page",
+        "shared.jobs.sweep:_due_query",
         "jobs",
         equality=("index_shard",),
         range_field="sweep_at",
@@ -106,7 +106,7 @@ QUERIES: tuple[QueryShape, ...] = (
         order=(("created_at", "DESCENDING"), ("__name__", "DESCENDING")),
     ),
     QueryShape(
-        "shared.webhooks.events:_due_page",
+        "shared.webhooks.events:due_query",
         "webhook_events",
         equality=("index_shard", "status"),
         range_field="next_attempt_at",
@@ -115,7 +115,7 @@ QUERIES: tuple[QueryShape, ...] = (
     QueryShape(
         "shared.webhooks.backlog:_queued_page",
         "webhook_events",
-        equality=("user_id", "status", "queued"),
+        equality=("user_id", "status", "queued", "test_traffic"),
         order=(("created_at", "ASCENDING"),),
     ),
     QueryShape("shared.webhooks.backlog:backlog_size", "webhook_events", equality=("user_id", "status")),

@@ -7,33 +7,28 @@ exactly once per event, folded into `system/config` (design: docs/counters.md).
   document is read, so concurrent triggers never contend (no transaction, nothing to abort).
 - The fold reads all shards and writes their sums into `system/config` with a `last_update_time`
   precondition on the config it read, so a slower fold can never overwrite a newer total with an older one.
-- The scheduled `fold_counters` function folds every minute; locally (no scheduler), each increment also
-  asks for a fold at most once per FOLD_INTERVAL_S per process, always including a trailing one.
+- The scheduled `fold_counters` function folds every minute; locally, the functions host also publishes a
+  fold soon after the triggers that count (localdev/fold_soon.py).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from functools import cache
 
 from google.cloud import firestore
 
 from shared.core import logs
-from shared.core.clients import current_project, firestore_client, project_scope
+from shared.core.clients import firestore_client
 from shared.core.firestore_events import DocumentChange
 from shared.core.markers import Marker
 from shared.core.pubsub_events import PubSubMessage
 from shared.core.retry import retry_commit
 from shared.core.settings import get_settings
-from shared.counters.fold_schedule import FoldDebounce
 from shared.counters.group_commit import IncrementGroups
 from shared.counters.shards import Counter, CounterTotals, marker_id
 from shared.models import CounterShard, utc_now
 from shared.system.config import config_ref, seed_system_config
 
-# Local platform only (one process; production folds once a minute, system/config takes ~1 write/s).
-FOLD_INTERVAL_S = 0.25
 FOLD_ATTEMPTS = 50
 # How long the first counting handler of a group waits for others (group_commit.py). Production: at 10,000
 # creations/s over ~125 instances, 2 batches/s per instance spread over SHARD_COUNT shards is about one
@@ -63,10 +58,8 @@ def count_creation(change: DocumentChange, counter: Counter) -> bool:
         logs.info("creation event without a document ignored", event_id=change.event_id, doc=change.document)
         return False
     marker = trigger_marker(marker_id(f"count-{counter.value}", change.event_id), change.event_type)
-    if not increment_groups().count(counter, marker):
-        return False  # the marker exists: this event was counted by an earlier delivery
-    request_fold_soon()
-    return True
+    # False: the marker exists, this event was counted by an earlier delivery.
+    return increment_groups().count(counter, marker)
 
 
 def count_job_created(change: DocumentChange) -> None:
@@ -114,38 +107,6 @@ def fold_counters() -> CounterTotals:
     return retry_commit(
         fold, what="system/config while folding the counters", max_attempts=FOLD_ATTEMPTS, step=0.01, cap=0.2
     )
-
-
-# ---------------------------------------------------------------------------------------------------
-# Folds soon after increments (local platform): per project, at most once per FOLD_INTERVAL_S, trailing.
-
-_schedule_lock = threading.Lock()
-_debounce: dict[str, FoldDebounce] = {}
-
-
-def request_fold_soon() -> None:
-    if get_settings().is_production:
-        return  # production folds on the minutely schedule; admin stats read the shards directly
-    project = current_project()
-    with _schedule_lock:
-        debounce = _debounce.setdefault(project, FoldDebounce(FOLD_INTERVAL_S))
-        delay = debounce.after_increment(time.monotonic())
-    if delay is None:
-        return
-    timer = threading.Timer(delay, _scheduled_fold, args=(project,))
-    timer.daemon = True
-    timer.start()
-
-
-def _scheduled_fold(project: str) -> None:
-    with _schedule_lock:
-        _debounce.setdefault(project, FoldDebounce(FOLD_INTERVAL_S)).fold_starting(time.monotonic())
-    try:
-        with project_scope(project):
-            fold_counters()
-    except Exception as exc:
-        # The next increment or the scheduled fold catches up; nothing is lost (the shards hold the counts).
-        logs.exception("counter fold failed", exc, project=project)
 
 
 def handle_fold_counters(message: PubSubMessage) -> CounterTotals:

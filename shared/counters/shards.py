@@ -56,8 +56,8 @@ _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9_.:@-]")
 
 
 def marker_id(purpose: str, key: str) -> str:
-    """`processed_events` document id for one effect: `purpose` keeps effects of one event apart (the job
-    dispatcher may key its own marker by the same event id), `key` is the event id or a document id."""
+    """`processed_events` document id for one effect: `purpose` keeps effects of one event apart (two
+    effects of one trigger event each have their own marker), `key` is the event id or a document id."""
     if not purpose or not key:
         raise ValueError("a marker needs a purpose and a key")
     if _UNSAFE_ID_CHARS.search(key) or len(key) > 500:

@@ -4,7 +4,7 @@ other documents, e.g. the job being paid for.
 
 Concurrency: the balance update carries a `last_update_time` precondition from the read, so concurrent
 changes to one balance never interleave (a loser re-reads and tries again) and `balance_after` is exact.
-This beats read-modify-write transactions, which collapse under contention on the emulator (emulators.md).
+This beats read-modify-write transactions, which collapse under contention on the emulator (docs/architecture.md, Money and contention).
 Exactly once: a marker document `processed_events/{marker_id}` is created in the same batch; if it exists,
 the change was already applied and nothing is written.
 """

@@ -1,7 +1,7 @@
 """The job sweep (`sweep_jobs`, every minute, polling for most of it): every job ends.
 
 A job that is not finished carries `sweep_at`, when the sweep must look at it next; the sweep reads the jobs
-whose time has come (one query per index shard, merged by time) and does what the pure rule says
+whose time has come (shared/core/index_shards.first_over_shards: one query per index shard, merged by time) and does what the pure rule says
 (shared/jobs/attempts.sweep_action):
 - queued and due (a new job whose publish was lost, a retry whose backoff is over): published to the
   dispatchers again (a duplicate is harmless: an attempt is started with a precondition);
@@ -13,7 +13,6 @@ Each change goes through shared/jobs/lifecycle.py, decided again on the job as r
 
 from __future__ import annotations
 
-import heapq
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +22,7 @@ from google.cloud import firestore
 
 from shared.core import logs
 from shared.core.clients import firestore_client
-from shared.core.index_shards import INDEX_SHARDS
+from shared.core.index_shards import first_over_shards
 from shared.core.pubsub_events import PubSubMessage
 from shared.jobs.attempts import SweepAction, sweep_action
 from shared.jobs.lanes import publish_dispatches
@@ -48,24 +47,20 @@ class SweepReport:
 
 
 def due_jobs(now: datetime, limit: int = SWEEP_BATCH) -> list[Any]:
-    """The first `limit` jobs whose `sweep_at` has come, over every shard (each shard's page, merged)."""
-    pages = [_due_page(shard, now, limit) for shard in range(INDEX_SHARDS)]
-    merged = heapq.merge(*pages, key=lambda snapshot: snapshot.get("sweep_at"))
-    return list(merged)[:limit]
+    """The first `limit` jobs whose `sweep_at` has come, over every shard (shared/core/index_shards.py)."""
+    return first_over_shards(lambda shard: _due_query(shard, now), "sweep_at", limit)
 
 
-def _due_page(shard: int, now: datetime, limit: int) -> list[Any]:
+def _due_query(shard: int, now: datetime) -> Any:
     # Index: index_shard ASC, sweep_at ASC (the shard prefix keeps one platform-wide timestamp from being a
     # sequential hotspot: shared/core/index_shards.py). Finished jobs have no sweep_at and never match.
-    query = (
+    return (
         firestore_client()
         .collection(Job.collection)
         .where(filter=firestore.FieldFilter("index_shard", "==", shard))
         .where(filter=firestore.FieldFilter("sweep_at", "<=", now))
         .order_by("sweep_at")
-        .limit(limit)
     )
-    return list(query.stream())
 
 
 def sweep_jobs(now: datetime | None = None, limit: int = SWEEP_BATCH) -> SweepReport:

@@ -3,7 +3,7 @@
 - A mistyped key fails its checksum and is refused with no database read.
 - A known key is looked up once (one indexed query on `key_hash`) and then served from memory: a warm key
   costs no read. Entries are re-read (by document id) when older than REVALIDATE_SECONDS, so a revocation
-  made on any instance is refused everywhere within 10 s; revoking on this instance evicts at once.
+  made on any instance is refused everywhere within 5 s; revoking on this instance evicts at once.
 - Loads are single-flight per key: a burst of concurrent requests for a cold key makes one read.
 - Unknown keys (checksum-valid, but no such key) are remembered in a separate bounded map for
   NEGATIVE_SECONDS: a flood of random keys costs one read per key per window, and since misses never enter
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,9 +28,10 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.accounts.auth_users import user_status
 from shared.core import logs
-from shared.core.clients import current_project, firestore_client
+from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.principals import KeyPrincipal
+from shared.core.ttl_cache import TtlCache
 from shared.keys.format import hash_api_key, parse_api_key
 from shared.models import ApiKey, ApiKeyStatus, KeyEnvironment, utc_now
 
@@ -47,12 +47,15 @@ class CachedKey:
     key_id: str | None  # None: no key has this hash (a negative entry)
     key: ApiKey | None
     update_time: datetime | None
-    loaded_at: float
     touch_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+_MISSING = CachedKey(None, None, None)
+
+
 class KeyCache:
-    """Bounded LRU of verified keys, keyed by (project, key hash)."""
+    """Verified keys, keyed by key hash (shared/core/ttl_cache.py): known keys and misses in two caches,
+    so a flood of unknown keys never pushes a known one out."""
 
     def __init__(
         self,
@@ -60,119 +63,72 @@ class KeyCache:
         max_entries: int = MAX_ENTRIES,
         max_negative: int = MAX_NEGATIVE_ENTRIES,
     ) -> None:
-        self._clock = clock
-        self._max = max_entries
-        self._max_negative = max_negative
-        self._entries: OrderedDict[tuple[str, str], CachedKey] = OrderedDict()
-        # Misses: slot -> when it was found missing. Kept apart so misses never push known keys out.
-        self._missing: OrderedDict[tuple[str, str], float] = OrderedDict()
-        self._loading: dict[tuple[str, str], threading.Lock] = {}
-        self._lock = threading.Lock()
-        self.reads = 0  # database reads and writes made through this cache (tests and benchmarks count them)
-        self.writes = 0
-        self.touches = 0  # last_used_at writes that succeeded
+        self._known: TtlCache[str, CachedKey] = TtlCache(REVALIDATE_SECONDS, max_entries, clock)
+        self._missing: TtlCache[str, bool] = TtlCache(NEGATIVE_SECONDS, max_negative, clock)
+        self.writes = 0  # last_used_at writes tried (tests and benchmarks count them)
+        self.touches = 0  # of those, writes that succeeded
+        self._refreshes = 0
+
+    @property
+    def reads(self) -> int:
+        """Database reads made through this cache."""
+        return self._known.loads + self._refreshes
 
     def get(self, key_hash: str, before_lookup: Callable[[], None] | None = None) -> CachedKey:
         """`before_lookup` runs before a query by hash (a key this instance does not know): the caller's
         chance to refuse it (the per-address limit) before it costs a read."""
-        slot = (current_project(), key_hash)
-        entry = self._fresh(slot)
-        if entry is not None:
-            return entry
-        with self._lock:
-            loading = self._loading.setdefault(slot, threading.Lock())
-        try:
-            with loading:
-                entry = self._fresh(slot)  # another thread may have loaded it while we waited
-                if entry is None:
-                    stale = self._entries.get(slot)
-                    if stale is None and before_lookup is not None:
-                        before_lookup()
-                    entry = self._load(key_hash, stale.key_id if stale else None)
-                    self._store(slot, entry)
-        finally:
-            with self._lock:
-                self._loading.pop(slot, None)  # also when refused or failed: a flood leaves nothing behind
+        if self._missing.fresh(key_hash):
+            return _MISSING
+
+        def load(stale: CachedKey | None) -> CachedKey:
+            if stale is None and before_lookup is not None:
+                before_lookup()
+            return _load(key_hash, stale.key_id if stale else None)
+
+        entry = self._known.get(key_hash, load, keep=lambda loaded: loaded.key is not None)
+        if entry.key is None:  # no such key (or deleted since it was cached): remembered apart
+            self._missing.put(key_hash, True)
         return entry
 
-    def _fresh(self, slot: tuple[str, str]) -> CachedKey | None:
-        with self._lock:
-            missed_at = self._missing.get(slot)
-            if missed_at is not None:
-                if self._clock() - missed_at < NEGATIVE_SECONDS:
-                    return CachedKey(None, None, None, missed_at)
-                del self._missing[slot]
-            entry = self._entries.get(slot)
-            if entry is None or self._clock() - entry.loaded_at >= REVALIDATE_SECONDS:
-                return None
-            self._entries.move_to_end(slot)
-            return entry
-
-    def _store(self, slot: tuple[str, str], entry: CachedKey) -> None:
-        with self._lock:
-            if entry.key is None:
-                self._entries.pop(slot, None)  # deleted since it was cached
-                self._missing[slot] = entry.loaded_at
-                self._missing.move_to_end(slot)
-                while len(self._missing) > self._max_negative:
-                    self._missing.popitem(last=False)
-                return
-            self._missing.pop(slot, None)
-            self._entries[slot] = entry
-            self._entries.move_to_end(slot)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
-
-    def _load(self, key_hash: str, known_id: str | None) -> CachedKey:
-        collection = firestore_client().collection(ApiKey.collection)
-        self.reads += 1
-        if known_id is not None:
-            snapshot = collection.document(known_id).get()
-            snapshots = [snapshot] if snapshot.exists else []
-        else:
-            snapshots = list(
-                collection.where(filter=FieldFilter("key_hash", "==", key_hash)).limit(1).stream()
-            )
-        if not snapshots:
-            return CachedKey(None, None, None, self._clock())
-        snapshot = snapshots[0]
-        return CachedKey(
-            snapshot.id, ApiKey.from_firestore(snapshot.to_dict()), snapshot.update_time, self._clock()
-        )
-
     def forget(self, key_hash: str) -> None:
-        with self._lock:
-            self._entries.pop((current_project(), key_hash), None)
-            self._missing.pop((current_project(), key_hash), None)
+        self._known.forget(key_hash)
+        self._missing.forget(key_hash)
 
     def known_count(self) -> int:
         """Known keys held (misses are not counted: they live apart)."""
-        with self._lock:
-            return len(self._entries)
+        return len(self._known)
 
     def holds(self, key_hash: str) -> bool:
-        with self._lock:
-            return (current_project(), key_hash) in self._entries
+        return self._known.holds(key_hash)
 
     def refresh(self, key_hash: str, entry: CachedKey) -> None:
-        fresh = self._load(key_hash, entry.key_id)
+        fresh = _load(key_hash, entry.key_id)
+        self._refreshes += 1
         if fresh.key is not None:
             # Requests already holding `entry` must see what was read too, or they would write again
             # under the stale update time. (Called with entry.touch_lock held by _touch.)
             entry.key, entry.update_time = fresh.key, fresh.update_time
-        self._store((current_project(), key_hash), fresh)
+            self._known.put(key_hash, fresh)
+        else:
+            self.forget(key_hash)
+            self._missing.put(key_hash, True)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._missing.clear()
+
+def _load(key_hash: str, known_id: str | None) -> CachedKey:
+    """The key by its id when known (a revalidation), else by its hash (one indexed query)."""
+    collection = firestore_client().collection(ApiKey.collection)
+    if known_id is not None:
+        snapshot = collection.document(known_id).get()
+        snapshots = [snapshot] if snapshot.exists else []
+    else:
+        snapshots = list(collection.where(filter=FieldFilter("key_hash", "==", key_hash)).limit(1).stream())
+    if not snapshots:
+        return _MISSING
+    snapshot = snapshots[0]
+    return CachedKey(snapshot.id, ApiKey.from_firestore(snapshot.to_dict()), snapshot.update_time)
 
 
 _cache = KeyCache()
-
-
-def key_cache() -> KeyCache:
-    return _cache
 
 
 def forget_key(key_hash: str) -> None:

@@ -32,9 +32,9 @@ from google.cloud import firestore
 from shared.core import logs
 from shared.core.clients import current_project, firestore_client, redis_client
 from shared.core.errors import ApiError, ErrorCode
+from shared.core.markers import Marker
 from shared.core.pubsub_events import PubSubMessage
 from shared.core.retry import retry_commit
-from shared.counters.service import trigger_marker
 from shared.counters.shards import marker_id
 from shared.models import UsageDay, UsageTotals, utc_now
 
@@ -180,7 +180,8 @@ def _apply_batch(flush_id: str, number: int, groups: list[Group]) -> bool:
         {m: firestore.Increment(c) for m, c in totals.items() if c},
         merge=True,
     )
-    trigger_marker(marker_id("usage-flush", f"{flush_id}:{number}"), "usage.flush").add_to(batch, db)
+    flush_marker = Marker(marker_id("usage-flush", f"{flush_id}:{number}"), "usage-flush", "usage.flush")
+    flush_marker.add_to(batch, db)
     try:
         batch.commit()
     except AlreadyExists:

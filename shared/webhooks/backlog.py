@@ -2,55 +2,28 @@
 
 An event that cannot be attempted now (its endpoint's slots are held, its circuit is open, its throttle is
 spent) is marked `queued` and acknowledged: it waits in Firestore, not in the shared Pub/Sub subscription.
-A finished attempt frees a slot and, when something can be waiting for it (its slot was flagged by an
-event that queued behind it, it was itself handed out, the endpoint's health changed or it is throttled:
-shared/webhooks/delivery.py), hands out the endpoint's oldest queued event (`drain`): it is unmarked with
-a precondition (so two drains never hand out the same one) and published to the lane the endpoint's
-health calls for. A lost hand-out is caught by the sweep: a queued event's `next_attempt_at`
-is a backstop.
+Every finished attempt frees a slot and hands out the endpoint's oldest queued event (`drain`): it is
+unmarked with a precondition (so two drains never hand out the same one) and published to the lane the
+endpoint's health calls for. A lost hand-out is caught by the sweep: a queued event's `next_attempt_at` is
+a backstop.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from google.api_core.exceptions import FailedPrecondition, NotFound
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from shared.core.clients import firestore_client, publish
-from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC
+from shared.core.clients import firestore_client
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, utc_now
-from shared.webhooks.events import event_message
-from shared.webhooks.schedule import EndpointHealth, endpoint_health
+from shared.webhooks.decisions import EndpointHealth, endpoint_health, lane_for
+from shared.webhooks.events import event_ref, publish_to_lane
 
 # The sweep re-publishes a queued event this long after it could have run, should its hand-out be lost.
 QUEUE_BACKSTOP = timedelta(minutes=2)
 DRAIN_PAGE = 5
-
-
-class Lane(StrEnum):
-    """Two subscriptions: Pub/Sub push throttles a whole subscription when its handler is slow or fails,
-    so endpoints that are not known to be fast and healthy never share one with those that are."""
-
-    FAST = "fast"  # topic webhook-events: new events of healthy, fast endpoints
-    SLOW = "slow"  # topic webhook-events-slow: retries, probes, failing or slow endpoints, the sweep
-
-
-def lane_for(endpoint: WebhookEndpoint | None) -> Lane:
-    if endpoint is None or endpoint.consecutive_failures > 0 or endpoint.slow:
-        return Lane.SLOW
-    return Lane.FAST
-
-
-def publish_to_lane(event_id: str, user_id: str, lane: Lane) -> None:
-    topic = WEBHOOK_EVENTS_TOPIC if lane is Lane.FAST else WEBHOOK_SLOW_TOPIC
-    publish(topic, event_message(event_id, user_id), event_id=event_id)
-
-
-def _event_ref(event_id: str) -> Any:
-    return firestore_client().collection(WebhookEvent.collection).document(event_id)
 
 
 def queue_event(event_id: str, read_at: Any, not_before: datetime) -> bool:
@@ -63,54 +36,50 @@ def queue_event(event_id: str, read_at: Any, not_before: datetime) -> bool:
     }
     option = firestore_client().write_option(last_update_time=read_at)
     try:
-        _event_ref(event_id).update(fields, option=option)
+        event_ref(event_id).update(fields, option=option)
     except (FailedPrecondition, NotFound):
         return False
     return True
 
 
-def _queued_page(user_id: str, limit: int) -> list[Any]:
+def _queued_page(user_id: str, test_traffic: bool, limit: int) -> list[Any]:
     query = (
         firestore_client()
         .collection(WebhookEvent.collection)
         .where(filter=FieldFilter("user_id", "==", user_id))
         .where(filter=FieldFilter("status", "==", WebhookEventStatus.PENDING.value))
         .where(filter=FieldFilter("queued", "==", True))
+        .where(filter=FieldFilter("test_traffic", "==", test_traffic))
         .order_by("created_at")
     )
     return list(query.limit(limit).stream())
 
 
-def drain(endpoint: WebhookEndpoint, count: int = 1, *, force: bool = False) -> list[str]:
-    """Hand out up to `count` of the endpoint's oldest queued events; returns their ids.
+def drain(endpoint: WebhookEndpoint, test_traffic: bool, *, force: bool = False) -> str | None:
+    """Hand out the oldest queued event of the endpoint's live or test budget; returns its id.
 
     Nothing is handed out while the circuit is open: its probe runs on the retry schedule, and only its
     success starts the drain again. `force` (recovery by the customer) hands out the oldest as the probe.
     """
     health = endpoint_health(endpoint.enabled, endpoint.consecutive_failures)
-    if count <= 0 or health is EndpointHealth.DISABLED:
-        return []
+    if health is EndpointHealth.DISABLED:
+        return None
     if health is EndpointHealth.FAILING and not force:
-        return []
-    lane = lane_for(endpoint)
-    handed: list[str] = []
+        return None
     db = firestore_client()
-    for snapshot in _queued_page(endpoint.user_id, DRAIN_PAGE):
+    for snapshot in _queued_page(endpoint.user_id, test_traffic, DRAIN_PAGE):
         now = utc_now()
         try:
             # Due now, unqueued: the message makes the attempt; if it is lost, the next sweep does.
             snapshot.reference.update(
-                # from_backlog: its attempt hands out the next one (one per finished attempt).
-                {"queued": False, "from_backlog": True, "next_attempt_at": now, "updated_at": now},
+                {"queued": False, "next_attempt_at": now, "updated_at": now},
                 option=db.write_option(last_update_time=snapshot.update_time),
             )
         except (FailedPrecondition, NotFound):
             continue  # another drain handed this one out, or it moved on
-        publish_to_lane(snapshot.id, endpoint.user_id, lane)
-        handed.append(snapshot.id)
-        if len(handed) >= count:
-            break
-    return handed
+        publish_to_lane(snapshot.id, endpoint.user_id, lane_for(endpoint, test_traffic))
+        return str(snapshot.id)
+    return None
 
 
 def backlog_size(user_id: str) -> int:

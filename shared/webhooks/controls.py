@@ -20,10 +20,10 @@ from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.retry import retry_commit
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, WebhookEventType, utc_now
-from shared.webhooks.backlog import QUEUE_BACKSTOP, backlog_size, drain, lane_for, publish_to_lane
+from shared.webhooks.backlog import QUEUE_BACKSTOP, backlog_size, drain
+from shared.webhooks.decisions import endpoint_health, lane_for
 from shared.webhooks.endpoints import endpoint_ref, endpoint_resource, load_endpoint
-from shared.webhooks.events import event_ref
-from shared.webhooks.schedule import endpoint_health
+from shared.webhooks.events import event_ref, publish_to_lane
 
 EVENT_ID = re.compile(r"^evt_[0-9a-f]{32}$")
 RECOVER_LIMIT = 500
@@ -85,7 +85,7 @@ def retry_event(user_id: str, event_id: str) -> dict[str, Any]:
     db = firestore_client()
     ref = event_ref(event_id)
 
-    def attempt() -> dict[str, Any]:
+    def attempt() -> tuple[dict[str, Any], bool]:
         snapshot = ref.get()
         data = snapshot.to_dict() if snapshot.exists else None
         if not data or data.get("user_id") != user_id:
@@ -106,9 +106,9 @@ def retry_event(user_id: str, event_id: str) -> dict[str, Any]:
             "updated_at": now,
         }
         ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
-        return {"event_id": event_id, "type": event.type.value, "status": "pending"}
+        return {"event_id": event_id, "type": event.type.value, "status": "pending"}, event.test_traffic
 
-    queued = retry_commit(
+    queued, test_traffic = retry_commit(
         attempt,
         what=f"webhook event {event_id}",
         max_attempts=_WRITE_RETRIES,
@@ -116,7 +116,7 @@ def retry_event(user_id: str, event_id: str) -> dict[str, Any]:
             ErrorCode.SERVICE_UNAVAILABLE, "The event is being changed concurrently; retry."
         ),
     )
-    publish_to_lane(event_id, user_id, lane_for(_probe_now(endpoint)))
+    publish_to_lane(event_id, user_id, lane_for(_probe_now(endpoint), test_traffic))
     return queued
 
 
@@ -161,5 +161,7 @@ def recover(user_id: str, body: RecoverInput) -> dict[str, Any]:
             continue
         requeued += 1
     if requeued:
-        drain(_probe_now(endpoint), force=True)
+        probe = _probe_now(endpoint)
+        for test_traffic in (False, True):
+            drain(probe, test_traffic, force=True)
     return {"requeued": requeued, "has_more": len(page) > RECOVER_LIMIT}

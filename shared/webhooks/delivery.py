@@ -1,19 +1,19 @@
-"""Deliver one webhook event attempt: claim it, sign, POST, record. Called by `deliver_webhook` per message.
+"""Deliver one webhook event attempt: read, decide, claim, sign, POST, record. Called per Pub/Sub message
+by `deliver_webhook` (fast lane), `deliver_webhook_slow` and `deliver_webhook_test` (shared/webhooks/
+decisions.Lane).
 
-State machine of `webhook_events/{id}` (docs/webhooks.md):
-  pending --2xx--> delivered
-  pending --failure, retries left--> pending (attempts+1, next_attempt_at = schedule)
-  pending --failure, none left / 410--> failed
-  pending --no endpoint, disabled, not subscribed--> discarded
-Isolation: an attempt holds one of its endpoint's few slots (shared/webhooks/slots.py); events that find
-none wait in the endpoint's backlog (shared/webhooks/backlog.py), and every expected outcome acknowledges
-the Pub/Sub message: the retry schedule lives in Firestore and the sweep polls it.
-Crash safety: the attempt is claimed first (attempts+1 and a lease in next_attempt_at, written with a
-last_update_time precondition from the read, or from the message's copy of a new event), so two copies of
-a message never send concurrently; the
-result is recorded (delivery document + event state, one batch) before the function returns, and only then
-is the Pub/Sub message acknowledged. A crash anywhere leaves the event pending with a due time, and the
-sweep re-publishes it: nothing is lost and the event id never changes.
+What to do and what an attempt means are decided by shared/webhooks/decisions.py (pure); this module reads
+and writes around those decisions (docs/webhooks.md):
+- the event and its endpoint are read in one call (the message's user id is a hint);
+- an attempt holds one of its endpoint's few slots and claims the event (attempts+1 and a lease in
+  `next_attempt_at`) in one batch, on the event's update time as read: two copies of a message never send
+  concurrently; an event that finds every slot held waits in the endpoint's backlog
+  (shared/webhooks/backlog.py);
+- the result is recorded (delivery document, the event's next state, the slot's release: one batch)
+  before the function returns, so the Pub/Sub message is acknowledged only once the state is stored. Every
+  expected outcome acknowledges: the retry schedule lives in Firestore and the sweep
+  (shared/webhooks/events.sweep_due_events) re-publishes what is due. A crash anywhere leaves the event
+  pending with a due time: nothing is lost and the event id never changes.
 """
 
 from __future__ import annotations
@@ -23,57 +23,37 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists, FailedPrecondition, InvalidArgument
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition
 
 from shared.core import logs
 from shared.core.clients import firestore_client
 from shared.core.pubsub_events import MalformedMessage, PubSubMessage
 from shared.core.retention import test_data_expiry
-from shared.core.retry import retry_commit
 from shared.core.settings import get_settings
-from shared.core.shared_commits import Write, WriteKind, shared_commits
-from shared.core.shared_reads import shared_reads
-from shared.models import (
-    WebhookDelivery,
-    WebhookEndpoint,
-    WebhookEvent,
-    WebhookEventStatus,
-    WebhookEventType,
-    WebhookSlot,
-    utc_now,
-)
-from shared.webhooks.backlog import Lane, drain, lane_for, publish_to_lane, queue_event
-from shared.webhooks.endpoint_copies import endpoint_copies
-from shared.webhooks.endpoints import endpoint_ref, load_endpoint, signing_secrets, webhook_id_for
-from shared.webhooks.events import PublishedEvent, event_ref, payload_body, published_event, sweep_for
-from shared.webhooks.health import endpoint_fields, update_after_attempt
-from shared.webhooks.schedule import (
+from shared.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookEventStatus, utc_now
+from shared.webhooks.backlog import drain, queue_event
+from shared.webhooks.decisions import (
     AttemptResult,
-    EndpointHealth,
+    Decision,
+    Lane,
     Outcome,
-    classify,
-    endpoint_health,
-    next_attempt_at,
+    Step,
+    Verdict,
+    budget_id,
+    decide_attempt,
+    judge_attempt,
 )
+from shared.webhooks.endpoints import endpoint_ref, signing_secrets, webhook_id_for
+from shared.webhooks.events import event_ref, payload_body, publish_to_lane, sweep_for
+from shared.webhooks.health import update_after_attempt
 from shared.webhooks.sender import SendPolicy, post_webhook
 from shared.webhooks.signing import build_headers
-from shared.webhooks.slots import (
-    FAST_LANE_SLOTS,
-    MAX_IN_FLIGHT,
-    Slot,
-    claim_slot,
-    flag_backlog,
-    release_slot,
-    take_rate_token,
-    wait_for_rate_token,
-)
+from shared.webhooks.slots import Slot, claim_slot, every_slot_held, release_slot, wait_for_rate_token
 
 DEFAULT_TIMEOUT_S = 15.0
 # A claimed attempt (and its slot) may be taken over once this long has passed since the claim (the sender
 # crashed): it must exceed the send timeout plus the time to record the result.
 LEASE_MARGIN = timedelta(seconds=60)
-# Record tries when queued events keep flagging the slot between our read and our commit.
-RECORD_TRIES = 5
 
 
 @dataclass(frozen=True)
@@ -94,117 +74,62 @@ def default_policy() -> SendPolicy:
     )
 
 
-def delivery_id(event_id: str, attempt: int) -> str:
-    return f"{event_id}-{attempt}"
-
-
-def _skip_reason(endpoint: WebhookEndpoint | None, event: WebhookEvent) -> str | None:
-    if endpoint is None:
-        return "no webhook endpoint"
-    if not endpoint.enabled:
-        return "webhook endpoint disabled"
-    if event.type is not WebhookEventType.WEBHOOK_TEST and event.type not in endpoint.events:
-        return f"endpoint not subscribed to {event.type.value}"
-    return None
-
-
 def deliver_event(
     event_id: str,
     policy: SendPolicy | None = None,
     lane: Lane = Lane.SLOW,
     user_id: str | None = None,
-    published: PublishedEvent | None = None,
 ) -> DeliveryReport | None:
-    """Make the event's next attempt if it is due, unclaimed and its endpoint has room; None otherwise.
-
-    Isolation (docs/webhooks.md): the fast lane only attempts for endpoints that are healthy and fast, in
-    at most FAST_LANE_SLOTS of their slots; an endpoint's other events wait in its backlog (Firestore).
-    An open circuit allows one probe at a time, not before `probe_at`. `user_id` (the message's hint) lets
-    the event and the endpoint be read in one call. `published` (a new event's first message) and a copy
-    of its endpoint read since the event was written (shared/webhooks/endpoint_copies.py) let a plain
-    attempt skip that read: it claims on the event's update time, and reads after all when that fails.
-    """
-    policy = policy or default_policy()
-    if published is not None and published.event.user_id == user_id:
-        endpoint = endpoint_copies().usable_for(published.event.user_id, published.version)
-        if endpoint is not None and _plain(endpoint, published.event, lane):
-            report = _claim_and_attempt(event_id, published.event, published.version, endpoint, lane, policy)
-            if not isinstance(report, _ClaimLost):
-                return report
-            # The event changed since it was published (another copy claimed it, or it was queued or
-            # retried): read it and decide on what is stored.
-    db = firestore_client()
-    ref = event_ref(event_id)
-    snapshot, endpoint_snapshot = _read(ref, user_id)
-    if not snapshot.exists:
+    """Make the event's next attempt if `decide_attempt` says so and a slot is free; None otherwise.
+    `user_id` (the message's hint) lets the event and the endpoint be read in one call."""
+    event_snapshot, endpoint_snapshot = _read(event_id, user_id)
+    if not event_snapshot.exists:
         logs.warning("webhook event not found", event_id=event_id)
         return None
-    event = WebhookEvent.from_firestore(snapshot.to_dict())
-    now = utc_now()
-    if event.status is not WebhookEventStatus.PENDING:
-        return None
-    # Before the first attempt next_attempt_at is only the sweep's backstop: the first publish is due.
-    if event.attempts > 0 and event.next_attempt_at is not None and event.next_attempt_at > now:
-        return None
-    precondition = db.write_option(last_update_time=snapshot.update_time)
-    if event.user_id != user_id or endpoint_snapshot is None:  # no hint, or a wrong one
-        endpoint = load_endpoint(event.user_id)
-    elif endpoint_snapshot.exists:
-        endpoint = WebhookEndpoint.from_firestore(endpoint_snapshot.to_dict())
-        endpoint_copies().remember(endpoint, endpoint_snapshot.read_time)
-    else:
-        endpoint = None
-    reason = _skip_reason(endpoint, event)
-    if reason is not None or event.attempts >= event.attempt_limit:
-        final = WebhookEventStatus.DISCARDED if reason is not None else WebhookEventStatus.FAILED
-        try:
-            ref.update(
-                {
-                    "status": final.value,
-                    "next_attempt_at": None,
-                    "queued": False,
-                    "last_error": reason or event.last_error,
-                    "updated_at": now,
-                },
-                option=precondition,
-            )
-        except FailedPrecondition:
-            pass  # someone else moved it on; their state stands
-        return None
-    assert endpoint is not None
-    if lane is Lane.FAST and lane_for(endpoint) is Lane.SLOW:
-        publish_to_lane(
-            event_id, event.user_id, Lane.SLOW
-        )  # not known to be fast and healthy: off the shared lane
-        return None
-    failing = endpoint_health(endpoint.enabled, endpoint.consecutive_failures) is EndpointHealth.FAILING
-    if failing and endpoint.probe_at is not None and endpoint.probe_at > now:
-        queue_event(event_id, snapshot.update_time, endpoint.probe_at)
-        return None
-    report = _claim_and_attempt(event_id, event, snapshot.update_time, endpoint, lane, policy)
-    return None if isinstance(report, _ClaimLost) else report
-
-
-class _ClaimLost:
-    """Another copy of the message claimed the attempt, or the event changed since it was read."""
-
-
-_CLAIM_LOST = _ClaimLost()
-
-
-def _plain(endpoint: WebhookEndpoint, event: WebhookEvent, lane: Lane) -> bool:
-    """An attempt that needs nothing but the claim: a new event, due now, for an enabled, subscribed,
-    healthy, fast and unthrottled endpoint in its lane. Anything else takes the path that reads."""
-    return (
-        event.status is WebhookEventStatus.PENDING
-        and event.attempts == 0
-        and not event.from_backlog
-        and not event.queued
-        and _skip_reason(endpoint, event) is None
-        and endpoint_health(endpoint.enabled, endpoint.consecutive_failures) is EndpointHealth.HEALTHY
-        and endpoint.rate_limit is None
-        and (lane is Lane.SLOW or lane_for(endpoint) is Lane.FAST)
+    event = WebhookEvent.from_firestore(event_snapshot.to_dict())
+    if event.user_id != user_id:  # no hint, or a wrong one: the event's user is the truth
+        endpoint_snapshot = endpoint_ref(event.user_id).get()
+    endpoint = (
+        WebhookEndpoint.from_firestore(endpoint_snapshot.to_dict()) if endpoint_snapshot.exists else None
     )
+    read_at = event_snapshot.update_time
+    decision = decide_attempt(event, endpoint, lane, utc_now())
+    if decision.step is Step.DISCARD or decision.step is Step.GIVE_UP:
+        _finish_unsent(event_id, event, decision, read_at)
+    elif decision.step is Step.CHANGE_LANE:
+        assert decision.lane is not None
+        publish_to_lane(event_id, event.user_id, decision.lane)
+    elif decision.step is Step.WAIT_FOR_PROBE:
+        assert decision.wait_until is not None
+        queue_event(event_id, read_at, decision.wait_until)
+    elif decision.step is Step.SEND:
+        assert endpoint is not None
+        return _claim_and_attempt(event_id, event, read_at, endpoint, decision, policy or default_policy())
+    return None
+
+
+def _read(event_id: str, user_id: str | None) -> tuple[Any, Any]:
+    """The event's snapshot and, given a user id, that user's endpoint snapshot, in one call."""
+    if user_id is None:
+        return event_ref(event_id).get(), None
+    refs = [event_ref(event_id), endpoint_ref(user_id)]
+    found = {s.reference.path: s for s in firestore_client().get_all(refs)}
+    return found[refs[0].path], found[refs[1].path]
+
+
+def _finish_unsent(event_id: str, event: WebhookEvent, decision: Decision, read_at: Any) -> None:
+    final = WebhookEventStatus.DISCARDED if decision.step is Step.DISCARD else WebhookEventStatus.FAILED
+    fields = {
+        "status": final.value,
+        "next_attempt_at": None,
+        "queued": False,
+        "last_error": decision.reason or event.last_error,
+        "updated_at": utc_now(),
+    }
+    try:
+        event_ref(event_id).update(fields, option=firestore_client().write_option(last_update_time=read_at))
+    except FailedPrecondition:
+        pass  # someone else moved it on; their state stands
 
 
 def _claim_and_attempt(
@@ -212,34 +137,34 @@ def _claim_and_attempt(
     event: WebhookEvent,
     read_at: Any,
     endpoint: WebhookEndpoint,
-    lane: Lane,
+    decision: Decision,
     policy: SendPolicy,
-) -> DeliveryReport | _ClaimLost | None:
+) -> DeliveryReport | None:
     """Take a throttle token and a slot, claim the attempt on the event's update time `read_at`, make it.
 
-    None when the attempt was deferred (throttle, every slot held: the event waits in the backlog)."""
+    None when the claim lost (another copy of the message claimed it, or the event changed since the read)
+    or the attempt was deferred (throttle, every slot held: the event waits in the backlog)."""
     now = utc_now()
-    failing = endpoint_health(endpoint.enabled, endpoint.consecutive_failures) is EndpointHealth.FAILING
-    webhook_id = webhook_id_for(event.user_id)
-    if endpoint.rate_limit is not None and not _throttle(event_id, endpoint, lane, read_at):
+    # Live and test traffic each have their own slots and throttle counters (decisions.TEST_TRAFFIC_SLOTS).
+    budget = budget_id(webhook_id_for(event.user_id), event.test_traffic)
+    if decision.throttled and not _throttle(event_id, budget, endpoint, read_at):
         return None
-    slots = 1 if failing else (FAST_LANE_SLOTS if lane is Lane.FAST else MAX_IN_FLIGHT)
     attempt = event.attempts + 1
     lease_until = now + timedelta(seconds=policy.timeout_s) + LEASE_MARGIN
     claim = {"attempts": attempt, "next_attempt_at": lease_until, "queued": False, "updated_at": now}
     try:
         # One batch holds a slot and claims the attempt: both or neither.
-        slot = claim_slot(webhook_id, event_id, slots, lease_until, (event_ref(event_id), claim, read_at))
-    except (FailedPrecondition, InvalidArgument):
-        # InvalidArgument: an update time later than the stored one (a message's copy cannot be newer
-        # than the event; Firestore refuses such a precondition instead of failing it).
-        return _CLAIM_LOST
+        slot = claim_slot(
+            budget, event_id, decision.slots, lease_until, (event_ref(event_id), claim, read_at)
+        )
+    except FailedPrecondition:
+        return None
     if slot is None:
-        # Every slot was held. Queue, then flag the holders' slots so they hand out the backlog when they
-        # finish; if one finished between our claim and our queueing (its hand-out, if any, missed this
-        # event), hand it out ourselves.
-        if queue_event(event_id, read_at, now) and not flag_backlog(webhook_id, slots):
-            drain(endpoint)
+        # Every slot was held: queue, then look at the slots again. A holder seen after the queueing
+        # releases later and its hand-out finds this event; if one released in between (its hand-out may
+        # have missed this event), hand out the backlog here.
+        if queue_event(event_id, read_at, now) and not every_slot_held(budget, decision.slots):
+            drain(endpoint, event.test_traffic)
         return None
     try:
         return _attempt(event_id, event, endpoint, attempt, slot, policy)
@@ -247,27 +172,11 @@ def _claim_and_attempt(
         release_slot(slot)  # only if recording did not release it (an error on the way)
 
 
-def _read(ref: Any, user_id: str | None) -> tuple[Any, Any]:
-    """The event's snapshot and, given a user id, that user's endpoint snapshot, in one call."""
-    if user_id is None:
-        return ref.get(), None
-    # Concurrent attempts of this instance share the read (shared/core/shared_reads.py).
-    event, endpoint = shared_reads().get([ref, endpoint_ref(user_id)])
-    return event, endpoint
-
-
-def _throttle(event_id: str, endpoint: WebhookEndpoint, lane: Lane, read_at: Any) -> bool:
-    """True when a throttled endpoint may have an attempt now (a token of its per-second budget)."""
+def _throttle(event_id: str, budget: str, endpoint: WebhookEndpoint, read_at: Any) -> bool:
+    """True when a throttled endpoint may have an attempt now (a token of its per-second budget). Throttled
+    endpoints are never on the fast lane (decisions.lane_for): waiting must not hold a shared push slot."""
     assert endpoint.rate_limit is not None
-    webhook_id = webhook_id_for(endpoint.user_id)
-    if lane is Lane.FAST:
-        if take_rate_token(webhook_id, endpoint.rate_limit, int(time.time())):
-            return True
-        publish_to_lane(
-            event_id, endpoint.user_id, Lane.SLOW
-        )  # waiting must not hold a push slot of the shared fast lane
-        return False
-    if wait_for_rate_token(webhook_id, endpoint.rate_limit):
+    if wait_for_rate_token(budget, endpoint.rate_limit):
         return True
     queue_event(event_id, read_at, utc_now())
     return False
@@ -287,30 +196,14 @@ def _attempt(
     headers = build_headers(signing_secrets(endpoint, now), event_id, int(time.time()), body)
     result = post_webhook(endpoint.url, body, headers, policy, now)
     finished = utc_now()
-    outcome = classify(result)
-    retry_at = (
-        next_attempt_at(attempt, result, finished, attempt_limit=event.attempt_limit)
-        if outcome is Outcome.RETRY
-        else None
-    )
-    _record(event_id, event, attempt, result, outcome, retry_at, finished, slot)
-    # A quiet success (a fresh event, a healthy unthrottled endpoint whose health does not change, an
-    # unflagged slot) skips the backlog query: nothing can be waiting that this attempt must hand out.
-    # Events queued because every slot was held flagged a slot (its holder drains); events of an open
-    # circuit are handed out from the probe's success (health changes); a throttled endpoint always
-    # drains; a handed-out event continues the chain. As a safety net, the attempt that refreshes the
-    # endpoint's `last_triggered_at` (at least every ENDPOINT_TOUCH_INTERVAL) drains too.
-    quiet = (
-        outcome is Outcome.DELIVERED
-        and endpoint.rate_limit is None
-        and not event.from_backlog
-        and not slot.backlog
-        and not endpoint_fields(endpoint, outcome, result, finished, retry_at)
-    )
-    current = update_after_attempt(endpoint, outcome, result, finished, retry_at)
-    if current is not None and not quiet:
-        drain(current)
-    log = logs.info if outcome is Outcome.DELIVERED else logs.warning
+    verdict = judge_attempt(event, endpoint, attempt, result, finished)
+    _record(event_id, event, attempt, result, verdict, finished, slot)
+    current = update_after_attempt(endpoint, verdict, result, finished)
+    if current is not None:
+        drain(current, event.test_traffic)  # the freed slot goes to its budget's oldest queued event
+        if endpoint.consecutive_failures and verdict.outcome is Outcome.DELIVERED:
+            drain(current, not event.test_traffic)  # a closed circuit restarts the other budget's backlog too
+    log = logs.info if verdict.outcome is Outcome.DELIVERED else logs.warning
     log(
         "webhook attempt",
         event_id=event_id,
@@ -318,9 +211,9 @@ def _attempt(
         status_code=result.status_code,
         error=result.error,
         duration_ms=result.duration_ms,
-        next_attempt_at=retry_at.isoformat() if retry_at else None,
+        next_attempt_at=verdict.retry_at.isoformat() if verdict.retry_at else None,
     )
-    return DeliveryReport(event_id, attempt, outcome, result, retry_at)
+    return DeliveryReport(event_id, attempt, verdict.outcome, result, verdict.retry_at)
 
 
 def _record(
@@ -328,23 +221,17 @@ def _record(
     event: WebhookEvent,
     attempt: int,
     result: AttemptResult,
-    outcome: Outcome,
-    retry_at: datetime | None,
+    verdict: Verdict,
     finished: datetime,
     slot: Slot,
 ) -> None:
     """One batch: the delivery document, the event's next state, the slot's release.
 
-    A queued event may have flagged the slot meanwhile (its update time changed): then the slot is read
-    again and, still ours, released on that read (`slot.backlog` tells the caller to hand out the backlog).
+    The event is updated on the claim's update time and the slot deleted on its own: only the claimant of
+    this attempt moves the event on. If our lease ran out and another attempt was claimed meanwhile, that
+    one owns the event (and maybe our slot); we still record what we did.
     """
     db = firestore_client()
-    if outcome is Outcome.DELIVERED:
-        status = WebhookEventStatus.DELIVERED
-    elif retry_at is None:
-        status = WebhookEventStatus.FAILED
-    else:
-        status = WebhookEventStatus.PENDING
     delivery = WebhookDelivery(
         user_id=event.user_id,
         webhook_id=webhook_id_for(event.user_id),
@@ -354,88 +241,41 @@ def _record(
         status_code=result.status_code,
         error=result.error,
         duration_ms=result.duration_ms,
-        next_attempt_at=retry_at,
+        next_attempt_at=verdict.retry_at,
         livemode=event.livemode,
         created_at=finished,
         delete_at=test_data_expiry(event.livemode, finished),
     )
-    delivery_ref = db.collection(WebhookDelivery.collection).document(delivery_id(event_id, attempt))
+    delivery_ref = db.collection(WebhookDelivery.collection).document(f"{event_id}-{attempt}")
     event_update = {
-        "status": status.value,
-        "next_attempt_at": retry_at,
+        "status": verdict.status.value,
+        "next_attempt_at": verdict.retry_at,
         "last_status_code": result.status_code,
         "last_error": result.error,
         "updated_at": finished,
     }
-    # The precondition: only the claimant of this attempt moves the event on. If our lease ran out and
-    # another attempt was claimed meanwhile, that one owns the event (and maybe our slot); we still record
-    # what we did.
-    claimed = db.write_option(last_update_time=slot.claimed_at)
-
-    def record_once() -> bool:
-        """True when recorded; False when the slot or the event is another attempt's now."""
-        writes = [
-            Write(WriteKind.CREATE, delivery_ref, delivery.to_firestore()),
-            Write(WriteKind.UPDATE, event_ref(event_id), event_update, claimed),
-            Write(WriteKind.DELETE, slot.ref, option=db.write_option(last_update_time=slot.update_time)),
-        ]
-        try:
-            # Concurrent attempts of this instance share the commit (shared/core/shared_commits.py).
-            shared_commits().commit(writes)
-        except FailedPrecondition:
-            if _reread_own_slot(slot):
-                raise  # only the slot's flag changed: record again on the new read (retry_commit)
-            return False
-        except AlreadyExists:  # a crashed earlier run of this very claim recorded it already
-            try:
-                event_ref(event_id).update(event_update, option=claimed)
-            except FailedPrecondition:
-                pass
-            return True
-        slot.released = True
-        return True
-
+    claimed = db.write_option(last_update_time=slot.update_time)
+    batch = db.batch()
+    batch.create(delivery_ref, delivery.to_firestore())
+    batch.update(event_ref(event_id), event_update, option=claimed)
+    batch.delete(slot.ref, option=db.write_option(last_update_time=slot.update_time))
     try:
-        recorded = retry_commit(
-            record_once,
-            what=f"webhook event {event_id}",
-            max_attempts=RECORD_TRIES,
-            retry_on=(FailedPrecondition,),
-            gave_up=_SlotKeptChanging,
-        )
-    except _SlotKeptChanging:  # record the delivery alone, as when the slot is not ours
-        recorded = False
-    if not recorded:
+        batch.commit()
+        slot.released = True
+    except (FailedPrecondition, AlreadyExists):
+        # The event or the slot is another attempt's now (our lease ran out), or an earlier try of this very
+        # commit went through: the delivery document alone, unless it is there already.
         try:
             delivery_ref.create(delivery.to_firestore())
         except AlreadyExists:
             pass
 
 
-class _SlotKeptChanging(Exception):
-    """Queued events kept flagging the slot between our read and our commit."""
-
-
-def _reread_own_slot(slot: Slot) -> bool:
-    """After a failed record: True when the slot is still this claim's and only its flag changed (the
-    slot's update time and flag are refreshed for the next try); False when it was released or taken
-    over, or is unchanged (then the event's precondition failed: the event is another attempt's)."""
-    snapshot = slot.ref.get()
-    if not snapshot.exists or snapshot.update_time == slot.update_time:
-        return False
-    held = WebhookSlot.from_firestore(snapshot.to_dict())
-    if held.event_id != slot.event_id or held.lease_until != slot.lease_until:
-        return False
-    slot.update_time = snapshot.update_time
-    slot.backlog = held.backlog
-    return True
-
-
 def deliver_message(message: PubSubMessage, lane: Lane = Lane.FAST) -> DeliveryReport | None:
-    """`deliver_webhook` (fast lane) and `deliver_webhook_slow`: the message names an event.
+    """`deliver_webhook`, `deliver_webhook_slow` and `deliver_webhook_test`: the message names an event.
 
     Every expected outcome returns, so Pub/Sub is acknowledged: delivered, failed and rescheduled in
-    Firestore, deferred to the backlog, forwarded to the slow lane. Only an unexpected error (Firestore
+    Firestore, deferred to the backlog, forwarded to another lane. Only an unexpected error (Firestore
     unavailable, a bug) raises and asks Pub/Sub for a redelivery: an answer of 5xx slows the whole
     subscription (push flow control), so it must never be the normal way to wait.
     """
@@ -449,12 +289,7 @@ def deliver_message(message: PubSubMessage, lane: Lane = Lane.FAST) -> DeliveryR
         return None
     assert isinstance(data, dict)
     user_id = data.get("user_id")
-    return deliver_event(
-        event_id,
-        lane=lane,
-        user_id=user_id if isinstance(user_id, str) else None,
-        published=published_event(event_id, data),
-    )
+    return deliver_event(event_id, lane=lane, user_id=user_id if isinstance(user_id, str) else None)
 
 
 def handle_webhook_retry_sweep(message: PubSubMessage) -> int:
@@ -470,3 +305,8 @@ def handle_deliver_webhook(message: PubSubMessage) -> DeliveryReport | None:
 def handle_deliver_webhook_slow(message: PubSubMessage) -> DeliveryReport | None:
     """`deliver_webhook_slow`: the lane of slow, failing and throttled endpoints."""
     return deliver_message(message, Lane.SLOW)
+
+
+def handle_deliver_webhook_test(message: PubSubMessage) -> DeliveryReport | None:
+    """`deliver_webhook_test`: the lane of test traffic (test-mode events, webhook.test)."""
+    return deliver_message(message, Lane.TEST)

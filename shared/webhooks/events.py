@@ -3,32 +3,26 @@
 An event is a `webhook_events/{eventId}` document (its state and retry schedule) plus Pub/Sub messages
 that carry its id (and its user id as a read hint). The document is the truth: messages may be lost,
 duplicated or late, and the periodic sweep re-publishes every pending event whose `next_attempt_at` has
-come (docs/webhooks.md). The first message of a new event also carries the event as written and its
-update time (`PublishedEvent`): its delivery claims the attempt on that update time instead of reading
-the event, and falls back to reading when the event has changed since.
+come (docs/webhooks.md).
 """
 
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 import secrets
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from google.api_core.datetime_helpers import DatetimeWithNanoseconds
 from google.api_core.exceptions import AlreadyExists
 from google.cloud.firestore_v1.base_query import FieldFilter
-from pydantic import ValidationError
 
 from shared.core import logs
 from shared.core.clients import firestore_client, publish, publisher, topic_path
 from shared.core.firestore_events import DocumentChange
-from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC
-from shared.core.index_shards import INDEX_SHARDS, index_shard
+from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC, WEBHOOK_TEST_TOPIC
+from shared.core.index_shards import INDEX_SHARDS, index_shard, shard_pages
 from shared.core.retention import test_data_expiry
 from shared.jobs.resource import job_resource
 from shared.models import (
@@ -40,13 +34,12 @@ from shared.models import (
     WebhookEventType,
     utc_now,
 )
+from shared.webhooks.decisions import Lane, is_test_traffic
 
 # The first attempt runs when the publish arrives; if that publish was lost (a crash between create and
 # publish), the sweep picks the event up once this grace has passed.
 PUBLISH_GRACE = timedelta(seconds=60)
 SWEEP_BATCH = 500
-# A new event's first message carries the event itself up to this size (its JSON, in bytes).
-MAX_EVENT_COPY_BYTES = 4096
 # One pass stops starting new pages after this long (the next pass carries on).
 SWEEP_TIME_BUDGET_S = 40.0
 # The sweep function (scheduled every minute, timeout 90 s) polls the schedule for this long, a pass every
@@ -87,8 +80,7 @@ def payload_body(payload: dict[str, Any]) -> bytes:
     """The exact bytes sent (and signed); the same on every attempt of an event.
 
     The top-level keys come in a fixed order and nested objects with their keys sorted: one canonical form,
-    whether the payload was read back from Firestore (which returns map keys in its own order) or taken
-    from the message that published the event.
+    whatever order Firestore returns map keys in.
     """
     ordered = {
         k: _sorted_keys(payload[k]) for k in ("id", "type", "created", "livemode", "data") if k in payload
@@ -104,59 +96,17 @@ def _sorted_keys(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class PublishedEvent:
-    """An event as its publisher wrote it, and that write's update time (Firestore's commit clock).
-
-    An attempt claimed with a precondition on `version` proves the event is still exactly this copy.
-    Only the publisher and readers of the event documents or the topic's subscribers know the exact
-    update time, so publish access to the topic alone cannot make a copy that claims an attempt.
-    """
-
-    event: WebhookEvent
-    version: datetime
-
-
-def _version_text(version: datetime) -> str:
-    """RFC 3339 with the nanoseconds Firestore's update times carry (a precondition must match exactly)."""
-    if isinstance(version, DatetimeWithNanoseconds):
-        return str(version.rfc3339())
-    return str(DatetimeWithNanoseconds.fromisoformat(version.isoformat()).rfc3339())
-
-
-def event_message(event_id: str, user_id: str, published: PublishedEvent | None = None) -> bytes:
+def event_message(event_id: str, user_id: str) -> bytes:
     """The Pub/Sub message: the event id, and its user id so that the delivery reads the event and the
-    endpoint in one call (a hint only: the event document's user id is the truth); a new event's first
-    message also carries the event as written (`published`)."""
-    data: dict[str, Any] = {"event_id": event_id, "user_id": user_id}
-    if published is not None:
-        copy = published.event.model_dump(mode="json", exclude_defaults=True)
-        # Only a small event rides along: every push counts against the function's event-size and
-        # event-throughput limits (docs/capacity.md); a bigger one is read, as every other message's is.
-        if len(json.dumps(copy, separators=(",", ":"))) <= MAX_EVENT_COPY_BYTES:
-            data["event"] = copy
-            data["version"] = _version_text(published.version)
-    return json.dumps(data, separators=(",", ":")).encode()
+    endpoint in one call (a hint only: the event document's user id is the truth)."""
+    return json.dumps({"event_id": event_id, "user_id": user_id}, separators=(",", ":")).encode()
 
 
-def published_event(event_id: str, data: dict[str, Any]) -> PublishedEvent | None:
-    """The message's copy of the event, when it carries a well-formed one for this event id."""
-    event, version = data.get("event"), data.get("version")
-    if not isinstance(event, dict) or not isinstance(version, str):
-        return None
-    try:
-        copy = WebhookEvent.model_validate(event)
-        written = DatetimeWithNanoseconds.from_rfc3339(version)
-    except (ValidationError, ValueError):
-        logs.warning("webhook message with a malformed event copy", event_id=event_id)
-        return None
-    if copy.payload.get("id") != event_id:
-        return None
-    return PublishedEvent(copy, written)
+LANE_TOPICS = {Lane.FAST: WEBHOOK_EVENTS_TOPIC, Lane.SLOW: WEBHOOK_SLOW_TOPIC, Lane.TEST: WEBHOOK_TEST_TOPIC}
 
 
-def publish_event(event_id: str, user_id: str, published: PublishedEvent | None = None) -> None:
-    publish(WEBHOOK_EVENTS_TOPIC, event_message(event_id, user_id, published), event_id=event_id)
+def publish_to_lane(event_id: str, user_id: str, lane: Lane) -> None:
+    publish(LANE_TOPICS[lane], event_message(event_id, user_id), event_id=event_id)
 
 
 def create_event(
@@ -182,16 +132,15 @@ def create_event(
         payload=event_payload(event_id, event_type, created or now, livemode, obj),
         next_attempt_at=now + PUBLISH_GRACE,
         index_shard=index_shard(event_id),
+        test_traffic=is_test_traffic(livemode, event_type),
         created_at=now,
         updated_at=now,
         delete_at=test_data_expiry(livemode, now),
     )
     ref = event_ref(event_id)
-    published: PublishedEvent | None = None
     try:
-        written = ref.create(event.to_firestore())
+        ref.create(event.to_firestore())
         created_now = True
-        published = PublishedEvent(event, written.update_time)
     except AlreadyExists:
         created_now = False
         existing = ref.get()
@@ -199,15 +148,9 @@ def create_event(
         if data.get("status") != WebhookEventStatus.PENDING.value or data.get("attempts", 0) != 0:
             return False
     if publish_now:
-        publish_event(event_id, user_id, published)
+        # New live events go to the fast lane, whose delivery forwards those of slow or failing endpoints.
+        publish_to_lane(event_id, user_id, Lane.TEST if event.test_traffic else Lane.FAST)
     return created_now
-
-
-def _status(value: dict[str, Any] | None) -> str | None:
-    if not value:
-        return None
-    status = value.get("status")
-    return status if isinstance(status, str) else None
 
 
 def handle_job_updated(change: DocumentChange) -> str | None:
@@ -216,7 +159,7 @@ def handle_job_updated(change: DocumentChange) -> str | None:
     The payload only says that a transition may have happened; who owns the job, its mode and its content
     come from the stored document, re-read here: an event body is never trusted to say whose webhook
     receives what (a forged or stale payload cannot send one customer's job to another)."""
-    new_status, old_status = _status(change.value), _status(change.old_value)
+    new_status, old_status = ((value or {}).get("status") for value in (change.value, change.old_value))
     if new_status == old_status or new_status not in _EVENT_FOR_STATUS:
         return None
     if not change.document.startswith(f"{Job.collection}/") or change.document.count("/") != 1:
@@ -265,16 +208,9 @@ def create_test_event(user_id: str, webhook_id: str, livemode: bool) -> str:
     return event_id
 
 
-def due_event_ids(now: datetime, limit: int = SWEEP_BATCH) -> list[str]:
-    """The first `limit` due events over all shards, earliest first (each shard's page, merged)."""
-    pages = [_due_page(shard, now, limit, None) for shard in range(INDEX_SHARDS)]
-    merged = heapq.merge(*pages, key=lambda snapshot: snapshot.get("next_attempt_at"))
-    return [snapshot.id for snapshot in merged][:limit]
-
-
-def _due_page(shard: int, now: datetime, limit: int, after: Any) -> list[Any]:
+def due_query(shard: int, now: datetime) -> Any:
     # Index: index_shard ASC, status ASC, next_attempt_at ASC (no sequential-value hotspot).
-    query = (
+    return (
         firestore_client()
         .collection(WebhookEvent.collection)
         .where(filter=FieldFilter("index_shard", "==", shard))
@@ -282,22 +218,25 @@ def _due_page(shard: int, now: datetime, limit: int, after: Any) -> list[Any]:
         .where(filter=FieldFilter("next_attempt_at", "<=", now))
         .order_by("next_attempt_at")
     )
-    if after is not None:
-        query = query.start_after(after)
-    return list(query.limit(limit).stream())
 
 
-def _publish_all(events: list[tuple[str, str]]) -> None:
-    """Publish a page of ids at once and wait for every acknowledgement (one by one, 500 took seconds).
+def _publish_all(page: list[Any]) -> None:
+    """Publish a page of due events at once and wait for every acknowledgement.
 
-    Due events are retries, probes, backlog backstops and lost first publishes: they go to the slow lane,
-    so a backlog of failing endpoints never sits in front of healthy endpoints' new events.
+    Due events are retries, probes, backlog backstops and lost first publishes: live ones go to the slow
+    lane, so a backlog of failing endpoints never sits in front of healthy endpoints' new events; test
+    traffic goes to its own lane.
     """
     client = publisher()
-    topic = topic_path(WEBHOOK_SLOW_TOPIC)
+    slow, test = topic_path(LANE_TOPICS[Lane.SLOW]), topic_path(LANE_TOPICS[Lane.TEST])
     futures = [
-        client.publish(topic, event_message(event_id, user_id), event_id=event_id)
-        for event_id, user_id in events
+        client.publish(
+            test if data.get("test_traffic") else slow,
+            event_message(s.id, str(data["user_id"])),
+            event_id=s.id,
+        )
+        for s in page
+        if (data := s.to_dict() or {})
     ]
     for future in futures:
         future.result(timeout=30)
@@ -316,16 +255,11 @@ def sweep_due_events(now: datetime | None = None, limit: int = SWEEP_BATCH) -> i
     published = 0
     # Shards in a rotating order: when the time budget runs out, the next minute starts elsewhere.
     first = int(now.timestamp() // 60) % INDEX_SHARDS
-    for shard in [(first + i) % INDEX_SHARDS for i in range(INDEX_SHARDS)]:
-        after = None
-        while time.monotonic() < stop_at:
-            page = _due_page(shard, now, limit, after)
-            if page:
-                _publish_all([(snapshot.id, str(snapshot.get("user_id"))) for snapshot in page])
-                published += len(page)
-            if len(page) < limit:
-                break
-            after = page[-1]
+    for page in shard_pages(lambda shard: due_query(shard, now), limit, first):
+        _publish_all(page)
+        published += len(page)
+        if time.monotonic() >= stop_at:
+            break
     if published:
         logs.info("webhook sweep re-published due events", count=published)
     return published

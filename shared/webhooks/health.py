@@ -1,7 +1,8 @@
-"""An endpoint's health after each attempt: failure streak, circuit breaker, slowness, disabling.
+"""An endpoint's health after each attempt, written: what changes is decided by
+shared/webhooks/decisions.endpoint_fields (failure streak, circuit breaker, slowness, disabling).
 
 The endpoint document is shared by all of a user's deliveries and Firestore sustains about one write per
-second per document, so it is written only when something changes (or every ENDPOINT_TOUCH_INTERVAL for
+second per document, so it is written only when something changes (or every ENDPOINT_TOUCH_INTERVAL, decisions.py, for
 `last_triggered_at`). It is re-read after the attempt and written with a precondition on that read: a
 verdict about a URL the endpoint no longer has is dropped, and the streak is judged on its current value.
 """
@@ -9,8 +10,7 @@ verdict about a URL the endpoint no longer has is dropped, and the streak is jud
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from google.api_core.exceptions import AlreadyExists, NotFound
 
@@ -18,47 +18,30 @@ from shared.core import logs
 from shared.core.clients import firestore_client
 from shared.core.retry import retry_commit
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, WebhookEventType
-from shared.webhooks.endpoint_copies import endpoint_copies
+from shared.webhooks.decisions import AttemptResult, Verdict, endpoint_fields
 from shared.webhooks.endpoints import endpoint_ref, webhook_id_for
 from shared.webhooks.events import event_payload, event_ref
-from shared.webhooks.schedule import (
-    CIRCUIT_THRESHOLD,
-    RETRY_DELAYS,
-    AttemptResult,
-    Outcome,
-    should_disable_endpoint,
-)
 
-ENDPOINT_TOUCH_INTERVAL = timedelta(seconds=5)
 ENDPOINT_WRITE_RETRIES = 5
-# A successful attempt slower than this keeps the endpoint off the fast lane (until one is quick again).
-SLOW_ATTEMPT_MS = 2000
 
 
 def update_after_attempt(
-    endpoint: WebhookEndpoint,
-    outcome: Outcome,
-    result: AttemptResult,
-    finished: datetime,
-    retry_at: datetime | None,
+    endpoint: WebhookEndpoint, verdict: Verdict, result: AttemptResult, finished: datetime
 ) -> WebhookEndpoint | None:
     """Apply the attempt's verdict; returns the endpoint as now stored (None: deleted or URL changed)."""
-    if not endpoint_fields(endpoint, outcome, result, finished, retry_at):
+    outcome, retry_at = verdict.outcome, verdict.retry_at
+    if not verdict.endpoint_fields:
         # Nothing to change as of the read before the send (the common success): skip the re-read. A
         # change made meanwhile by another attempt is judged by the next attempt's verdict.
         return endpoint
     db = firestore_client()
     ref = endpoint_ref(endpoint.user_id)
 
-    copies = endpoint_copies()
-
     def attempt() -> WebhookEndpoint | None:
         snapshot = ref.get()
         if not snapshot.exists:
-            copies.forget(endpoint.user_id)
             return None
         current = WebhookEndpoint.from_firestore(snapshot.to_dict())
-        copies.remember(current, snapshot.read_time)
         if current.url != endpoint.url:
             return None  # the attempt went to a URL the endpoint no longer has
         fields = endpoint_fields(current, outcome, result, finished, retry_at)
@@ -66,13 +49,10 @@ def update_after_attempt(
             return current
         try:
             # FailedPrecondition: changed since the read, judge again on the new state (retry_commit).
-            written = ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
+            ref.update(fields, option=db.write_option(last_update_time=snapshot.update_time))
         except NotFound:
-            copies.forget(endpoint.user_id)
             return None
         updated = current.model_copy(update=fields)
-        # Written on the state read: exactly what is stored as of the write.
-        copies.remember(updated, written.update_time)
         if current.enabled and not updated.enabled:
             record_disabled(updated, finished)
         return updated
@@ -86,51 +66,11 @@ def update_after_attempt(
         )
     except _EndpointBusy:
         # Other attempts keep changing it: their verdicts stand, and the next attempt judges again.
-        copies.forget(endpoint.user_id)
         return None
 
 
 class _EndpointBusy(Exception):
     pass
-
-
-def endpoint_fields(
-    endpoint: WebhookEndpoint,
-    outcome: Outcome,
-    result: AttemptResult,
-    finished: datetime,
-    retry_at: datetime | None,
-) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    if outcome is Outcome.DELIVERED:
-        if endpoint.failing_since is not None:
-            fields["failing_since"] = None
-        if endpoint.consecutive_failures:
-            fields["consecutive_failures"] = 0
-        if endpoint.probe_at is not None:
-            fields["probe_at"] = None
-        slow = result.duration_ms >= SLOW_ATTEMPT_MS
-        if slow != endpoint.slow:
-            fields["slow"] = slow
-    else:
-        failing_since = endpoint.failing_since or finished
-        if endpoint.failing_since is None:
-            fields["failing_since"] = failing_since
-        streak = endpoint.consecutive_failures + 1
-        fields["consecutive_failures"] = streak
-        if streak >= CIRCUIT_THRESHOLD:
-            # The circuit is open: the next probe follows the failed event's own retry schedule.
-            fields["probe_at"] = retry_at or finished + RETRY_DELAYS[1]
-        if outcome is Outcome.GONE:
-            fields.update(enabled=False, disabled_reason="the endpoint answered 410 Gone")
-        elif should_disable_endpoint(failing_since, finished):
-            fields.update(enabled=False, disabled_reason="deliveries failed for 5 days")
-    stale = endpoint.last_triggered_at is None or finished - endpoint.last_triggered_at >= (
-        ENDPOINT_TOUCH_INTERVAL
-    )
-    if fields or stale or endpoint.last_status_code != result.status_code:
-        fields.update(last_triggered_at=finished, last_status_code=result.status_code)
-    return fields
 
 
 def disabled_event_id(webhook_id: str, since: datetime) -> str:

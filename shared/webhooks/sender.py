@@ -1,6 +1,6 @@
 """Send one webhook POST to a checked, pinned address: SSRF-safe, no redirects, bounded in time.
 
-The URL's host name is resolved and every address checked (shared/ssrf.resolve_and_check) right before
+The URL's host name is resolved and every address checked (shared/webhooks/ssrf.resolve_and_check) right before
 sending; the connection then goes to exactly a checked address, never re-resolving the name (DNS rebinding
 cannot swap in an internal address), while the Host header and the TLS SNI / certificate check keep the
 URL's host name. Redirects are never followed (http.client does not follow them): a 3xx is just a failed
@@ -23,7 +23,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from shared.core import logs
-from shared.webhooks.schedule import AttemptResult, honours_retry_after, parse_retry_after
+from shared.webhooks.decisions import AttemptResult, honours_retry_after, parse_retry_after
 from shared.webhooks.ssrf import SockAddr, UnsafeTargetError, resolve_and_check, validate_webhook_url
 
 MAX_RESPONSE_BYTES = 4096  # the body is not needed; read a little so the server sees a clean close

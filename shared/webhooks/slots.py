@@ -1,23 +1,19 @@
-"""Per-endpoint isolation in Firestore: in-flight slots and the optional throttle (docs/webhooks.md).
+"""Per-endpoint isolation in Firestore: in-flight slots and the optional throttle (docs/webhooks.md), each
+per budget (decisions.budget_id: an endpoint's live traffic, or its test traffic).
 
-Slots: an endpoint has `MAX_IN_FLIGHT` slot documents `webhook_slots/{webhookId}-{n}`; an attempt first
-creates one (create(): exactly one holder across every instance) and deletes it when recorded. A holder
-that crashed leaves a lease that ends like the event's own lease; the next claimant takes it over with a
-`last_update_time` precondition, so two claimants never both win.
+Slots `webhook_slots/{budget}-{n}` (decisions.py says how many): an attempt creates one (create(): exactly
+one holder across every instance) and deletes it when recorded. A crashed holder's lease ends like the
+event's own lease; the next claimant takes it over with a `last_update_time` precondition (one winner).
+An event that finds every slot held queues itself, then looks at the slots again (`every_slot_held`): a
+holder it sees releases later and hands out the backlog; a slot free by then means a holder released in
+between, and the event hands out the backlog itself (shared/webhooks/delivery.py).
 
-Backlog flag: an event that finds every slot held queues itself and then flags the held slots
-(`flag_backlog`); a holder whose slot is flagged hands out the backlog when it releases it. An unflagged
-holder whose attempt was a quiet success skips the backlog query (shared/webhooks/delivery.py): most
-attempts never have a backlog, and that query was the costliest call of an attempt.
-
-Throttle (`rate_limit`, attempts per second): one counter document per endpoint and second,
-`webhook_rate/{webhookId}-{second}`, incremented atomically; the increment's result says whether this
-attempt is within the second's budget. Only throttled endpoints write it.
+Throttle (`rate_limit`, attempts per second): `webhook_rate/{budget}-{second}`, incremented atomically; the
+increment's result says whether this attempt is within the second's budget.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,67 +22,31 @@ from typing import Any
 from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
 from google.cloud.firestore_v1 import Increment
 
-from shared.core.clients import current_project, firestore_client
-from shared.core.shared_commits import Write, WriteKind, shared_commits
+from shared.core.clients import firestore_client
 from shared.models import WebhookRateBucket, WebhookSlot, utc_now
 
-# Attempts to one endpoint in flight at once, across all instances.
-MAX_IN_FLIGHT = 2
-# Of those, the shared fast lane may hold only this many: an endpoint that starts hanging can block at
-# most this many of the fast lane's push slots, once, before it is moved to the slow lane.
-FAST_LANE_SLOTS = 1
 # A throttled attempt (slow lane) waits at most this long for a later second's budget, then goes to the
 # backlog.
 MAX_THROTTLE_WAIT_S = 2.0
 RATE_BUCKET_TTL = timedelta(hours=1)
 
 
-# Tries at flagging a held slot that keeps changing under us before handing out the backlog ourselves.
-FLAG_TRIES = 3
-
-
-class _HeldHere:
-    """Slots that attempts of this instance hold right now. A create() of one of them can only fail, and in
-    a shared commit (shared/core/shared_commits.py) that failure would make every member commit alone; so
-    the claim skips them. A hint only: Firestore's slot documents decide."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._held: set[tuple[str, str]] = set()
-
-    def holds(self, ref: Any) -> bool:
-        with self._lock:
-            return (current_project(), ref.path) in self._held
-
-    def add(self, ref: Any) -> None:
-        with self._lock:
-            self._held.add((current_project(), ref.path))
-
-    def discard(self, ref: Any) -> None:
-        with self._lock:
-            self._held.discard((current_project(), ref.path))
-
-
-_held_here = _HeldHere()
-
-
 @dataclass
 class Slot:
     ref: Any
-    update_time: Any  # the slot document's, as last read or written by its holder
-    claimed_at: Any  # the claim's commit time: the event's update time the record is conditional on
+    # The claim's commit time: the slot's update time, and the event's, which the record is conditional on.
+    update_time: Any
     event_id: str
     lease_until: datetime
-    backlog: bool = False  # flagged: the holder hands out the backlog when it releases the slot
     released: bool = False
 
 
-def slot_ref(webhook_id: str, n: int) -> Any:
-    return firestore_client().collection(WebhookSlot.collection).document(f"{webhook_id}-{n}")
+def slot_ref(budget: str, n: int) -> Any:
+    return firestore_client().collection(WebhookSlot.collection).document(f"{budget}-{n}")
 
 
 def claim_slot(
-    webhook_id: str,
+    budget: str,
     event_id: str,
     slots: int,
     lease_until: datetime,
@@ -101,26 +61,20 @@ def claim_slot(
     db = firestore_client()
     event, fields, read_at = claim
     now = utc_now()
-    held = WebhookSlot(webhook_id=webhook_id, event_id=event_id, lease_until=lease_until, created_at=now)
+    held = WebhookSlot(webhook_id=budget, event_id=event_id, lease_until=lease_until, created_at=now)
 
-    def commit(ref: Any, option: Any = None, backlog: bool = False) -> Slot:
+    def commit(ref: Any, option: Any = None) -> Slot:
+        batch = db.batch()
         if option is None:
-            hold = Write(WriteKind.CREATE, ref, held.to_firestore())
+            batch.create(ref, held.to_firestore())
         else:
-            # A taker keeps the crashed holder's backlog flag: the events that flagged it wait for it.
-            taken = held.model_copy(update={"backlog": backlog}).to_firestore()
-            hold = Write(WriteKind.UPDATE, ref, taken, option)
-        claimed = Write(WriteKind.UPDATE, event, fields, db.write_option(last_update_time=read_at))
-        # Concurrent attempts of this instance share the commit (shared/core/shared_commits.py).
-        results = shared_commits().commit([hold, claimed])
-        _held_here.add(ref)
-        update_time = results[0].update_time
-        return Slot(ref, update_time, update_time, event_id, lease_until, backlog)
+            batch.update(ref, held.to_firestore(), option=option)
+        batch.update(event, fields, option=db.write_option(last_update_time=read_at))
+        update_time = batch.commit()[0].update_time
+        return Slot(ref, update_time, event_id, lease_until)
 
     for n in range(slots):
-        ref = slot_ref(webhook_id, n)
-        if _held_here.holds(ref):
-            continue  # an attempt of this instance holds it: its create() could only fail
+        ref = slot_ref(budget, n)
         try:
             return commit(ref)
         except AlreadyExists:
@@ -137,53 +91,22 @@ def claim_slot(
         # The holder's lease ended (it crashed): take the slot over, unless someone else just did (that
         # FailedPrecondition reads as a lost claim: the event stays due, and the sweep brings it back).
         try:
-            option = db.write_option(last_update_time=snapshot.update_time)
-            return commit(ref, option, current.backlog)
+            return commit(ref, db.write_option(last_update_time=snapshot.update_time))
         except NotFound:
             continue
     return None
 
 
-def flag_backlog(webhook_id: str, slots: int) -> bool:
-    """Called by an event that found every slot held, after it queued itself: make a holder hand it out.
-
-    Reads the endpoint's first `slots` slots (after the queueing, so a holder seen here has not released
-    yet, and its hand-out will see the queued event) and flags each held one (with a precondition on that
-    read). True when a held slot is flagged; False when a slot is free or its lease has ended (a holder
-    released in between and may have skipped the hand-out): the caller then hands out the backlog itself,
-    so no wake-up is lost.
-    """
-    refs = [slot_ref(webhook_id, n) for n in range(slots)]
-    db = firestore_client()
-    for _ in range(FLAG_TRIES):
-        now = utc_now()
-        snapshots = list(db.get_all(refs))
-        flagged = False
-        for snapshot in snapshots:
-            if not snapshot.exists:
-                return False
-            held = WebhookSlot.from_firestore(snapshot.to_dict())
-            if held.lease_until <= now:
-                return False
-            if held.backlog:
-                flagged = True
-                continue
-            try:
-                snapshot.reference.update(
-                    {"backlog": True}, option=db.write_option(last_update_time=snapshot.update_time)
-                )
-                flagged = True
-            except (FailedPrecondition, NotFound):
-                pass  # released or taken over since the read: look again
-        if flagged:
-            return True
-    return False
+def every_slot_held(budget: str, slots: int) -> bool:
+    """Whether the endpoint's first `slots` slots are all held by a running lease (one read)."""
+    now = utc_now()
+    snapshots = firestore_client().get_all([slot_ref(budget, n) for n in range(slots)])
+    return all(s.exists and WebhookSlot.from_firestore(s.to_dict()).lease_until > now for s in snapshots)
 
 
 def release_slot(slot: Slot) -> None:
     """Free the slot (once), unless its lease ran out and another attempt holds it now. Every claimed slot
     comes here when its attempt ends, recorded or not."""
-    _held_here.discard(slot.ref)
     if slot.released:
         return
     slot.released = True
@@ -194,25 +117,17 @@ def release_slot(slot: Slot) -> None:
         pass
 
 
-def _rate_bucket(webhook_id: str, second: int) -> Any:
-    return firestore_client().collection(WebhookRateBucket.collection).document(f"{webhook_id}-{second}")
-
-
-def take_rate_token(webhook_id: str, rate_limit: int, second: int) -> bool:
-    """Count one attempt in `second`; True when it is within `rate_limit`."""
-    expires_at = utc_now() + RATE_BUCKET_TTL
-    result = _rate_bucket(webhook_id, second).set(
-        {"count": Increment(1), "expires_at": expires_at}, merge=True
-    )
-    return int(result.transform_results[0].integer_value) <= rate_limit
-
-
-def wait_for_rate_token(webhook_id: str, rate_limit: int) -> bool:
-    """Take a token in this second or, waiting, in one of the next; False after MAX_THROTTLE_WAIT_S."""
+def wait_for_rate_token(budget: str, rate_limit: int) -> bool:
+    """Take a token in this second or, waiting, in one of the next; False after MAX_THROTTLE_WAIT_S.
+    A token is one count in `webhook_rate/{budget}-{second}`, within `rate_limit` when the count is."""
     give_up = time.time() + MAX_THROTTLE_WAIT_S
+    buckets = firestore_client().collection(WebhookRateBucket.collection)
     while True:
         now = time.time()
-        if take_rate_token(webhook_id, rate_limit, int(now)):
+        counted = buckets.document(f"{budget}-{int(now)}").set(
+            {"count": Increment(1), "expires_at": utc_now() + RATE_BUCKET_TTL}, merge=True
+        )
+        if int(counted.transform_results[0].integer_value) <= rate_limit:
             return True
         next_second = int(now) + 1
         if next_second > give_up:

@@ -31,7 +31,7 @@ from shared.jobs.lifecycle import JobNotFound, finish_attempt, start_attempt
 from shared.jobs.service import JOB_ID_PATTERN
 from shared.jobs.types import ECHO_JOB_TYPE, stored_job_type
 from shared.models import Job, JobType, MeteredPricing, utc_now
-from shared.webhooks.schedule import AttemptResult, parse_retry_after
+from shared.webhooks.decisions import AttemptResult, parse_retry_after
 from shared.webhooks.sender import SendPolicy, post_webhook
 from shared.webhooks.signing import build_headers
 from shared.workers.job_types import ensure_echo_type, signing_secrets

@@ -9,10 +9,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
 from shared.core.errors import ApiError, ErrorCode
 from shared.jobs.types import ECHO_JOB_TYPE, stored_job_type
 from shared.models import JobType, utc_now
-from shared.webhooks.signing import WebhookVerificationError, verify
 from shared.workers.job_types import signing_secrets
 
 FAIL_MESSAGE = "The job failed as requested (input.fail is true)."
@@ -24,7 +25,7 @@ def _verified(job_type: JobType | None, headers: Mapping[str, str], body: bytes)
         return False
     for secret in signing_secrets(job_type, utc_now()):
         try:
-            verify(secret, headers, body)
+            Webhook(secret).verify(body, dict(headers), json_parse=False)
         except WebhookVerificationError:
             continue
         return True

@@ -17,7 +17,7 @@ from shared.core.clients import firestore_client
 from tests.conftest import Project
 from tests.integration import probe_functions
 
-# Copies of requests captured from the emulators on this kind of machine (../shared/emulator-samples).
+# Copies of requests captured from the emulators on this kind of machine (tests/fixtures/emulator-samples).
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "emulator-samples"
 
 

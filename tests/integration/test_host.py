@@ -73,3 +73,20 @@ def test_published_message_reaches_the_push_function(project: Project) -> None:
     assert json.loads(event["data"]) == {"hello": "world"}
     assert event["message_attributes"] == {"origin": "test"}
     assert event["topic"] == PROBE_TOPIC
+
+
+def test_the_local_scheduler_runs_each_scheduled_function_once_at_start(project: Project) -> None:
+    """`make dev`'s scheduler publishes a tick at start, not only after the first interval (a minute)."""
+    from localdev.scheduler import LocalScheduler
+    from shared.core.function_registry import FunctionKind, FunctionSpec
+
+    every_minute = FunctionSpec(
+        "probe_message", "probe", FunctionKind.PUBSUB, topic=PROBE_TOPIC, schedule="* * * * *"
+    )
+    scheduler = LocalScheduler(project.id, (every_minute,))
+    scheduler.start()
+    try:
+        [event] = eventually(lambda: probe_events("messagePublished"), timeout=20)
+        assert event["message_attributes"] == {"scheduled": "true"}
+    finally:
+        scheduler.stop()

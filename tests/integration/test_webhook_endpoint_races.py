@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 
 from shared.models import utc_now
+from shared.webhooks.decisions import Outcome
 from shared.webhooks.delivery import deliver_event
 from shared.webhooks.endpoints import WebhookEndpointInput, endpoint_ref, put_endpoint
-from shared.webhooks.schedule import Outcome
 from tests.conftest import Project
 from tests.support.waiting import eventually
 from tests.support.webhook_receiver import Scripted, WebhookReceiver

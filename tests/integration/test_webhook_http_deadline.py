@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from shared.models import utc_now
-from shared.webhooks.schedule import AttemptResult
+from shared.webhooks.decisions import AttemptResult
 from shared.webhooks.sender import SendPolicy, post_webhook
 from shared.webhooks.ssrf import SockAddr
 

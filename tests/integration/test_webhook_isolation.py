@@ -17,12 +17,19 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from shared.core.clients import firestore_client
 from shared.models import WebhookEvent, WebhookEventStatus, WebhookEventType, WebhookSlot, utc_now
 from shared.webhooks.backlog import drain
+from shared.webhooks.decisions import (
+    CIRCUIT_THRESHOLD,
+    FAST_LANE_SLOTS,
+    MAX_IN_FLIGHT,
+    TEST_TRAFFIC_SLOTS,
+    Outcome,
+    budget_id,
+)
 from shared.webhooks.delivery import deliver_event
 from shared.webhooks.endpoints import WebhookEndpointInput, endpoint_ref, put_endpoint, webhook_id_for
-from shared.webhooks.events import due_event_ids, event_ref, sweep_due_events
+from shared.webhooks.events import event_ref, sweep_due_events
 from shared.webhooks.health import disabled_event_id
-from shared.webhooks.schedule import CIRCUIT_THRESHOLD, Outcome
-from shared.webhooks.slots import FAST_LANE_SLOTS, MAX_IN_FLIGHT, slot_ref
+from shared.webhooks.slots import slot_ref
 from tests.conftest import Project
 from tests.support.platform import ApiClient
 from tests.support.waiting import eventually
@@ -34,6 +41,7 @@ from tests.support.webhooks import (
     setup_endpoint,
     stored_deliveries,
     stored_event,
+    sweep_finds,
 )
 
 HANGING = "user_hanging"
@@ -64,12 +72,10 @@ def test_a_hanging_endpoint_with_a_backlog_never_delays_a_healthy_one(project: P
         setup_endpoint(HEALTHY, healthy.url())
         hung = [make_event(HANGING, publish=True) for _ in range(60)]
         eventually(hanging.received, message="the first attempt hangs")
-        latencies = []
+        # Delivered one after the other while the hanging endpoint holds its requests (how fast: bench/webhooks).
         for _ in range(10):
-            started = time.time()
             event_id = make_event(HEALTHY, publish=True)
-            [request] = eventually(arrivals_of(healthy, event_id), timeout=20, message="healthy delivery")
-            latencies.append(request.at - started)
+            eventually(arrivals_of(healthy, event_id), timeout=20, message="healthy delivery")
         # The hanging endpoint's other events wait in its backlog in Firestore, not in the subscription.
         eventually(
             lambda: len(queued_events(HANGING)) >= len(hung) - MAX_IN_FLIGHT, message="backlog in Firestore"
@@ -79,7 +85,6 @@ def test_a_hanging_endpoint_with_a_backlog_never_delays_a_healthy_one(project: P
             assert len(arrivals) <= FAST_LANE_SLOTS
         for i in range(len(arrivals) - MAX_IN_FLIGHT):  # never more than MAX_IN_FLIGHT at once
             assert arrivals[i + MAX_IN_FLIGHT] - arrivals[i] >= 14
-        assert max(latencies) < 3.0, latencies
         assert all(stored_event(e).status is WebhookEventStatus.DELIVERED for e in healthy_ids(healthy))
 
 
@@ -122,15 +127,13 @@ def test_a_failing_endpoint_opens_its_circuit_then_recovers_and_drains_in_order(
             timeout=40,
             message="backlog drained",
         )
+
         # The events that had failed come back on their own schedule (first retry after 5 s).
-        eventually(
-            lambda: (
-                sweep_due_events() >= 0
-                and all(stored_event(e).status is WebhookEventStatus.DELIVERED for e in tried)
-            ),
-            timeout=40,
-            message="retries delivered",
-        )
+        def retries_delivered() -> bool:
+            sweep_due_events()  # the scheduled sweep's pass: re-publishes the retries that are due
+            return all(stored_event(e).status is WebhookEventStatus.DELIVERED for e in tried)
+
+        eventually(retries_delivered, timeout=40, message="retries delivered")
         after = receiver.received()[failures_before:]
         ids_after = [r.headers["webhook-id"] for r in after]
         assert sorted(ids_after) == sorted(events)  # every event delivered exactly once after the fix
@@ -157,7 +160,7 @@ def test_a_crashed_attempt_leaves_its_slot_to_be_taken_over_after_the_lease(
             held = WebhookSlot(webhook_id=webhook_id, event_id=event_id, lease_until=ended, created_at=ended)
             slot_ref(webhook_id, n).set(held.to_firestore())
         event_ref(event_id).update({"attempts": 1, "next_attempt_at": ended})
-        assert event_id in due_event_ids(utc_now())  # the sweep re-publishes it
+        assert sweep_finds(event_id, utc_now())  # the sweep re-publishes it
         report = deliver_event(event_id, LOOPBACK_POLICY)
         assert report is not None and report.attempt == 2 and report.outcome is Outcome.DELIVERED
         assert [r.headers["webhook-id"] for r in receiver.received()] == [event_id]
@@ -181,21 +184,17 @@ def test_an_event_finding_every_slot_held_waits_in_the_backlog_and_is_handed_out
         waiting = stored_event(event_id)
         assert waiting.queued and waiting.attempts == 0 and waiting.status is WebhookEventStatus.PENDING
         assert not receiver.received()
-        assert all(slot_ref(webhook_id, n).get().get("backlog") for n in range(MAX_IN_FLIGHT))
         slot_ref(webhook_id, 0).delete()  # one attempt finishes and hands out the backlog's oldest
-        assert drain(endpoint(HEALTHY)) == [event_id]
+        assert drain(endpoint(HEALTHY), test_traffic=False) == event_id
         eventually(arrivals_of(receiver, event_id), message="handed out through Pub/Sub")
         eventually(lambda: stored_event(event_id).status is WebhookEventStatus.DELIVERED)
 
 
-def test_an_event_queued_behind_live_attempts_flags_their_slots_and_they_hand_it_out(
-    project: Project,
-) -> None:
+def test_an_event_queued_behind_live_attempts_is_handed_out_when_one_finishes(project: Project) -> None:
     with WebhookReceiver(default=Scripted(delay_s=1.5)) as receiver:
         setup_endpoint(HEALTHY, receiver.url())
         webhook_id = webhook_id_for(HEALTHY)
-        # Recently triggered with the same status: the holders' successes are quiet (no health write),
-        # so only the flag makes them look at the backlog.
+        # Recently triggered with the same status: the holders' successes change nothing on the endpoint.
         endpoint_ref(HEALTHY).update({"last_triggered_at": utc_now(), "last_status_code": 200})
         holders = [make_event(HEALTHY) for _ in range(MAX_IN_FLIGHT)]
         with ThreadPoolExecutor(MAX_IN_FLIGHT) as pool:
@@ -207,9 +206,7 @@ def test_an_event_queued_behind_live_attempts_flags_their_slots_and_they_hand_it
             waiting = make_event(HEALTHY)
             assert deliver_event(waiting, LOOPBACK_POLICY) is None
             assert stored_event(waiting).queued
-            assert all(slot_ref(webhook_id, n).get().get("backlog") for n in range(MAX_IN_FLIGHT))
             reports = [future.result() for future in running]
-        # The slots changed under the holders (flagged): each still recorded its attempt and released.
         assert all(r is not None and r.outcome is Outcome.DELIVERED for r in reports)
         assert all(stored_event(e).status is WebhookEventStatus.DELIVERED for e in holders)
         # Released (a slot may already be held again by the handed-out event, which moves on quickly).
@@ -220,8 +217,9 @@ def test_an_event_queued_behind_live_attempts_flags_their_slots_and_they_hand_it
         assert [d.attempt for d in stored_deliveries(waiting)] == [1]
 
 
-def test_a_quiet_success_leaves_no_backlog_behind(project: Project) -> None:
-    """An event queued while the last holder releases is handed out (flag, or the queuer's own look)."""
+def test_events_racing_for_one_endpoints_slots_are_all_delivered(project: Project) -> None:
+    """An event queued while the last holder releases is handed out (by a holder, or by its own look at
+    the slots after queueing): no wake-up is lost."""
     with WebhookReceiver() as receiver:
         setup_endpoint(HEALTHY, receiver.url())
         endpoint_ref(HEALTHY).update({"last_triggered_at": utc_now(), "last_status_code": 200})
@@ -283,3 +281,45 @@ def test_a_wrong_user_hint_in_the_message_changes_nothing(project: Project) -> N
         assert report is not None and report.outcome is Outcome.DELIVERED
         assert [r.headers["webhook-id"] for r in receiver.received()] == [event_id]
         assert not other.received()
+
+
+def _hold(budget: str, slots: int) -> None:
+    """Attempts in flight elsewhere: the budget's slots held with a running lease."""
+    lease = utc_now() + timedelta(minutes=1)
+    for n in range(slots):
+        held = WebhookSlot(webhook_id=budget, event_id="evt_other", lease_until=lease, created_at=lease)
+        slot_ref(budget, n).set(held.to_firestore())
+
+
+def test_test_traffic_has_its_own_budget_and_never_delays_live_events(project: Project) -> None:
+    """Issue 26, item 8: with the endpoint's test budget full and test events queued, a live event is sent at
+    once; with its live slots full, a test event still goes out in its own slot. A second customer's
+    endpoint is untouched either way."""
+    with WebhookReceiver() as receiver, WebhookReceiver() as tenant:
+        setup_endpoint(HEALTHY, receiver.url())
+        setup_endpoint(FLAKY, tenant.url())
+        webhook_id = webhook_id_for(HEALTHY)
+        _hold(budget_id(webhook_id, True), TEST_TRAFFIC_SLOTS)
+        flood = [make_event(HEALTHY, livemode=False) for _ in range(5)]
+        flood.append(make_event(HEALTHY, WebhookEventType.WEBHOOK_TEST))  # a live-mode webhook.test too
+        assert all(deliver_event(e, LOOPBACK_POLICY) is None for e in flood)
+        assert all(stored_event(e).queued and stored_event(e).test_traffic for e in flood)
+        live = make_event(HEALTHY)
+        report = deliver_event(live, LOOPBACK_POLICY)
+        assert report is not None and report.outcome is Outcome.DELIVERED
+        assert [r.headers["webhook-id"] for r in receiver.received()] == [live]
+        # The live attempt handed out nothing of the test backlog (its own budget's backlog is empty).
+        assert all(stored_event(e).queued for e in flood)
+        other = make_event(FLAKY, livemode=False)
+        assert deliver_event(other, LOOPBACK_POLICY) is not None  # the other customer's test budget is free
+        assert [r.headers["webhook-id"] for r in tenant.received()] == [other]
+
+        # The other way round: live slots all held, a test event is still sent in the test budget.
+        for n in range(TEST_TRAFFIC_SLOTS):
+            slot_ref(budget_id(webhook_id, True), n).delete()
+        _hold(webhook_id, MAX_IN_FLIGHT)
+        assert drain(endpoint(HEALTHY), test_traffic=True) == flood[0]  # the oldest test event first
+        eventually(arrivals_of(receiver, flood[0]), message="the test event, handed out")
+        waiting_live = make_event(HEALTHY)
+        assert deliver_event(waiting_live, LOOPBACK_POLICY) is None
+        assert stored_event(waiting_live).queued and not stored_event(waiting_live).test_traffic

@@ -8,16 +8,15 @@ from datetime import timedelta
 
 from standardwebhooks.webhooks import Webhook
 
-from shared.core.clients import firestore_client, publish
+from shared.core.clients import firestore_client
 from shared.core.firestore_events import DocumentChange
-from shared.core.function_registry import WEBHOOK_RETRY_TOPIC
 from shared.jobs.resource import job_resource
 from shared.models import Job, JobStatus, WebhookEvent, WebhookEventStatus, utc_now
 from shared.webhooks.events import handle_job_updated, job_event_id, sweep_due_events
 from tests.conftest import Project
 from tests.support.firestore_delivery import wait_for_trigger_calls
 from tests.support.waiting import eventually
-from tests.support.webhook_receiver import Scripted, WebhookReceiver
+from tests.support.webhook_receiver import WebhookReceiver
 from tests.support.webhooks import setup_endpoint, stored_deliveries, stored_event
 
 USER = "user_jobs"
@@ -134,56 +133,6 @@ def test_unsubscribed_event_is_discarded_and_nothing_is_sent(
     event_id = job_event_id(job_id, JobStatus.COMPLETED)
     eventually(lambda: events_of(job_id) and stored_event(event_id).status is WebhookEventStatus.DISCARDED)
     assert receiver.received() == []
-
-
-def test_a_failed_delivery_is_retried_by_the_sweep_through_pubsub(
-    project: Project, receiver: WebhookReceiver
-) -> None:
-    secret = setup_endpoint(USER, receiver.url())
-    receiver.respond(Scripted(503))
-    job_id, _ = write_job()
-    finish(job_id, JobStatus.COMPLETED, result={})
-    event_id = job_event_id(job_id, JobStatus.COMPLETED)
-    eventually(
-        lambda: (e := events_of(job_id)) and e[0].attempts == 1 and stored_deliveries(event_id),
-        message="first try",
-    )
-
-    def swept_and_delivered() -> bool:
-        sweep_due_events()  # what the scheduler's message to webhook-retry-sweep does every minute
-        return stored_event(event_id).status is WebhookEventStatus.DELIVERED
-
-    eventually(swept_and_delivered, timeout=30, message="retry delivered")
-    first, second = receiver.received()
-    assert first.headers["webhook-id"] == second.headers["webhook-id"] == event_id
-    Webhook(secret).verify(second.body, second.headers)
-    assert [d.status_code for d in stored_deliveries(event_id)] == [503, 200]
-
-
-def test_first_retry_comes_about_five_seconds_later_from_the_polling_sweep(
-    project: Project, receiver: WebhookReceiver
-) -> None:
-    # The first retry is due 5 s after a failure. The delivery function acknowledges the failed attempt
-    # (no 5xx, which would slow the whole subscription); the scheduled sweep polls the schedule during its
-    # minute, so the retry goes out within seconds of being due, not at the next minute.
-    secret = setup_endpoint(USER, receiver.url())
-    receiver.respond(Scripted(500))
-    job_id, _ = write_job()
-    finish(job_id, JobStatus.COMPLETED, result={})
-    event_id = job_event_id(job_id, JobStatus.COMPLETED)
-    eventually(lambda: stored_deliveries(event_id), message="first try")
-    publish(WEBHOOK_RETRY_TOPIC, b"{}", scheduled="true")  # the scheduler's tick, once
-    eventually(
-        lambda: stored_event(event_id).status is WebhookEventStatus.DELIVERED,
-        timeout=40,
-        message="retried by the polling sweep",
-    )
-    first, second = receiver.received()
-    assert first.headers["webhook-id"] == second.headers["webhook-id"] == event_id
-    Webhook(secret).verify(second.body, second.headers)
-    failed, delivered = sorted(stored_deliveries(event_id), key=lambda d: d.attempt)
-    assert (failed.status_code, delivered.status_code) == (500, 200)
-    assert timedelta(seconds=4) <= delivered.created_at - failed.created_at <= timedelta(seconds=30)
 
 
 def test_the_trigger_trusts_the_stored_job_not_the_event_payload(project: Project) -> None:

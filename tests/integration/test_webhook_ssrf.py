@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import pytest
 
 from shared.models import utc_now
+from shared.webhooks.decisions import Outcome
 from shared.webhooks.delivery import deliver_event
-from shared.webhooks.schedule import Outcome
 from shared.webhooks.sender import SendPolicy, post_webhook
 from shared.webhooks.ssrf import AddrInfo, resolve_and_check
 from tests.conftest import Project

@@ -1,6 +1,6 @@
 """Deliver Firestore CloudEvents to the functions host exactly as the Firestore emulator does (binary mode,
 base64 text of a DocumentEventData protobuf, `projects/` twice in ce-source; see
-/work/shared/emulator-samples/fs_v2_jobs_written_create.json), to replay or duplicate a delivery."""
+tests/fixtures/emulator-samples/fs_v2_jobs_written_update.json, an update), to replay or duplicate a delivery."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def detach_trigger(firestore_host: str, project: str, trigger: str) -> None:
     spec = by_name(trigger)
     detached = FunctionSpec(
         spec.name,
-        spec.entry_point,
+        spec.handler,
         spec.kind,
         document="detached_triggers/{docId}",
         event_type=spec.event_type,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from google.cloud.firestore_v1.base_query import FieldFilter
 from standardwebhooks.webhooks import Webhook
 
 from shared.core.clients import firestore_client
+from shared.core.index_shards import index_shard
 from shared.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookEventType
 from shared.webhooks.endpoints import WebhookEndpointInput, endpoint_ref, put_endpoint
-from shared.webhooks.events import create_event
+from shared.webhooks.events import create_event, due_query
 from shared.webhooks.sender import SendPolicy
 from tests.support.webhook_receiver import Received
 
@@ -46,11 +48,12 @@ def make_event(
     event_type: WebhookEventType = WebhookEventType.JOB_COMPLETED,
     *,
     publish: bool = False,
+    livemode: bool = True,
 ) -> str:
     """An event as the trigger makes it; unpublished by default so only the test's own call delivers."""
     event_id = "evt_" + secrets.token_hex(16)
     job: dict[str, Any] = {"job_id": "job_" + secrets.token_hex(4), "type": "echo", "status": "completed"}
-    create_event(event_id, user_id, event_type, True, job, publish_now=publish)
+    create_event(event_id, user_id, event_type, livemode, job, publish_now=publish)
     return event_id
 
 
@@ -67,3 +70,8 @@ def stored_deliveries(event_id: str) -> list[WebhookDelivery]:
     )
     found = [WebhookDelivery.from_firestore(s.to_dict()) for s in query.stream()]
     return sorted(found, key=lambda d: d.attempt)
+
+
+def sweep_finds(event_id: str, now: datetime) -> bool:
+    """Whether the sweep's query at `now` finds the event (its shard's due events)."""
+    return any(s.id == event_id for s in due_query(index_shard(event_id), now).stream())

@@ -226,6 +226,7 @@ def test_service_accounts_are_created_and_granted_only_their_roles() -> None:
         "jobs": {member.format("workers")},
         "webhook-events": {member.format(i) for i in ("api", "workers", "webhook-sender")},
         "webhook-events-slow": {member.format(i) for i in ("api", "workers", "webhook-sender")},
+        "webhook-events-test": {member.format(i) for i in ("api", "workers", "webhook-sender")},
     }
     assert set(publishers) <= set(topics())
 

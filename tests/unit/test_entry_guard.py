@@ -13,7 +13,7 @@ import pytest
 import stripe
 
 from functions.api import api
-from functions.cloudevent_entry import cloudevent_entry
+from functions.entry_points import cloudevent_entry
 from functions.stripe_webhook import stripe_webhook
 from shared.core.settings import (
     LOCAL_ONLY_VARIABLES,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.counters.fold_schedule import FoldDebounce
+from localdev.fold_soon import FoldDebounce
 
 
 def test_first_increment_folds_at_once_then_at_most_once_per_interval() -> None:

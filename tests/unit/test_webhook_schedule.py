@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from shared.webhooks.schedule import (
+from shared.webhooks.decisions import (
     MAX_ATTEMPTS,
     RETRY_DELAYS,
     AttemptResult,

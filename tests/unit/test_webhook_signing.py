@@ -1,3 +1,6 @@
+"""Standard Webhooks signing (shared/webhooks/signing.py), checked against the spec's test vector and
+verified with the `standardwebhooks` package, as receivers verify."""
+
 import base64
 import hashlib
 import hmac
@@ -6,15 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 import standardwebhooks
+from standardwebhooks.webhooks import WebhookVerificationError
 
-from shared.webhooks.signing import (
-    WebhookVerificationError,
-    build_headers,
-    generate_webhook_secret,
-    sign,
-    signature_header,
-    verify,
-)
+from shared.webhooks.signing import build_headers, generate_webhook_secret, sign, signature_header
 
 # Test vector published in the Standard Webhooks spec.
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -22,10 +19,6 @@ MSG_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
 TIMESTAMP = 1614265330
 BODY = b'{"test": 2432232314}'
 EXPECTED_SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-
-
-def headers_for(secret: str = SECRET, timestamp: int = TIMESTAMP) -> dict[str, str]:
-    return build_headers([secret], MSG_ID, timestamp, BODY)
 
 
 def test_known_answer() -> None:
@@ -36,8 +29,13 @@ def test_known_answer() -> None:
     assert sign(SECRET, MSG_ID, TIMESTAMP, BODY) == EXPECTED_SIGNATURE
 
 
+def test_reference_library_agrees_on_known_answer() -> None:
+    moment = datetime.fromtimestamp(TIMESTAMP, tz=UTC)
+    assert standardwebhooks.Webhook(SECRET).sign(MSG_ID, moment, BODY.decode()) == EXPECTED_SIGNATURE
+
+
 def test_build_headers() -> None:
-    assert headers_for() == {
+    assert build_headers([SECRET], MSG_ID, TIMESTAMP, BODY) == {
         "webhook-id": MSG_ID,
         "webhook-timestamp": "1614265330",
         "webhook-signature": EXPECTED_SIGNATURE,
@@ -45,93 +43,27 @@ def test_build_headers() -> None:
     }
 
 
-def test_valid_message_verifies() -> None:
-    verify(SECRET, headers_for(), BODY, now=TIMESTAMP)
+def test_the_reference_library_accepts_our_headers_and_refuses_any_change() -> None:
+    secret = generate_webhook_secret()
+    headers = build_headers([secret], MSG_ID, int(time.time()), BODY)
+    assert standardwebhooks.Webhook(secret).verify(BODY, headers) == {"test": 2432232314}
+    for body, changed in (
+        (BODY + b" ", headers),
+        (BODY, headers | {"webhook-id": "msg_other"}),
+        (BODY, headers | {"webhook-timestamp": str(int(time.time()) - 3600)}),
+    ):
+        with pytest.raises(WebhookVerificationError):
+            standardwebhooks.Webhook(secret).verify(body, changed)
+    with pytest.raises(WebhookVerificationError):
+        standardwebhooks.Webhook(generate_webhook_secret()).verify(BODY, headers)
 
 
-def test_header_names_are_case_insensitive() -> None:
-    headers = {k.title(): v for k, v in headers_for().items()}
-    verify(SECRET, headers, BODY, now=TIMESTAMP)
-
-
-@pytest.mark.parametrize("header", ["webhook-id", "webhook-timestamp", "webhook-signature"])
-def test_missing_header(header: str) -> None:
-    headers = headers_for()
-    del headers[header]
-    with pytest.raises(WebhookVerificationError, match="missing"):
-        verify(SECRET, headers, BODY, now=TIMESTAMP)
-
-
-@pytest.mark.parametrize("header", ["webhook-id", "webhook-timestamp", "webhook-signature"])
-def test_empty_header(header: str) -> None:
-    headers = headers_for() | {header: ""}
-    with pytest.raises(WebhookVerificationError, match="missing"):
-        verify(SECRET, headers, BODY, now=TIMESTAMP)
-
-
-def test_bad_signature() -> None:
-    headers = headers_for() | {"webhook-signature": "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="}
-    with pytest.raises(WebhookVerificationError, match="no matching signature"):
-        verify(SECRET, headers, BODY, now=TIMESTAMP)
-
-
-@pytest.mark.parametrize(
-    "signature",
-    ["garbage", "v1,", "v1,not base64!", "v2," + EXPECTED_SIGNATURE[3:], "v1a,abc", ",", "  "],
-)
-def test_malformed_signatures_do_not_match(signature: str) -> None:
-    headers = headers_for() | {"webhook-signature": signature}
-    with pytest.raises(WebhookVerificationError, match="no matching signature"):
-        verify(SECRET, headers, BODY, now=TIMESTAMP)
-
-
-def test_tampered_body() -> None:
-    with pytest.raises(WebhookVerificationError, match="no matching signature"):
-        verify(SECRET, headers_for(), BODY + b" ", now=TIMESTAMP)
-
-
-def test_tampered_id() -> None:
-    headers = headers_for() | {"webhook-id": "msg_other"}
-    with pytest.raises(WebhookVerificationError, match="no matching signature"):
-        verify(SECRET, headers, BODY, now=TIMESTAMP)
-
-
-def test_wrong_secret() -> None:
-    with pytest.raises(WebhookVerificationError, match="no matching signature"):
-        verify(generate_webhook_secret(), headers_for(), BODY, now=TIMESTAMP)
-
-
-def test_stale_timestamp() -> None:
-    with pytest.raises(WebhookVerificationError, match="too old"):
-        verify(SECRET, headers_for(), BODY, now=TIMESTAMP + 301)
-    verify(SECRET, headers_for(), BODY, now=TIMESTAMP + 300)
-
-
-def test_future_timestamp() -> None:
-    with pytest.raises(WebhookVerificationError, match="too new"):
-        verify(SECRET, headers_for(), BODY, now=TIMESTAMP - 301)
-    verify(SECRET, headers_for(), BODY, now=TIMESTAMP - 300)
-
-
-def test_custom_tolerance() -> None:
-    with pytest.raises(WebhookVerificationError, match="too old"):
-        verify(SECRET, headers_for(), BODY, tolerance_s=10, now=TIMESTAMP + 11)
-
-
-@pytest.mark.parametrize("timestamp", ["abc", "1614265330.5", "-1", "+1614265330", " 1614265330", "١٦"])
-def test_malformed_timestamp(timestamp: str) -> None:
-    headers = headers_for() | {"webhook-timestamp": timestamp}
-    with pytest.raises(WebhookVerificationError, match="invalid webhook-timestamp"):
-        verify(SECRET, headers, BODY, now=TIMESTAMP)
-
-
-def test_several_signatures_one_valid() -> None:
-    other = generate_webhook_secret()
-    header = signature_header([other, SECRET], MSG_ID, TIMESTAMP, BODY)
-    assert header.split(" ")[1] == EXPECTED_SIGNATURE
-    headers = headers_for() | {"webhook-signature": "v1a,xyz v2,abc " + header}
-    verify(SECRET, headers, BODY, now=TIMESTAMP)
-    verify(other, headers, BODY, now=TIMESTAMP)
+def test_during_a_rotation_either_secret_verifies() -> None:
+    old, new = generate_webhook_secret(), generate_webhook_secret()
+    headers = build_headers([new, old], MSG_ID, int(time.time()), BODY)
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    for secret in (old, new):
+        assert standardwebhooks.Webhook(secret).verify(BODY, headers) == {"test": 2432232314}
 
 
 def test_signature_header_requires_a_secret() -> None:
@@ -140,10 +72,7 @@ def test_signature_header_requires_a_secret() -> None:
 
 
 def test_secret_with_or_without_prefix() -> None:
-    bare = SECRET.removeprefix("whsec_")
-    assert sign(bare, MSG_ID, TIMESTAMP, BODY) == EXPECTED_SIGNATURE
-    verify(bare, headers_for(), BODY, now=TIMESTAMP)
-    verify(SECRET, headers_for(bare), BODY, now=TIMESTAMP)
+    assert sign(SECRET.removeprefix("whsec_"), MSG_ID, TIMESTAMP, BODY) == EXPECTED_SIGNATURE
 
 
 @pytest.mark.parametrize("secret", ["whsec_", "whsec_not*base64", ""])
@@ -157,27 +86,3 @@ def test_generated_secret() -> None:
     assert secret.startswith("whsec_")
     assert len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) == 32
     assert secret != generate_webhook_secret()
-
-
-def test_reference_library_accepts_our_headers() -> None:
-    secret = generate_webhook_secret()
-    now = int(time.time())
-    headers = build_headers([secret], MSG_ID, now, BODY)
-    assert standardwebhooks.Webhook(secret).verify(BODY, headers) == {"test": 2432232314}
-
-
-def test_we_accept_reference_library_signatures() -> None:
-    secret = generate_webhook_secret()
-    moment = datetime.now(tz=UTC)
-    signature = standardwebhooks.Webhook(secret).sign(MSG_ID, moment, BODY.decode())
-    headers = {
-        "webhook-id": MSG_ID,
-        "webhook-timestamp": str(int(moment.timestamp())),
-        "webhook-signature": signature,
-    }
-    verify(secret, headers, BODY)
-
-
-def test_reference_library_agrees_on_known_answer() -> None:
-    moment = datetime.fromtimestamp(TIMESTAMP, tz=UTC)
-    assert standardwebhooks.Webhook(SECRET).sign(MSG_ID, moment, BODY.decode()) == EXPECTED_SIGNATURE
