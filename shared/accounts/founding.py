@@ -18,8 +18,8 @@ from google.cloud import firestore
 from shared.core import logs
 from shared.core.clients import current_project, firestore_client
 from shared.core.firestore_events import DocumentChange
+from shared.counters.group_commit import add_increment
 from shared.counters.service import count_creation, trigger_marker
-from shared.counters.shard_writes import add_increment
 from shared.counters.shards import Counter, marker_id
 from shared.models import FOUNDING_MEMBER_LIMIT, Account, FoundingSlot, utc_now
 

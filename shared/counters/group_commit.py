@@ -1,4 +1,7 @@
-"""Group commit of counter increments: the handlers of one instance that count at about the same time share
+"""Counter increments reach `counter_shards/{n}` only through this module: one increment added to a batch
+(add_increment, add_increments: a random shard, created on first use), or a group commit of them.
+
+Group commit: the handlers of one instance that count at about the same time share
 one batch, so a shard takes one write per group instead of one per event (docs/counters.md, docs/capacity.md).
 
 Each handler brings its event's marker and waits. The first one of a group (the leader) waits up to
@@ -13,6 +16,7 @@ instance that dies loses only events that were not acknowledged (Eventarc redeli
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from google.api_core.exceptions import AlreadyExists
@@ -21,8 +25,28 @@ from google.cloud import firestore
 from shared.core.clients import current_project, firestore_client
 from shared.core.markers import Marker
 from shared.core.retry import retry_commit
-from shared.counters.shard_writes import add_increment
-from shared.counters.shards import Counter
+from shared.counters.shards import Counter, pick_shard_id
+from shared.models import CounterShard
+
+
+def shard_ref(shard_id: str, db: firestore.Client | None = None) -> firestore.DocumentReference:
+    return (db or firestore_client()).collection(CounterShard.collection).document(shard_id)
+
+
+def add_increment(
+    batch: firestore.WriteBatch, counter: Counter, db: firestore.Client | None = None, by: int = 1
+) -> None:
+    """Add `by` to `counter` on a random shard, as part of `batch` (merge: the shard may not exist yet)."""
+    add_increments(batch, {counter: by}, db)
+
+
+def add_increments(
+    batch: firestore.WriteBatch, amounts: Mapping[Counter, int], db: firestore.Client | None = None
+) -> None:
+    """Add each amount (negative ones too: a repair) to its counter, all on one random shard: one write."""
+    fields = {counter.value: firestore.Increment(by) for counter, by in amounts.items()}
+    batch.set(shard_ref(pick_shard_id(), db), fields, merge=True)
+
 
 # Markers per batch at most (plus the increment): well under the 500 writes the guide allows in one batch.
 MAX_GROUP = 400

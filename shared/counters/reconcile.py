@@ -20,8 +20,8 @@ from google.cloud import firestore
 from shared.core import logs
 from shared.core.clients import firestore_client
 from shared.core.settings import get_settings
+from shared.counters.group_commit import add_increments
 from shared.counters.service import fold_counters, read_totals
-from shared.counters.shard_writes import add_increments
 from shared.counters.shards import Counter
 from shared.models import Account, Job
 
