@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import socket
 from datetime import date
-from types import SimpleNamespace
 
 import pytest
-import redis
 
 from functions.routes.usage import UsageQuery, day_range
+from shared.core import clients
 from shared.core.errors import ApiError
-from shared.keys import limits
+from shared.core.settings import get_settings
 from shared.keys.limits import (
     OPEN_SECONDS,
     SLOW_CALL_SECONDS,
@@ -125,9 +124,14 @@ def test_an_absent_store_opens_the_circuit_once(monkeypatch: pytest.MonkeyPatch)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    absent = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.25, socket_connect_timeout=0.25)
-    monkeypatch.setattr(limits, "redis_client", lambda: absent)
-    monkeypatch.setattr(limits, "get_settings", lambda: SimpleNamespace(rate_limits_enabled=True))
-    limiter = Limiter()
-    assert [limiter.take(f"key:k{n}", 100, "key") for n in range(50)] == [None] * 50  # fail open
-    assert limiter.circuit.openings == 1 and limiter.circuit.is_open  # one attempt; the rest skipped it
+    # Configured as a deployment is, through the environment; the lazy client is made from it.
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{port}/0")
+    monkeypatch.delenv("RATE_LIMITS_ENABLED", raising=False)
+    monkeypatch.setattr(clients, "_redis", [])
+    get_settings.cache_clear()
+    try:
+        limiter = Limiter()
+        assert [limiter.take(f"key:k{n}", 100, "key") for n in range(50)] == [None] * 50  # fail open
+        assert limiter.circuit.openings == 1 and limiter.circuit.is_open  # one attempt; the rest skipped it
+    finally:
+        get_settings.cache_clear()
