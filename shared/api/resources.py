@@ -14,9 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from shared.core.errors import ERROR_CODES
 from shared.models import (
+    CancelPolicy,
     FixedPricing,
+    JobCompletion,
     JobFailure,
     JobStatus,
+    JobTestMode,
     KeyEnvironment,
     LedgerEntryType,
     MeteredPricing,
@@ -243,6 +246,12 @@ class JobUsage(Resource):
     unit: str
 
 
+class JobProgressResource(Resource):
+    percent: float = Field(ge=0, le=100)
+    message: str
+    updated_at: UnixTime
+
+
 class JobFields(Resource):
     """What a job shows besides its input and result (JobResource adds both; a list item only if asked)."""
 
@@ -263,6 +272,10 @@ class JobFields(Resource):
     usage: JobUsage | None = Field(description="A metered job's reported usage, once completed.")
     attempts: int = Field(ge=0)
     max_attempts: int = Field(ge=1)
+    progress: JobProgressResource | None = Field(
+        description="A callback worker's latest progress report, while the job runs (docs/workers.md)."
+    )
+    run_at: UnixTime | None = Field(description="A delayed job: not dispatched before this.")
     created_at: UnixTime
     finished_at: UnixTime | None
 
@@ -270,6 +283,12 @@ class JobFields(Resource):
 class JobResource(JobFields):
     input: dict[str, Any]
     result: dict[str, Any] | None
+
+
+class JobCallbackAnswer(Resource):
+    job_id: str
+    accepted: Literal[True]
+    status: JobStatus = Field(description="The job's status after the callback.")
 
 
 class JobTypeListing(Resource):
@@ -285,6 +304,10 @@ class JobTypeResource(JobTypeListing):
     timeout_s: int
     max_attempts: int
     queue_timeout_s: int
+    completion: JobCompletion = Field(description="response or callback (docs/workers.md).")
+    test_jobs: JobTestMode = Field(description="sample (test-mode jobs get sample_result) or worker.")
+    sample_result: dict[str, Any]
+    cancel_policy: CancelPolicy = Field(description="refund or charge_started.")
     legacy: bool = Field(description="Priced by system/config.job_costs, with no worker (docs/jobs.md).")
     created_at: UnixTime | None
     updated_at: UnixTime | None
