@@ -545,6 +545,263 @@ def test_a_delayed_job_waits_for_run_at_and_can_be_canceled_meanwhile(
     alice, bob = tenants(10)
     receiver.default = answer({"ran": True})
     put_job_type(api, "later", receiver.url(), pricing={"credits": 2})
+    run_at = int(time.time()) + 15
+    created = post_job(api, alice, {"type": "later", "input": {}, "run_at": run_at})
+    assert created.status_code == 201, created.text
+    job_id = created.json()["job_id"]
+    # Not dispatched before run_at: neither by a dispatcher nor by the sweep.
+    assert dispatch_job(job_id) is None
+    assert job_id not in sweep_jobs().dispatched
+    assert (created.json()["status"], created.json()["run_at"]) == ("queued", run_at)
+    canceled_id = post_job(api, alice, {"type": "later", "input": {"n": 2}, "run_at": run_at}).json()[
+        "job_id"
+    ]
+    assert balance("alice") == 6  # both reservations taken at creation
+    canceled = api.request("POST", f"/v1/jobs/{canceled_id}/cancel", token=alice)
+    assert (canceled.status_code, canceled.json()["status"], canceled.json()["cost"]) == (200, "canceled", 0)
+    assert balance("alice") == 8
+    bob_job = post_job(api, bob, {"type": "later", "input": {}}).json()["job_id"]
+    eventually(lambda: finished(api, bob, bob_job), message="bob's job runs at once")
+    if time.time() < run_at - 1:
+        assert get_job(api, alice, job_id)["status"] == "queued"
+
+    done = eventually(
+        lambda: finished(api, alice, job_id, sweep=True), timeout=wait_s + 30, message="retried"
+    )
+    assert (done["status"], done["attempts"], done["result"]) == ("completed", 2, {"second": True})
+    assert [dispatch_of(secret, r)["attempt"] for r in receiver.received()] == [1, 2]
+    assert balance("alice") == 8
+    assert_ledger_sums_to_balance("alice")
+
+
+def test_a_hanging_worker_type_leaves_another_tenants_jobs_alone(
+    project: Project, api: ApiClient, receiver: WebhookReceiver
+) -> None:
+    alice, bob = tenants(50)
+    with WebhookReceiver(answer({"quick": True})) as quick:
+        receiver.default = answer({}, delay_s=20)
+        put_job_type(api, "stuck", receiver.url(), pricing={"credits": 1}, timeout_s=25, max_attempts=1)
+        put_job_type(api, "quick", quick.url(), pricing={"credits": 1})
+        stuck = [
+            post_job(api, alice, {"type": "stuck", "input": {"i": i}}).json()["job_id"] for i in range(8)
+        ]
+        eventually(lambda: receiver.received(), message="stuck jobs dispatched")
+        fast = [post_job(api, bob, {"type": "quick", "input": {"i": i}}).json()["job_id"] for i in range(5)]
+        done = eventually(lambda: _all_finished(api, bob, fast), message="bob's jobs")
+        assert {job["status"] for job in done} == {"completed"}
+        # ... while every one of alice's is still waiting on her hanging worker.
+        assert {stored_jobs("alice")[j].status for j in stuck} <= {JobStatus.RUNNING, JobStatus.QUEUED}
+    for user in ("alice", "bob"):
+        assert_ledger_sums_to_balance(user)
+
+
+def test_job_types_api(project: Project, api: ApiClient, receiver: WebhookReceiver) -> None:
+    alice, _ = tenants(10)
+    admin = api.user_token("root", admin=True)
+    created = put_job_type(api, "paint", receiver.url(), pricing={"credits": 2}, description="Paints.")
+    assert created["legacy"] is False and created["worker_url"] == receiver.url()
+    replaced = put_job_type(api, "paint", receiver.url("/v2"), pricing={"credits": 3})
+    assert "worker_secret" not in replaced or replaced["worker_secret"] is None
+    listing = api.request("GET", "/v1/job_types", token=alice).json()["data"]
+    assert {"type": "paint", "description": "", "pricing": {"credits": 3}} in listing
+    assert all("worker_url" not in t for t in listing)
+    assert any(t["type"] == "echo" for t in listing)
+    admin_list = api.request("GET", "/v1/admin/job_types", token=admin).json()["data"]
+    assert [t["worker_url"] for t in admin_list if t["type"] == "paint"] == [receiver.url("/v2")]
+    assert api.request("GET", "/v1/admin/job_types", token=alice).status_code == 403
+    # Rotation: the old secret keeps signing alongside the new one.
+    rotated = api.request("POST", "/v1/admin/job_types/paint/rotate_secret", token=admin, json={}).json()
+    receiver.respond(answer({"painted": True}))
+    job_id = post_job(api, alice, {"type": "paint", "input": {}}).json()["job_id"]
+    eventually(lambda: finished(api, alice, job_id), message="paint job")
+    [request] = receiver.received()
+    dispatch_of(rotated["worker_secret"], request)
+    dispatch_of(created["worker_secret"], request)
+    # Bad input: clear 400s.
+    for name, body in (
+        ("BadName", {"worker_url": receiver.url(), "pricing": {"credits": 1}}),
+        ("x", {"worker_url": "ftp://x", "pricing": {"credits": 1}}),
+        ("x", {"worker_url": receiver.url(), "pricing": {"credits": 1, "max_credits": 3}}),
+        ("x", {"worker_url": receiver.url(), "pricing": {"credits": 1}, "timeout_s": 3601}),
+        ("x", {"worker_url": receiver.url(), "pricing": {"credits": 1}, "max_attempts": 11}),
+        ("x", {"worker_url": receiver.url(), "pricing": {"credits": 1}, "queue_timeout_s": 9}),
+    ):
+        response = api.request("PUT", f"/v1/admin/job_types/{name}", token=admin, json=body)
+        assert response.status_code == 400, (name, body, response.text)
+    # Deleted: new jobs refused, listing without it, a second delete is 404.
+    assert api.request("DELETE", "/v1/admin/job_types/paint", token=admin).json() == {
+        "type": "paint",
+        "deleted": True,
+    }
+    refused = eventually(lambda: _refused(api, alice), message="deleted type refused")
+    assert refused["error"]["param"] == "type"
+    assert api.request("DELETE", "/v1/admin/job_types/paint", token=admin).status_code == 404
+    recreated = put_job_type(api, "paint", receiver.url(), pricing={"credits": 1})
+    assert recreated["worker_secret"] not in (created["worker_secret"], rotated["worker_secret"])
+    assert_ledger_sums_to_balance("alice")
+
+
+def _refused(api: ApiClient, key: str) -> dict[str, Any] | None:
+    """The 400 answer once the instance's cached types know the type is deleted."""
+    response = post_job(api, key, {"type": "paint", "input": {}})
+    return response.json() if response.status_code == 400 else None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Callback completion, delayed jobs, test mode, cancel notices (docs/workers.md)
+
+
+def _dispatched(receiver: WebhookReceiver, secret: str, job_id: str) -> dict[str, Any] | None:
+    """The (verified) dispatch of `job_id` the worker received, once it did."""
+    for request in receiver.received():
+        dispatch = dispatch_of(secret, request)
+        if dispatch.get("job_id") == job_id and "notice" not in dispatch:
+            return dispatch
+    return None
+
+
+def _notices(receiver: WebhookReceiver, secret: str, job_id: str) -> list[dict[str, Any]]:
+    payloads = [dispatch_of(secret, r) for r in receiver.received()]
+    return [p for p in payloads if p.get("notice") == "cancel" and p["job_id"] == job_id]
+
+
+def _running(api: ApiClient, key: str, job_id: str) -> dict[str, Any] | None:
+    job = get_job(api, key, job_id)
+    return job if job["status"] == "running" else None
+
+
+def test_callback_result_progress_repeat_and_wrong_token(
+    project: Project, api: ApiClient, receiver: WebhookReceiver
+) -> None:
+    alice, bob = tenants(10)
+    receiver.default = accepted()
+    secret = put_job_type(
+        api, "film", receiver.url(), pricing={"credits": 4}, completion="callback", timeout_s=7200
+    )["worker_secret"]
+    alice_job = post_job(api, alice, {"type": "film", "input": {"reel": 1}}).json()["job_id"]
+    bob_job = post_job(api, bob, {"type": "film", "input": {"reel": 2}}).json()["job_id"]
+    dispatch = eventually(lambda: _dispatched(receiver, secret, alice_job), message="alice's dispatch")
+    bobs = eventually(lambda: _dispatched(receiver, secret, bob_job), message="bob's dispatch")
+    assert dispatch["callback_url"] == f"{api.base_url}/v1/jobs/{alice_job}/callback"
+    assert (dispatch["user_id"], bobs["user_id"]) == ("alice", "bob")
+    assert dispatch["deadline"] > time.time() + 7000  # the callback's deadline: timeout_s
+    token, url = dispatch["callback_token"], dispatch["callback_url"]
+    running = eventually(lambda: _running(api, alice, alice_job), message="alice's job running")
+    assert running["progress"] is None
+
+    # A wrong token, bob's token, an API key, no token: 401, nothing changes.
+    for wrong in ("cbt_wrong", bobs["callback_token"], alice, None):
+        refused = post_callback(url, wrong, {"result": {"stolen": True}})
+        assert (refused.status_code, refused.json()["error"]["code"]) == (401, "invalid_callback_token")
+    # Outside the contract: 400, the job keeps waiting.
+    assert post_callback(url, token, {"result": {}, "progress": {"percent": 5}}).status_code == 400
+    assert post_callback(url, token, {"progress": {"percent": 140}}).status_code == 400
+
+    progress = post_callback(url, token, {"progress": {"percent": 40, "message": "rendering"}})
+    assert progress.status_code == 200, progress.text
+    shown = get_job(api, alice, alice_job)
+    assert (shown["status"], shown["progress"]["percent"], shown["progress"]["message"]) == (
+        "running",
+        40,
+        "rendering",
+    )
+    assert get_job(api, bob, bob_job)["progress"] is None
+
+    done = post_callback(url, token, {"result": {"frames": 240}})
+    assert (done.status_code, done.json()) == (
+        200,
+        {"job_id": alice_job, "accepted": True, "status": "completed"},
+    )
+    job = get_job(api, alice, alice_job)
+    assert (job["status"], job["result"], job["cost"], job["progress"]) == (
+        "completed",
+        {"frames": 240},
+        4,
+        None,
+    )
+    # A repeat (or any later report) is refused and changes nothing.
+    for later in ({"result": {"frames": 1}}, {"error": {"message": "x"}, "retryable": False}):
+        repeat = post_callback(url, token, later)
+        assert (repeat.status_code, repeat.json()["error"]["code"]) == (409, "illegal_state_transition")
+    assert get_job(api, alice, alice_job)["result"] == {"frames": 240}
+
+    # Bob's worker reports a final error: failed, refunded.
+    failed = post_callback(
+        bobs["callback_url"],
+        bobs["callback_token"],
+        {"error": {"code": "bad", "message": "no reel"}, "retryable": False},
+    )
+    assert failed.json()["status"] == "failed"
+    bob_done = get_job(api, bob, bob_job)
+    assert (bob_done["failure_reason"], bob_done["error"], bob_done["cost"]) == (
+        "worker_error",
+        "bad: no reel",
+        0,
+    )
+    eventually(lambda: balance("bob") == 10, message="bob refunded")
+    assert balance("alice") == 6
+    for user in ("alice", "bob"):
+        assert_ledger_sums_to_balance(user)
+
+
+def test_a_callback_that_never_comes_fails_and_refunds_at_its_deadline(
+    project: Project, api: ApiClient, receiver: WebhookReceiver
+) -> None:
+    alice, bob = tenants(10)
+    receiver.default = accepted()
+    secret = put_job_type(
+        api,
+        "silent",
+        receiver.url(),
+        pricing={"credits": 3},
+        completion="callback",
+        timeout_s=5,
+        max_attempts=1,
+    )["worker_secret"]
+    put_job_type(
+        api, "patient", receiver.url(), pricing={"credits": 2}, completion="callback", timeout_s=86400
+    )
+    job_id = post_job(api, alice, {"type": "silent", "input": {}}).json()["job_id"]
+    other = post_job(api, bob, {"type": "patient", "input": {}}).json()["job_id"]
+    dispatch = eventually(lambda: _dispatched(receiver, secret, job_id), message="dispatched")
+    eventually(lambda: _running(api, bob, other), message="bob's job running")
+    eventually(lambda: _running(api, alice, job_id), message="running")
+    stored = stored_jobs("alice")[job_id]
+    assert stored.attempt_deadline is not None and stored.sweep_at == stored.attempt_deadline
+    assert sweep_jobs(now=stored.attempt_deadline - timedelta(seconds=1)).callbacks_overdue == []
+    report = sweep_jobs(now=stored.attempt_deadline + timedelta(seconds=1))
+    assert report.callbacks_overdue == [job_id]
+    job = get_job(api, alice, job_id)
+    assert (job["status"], job["failure_reason"], job["cost"]) == ("failed", "attempts_exhausted", 0)
+    assert "callback did not come" in job["error"]
+    eventually(lambda: balance("alice") == 10, message="refund")
+    late = post_callback(dispatch["callback_url"], dispatch["callback_token"], {"result": {}})
+    assert late.status_code == 409
+    # Bob's day-long callback job is untouched.
+    assert get_job(api, bob, other)["status"] == "running" and balance("bob") == 8
+    for user in ("alice", "bob"):
+        assert_ledger_sums_to_balance(user)
+
+
+def test_response_types_keep_the_short_timeout(
+    project: Project, api: ApiClient, receiver: WebhookReceiver
+) -> None:
+    admin = api.user_token("root", admin=True)
+    body = {"worker_url": receiver.url(), "pricing": {"credits": 1}, "timeout_s": 7200}
+    refused = api.request("PUT", "/v1/admin/job_types/long", token=admin, json=body)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "parameter_invalid"), refused.text
+    too_long = {**body, "completion": "callback", "timeout_s": 86401}
+    assert api.request("PUT", "/v1/admin/job_types/long", token=admin, json=too_long).status_code == 400
+    ok = api.request("PUT", "/v1/admin/job_types/long", token=admin, json={**body, "completion": "callback"})
+    assert ok.status_code == 201 and ok.json()["completion"] == "callback"
+
+
+def test_a_delayed_job_waits_for_run_at_and_can_be_canceled_meanwhile(
+    project: Project, api: ApiClient, receiver: WebhookReceiver
+) -> None:
+    alice, bob = tenants(10)
+    receiver.default = answer({"ran": True})
+    put_job_type(api, "later", receiver.url(), pricing={"credits": 2})
     run_at = int(time.time()) + 4
     created = post_job(api, alice, {"type": "later", "input": {}, "run_at": run_at})
     assert created.status_code == 201, created.text
@@ -566,7 +823,7 @@ def test_a_delayed_job_waits_for_run_at_and_can_be_canceled_meanwhile(
     assert balance("alice") == 8
 
     done = eventually(
-        lambda: finished(api, alice, job_id, sweep=True), timeout=40, message="ran after run_at"
+        lambda: finished(api, alice, job_id, sweep=True), timeout=60, message="ran after run_at"
     )
     assert done["status"] == "completed" and done["run_at"] == run_at
     dispatches = [json.loads(r.body) for r in receiver.received()]
