@@ -394,18 +394,19 @@ def _refused(api: ApiClient, key: str) -> dict[str, Any] | None:
 # Callback completion, delayed jobs, test mode, cancel notices (docs/workers.md)
 
 
+def _requests_of(receiver: WebhookReceiver, secret: str, job_id: str) -> list[dict[str, Any]]:
+    """What the worker received about `job_id`, each verified with the type's secret."""
+    return [dispatch_of(secret, r) for r in receiver.received() if json.loads(r.body).get("job_id") == job_id]
+
+
 def _dispatched(receiver: WebhookReceiver, secret: str, job_id: str) -> dict[str, Any] | None:
     """The (verified) dispatch of `job_id` the worker received, once it did."""
-    for request in receiver.received():
-        dispatch = dispatch_of(secret, request)
-        if dispatch.get("job_id") == job_id and "notice" not in dispatch:
-            return dispatch
-    return None
+    dispatches = [p for p in _requests_of(receiver, secret, job_id) if "notice" not in p]
+    return dispatches[0] if dispatches else None
 
 
 def _notices(receiver: WebhookReceiver, secret: str, job_id: str) -> list[dict[str, Any]]:
-    payloads = [dispatch_of(secret, r) for r in receiver.received()]
-    return [p for p in payloads if p.get("notice") == "cancel" and p["job_id"] == job_id]
+    return [p for p in _requests_of(receiver, secret, job_id) if p.get("notice") == "cancel"]
 
 
 def _running(api: ApiClient, key: str, job_id: str) -> dict[str, Any] | None:
