@@ -276,7 +276,9 @@ def test_a_given_version_is_mounted_as_given(capsys: pytest.CaptureFixture[str])
 
 def test_only_the_functions_that_call_stripe_get_its_secrets() -> None:
     mounted = {
-        name for name, command in function_deploys().items() if "STRIPE_SECRET_KEY" in mounted_secrets(command)
+        name
+        for name, command in function_deploys().items()
+        if "STRIPE_SECRET_KEY" in mounted_secrets(command)
     }
     assert mounted == {"api", "stripe_webhook"}
 
@@ -561,7 +563,10 @@ def looked_up(argv: list[str]) -> subprocess.CompletedProcess[str] | None:
     answers = {
         ("projects", "describe"): "123456789012",
         ("secrets", "versions"): "4",
-        ("functions", "describe"): f"projects/{PROJECT}/locations/us-central1/triggers/{argv[3].replace('_', '-')}-1",
+        (
+            "functions",
+            "describe",
+        ): f"projects/{PROJECT}/locations/us-central1/triggers/{argv[3].replace('_', '-')}-1",
         ("eventarc", "triggers"): f"projects/{PROJECT}/subscriptions/sub-{argv[4].rsplit('/', 1)[-1]}",
     }
     answer = answers.get((argv[1], argv[2]))

@@ -99,4 +99,10 @@ def test_credits_given_back_by_a_finished_job() -> None:
     used_all = Job(**base, status=JobStatus.COMPLETED, reserved_credits=10, cost=10, pricing=metered)
     fixed = Job(**base, status=JobStatus.COMPLETED, cost=3, pricing=FixedPricing(credits=3))
     running = Job(**base, status=JobStatus.RUNNING, reserved_credits=10, pricing=metered)
-    assert [credits_given_back(j) for j in (refunded, used_part, used_all, fixed, running)] == [10, 6, 0, 0, 0]
+    assert [credits_given_back(j) for j in (refunded, used_part, used_all, fixed, running)] == [
+        10,
+        6,
+        0,
+        0,
+        0,
+    ]
