@@ -607,6 +607,17 @@ class CounterShard(FirestoreModel):
     founding_member_count: StrictInt = 0
 
 
+class AdminGrant(FirestoreModel):
+    """`admins/{uid}`: the server's record that a user is an admin. Security rules honour the `admin` claim
+    only while this exists, so deleting it ends a demoted admin's old tokens at once (a token keeps its
+    claims for up to an hour)."""
+
+    collection: ClassVar[str] = "admins"
+
+    granted_at: UtcDatetime
+    email: str | None = None
+
+
 class UsageDay(FirestoreModel):
     """`usage/{keyId}_{day}`: one key's usage on one UTC day, added to by the usage flush (one write per
     key and day per minute at most; docs/rate-limits.md)."""
@@ -660,4 +671,5 @@ ALL_MODELS: tuple[type[FirestoreModel], ...] = (
     DetachedPaymentMethod,
     UsageDay,
     UsageTotals,
+    AdminGrant,
 )
