@@ -124,6 +124,29 @@ class LedgerEntryType(StrEnum):
     REFUND_REVERSAL = "refund_reversal"  # that refund failed or was canceled: the credits come back
     DISPUTE = "dispute"  # a chargeback withdrew funds: a purchase's credits follow them out
     DISPUTE_REVERSAL = "dispute_reversal"  # dispute funds reinstated (won, or as Stripe's money shows)
+    EXPIRY = "expiry"  # what was left of a grant when it expired
+    VOID = "void"  # what was left of a promotional grant an operator voided
+
+
+class GrantCategory(StrEnum):
+    PAID = "paid"
+    PROMOTIONAL = "promotional"
+
+
+class GrantStatus(StrEnum):
+    ACTIVE = "active"
+    DEPLETED = "depleted"
+    EXPIRED = "expired"
+    VOIDED = "voided"
+
+
+class GrantSource(StrEnum):
+    PURCHASE = "purchase"
+    ADMIN = "admin"
+    SIGNUP = "signup"
+    AUTO_TOP_UP = "auto_top_up"
+    ADJUSTMENT = "adjustment"  # a positive operator correction
+    MIGRATION = "migration"  # a balance from before grants beyond its purchases
 
 
 class PurchaseStatus(StrEnum):
@@ -286,8 +309,34 @@ class ReconciliationState(FirestoreModel):
 # Platform collections
 
 
+class GrantBalance(FirestoreModel):
+    """One active grant as the balance document holds it (`users/{uid}.grants`): what spending needs.
+    Spendable while effective and not expired (`now < expires_at`), even before the expiry sweep runs."""
+
+    remaining: Annotated[int, Field(ge=0, strict=True)]
+    category: GrantCategory
+    priority: Annotated[int, Field(ge=0, le=100, strict=True)] = 50
+    effective_at: UtcDatetime
+    expires_at: UtcDatetime | None = None
+
+    def spendable(self, now: datetime) -> bool:
+        return (
+            self.remaining > 0
+            and self.effective_at <= now
+            and (self.expires_at is None or now < self.expires_at)
+        )
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
 class Account(FirestoreModel):
-    """`users/{uid}`: the signed-in user's account and credits balance."""
+    """`users/{uid}`: the signed-in user's account and credits balance.
+
+    `credits` == sum of `grants`' remaining - `debt` (docs/credits.md). `grants` holds the active grants'
+    remaining credits where every debit already writes (one write per debit however many grants it takes
+    from); None on an account from before grants, which its first credit change migrates.
+    """
 
     collection: ClassVar[str] = "users"
 
@@ -296,6 +345,8 @@ class Account(FirestoreModel):
     founding_member: bool = False
     founding_member_number: Annotated[int, Field(ge=1, le=FOUNDING_MEMBER_LIMIT, strict=True)] | None = None
     stripe_customer_id: str | None = None
+    grants: dict[str, GrantBalance] | None = None
+    debt: NonNegativeInt = 0
     created_at: UtcDatetime
     updated_at: UtcDatetime | None = None
 
@@ -409,7 +460,43 @@ class LedgerEntry(FirestoreModel):
     balance_after: StrictInt
     reference: str | None = None
     description: str | None = None
+    # Grant id -> signed change of that grant's remaining; what is not in them changed the debt.
+    allocations: dict[str, StrictInt] | None = None
     created_at: UtcDatetime
+
+
+class CreditGrant(FirestoreModel):
+    """`credit_grants/{grantId}`: credits that entered an account (docs/credits.md). While `active`, the
+    live `remaining` is the balance document's (`users/{uid}.grants`); this document's `remaining` is
+    written when the status changes (depleted, expired, voided, active again)."""
+
+    collection: ClassVar[str] = "credit_grants"
+
+    user_id: str = Field(min_length=1)
+    category: GrantCategory
+    name: str = Field(min_length=1, max_length=200)
+    amount: NonNegativeInt
+    remaining: NonNegativeInt
+    priority: Annotated[int, Field(ge=0, le=100, strict=True)] = 50
+    effective_at: UtcDatetime
+    expires_at: UtcDatetime | None = None
+    source: GrantSource
+    reference: str | None = None  # the purchase, for a purchase's grant
+    status: GrantStatus = GrantStatus.ACTIVE
+    # shared/core/index_shards.py: the high-cardinality prefix of the expiry sweep's indexes.
+    index_shard: NonNegativeInt = 0
+    expiring_notified: bool = False  # credit_grant.expiring was recorded
+    created_at: UtcDatetime
+    updated_at: UtcDatetime | None = None
+
+    def balance(self) -> GrantBalance:
+        return GrantBalance(
+            remaining=self.remaining,
+            category=self.category,
+            priority=self.priority,
+            effective_at=self.effective_at,
+            expires_at=self.expires_at,
+        )
 
 
 class RefundFact(FirestoreModel):
@@ -647,6 +734,7 @@ ALL_MODELS: tuple[type[FirestoreModel], ...] = (
     Job,
     JobType,
     LedgerEntry,
+    CreditGrant,
     Purchase,
     WebhookEvent,
     WebhookDelivery,
