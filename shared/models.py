@@ -124,6 +124,7 @@ class LedgerEntryType(StrEnum):
     REFUND_REVERSAL = "refund_reversal"  # that refund failed or was canceled: the credits come back
     DISPUTE = "dispute"  # a chargeback withdrew funds: a purchase's credits follow them out
     DISPUTE_REVERSAL = "dispute_reversal"  # dispute funds reinstated (won, or as Stripe's money shows)
+    GRANT = "grant"  # credits granted by an operator or at sign-up (a credit grant of its own)
     EXPIRY = "expiry"  # what was left of a grant when it expired
     VOID = "void"  # what was left of a promotional grant an operator voided
 
@@ -275,6 +276,13 @@ DEFAULT_JOB_COSTS: dict[str, int] = {"echo": 1}
 FOUNDING_MEMBER_LIMIT = 100
 
 
+class SignupGrant(FirestoreModel):
+    """`system/config.signup_grant`: the promotional grant every new account gets (absent: none)."""
+
+    credits: Annotated[int, Field(gt=0, le=1_000_000_000, strict=True)]
+    expires_in_days: Annotated[int, Field(ge=0, le=3650, strict=True)] = 0  # 0: never expires
+
+
 class SystemConfig(FirestoreModel):
     """`system/config`: credit packages, platform counters and switches."""
 
@@ -288,6 +296,7 @@ class SystemConfig(FirestoreModel):
     maintenance_mode: bool = False
     job_costs: dict[str, NonNegativeInt] = Field(default_factory=lambda: dict(DEFAULT_JOB_COSTS))
     default_job_cost: NonNegativeInt = 1
+    signup_grant: SignupGrant | None = None
     updated_at: UtcDatetime | None = None
 
     @classmethod
@@ -541,6 +550,7 @@ class Purchase(FirestoreModel):
     payment_intent_id: str | None = None
     payment_method_id: str | None = None
     livemode: bool = False
+    auto_top_up: bool = False  # made off-session by auto top-up (shared/billing/auto_top_up.py)
     credits_granted: bool = False
     credits_clawed_back: NonNegativeInt = 0
     idempotency_key: str | None = None

@@ -42,7 +42,13 @@ from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.markers import Marker
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.core.ttl_cache import TtlCache
-from shared.credits.ledger import CreditChange, apply_credit_change
+from shared.credits.ledger import (
+    CreditChange,
+    NewGrant,
+    apply_credit_change,
+    purchase_grant,
+    purchase_grant_id,
+)
 from shared.models import (
     CreditPackage,
     LedgerEntryType,
@@ -442,6 +448,9 @@ def grant_purchase(
         reference=purchase_id,
         description=f"{purchase.package} package: {purchase.credits} credits",
         marker_id=f"grant:purchase:{purchase_id}",
+        effect=NewGrant(
+            purchase_grant_id(purchase_id), purchase_grant(purchase.user_id, purchase_id, purchase, utc_now())
+        ),
     )
     try:
         return not apply_credit_change(change, mark_granted).already_applied

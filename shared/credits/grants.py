@@ -25,7 +25,6 @@ from enum import StrEnum
 
 from shared.models import GrantBalance, GrantCategory, GrantStatus
 
-
 NEVER = datetime.max.replace(tzinfo=UTC)
 
 
@@ -186,7 +185,9 @@ def plan_change(state: CreditState, change: Change, now: datetime) -> Plan:
                 returned[grant_id] = part
                 left -= part
         if left > 0:
-            raise ValueError(f"returning {change.amount} credits to a debit of {sum(change.allocations.values())}")
+            raise ValueError(
+                f"returning {change.amount} credits to a debit of {sum(change.allocations.values())}"
+            )
         entries.append(PlannedEntry(EntryKind.CHANGE, change.amount, dict(returned)))
         again: dict[GrantStatus, dict[str, int]] = {}
         for grant_id, part in returned.items():

@@ -15,13 +15,13 @@ from shared.credits.grants import (
     CreditState,
     EntryKind,
     Plan,
+    PurchaseCredits,
     RemoveGrant,
     ReturnCredits,
     Shortfall,
     Spend,
     TakeBack,
     migrated_remaining,
-    PurchaseCredits,
     plan_change,
     spending_order,
 )
@@ -71,7 +71,15 @@ def test_order_priority_then_soonest_expiry_then_promotional_then_oldest() -> No
         "promo_new": grant(1, category=GrantCategory.PROMOTIONAL),
         "first": grant(1, priority=0),
     }
-    assert spending_order(grants) == ["first", "sooner", "soon", "promo_new", "paid_old", "never", "late_priority"]
+    assert spending_order(grants) == [
+        "first",
+        "sooner",
+        "soon",
+        "promo_new",
+        "paid_old",
+        "never",
+        "late_priority",
+    ]
 
 
 @given(grants_strategy, st.randoms())
@@ -186,7 +194,12 @@ def test_credits_arriving_while_in_debt_pay_it_first(debt: int, amount: int, cat
 
 operations = st.lists(
     st.one_of(
-        st.tuples(st.just("grant"), st.integers(1, 50), st.sampled_from(list(GrantCategory)), st.none() | st.integers(1, 50)),
+        st.tuples(
+            st.just("grant"),
+            st.integers(1, 50),
+            st.sampled_from(list(GrantCategory)),
+            st.none() | st.integers(1, 50),
+        ),
         st.tuples(st.just("spend"), st.integers(0, 60), st.booleans()),
         st.tuples(st.just("return"), st.integers(0, 10)),
         st.tuples(st.just("take_back"), st.integers(1, 60)),
@@ -234,7 +247,11 @@ def test_invariants_over_any_history(history: list[tuple[object, ...]]) -> None:
             balance, status = docs[grant_id]
             if op == "expire" and status is GrantStatus.ACTIVE and balance.expired(now):
                 change = RemoveGrant(grant_id, GrantStatus.EXPIRED)
-            elif op == "void" and balance.category is GrantCategory.PROMOTIONAL and status is not GrantStatus.EXPIRED:
+            elif (
+                op == "void"
+                and balance.category is GrantCategory.PROMOTIONAL
+                and status is not GrantStatus.EXPIRED
+            ):
                 change = RemoveGrant(grant_id, GrantStatus.VOIDED)
         elif op == "tick":
             now += timedelta(seconds=int(step[1]))  # type: ignore[call-overload]
