@@ -251,19 +251,23 @@ def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None =
 
 
 def _resolved(change: CreditChange, now: datetime) -> CreditChange:
-    """A return to a debit that recorded no allocations (made before grants existed) becomes a paid grant
-    of its own, named after the change."""
+    """Credits that arrive without a grant named (a return to a debit that recorded no allocations, made
+    before grants existed) become a paid grant of their own."""
     effect = change.effect
-    if not isinstance(effect, ReturnTo) or effect.debit_entry_id is None:
+    if effect is None and change.amount > 0:
+        name = change.description or change.type.value  # credits with no grant named: a paid grant
+    elif isinstance(effect, ReturnTo) and effect.debit_entry_id is not None:
+        taken = _debit_allocations(effect, change.amount)
+        if taken is not None:
+            return replace(change, effect=replace(effect, taken=taken))
+        name = "Credits given back"
+    else:
         return change
-    taken = _debit_allocations(effect, change.amount)
-    if taken is not None:
-        return replace(change, effect=replace(effect, taken=taken))
-    grant_id = derived_id("grt", "returned", change.marker_id or change.entry_id or new_entry_id())
+    grant_id = derived_id("grt", "credits", change.marker_id or change.entry_id or new_entry_id())
     grant = CreditGrant(
         user_id=change.user_id,
         category=GrantCategory.PAID,
-        name="Credits given back",
+        name=name[:200],
         amount=change.amount,
         remaining=change.amount,
         effective_at=now,
@@ -278,8 +282,6 @@ def _resolved(change: CreditChange, now: datetime) -> CreditChange:
 def _pure_change(change: CreditChange, state: CreditState) -> grants.Change:
     effect = change.effect
     if effect is None:
-        if change.amount > 0:
-            raise ValueError("credits that arrive need a grant (NewGrant) or a return (ReturnTo)")
         return grants.Spend(-change.amount, allow_debt=change.allow_negative)
     if isinstance(effect, NewGrant):
         return grants.AddGrant(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from shared.credits.grants import (
     AddGrant,
+    Change,
     CreditState,
     EntryKind,
     Plan,
@@ -212,7 +214,7 @@ operations = st.lists(
 
 
 @given(operations)
-def test_invariants_over_any_history(history: list[tuple[object, ...]]) -> None:
+def test_invariants_over_any_history(history: list[tuple[Any, ...]]) -> None:
     """balance == sum(ledger) and balance == sum(remaining of active grants) - debt after every step, with
     the grants' documents (status, remaining) kept the way shared/credits/ledger.py keeps them."""
     now = T0
@@ -222,28 +224,28 @@ def test_invariants_over_any_history(history: list[tuple[object, ...]]) -> None:
     debits: list[tuple[dict[str, int], tuple[str, ...]]] = []
     for step in history:
         op = step[0]
-        change = None
+        change: Change | None = None
         if op == "grant":
             _, amount, category, expires = step
             grant_id = f"g{len(docs)}"
             new = GrantBalance(
-                remaining=int(amount),  # type: ignore[call-overload]
-                category=category,  # type: ignore[arg-type]
+                remaining=int(amount),
+                category=category,
                 effective_at=now,
-                expires_at=None if expires is None else now + timedelta(seconds=int(expires)),  # type: ignore[call-overload]
+                expires_at=None if expires is None else now + timedelta(seconds=int(expires)),
             )
             docs[grant_id] = (new, GrantStatus.ACTIVE)
             change = AddGrant(grant_id, new)
         elif op == "spend":
-            change = Spend(int(step[1]), allow_debt=bool(step[2]))  # type: ignore[call-overload]
+            change = Spend(int(step[1]), allow_debt=bool(step[2]))
         elif op == "return" and debits:
-            taken, order = debits.pop(int(step[1]) % len(debits))  # type: ignore[call-overload]
+            taken, order = debits.pop(int(step[1]) % len(debits))
             known = {g: docs[g] for g in taken if g not in state.grants}
             change = ReturnCredits(sum(taken.values()), taken, known, order)
         elif op == "take_back" and docs:
-            change = TakeBack(sorted(docs)[0], int(step[1]))  # type: ignore[call-overload]
+            change = TakeBack(sorted(docs)[0], int(step[1]))
         elif op in ("expire", "void") and docs:
-            grant_id = sorted(docs)[int(step[1]) % len(docs)]  # type: ignore[call-overload]
+            grant_id = sorted(docs)[int(step[1]) % len(docs)]
             balance, status = docs[grant_id]
             if op == "expire" and status is GrantStatus.ACTIVE and balance.expired(now):
                 change = RemoveGrant(grant_id, GrantStatus.EXPIRED)
@@ -254,7 +256,7 @@ def test_invariants_over_any_history(history: list[tuple[object, ...]]) -> None:
             ):
                 change = RemoveGrant(grant_id, GrantStatus.VOIDED)
         elif op == "tick":
-            now += timedelta(seconds=int(step[1]))  # type: ignore[call-overload]
+            now += timedelta(seconds=int(step[1]))
         if change is None:
             continue
         try:
