@@ -162,10 +162,24 @@ class PurchaseStatus(StrEnum):
     DISPUTED_LOST = "disputed_lost"  # the dispute was lost: the credits stay taken back
 
 
+class AutoTopUpFailure(StrEnum):
+    """Why auto top-up turned itself off (docs/credits.md); only the customer turns it on again."""
+
+    CARD_DECLINED = "card_declined"
+    AUTHENTICATION_REQUIRED = "authentication_required"
+    NO_DEFAULT_CARD = "no_default_card"
+    CARD_DELETED = "card_deleted"
+    PACKAGE_UNAVAILABLE = "package_unavailable"
+
+
 class WebhookEventType(StrEnum):
     JOB_COMPLETED = "job.completed"
     JOB_FAILED = "job.failed"
     JOB_CANCELED = "job.canceled"
+    AUTO_TOP_UP_SUCCEEDED = "auto_top_up.succeeded"
+    AUTO_TOP_UP_FAILED = "auto_top_up.failed"
+    CREDITS_LOW = "credits.low"
+    CREDIT_GRANT_EXPIRING = "credit_grant.expiring"
     WEBHOOK_TEST = "webhook.test"
     # Recorded (never sent) when the platform disables an endpoint, for the dashboard.
     WEBHOOK_DISABLED = "webhook.disabled"
@@ -356,7 +370,30 @@ class Account(FirestoreModel):
     stripe_customer_id: str | None = None
     grants: dict[str, GrantBalance] | None = None
     debt: NonNegativeInt = 0
+    # Copies of the customer's thresholds (auto_top_up/{uid}), for the users trigger to compare with the
+    # balance it sees without a read: auto top-up (when on) and credits.low.
+    auto_top_up_below: NonNegativeInt | None = None
+    low_balance_below: NonNegativeInt | None = None
     created_at: UtcDatetime
+    updated_at: UtcDatetime | None = None
+
+
+class AutoTopUp(FirestoreModel):
+    """`auto_top_up/{uid}`: the customer's auto top-up and low-balance settings and its attempts' state."""
+
+    collection: ClassVar[str] = "auto_top_up"
+
+    enabled: bool
+    threshold: NonNegativeInt
+    package: str
+    monthly_limit_cents: NonNegativeInt
+    low_balance_threshold: NonNegativeInt | None = None
+    disabled_reason: AutoTopUpFailure | None = None
+    attempts: NonNegativeInt = 0  # numbers the attempts: an attempt's id is derived from (user, number)
+    in_flight: str | None = None  # the attempt being made
+    last_attempt_at: UtcDatetime | None = None
+    month: str = ""  # UTC YYYY-MM of month_spent_cents
+    month_spent_cents: NonNegativeInt = 0
     updated_at: UtcDatetime | None = None
 
 
@@ -745,6 +782,7 @@ ALL_MODELS: tuple[type[FirestoreModel], ...] = (
     JobType,
     LedgerEntry,
     CreditGrant,
+    AutoTopUp,
     Purchase,
     WebhookEvent,
     WebhookDelivery,
