@@ -28,7 +28,7 @@ from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.core.settings import get_settings
-from shared.credits.ledger import CreditChange, apply_credit_change
+from shared.credits.ledger import CreditChange, ReturnTo, apply_credit_change, job_debit_entry_id
 from shared.jobs.attempts import (
     MAX_ERROR_LENGTH,
     AttemptOutcome,
@@ -149,6 +149,7 @@ def _refund(job_id: str, job: Job) -> CreditChange | None:
         reference=job_id,
         description=f"refund of {job.type} job ({job.status.value} -> not completed)",
         marker_id=f"refund:job:{job_id}",
+        effect=ReturnTo(debit_entry_id=job_debit_entry_id(job_id)),  # to the grants it came from
     )
 
 
@@ -270,6 +271,7 @@ def _completed(job_id: str, job: Job, outcome: AttemptOutcome, now: datetime) ->
         reference=job_id,
         description=f"{job.type} job used {units:g} {job.pricing.unit}: {cost} of {job.held_credits} reserved",
         marker_id=f"release:job:{job_id}",
+        effect=ReturnTo(debit_entry_id=job_debit_entry_id(job_id)),
     )
     return JobChange(fields, credit)
 
