@@ -23,7 +23,9 @@ class Job:
     Attributes:
         job_id (str):
         type_ (str):
-        status (JobStatus):
+        status (JobStatus): A job's state: queued and running move on; completed, failed and canceled are terminal
+            (listed
+            under `x-terminal`, where the clients' `wait` learns when to stop polling).
         error (None | str):
         failure_reason (JobFailure | None): Why a failed job failed: worker_error (4xx), attempts_exhausted, expired.
         livemode (bool):
