@@ -68,6 +68,24 @@ def described_typescript(document: dict[str, Any]) -> str:
     )
 
 
+def lenient(document: dict[str, Any]) -> dict[str, Any]:
+    """The description the Python models are generated from: schemas without `additionalProperties: false`,
+    so that a field a newer server adds is kept in the model's `additional_properties` (never dropped)."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                key: walk(value)
+                for key, value in node.items()
+                if not (key == "additionalProperties" and value is False)
+            }
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    return {**document, "components": walk(document["components"])}
+
+
 def _bin(name: str) -> str:
     """A tool of this interpreter's environment (the project's .venv)."""
     return str(Path(sys.executable).with_name(name))
@@ -91,12 +109,14 @@ def generate(root: Path) -> None:
     python_out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         staged = Path(scratch) / "generated"
+        python_document = Path(scratch) / "openapi.json"
+        python_document.write_text(json.dumps(lenient(described)))
         subprocess.run(
             [
                 _bin("openapi-python-client"),
                 "generate",
                 "--path",
-                str(document),
+                str(python_document),
                 "--meta",
                 "none",
                 "--config",
