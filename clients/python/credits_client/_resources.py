@@ -5,6 +5,7 @@ Listing). Both families have the same methods with the same arguments, and every
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 P = ParamSpec("P")
+M = TypeVar("M", bound=Callable[..., object])
 
 
 class SyncResource:
@@ -31,28 +33,37 @@ class AsyncResource:
         self._client = client
 
 
+def _like(method: M, builder: Callable[..., object]) -> M:
+    """The method as help() and editors show it: the builder's name, documentation and arguments."""
+    signature = inspect.signature(builder)
+    this = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    method.__name__ = method.__qualname__ = getattr(builder, "__name__", "method")
+    method.__doc__ = builder.__doc__
+    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[this, *signature.parameters.values()], return_annotation=inspect.Signature.empty
+    )
+    return method
+
+
 def sync(builder: Callable[P, Call[T]]) -> Callable[Concatenate[SyncResource, P], T]:
     def method(self: SyncResource, /, *args: P.args, **kwargs: P.kwargs) -> T:
         return self._client.run(builder(*args, **kwargs))
 
-    method.__doc__ = builder.__doc__
-    return method
+    return _like(method, builder)
 
 
 def asynchronous(builder: Callable[P, Call[T]]) -> Callable[Concatenate[AsyncResource, P], Awaitable[T]]:
     async def method(self: AsyncResource, /, *args: P.args, **kwargs: P.kwargs) -> T:
         return await self._client.run(builder(*args, **kwargs))
 
-    method.__doc__ = builder.__doc__
-    return method
+    return _like(method, builder)
 
 
 def sync_pages(builder: Callable[P, Listing[T]]) -> Callable[Concatenate[SyncResource, P], Iterator[T]]:
     def method(self: SyncResource, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
         return self._client.iterate(builder(*args, **kwargs))
 
-    method.__doc__ = builder.__doc__
-    return method
+    return _like(method, builder)
 
 
 def async_pages(
@@ -61,8 +72,7 @@ def async_pages(
     def method(self: AsyncResource, /, *args: P.args, **kwargs: P.kwargs) -> AsyncIterator[T]:
         return self._client.iterate(builder(*args, **kwargs))
 
-    method.__doc__ = builder.__doc__
-    return method
+    return _like(method, builder)
 
 
 def _still_running(job_id: str, job: Job, timeout_s: float) -> TimeoutError:
