@@ -9,6 +9,7 @@ import ast
 import json
 import tomllib
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from credits_client import (
 )
 from credits_client._described import TERMINAL_JOB_STATUSES
 from credits_client.models import Job, JobStatus
+from credits_client.webhooks import Webhooks, WebhookVerificationError
+from standardwebhooks.webhooks import Webhook
 
 from tests.support.webhook_receiver import Scripted, WebhookReceiver
 from tests.unit.test_python_client import JOB, Sleeps, error_reply, json_reply
@@ -183,3 +186,23 @@ def test_cancel_and_job_types(server: WebhookReceiver) -> None:
         ("POST", "/api/v1/jobs/job_1/cancel"),
         ("GET", "/api/v1/job_types?limit=10"),
     ]
+
+
+def test_webhook_verification_takes_a_tolerance() -> None:
+    secret = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    body = json.dumps({"id": "evt_1", "type": "webhook.test", "created": 1, "livemode": False, "data": {}})
+    sent = datetime(2026, 1, 1, tzinfo=UTC)
+    headers = {
+        "webhook-id": "msg_1",
+        "webhook-timestamp": str(int(sent.timestamp())),
+        "webhook-signature": "v1,bm90IGl0 " + Webhook(secret).sign("msg_1", sent, body),
+    }
+    ten_minutes_later = sent + timedelta(minutes=10)
+    with pytest.raises(WebhookVerificationError, match="too old"):
+        Webhooks().verify(headers, body, secret, now=ten_minutes_later)
+    event = Webhooks().verify(headers, body, secret, now=ten_minutes_later, tolerance_s=900)
+    assert event.type == "webhook.test" and event.job is None
+    with pytest.raises(WebhookVerificationError, match="too new"):
+        Webhooks().verify(headers, body, secret, now=sent - timedelta(minutes=10))
+    with pytest.raises(WebhookVerificationError, match="No matching signature"):
+        Webhooks().verify(headers, body + " ", secret, now=sent)
