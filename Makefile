@@ -15,7 +15,7 @@ WEB_SOURCES := $(shell find web/src -type f) web/index.html web/vite.config.ts w
 CLIENT_TS := clients/typescript
 CLIENT_TS_STAMP := $(CLIENT_TS)/node_modules/.installed
 CLIENT_TS_BUILT := $(CLIENT_TS)/dist/index.js
-CLIENT_TS_SOURCES := $(wildcard $(CLIENT_TS)/src/*.ts) $(CLIENT_TS)/tsconfig.json
+CLIENT_TS_SOURCES := $(wildcard $(CLIENT_TS)/src/*.ts) $(CLIENT_TS)/tsconfig.json $(CLIENT_TS)/tsconfig.cjs.json $(CLIENT_TS)/package.json
 # The browser test drives Debian's chromium (never a downloaded browser).
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
