@@ -41,7 +41,15 @@ from shared.jobs.attempts import (
     sweep_action,
 )
 from shared.jobs.service import job_ref
-from shared.models import Job, JobFailure, JobStatus, LedgerEntryType, MeteredPricing, utc_now
+from shared.models import (
+    TERMINAL_JOB_STATUSES,
+    Job,
+    JobFailure,
+    JobStatus,
+    LedgerEntryType,
+    MeteredPricing,
+    utc_now,
+)
 
 MAX_ATTEMPTS = 50
 ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
@@ -53,7 +61,7 @@ ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.FAILED: frozenset(),
     JobStatus.CANCELED: frozenset(),
 }
-TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED})
+TERMINAL_STATUSES = TERMINAL_JOB_STATUSES
 CANCELED_MESSAGE = "The job was canceled."
 LOST_ATTEMPT_MESSAGE = "the attempt did not end by its deadline (its dispatcher stopped)"
 
