@@ -1,7 +1,8 @@
 """Test harness: real emulators, localstripe and the functions host, one of each per test session.
 
 Each test gets its own project id, so Firestore data, trigger registrations and Pub/Sub topics never leak
-between tests (the Pub/Sub emulator cannot be cleared); its Firestore data is deleted afterwards.
+between tests; afterwards its topics and push subscriptions are deleted (the emulator keeps threads for the
+subscriptions alive at once: the run checks it ends near the count it started with) and its Firestore data.
 Set FIRESTORE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST to reuse running emulators (the Firestore one must then
 have been started with --functions_emulator=127.0.0.1:$FUNCTIONS_HOST_PORT for trigger tests).
 """

@@ -79,7 +79,12 @@ def test_a_result_completes_with_its_usage() -> None:
 
 
 def test_an_unusable_result_is_refused_and_changes_nothing() -> None:
-    for body in ({"result": {}}, {"result": [1]}, {"result": {}, "usage": {"units": -1}}):
+    bodies: tuple[dict[str, object], ...] = (
+        {"result": {}},
+        {"result": [1]},
+        {"result": {}, "usage": {"units": -1}},
+    )
+    for body in bodies:
         with pytest.raises(CallbackRefused):
             callback(body, metered=True)
 
