@@ -53,7 +53,7 @@ export interface paths {
         put?: never;
         /**
          * Create the signed-in user's account (idempotent).
-         * @description 201 when created now, 200 with the same account when it already existed.
+         * @description 201 when created now, 200 with the same account when it already existed. A new account gets the sign-up grant, when the operator set one (PUT /v1/admin/signup_grant).
          */
         post: operations["create_account"];
         delete?: never;
@@ -212,6 +212,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{job_id}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A callback worker reports its attempt: a result, an error, or progress (docs/workers.md).
+         * @description Authorization: Bearer <callback_token> of the dispatch. A result or an error is applied once: a repeat, or a report after the attempt ended (canceled, past its deadline), answers 409 and changes nothing; a token that is not the attempt's answers 401.
+         */
+        post: operations["job_callback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/job_types": {
         parameters: {
             query?: never;
@@ -293,6 +313,26 @@ export interface paths {
         };
         /** Every credit change, newest first, with its reason and the balance after it. */
         get: operations["list_ledger_entries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/credit_grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's credit grants, newest first, with what is left of each and when it expires.
+         * @description Credits are spent from the active grants by priority (lowest first), then the soonest expires_at (never-expiring last), promotional before paid, then the oldest (docs/credits.md). Test keys see an empty list (credits exist in live mode only).
+         */
+        get: operations["list_credit_grants"];
         put?: never;
         post?: never;
         delete?: never;
@@ -700,6 +740,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users/{user_id}/credit_grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Grant a customer credits, paid or promotional, with an optional expiry and priority.
+         * @description Effective at once, with a `grant` ledger entry; a debt is paid from it first (docs/credits.md). `Idempotency-Key` is required: a repeat with the same key answers 200 with the same grant; the same key with another body is 409 `idempotency_key_in_use`. 404 when the user has no account.
+         */
+        post: operations["create_credit_grant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/credit_grants/{grant_id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void a promotional grant: what is left of it goes, with a `void` ledger entry.
+         * @description Once: voiding a voided grant answers it again. Paid grants and expired grants are 409.
+         */
+        post: operations["void_credit_grant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/signup_grant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** The promotional grant every account created from now on gets once (off by default). */
+        put: operations["set_signup_grant"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -809,6 +906,37 @@ export interface components {
              */
             max_jobs_in_flight: number;
         };
+        /** CallbackError */
+        CallbackError: {
+            /**
+             * Code
+             * @default null
+             */
+            code?: string | null;
+            /** Message */
+            message: string;
+        };
+        /** CallbackProgress */
+        CallbackProgress: {
+            /** Percent */
+            percent: number;
+            /**
+             * Message
+             * @default
+             */
+            message?: string;
+        };
+        /** CallbackUsage */
+        CallbackUsage: {
+            /** Units */
+            units: number;
+        };
+        /**
+         * CancelPolicy
+         * @description What canceling a running job costs: nothing (refund), or what it started (charge_started).
+         * @enum {string}
+         */
+        CancelPolicy: "refund" | "charge_started";
         /** CreateJobRequest */
         CreateJobRequest: {
             /** Type */
@@ -817,6 +945,12 @@ export interface components {
             input?: {
                 [key: string]: unknown;
             };
+            /**
+             * Run At
+             * @description Unix seconds: the job is not dispatched before this (at most 7 days ahead); its credits are held from creation.
+             * @default null
+             */
+            run_at?: number | null;
         };
         /**
          * CreateKeyBody
@@ -862,6 +996,81 @@ export interface components {
              * @description Shown to the customer as the ledger entry's description.
              */
             reason: string;
+        };
+        /**
+         * CreditGrantInput
+         * @example {
+         *       "amount": 500,
+         *       "category": "promotional",
+         *       "expires_at": 1767225600,
+         *       "name": "Trial"
+         *     }
+         * @example {
+         *       "amount": 1000,
+         *       "category": "paid",
+         *       "name": "Invoice 2026-031",
+         *       "priority": 10
+         *     }
+         */
+        CreditGrantInput: {
+            /**
+             * Amount
+             * @description Credits granted.
+             */
+            amount: number;
+            category: components["schemas"]["GrantCategory"];
+            /**
+             * Name
+             * @description Shown to the customer.
+             */
+            name: string;
+            /**
+             * Expires At
+             * @description Unix seconds, in the future; null: never expires.
+             * @default null
+             */
+            expires_at?: number | null;
+            /**
+             * Priority
+             * @description Spent first: the lowest.
+             * @default 50
+             */
+            priority?: number;
+        };
+        /** CreditGrant */
+        CreditGrant: {
+            /** Grant Id */
+            grant_id: string;
+            /** @description paid (bought) or promotional (given). */
+            category: components["schemas"]["GrantCategory"];
+            /** Name */
+            name: string;
+            /**
+             * Amount
+             * @description Credits granted.
+             */
+            amount: number;
+            /**
+             * Remaining
+             * @description Credits left to spend (0 once depleted, expired or voided).
+             */
+            remaining: number;
+            status: components["schemas"]["GrantStatus"];
+            /**
+             * Priority
+             * @description Spent first: the lowest priority.
+             */
+            priority: number;
+            source: components["schemas"]["GrantSource"];
+            /** Effective At */
+            effective_at: number;
+            /**
+             * Expires At
+             * @description Unspendable from this time on; null: never expires.
+             */
+            expires_at: number | null;
+            /** Created At */
+            created_at: number;
         };
         /** CreditPackage */
         CreditPackage: {
@@ -920,7 +1129,7 @@ export interface components {
              * @description Names the cause.
              * @enum {string}
              */
-            code: "account_missing" | "admin_required" | "api_key_expired" | "api_key_required" | "api_key_revoked" | "card_declined" | "idempotency_key_in_use" | "illegal_state_transition" | "insufficient_credits" | "internal_error" | "invalid_api_key" | "invalid_id_token" | "invalid_json" | "invalid_request" | "invalid_signature" | "livemode_required" | "maintenance_mode" | "method_not_allowed" | "missing_api_key" | "missing_id_token" | "no_default_payment_method" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "rate_limited" | "request_too_large" | "resource_already_exists" | "resource_missing" | "route_not_found" | "service_unavailable" | "setup_intent_incomplete" | "stripe_error" | "stripe_rejected" | "too_many_jobs_in_flight" | "unsupported_media_type" | "user_token_required" | "webhook_disabled";
+            code: "account_missing" | "admin_required" | "api_key_expired" | "api_key_required" | "api_key_revoked" | "card_declined" | "idempotency_key_in_use" | "illegal_state_transition" | "insufficient_credits" | "internal_error" | "invalid_api_key" | "invalid_callback_token" | "invalid_id_token" | "invalid_json" | "invalid_request" | "invalid_signature" | "livemode_required" | "maintenance_mode" | "method_not_allowed" | "missing_api_key" | "missing_id_token" | "no_default_payment_method" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "rate_limited" | "request_too_large" | "resource_already_exists" | "resource_missing" | "route_not_found" | "service_unavailable" | "setup_intent_incomplete" | "stripe_error" | "stripe_rejected" | "too_many_jobs_in_flight" | "unsupported_media_type" | "user_token_required" | "webhook_disabled";
             /**
              * Message
              * @description For people; may change.
@@ -954,6 +1163,21 @@ export interface components {
             /** Credits */
             credits: number;
         };
+        /**
+         * GrantCategory
+         * @enum {string}
+         */
+        GrantCategory: "paid" | "promotional";
+        /**
+         * GrantSource
+         * @enum {string}
+         */
+        GrantSource: "purchase" | "admin" | "signup" | "auto_top_up" | "adjustment" | "migration";
+        /**
+         * GrantStatus
+         * @enum {string}
+         */
+        GrantStatus: "active" | "depleted" | "expired" | "voided";
         /** Health */
         Health: {
             /**
@@ -962,6 +1186,69 @@ export interface components {
              */
             status: "ok";
         };
+        /** JobCallbackAnswer */
+        JobCallbackAnswer: {
+            /** Job Id */
+            job_id: string;
+            /**
+             * Accepted
+             * @constant
+             */
+            accepted: true;
+            /** @description The job's status after the callback. */
+            status: components["schemas"]["JobStatus"];
+        };
+        /**
+         * JobCallbackBody
+         * @description Exactly one of: `result` (with `usage` for a metered type), `error` (with `retryable`), `progress`.
+         * @example {
+         *       "result": {
+         *         "text": "..."
+         *       },
+         *       "usage": {
+         *         "units": 12.5
+         *       }
+         *     }
+         * @example {
+         *       "error": {
+         *         "code": "bad_audio",
+         *         "message": "The file is not audio."
+         *       },
+         *       "retryable": false
+         *     }
+         * @example {
+         *       "progress": {
+         *         "message": "transcribing",
+         *         "percent": 40
+         *       }
+         *     }
+         */
+        JobCallbackBody: {
+            /**
+             * Result
+             * @default null
+             */
+            result?: {
+                [key: string]: unknown;
+            } | null;
+            /** @default null */
+            usage?: components["schemas"]["CallbackUsage"] | null;
+            /** @default null */
+            error?: components["schemas"]["CallbackError"] | null;
+            /**
+             * Retryable
+             * @default null
+             */
+            retryable?: boolean | null;
+            /** @default null */
+            progress?: components["schemas"]["CallbackProgress"] | null;
+        };
+        /**
+         * JobCompletion
+         * @description How a type's worker ends an attempt (docs/workers.md): in its answer, or later by a callback.
+         * @enum {string}
+         */
+        JobCompletion: "response" | "callback";
         /**
          * JobFailure
          * @description Why a job failed (docs/jobs.md): its worker refused it (4xx), every attempt failed, it waited past its
@@ -1001,6 +1288,13 @@ export interface components {
             attempts: number;
             /** Max Attempts */
             max_attempts: number;
+            /** @description A callback worker's latest progress report, while the job runs (docs/workers.md). */
+            progress: components["schemas"]["JobProgress"] | null;
+            /**
+             * Run At
+             * @description A delayed job: not dispatched before this.
+             */
+            run_at: number | null;
             /** Created At */
             created_at: number;
             /** Finished At */
@@ -1021,6 +1315,15 @@ export interface components {
             result?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /** JobProgress */
+        JobProgress: {
+            /** Percent */
+            percent: number;
+            /** Message */
+            message: string;
+            /** Updated At */
+            updated_at: number;
         };
         /** Job */
         Job: {
@@ -1051,6 +1354,13 @@ export interface components {
             attempts: number;
             /** Max Attempts */
             max_attempts: number;
+            /** @description A callback worker's latest progress report, while the job runs (docs/workers.md). */
+            progress: components["schemas"]["JobProgress"] | null;
+            /**
+             * Run At
+             * @description A delayed job: not dispatched before this.
+             */
+            run_at: number | null;
             /** Created At */
             created_at: number;
             /** Finished At */
@@ -1071,6 +1381,12 @@ export interface components {
          * @enum {string}
          */
         JobStatus: "queued" | "running" | "completed" | "failed" | "canceled";
+        /**
+         * JobTestMode
+         * @description What test-mode jobs of a type do: answered with the type's sample_result, or sent to the worker.
+         * @enum {string}
+         */
+        JobTestMode: "sample" | "worker";
         /** JobTypeDeleted */
         JobTypeDeleted: {
             /** Type */
@@ -1084,6 +1400,8 @@ export interface components {
         /**
          * JobTypeInput
          * @example {
+         *       "cancel_policy": "refund",
+         *       "completion": "response",
          *       "description": "Transcribes audio.",
          *       "max_attempts": 3,
          *       "pricing": {
@@ -1092,6 +1410,10 @@ export interface components {
          *         "unit": "second"
          *       },
          *       "queue_timeout_s": 3600,
+         *       "sample_result": {
+         *         "text": "sample transcript"
+         *       },
+         *       "test_jobs": "sample",
          *       "timeout_s": 300,
          *       "worker_url": "https://worker.example.com/"
          *     }
@@ -1124,6 +1446,28 @@ export interface components {
              * @default 3600
              */
             queue_timeout_s?: number;
+            /**
+             * @description response: the worker's answer ends the attempt; callback: it answers 202 and POSTs the outcome to callback_url by timeout_s (up to 24 h).
+             * @default response
+             */
+            completion?: components["schemas"]["JobCompletion"];
+            /**
+             * @description sample: test-mode jobs complete with sample_result, the worker is not called; worker: they are sent to it with livemode false.
+             * @default sample
+             */
+            test_jobs?: components["schemas"]["JobTestMode"];
+            /**
+             * Sample Result
+             * @description The result of test-mode jobs when test_jobs is sample.
+             */
+            sample_result?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description refund: a canceled job costs nothing; charge_started: a running job canceled keeps its fixed price, or a metered one costs the units its worker reports.
+             * @default refund
+             */
+            cancel_policy?: components["schemas"]["CancelPolicy"];
         };
         /** JobTypeListing */
         JobTypeListing: {
@@ -1159,6 +1503,16 @@ export interface components {
             max_attempts: number;
             /** Queue Timeout S */
             queue_timeout_s: number;
+            /** @description response or callback (docs/workers.md). */
+            completion: components["schemas"]["JobCompletion"];
+            /** @description sample (test-mode jobs get sample_result) or worker. */
+            test_jobs: components["schemas"]["JobTestMode"];
+            /** Sample Result */
+            sample_result: {
+                [key: string]: unknown;
+            };
+            /** @description refund or charge_started. */
+            cancel_policy: components["schemas"]["CancelPolicy"];
             /**
              * Legacy
              * @description Priced by system/config.job_costs, with no worker (docs/jobs.md).
@@ -1216,7 +1570,7 @@ export interface components {
          * LedgerEntryType
          * @enum {string}
          */
-        LedgerEntryType: "purchase" | "job_debit" | "job_release" | "refund" | "adjustment" | "clawback" | "refund_reversal" | "dispute" | "dispute_reversal";
+        LedgerEntryType: "purchase" | "job_debit" | "job_release" | "refund" | "adjustment" | "clawback" | "refund_reversal" | "dispute" | "dispute_reversal" | "grant" | "expiry" | "void";
         /**
          * MaintenanceInput
          * @example {
@@ -1354,6 +1708,18 @@ export interface components {
         ApiKeyPage: {
             /** Data */
             data: components["schemas"]["ApiKey"][];
+            /** Has More */
+            has_more: boolean;
+            /**
+             * Next Cursor
+             * @description Pass as starting_after to get the next page.
+             */
+            next_cursor: string | null;
+        };
+        /** CreditGrantPage */
+        CreditGrantPage: {
+            /** Data */
+            data: components["schemas"]["CreditGrant"][];
             /** Has More */
             has_more: boolean;
             /**
@@ -1632,6 +1998,39 @@ export interface components {
             customer_id: string;
         };
         /**
+         * SignupGrantInput
+         * @example {
+         *       "credits": 100,
+         *       "expires_in_days": 30
+         *     }
+         */
+        SignupGrantInput: {
+            /**
+             * Credits
+             * @description 0 turns the sign-up grant off.
+             */
+            credits: number;
+            /**
+             * Expires In Days
+             * @description 0: never expires.
+             * @default 0
+             */
+            expires_in_days?: number;
+        };
+        /** SignupGrant */
+        SignupGrant: {
+            /**
+             * Credits
+             * @description 0: no sign-up grant.
+             */
+            credits: number;
+            /**
+             * Expires In Days
+             * @description 0: the grant never expires.
+             */
+            expires_in_days: number;
+        };
+        /**
          * UpdateKeyBody
          * @example {
          *       "name": "batch jobs",
@@ -1859,20 +2258,34 @@ export type Account = components['schemas']['Account'];
 export type AdminKeyUpdate = components['schemas']['AdminKeyUpdate'];
 export type AdminStats = components['schemas']['AdminStats'];
 export type ApiKey = components['schemas']['ApiKey'];
+export type CallbackError = components['schemas']['CallbackError'];
+export type CallbackProgress = components['schemas']['CallbackProgress'];
+export type CallbackUsage = components['schemas']['CallbackUsage'];
+export type CancelPolicy = components['schemas']['CancelPolicy'];
 export type CreateJobRequest = components['schemas']['CreateJobRequest'];
 export type CreateKeyBody = components['schemas']['CreateKeyBody'];
 export type CreditAdjustmentInput = components['schemas']['CreditAdjustmentInput'];
+export type CreditGrantInput = components['schemas']['CreditGrantInput'];
+export type CreditGrant = components['schemas']['CreditGrant'];
 export type CreditPackage = components['schemas']['CreditPackage'];
 export type DeliveryAttempt = components['schemas']['DeliveryAttempt'];
 export type EmptyBody = components['schemas']['EmptyBody'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
 export type ErrorEnvelope = components['schemas']['ErrorEnvelope'];
 export type FixedPricing = components['schemas']['FixedPricing'];
+export type GrantCategory = components['schemas']['GrantCategory'];
+export type GrantSource = components['schemas']['GrantSource'];
+export type GrantStatus = components['schemas']['GrantStatus'];
 export type Health = components['schemas']['Health'];
+export type JobCallbackAnswer = components['schemas']['JobCallbackAnswer'];
+export type JobCallbackBody = components['schemas']['JobCallbackBody'];
+export type JobCompletion = components['schemas']['JobCompletion'];
 export type JobFailure = components['schemas']['JobFailure'];
 export type JobListItem = components['schemas']['JobListItem'];
+export type JobProgress = components['schemas']['JobProgress'];
 export type Job = components['schemas']['Job'];
 export type JobStatus = components['schemas']['JobStatus'];
+export type JobTestMode = components['schemas']['JobTestMode'];
 export type JobTypeDeleted = components['schemas']['JobTypeDeleted'];
 export type JobTypeInput = components['schemas']['JobTypeInput'];
 export type JobTypeListing = components['schemas']['JobTypeListing'];
@@ -1889,6 +2302,7 @@ export type NewPurchase = components['schemas']['NewPurchase'];
 export type NextAction = components['schemas']['NextAction'];
 export type OpenApiDocument = components['schemas']['OpenApiDocument'];
 export type ApiKeyPage = components['schemas']['ApiKeyPage'];
+export type CreditGrantPage = components['schemas']['CreditGrantPage'];
 export type CreditPackagePage = components['schemas']['CreditPackagePage'];
 export type DeliveryAttemptPage = components['schemas']['DeliveryAttemptPage'];
 export type JobListItemPage = components['schemas']['JobListItemPage'];
@@ -1905,6 +2319,8 @@ export type RegisterCard = components['schemas']['RegisterCard'];
 export type RollKeyBody = components['schemas']['RollKeyBody'];
 export type RolledApiKey = components['schemas']['RolledApiKey'];
 export type SetupIntent = components['schemas']['SetupIntent'];
+export type SignupGrantInput = components['schemas']['SignupGrantInput'];
+export type SignupGrant = components['schemas']['SignupGrant'];
 export type UpdateKeyBody = components['schemas']['UpdateKeyBody'];
 export type UsageCounts = components['schemas']['UsageCounts'];
 export type UsageDay = components['schemas']['UsageDay'];
@@ -3695,6 +4111,118 @@ export interface operations {
             };
         };
     };
+    job_callback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["JobCallbackBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobCallbackAnswer"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: invalid_callback_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object: resource_missing */
+            404: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the object's state: illegal_state_transition */
+            409: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     list_job_types: {
         parameters: {
             query?: {
@@ -4341,6 +4869,114 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntryPage"];
+                };
+            };
+            /** @description Invalid request: parameter_invalid, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_api_key, invalid_api_key, api_key_revoked, api_key_expired, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unavailable (maintenance mode, or retry shortly): maintenance_mode */
+            503: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_credit_grants: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The id of the last object of the previous page. */
+                starting_after?: string;
+                /** @description Alias of starting_after (next_cursor). */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditGrantPage"];
                 };
             };
             /** @description Invalid request: parameter_invalid, parameter_unknown */
@@ -7746,6 +8382,449 @@ export interface operations {
             };
             /** @description Conflict with the object's state: idempotency_key_in_use */
             409: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_credit_grant: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Repeating a request with the same key answers the first result. */
+                "Idempotency-Key": string;
+            };
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreditGrantInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description `true` when this answers an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditGrant"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description `true` when this answers an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditGrant"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required, admin_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object: resource_missing */
+            404: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the object's state: idempotency_key_in_use */
+            409: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    void_credit_grant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                grant_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditGrant"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required, admin_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object: resource_missing */
+            404: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the object's state: illegal_state_transition */
+            409: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    set_signup_grant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignupGrantInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignupGrant"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required, admin_required */
+            403: {
                 headers: {
                     /** @description Identifies this request in the logs. */
                     "Request-Id": string;

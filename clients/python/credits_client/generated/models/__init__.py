@@ -6,10 +6,17 @@ from .admin_stats import AdminStats
 from .api_key import ApiKey
 from .api_key_page import ApiKeyPage
 from .api_key_status import ApiKeyStatus
+from .callback_error import CallbackError
+from .callback_progress import CallbackProgress
+from .callback_usage import CallbackUsage
+from .cancel_policy import CancelPolicy
 from .create_job_request import CreateJobRequest
 from .create_job_request_input import CreateJobRequestInput
 from .create_key_body import CreateKeyBody
 from .credit_adjustment_input import CreditAdjustmentInput
+from .credit_grant import CreditGrant
+from .credit_grant_input import CreditGrantInput
+from .credit_grant_page import CreditGrantPage
 from .credit_package import CreditPackage
 from .credit_package_page import CreditPackagePage
 from .delivery_attempt import DeliveryAttempt
@@ -20,22 +27,33 @@ from .error_detail_code import ErrorDetailCode
 from .error_detail_type import ErrorDetailType
 from .error_envelope import ErrorEnvelope
 from .fixed_pricing import FixedPricing
+from .grant_category import GrantCategory
+from .grant_source import GrantSource
+from .grant_status import GrantStatus
 from .health import Health
 from .job import Job
+from .job_callback_answer import JobCallbackAnswer
+from .job_callback_body import JobCallbackBody
+from .job_callback_body_result import JobCallbackBodyResult
+from .job_completion import JobCompletion
 from .job_failure import JobFailure
 from .job_input import JobInput
 from .job_list_item import JobListItem
 from .job_list_item_input import JobListItemInput
 from .job_list_item_page import JobListItemPage
 from .job_list_item_result import JobListItemResult
+from .job_progress import JobProgress
 from .job_result import JobResult
 from .job_status import JobStatus
+from .job_test_mode import JobTestMode
 from .job_type import JobType
 from .job_type_deleted import JobTypeDeleted
 from .job_type_input import JobTypeInput
+from .job_type_input_sample_result import JobTypeInputSampleResult
 from .job_type_listing import JobTypeListing
 from .job_type_listing_page import JobTypeListingPage
 from .job_type_page import JobTypePage
+from .job_type_sample_result import JobTypeSampleResult
 from .job_usage import JobUsage
 from .key_environment import KeyEnvironment
 from .ledger_entry import LedgerEntry
@@ -63,6 +81,8 @@ from .roll_key_body import RollKeyBody
 from .rolled_api_key import RolledApiKey
 from .rolled_api_key_status import RolledApiKeyStatus
 from .setup_intent import SetupIntent
+from .signup_grant import SignupGrant
+from .signup_grant_input import SignupGrantInput
 from .update_key_body import UpdateKeyBody
 from .usage_counts import UsageCounts
 from .usage_day import UsageDay
@@ -84,10 +104,17 @@ __all__ = (
     "ApiKey",
     "ApiKeyPage",
     "ApiKeyStatus",
+    "CallbackError",
+    "CallbackProgress",
+    "CallbackUsage",
+    "CancelPolicy",
     "CreateJobRequest",
     "CreateJobRequestInput",
     "CreateKeyBody",
     "CreditAdjustmentInput",
+    "CreditGrant",
+    "CreditGrantInput",
+    "CreditGrantPage",
     "CreditPackage",
     "CreditPackagePage",
     "DeliveryAttempt",
@@ -98,22 +125,33 @@ __all__ = (
     "ErrorDetailType",
     "ErrorEnvelope",
     "FixedPricing",
+    "GrantCategory",
+    "GrantSource",
+    "GrantStatus",
     "Health",
     "Job",
+    "JobCallbackAnswer",
+    "JobCallbackBody",
+    "JobCallbackBodyResult",
+    "JobCompletion",
     "JobFailure",
     "JobInput",
     "JobListItem",
     "JobListItemInput",
     "JobListItemPage",
     "JobListItemResult",
+    "JobProgress",
     "JobResult",
     "JobStatus",
+    "JobTestMode",
     "JobType",
     "JobTypeDeleted",
     "JobTypeInput",
+    "JobTypeInputSampleResult",
     "JobTypeListing",
     "JobTypeListingPage",
     "JobTypePage",
+    "JobTypeSampleResult",
     "JobUsage",
     "KeyEnvironment",
     "LedgerEntry",
@@ -141,6 +179,8 @@ __all__ = (
     "RolledApiKey",
     "RolledApiKeyStatus",
     "SetupIntent",
+    "SignupGrant",
+    "SignupGrantInput",
     "UpdateKeyBody",
     "UsageCounts",
     "UsageDay",

@@ -11,6 +11,7 @@ from ..models.job_status import JobStatus
 
 if TYPE_CHECKING:
     from ..models.job_input import JobInput
+    from ..models.job_progress import JobProgress
     from ..models.job_result import JobResult
     from ..models.job_usage import JobUsage
 
@@ -36,6 +37,8 @@ class Job:
         usage (JobUsage | None): A metered job's reported usage, once completed.
         attempts (int):
         max_attempts (int):
+        progress (JobProgress | None): A callback worker's latest progress report, while the job runs (docs/workers.md).
+        run_at (int | None): A delayed job: not dispatched before this.
         created_at (int):
         finished_at (int | None):
         input_ (JobInput):
@@ -53,6 +56,8 @@ class Job:
     usage: JobUsage | None
     attempts: int
     max_attempts: int
+    progress: JobProgress | None
+    run_at: int | None
     created_at: int
     finished_at: int | None
     input_: JobInput
@@ -60,6 +65,7 @@ class Job:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.job_progress import JobProgress
         from ..models.job_result import JobResult
         from ..models.job_usage import JobUsage
 
@@ -95,6 +101,15 @@ class Job:
 
         max_attempts = self.max_attempts
 
+        progress: dict[str, Any] | None
+        if isinstance(self.progress, JobProgress):
+            progress = self.progress.to_dict()
+        else:
+            progress = self.progress
+
+        run_at: int | None
+        run_at = self.run_at
+
         created_at = self.created_at
 
         finished_at: int | None
@@ -123,6 +138,8 @@ class Job:
                 "usage": usage,
                 "attempts": attempts,
                 "max_attempts": max_attempts,
+                "progress": progress,
+                "run_at": run_at,
                 "created_at": created_at,
                 "finished_at": finished_at,
                 "input": input_,
@@ -135,6 +152,7 @@ class Job:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.job_input import JobInput
+        from ..models.job_progress import JobProgress
         from ..models.job_result import JobResult
         from ..models.job_usage import JobUsage
 
@@ -197,6 +215,28 @@ class Job:
 
         max_attempts = d.pop("max_attempts")
 
+        def _parse_progress(data: object) -> JobProgress | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                progress_type_0 = JobProgress.from_dict(data)
+
+                return progress_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(JobProgress | None, data)
+
+        progress = _parse_progress(d.pop("progress"))
+
+        def _parse_run_at(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        run_at = _parse_run_at(d.pop("run_at"))
+
         created_at = d.pop("created_at")
 
         def _parse_finished_at(data: object) -> int | None:
@@ -235,6 +275,8 @@ class Job:
             usage=usage,
             attempts=attempts,
             max_attempts=max_attempts,
+            progress=progress,
+            run_at=run_at,
             created_at=created_at,
             finished_at=finished_at,
             input_=input_,

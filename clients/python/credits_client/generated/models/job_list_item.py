@@ -13,6 +13,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.job_list_item_input import JobListItemInput
     from ..models.job_list_item_result import JobListItemResult
+    from ..models.job_progress import JobProgress
     from ..models.job_usage import JobUsage
 
 
@@ -38,6 +39,8 @@ class JobListItem:
         usage (JobUsage | None): A metered job's reported usage, once completed.
         attempts (int):
         max_attempts (int):
+        progress (JobProgress | None): A callback worker's latest progress report, while the job runs (docs/workers.md).
+        run_at (int | None): A delayed job: not dispatched before this.
         created_at (int):
         finished_at (int | None):
         input_ (JobListItemInput | None | Unset): Present with expand[]=data.input.
@@ -55,6 +58,8 @@ class JobListItem:
     usage: JobUsage | None
     attempts: int
     max_attempts: int
+    progress: JobProgress | None
+    run_at: int | None
     created_at: int
     finished_at: int | None
     input_: JobListItemInput | Unset | None = UNSET
@@ -64,6 +69,7 @@ class JobListItem:
     def to_dict(self) -> dict[str, Any]:
         from ..models.job_list_item_input import JobListItemInput
         from ..models.job_list_item_result import JobListItemResult
+        from ..models.job_progress import JobProgress
         from ..models.job_usage import JobUsage
 
         job_id = self.job_id
@@ -97,6 +103,15 @@ class JobListItem:
         attempts = self.attempts
 
         max_attempts = self.max_attempts
+
+        progress: dict[str, Any] | None
+        if isinstance(self.progress, JobProgress):
+            progress = self.progress.to_dict()
+        else:
+            progress = self.progress
+
+        run_at: int | None
+        run_at = self.run_at
 
         created_at = self.created_at
 
@@ -134,6 +149,8 @@ class JobListItem:
                 "usage": usage,
                 "attempts": attempts,
                 "max_attempts": max_attempts,
+                "progress": progress,
+                "run_at": run_at,
                 "created_at": created_at,
                 "finished_at": finished_at,
             }
@@ -149,6 +166,7 @@ class JobListItem:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.job_list_item_input import JobListItemInput
         from ..models.job_list_item_result import JobListItemResult
+        from ..models.job_progress import JobProgress
         from ..models.job_usage import JobUsage
 
         d = dict(src_dict)
@@ -210,6 +228,28 @@ class JobListItem:
 
         max_attempts = d.pop("max_attempts")
 
+        def _parse_progress(data: object) -> JobProgress | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                progress_type_0 = JobProgress.from_dict(data)
+
+                return progress_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(JobProgress | None, data)
+
+        progress = _parse_progress(d.pop("progress"))
+
+        def _parse_run_at(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        run_at = _parse_run_at(d.pop("run_at"))
+
         created_at = d.pop("created_at")
 
         def _parse_finished_at(data: object) -> int | None:
@@ -265,6 +305,8 @@ class JobListItem:
             usage=usage,
             attempts=attempts,
             max_attempts=max_attempts,
+            progress=progress,
+            run_at=run_at,
             created_at=created_at,
             finished_at=finished_at,
             input_=input_,

@@ -6,10 +6,14 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.cancel_policy import CancelPolicy
+from ..models.job_completion import JobCompletion
+from ..models.job_test_mode import JobTestMode
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.fixed_pricing import FixedPricing
+    from ..models.job_type_sample_result import JobTypeSampleResult
     from ..models.metered_pricing import MeteredPricing
 
 
@@ -28,6 +32,13 @@ class JobType:
         timeout_s (int):
         max_attempts (int):
         queue_timeout_s (int):
+        completion (JobCompletion): How a type's worker ends an attempt (docs/workers.md): in its answer, or later by a
+            callback.
+        test_jobs (JobTestMode): What test-mode jobs of a type do: answered with the type's sample_result, or sent to
+            the worker.
+        sample_result (JobTypeSampleResult):
+        cancel_policy (CancelPolicy): What canceling a running job costs: nothing (refund), or what it started
+            (charge_started).
         legacy (bool): Priced by system/config.job_costs, with no worker (docs/jobs.md).
         created_at (int | None):
         updated_at (int | None):
@@ -42,6 +53,10 @@ class JobType:
     timeout_s: int
     max_attempts: int
     queue_timeout_s: int
+    completion: JobCompletion
+    test_jobs: JobTestMode
+    sample_result: JobTypeSampleResult
+    cancel_policy: CancelPolicy
     legacy: bool
     created_at: int | None
     updated_at: int | None
@@ -70,6 +85,14 @@ class JobType:
 
         queue_timeout_s = self.queue_timeout_s
 
+        completion = self.completion.value
+
+        test_jobs = self.test_jobs.value
+
+        sample_result = self.sample_result.to_dict()
+
+        cancel_policy = self.cancel_policy.value
+
         legacy = self.legacy
 
         created_at: int | None
@@ -95,6 +118,10 @@ class JobType:
                 "timeout_s": timeout_s,
                 "max_attempts": max_attempts,
                 "queue_timeout_s": queue_timeout_s,
+                "completion": completion,
+                "test_jobs": test_jobs,
+                "sample_result": sample_result,
+                "cancel_policy": cancel_policy,
                 "legacy": legacy,
                 "created_at": created_at,
                 "updated_at": updated_at,
@@ -108,6 +135,7 @@ class JobType:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.fixed_pricing import FixedPricing
+        from ..models.job_type_sample_result import JobTypeSampleResult
         from ..models.metered_pricing import MeteredPricing
 
         d = dict(src_dict)
@@ -145,6 +173,14 @@ class JobType:
 
         queue_timeout_s = d.pop("queue_timeout_s")
 
+        completion = JobCompletion(d.pop("completion"))
+
+        test_jobs = JobTestMode(d.pop("test_jobs"))
+
+        sample_result = JobTypeSampleResult.from_dict(d.pop("sample_result"))
+
+        cancel_policy = CancelPolicy(d.pop("cancel_policy"))
+
         legacy = d.pop("legacy")
 
         def _parse_created_at(data: object) -> int | None:
@@ -178,6 +214,10 @@ class JobType:
             timeout_s=timeout_s,
             max_attempts=max_attempts,
             queue_timeout_s=queue_timeout_s,
+            completion=completion,
+            test_jobs=test_jobs,
+            sample_result=sample_result,
+            cancel_policy=cancel_policy,
             legacy=legacy,
             created_at=created_at,
             updated_at=updated_at,
