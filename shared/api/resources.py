@@ -295,9 +295,10 @@ class JobFields(Resource):
     attempts: int = Field(ge=0)
     max_attempts: int = Field(ge=1)
     progress: JobProgressResource | None = Field(
-        description="A callback worker's latest progress report, while the job runs (docs/workers.md)."
+        default=None,
+        description="A callback worker's latest progress report, while the job runs (docs/workers.md).",
     )
-    run_at: UnixTime | None = Field(description="A delayed job: not dispatched before this.")
+    run_at: UnixTime | None = Field(default=None, description="A delayed job: not dispatched before this.")
     created_at: UnixTime
     finished_at: UnixTime | None
 
@@ -326,10 +327,14 @@ class JobTypeResource(JobTypeListing):
     timeout_s: int
     max_attempts: int
     queue_timeout_s: int
-    completion: JobCompletion = Field(description="response or callback (docs/workers.md).")
-    test_jobs: JobTestMode = Field(description="sample (test-mode jobs get sample_result) or worker.")
-    sample_result: dict[str, Any]
-    cancel_policy: CancelPolicy = Field(description="refund or charge_started.")
+    completion: JobCompletion = Field(
+        default=JobCompletion.RESPONSE, description="response or callback (docs/workers.md)."
+    )
+    test_jobs: JobTestMode = Field(
+        default=JobTestMode.SAMPLE, description="sample (test-mode jobs get sample_result) or worker."
+    )
+    sample_result: dict[str, Any] = Field(default_factory=dict)
+    cancel_policy: CancelPolicy = Field(default=CancelPolicy.REFUND, description="refund or charge_started.")
     legacy: bool = Field(description="Priced by system/config.job_costs, with no worker (docs/jobs.md).")
     created_at: UnixTime | None
     updated_at: UnixTime | None

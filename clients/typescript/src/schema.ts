@@ -1288,13 +1288,17 @@ export interface components {
             attempts: number;
             /** Max Attempts */
             max_attempts: number;
-            /** @description A callback worker's latest progress report, while the job runs (docs/workers.md). */
-            progress: components["schemas"]["JobProgress"] | null;
+            /**
+             * @description A callback worker's latest progress report, while the job runs (docs/workers.md).
+             * @default null
+             */
+            progress?: components["schemas"]["JobProgress"] | null;
             /**
              * Run At
              * @description A delayed job: not dispatched before this.
+             * @default null
              */
-            run_at: number | null;
+            run_at?: number | null;
             /** Created At */
             created_at: number;
             /** Finished At */
@@ -1354,13 +1358,17 @@ export interface components {
             attempts: number;
             /** Max Attempts */
             max_attempts: number;
-            /** @description A callback worker's latest progress report, while the job runs (docs/workers.md). */
-            progress: components["schemas"]["JobProgress"] | null;
+            /**
+             * @description A callback worker's latest progress report, while the job runs (docs/workers.md).
+             * @default null
+             */
+            progress?: components["schemas"]["JobProgress"] | null;
             /**
              * Run At
              * @description A delayed job: not dispatched before this.
+             * @default null
              */
-            run_at: number | null;
+            run_at?: number | null;
             /** Created At */
             created_at: number;
             /** Finished At */
@@ -1503,16 +1511,25 @@ export interface components {
             max_attempts: number;
             /** Queue Timeout S */
             queue_timeout_s: number;
-            /** @description response or callback (docs/workers.md). */
-            completion: components["schemas"]["JobCompletion"];
-            /** @description sample (test-mode jobs get sample_result) or worker. */
-            test_jobs: components["schemas"]["JobTestMode"];
+            /**
+             * @description response or callback (docs/workers.md).
+             * @default response
+             */
+            completion?: components["schemas"]["JobCompletion"];
+            /**
+             * @description sample (test-mode jobs get sample_result) or worker.
+             * @default sample
+             */
+            test_jobs?: components["schemas"]["JobTestMode"];
             /** Sample Result */
-            sample_result: {
+            sample_result?: {
                 [key: string]: unknown;
             };
-            /** @description refund or charge_started. */
-            cancel_policy: components["schemas"]["CancelPolicy"];
+            /**
+             * @description refund or charge_started.
+             * @default refund
+             */
+            cancel_policy?: components["schemas"]["CancelPolicy"];
             /**
              * Legacy
              * @description Priced by system/config.job_costs, with no worker (docs/jobs.md).

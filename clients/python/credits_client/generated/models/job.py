@@ -8,6 +8,7 @@ from attrs import field as _attrs_field
 
 from ..models.job_failure import JobFailure
 from ..models.job_status import JobStatus
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.job_input import JobInput
@@ -37,12 +38,13 @@ class Job:
         usage (JobUsage | None): A metered job's reported usage, once completed.
         attempts (int):
         max_attempts (int):
-        progress (JobProgress | None): A callback worker's latest progress report, while the job runs (docs/workers.md).
-        run_at (int | None): A delayed job: not dispatched before this.
         created_at (int):
         finished_at (int | None):
         input_ (JobInput):
         result (JobResult | None):
+        progress (JobProgress | None | Unset): A callback worker's latest progress report, while the job runs
+            (docs/workers.md).
+        run_at (int | None | Unset): A delayed job: not dispatched before this.
     """
 
     job_id: str
@@ -56,12 +58,12 @@ class Job:
     usage: JobUsage | None
     attempts: int
     max_attempts: int
-    progress: JobProgress | None
-    run_at: int | None
     created_at: int
     finished_at: int | None
     input_: JobInput
     result: JobResult | None
+    progress: JobProgress | Unset | None = UNSET
+    run_at: int | Unset | None = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -101,15 +103,6 @@ class Job:
 
         max_attempts = self.max_attempts
 
-        progress: dict[str, Any] | None
-        if isinstance(self.progress, JobProgress):
-            progress = self.progress.to_dict()
-        else:
-            progress = self.progress
-
-        run_at: int | None
-        run_at = self.run_at
-
         created_at = self.created_at
 
         finished_at: int | None
@@ -122,6 +115,20 @@ class Job:
             result = self.result.to_dict()
         else:
             result = self.result
+
+        progress: dict[str, Any] | Unset | None
+        if isinstance(self.progress, Unset):
+            progress = UNSET
+        elif isinstance(self.progress, JobProgress):
+            progress = self.progress.to_dict()
+        else:
+            progress = self.progress
+
+        run_at: int | Unset | None
+        if isinstance(self.run_at, Unset):
+            run_at = UNSET
+        else:
+            run_at = self.run_at
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -138,14 +145,16 @@ class Job:
                 "usage": usage,
                 "attempts": attempts,
                 "max_attempts": max_attempts,
-                "progress": progress,
-                "run_at": run_at,
                 "created_at": created_at,
                 "finished_at": finished_at,
                 "input": input_,
                 "result": result,
             }
         )
+        if progress is not UNSET:
+            field_dict["progress"] = progress
+        if run_at is not UNSET:
+            field_dict["run_at"] = run_at
 
         return field_dict
 
@@ -215,28 +224,6 @@ class Job:
 
         max_attempts = d.pop("max_attempts")
 
-        def _parse_progress(data: object) -> JobProgress | None:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                progress_type_0 = JobProgress.from_dict(data)
-
-                return progress_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(JobProgress | None, data)
-
-        progress = _parse_progress(d.pop("progress"))
-
-        def _parse_run_at(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
-
-        run_at = _parse_run_at(d.pop("run_at"))
-
         created_at = d.pop("created_at")
 
         def _parse_finished_at(data: object) -> int | None:
@@ -263,6 +250,32 @@ class Job:
 
         result = _parse_result(d.pop("result"))
 
+        def _parse_progress(data: object) -> JobProgress | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                progress_type_0 = JobProgress.from_dict(data)
+
+                return progress_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(JobProgress | None | Unset, data)
+
+        progress = _parse_progress(d.pop("progress", UNSET))
+
+        def _parse_run_at(data: object) -> int | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        run_at = _parse_run_at(d.pop("run_at", UNSET))
+
         job = cls(
             job_id=job_id,
             type_=type_,
@@ -275,12 +288,12 @@ class Job:
             usage=usage,
             attempts=attempts,
             max_attempts=max_attempts,
-            progress=progress,
-            run_at=run_at,
             created_at=created_at,
             finished_at=finished_at,
             input_=input_,
             result=result,
+            progress=progress,
+            run_at=run_at,
         )
 
         job.additional_properties = d

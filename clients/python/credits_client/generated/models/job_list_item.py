@@ -39,10 +39,11 @@ class JobListItem:
         usage (JobUsage | None): A metered job's reported usage, once completed.
         attempts (int):
         max_attempts (int):
-        progress (JobProgress | None): A callback worker's latest progress report, while the job runs (docs/workers.md).
-        run_at (int | None): A delayed job: not dispatched before this.
         created_at (int):
         finished_at (int | None):
+        progress (JobProgress | None | Unset): A callback worker's latest progress report, while the job runs
+            (docs/workers.md).
+        run_at (int | None | Unset): A delayed job: not dispatched before this.
         input_ (JobListItemInput | None | Unset): Present with expand[]=data.input.
         result (JobListItemResult | None | Unset): Present with expand[]=data.result.
     """
@@ -58,10 +59,10 @@ class JobListItem:
     usage: JobUsage | None
     attempts: int
     max_attempts: int
-    progress: JobProgress | None
-    run_at: int | None
     created_at: int
     finished_at: int | None
+    progress: JobProgress | Unset | None = UNSET
+    run_at: int | Unset | None = UNSET
     input_: JobListItemInput | Unset | None = UNSET
     result: JobListItemResult | Unset | None = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -104,19 +105,24 @@ class JobListItem:
 
         max_attempts = self.max_attempts
 
-        progress: dict[str, Any] | None
-        if isinstance(self.progress, JobProgress):
-            progress = self.progress.to_dict()
-        else:
-            progress = self.progress
-
-        run_at: int | None
-        run_at = self.run_at
-
         created_at = self.created_at
 
         finished_at: int | None
         finished_at = self.finished_at
+
+        progress: dict[str, Any] | Unset | None
+        if isinstance(self.progress, Unset):
+            progress = UNSET
+        elif isinstance(self.progress, JobProgress):
+            progress = self.progress.to_dict()
+        else:
+            progress = self.progress
+
+        run_at: int | Unset | None
+        if isinstance(self.run_at, Unset):
+            run_at = UNSET
+        else:
+            run_at = self.run_at
 
         input_: dict[str, Any] | Unset | None
         if isinstance(self.input_, Unset):
@@ -149,12 +155,14 @@ class JobListItem:
                 "usage": usage,
                 "attempts": attempts,
                 "max_attempts": max_attempts,
-                "progress": progress,
-                "run_at": run_at,
                 "created_at": created_at,
                 "finished_at": finished_at,
             }
         )
+        if progress is not UNSET:
+            field_dict["progress"] = progress
+        if run_at is not UNSET:
+            field_dict["run_at"] = run_at
         if input_ is not UNSET:
             field_dict["input"] = input_
         if result is not UNSET:
@@ -228,8 +236,19 @@ class JobListItem:
 
         max_attempts = d.pop("max_attempts")
 
-        def _parse_progress(data: object) -> JobProgress | None:
+        created_at = d.pop("created_at")
+
+        def _parse_finished_at(data: object) -> int | None:
             if data is None:
+                return data
+            return cast(int | None, data)
+
+        finished_at = _parse_finished_at(d.pop("finished_at"))
+
+        def _parse_progress(data: object) -> JobProgress | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
@@ -239,25 +258,18 @@ class JobListItem:
                 return progress_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(JobProgress | None, data)
+            return cast(JobProgress | None | Unset, data)
 
-        progress = _parse_progress(d.pop("progress"))
+        progress = _parse_progress(d.pop("progress", UNSET))
 
-        def _parse_run_at(data: object) -> int | None:
+        def _parse_run_at(data: object) -> int | Unset | None:
             if data is None:
                 return data
-            return cast(int | None, data)
-
-        run_at = _parse_run_at(d.pop("run_at"))
-
-        created_at = d.pop("created_at")
-
-        def _parse_finished_at(data: object) -> int | None:
-            if data is None:
+            if isinstance(data, Unset):
                 return data
-            return cast(int | None, data)
+            return cast(int | None | Unset, data)
 
-        finished_at = _parse_finished_at(d.pop("finished_at"))
+        run_at = _parse_run_at(d.pop("run_at", UNSET))
 
         def _parse_input_(data: object) -> JobListItemInput | Unset | None:
             if data is None:
@@ -305,10 +317,10 @@ class JobListItem:
             usage=usage,
             attempts=attempts,
             max_attempts=max_attempts,
-            progress=progress,
-            run_at=run_at,
             created_at=created_at,
             finished_at=finished_at,
+            progress=progress,
+            run_at=run_at,
             input_=input_,
             result=result,
         )

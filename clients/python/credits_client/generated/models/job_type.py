@@ -32,16 +32,16 @@ class JobType:
         timeout_s (int):
         max_attempts (int):
         queue_timeout_s (int):
-        completion (JobCompletion): How a type's worker ends an attempt (docs/workers.md): in its answer, or later by a
-            callback.
-        test_jobs (JobTestMode): What test-mode jobs of a type do: answered with the type's sample_result, or sent to
-            the worker.
-        sample_result (JobTypeSampleResult):
-        cancel_policy (CancelPolicy): What canceling a running job costs: nothing (refund), or what it started
-            (charge_started).
         legacy (bool): Priced by system/config.job_costs, with no worker (docs/jobs.md).
         created_at (int | None):
         updated_at (int | None):
+        completion (JobCompletion | Unset): How a type's worker ends an attempt (docs/workers.md): in its answer, or
+            later by a callback.
+        test_jobs (JobTestMode | Unset): What test-mode jobs of a type do: answered with the type's sample_result, or
+            sent to the worker.
+        sample_result (JobTypeSampleResult | Unset):
+        cancel_policy (CancelPolicy | Unset): What canceling a running job costs: nothing (refund), or what it started
+            (charge_started).
         worker_secret (None | str | Unset): Signs every dispatch (Standard Webhooks); present on creation and rotation
             only.
     """
@@ -53,13 +53,13 @@ class JobType:
     timeout_s: int
     max_attempts: int
     queue_timeout_s: int
-    completion: JobCompletion
-    test_jobs: JobTestMode
-    sample_result: JobTypeSampleResult
-    cancel_policy: CancelPolicy
     legacy: bool
     created_at: int | None
     updated_at: int | None
+    completion: JobCompletion | Unset = UNSET
+    test_jobs: JobTestMode | Unset = UNSET
+    sample_result: JobTypeSampleResult | Unset = UNSET
+    cancel_policy: CancelPolicy | Unset = UNSET
     worker_secret: str | Unset | None = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -85,14 +85,6 @@ class JobType:
 
         queue_timeout_s = self.queue_timeout_s
 
-        completion = self.completion.value
-
-        test_jobs = self.test_jobs.value
-
-        sample_result = self.sample_result.to_dict()
-
-        cancel_policy = self.cancel_policy.value
-
         legacy = self.legacy
 
         created_at: int | None
@@ -100,6 +92,22 @@ class JobType:
 
         updated_at: int | None
         updated_at = self.updated_at
+
+        completion: str | Unset = UNSET
+        if not isinstance(self.completion, Unset):
+            completion = self.completion.value
+
+        test_jobs: str | Unset = UNSET
+        if not isinstance(self.test_jobs, Unset):
+            test_jobs = self.test_jobs.value
+
+        sample_result: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.sample_result, Unset):
+            sample_result = self.sample_result.to_dict()
+
+        cancel_policy: str | Unset = UNSET
+        if not isinstance(self.cancel_policy, Unset):
+            cancel_policy = self.cancel_policy.value
 
         worker_secret: str | Unset | None
         if isinstance(self.worker_secret, Unset):
@@ -118,15 +126,19 @@ class JobType:
                 "timeout_s": timeout_s,
                 "max_attempts": max_attempts,
                 "queue_timeout_s": queue_timeout_s,
-                "completion": completion,
-                "test_jobs": test_jobs,
-                "sample_result": sample_result,
-                "cancel_policy": cancel_policy,
                 "legacy": legacy,
                 "created_at": created_at,
                 "updated_at": updated_at,
             }
         )
+        if completion is not UNSET:
+            field_dict["completion"] = completion
+        if test_jobs is not UNSET:
+            field_dict["test_jobs"] = test_jobs
+        if sample_result is not UNSET:
+            field_dict["sample_result"] = sample_result
+        if cancel_policy is not UNSET:
+            field_dict["cancel_policy"] = cancel_policy
         if worker_secret is not UNSET:
             field_dict["worker_secret"] = worker_secret
 
@@ -173,14 +185,6 @@ class JobType:
 
         queue_timeout_s = d.pop("queue_timeout_s")
 
-        completion = JobCompletion(d.pop("completion"))
-
-        test_jobs = JobTestMode(d.pop("test_jobs"))
-
-        sample_result = JobTypeSampleResult.from_dict(d.pop("sample_result"))
-
-        cancel_policy = CancelPolicy(d.pop("cancel_policy"))
-
         legacy = d.pop("legacy")
 
         def _parse_created_at(data: object) -> int | None:
@@ -196,6 +200,34 @@ class JobType:
             return cast(int | None, data)
 
         updated_at = _parse_updated_at(d.pop("updated_at"))
+
+        _completion = d.pop("completion", UNSET)
+        completion: JobCompletion | Unset
+        if isinstance(_completion, Unset):
+            completion = UNSET
+        else:
+            completion = JobCompletion(_completion)
+
+        _test_jobs = d.pop("test_jobs", UNSET)
+        test_jobs: JobTestMode | Unset
+        if isinstance(_test_jobs, Unset):
+            test_jobs = UNSET
+        else:
+            test_jobs = JobTestMode(_test_jobs)
+
+        _sample_result = d.pop("sample_result", UNSET)
+        sample_result: JobTypeSampleResult | Unset
+        if isinstance(_sample_result, Unset):
+            sample_result = UNSET
+        else:
+            sample_result = JobTypeSampleResult.from_dict(_sample_result)
+
+        _cancel_policy = d.pop("cancel_policy", UNSET)
+        cancel_policy: CancelPolicy | Unset
+        if isinstance(_cancel_policy, Unset):
+            cancel_policy = UNSET
+        else:
+            cancel_policy = CancelPolicy(_cancel_policy)
 
         def _parse_worker_secret(data: object) -> str | Unset | None:
             if data is None:
@@ -214,13 +246,13 @@ class JobType:
             timeout_s=timeout_s,
             max_attempts=max_attempts,
             queue_timeout_s=queue_timeout_s,
+            legacy=legacy,
+            created_at=created_at,
+            updated_at=updated_at,
             completion=completion,
             test_jobs=test_jobs,
             sample_result=sample_result,
             cancel_policy=cancel_policy,
-            legacy=legacy,
-            created_at=created_at,
-            updated_at=updated_at,
             worker_secret=worker_secret,
         )
 
