@@ -19,6 +19,7 @@ canceled running job (`send_cancel_notice`).
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass
 
@@ -241,11 +242,21 @@ def send_cancel_notice(job_id: str) -> bool:
 
 
 def reported_units(body: bytes) -> float | None:
-    """`usage.units` of a worker's answer to a cancel notice, when it is a usable number."""
-    outcome = judge_reply(
-        WorkerReply(200, None, body), attempt=1, max_attempts=1, metered=True, now=utc_now()
-    )
-    return outcome.units if outcome.verdict is Verdict.COMPLETED else None
+    """`usage.units` of a worker's answer to a cancel notice, when it is a usable number (>= 0, finite,
+    of any size the JSON may hold: a huge one is refused, never an error)."""
+    try:
+        payload = json.loads(body) if len(body) <= MAX_REPLY_BYTES else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    usage = payload.get("usage") if isinstance(payload, dict) else None
+    units = usage.get("units") if isinstance(usage, dict) else None
+    if isinstance(units, bool) or not isinstance(units, int | float):
+        return None
+    try:
+        value = float(units)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
 
 
 def handle_run_job(message: PubSubMessage) -> Dispatched | bool | None:

@@ -34,6 +34,7 @@ from shared.models import (
     JobStatus,
     MeteredPricing,
 )
+from shared.workers.dispatch import reported_units
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 METERED = MeteredPricing(credits_per_unit=2, max_credits=100, unit="second")
@@ -178,3 +179,21 @@ def test_a_canceled_settlement_never_exceeds_the_reservation(units: float) -> No
     metered = job(cancel_policy=CancelPolicy.CHARGE_STARTED, pricing=METERED, cost=0, reserved_credits=100)
     cost, _ = canceled_settlement(metered, units)
     assert 0 <= cost <= 100
+
+
+@pytest.mark.parametrize(
+    ("body", "units"),
+    [
+        (b'{"usage": {"units": 7.3}}', 7.3),
+        (b'{"result": {}, "usage": {"units": 0}}', 0.0),
+        (b'{"usage": {"units": 1' + b"0" * 400 + b"}}", None),
+        (b'{"usage": {"units": 1e999}}', None),
+        (b'{"usage": {"units": -1}}', None),
+        (b'{"usage": {"units": true}}', None),
+        (b'{"usage": {}}', None),
+        (b"not json", None),
+        (b"[]", None),
+    ],
+)
+def test_the_units_reported_to_a_cancel_notice(body: bytes, units: float | None) -> None:
+    assert reported_units(body) == units
