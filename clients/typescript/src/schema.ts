@@ -202,8 +202,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Cancel a queued or running job; its credits come back in full.
-         * @description The job becomes `canceled` and a `job.canceled` webhook event is sent; a worker's answer arriving later changes nothing. A completed or failed job answers 409 (the message names its state); canceling a canceled job answers it again.
+         * Cancel a queued or running job; its credits come back by the type's cancel_policy.
+         * @description The job becomes `canceled` and a `job.canceled` webhook event is sent; a running job's worker is sent a cancel notice, and its answer to the dispatch arriving later changes nothing. With the type's `cancel_policy: charge_started` a job canceled while running keeps its fixed price (or costs the units a metered worker reports); otherwise everything comes back. A completed or failed job answers 409 (the message names its state); canceling a canceled job answers it again.
          */
         post: operations["cancel_job"];
         delete?: never;
