@@ -114,9 +114,7 @@ def test_a_declined_card_or_no_card_turns_auto_top_up_off_without_retrying(
     for user in ("carol", "dave"):
         now = state(api, user)
         assert (now["enabled"], now["month_spent_cents"], now["in_progress"]) == (False, 0, False)
-        [failed] = eventually(
-            lambda u=user: events_of(u, "auto_top_up.failed") or None, message="failed event"
-        )
+        [failed] = eventually(_failed_events(user), message="failed event")
         assert failed["payload"]["data"]["object"]["reason"] == now["disabled_reason"]
     # Nothing retries: more debits below the threshold make no new attempt.
     settings_ref("carol").update({"last_attempt_at": utc_now().replace(year=2020)})
