@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import stripe
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.billing.auto_top_up import settings_ref
 from shared.core.clients import firestore_client
@@ -24,7 +25,9 @@ ON = {"enabled": True, "threshold": 100, "package": "starter", "monthly_limit_ce
 
 
 def events_of(user_id: str, event_type: str) -> list[dict[str, Any]]:
-    query = firestore_client().collection("webhook_events").where("user_id", "==", user_id)
+    query = (
+        firestore_client().collection("webhook_events").where(filter=FieldFilter("user_id", "==", user_id))
+    )
     return [d.to_dict() or {} for d in query.stream() if (d.to_dict() or {}).get("type") == event_type]
 
 
