@@ -23,7 +23,6 @@ from tests.support.jobs import post_job, set_job_costs
 from tests.support.platform import ApiClient, create_account, create_api_key
 from tests.support.purchases import granted, refunded_in_stripe, send
 from tests.support.stripe_events import EventSender
-from tests.support.waiting import eventually
 
 
 def admin(api: ApiClient) -> str:
