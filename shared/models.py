@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetJsonSchemaHandler, ValidationError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -98,11 +100,29 @@ class ApiKeyStatus(StrEnum):
 
 
 class JobStatus(StrEnum):
+    """A job's state: queued and running move on; completed, failed and canceled are terminal (listed
+    under `x-terminal`, where the clients' `wait` learns when to stop polling)."""
+
     QUEUED = "queued"
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELED = "canceled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_JOB_STATUSES
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        schema["x-terminal"] = [status.value for status in cls if status.terminal]
+        return schema
+
+
+TERMINAL_JOB_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED})
 
 
 class JobFailure(StrEnum):
@@ -741,6 +761,17 @@ class CounterShard(FirestoreModel):
     founding_member_count: StrictInt = 0
 
 
+class AdminGrant(FirestoreModel):
+    """`admins/{uid}`: the server's record that a user is an admin. Security rules honour the `admin` claim
+    only while this exists, so deleting it ends a demoted admin's old tokens at once (a token keeps its
+    claims for up to an hour)."""
+
+    collection: ClassVar[str] = "admins"
+
+    granted_at: UtcDatetime
+    email: str | None = None
+
+
 class UsageDay(FirestoreModel):
     """`usage/{keyId}_{day}`: one key's usage on one UTC day, added to by the usage flush (one write per
     key and day per minute at most; docs/rate-limits.md)."""
@@ -796,4 +827,5 @@ ALL_MODELS: tuple[type[FirestoreModel], ...] = (
     DetachedPaymentMethod,
     UsageDay,
     UsageTotals,
+    AdminGrant,
 )

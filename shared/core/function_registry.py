@@ -47,6 +47,9 @@ class FunctionSpec:
     memory: str = "256Mi"
     identity: Identity = Identity.WORKERS
     calls_stripe: bool = False  # the Stripe secrets are mounted on these functions only
+    # The store of rate limits and usage (Redis, Memorystore): its URL and CA, and the VPC connector that
+    # reaches it, are given to these functions only.
+    uses_redis: bool = False
     # Scaling (docs/capacity.md derives each value): requests served at once per instance, vCPUs per
     # instance (more than one request at once needs a whole vCPU), and the instance bounds.
     concurrency: int = 1
@@ -65,6 +68,12 @@ class FunctionSpec:
             raise ValueError(f"{self.name}: concurrency above 1 needs at least 1 vCPU")
         if not 0 <= self.min_instances <= self.max_instances:
             raise ValueError(f"{self.name}: min_instances must be within 0..max_instances")
+        if self.identity is Identity.WEBHOOK_SENDER and (self.calls_stripe or self.uses_redis):
+            # It sends requests to customers' and operators' URLs: what it holds, a hostile receiver
+            # could one day learn (a redirect, a bug); so it holds neither Stripe nor Redis secrets.
+            raise ValueError(
+                f"{self.name}: a function that calls outside URLs holds no Stripe or Redis secret"
+            )
 
     @property
     def entry_point(self) -> str:
@@ -98,6 +107,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         FunctionKind.HTTP,
         identity=Identity.API,
         calls_stripe=True,
+        uses_redis=True,  # rate limits, usage counts
         memory="512Mi",
         concurrency=80,
         cpu="1",
@@ -163,6 +173,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         FunctionKind.FIRESTORE,
         document="jobs/{jobId}",
         event_type=FirestoreEventType.UPDATED,
+        uses_redis=True,  # counts the credits a finished job gave back (usage), for run_job and the sweep
         concurrency=80,
         cpu="1",
         max_instances=300,
@@ -270,6 +281,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "shared.keys.usage:handle_flush_usage",
         FunctionKind.PUBSUB,
         topic=USAGE_FLUSH_TOPIC,
+        uses_redis=True,
         schedule="* * * * *",
         max_instances=1,  # one flush at a time: it never overlaps with itself
     ),

@@ -233,6 +233,7 @@ def samples() -> dict[type[m.FirestoreModel], m.FirestoreModel]:
         ),
         m.FoundingSlot: m.FoundingSlot(user_id="u1", created_at=T0),
         m.CounterShard: m.CounterShard(total_users=1, total_jobs=-2, founding_member_count=0),
+        m.AdminGrant: m.AdminGrant(granted_at=T0, email="root@example.com"),
         m.StripeCustomer: m.StripeCustomer(user_id="u1", created_at=T0),
         m.StripeCustomerClaim: m.StripeCustomerClaim(claim_id="claim_1", created_at=T0),
         m.DetachedPaymentMethod: m.DetachedPaymentMethod(user_id="u1", detached_at=t1),
