@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.auto_top_up_failure import AutoTopUpFailure
 
@@ -33,6 +34,7 @@ class AutoTopUp:
     disabled_reason: AutoTopUpFailure | None
     month_spent_cents: int
     in_progress: bool
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         enabled = self.enabled
@@ -58,7 +60,7 @@ class AutoTopUp:
         in_progress = self.in_progress
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "enabled": enabled,
@@ -127,4 +129,21 @@ class AutoTopUp:
             in_progress=in_progress,
         )
 
+        auto_top_up.additional_properties = d
         return auto_top_up
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
@@ -27,6 +28,7 @@ class AutoTopUpInput:
     package: str | Unset | None = UNSET
     monthly_limit_cents: int | Unset = 0
     low_balance_threshold: int | Unset | None = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         enabled = self.enabled
@@ -48,7 +50,7 @@ class AutoTopUpInput:
             low_balance_threshold = self.low_balance_threshold
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "enabled": enabled,
@@ -99,4 +101,21 @@ class AutoTopUpInput:
             low_balance_threshold=low_balance_threshold,
         )
 
+        auto_top_up_input.additional_properties = d
         return auto_top_up_input
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

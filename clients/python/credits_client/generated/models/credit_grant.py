@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.grant_category import GrantCategory
 from ..models.grant_source import GrantSource
@@ -40,6 +41,7 @@ class CreditGrant:
     effective_at: int
     expires_at: int | None
     created_at: int
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         grant_id = self.grant_id
@@ -66,7 +68,7 @@ class CreditGrant:
         created_at = self.created_at
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "grant_id": grant_id,
@@ -129,4 +131,21 @@ class CreditGrant:
             created_at=created_at,
         )
 
+        credit_grant.additional_properties = d
         return credit_grant
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

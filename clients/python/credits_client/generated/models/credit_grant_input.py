@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.grant_category import GrantCategory
 from ..types import UNSET, Unset
@@ -27,6 +28,7 @@ class CreditGrantInput:
     name: str
     expires_at: int | Unset | None = UNSET
     priority: int | Unset = 50
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         amount = self.amount
@@ -44,7 +46,7 @@ class CreditGrantInput:
         priority = self.priority
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "amount": amount,
@@ -87,4 +89,21 @@ class CreditGrantInput:
             priority=priority,
         )
 
+        credit_grant_input.additional_properties = d
         return credit_grant_input
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
