@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from shared.core.errors import ERROR_CODES
 from shared.models import (
+    AutoTopUpFailure,
     CancelPolicy,
     FixedPricing,
     GrantCategory,
@@ -251,6 +252,19 @@ class CreditGrantResource(Resource):
 class SignupGrantResource(Resource):
     credits: int = Field(ge=0, description="0: no sign-up grant.")
     expires_in_days: int = Field(ge=0, description="0: the grant never expires.")
+
+
+class AutoTopUpResource(Resource):
+    enabled: bool
+    threshold: int
+    package: str | None
+    monthly_limit_cents: int
+    low_balance_threshold: int | None
+    disabled_reason: AutoTopUpFailure | None = Field(
+        description="Why auto top-up turned itself off (a charge failed); null while on or turned off by you."
+    )
+    month_spent_cents: int = Field(description="Charged by auto top-up this UTC month.")
+    in_progress: bool = Field(description="A top-up is being charged now.")
 
 
 class LedgerEntryResource(Resource):

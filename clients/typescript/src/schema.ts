@@ -341,6 +341,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auto_top_up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Auto top-up's settings and state: why it is off, this month's spend. */
+        get: operations["get_auto_top_up"];
+        /**
+         * Turn auto top-up on or off, and set the low-balance alert.
+         * @description When the balance falls below `threshold`, one purchase of `package` is made off-session with the default card (an `auto_top_up.succeeded` or `auto_top_up.failed` webhook event tells how it went). Refused (400): a package whose credits would not bring the balance back to the threshold, a `monthly_limit_cents` below its price. A declined charge turns auto top-up off (`disabled_reason`); putting it on again clears that.
+         */
+        put: operations["set_auto_top_up"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook": {
         parameters: {
             query?: never;
@@ -905,6 +926,74 @@ export interface components {
              * @description Queued plus running jobs this key may have at once.
              */
             max_jobs_in_flight: number;
+        };
+        /**
+         * AutoTopUpFailure
+         * @description Why auto top-up turned itself off (docs/credits.md); only the customer turns it on again.
+         * @enum {string}
+         */
+        AutoTopUpFailure: "card_declined" | "authentication_required" | "no_default_card" | "card_deleted" | "package_unavailable";
+        /**
+         * AutoTopUpInput
+         * @example {
+         *       "enabled": true,
+         *       "low_balance_threshold": 200,
+         *       "monthly_limit_cents": 9000,
+         *       "package": "popular",
+         *       "threshold": 100
+         *     }
+         */
+        AutoTopUpInput: {
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Threshold
+             * @description Buy when the balance falls below this.
+             */
+            threshold: number;
+            /**
+             * Package
+             * @description The credit package bought (required when enabled).
+             * @default null
+             */
+            package?: string | null;
+            /**
+             * Monthly Limit Cents
+             * @description At most this much is charged per UTC month.
+             * @default 0
+             */
+            monthly_limit_cents?: number;
+            /**
+             * Low Balance Threshold
+             * @description credits.low is sent when the balance falls below this (again after it was back above).
+             * @default null
+             */
+            low_balance_threshold?: number | null;
+        };
+        /** AutoTopUp */
+        AutoTopUp: {
+            /** Enabled */
+            enabled: boolean;
+            /** Threshold */
+            threshold: number;
+            /** Package */
+            package: string | null;
+            /** Monthly Limit Cents */
+            monthly_limit_cents: number;
+            /** Low Balance Threshold */
+            low_balance_threshold: number | null;
+            /** @description Why auto top-up turned itself off (a charge failed); null while on or turned off by you. */
+            disabled_reason: components["schemas"]["AutoTopUpFailure"] | null;
+            /**
+             * Month Spent Cents
+             * @description Charged by auto top-up this UTC month.
+             */
+            month_spent_cents: number;
+            /**
+             * In Progress
+             * @description A top-up is being charged now.
+             */
+            in_progress: boolean;
         };
         /** CallbackError */
         CallbackError: {
@@ -2275,6 +2364,9 @@ export type Account = components['schemas']['Account'];
 export type AdminKeyUpdate = components['schemas']['AdminKeyUpdate'];
 export type AdminStats = components['schemas']['AdminStats'];
 export type ApiKey = components['schemas']['ApiKey'];
+export type AutoTopUpFailure = components['schemas']['AutoTopUpFailure'];
+export type AutoTopUpInput = components['schemas']['AutoTopUpInput'];
+export type AutoTopUp = components['schemas']['AutoTopUp'];
 export type CallbackError = components['schemas']['CallbackError'];
 export type CallbackProgress = components['schemas']['CallbackProgress'];
 export type CallbackUsage = components['schemas']['CallbackUsage'];
@@ -5024,6 +5116,258 @@ export interface operations {
             };
             /** @description Request body too large: request_too_large */
             413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unavailable (maintenance mode, or retry shortly): maintenance_mode */
+            503: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_auto_top_up: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutoTopUp"];
+                };
+            };
+            /** @description Invalid request: parameter_invalid, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unavailable (maintenance mode, or retry shortly): maintenance_mode */
+            503: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    set_auto_top_up: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AutoTopUpInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutoTopUp"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: account_missing, user_token_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
                 headers: {
                     /** @description Identifies this request in the logs. */
                     "Request-Id": string;

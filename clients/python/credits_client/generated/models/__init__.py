@@ -6,6 +6,9 @@ from .admin_stats import AdminStats
 from .api_key import ApiKey
 from .api_key_page import ApiKeyPage
 from .api_key_status import ApiKeyStatus
+from .auto_top_up import AutoTopUp
+from .auto_top_up_failure import AutoTopUpFailure
+from .auto_top_up_input import AutoTopUpInput
 from .callback_error import CallbackError
 from .callback_progress import CallbackProgress
 from .callback_usage import CallbackUsage
@@ -104,6 +107,9 @@ __all__ = (
     "ApiKey",
     "ApiKeyPage",
     "ApiKeyStatus",
+    "AutoTopUp",
+    "AutoTopUpFailure",
+    "AutoTopUpInput",
     "CallbackError",
     "CallbackProgress",
     "CallbackUsage",
