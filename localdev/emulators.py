@@ -113,7 +113,14 @@ def emulator_binary(env_var: str, relative: str) -> Path:
     return path
 
 
-def wait_until_ready(url: str, process: subprocess.Popen[bytes] | None, timeout: float = 90.0) -> None:
+# How long a starting process may take to answer. A process that dies fails at once; a loaded machine (the
+# Auth emulator's Node start took 112 s at a load average of 18) only takes longer.
+START_TIMEOUT_S = 300.0
+
+
+def wait_until_ready(
+    url: str, process: subprocess.Popen[bytes] | None, timeout: float = START_TIMEOUT_S
+) -> None:
     """Poll an HTTP endpoint until it answers (any status); fail early if the process died."""
     deadline = time.monotonic() + timeout
     delay = 0.05
@@ -161,7 +168,7 @@ class ManagedProcess:
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
     _log: IO[bytes] | None = field(default=None, init=False)
 
-    def start(self, timeout: float = 90.0) -> ManagedProcess:
+    def start(self, timeout: float = START_TIMEOUT_S) -> ManagedProcess:
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = self.log_path.open("ab")

@@ -95,6 +95,7 @@ WEBHOOK_SLOW_TOPIC = "webhook-events-slow"
 WEBHOOK_TEST_TOPIC = "webhook-events-test"
 COUNTERS_TOPIC = "counters-fold"
 JOBS_SWEEP_TOPIC = "jobs-sweep"
+CREDIT_GRANTS_SWEEP_TOPIC = "credit-grants-sweep"
 USAGE_FLUSH_TOPIC = "usage-flush"
 RECONCILE_TOPIC = "reconcile"
 
@@ -132,6 +133,28 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         concurrency=20,
         cpu="1",
         max_instances=10,
+    ),
+    # Every balance write: decided from the payload (thresholds copied onto the balance document); reads
+    # and acts only when auto top-up or credits.low has something to do (docs/credits.md).
+    FunctionSpec(
+        "on_account_updated",
+        "shared.webhooks.account_events:handle_account_updated",
+        FunctionKind.FIRESTORE,
+        document="users/{userId}",
+        event_type=FirestoreEventType.UPDATED,
+        calls_stripe=True,
+        concurrency=80,
+        cpu="1",
+        max_instances=100,
+    ),
+    FunctionSpec(
+        "sweep_credit_grants",
+        "shared.webhooks.account_events:handle_sweep_credit_grants",
+        FunctionKind.PUBSUB,
+        topic=CREDIT_GRANTS_SWEEP_TOPIC,
+        schedule="* * * * *",
+        timeout_s=90,
+        max_instances=1,
     ),
     FunctionSpec(
         "on_job_created",

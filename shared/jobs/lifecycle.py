@@ -28,7 +28,7 @@ from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.core.settings import get_settings
-from shared.credits.ledger import CreditChange, apply_credit_change
+from shared.credits.ledger import CreditChange, ReturnTo, apply_credit_change, job_debit_entry_id
 from shared.jobs.attempts import (
     MAX_ERROR_LENGTH,
     AttemptOutcome,
@@ -41,7 +41,15 @@ from shared.jobs.attempts import (
     sweep_action,
 )
 from shared.jobs.service import job_ref
-from shared.models import Job, JobFailure, JobStatus, LedgerEntryType, MeteredPricing, utc_now
+from shared.models import (
+    TERMINAL_JOB_STATUSES,
+    Job,
+    JobFailure,
+    JobStatus,
+    LedgerEntryType,
+    MeteredPricing,
+    utc_now,
+)
 
 MAX_ATTEMPTS = 50
 ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
@@ -53,7 +61,7 @@ ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.FAILED: frozenset(),
     JobStatus.CANCELED: frozenset(),
 }
-TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED})
+TERMINAL_STATUSES = TERMINAL_JOB_STATUSES
 CANCELED_MESSAGE = "The job was canceled."
 LOST_ATTEMPT_MESSAGE = "the attempt did not end by its deadline (its dispatcher stopped)"
 
@@ -149,6 +157,7 @@ def _refund(job_id: str, job: Job) -> CreditChange | None:
         reference=job_id,
         description=f"refund of {job.type} job ({job.status.value} -> not completed)",
         marker_id=f"refund:job:{job_id}",
+        effect=ReturnTo(debit_entry_id=job_debit_entry_id(job_id)),  # to the grants it came from
     )
 
 
@@ -270,6 +279,7 @@ def _completed(job_id: str, job: Job, outcome: AttemptOutcome, now: datetime) ->
         reference=job_id,
         description=f"{job.type} job used {units:g} {job.pricing.unit}: {cost} of {job.held_credits} reserved",
         marker_id=f"release:job:{job_id}",
+        effect=ReturnTo(debit_entry_id=job_debit_entry_id(job_id)),
     )
     return JobChange(fields, credit)
 
