@@ -872,9 +872,25 @@ def test_the_parser_check_refuses_what_gcloud_refuses() -> None:
         "--ingress-settings=internal-and-cloud-load-balancing",
     ]
     unknown_flag = ["gcloud", "pubsub", "subscriptions", "update", "s", "--ack-deadline-seconds=60"]
+    typo = json.dumps(
+        {"displayName": "x", "combinr": "OR", "conditions": [{"conditionThreshold": {"comparison": "GT"}}]}
+    )
+    bad_policy = [
+        "gcloud",
+        "alpha",
+        "monitoring",
+        "policies",
+        "create",
+        f"--project={PROJECT}",
+        f"--policy={typo}",
+    ]
     refused = dict(
-        (tuple(argv), message) for argv, message in refusals([ga_policy, bad_ingress, unknown_flag])
+        (tuple(argv), message)
+        for argv, message in refusals([ga_policy, bad_ingress, unknown_flag, bad_policy])
     )
     assert "alternate release tracks" in refused[tuple(ga_policy)]
     assert "internal-and-gclb" in refused[tuple(bad_ingress)]  # gcloud suggests the real choice
     assert "unrecognized arguments" in refused[tuple(unknown_flag)]
+    # The policy's JSON, read only when the command runs, is checked against the API's own messages.
+    assert "policy.combinr" in refused[tuple(bad_policy)]
+    assert "conditionThreshold.comparison" in refused[tuple(bad_policy)]
