@@ -353,10 +353,10 @@ def test_job_types_api(project: Project, api: ApiClient, receiver: WebhookReceiv
     assert [t["worker_url"] for t in admin_list if t["type"] == "paint"] == [receiver.url("/v2")]
     assert api.request("GET", "/v1/admin/job_types", token=alice).status_code == 403
     # Answers holding a worker secret are never stored by a cache or a proxy; the others may be.
-    body = {"worker_url": receiver.url(), "pricing": {"credits": 1}}
-    fresh = api.request("PUT", "/v1/admin/job_types/paint2", token=admin, json=body)
+    second = {"worker_url": receiver.url(), "pricing": {"credits": 1}}
+    fresh = api.request("PUT", "/v1/admin/job_types/paint2", token=admin, json=second)
     assert fresh.status_code == 201 and fresh.headers["Cache-Control"] == "no-store"
-    again = api.request("PUT", "/v1/admin/job_types/paint2", token=admin, json=body)
+    again = api.request("PUT", "/v1/admin/job_types/paint2", token=admin, json=second)
     assert again.status_code == 200 and again.headers.get("Cache-Control") != "no-store"
     # Rotation: the old secret keeps signing alongside the new one.
     rotation = api.request("POST", "/v1/admin/job_types/paint/rotate_secret", token=admin, json={})
