@@ -391,6 +391,7 @@ def settle_canceled(job_id: str, attempt: int, units: float | None) -> Transitio
             reference=job_id,
             description=f"canceled {job.type} job used {reported:g} units: {cost} of {job.held_credits} reserved",
             marker_id=f"release:job:{job_id}",
+            effect=ReturnTo(debit_entry_id=job_debit_entry_id(job_id)),  # to the grants it came from
         )
         return JobChange(fields, credit)
 
