@@ -26,7 +26,7 @@ from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.firestore_events import DocumentChange
 from shared.core.firestore_values import UnstorableValue, check_storable
 from shared.core.idempotency import IDEMPOTENCY_HEADER
-from shared.core.index_shards import index_shard
+from shared.core.index_shards import in_user_ranges, index_shard
 from shared.core.pagination import Snapshot
 from shared.core.principals import KeyPrincipal
 from shared.core.retention import test_data_expiry
@@ -34,7 +34,8 @@ from shared.core.settings import get_settings
 from shared.credits.ledger import CreditChange, apply_credit_change, refuse_debt
 from shared.jobs.attempts import queued_sweep_at, recovery_grace
 from shared.jobs.types import resolve_job_type
-from shared.keys.limits import ACCOUNT_JOBS_IN_FLIGHT, DEFAULT_JOBS_IN_FLIGHT
+from shared.keys.account_limits import account_limits
+from shared.keys.limits import DEFAULT_JOBS_IN_FLIGHT
 from shared.keys.usage import record_job
 from shared.models import FixedPricing, Job, JobStatus, LedgerEntryType, utc_now
 
@@ -202,7 +203,7 @@ def account_jobs_in_flight(user_id: str, livemode: bool, cap: int) -> int:
 
 def check_account_jobs_in_flight(principal: KeyPrincipal) -> None:
     """Many keys must not multiply an account's jobs: a cap over all of its keys of the key's mode."""
-    cap = ACCOUNT_JOBS_IN_FLIGHT[principal.environment]
+    cap = account_limits(principal.user_id, principal.environment).jobs_in_flight
     if account_jobs_in_flight(principal.user_id, principal.livemode, cap) >= cap:
         raise ApiError(
             ErrorCode.TOO_MANY_JOBS_IN_FLIGHT,
@@ -247,7 +248,7 @@ def visible_job_snapshot(principal: KeyPrincipal, job_id: str) -> Snapshot | Non
 
 
 def jobs_query(principal: KeyPrincipal, status: JobStatus | None) -> firestore.Query:
-    # Index: user_id ASC, livemode ASC, [status ASC,] created_at DESC (firestore.indexes.json).
+    # Index: user_id ASC, livemode ASC, [status ASC,] user_range ASC, created_at DESC (firestore.indexes.json).
     query = (
         firestore_client()
         .collection(Job.collection)
@@ -256,7 +257,7 @@ def jobs_query(principal: KeyPrincipal, status: JobStatus | None) -> firestore.Q
     )
     if status is not None:
         query = query.where(filter=firestore.FieldFilter("status", "==", status.value))
-    return query.order_by("created_at", direction=firestore.Query.DESCENDING)
+    return in_user_ranges(query).order_by("created_at", direction=firestore.Query.DESCENDING)
 
 
 def publish_new_job(change: DocumentChange) -> Callable[[], object]:
