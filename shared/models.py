@@ -299,13 +299,25 @@ class ReconciliationState(FirestoreModel):
 # Platform collections
 
 
+class LeaseHold(BaseModel):
+    """One open credit lease on the balance document (shared/credits/leases.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Annotated[int, Field(ge=1, strict=True)]
+    expires_at: UtcDatetime
+
+
 class Account(FirestoreModel):
-    """`users/{uid}`: the signed-in user's account and credits balance."""
+    """`users/{uid}`: the signed-in user's account and credits balance. `credits` is what is available;
+    `held` is what open leases hold (the sum of `leases`): credits + held == the sum of the ledger."""
 
     collection: ClassVar[str] = "users"
 
     email: str | None = None
     credits: StrictInt = 0
+    held: NonNegativeInt = 0
+    leases: dict[str, LeaseHold] = Field(default_factory=dict)
     founding_member: bool = False
     founding_member_number: Annotated[int, Field(ge=1, le=FOUNDING_MEMBER_LIMIT, strict=True)] | None = None
     stripe_customer_id: str | None = None
@@ -407,6 +419,9 @@ class Job(FirestoreModel):
     sweep_at: UtcDatetime | None = None
     idempotency_key: str | None = None
     request_hash: str | None = None
+    # Admitted from this credit lease (no balance write of its own): its reserved credits are counted, and
+    # its refund or release returned, by the lease's settlement (shared/credits/lease_store.py).
+    lease_id: str | None = None
     # shared/core/index_shards.py: the high-cardinality prefix of the platform-wide sweep's indexes.
     index_shard: NonNegativeInt = 0
     # shared/core/index_shards.py: spreads one customer's entries over ranges of its per-user indexes.
@@ -441,6 +456,37 @@ class LedgerEntry(FirestoreModel):
     user_range: Annotated[int, Field(ge=0, lt=USER_RANGES, strict=True)] = Field(
         default_factory=new_user_range
     )
+    created_at: UtcDatetime
+
+
+class CreditLease(FirestoreModel):
+    """`credit_leases/{leaseId}`: an open lease, created in the write that opens it and deleted in the one
+    that settles it; the lease sweep finds the leases of dead instances here (index_shard, sweep_at)."""
+
+    collection: ClassVar[str] = "credit_leases"
+
+    user_id: str
+    amount: Annotated[int, Field(ge=1, strict=True)]
+    index_shard: NonNegativeInt = 0
+    expires_at: UtcDatetime
+    sweep_at: UtcDatetime  # expires_at + the sweep's grace
+    created_at: UtcDatetime
+
+
+class CreditReturn(FirestoreModel):
+    """`credit_returns/{marker}`: credits a leased job gives back (a refund, a metered release), created in
+    the job's own write (its id is the exactly-once marker) and folded into the balance, with its ledger
+    entry, by the next settlement of the user's leases or by the lease sweep."""
+
+    collection: ClassVar[str] = "credit_returns"
+
+    user_id: str
+    amount: Annotated[int, Field(ge=1, strict=True)]
+    type: LedgerEntryType
+    reference: str | None = None
+    description: str | None = None
+    index_shard: NonNegativeInt = 0
+    sweep_at: UtcDatetime  # when the sweep folds it if no settlement did
     created_at: UtcDatetime
 
 

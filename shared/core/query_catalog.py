@@ -130,6 +130,22 @@ QUERIES: tuple[QueryShape, ...] = (
         order=(("created_at", "ASCENDING"),),
     ),
     QueryShape("shared.jobs.service:jobs_in_flight", "jobs", equality=("key_id", "status")),
+    QueryShape("shared.credits.lease_store:lease_use", "jobs", equality=("lease_id",)),
+    QueryShape("shared.credits.lease_store:pending_returns", "credit_returns", equality=("user_id",)),
+    QueryShape(
+        "shared.credits.lease_store:_due.query",
+        "credit_leases",
+        equality=("index_shard",),
+        range_field="sweep_at",
+        order=(("sweep_at", "ASCENDING"),),
+    ),
+    QueryShape(
+        "shared.credits.lease_store:_due.query",
+        "credit_returns",
+        equality=("index_shard",),
+        range_field="sweep_at",
+        order=(("sweep_at", "ASCENDING"),),
+    ),
     QueryShape(
         "shared.jobs.service:account_jobs_in_flight", "jobs", equality=("user_id", "livemode", "status")
     ),

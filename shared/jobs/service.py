@@ -2,7 +2,8 @@
 
 Creating a live job is one ledger batch: balance update (precondition), `job_debit` ledger entry, `create()`
 of the job itself and, with an Idempotency-Key only, the marker `processed_events/debit:job:{job_id}`.
-Test-key jobs cost nothing and are a single `create()`. With an `Idempotency-Key` the job id is derived from (user, mode, key), so a retry's
+Test-key jobs cost nothing and are a single `create()`, and so is a busy customer's live job admitted from a
+credit lease (shared/credits/lease_book.py: the balance is written per lease, not per job). With an `Idempotency-Key` the job id is derived from (user, mode, key), so a retry's
 `create()` fails inside that same batch: idempotent by construction, never check-then-write.
 """
 
@@ -31,6 +32,7 @@ from shared.core.pagination import Snapshot
 from shared.core.principals import KeyPrincipal
 from shared.core.retention import test_data_expiry
 from shared.core.settings import get_settings
+from shared.credits.lease_book import lease_book
 from shared.credits.ledger import CreditChange, apply_credit_change, refuse_debt
 from shared.jobs.attempts import queued_sweep_at, recovery_grace
 from shared.jobs.types import resolve_job_type
@@ -126,8 +128,17 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
     if idempotency_key is None or not ref.get().exists:  # a replay never counts against the cap
         check_jobs_in_flight(principal)
         check_account_jobs_in_flight(principal)
+    # A busy customer's paid job is admitted from this instance's credit lease: no balance write of its own
+    # (shared/credits/lease_book.py); below the lease rate, or when no lease can be had, the exact path.
+    admission = lease_book().admit(principal.user_id, held) if held > 0 else None
     try:
-        if held > 0:
+        if admission is not None:
+            job.lease_id = admission.lease_id
+            try:
+                ref.create(job.to_firestore())
+            finally:
+                admission.done()
+        elif held > 0:
             applied = apply_credit_change(
                 CreditChange(
                     user_id=principal.user_id,
