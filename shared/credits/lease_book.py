@@ -65,7 +65,8 @@ class Admission:
 
 
 class LeaseBook:
-    def __init__(self) -> None:
+    def __init__(self, min_rate: float = leases.LEASE_MIN_RATE) -> None:
+        self.min_rate = min_rate  # creations/s of one user on this instance from which leases start
         self.changed = threading.Condition()
         self._users: dict[tuple[str, str], UserLeases] = {}
         self._settler: threading.Thread | None = None
@@ -89,7 +90,7 @@ class LeaseBook:
                     held.creating += 1
                     held.last_admit = time.monotonic()
                     return Admission(held.lease_id, held, self)
-                if held is None and not leases.uses_lease(rate):
+                if held is None and not leases.uses_lease(rate, self.min_rate):
                     return None
                 if not user.opening:
                     break

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 # Leases start only for a customer creating at least this many paid jobs per second on one instance; below
 # it every job writes the balance itself (exact, and well under one write per second per customer).
-LEASE_MIN_RATE = 5.0
+LEASE_MIN_RATE = 20.0
 # A lease holds about this many seconds of the instance's rate (with HEADROOM), so a busy instance renews
 # its lease (settling the old one in the same write) about every LEASE_FILL_SECONDS.
 LEASE_FILL_SECONDS = 2.0
@@ -67,8 +67,8 @@ class Settlement:
     returned: tuple[int, ...]  # the returns folded in, each one ledger entry
 
 
-def uses_lease(rate_per_s: float) -> bool:
-    return rate_per_s >= LEASE_MIN_RATE
+def uses_lease(rate_per_s: float, min_rate: float = LEASE_MIN_RATE) -> bool:
+    return rate_per_s >= min_rate
 
 
 def lease_size(rate_per_s: float, price: int, available: int) -> int:
