@@ -23,9 +23,10 @@ from datetime import datetime, timedelta
 # Leases start only for a customer creating at least this many paid jobs per second on one instance; below
 # it every job writes the balance itself (exact, and well under one write per second per customer).
 LEASE_MIN_RATE = 20.0
-# A lease holds about this many seconds of the instance's rate (with HEADROOM), so a busy instance renews
-# its lease (settling the old one in the same write) about every LEASE_FILL_SECONDS.
-LEASE_FILL_SECONDS = 2.0
+# A lease holds about this many seconds of the instance's rate (with HEADROOM): a busy instance writes the
+# balance twice (open, settle) per ~LEASE_FILL_SECONDS, so I instances serving one customer write it about
+# 2 * I / LEASE_FILL_SECONDS times a second (docs/capacity.md: five instances at the planned 1 write/s).
+LEASE_FILL_SECONDS = 10.0
 HEADROOM = 1.5
 # An instance never takes more than this share of the available balance in one lease: near zero the
 # leases shrink, so credits are not stranded on one instance while another refuses jobs.
@@ -33,8 +34,8 @@ MAX_SHARE = 4
 # A lease's expiry in the balance document. The instance stops admitting ADMIT_MARGIN before it and settles
 # before it; the sweep settles a lease only SWEEP_GRACE after it (an instance that died holding it has long
 # finished any job creation by then).
-LEASE_TTL = timedelta(seconds=30)
-ADMIT_MARGIN = timedelta(seconds=10)
+LEASE_TTL = timedelta(seconds=60)
+ADMIT_MARGIN = timedelta(seconds=15)
 SWEEP_GRACE = timedelta(seconds=15)
 
 

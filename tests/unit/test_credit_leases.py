@@ -229,7 +229,7 @@ def test_a_lease_never_exceeds_its_share_nor_starves(rate: float, price: int, av
 
 
 def test_leases_shrink_near_zero_and_grow_with_the_rate() -> None:
-    assert lease_size(1000, 1, 10**9) == 3000  # two seconds of the rate, with half again as headroom
+    assert lease_size(1000, 1, 10**9) == 15_000  # ten seconds of the rate, with half again as headroom
     assert lease_size(1000, 1, 4000) == 1000  # a quarter of what is left
     assert lease_size(1000, 1, 3) == 1  # one job's price, never more than is there
     assert lease_size(10, 1, 10**9) < lease_size(100, 1, 10**9)
