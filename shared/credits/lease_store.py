@@ -1,45 +1,40 @@
-"""Credit leases in Firestore: the writes the pure decisions (shared/credits/leases.py) ask for.
+"""Credit leases in Firestore: the writes the pure decisions (shared/credits/leases.py) ask for, made through
+the one way credits move (shared/credits/ledger.apply_credit_change: debits across grants, with allocations).
 
-- Open: one batch, the balance update (`credits` down, `held` up, `leases.{id}` recorded, preconditioned on
-  the balance as read) and `credit_leases/{id}` created (the sweep's handle on it).
-- Settle: one batch, the balance update (the lease removed from `leases`: what settles it exactly once), one
-  `job_debit` ledger entry for what the lease's jobs reserved (summed from the jobs themselves, so a dead
-  instance's memory is not needed), each pending return (`credit_returns`, refunds and releases of leased
-  jobs) folded in with its own ledger entry and deleted (an `exists` precondition), and the lease document
-  deleted.
+- Open: one balance change, the lease's debit of its whole amount across the grants (one `job_debit`
+  ledger entry with its allocations, id derived from the lease), with `held` and `leases.{id}` on the balance
+  document and `credit_leases/{id}` created in the same batch (the sweep's handle on it).
+- Settle: one balance change, the unused part and the pending returns of the lease's jobs (refunds and
+  releases, `credit_returns`) given back to the grants the lease's debit took them from (one `job_release`
+  ledger entry), `held` down, the lease removed from `leases`, `credit_leases/{id}` and the folded returns
+  deleted, and the marker `settle:lease:{id}` created: settled exactly once. What the lease's jobs used is
+  summed from the jobs themselves (one aggregation), so a dead instance's memory is not needed.
 - The sweep (`sweep_leases`): leases past their expiry and grace, and returns no settlement folded in time.
-
-Lost races re-read and decide again (retry_commit), as every balance change does (shared/credits/ledger.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from google.api_core.exceptions import NotFound
 from google.cloud import firestore
 
 from shared.accounts.service import account_ref
 from shared.core import logs
 from shared.core.clients import firestore_client
+from shared.core.errors import ApiError
 from shared.core.index_shards import first_over_shards, index_shard
+from shared.core.markers import Marker, add_marker
 from shared.core.retry import retry_commit
 from shared.credits import leases
-from shared.credits.ledger import new_entry_id
-from shared.models import (
-    Account,
-    CreditLease,
-    CreditReturn,
-    Job,
-    LedgerEntry,
-    LedgerEntryType,
-    utc_now,
-)
+from shared.credits.ledger import CreditChange, ReturnTo, apply_credit_change, derived_id
+from shared.models import Account, CreditLease, CreditReturn, Job, LedgerEntryType, utc_now
 
-MAX_ATTEMPTS = 200
-RETURNS_PER_SETTLEMENT = 200  # a batch holds at most 500 writes; each return is two
+RETURNS_PER_SETTLEMENT = 200  # a batch holds at most 500 writes
 SWEEP_BATCH = 100
 
 
@@ -54,12 +49,9 @@ def new_lease_id() -> str:
     return "lse_" + secrets.token_hex(12)
 
 
-def _state(account: Account) -> leases.BalanceState:
-    return leases.BalanceState(
-        credits=account.credits,
-        held=account.held,
-        leases={i: leases.HeldLease(h.amount, h.expires_at) for i, h in account.leases.items()},
-    )
+def lease_debit_entry_id(lease_id: str) -> str:
+    """The lease's debit entry: its allocations say which grants its credits came from (returns go back)."""
+    return derived_id("cle", "lease", lease_id)
 
 
 def _lease_ref(lease_id: str) -> firestore.DocumentReference:
@@ -69,45 +61,49 @@ def _lease_ref(lease_id: str) -> firestore.DocumentReference:
 def open_lease(user_id: str, rate_per_s: float, price: int) -> OpenedLease | None:
     """Hold credits for this instance's next jobs of `user_id`; None when the balance cannot pay one job
     (the caller takes the exact path, which answers 402) or the account is missing."""
-    db = firestore_client()
-    ref = account_ref(user_id)
+    snapshot = account_ref(user_id).get()
+    if not snapshot.exists:
+        return None
+    amount = leases.lease_size(rate_per_s, price, Account.from_firestore(snapshot.to_dict()).credits)
+    if amount == 0:
+        return None
     lease_id = new_lease_id()
+    now = utc_now()
+    expires_at = now + leases.LEASE_TTL
+    record = CreditLease(
+        user_id=user_id,
+        amount=amount,
+        index_shard=index_shard(lease_id),
+        expires_at=expires_at,
+        sweep_at=expires_at + leases.SWEEP_GRACE,
+        created_at=now,
+    )
 
-    def attempt() -> OpenedLease | None:
-        snapshot = ref.get()
-        if not snapshot.exists:
-            return None
-        account = Account.from_firestore(snapshot.to_dict())
-        amount = leases.lease_size(rate_per_s, price, account.credits)
-        if amount == 0:
-            return None
-        now = utc_now()
-        state = leases.open_lease(_state(account), lease_id, amount, now)
-        hold = state.leases[lease_id]
-        batch = db.batch()
+    def hold(batch: firestore.WriteBatch, _balance_after: int) -> None:
         batch.update(
-            ref,
+            account_ref(user_id),
             {
-                "credits": state.credits,
-                "held": state.held,
-                f"leases.{lease_id}": {"amount": amount, "expires_at": hold.expires_at},
-                "updated_at": now,
+                "held": firestore.Increment(amount),
+                f"leases.{lease_id}": {"amount": amount, "expires_at": expires_at},
             },
-            option=db.write_option(last_update_time=snapshot.update_time),
-        )
-        record = CreditLease(
-            user_id=user_id,
-            amount=amount,
-            index_shard=index_shard(lease_id),
-            expires_at=hold.expires_at,
-            sweep_at=hold.expires_at + leases.SWEEP_GRACE,
-            created_at=now,
         )
         batch.create(_lease_ref(lease_id), record.to_firestore())
-        batch.commit()
-        return OpenedLease(lease_id, amount, hold.expires_at)
 
-    return retry_commit(attempt, what=f"lease of {user_id}", max_attempts=MAX_ATTEMPTS, step=0.002, cap=0.05)
+    try:
+        apply_credit_change(
+            CreditChange(
+                user_id=user_id,
+                amount=-amount,
+                type=LedgerEntryType.JOB_DEBIT,
+                reference=lease_id,
+                description=f"credit lease: up to {amount // price} jobs",
+                entry_id=lease_debit_entry_id(lease_id),
+            ),
+            extra_writes=hold,
+        )
+    except ApiError:  # short of credits (another instance leased meanwhile): the exact path decides
+        return None
+    return OpenedLease(lease_id, amount, expires_at)
 
 
 def lease_use(lease_id: str) -> tuple[int, int]:
@@ -134,67 +130,78 @@ def pending_returns(user_id: str, limit: int = RETURNS_PER_SETTLEMENT) -> list[A
 
 
 def settle_lease(user_id: str, lease_id: str | None) -> bool:
-    """Settle `lease_id` (None: only fold the user's pending returns) in one write; False when there was
-    nothing to do (the lease was settled already: exactly once)."""
-    db = firestore_client()
-    ref = account_ref(user_id)
-    # Nothing is admitted under the lease any more (its holder stopped, or its expiry is long past), so
-    # its jobs' reserved credits are final.
-    used, jobs = lease_use(lease_id) if lease_id is not None else (0, 0)
-
-    def attempt() -> bool:
-        snapshot = ref.get()
-        if not snapshot.exists:
+    """Settle `lease_id` (None: only fold the user's pending returns) in one balance change per lease whose
+    credits come back; False when there was nothing to do (the lease was settled already: exactly once)."""
+    if lease_id is not None:
+        account = account_ref(user_id).get()
+        held = Account.from_firestore(account.to_dict()).leases.get(lease_id) if account.exists else None
+        if held is None:
+            _forget(lease_id)
             return False
-        account = Account.from_firestore(snapshot.to_dict())
-        if lease_id is not None and lease_id not in account.leases:
-            return False
-        returns = [(s, CreditReturn.from_firestore(s.to_dict())) for s in pending_returns(user_id)]
-        if lease_id is None and not returns:
-            return False
-        outcome = leases.settle(_state(account), lease_id, used, tuple(r.amount for _, r in returns))
-        now = utc_now()
-        batch = db.batch()
-        fields: dict[str, Any] = {
-            "credits": outcome.state.credits,
-            "held": outcome.state.held,
-            "updated_at": now,
-        }
-        if lease_id is not None:
-            fields[f"leases.{lease_id}"] = firestore.DELETE_FIELD
-            batch.delete(_lease_ref(lease_id))
-        batch.update(ref, fields, option=db.write_option(last_update_time=snapshot.update_time))
-        entries = db.collection(LedgerEntry.collection)
-        balance = outcome.state.credits - sum(outcome.returned)
-        if outcome.debit:
-            entry = LedgerEntry(
-                user_id=user_id,
-                type=LedgerEntryType.JOB_DEBIT,
-                amount=-outcome.debit,
-                balance_after=balance,
-                reference=lease_id,
-                description=f"{jobs} jobs (credit lease)",
-                created_at=now,
-            )
-            batch.create(entries.document(new_entry_id()), entry.to_firestore())
-        for return_snapshot, credit in returns:
-            balance += credit.amount
-            entry = LedgerEntry(
-                user_id=user_id,
-                type=credit.type,
-                amount=credit.amount,
-                balance_after=balance,
-                reference=credit.reference,
-                description=credit.description,
-                created_at=now,
-            )
-            batch.create(entries.document(new_entry_id()), entry.to_firestore())
-            batch.delete(return_snapshot.reference, option=db.write_option(exists=True))
-        batch.commit()
+        used, jobs = lease_use(lease_id)
+        returns = [s for s in pending_returns(user_id) if (s.to_dict() or {}).get("lease_id") == lease_id]
+        _give_back(user_id, lease_id, held.amount, used, jobs, returns)
         return True
+    by_lease: dict[str, list[Any]] = {}
+    for snapshot in pending_returns(user_id):
+        by_lease.setdefault(str((snapshot.to_dict() or {}).get("lease_id")), []).append(snapshot)
+    for returned_to, returns in sorted(by_lease.items()):
+        _give_back(user_id, returned_to, 0, 0, 0, returns)
+    return bool(by_lease)
 
-    return retry_commit(
-        attempt, what=f"settlement of {lease_id or 'returns'} of {user_id}", max_attempts=MAX_ATTEMPTS
+
+def _forget(lease_id: str) -> None:
+    try:
+        _lease_ref(lease_id).delete()
+    except NotFound:
+        pass
+
+
+def _give_back(user_id: str, lease_id: str, amount: int, used: int, jobs: int, returns: list[Any]) -> None:
+    """One balance change: the lease's unused `amount - used` (when `amount`: the lease settles) and the
+    `returns` go back to the grants the lease's debit took them from."""
+    credits = [CreditReturn.from_firestore(s.to_dict()) for s in returns]
+    back = amount - used + sum(c.amount for c in credits)
+    ids = sorted(s.id for s in returns)
+    key = lease_id if amount else hashlib.sha256("\x00".join(ids).encode()).hexdigest()[:32]
+    marker_id = f"settle:lease:{key}"
+
+    def settle_writes(batch: firestore.WriteBatch, _balance_after: int = 0) -> None:
+        if amount:
+            batch.update(
+                account_ref(user_id),
+                {"held": firestore.Increment(-amount), f"leases.{lease_id}": firestore.DELETE_FIELD},
+            )
+            batch.delete(_lease_ref(lease_id))
+        for snapshot in returns:
+            batch.delete(snapshot.reference)
+
+    if back <= 0:
+        # Everything was used and nothing comes back: no ledger entry, only the hold ends (once: marker).
+        marker = Marker(marker_id=marker_id, source="ledger", event_type="lease_settled")
+
+        def attempt() -> None:
+            if marker.exists():
+                return
+            batch = firestore_client().batch()
+            settle_writes(batch)
+            add_marker(batch, marker)
+            batch.commit()
+
+        retry_commit(attempt, what=f"settlement of {lease_id}")
+        return
+    what = f"{jobs} jobs used {used} of {amount}" if amount else f"{len(credits)} refunds and releases"
+    apply_credit_change(
+        CreditChange(
+            user_id=user_id,
+            amount=back,
+            type=LedgerEntryType.JOB_RELEASE,
+            reference=lease_id,
+            description=f"credit lease settled: {what}",
+            marker_id=marker_id,
+            effect=ReturnTo(debit_entry_id=lease_debit_entry_id(lease_id)),
+        ),
+        extra_writes=settle_writes,
     )
 
 
@@ -202,6 +209,7 @@ def add_return(
     batch: firestore.WriteBatch,
     marker: str,
     user_id: str,
+    lease_id: str,
     amount: int,
     type: LedgerEntryType,
     reference: str | None,
@@ -214,6 +222,7 @@ def add_return(
         user_id=user_id,
         amount=amount,
         type=type,
+        lease_id=lease_id,
         reference=reference,
         description=description,
         index_shard=index_shard(marker),

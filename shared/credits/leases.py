@@ -1,16 +1,17 @@
 """Credit leases: the pure decisions (docs/credits.md, "Leases"). No I/O here: functions of facts and time.
 
 A busy customer's balance document cannot take a write per job (~1 write/s per document). Instead an
-instance leases an allowance of credits from the balance in one write: the amount moves from `credits`
-(available) to `held`, recorded under the lease's id with an expiry. The instance admits jobs from it in
-memory, and the lease is settled by one write: what its jobs used leaves `held` as one ledger entry, the
-rest returns to `credits`. Credits given back by jobs (refunds, metered releases) wait as pending returns
-and are folded into the balance by the same settlement, never by a per-job balance write.
+instance leases an allowance of credits from the balance in one write: the lease's whole amount is debited
+(one ledger entry, across the grants like any debit) and recorded as `held` under the lease's id with an
+expiry. The instance admits jobs from it in memory, and the lease is settled by one write: the part its jobs
+did not use, and what its jobs gave back (refunds, metered releases: pending returns), go back to the
+grants it came from as one ledger entry, and the hold ends. Never a balance write per job.
 
-The invariant, true after every write: `credits + held == sum(ledger amounts)`, and `held == sum(amounts of
-the open leases)`. A lease's use never exceeds its amount (no job runs without credits reserved for it). A
-lease is settled exactly once: settling removes it from the balance document, and a settlement of a lease
-that is no longer there changes nothing.
+The invariants, true after every write: `credits == sum(ledger amounts)` and `held == sum(amounts of the
+open leases)`; every open lease's use is at most its amount (no job runs without credits reserved for it),
+so `credits + held - sum(use of open leases)` is what the customer has once everything settles. A lease is
+settled exactly once: settling removes it from the balance document, and a settlement of a lease that is
+no longer there changes nothing.
 """
 
 from __future__ import annotations
@@ -60,12 +61,11 @@ class BalanceState:
 
 @dataclass(frozen=True)
 class Settlement:
-    """One settlement write: the new balance, and the ledger amounts it appends (the lease's use as one
-    debit, each pending return as a credit)."""
+    """One settlement write: the new balance, and the one ledger entry it appends (0: none): the lease's
+    unused part and the returns folded in, given back."""
 
     state: BalanceState
-    debit: int  # credits the lease's jobs used (0: no debit entry)
-    returned: tuple[int, ...]  # the returns folded in, each one ledger entry
+    credit: int
 
 
 def uses_lease(rate_per_s: float, min_rate: float = LEASE_MIN_RATE) -> bool:
@@ -89,6 +89,7 @@ def admits(amount: int, used: int, price: int, expires_at: datetime, now: dateti
 
 
 def open_lease(state: BalanceState, lease_id: str, amount: int, now: datetime) -> BalanceState:
+    """The lease's debit (one ledger entry of -amount) and its hold."""
     if amount <= 0 or amount > state.credits or lease_id in state.leases:
         raise LeaseRefused(f"cannot hold {amount} of {state.credits} as {lease_id}")
     return BalanceState(
@@ -105,7 +106,7 @@ def settle(state: BalanceState, lease_id: str | None, used: int, returns: tuple[
         raise LeaseRefused("a return must be positive")
     returned = sum(returns)
     if lease_id is None:
-        return Settlement(replace(state, credits=state.credits + returned), 0, returns)
+        return Settlement(replace(state, credits=state.credits + returned), returned)
     lease = state.leases.get(lease_id)
     if lease is None:
         raise LeaseRefused(f"{lease_id} is not held")
@@ -115,15 +116,7 @@ def settle(state: BalanceState, lease_id: str | None, used: int, returns: tuple[
     new_state = BalanceState(
         credits=state.credits + lease.amount - used + returned, held=state.held - lease.amount, leases=leases
     )
-    return Settlement(new_state, used, returns)
-
-
-def renew(
-    state: BalanceState, old_lease_id: str, used: int, new_lease_id: str, amount: int, now: datetime
-) -> Settlement:
-    """Settle the old lease and open the next one in the same write."""
-    settled = settle(state, old_lease_id, used)
-    return replace(settled, state=open_lease(settled.state, new_lease_id, amount, now))
+    return Settlement(new_state, lease.amount - used + returned)
 
 
 def expired(state: BalanceState, now: datetime) -> list[str]:

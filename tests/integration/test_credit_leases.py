@@ -1,7 +1,7 @@
 """Credit leases on the real stack: a busy customer's burst of paid jobs is admitted from leases (a job is one
 create(), the balance is written per lease), cancellations come back through the settlements, and once the
-burst is over every lease is settled: credits + held == sum(ledger), nothing held, and the balance is what
-was bought less what the jobs that were not refunded reserved. A second customer, creating jobs one at a
+burst is over every lease is settled: credits == sum(ledger), nothing held, and the balance is what was
+there less what the jobs that were not refunded reserved. A second customer, creating jobs one at a
 time, keeps the exact per-job path throughout."""
 
 from __future__ import annotations
@@ -75,13 +75,13 @@ def test_a_burst_is_admitted_from_leases_and_settles_exactly(project: Project, a
 
     entries = ledger_entries("busy")
     # The account was written with its credits directly (no purchase entry): the ledger starts from them.
-    assert busy.credits + busy.held == START_CREDITS + sum(e.amount for e in entries)
+    assert busy.credits == START_CREDITS + sum(e.amount for e in entries)
     kept = sum(job.held_credits for job in jobs.values() if not job.refunded)
     assert busy.credits == START_CREDITS - kept, "nothing minted or lost"
     refunded = [job for job in jobs.values() if job.refunded]
     assert all(job.status is JobStatus.CANCELED for job in refunded)
     debits = [e for e in entries if e.type.value == "job_debit"]
-    assert len(debits) <= len(lease_ids) + BURST - len(leased)  # one per lease, one per exact-path job
+    assert len(debits) >= len(lease_ids) + BURST - len(leased)  # one per lease, one per exact-path job
 
     references = [e.reference for e in debits]
     assert len(references) == len(set(references)), "a lease or job charged twice"

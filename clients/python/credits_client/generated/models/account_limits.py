@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="AccountLimits")
 
@@ -24,6 +25,7 @@ class AccountLimits:
     rate_limit_override: int | None
     jobs_in_flight: int
     jobs_in_flight_override: int | None
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         user_id = self.user_id
@@ -39,7 +41,7 @@ class AccountLimits:
         jobs_in_flight_override = self.jobs_in_flight_override
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "user_id": user_id,
@@ -83,4 +85,21 @@ class AccountLimits:
             jobs_in_flight_override=jobs_in_flight_override,
         )
 
+        account_limits.additional_properties = d
         return account_limits
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

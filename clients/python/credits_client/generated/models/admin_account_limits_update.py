@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
@@ -22,6 +23,7 @@ class AdminAccountLimitsUpdate:
 
     rate_limit: int | Unset | None = UNSET
     jobs_in_flight: int | Unset | None = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         rate_limit: int | Unset | None
@@ -37,7 +39,7 @@ class AdminAccountLimitsUpdate:
             jobs_in_flight = self.jobs_in_flight
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update({})
         if rate_limit is not UNSET:
             field_dict["rate_limit"] = rate_limit
@@ -73,4 +75,21 @@ class AdminAccountLimitsUpdate:
             jobs_in_flight=jobs_in_flight,
         )
 
+        admin_account_limits_update.additional_properties = d
         return admin_account_limits_update
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
