@@ -5,11 +5,14 @@ settled. A job is admitted from the open lease when it fits (shared/credits/leas
 lease is closed and one request of this instance opens the next (the others wait for it). A closed lease is
 settled once the creations admitted from it have finished (their jobs exist or never will), by the settler
 thread; an open lease that goes idle or nears its expiry is closed the same way. A customer below
-LEASE_MIN_RATE gets no lease: `admit` answers None and the job takes the exact per-job path.
+LEASE_MIN_RATE gets no lease (unless CONTENDED of its creations are already writing its balance at once on
+this instance: then the exact path would mostly lose races): `admit` answers an admission without a lease
+and the job takes the exact per-job path.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,6 +25,7 @@ from shared.models import utc_now
 
 SETTLE_EVERY_S = 0.25
 OPEN_WAIT_S = 2.0
+CONTENDED = 4
 
 
 @dataclass
@@ -42,6 +46,7 @@ class UserLeases:
     current: HeldHere | None = None
     closed: list[HeldHere] = field(default_factory=list)
     opening: bool = False
+    exact_in_flight: int = 0  # creations of this user taking the exact path right now
 
     def note(self, now: float) -> float:
         """Count one creation; the rate (per second) is the larger of this window's and the last one's."""
@@ -54,14 +59,18 @@ class UserLeases:
 
 @dataclass(frozen=True)
 class Admission:
-    lease_id: str
-    _held: HeldHere
+    lease_id: str | None  # None: the exact per-job path
+    _held: HeldHere | None
+    _user: UserLeases
     _book: LeaseBook
 
     def done(self) -> None:
         """The creation finished (its job exists, or its create failed): the lease may be settled."""
         with self._book.changed:
-            self._held.creating -= 1
+            if self._held is not None:
+                self._held.creating -= 1
+            else:
+                self._user.exact_in_flight -= 1
 
 
 class LeaseBook:
@@ -73,10 +82,9 @@ class LeaseBook:
         self.opened = 0
         self.settled = 0
 
-    def admit(self, user_id: str, price: int) -> Admission | None:
-        """Admit one job of `price` credits from a lease of this instance, or None: the exact path."""
-        if price <= 0:
-            return None
+    def admit(self, user_id: str, price: int) -> Admission:
+        """Admit one job of `price` credits from a lease of this instance, or (lease_id None) send it down
+        the exact path; the caller calls `done()` when its creation finished."""
         slot = (current_project(), user_id)
         deadline = time.monotonic() + OPEN_WAIT_S
         with self.changed:
@@ -89,13 +97,17 @@ class LeaseBook:
                     held.used += price
                     held.creating += 1
                     held.last_admit = time.monotonic()
-                    return Admission(held.lease_id, held, self)
-                if held is None and not leases.uses_lease(rate, self.min_rate):
-                    return None
+                    return Admission(held.lease_id, held, user, self)
+                # min_rate infinite: leases off on this instance (bench/balance's baseline).
+                contended = user.exact_in_flight >= CONTENDED and math.isfinite(self.min_rate)
+                if price <= 0 or (
+                    held is None and not contended and not leases.uses_lease(rate, self.min_rate)
+                ):
+                    return self._exact(user)
                 if not user.opening:
                     break
                 if time.monotonic() >= deadline:
-                    return None
+                    return self._exact(user)
                 self.changed.wait(deadline - time.monotonic())
             if user.current is not None:
                 user.closed.append(user.current)
@@ -110,12 +122,17 @@ class LeaseBook:
             user.opening = False
             self.changed.notify_all()
             if opened is None:
-                return None
+                return self._exact(user)
             self.opened += 1
             held = HeldHere(opened.lease_id, opened.amount, opened.expires_at, used=price, creating=1)
             user.current = held
             self._start_settler()
-            return Admission(held.lease_id, held, self)
+            return Admission(held.lease_id, held, user, self)
+
+    def _exact(self, user: UserLeases) -> Admission:
+        """Under the lock: an admission down the exact path, counted while it writes the balance."""
+        user.exact_in_flight += 1
+        return Admission(None, None, user, self)
 
     def settle_due(self, everything: bool = False) -> int:
         """Settle the closed leases whose creations finished; close the open ones that should settle

@@ -132,12 +132,9 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
     # (shared/credits/lease_book.py); below the lease rate, or when no lease can be had, the exact path.
     admission = lease_book().admit(principal.user_id, held) if held > 0 else None
     try:
-        if admission is not None:
+        if admission is not None and admission.lease_id is not None:
             job.lease_id = admission.lease_id
-            try:
-                ref.create(job.to_firestore())
-            finally:
-                admission.done()
+            ref.create(job.to_firestore())
         elif held > 0:
             applied = apply_credit_change(
                 CreditChange(
@@ -165,6 +162,9 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
     except AlreadyExists:
         # The job exists: an earlier request with this Idempotency-Key made it (its debit included).
         return _replay(job_id, fingerprint)
+    finally:
+        if admission is not None:
+            admission.done()  # the lease may settle, or the exact path's count of writers goes down
     record_job(principal.user_id, principal.key_id, held, principal.livemode)
     return CreatedJob(job_id, job, replayed=False)
 
