@@ -66,17 +66,25 @@ def _completed(user_id: str) -> int:
 
 
 def run_phase(name: str, user_id: str, key_id: str, host_url: str, leases_on: bool) -> Phase:
-    from shared.core.clients import current_project, project_scope
+    from shared.core.clients import current_project, firestore_client, project_scope
+    from shared.core.errors import ApiError
     from shared.core.principals import KeyPrincipal
     from shared.credits.lease_book import lease_book
     from shared.jobs.service import CreateJobRequest, create_job
-    from shared.models import KeyEnvironment
+    from shared.models import AccountLimits, KeyEnvironment, utc_now
     from tests.support.platform import create_account
 
     create_account(user_id, credits=START_CREDITS)
+    # The busy customer's account cap raised (as an operator would); one key per thread (each key's cap).
+    firestore_client().collection(AccountLimits.collection).document(user_id).set(
+        AccountLimits(jobs_in_flight=100_000, updated_at=utc_now()).to_firestore()
+    )
     book = lease_book()
     book.min_rate = 20.0 if leases_on else math.inf
-    principal = KeyPrincipal(user_id=user_id, key_id=key_id, environment=KeyEnvironment.LIVE)
+    principals = [
+        KeyPrincipal(user_id=user_id, key_id=f"{key_id}_{n}", environment=KeyEnvironment.LIVE)
+        for n in range(THREADS)
+    ]
     host_counts = host_url + "/_host/counts"
     requests.post(host_counts, timeout=10).raise_for_status()
     rpc_counts.reset()
@@ -85,7 +93,14 @@ def run_phase(name: str, user_id: str, key_id: str, host_url: str, leases_on: bo
 
     def one(n: int) -> None:
         with project_scope(project):  # the pool's threads do not inherit the project's scope
-            create_job(principal, CreateJobRequest(type="echo", input={"n": n}), None)
+            while True:
+                try:
+                    create_job(principals[n % THREADS], CreateJobRequest(type="echo", input={"n": n}), None)
+                    return
+                except ApiError as exc:
+                    if "Retry-After" not in exc.headers:
+                        raise
+                    time.sleep(0.2)  # a cap or a lost race: the client retries, as the API asks
 
     started = time.monotonic()
     with ThreadPoolExecutor(THREADS) as pool:
