@@ -472,8 +472,39 @@ JobPricing = FixedPricing | MeteredPricing
 
 # The bounds of a job type's settings (docs/jobs.md).
 JOB_TIMEOUT_S_RANGE = (1, 3600)
+# A callback type's timeout_s is the deadline of the worker's callback, not of a held request.
+CALLBACK_TIMEOUT_S_MAX = 86400
 JOB_MAX_ATTEMPTS_RANGE = (1, 10)
 JOB_QUEUE_TIMEOUT_S_RANGE = (10, 604800)
+
+
+class JobCompletion(StrEnum):
+    """How a type's worker ends an attempt (docs/workers.md): in its answer, or later by a callback."""
+
+    RESPONSE = "response"
+    CALLBACK = "callback"
+
+
+class JobTestMode(StrEnum):
+    """What test-mode jobs of a type do: answered with the type's sample_result, or sent to the worker."""
+
+    SAMPLE = "sample"
+    WORKER = "worker"
+
+
+class CancelPolicy(StrEnum):
+    """What canceling a running job costs: nothing (refund), or what it started (charge_started)."""
+
+    REFUND = "refund"
+    CHARGE_STARTED = "charge_started"
+
+
+class JobProgress(FirestoreModel):
+    """A callback worker's latest progress report on a running job."""
+
+    percent: Annotated[float, Field(ge=0, le=100)]
+    message: str = Field(default="", max_length=500)
+    updated_at: UtcDatetime
 
 
 class JobType(FirestoreModel):
@@ -485,13 +516,17 @@ class JobType(FirestoreModel):
     worker_url: str = Field(min_length=1, max_length=2048)
     description: str = Field(default="", max_length=1000)
     pricing: JobPricing
-    timeout_s: Annotated[int, Field(ge=JOB_TIMEOUT_S_RANGE[0], le=JOB_TIMEOUT_S_RANGE[1], strict=True)] = 300
+    timeout_s: Annotated[int, Field(ge=JOB_TIMEOUT_S_RANGE[0], le=CALLBACK_TIMEOUT_S_MAX, strict=True)] = 300
     max_attempts: Annotated[
         int, Field(ge=JOB_MAX_ATTEMPTS_RANGE[0], le=JOB_MAX_ATTEMPTS_RANGE[1], strict=True)
     ] = 3
     queue_timeout_s: Annotated[
         int, Field(ge=JOB_QUEUE_TIMEOUT_S_RANGE[0], le=JOB_QUEUE_TIMEOUT_S_RANGE[1], strict=True)
     ] = 3600
+    completion: JobCompletion = JobCompletion.RESPONSE
+    test_jobs: JobTestMode = JobTestMode.SAMPLE
+    sample_result: dict[str, Any] = Field(default_factory=dict)
+    cancel_policy: CancelPolicy = CancelPolicy.REFUND
     secret: str = Field(pattern=r"^whsec_")
     older_secrets: list[RetiredSecret] = Field(default_factory=list)
     created_at: UtcDatetime
@@ -551,6 +586,16 @@ class Job(FirestoreModel):
     finished_at: UtcDatetime | None = None
     # Test mode only: the TTL policy deletes the job after this (shared/core/retention.py).
     delete_at: UtcDatetime | None = None
+    # The type's contract when the job was created (a later change of the type does not change the job's).
+    completion: JobCompletion = JobCompletion.RESPONSE
+    cancel_policy: CancelPolicy = CancelPolicy.REFUND
+    run_at: UtcDatetime | None = None  # a delayed job: not dispatched before this
+    progress: JobProgress | None = None  # a callback worker's latest report on the running attempt
+    # sha256 of the running attempt's callback token (callback types): the token itself is never stored.
+    callback_token_hash: str | None = None
+    # Canceled while running: the attempt whose worker is still to be told (and, metered and
+    # charge_started, to report its units); None once told.
+    cancel_notice_attempt: NonNegativeInt | None = None
 
     @property
     def held_credits(self) -> int:

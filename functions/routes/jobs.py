@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.api.auth_gate import require_key
+from shared.api.auth_gate import bearer_token, refuse_callback, require_key
 from shared.api.http import ApiRequest, EmptyBody, Reply, Router
-from shared.api.resources import JobListItem, JobResource, Page
+from shared.api.resources import JobCallbackAnswer, JobListItem, JobResource, Page
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.idempotency import IDEMPOTENCY_HEADER, idempotency_key_from, replay_headers
 from shared.core.pagination import PageQuery, list_page, page_params
+from shared.jobs.callbacks import JobCallbackBody, accept_callback
 from shared.jobs.lifecycle import cancel_job
 from shared.jobs.resource import Expandable, job_list_item, job_resource
 from shared.jobs.service import (
@@ -125,3 +126,25 @@ def cancel(request: ApiRequest) -> Reply:
     job_id = request.path_params["job_id"]
     get_job(principal, job_id)  # the owner's key of the job's mode, else 404
     return Reply(job_resource(job_id, cancel_job(job_id).job))
+
+
+@router.add(
+    "POST",
+    "/v1/jobs/<job_id>/callback",
+    operation_id="job_callback",
+    auth="callback",
+    summary="A callback worker reports its attempt: a result, an error, or progress (docs/workers.md).",
+    body=JobCallbackBody,
+    response=JobCallbackAnswer,
+    errors=(ErrorCode.ILLEGAL_STATE_TRANSITION,),
+    description="Authorization: Bearer <callback_token> of the dispatch. A result or an error is applied "
+    "once: a repeat, or a report after the attempt ended (canceled, past its deadline), answers 409 and "
+    "changes nothing; a token that is not the attempt's answers 401.",
+)
+def callback(request: ApiRequest) -> Reply:
+    request.parse(JobCallbackBody)  # the shape; its meaning is read from the body by the service
+    try:
+        answer = accept_callback(request.path_params["job_id"], bearer_token(request), request.raw_body())
+    except ApiError as exc:
+        raise refuse_callback(request, exc) from None
+    return Reply(answer)

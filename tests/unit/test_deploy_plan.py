@@ -280,7 +280,7 @@ def test_only_the_functions_that_call_stripe_get_its_secrets() -> None:
         for name, command in function_deploys().items()
         if "STRIPE_SECRET_KEY" in mounted_secrets(command)
     }
-    assert mounted == {"api", "stripe_webhook"}
+    assert mounted == {"api", "stripe_webhook", "on_account_updated"}  # auto top-up charges off-session
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
