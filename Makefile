@@ -104,7 +104,11 @@ check: lint typecheck test
 PROJECT ?=
 REGION ?= us-central1
 FIRESTORE_LOCATION ?= nam5
-DEPLOY_ARGS = --project '$(PROJECT)' --region '$(REGION)' --firestore-location '$(FIRESTORE_LOCATION)'
+# TRUSTED_PROXY_HOPS=1: the API sits behind a load balancer of ours (docs/deploy.md); its function then
+# accepts traffic only through the balancer (--ingress-settings=internal-and-gclb).
+TRUSTED_PROXY_HOPS ?=
+DEPLOY_ARGS = --project '$(PROJECT)' --region '$(REGION)' --firestore-location '$(FIRESTORE_LOCATION)' \
+	$(if $(TRUSTED_PROXY_HOPS),--env 'TRUSTED_PROXY_HOPS=$(TRUSTED_PROXY_HOPS)')
 
 build-functions: $(STAMP)
 	$(BIN)/python -m localdev.build_functions --out build/functions
