@@ -118,6 +118,10 @@ def test_python_client(project: Project, api: ApiClient, receiver: WebhookReceiv
     ]
     assert len(pairs) == PAGED_JOBS and all(result == given for result, given in pairs)
 
+    # The caller's grants (each with what is left of it) and the signed-in user's auto top-up, off at first.
+    assert all(grant.remaining <= grant.amount for grant in client.credit_grants.list_all())
+    assert signed_in.auto_top_up.get().enabled is False
+
     # The job types this account may create; a finished job cannot be canceled (409, its state named).
     assert "echo" in {listing.type_ for listing in client.job_types.list_all()}
     with pytest.raises(InvalidRequestError) as finished:
@@ -190,9 +194,10 @@ def test_typescript_client_under_node(project: Project, api: ApiClient, typescri
         assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
         assert proxy.dropped() == 1
     assert "# fail 0" in result.stdout
-    # Node's jobs: the one run to completion, the one through the proxy (once), the webhook's.
+    # Node's jobs: the one run to completion, the finished one it failed to cancel, the one through the proxy
+    # (once), the webhook's.
     made = set(stored_jobs("alice")) - before
-    assert len(made) == 3, result.stdout[-3000:]
+    assert len(made) == 4, result.stdout[-3000:]
 
 
 @pytest.fixture

@@ -23,7 +23,12 @@ from credits_client.generated.api.api_keys import (
     update_api_key,
     whoami,
 )
-from credits_client.generated.api.credits_ import list_ledger_entries
+from credits_client.generated.api.credits_ import (
+    get_auto_top_up,
+    list_credit_grants,
+    list_ledger_entries,
+    set_auto_top_up,
+)
 from credits_client.generated.api.job_types import list_job_types
 from credits_client.generated.api.jobs import cancel_job, create_job, get_job, list_jobs
 from credits_client.generated.api.payment_methods import (
@@ -47,8 +52,12 @@ from credits_client.generated.models import (
     Account,
     ApiKey,
     ApiKeyPage,
+    AutoTopUp,
+    AutoTopUpInput,
     CreateJobRequest,
     CreateKeyBody,
+    CreditGrant,
+    CreditGrantPage,
     CreditPackage,
     CreditPackagePage,
     DeliveryAttempt,
@@ -311,6 +320,48 @@ def ledger_list_all(
     *, page_size: int = MAX_PAGE_SIZE, timeout_s: float | None = None
 ) -> Listing[LedgerEntry]:
     return Listing(lambda cursor: ledger_list(limit=page_size, starting_after=cursor, timeout_s=timeout_s))
+
+
+def credit_grants_list(
+    *, limit: int = 10, starting_after: str | None = None, timeout_s: float | None = None
+) -> Call[Page[CreditGrant]]:
+    """The caller's credit grants, newest first, with what is left of each and when it expires."""
+    return _page_call(list_credit_grants, CreditGrantPage, limit, starting_after, timeout_s)
+
+
+def credit_grants_list_all(
+    *, page_size: int = MAX_PAGE_SIZE, timeout_s: float | None = None
+) -> Listing[CreditGrant]:
+    return Listing(
+        lambda cursor: credit_grants_list(limit=page_size, starting_after=cursor, timeout_s=timeout_s)
+    )
+
+
+def auto_top_up_get(*, timeout_s: float | None = None) -> Call[AutoTopUp]:
+    """Auto top-up's settings and state (a signed-in user's): why it is off, this month's spend."""
+    return Call(get_auto_top_up, AutoTopUp, timeout_s=timeout_s)
+
+
+def auto_top_up_set(
+    *,
+    enabled: bool,
+    threshold: int,
+    package: str | None = None,
+    monthly_limit_cents: int | None = None,
+    low_balance_threshold: int | None = None,
+    timeout_s: float | None = None,
+) -> Call[AutoTopUp]:
+    """Buy `package` when the balance falls below `threshold` (at most `monthly_limit_cents` a UTC month);
+    `low_balance_threshold` sets the low-balance alert."""
+    fields = {
+        "enabled": enabled,
+        "threshold": threshold,
+        "package": package,
+        "monthly_limit_cents": monthly_limit_cents,
+        "low_balance_threshold": low_balance_threshold,
+    }
+    body = AutoTopUpInput.from_dict(_body(fields))
+    return Call(set_auto_top_up, AutoTopUp, params={"body": body}, timeout_s=timeout_s)
 
 
 def _usage_params(

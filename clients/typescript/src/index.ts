@@ -277,6 +277,22 @@ export class CreditsClient {
       paginate((cursor) => this.ledger.list({ limit: pageSize, starting_after: cursor }, options)),
   };
 
+  readonly creditGrants = {
+    /** The caller's credit grants, newest first, with what is left of each and when it expires. */
+    list: (query: PageQuery = {}, options?: RequestOptions): Promise<WithResponse<Schemas["CreditGrantPage"]>> =>
+      this.run((init) => this.raw.GET("/v1/credit_grants", { params: { query }, ...init }), options),
+    listAll: (pageSize = MAX_PAGE_SIZE, options?: RequestOptions): AsyncGenerator<Schemas["CreditGrant"]> =>
+      paginate((cursor) => this.creditGrants.list({ limit: pageSize, starting_after: cursor }, options)),
+  };
+
+  /** The signed-in user's auto top-up (an ID-token client). */
+  readonly autoTopUp = {
+    get: (options?: RequestOptions): Promise<WithResponse<Schemas["AutoTopUp"]>> =>
+      this.run((init) => this.raw.GET("/v1/auto_top_up", init), options),
+    set: (body: Schemas["AutoTopUpInput"], options?: RequestOptions): Promise<WithResponse<Schemas["AutoTopUp"]>> =>
+      this.run((init) => this.raw.PUT("/v1/auto_top_up", { body, ...init }), options),
+  };
+
   readonly usage = {
     /** One page of usage per key and UTC day (YYYY-MM-DD bounds; default the last 30 days). */
     get: (query: UsageQuery = {}, options?: RequestOptions): Promise<WithResponse<Schemas["UsageReport"]>> =>
