@@ -258,16 +258,15 @@ def test_python_async_client(project: Project, api: ApiClient, receiver: Webhook
             AsyncClient(api_key=new_key.key, base_url=base_url) as client,
             AsyncClient(api_key=setup["paged_key"], base_url=base_url) as paged,
         ):
-            created, listed = await asyncio.gather(
-                client.jobs.create(type="echo", input={"hello": "async"}),
-                asyncio.create_task(_ids(paged)),
-            )
+            listing = asyncio.create_task(_ids(paged))  # pages while the job runs
+            created = await client.jobs.create(type="echo", input={"hello": "async"})
             assert created.status is JobStatus.QUEUED
-            info = client.last_response
+            info = client.last_response  # this task's last call (a gathered call runs in a task of its own)
             assert info is not None and info.status == 201 and info.request_id
             done = await client.jobs.wait(created.job_id)
             assert done.status is JobStatus.COMPLETED and done.result is not None
             assert done.result["hello"] == "async"
+            listed = await listing
             assert len(listed) == PAGED_JOBS and set(listed) == setup["paged_ids"]
             assert "echo" in {listing.type_ async for listing in client.job_types.list_all()}
             with pytest.raises(InsufficientCreditsError) as poor:
