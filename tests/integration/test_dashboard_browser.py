@@ -188,7 +188,7 @@ def test_a_customer_does_everything_from_the_dashboard(auth_project: Project, da
             expect(page.get_by_test_id("grant-remaining")).to_have_text("120 of 120")
             expect(page.get_by_test_id("grant-expires")).to_have_text("never")
             page.get_by_label("Buy credits automatically when the balance is low").check()
-            page.get_by_label("Below (credits)").fill("50")
+            page.get_by_label("Below (credits)", exact=True).fill("50")
             page.get_by_label("Package", exact=True).fill("starter")
             page.get_by_label("Monthly limit (US cents)").fill("2000")
             page.get_by_role("button", name="Save auto top-up").click()
