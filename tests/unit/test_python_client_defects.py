@@ -229,3 +229,11 @@ def test_credit_grants_and_auto_top_up(server: WebhookReceiver) -> None:
     assert (grants.method, grants.path) == ("GET", "/api/v1/credit_grants?limit=5")
     assert (put.method, put.path, json.loads(put.body)) == ("PUT", "/api/v1/auto_top_up", settings)
     assert (get.method, get.path) == ("GET", "/api/v1/auto_top_up")
+
+
+def test_jobs_create_run_at_is_sent_as_unix_seconds(server: WebhookReceiver) -> None:
+    server.respond(json_reply(201, JOB))
+    client_of(server).jobs.create(type="echo", run_at=datetime(2026, 1, 1, 1, tzinfo=UTC))
+    assert json.loads(server.received()[0].body) == {"type": "echo", "input": {}, "run_at": 1767229200}
+    with pytest.raises(ValueError, match="timezone-aware"):
+        client_of(server).jobs.create(type="echo", run_at=datetime(2026, 1, 1))  # noqa: DTZ001  (the naive one it refuses)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import ModuleType
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -241,11 +242,18 @@ def jobs_create(
     type: str,
     input: Mapping[str, Any] | None = None,
     *,
+    run_at: datetime | None = None,
     idempotency_key: str | None = None,
     timeout_s: float | None = None,
 ) -> Call[Job]:
-    """Live keys pay the job's cost. Retried requests carry one Idempotency-Key: never two jobs."""
-    body = CreateJobRequest.from_dict({"type": type, "input": dict(input or {})})
+    """Live keys pay the job's cost. Retried requests carry one Idempotency-Key: never two jobs. `run_at`
+    (an aware datetime, at most 7 days ahead) delays the job; it is sent as unix seconds."""
+    fields: dict[str, Any] = {"type": type, "input": dict(input or {})}
+    if run_at is not None:
+        if run_at.tzinfo is None:
+            raise ValueError("run_at must be timezone-aware (e.g. datetime.now(UTC) + timedelta(hours=1)).")
+        fields["run_at"] = int(run_at.timestamp())
+    body = CreateJobRequest.from_dict(fields)
     params = {"body": body, "idempotency_key": idempotency_key or new_idempotency_key()}
     return Call(create_job, Job, params=params, timeout_s=timeout_s)
 

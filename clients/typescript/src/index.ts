@@ -222,8 +222,14 @@ export class CreditsClient {
 
   readonly jobs = {
     /** Live keys pay the job's cost. Retried requests carry one Idempotency-Key: never two jobs. */
-    create: (body: Schemas["CreateJobRequest"], options: IdempotentRequestOptions = {}): Promise<WithResponse<Job>> => {
+    create: (
+      request: Omit<Schemas["CreateJobRequest"], "run_at"> & { runAt?: Date },
+      options: IdempotentRequestOptions = {},
+    ): Promise<WithResponse<Job>> => {
       const key = options.idempotencyKey ?? newIdempotencyKey();
+      const { runAt, ...rest } = request;
+      // run_at: the job is not dispatched before then (unix seconds on the wire).
+      const body: Schemas["CreateJobRequest"] = runAt ? { ...rest, run_at: Math.floor(runAt.getTime() / 1000) } : rest;
       return this.run((init) => this.raw.POST("/v1/jobs", { body, params: { header: { [IDEMPOTENCY_HEADER]: key } }, ...init }), options);
     },
     get: (jobId: string, options?: RequestOptions): Promise<WithResponse<Job>> =>

@@ -204,3 +204,10 @@ test("credit grants and auto top-up", async () => {
   assert.deepEqual(sent.map((r) => `${r.method} ${r.url}`), ["GET /api/v1/credit_grants?limit=5", "PUT /api/v1/auto_top_up", "GET /api/v1/auto_top_up"]);
   assert.deepEqual(JSON.parse(sent[1].body), { enabled: true, threshold: 10, package: "starter", monthly_limit_cents: 5000 });
 });
+
+test("jobs.create sends runAt as unix seconds", async () => {
+  const start = server.received.length;
+  server.respond({ status: 201, body: JOB });
+  await client().jobs.create({ type: "echo", input: {}, runAt: new Date("2026-01-01T01:00:00Z") });
+  assert.deepEqual(JSON.parse(sentSince(start)[0].body), { type: "echo", input: {}, run_at: 1767229200 });
+});
