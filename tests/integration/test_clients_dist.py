@@ -153,8 +153,6 @@ def test_the_npm_tarball_installs_with_types_and_runs_the_quickstart(
             "NodeNext",
             "--lib",
             "ES2022,DOM,DOM.Iterable",
-            "--types",
-            "",
             "quickstart.ts",
         ],
         cwd=app,

@@ -28,8 +28,11 @@ def _pids_of(*needles: str) -> list[int]:
     lines = subprocess.run(
         ["ps", "-ww", "-eo", "pid=,args="], capture_output=True, text=True, check=True
     ).stdout.splitlines()
+    # The process itself, not the guard that started it (localdev/child_guard.py names it in its arguments).
     return [
-        int(line.split()[0]) for line in lines if all(n in line for n in needles) and "ps -ww" not in line
+        int(line.split()[0])
+        for line in lines
+        if all(n in line for n in needles) and "ps -ww" not in line and "child_guard.py" not in line
     ]
 
 
