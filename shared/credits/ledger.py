@@ -192,7 +192,13 @@ def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None =
             },
             option=db.write_option(last_update_time=snapshot.update_time),
         )
+        new_grant = effective.effect.grant_id if isinstance(effective.effect, NewGrant) else None
         for grant_id, grant in migrated.items():
+            if grant_id == new_grant:
+                # A concurrent twin granted it between our reads of the balance and of the purchases: the
+                # balance's precondition fails this attempt, and Firestore refuses a set and a create of one
+                # document in one batch before it checks preconditions.
+                continue
             batch.set(grant_ref(grant_id), grant.to_firestore())
         entry_id = change.entry_id or new_entry_id()
         running = state.balance
