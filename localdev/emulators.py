@@ -8,6 +8,7 @@ nothing is left behind holding a port.
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import signal
@@ -132,7 +133,9 @@ def wait_until_ready(
                 return
         except urllib.error.HTTPError:
             return  # it answered
-        except (urllib.error.URLError, OSError):
+        except (urllib.error.URLError, OSError, http.client.HTTPException):
+            # HTTPException: something else holds the port for now (another stack's HTTP/2 server took the
+            # same free port); the process fails to bind and exits, or the port is ours once it is free.
             time.sleep(delay)
             delay = min(delay * 1.5, 0.5)
     raise TimeoutError(f"{url} was not ready after {timeout:.0f} s")
