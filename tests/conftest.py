@@ -1,7 +1,7 @@
 """Test harness: real emulators, localstripe and the functions host, one of each per test session.
 
 Each test gets its own project id, so Firestore data, trigger registrations and Pub/Sub topics never leak
-between tests; afterwards its topics and push subscriptions are deleted (the emulator keeps threads for the
+between tests; afterwards its push subscriptions are deleted (the emulator keeps threads for the
 subscriptions alive at once: the run checks it ends near the count it started with) and its Firestore data.
 Set FIRESTORE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST to reuse running emulators (the Firestore one must then
 have been started with --functions_emulator=127.0.0.1:$FUNCTIONS_HOST_PORT for trigger tests).
@@ -118,7 +118,7 @@ def _project(stack: Stack, project_id: str) -> Iterator[Project]:
         with project_scope(project_id):
             yield Project(project_id, stack)
     finally:
-        # Push subscriptions first: nothing of this test is delivered while its data goes.
+        # Subscriptions first: nothing of this test is delivered while its data goes.
         unwire_project(project_id, publisher, subscriber)
         clear_firestore(stack.firestore_host, project_id)
         close_project_clients(project_id)
