@@ -88,17 +88,12 @@ def wire_project(
     create_topics_and_push_subscriptions(project, host_url, specs, publisher, subscriber)
 
 
-def unwire_project(
-    project: str,
-    publisher: pubsub_v1.PublisherClient | None = None,
-    subscriber: pubsub_v1.SubscriberClient | None = None,
-) -> None:
+def unwire_project(project: str, subscriber: pubsub_v1.SubscriberClient | None = None) -> None:
     """Delete every subscription of `project` on the Pub/Sub emulator (PUBSUB_EMULATOR_HOST), those
     wire_project made and those the platform made itself. The emulator keeps threads for the push
     subscriptions alive at once, so a test run that leaves them behind slows itself down. Topics stay: they
     hold no threads, and a trigger call still running for the project publishes to them without failing
     (a deleted topic made such late calls fail and retry in the host, past the test's end)."""
-    del publisher  # topics are kept
     subscriber = subscriber or pubsub_v1.SubscriberClient()
     for subscription in subscriber.list_subscriptions(request={"project": f"projects/{project}"}):
         try:

@@ -119,7 +119,7 @@ def _project(stack: Stack, project_id: str) -> Iterator[Project]:
             yield Project(project_id, stack)
     finally:
         # Subscriptions first: nothing of this test is delivered while its data goes.
-        unwire_project(project_id, publisher, subscriber)
+        unwire_project(project_id, subscriber)
         clear_firestore(stack.firestore_host, project_id)
         close_project_clients(project_id)
 
