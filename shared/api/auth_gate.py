@@ -131,6 +131,7 @@ def limit_anonymous(request: ApiRequest) -> None:
 def limit_rate(request: ApiRequest) -> None:
     """Per-key and per-account (or per signed-in user) rate limits, shared by all instances; their RateLimit
     header fields go on every response to an authenticated request, the 429 included (docs/rate-limits.md)."""
+    from shared.keys.account_limits import account_limits
     from shared.keys.limits import USER_RATE_LIMIT, take, take_for_key
     from shared.keys.usage import request_fields
 
@@ -142,6 +143,7 @@ def limit_rate(request: ApiRequest) -> None:
             principal.environment,
             principal.rate_limit,
             request_fields(principal.user_id, principal.key_id, principal.livemode),
+            account_limits(principal.user_id, principal.environment).rate_limit,
         )
     else:
         assert isinstance(principal, UserPrincipal)

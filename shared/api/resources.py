@@ -104,6 +104,16 @@ class ApiKeyResource(Resource):
     max_jobs_in_flight: int = Field(description="Queued plus running jobs this key may have at once.")
 
 
+class AccountLimitsResource(Resource):
+    user_id: str
+    rate_limit: int = Field(description="Live requests per second over all of the account's keys, in effect.")
+    rate_limit_override: int | None = Field(description="The administrator's override; null: the default.")
+    jobs_in_flight: int = Field(description="Live jobs queued plus running the account may have, in effect.")
+    jobs_in_flight_override: int | None = Field(
+        description="The administrator's override; null: the default."
+    )
+
+
 class NewApiKey(ApiKeyResource):
     key: str = Field(description="The plaintext key: shown in this response only, never stored.")
 

@@ -22,12 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.core.settings import get_settings
+from shared.credits.lease_store import add_return
 from shared.credits.ledger import CreditChange, ReturnTo, apply_credit_change, job_debit_entry_id
 from shared.jobs.attempts import (
     MAX_ERROR_LENGTH,
@@ -125,6 +127,26 @@ def change_job(job_id: str, decide: Decide, what: str, now: datetime | None = No
             return TransitionOutcome(job, changed=False)
         if change.credit is None:
             ref.update(change.fields, option=db.write_option(last_update_time=snapshot.update_time))
+        elif job.lease_id is not None:
+            # A leased job's credits come back through its lease's settlement (a pending return created
+            # with the job's change; its id is the marker), never a balance write per job.
+            credit = change.credit
+            batch = db.batch()
+            batch.update(ref, change.fields, option=db.write_option(last_update_time=snapshot.update_time))
+            add_return(
+                batch,
+                credit.marker_id or f"return:{job_id}",
+                credit.user_id,
+                job.lease_id,
+                credit.amount,
+                credit.type,
+                credit.reference,
+                credit.description,
+            )
+            try:
+                batch.commit()
+            except AlreadyExists:
+                raise _JobChangedMeanwhile from None  # returned before: read the job again
         else:
 
             def with_job(batch: firestore.WriteBatch, _balance_after: int) -> None:

@@ -2,7 +2,8 @@
 
 Creating a live job is one ledger batch: balance update (precondition), `job_debit` ledger entry, `create()`
 of the job itself and, with an Idempotency-Key only, the marker `processed_events/debit:job:{job_id}`.
-Test-key jobs cost nothing and are a single `create()`. With an `Idempotency-Key` the job id is derived from (user, mode, key), so a retry's
+Test-key jobs cost nothing and are a single `create()`, and so is a busy customer's live job admitted from a
+credit lease (shared/credits/lease_book.py: the balance is written per lease, not per job). With an `Idempotency-Key` the job id is derived from (user, mode, key), so a retry's
 `create()` fails inside that same batch: idempotent by construction, never check-then-write.
 """
 
@@ -26,16 +27,18 @@ from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.firestore_events import DocumentChange
 from shared.core.firestore_values import UnstorableValue, check_storable
 from shared.core.idempotency import IDEMPOTENCY_HEADER
-from shared.core.index_shards import index_shard
+from shared.core.index_shards import in_user_ranges, index_shard
 from shared.core.pagination import Snapshot
 from shared.core.principals import KeyPrincipal
 from shared.core.retention import test_data_expiry
 from shared.core.settings import get_settings
+from shared.credits.lease_book import lease_book
 from shared.credits.ledger import CreditChange, apply_credit_change, job_debit_entry_id, refuse_debt
 from shared.jobs.attempts import queued_sweep_at, recovery_grace
 from shared.jobs.callback_rules import run_at_refusal
 from shared.jobs.types import resolve_job_type
-from shared.keys.limits import ACCOUNT_JOBS_IN_FLIGHT, DEFAULT_JOBS_IN_FLIGHT
+from shared.keys.account_limits import account_limits
+from shared.keys.limits import DEFAULT_JOBS_IN_FLIGHT
 from shared.keys.usage import record_job
 from shared.models import (
     CancelPolicy,
@@ -150,8 +153,14 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
     if idempotency_key is None or not ref.get().exists:  # a replay never counts against the cap
         check_jobs_in_flight(principal)
         check_account_jobs_in_flight(principal)
+    # A busy customer's paid job is admitted from this instance's credit lease: no balance write of its own
+    # (shared/credits/lease_book.py); below the lease rate, or when no lease can be had, the exact path.
+    admission = lease_book().admit(principal.user_id, held) if held > 0 else None
     try:
-        if held > 0:
+        if admission is not None and admission.lease_id is not None:
+            job.lease_id = admission.lease_id
+            ref.create(job.to_firestore())
+        elif held > 0:
             applied = apply_credit_change(
                 CreditChange(
                     user_id=principal.user_id,
@@ -178,6 +187,9 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
     except AlreadyExists:
         # The job exists: an earlier request with this Idempotency-Key made it (its debit included).
         return _replay(job_id, fingerprint)
+    finally:
+        if admission is not None:
+            admission.done()  # the lease may settle, or the exact path's count of writers goes down
     record_job(principal.user_id, principal.key_id, held, principal.livemode)
     return CreatedJob(job_id, job, replayed=False)
 
@@ -242,7 +254,7 @@ def account_jobs_in_flight(user_id: str, livemode: bool, cap: int) -> int:
 
 def check_account_jobs_in_flight(principal: KeyPrincipal) -> None:
     """Many keys must not multiply an account's jobs: a cap over all of its keys of the key's mode."""
-    cap = ACCOUNT_JOBS_IN_FLIGHT[principal.environment]
+    cap = account_limits(principal.user_id, principal.environment).jobs_in_flight
     if account_jobs_in_flight(principal.user_id, principal.livemode, cap) >= cap:
         raise ApiError(
             ErrorCode.TOO_MANY_JOBS_IN_FLIGHT,
@@ -287,7 +299,7 @@ def visible_job_snapshot(principal: KeyPrincipal, job_id: str) -> Snapshot | Non
 
 
 def jobs_query(principal: KeyPrincipal, status: JobStatus | None) -> firestore.Query:
-    # Index: user_id ASC, livemode ASC, [status ASC,] created_at DESC (firestore.indexes.json).
+    # Index: user_id ASC, livemode ASC, [status ASC,] user_range ASC, created_at DESC (firestore.indexes.json).
     query = (
         firestore_client()
         .collection(Job.collection)
@@ -296,7 +308,7 @@ def jobs_query(principal: KeyPrincipal, status: JobStatus | None) -> firestore.Q
     )
     if status is not None:
         query = query.where(filter=firestore.FieldFilter("status", "==", status.value))
-    return query.order_by("created_at", direction=firestore.Query.DESCENDING)
+    return in_user_ranges(query).order_by("created_at", direction=firestore.Query.DESCENDING)
 
 
 def publish_new_job(change: DocumentChange) -> Callable[[], object]:

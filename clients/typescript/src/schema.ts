@@ -690,6 +690,27 @@ export interface paths {
         patch: operations["admin_set_key_rate_limit"];
         trace?: never;
     };
+    "/v1/admin/users/{user_id}/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's account-wide live limits and their overrides. */
+        get: operations["get_account_limits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Override a customer's account-wide live rate limit or jobs in flight.
+         * @description Only the fields sent change (null returns one to the default). Every instance applies them within 5 s. Each key's own limits still apply; test mode keeps its defaults. 404 when the user has no account.
+         */
+        patch: operations["set_account_limits"];
+        trace?: never;
+    };
     "/v1/admin/webhooks/{user_id}": {
         parameters: {
             query?: never;
@@ -822,6 +843,31 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccountLimits */
+        AccountLimits: {
+            /** User Id */
+            user_id: string;
+            /**
+             * Rate Limit
+             * @description Live requests per second over all of the account's keys, in effect.
+             */
+            rate_limit: number;
+            /**
+             * Rate Limit Override
+             * @description The administrator's override; null: the default.
+             */
+            rate_limit_override: number | null;
+            /**
+             * Jobs In Flight
+             * @description Live jobs queued plus running the account may have, in effect.
+             */
+            jobs_in_flight: number;
+            /**
+             * Jobs In Flight Override
+             * @description The administrator's override; null: the default.
+             */
+            jobs_in_flight_override: number | null;
+        };
         /**
          * Account
          * @example {
@@ -855,6 +901,30 @@ export interface components {
             founding_member_number: number | null;
             /** Created At */
             created_at: number;
+        };
+        /**
+         * AdminAccountLimitsUpdate
+         * @example {
+         *       "jobs_in_flight": 20000,
+         *       "rate_limit": 5000
+         *     }
+         * @example {
+         *       "rate_limit": null
+         *     }
+         */
+        AdminAccountLimitsUpdate: {
+            /**
+             * Rate Limit
+             * @description Live requests per second over all the account's keys; null returns to the default.
+             * @default null
+             */
+            rate_limit?: number | null;
+            /**
+             * Jobs In Flight
+             * @description Live jobs queued plus running over all the account's keys; null returns to the default.
+             * @default null
+             */
+            jobs_in_flight?: number | null;
         };
         /**
          * AdminKeyUpdate
@@ -2360,7 +2430,9 @@ export interface components {
     headers: never;
     pathItems: never;
 }
+export type AccountLimits = components['schemas']['AccountLimits'];
 export type Account = components['schemas']['Account'];
+export type AdminAccountLimitsUpdate = components['schemas']['AdminAccountLimitsUpdate'];
 export type AdminKeyUpdate = components['schemas']['AdminKeyUpdate'];
 export type AdminStats = components['schemas']['AdminStats'];
 export type ApiKey = components['schemas']['ApiKey'];
@@ -8106,6 +8178,258 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required, admin_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object: resource_missing */
+            404: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_account_limits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountLimits"];
+                };
+            };
+            /** @description Invalid request: parameter_invalid, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required, admin_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object: resource_missing */
+            404: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    set_account_limits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AdminAccountLimitsUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountLimits"];
                 };
             };
             /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */

@@ -1,6 +1,8 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .account import Account
+from .account_limits import AccountLimits
+from .admin_account_limits_update import AdminAccountLimitsUpdate
 from .admin_key_update import AdminKeyUpdate
 from .admin_stats import AdminStats
 from .api_key import ApiKey
@@ -102,6 +104,8 @@ from .who_am_i import WhoAmI
 
 __all__ = (
     "Account",
+    "AccountLimits",
+    "AdminAccountLimitsUpdate",
     "AdminKeyUpdate",
     "AdminStats",
     "ApiKey",
