@@ -344,6 +344,9 @@ class SystemConfig(FirestoreModel):
     job_costs: dict[str, NonNegativeInt] = Field(default_factory=lambda: dict(DEFAULT_JOB_COSTS))
     default_job_cost: NonNegativeInt = 1
     signup_grant: SignupGrant | None = None
+    # Paid live jobs/s of one customer on one instance from which its jobs are admitted from credit leases
+    # (shared/credits/leases.py); None: the default, LEASE_MIN_RATE.
+    credit_lease_min_rate: Annotated[float, Field(gt=0)] | None = None
     updated_at: UtcDatetime | None = None
 
     @classmethod

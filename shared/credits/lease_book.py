@@ -1,31 +1,32 @@
 """This instance's credit leases: admission from them in memory, and their settlement in the background.
 
-Per (project, user): the creation rate over the last second, the open lease, and leases closed but not yet
-settled. A job is admitted from the open lease when it fits (shared/credits/leases.admits); otherwise the
-lease is closed and one request of this instance opens the next (the others wait for it). A closed lease is
-settled once the creations admitted from it have finished (their jobs exist or never will), by the settler
-thread; an open lease that goes idle or nears its expiry is closed the same way. A customer below
-LEASE_MIN_RATE gets no lease (unless CONTENDED of its creations are already writing its balance at once on
-this instance: then the exact path would mostly lose races): `admit` answers an admission without a lease
-and the job takes the exact per-job path.
+Per (project, user): the creation times over the trailing window (shared/credits/leases.window_rate), the
+open lease, and leases closed but not yet settled. A customer below the lease rate (leases.LEASE_MIN_RATE,
+or the project's `system/config.credit_lease_min_rate`) gets no lease: `admit` answers an admission
+without one and the job takes today's exact per-job path, unchanged. Above it, a job is admitted from the
+open lease when it fits (leases.admits); otherwise the lease is closed and one request of this instance
+opens the next (the others wait for it). A closed lease is settled once the creations admitted from it have
+finished (their jobs exist or never will), by the settler thread; an open lease that goes idle or nears its
+expiry is closed the same way.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from shared.core import logs
 from shared.core.clients import current_project, project_scope
+from shared.core.ttl_cache import TtlCache
 from shared.credits import lease_store, leases
 from shared.models import utc_now
 
 SETTLE_EVERY_S = 0.25
 OPEN_WAIT_S = 2.0
-CONTENDED = 4
+CONFIG_SECONDS = 10.0
 
 
 @dataclass
@@ -40,21 +41,17 @@ class HeldHere:
 
 @dataclass
 class UserLeases:
-    window_start: float = 0.0
-    in_window: int = 0
-    last_window: int = 0
+    created: deque[float] = field(default_factory=deque)  # creation times in the trailing window
     current: HeldHere | None = None
     closed: list[HeldHere] = field(default_factory=list)
     opening: bool = False
-    exact_in_flight: int = 0  # creations of this user taking the exact path right now
 
     def note(self, now: float) -> float:
-        """Count one creation; the rate (per second) is the larger of this window's and the last one's."""
-        if now - self.window_start >= 1.0:
-            self.last_window = self.in_window if now - self.window_start < 2.0 else 0
-            self.window_start, self.in_window = now, 0
-        self.in_window += 1
-        return float(max(self.in_window, self.last_window))
+        """Count one creation; the customer's rate over the trailing window (leases.window_rate)."""
+        self.created.append(now)
+        while self.created and self.created[0] <= now - leases.RATE_WINDOW_S:
+            self.created.popleft()
+        return leases.window_rate(self.created, now)
 
 
 @dataclass(frozen=True)
@@ -66,16 +63,34 @@ class Admission:
 
     def done(self) -> None:
         """The creation finished (its job exists, or its create failed): the lease may be settled."""
+        if self._held is None:
+            return
         with self._book.changed:
-            if self._held is not None:
-                self._held.creating -= 1
-            else:
-                self._user.exact_in_flight -= 1
+            self._held.creating -= 1
+
+
+_min_rates: TtlCache[str, float] = TtlCache(CONFIG_SECONDS)
+
+
+def _read_min_rate() -> float:
+    from shared.system.config import config_ref
+
+    snapshot = config_ref().get(field_paths=["credit_lease_min_rate"])
+    value = (snapshot.to_dict() or {}).get("credit_lease_min_rate") if snapshot.exists else None
+    return float(value) if isinstance(value, int | float) and value > 0 else leases.LEASE_MIN_RATE
+
+
+def configured_min_rate() -> float:
+    """The project's lease rate (`system/config.credit_lease_min_rate`, else the default), read at most
+    every CONFIG_SECONDS per instance."""
+    return _min_rates.get("credit_lease_min_rate", lambda _previous: _read_min_rate())
 
 
 class LeaseBook:
-    def __init__(self, min_rate: float = leases.LEASE_MIN_RATE) -> None:
-        self.min_rate = min_rate  # creations/s of one user on this instance from which leases start
+    def __init__(self, min_rate: float | None = None) -> None:
+        # Creations/s of one user on this instance from which leases start; None: the project's setting
+        # (math.inf: leases off, bench/balance's baseline).
+        self.min_rate = min_rate
         self.changed = threading.Condition()
         self._users: dict[tuple[str, str], UserLeases] = {}
         self._settler: threading.Thread | None = None
@@ -86,6 +101,7 @@ class LeaseBook:
         """Admit one job of `price` credits from a lease of this instance, or (lease_id None) send it down
         the exact path; the caller calls `done()` when its creation finished."""
         slot = (current_project(), user_id)
+        min_rate = self.min_rate if self.min_rate is not None else configured_min_rate()
         deadline = time.monotonic() + OPEN_WAIT_S
         with self.changed:
             user = self._users.setdefault(slot, UserLeases())
@@ -98,11 +114,7 @@ class LeaseBook:
                     held.creating += 1
                     held.last_admit = time.monotonic()
                     return Admission(held.lease_id, held, user, self)
-                # min_rate infinite: leases off on this instance (bench/balance's baseline).
-                contended = user.exact_in_flight >= CONTENDED and math.isfinite(self.min_rate)
-                if price <= 0 or (
-                    held is None and not contended and not leases.uses_lease(rate, self.min_rate)
-                ):
+                if price <= 0 or not leases.uses_lease(rate, min_rate):
                     return self._exact(user)
                 if not user.opening:
                     break
@@ -130,8 +142,7 @@ class LeaseBook:
             return Admission(held.lease_id, held, user, self)
 
     def _exact(self, user: UserLeases) -> Admission:
-        """Under the lock: an admission down the exact path, counted while it writes the balance."""
-        user.exact_in_flight += 1
+        """An admission down the exact per-job path."""
         return Admission(None, None, user, self)
 
     def settle_due(self, everything: bool = False) -> int:
@@ -143,10 +154,7 @@ class LeaseBook:
             for (project, user_id), user in self._users.items():
                 held = user.current
                 if held is not None and (
-                    everything
-                    or leases.should_settle(
-                        held.used, held.amount, held.expires_at, clock - held.last_admit, now
-                    )
+                    everything or leases.should_settle(held.expires_at, clock - held.last_admit, now)
                 ):
                     user.closed.append(held)
                     user.current = None

@@ -17,13 +17,17 @@ no longer there changes nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-# Leases start only for a customer creating at least this many paid jobs per second on one instance; below
-# it every job writes the balance itself (exact, and well under one write per second per customer).
+# Leases start only for a customer creating at least this many paid jobs per second on one instance,
+# sustained over RATE_WINDOW_S (creations in the trailing window / the window): below it every job writes
+# the balance itself, exactly as without leases. A burst of fewer than LEASE_MIN_RATE * RATE_WINDOW_S
+# creations (100) never leases however fast it comes. The operator may change the rate per project
+# (`system/config.credit_lease_min_rate`, shared/credits/lease_book.py).
 LEASE_MIN_RATE = 20.0
+RATE_WINDOW_S = 5.0
 # A lease holds about this many seconds of the instance's rate (with HEADROOM): a busy instance writes the
 # balance twice (open, settle) per ~LEASE_FILL_SECONDS, so I instances serving one customer write it about
 # 2 * I / LEASE_FILL_SECONDS times a second (docs/capacity.md: five instances at the planned 1 write/s).
@@ -68,7 +72,13 @@ class Settlement:
     credit: int
 
 
+def window_rate(creation_times: Sequence[float], now: float, window_s: float = RATE_WINDOW_S) -> float:
+    """Creations per second over the trailing window (times in seconds, any monotonic clock)."""
+    return sum(1 for at in creation_times if now - window_s < at <= now) / window_s
+
+
 def uses_lease(rate_per_s: float, min_rate: float = LEASE_MIN_RATE) -> bool:
+    """Whether a customer at `rate_per_s` (window_rate) admits its next job from a lease."""
     return rate_per_s >= min_rate
 
 
@@ -126,6 +136,7 @@ def expired(state: BalanceState, now: datetime) -> list[str]:
     )
 
 
-def should_settle(used: int, amount: int, expires_at: datetime, idle_s: float, now: datetime) -> bool:
-    """The holder settles a lease it will not fill: near its admission end, or idle for a second."""
-    return now >= expires_at - ADMIT_MARGIN - timedelta(seconds=2) or (idle_s >= 1.0 and used < amount)
+def should_settle(expires_at: datetime, idle_s: float, now: datetime) -> bool:
+    """The holder settles a lease near its admission end, or once idle for a second (a full one too: what
+    its jobs give back, and the hold itself, should not wait for the expiry)."""
+    return now >= expires_at - ADMIT_MARGIN - timedelta(seconds=2) or idle_s >= 1.0

@@ -9,7 +9,7 @@ from google.cloud.firestore import FieldFilter
 
 from shared.core.clients import firestore_client
 from shared.models import Account, Job, LedgerEntry, ProcessedEvent, SystemConfig
-from shared.system.config import config_ref
+from shared.system.config import config_ref, seed_system_config
 from tests.support.platform import ApiClient
 
 
@@ -50,6 +50,13 @@ def set_job_costs(job_costs: dict[str, int], default_job_cost: int = 1) -> None:
     config.job_costs = job_costs
     config.default_job_cost = default_job_cost
     config_ref().set(config.to_firestore())
+
+
+def set_lease_min_rate(rate: float) -> None:
+    """Leases from `rate` paid jobs/s of one customer (system/config), before the project's first job: this
+    machine's stack creates far fewer jobs a second than the production default asks."""
+    seed_system_config()
+    config_ref().update({"credit_lease_min_rate": rate})
 
 
 def post_job(api: ApiClient, key: str, body: Any, idempotency_key: str | None = None) -> requests.Response:

@@ -15,7 +15,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from shared.credits.leases import (
     ADMIT_MARGIN,
+    LEASE_MIN_RATE,
     LEASE_TTL,
+    RATE_WINDOW_S,
     SWEEP_GRACE,
     BalanceState,
     LeaseRefused,
@@ -24,7 +26,9 @@ from shared.credits.leases import (
     lease_size,
     open_lease,
     settle,
+    should_settle,
     uses_lease,
+    window_rate,
 )
 
 INSTANCES = 3
@@ -58,6 +62,8 @@ class LeaseHistory(RuleBasedStateMachine):
         self.pending_returns: list[int] = []
         self.settled: list[str] = []
         self.opened = 0
+        self.lease_debits: dict[str, int] = {}  # lease id -> its debit entry (the ledger's -amount)
+        self.dead: set[str] = set()  # leases whose holder was killed holding them
 
     # --- facts ------------------------------------------------------------------------------------------
 
@@ -100,6 +106,7 @@ class LeaseHistory(RuleBasedStateMachine):
         lease_id = self._new_id()
         self.state = open_lease(self.state, lease_id, amount, self.now)
         self.ledger.append(-amount)
+        self.lease_debits[lease_id] = -amount
         self.local[instance] = LocalLease(lease_id, amount, 0, self.state.leases[lease_id].expires_at)
 
     @rule(instance=st.integers(0, INSTANCES - 1), price=st.integers(1, 50))
@@ -133,6 +140,9 @@ class LeaseHistory(RuleBasedStateMachine):
 
     @rule(instance=st.integers(0, INSTANCES - 1))
     def kill(self, instance: int) -> None:
+        lease = self.local[instance]
+        if lease is not None:
+            self.dead.add(lease.lease_id)
         self.local[instance] = None  # its memory is gone; its lease stays held until the sweep
 
     @precondition(lambda self: bool(self.jobs))
@@ -183,6 +193,20 @@ class LeaseHistory(RuleBasedStateMachine):
         assert self.state.credits >= 0 and self.state.held >= 0
 
     @invariant()
+    def balance_and_held_are_the_settled_ledger(self) -> None:
+        """docs/credits.md: `credits + held == sum(ledger) - sum(debits of the open leases)`: an open lease's
+        debit entry is in the ledger while its credits are still the customer's, held."""
+        open_debits = sum(self.lease_debits[lease_id] for lease_id in self.state.leases)
+        assert self.state.credits + self.state.held == sum(self.ledger) - open_debits
+
+    @invariant()
+    def a_dead_lease_is_returned_exactly_once(self) -> None:
+        for lease_id in self.dead:
+            assert self.settled.count(lease_id) == (0 if lease_id in self.state.leases else 1)
+            if lease_id in self.state.leases:
+                assert all(lease is None or lease.lease_id != lease_id for lease in self.local.values())
+
+    @invariant()
     def no_job_without_credits_reserved(self) -> None:
         for lease_id, lease in self.state.leases.items():
             assert self._used(lease_id) <= lease.amount
@@ -198,6 +222,7 @@ class LeaseHistory(RuleBasedStateMachine):
         self._advance(LEASE_TTL + SWEEP_GRACE)
         self.sweep()
         assert self.state.held == 0 and not self.state.leases
+        assert all(self.settled.count(lease_id) == 1 for lease_id in self.dead)
         spent = sum(job.price for job in self.jobs if not job.refunded)
         assert self.state.credits == self.purchased - spent
         assert sum(self.ledger) == self.state.credits
@@ -224,6 +249,31 @@ def test_leases_shrink_near_zero_and_grow_with_the_rate() -> None:
     assert lease_size(1000, 1, 3) == 1  # one job's price, never more than is there
     assert lease_size(10, 1, 10**9) < lease_size(100, 1, 10**9)
     assert not uses_lease(1.0) and uses_lease(50.0)
+
+
+@given(
+    times=st.lists(st.floats(0, 60, allow_nan=False), max_size=int(LEASE_MIN_RATE * RATE_WINDOW_S) - 1),
+    now=st.floats(0, 120, allow_nan=False),
+)
+@settings(deadline=None)
+def test_a_burst_under_the_window_never_leases(times: list[float], now: float) -> None:
+    """Small customers keep the exact per-job path: fewer than LEASE_MIN_RATE * RATE_WINDOW_S creations,
+    however close together, never reach the lease rate."""
+    assert not uses_lease(window_rate(sorted(times), now))
+
+
+@given(rate=st.integers(int(LEASE_MIN_RATE), 2000), seconds=st.integers(int(RATE_WINDOW_S), 30))
+@settings(deadline=None)
+def test_a_sustained_rate_leases(rate: int, seconds: int) -> None:
+    times = [n / rate for n in range(rate * seconds)]
+    assert uses_lease(window_rate(times, times[-1]))
+
+
+def test_a_holder_settles_an_idle_lease_full_or_not() -> None:
+    expires = START + LEASE_TTL
+    assert not should_settle(expires, 0.2, START)
+    assert should_settle(expires, 1.0, START)
+    assert should_settle(expires, 0.0, expires - ADMIT_MARGIN - timedelta(seconds=2))
 
 
 def test_admission_stops_before_the_expiry() -> None:
