@@ -153,6 +153,7 @@ QUERIES: tuple[QueryShape, ...] = (
     QueryShape("shared.jobs.service:jobs_in_flight", "jobs", equality=("key_id", "status")),
     QueryShape("shared.credits.lease_store:lease_use", "jobs", equality=("lease_id",)),
     QueryShape("shared.credits.lease_store:pending_returns", "credit_returns", equality=("user_id",)),
+    QueryShape("shared.credits.lease_store:pending_returns", "credit_returns", equality=("lease_id",)),
     QueryShape(
         "shared.credits.lease_store:_due.query",
         "credit_leases",

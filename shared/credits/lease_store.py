@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from google.api_core.exceptions import NotFound
+from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 
 from shared.accounts.service import account_ref
@@ -34,7 +34,8 @@ from shared.credits import leases
 from shared.credits.ledger import CreditChange, ReturnTo, apply_credit_change, derived_id
 from shared.models import Account, CreditLease, CreditReturn, Job, LedgerEntryType, utc_now
 
-RETURNS_PER_SETTLEMENT = 200  # a batch holds at most 500 writes
+RETURNS_PER_SETTLEMENT = 200  # a batch holds at most 500 writes (a return is two: its fold marker too)
+FOLD_ATTEMPTS = 3
 SWEEP_BATCH = 100
 
 
@@ -120,18 +121,32 @@ def lease_use(lease_id: str) -> tuple[int, int]:
     return int(values.get("credits") or 0), int(values.get("jobs") or 0)
 
 
-def pending_returns(user_id: str, limit: int = RETURNS_PER_SETTLEMENT) -> list[Any]:
+def pending_returns(
+    user_id: str, lease_id: str | None = None, limit: int = RETURNS_PER_SETTLEMENT
+) -> list[Any]:
+    """The user's returns not folded yet (only those of `lease_id` when given)."""
+    field, value = ("lease_id", lease_id) if lease_id is not None else ("user_id", user_id)
     query = (
         firestore_client()
         .collection(CreditReturn.collection)
-        .where(filter=firestore.FieldFilter("user_id", "==", user_id))
+        .where(filter=firestore.FieldFilter(field, "==", value))
     )
     return list(query.limit(limit).stream())
 
 
 def settle_lease(user_id: str, lease_id: str | None) -> bool:
     """Settle `lease_id` (None: only fold the user's pending returns) in one balance change per lease whose
-    credits come back; False when there was nothing to do (the lease was settled already: exactly once)."""
+    credits come back; False when there was nothing to do (the lease was settled already: exactly once).
+    A return another settlement folded meanwhile (its fold marker exists) fails the batch: read again."""
+    for _ in range(FOLD_ATTEMPTS - 1):
+        try:
+            return _settle(user_id, lease_id)
+        except AlreadyExists:
+            continue
+    return _settle(user_id, lease_id)
+
+
+def _settle(user_id: str, lease_id: str | None) -> bool:
     if lease_id is not None:
         account = account_ref(user_id).get()
         held = Account.from_firestore(account.to_dict()).leases.get(lease_id) if account.exists else None
@@ -139,8 +154,7 @@ def settle_lease(user_id: str, lease_id: str | None) -> bool:
             _forget(lease_id)
             return False
         used, jobs = lease_use(lease_id)
-        returns = [s for s in pending_returns(user_id) if (s.to_dict() or {}).get("lease_id") == lease_id]
-        _give_back(user_id, lease_id, held.amount, used, jobs, returns)
+        _give_back(user_id, lease_id, held.amount, used, jobs, pending_returns(user_id, lease_id))
         return True
     by_lease: dict[str, list[Any]] = {}
     for snapshot in pending_returns(user_id):
@@ -174,6 +188,11 @@ def _give_back(user_id: str, lease_id: str, amount: int, used: int, jobs: int, r
             )
             batch.delete(_lease_ref(lease_id))
         for snapshot in returns:
+            # Folded exactly once: a concurrent settlement that read the same return fails on its marker
+            # (deleting a document already deleted would not fail).
+            add_marker(
+                batch, Marker(marker_id=f"fold:return:{snapshot.id}", source="ledger", event_type="return")
+            )
             batch.delete(snapshot.reference)
 
     if back <= 0:

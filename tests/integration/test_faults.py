@@ -286,9 +286,11 @@ def test_host_killed_holding_credit_leases_charges_nothing_twice(
     from shared.credits.lease_store import sweep_leases
     from shared.credits.leases import LEASE_TTL, SWEEP_GRACE
     from shared.models import Account, utc_now
+    from tests.support.jobs import set_lease_min_rate
 
     start_credits = 10_000
     burst = 160
+    set_lease_min_rate(1.0)  # this machine's stack is far below the production default of 20 jobs/s
     create_account("busy", credits=start_credits)
     create_account("quiet", credits=100)
     keys = [create_api_key("busy", "live")[1] for _ in range(4)]  # four keys' in-flight caps
