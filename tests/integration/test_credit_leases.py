@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from google.cloud.firestore_v1.base_query import FieldFilter
+
 from shared.core.clients import firestore_client
 from shared.credits.lease_store import sweep_leases
 from shared.credits.leases import SWEEP_GRACE
@@ -38,7 +40,11 @@ def settled(user_id: str) -> Account | None:
     sweep_leases(utc_now() + SWEEP_GRACE)
     current = account(user_id)
     returns = (
-        firestore_client().collection(CreditReturn.collection).where("user_id", "==", user_id).limit(1).get()
+        firestore_client()
+        .collection(CreditReturn.collection)
+        .where(filter=FieldFilter("user_id", "==", user_id))
+        .limit(1)
+        .get()
     )
     return current if current.held == 0 and not current.leases and not returns else None
 
@@ -80,7 +86,12 @@ def test_a_burst_is_admitted_from_leases_and_settles_exactly(project: Project, a
     assert len(leased) >= BURST // 2, "the burst was admitted from leases"
     lease_ids = {job.lease_id for job in leased}
     assert len(lease_ids) <= BURST // 8, f"{len(lease_ids)} leases for {len(leased)} jobs"
-    assert not firestore_client().collection(CreditLease.collection).where("user_id", "==", "busy").get()
+    assert (
+        not firestore_client()
+        .collection(CreditLease.collection)
+        .where(filter=FieldFilter("user_id", "==", "busy"))
+        .get()
+    )
 
     entries = ledger_entries("busy")
     # The account was written with its credits directly (no purchase entry): the ledger starts from them.
