@@ -285,3 +285,14 @@ def sweep_leases(now: datetime | None = None) -> int:
         except Exception as exc:
             logs.warning("lease sweep: folding returns failed", user_id=user_id, error=repr(exc))
     return settled
+
+
+def sweep_leases_pass() -> None:
+    """The scheduled lease pass (the job sweep's tick): a failure is logged, the job sweep goes on."""
+    try:
+        settled = sweep_leases()
+    except Exception as exc:  # the next tick tries again
+        logs.warning("lease sweep failed", error=repr(exc))
+        return
+    if settled:
+        logs.info("lease sweep", settlements=settled)

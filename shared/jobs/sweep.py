@@ -28,7 +28,6 @@ from shared.core import logs
 from shared.core.clients import firestore_client
 from shared.core.index_shards import first_over_shards
 from shared.core.pubsub_events import PubSubMessage
-from shared.credits.lease_store import sweep_leases
 from shared.jobs.attempts import SweepAction, sweep_action
 from shared.jobs.callback_rules import callback_overdue
 from shared.jobs.lanes import publish_dispatches
@@ -99,7 +98,6 @@ def sweep_jobs(now: datetime | None = None, limit: int = SWEEP_BATCH) -> SweepRe
         except JobNotFound:
             continue
     publish_dispatches(to_publish)
-    _sweep_leases(now)
     if report:
         logs.info(
             "job sweep",
@@ -111,26 +109,6 @@ def sweep_jobs(now: datetime | None = None, limit: int = SWEEP_BATCH) -> SweepRe
             job_ids=(report.dispatched + report.expired + report.lost)[:20],
         )
     return report
-
-
-LEASE_SWEEP_EVERY_S = 5.0
-_lease_sweep_after = 0.0
-
-
-def _sweep_leases(now: datetime) -> None:
-    """Dead instances' credit leases and unfolded returns (shared/credits/lease_store.py), at most every
-    LEASE_SWEEP_EVERY_S per instance: a lease waits SWEEP_GRACE past its expiry anyway."""
-    global _lease_sweep_after
-    if time.monotonic() < _lease_sweep_after:
-        return
-    _lease_sweep_after = time.monotonic() + LEASE_SWEEP_EVERY_S
-    try:
-        settled = sweep_leases(now)
-    except Exception as exc:  # the next pass tries again; the job sweep itself must go on
-        logs.warning("lease sweep failed", error=repr(exc))
-        return
-    if settled:
-        logs.info("lease sweep", settlements=settled)
 
 
 def _callback_or_notice(snapshot: Any, job: Job, now: datetime, report: SweepReport) -> bool:
@@ -166,5 +144,8 @@ def sweep_for(run_s: float = SWEEP_RUN_S, poll_s: float = SWEEP_POLL_S) -> int:
 
 
 def handle_sweep_jobs(message: PubSubMessage) -> int:
-    """`sweep_jobs`: a tick (its content does not matter)."""
+    """`sweep_jobs`: a tick (its content does not matter); dead instances' credit leases are settled first."""
+    from shared.credits.lease_store import sweep_leases_pass
+
+    sweep_leases_pass()
     return sweep_for()
