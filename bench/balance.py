@@ -51,7 +51,12 @@ class Phase:
     create_seconds: float
 
     def per_thousand(self) -> float:
+        """Commits that wrote users/{uid} per 1,000 jobs: attempted ones, lost races included."""
         return self.balance_writes * 1000 / JOBS
+
+    def committed_per_thousand(self) -> float:
+        """Writes to users/{uid} that took effect (attempts less lost races) per 1,000 jobs."""
+        return (self.balance_writes - self.lost_races) * 1000 / JOBS
 
 
 def _completed(user_id: str) -> int:
@@ -128,7 +133,7 @@ def run_phase(name: str, user_id: str, key_id: str, host_url: str, leases_on: bo
         max_doc_writes_per_s=max(
             local.get("max_doc_writes_per_s:users", 0), host.get("max_doc_writes_per_s:users", 0)
         ),
-        lost_races=local.get("firestore_lost_races", 0) + host.get("firestore_lost_races", 0),
+        lost_races=local.get("lost_races_on_users", 0) + host.get("lost_races_on_users", 0),
         max_range_writes_per_s=max(
             (v for k, v in local.items() if k.startswith("max_range_writes_per_s:")), default=0
         ),
@@ -153,8 +158,13 @@ def main() -> None:
     header = f"{'':34}{today.name:>18}{leased.name:>18}"
     print(header)
     rows = [
-        ("users/{uid} writes per 1,000 jobs", f"{today.per_thousand():.1f}", f"{leased.per_thousand():.1f}"),
-        ("most writes to one doc in 1 s", today.max_doc_writes_per_s, leased.max_doc_writes_per_s),
+        (
+            "users/{uid} writes per 1,000 jobs",
+            f"{today.committed_per_thousand():.1f}",
+            f"{leased.committed_per_thousand():.1f}",
+        ),
+        ("  attempted (lost races included)", f"{today.per_thousand():.1f}", f"{leased.per_thousand():.1f}"),
+        ("most commits to one doc in 1 s", today.max_doc_writes_per_s, leased.max_doc_writes_per_s),
         (
             "lost races per balance write",
             f"{today.lost_races / max(today.balance_writes, 1):.2f}",
@@ -176,7 +186,7 @@ def main() -> None:
     ]
     for label, before, after in rows:
         print(f"{label:34}{before!s:>18}{after!s:>18}")
-    ratio = today.balance_writes / max(leased.balance_writes, 1)
+    ratio = (today.balance_writes - today.lost_races) / max(leased.balance_writes - leased.lost_races, 1)
     print(f"balance writes: {ratio:.0f}x fewer with leases (goal: <= 10 per 1,000 jobs, at least 100x)")
     from shared.credits.leases import HEADROOM, LEASE_FILL_SECONDS, lease_size
 

@@ -68,6 +68,18 @@ def _request_field(request: Any, name: str) -> Any:
     return getattr(request, name, None)
 
 
+def _writes_users(request: Any) -> bool:
+    """Whether the commit writes a balance document (`users/{uid}`)."""
+    from google.cloud.firestore_v1.types import Write
+
+    for write in _request_field(request, "writes") or []:
+        pb = Write.pb(write)
+        name = pb.update.name if pb.WhichOneof("operation") == "update" else pb.delete
+        if name.split("/documents/", 1)[-1].startswith("users/"):
+            return True
+    return False
+
+
 def _count_commit(request: Any) -> None:
     from google.cloud.firestore_v1.types import Write
 
@@ -136,7 +148,8 @@ def install() -> None:
             try:
                 return original(self, request=request, **kwargs)
             except (FailedPrecondition, Aborted):
-                add(firestore_lost_races=1)  # a precondition lost to another writer: read again
+                # A precondition lost to another writer (read again); apart for the balance documents.
+                add(firestore_lost_races=1, **({"lost_races_on_users": 1} if _writes_users(request) else {}))
                 raise
 
         return counted

@@ -4,8 +4,9 @@ Per (project, user): the creation times over the trailing window (shared/credits
 open lease, and leases closed but not yet settled. A customer below the lease rate (leases.LEASE_MIN_RATE,
 or the project's `system/config.credit_lease_min_rate`) gets no lease: `admit` answers an admission
 without one and the job takes today's exact per-job path, unchanged. Above it, a job is admitted from the
-open lease when it fits (leases.admits); otherwise the lease is closed and one request of this instance
-opens the next (the others wait for it). A closed lease is settled once the creations admitted from it have
+open lease when it fits (leases.admits). Once most of it is used (leases.should_renew) the next lease is
+opened in the background while the current one still admits; a request that finds no lease that fits opens
+one itself (the others wait for it, at most OPEN_WAIT_S, then take the exact path). A closed lease is settled once the creations admitted from it have
 finished (their jobs exist or never will), by the settler thread; an open lease that goes idle or nears its
 expiry is closed the same way.
 """
@@ -100,20 +101,25 @@ class LeaseBook:
     def admit(self, user_id: str, price: int) -> Admission:
         """Admit one job of `price` credits from a lease of this instance, or (lease_id None) send it down
         the exact path; the caller calls `done()` when its creation finished."""
-        slot = (current_project(), user_id)
+        project = current_project()
         min_rate = self.min_rate if self.min_rate is not None else configured_min_rate()
         deadline = time.monotonic() + OPEN_WAIT_S
         with self.changed:
-            user = self._users.setdefault(slot, UserLeases())
+            user = self._users.setdefault((project, user_id), UserLeases())
             rate = user.note(time.monotonic())
             while True:
-                held = user.current
-                now = utc_now()
-                if held is not None and leases.admits(held.amount, held.used, price, held.expires_at, now):
-                    held.used += price
-                    held.creating += 1
-                    held.last_admit = time.monotonic()
-                    return Admission(held.lease_id, held, user, self)
+                admitted = self._from_current(user, price)
+                if admitted is not None:
+                    held = admitted._held
+                    assert held is not None
+                    if (
+                        not user.opening
+                        and leases.uses_lease(rate, min_rate)
+                        and leases.should_renew(held.amount, held.used, held.expires_at, utc_now())
+                    ):
+                        user.opening = True  # the next lease opens in the background meanwhile
+                        self._open_ahead(project, user_id, user, rate, price)
+                    return admitted
                 if price <= 0 or not leases.uses_lease(rate, min_rate):
                     return self._exact(user)
                 if not user.opening:
@@ -121,25 +127,50 @@ class LeaseBook:
                 if time.monotonic() >= deadline:
                     return self._exact(user)
                 self.changed.wait(deadline - time.monotonic())
-            if user.current is not None:
-                user.closed.append(user.current)
-                user.current = None
             user.opening = True
+        opened = self._open(user_id, rate, price)
+        with self.changed:
+            self._install(user, opened)
+            return self._from_current(user, price) or self._exact(user)
+
+    def _from_current(self, user: UserLeases, price: int) -> Admission | None:
+        """Under the lock: an admission from the user's open lease when the job fits in it."""
+        held = user.current
+        if held is None or not leases.admits(held.amount, held.used, price, held.expires_at, utc_now()):
+            return None
+        held.used += price
+        held.creating += 1
+        held.last_admit = time.monotonic()
+        return Admission(held.lease_id, held, user, self)
+
+    def _open(self, user_id: str, rate: float, price: int) -> lease_store.OpenedLease | None:
         try:
-            opened = lease_store.open_lease(user_id, rate, price)
+            return lease_store.open_lease(user_id, rate, price)
         except Exception as exc:  # the exact path still works (and reports the failure its own way)
             logs.warning("credit lease could not be opened", user_id=user_id, error=repr(exc))
-            opened = None
-        with self.changed:
-            user.opening = False
-            self.changed.notify_all()
-            if opened is None:
-                return self._exact(user)
-            self.opened += 1
-            held = HeldHere(opened.lease_id, opened.amount, opened.expires_at, used=price, creating=1)
-            user.current = held
-            self._start_settler()
-            return Admission(held.lease_id, held, user, self)
+            return None
+
+    def _install(self, user: UserLeases, opened: lease_store.OpenedLease | None) -> None:
+        """Under the lock: the opening is over; a new lease replaces the open one, which settles once the
+        creations admitted from it have finished."""
+        user.opening = False
+        self.changed.notify_all()
+        if opened is None:
+            return
+        if user.current is not None:
+            user.closed.append(user.current)
+        user.current = HeldHere(opened.lease_id, opened.amount, opened.expires_at)
+        self.opened += 1
+        self._start_settler()
+
+    def _open_ahead(self, project: str, user_id: str, user: UserLeases, rate: float, price: int) -> None:
+        def run() -> None:
+            with project_scope(project):
+                opened = self._open(user_id, rate, price)
+            with self.changed:
+                self._install(user, opened)
+
+        threading.Thread(target=run, name="credit-lease-open", daemon=True).start()
 
     def _exact(self, user: UserLeases) -> Admission:
         """An admission down the exact per-job path."""

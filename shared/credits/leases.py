@@ -44,6 +44,14 @@ ADMIT_MARGIN = timedelta(seconds=15)
 SWEEP_GRACE = timedelta(seconds=15)
 
 
+# The holder opens its next lease ahead, in the background, once this share of the current one is used (or
+# its admission end nears), so admissions do not stall on the opening write; and settles a lease nothing was
+# admitted from for IDLE_SETTLE_S.
+RENEW_AT = 0.75
+RENEW_BEFORE_END = timedelta(seconds=5)
+IDLE_SETTLE_S = 2.0
+
+
 class LeaseRefused(ValueError):
     """The write the decision asked for does not fit the balance as read (the caller reads again)."""
 
@@ -136,7 +144,12 @@ def expired(state: BalanceState, now: datetime) -> list[str]:
     )
 
 
+def should_renew(amount: int, used: int, expires_at: datetime, now: datetime) -> bool:
+    """Whether the holder opens its next lease now, ahead (the current one still admits meanwhile)."""
+    return used >= amount * RENEW_AT or now >= expires_at - ADMIT_MARGIN - RENEW_BEFORE_END
+
+
 def should_settle(expires_at: datetime, idle_s: float, now: datetime) -> bool:
-    """The holder settles a lease near its admission end, or once idle for a second (a full one too: what
-    its jobs give back, and the hold itself, should not wait for the expiry)."""
-    return now >= expires_at - ADMIT_MARGIN - timedelta(seconds=2) or idle_s >= 1.0
+    """The holder settles a lease near its admission end, or once idle for IDLE_SETTLE_S (a full one too:
+    what its jobs give back, and the hold itself, should not wait for the expiry)."""
+    return now >= expires_at - ADMIT_MARGIN - timedelta(seconds=2) or idle_s >= IDLE_SETTLE_S

@@ -26,6 +26,7 @@ from shared.credits.leases import (
     lease_size,
     open_lease,
     settle,
+    should_renew,
     should_settle,
     uses_lease,
     window_rate,
@@ -269,10 +270,18 @@ def test_a_sustained_rate_leases(rate: int, seconds: int) -> None:
     assert uses_lease(window_rate(times, times[-1]))
 
 
+def test_the_next_lease_opens_ahead_when_most_is_used_or_the_end_nears() -> None:
+    expires = START + LEASE_TTL
+    assert not should_renew(100, 74, expires, START)
+    assert should_renew(100, 75, expires, START)
+    assert should_renew(100, 0, expires, expires - ADMIT_MARGIN - timedelta(seconds=5))
+    assert not should_renew(100, 0, expires, expires - ADMIT_MARGIN - timedelta(seconds=6))
+
+
 def test_a_holder_settles_an_idle_lease_full_or_not() -> None:
     expires = START + LEASE_TTL
     assert not should_settle(expires, 0.2, START)
-    assert should_settle(expires, 1.0, START)
+    assert should_settle(expires, 2.0, START)
     assert should_settle(expires, 0.0, expires - ADMIT_MARGIN - timedelta(seconds=2))
 
 

@@ -39,3 +39,10 @@ def test_counts_break_down_by_function() -> None:
     counts = rpc_counts.snapshot()
     assert counts["firestore_reads"] == 2 and counts["api:firestore_reads"] == 2
     rpc_counts.reset()
+
+
+def test_a_commit_that_writes_a_balance_document_is_told_apart() -> None:
+    root = "projects/p/databases/(default)/documents/"
+    assert rpc_counts._writes_users({"writes": [Write(update=Document(name=root + "users/u1"))]})
+    assert not rpc_counts._writes_users({"writes": [Write(update=Document(name=root + "jobs/j1"))]})
+    assert rpc_counts._writes_users({"writes": [Write(delete=root + "users/u2")]})
