@@ -3,8 +3,8 @@
 Creating a live job is one ledger batch: balance update (precondition), `job_debit` ledger entry, `create()`
 of the job itself and, with an Idempotency-Key only, the marker `processed_events/debit:job:{job_id}`.
 Test-key jobs cost nothing and are a single `create()`, and so is a busy customer's live job admitted from a
-credit lease (shared/credits/lease_book.py: the balance is written per lease, not per job). With an `Idempotency-Key` the job id is derived from (user, mode, key), so a retry's
-`create()` fails inside that same batch: idempotent by construction, never check-then-write.
+credit lease (shared/credits/lease_book.py: the balance is written per lease, not per job). With an
+`Idempotency-Key` the job id is derived from (user, mode, key), so a retry's `create()` fails inside that same batch: idempotent by construction, never check-then-write.
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
         return _replay(job_id, fingerprint)
     finally:
         if admission is not None:
-            admission.done()  # the lease may settle, or the exact path's count of writers goes down
+            admission.done()  # its lease may settle once the creations admitted from it are done
     record_job(principal.user_id, principal.key_id, held, principal.livemode)
     return CreatedJob(job_id, job, replayed=False)
 
