@@ -4,7 +4,8 @@ Creating a live job is one ledger batch: balance update (precondition), `job_deb
 of the job itself and, with an Idempotency-Key only, the marker `processed_events/debit:job:{job_id}`.
 Test-key jobs cost nothing and are a single `create()`, and so is a busy customer's live job admitted from a
 credit lease (shared/credits/lease_book.py: the balance is written per lease, not per job). With an
-`Idempotency-Key` the job id is derived from (user, mode, key), so a retry's `create()` fails inside that same batch: idempotent by construction, never check-then-write.
+`Idempotency-Key` the job id is derived from (user, mode, key), so a retry's `create()` fails inside that
+same batch: idempotent by construction, never check-then-write.
 """
 
 from __future__ import annotations
