@@ -48,6 +48,7 @@ class Phase:
     pipeline_per_s: float
     host_writes: int
     leases_opened: int
+    exact_path_jobs: int
     create_seconds: float
 
     def per_thousand(self) -> float:
@@ -57,6 +58,23 @@ class Phase:
     def committed_per_thousand(self) -> float:
         """Writes to users/{uid} that took effect (attempts less lost races) per 1,000 jobs."""
         return (self.balance_writes - self.lost_races) * 1000 / JOBS
+
+
+def _exact_path_jobs(user_id: str) -> int:
+    """The customer's jobs that wrote the balance themselves (no lease)."""
+    from google.cloud.firestore import FieldFilter
+
+    from shared.core.clients import firestore_client
+    from shared.models import Job
+
+    query: Any = (
+        firestore_client()
+        .collection(Job.collection)
+        .where(filter=FieldFilter("user_id", "==", user_id))
+        .where(filter=FieldFilter("lease_id", "==", None))
+        .count()
+    )
+    return int(query.get()[0][0].value)
 
 
 def _completed(user_id: str) -> int:
@@ -141,6 +159,7 @@ def run_phase(name: str, user_id: str, key_id: str, host_url: str, leases_on: bo
         pipeline_per_s=_completed(user_id) / (finished - started),
         host_writes=int(host.get("firestore_writes", 0)),
         leases_opened=opened,
+        exact_path_jobs=_exact_path_jobs(user_id),
         create_seconds=created - started,
     )
 
@@ -177,6 +196,7 @@ def main() -> None:
             f"{leased.balance_writes / leased.create_seconds:.2f}",
         ),
         ("leases opened", today.leases_opened, leased.leases_opened),
+        ("jobs on the exact per-job path", today.exact_path_jobs, leased.exact_path_jobs),
         ("jobs created per second", f"{today.create_per_s:.1f}", f"{leased.create_per_s:.1f}"),
         (
             "jobs completed per second (pipeline)",

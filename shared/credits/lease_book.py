@@ -6,7 +6,8 @@ or the project's `system/config.credit_lease_min_rate`) gets no lease: `admit` a
 without one and the job takes today's exact per-job path, unchanged. Above it, a job is admitted from the
 open lease when it fits (leases.admits). Once most of it is used (leases.should_renew) the next lease is
 opened in the background while the current one still admits; a request that finds no lease that fits opens
-one itself (the others wait for it, at most OPEN_WAIT_S, then take the exact path). A closed lease is settled once the creations admitted from it have
+one itself (the others wait for it, at most OPEN_WAIT_S, then take the exact path). A closed lease is
+settled once the creations admitted from it have
 finished (their jobs exist or never will), by the settler thread; an open lease that goes idle or nears its
 expiry is closed the same way.
 """
@@ -26,7 +27,9 @@ from shared.credits import lease_store, leases
 from shared.models import utc_now
 
 SETTLE_EVERY_S = 0.25
-OPEN_WAIT_S = 2.0
+# A request waits this long for its instance's opening lease before it takes the exact path (which would
+# race the opening write on the same document).
+OPEN_WAIT_S = 5.0
 CONFIG_SECONDS = 10.0
 
 
