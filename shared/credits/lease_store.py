@@ -81,13 +81,6 @@ def open_lease(user_id: str, rate_per_s: float, price: int) -> OpenedLease | Non
     )
 
     def hold(batch: firestore.WriteBatch, _balance_after: int) -> None:
-        batch.update(
-            account_ref(user_id),
-            {
-                "held": firestore.Increment(amount),
-                f"leases.{lease_id}": {"amount": amount, "expires_at": expires_at},
-            },
-        )
         batch.create(_lease_ref(lease_id), record.to_firestore())
 
     try:
@@ -101,6 +94,10 @@ def open_lease(user_id: str, rate_per_s: float, price: int) -> OpenedLease | Non
                 entry_id=lease_debit_entry_id(lease_id),
             ),
             extra_writes=hold,
+            balance_fields={
+                "held": firestore.Increment(amount),
+                f"leases.{lease_id}": {"amount": amount, "expires_at": expires_at},
+            },
         )
     except ApiError:  # short of credits (another instance leased meanwhile): the exact path decides
         return None
@@ -180,12 +177,13 @@ def _give_back(user_id: str, lease_id: str, amount: int, used: int, jobs: int, r
     key = lease_id if amount else hashlib.sha256("\x00".join(ids).encode()).hexdigest()[:32]
     marker_id = f"settle:lease:{key}"
 
+    # The hold ends in the same write to the balance document as the credits coming back.
+    hold_ends = (
+        {"held": firestore.Increment(-amount), f"leases.{lease_id}": firestore.DELETE_FIELD} if amount else {}
+    )
+
     def settle_writes(batch: firestore.WriteBatch, _balance_after: int = 0) -> None:
         if amount:
-            batch.update(
-                account_ref(user_id),
-                {"held": firestore.Increment(-amount), f"leases.{lease_id}": firestore.DELETE_FIELD},
-            )
             batch.delete(_lease_ref(lease_id))
         for snapshot in returns:
             # Folded exactly once: a concurrent settlement that read the same return fails on its marker
@@ -203,6 +201,8 @@ def _give_back(user_id: str, lease_id: str, amount: int, used: int, jobs: int, r
             if marker.exists():
                 return
             batch = firestore_client().batch()
+            if hold_ends:
+                batch.update(account_ref(user_id), hold_ends)
             settle_writes(batch)
             add_marker(batch, marker)
             batch.commit()
@@ -221,6 +221,7 @@ def _give_back(user_id: str, lease_id: str, amount: int, used: int, jobs: int, r
             effect=ReturnTo(debit_entry_id=lease_debit_entry_id(lease_id)),
         ),
         extra_writes=settle_writes,
+        balance_fields=hold_ends,
     )
 
 

@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
@@ -138,7 +139,11 @@ def grant_ref(grant_id: str) -> firestore.DocumentReference:
     return firestore_client().collection(CreditGrant.collection).document(grant_id)
 
 
-def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None = None) -> AppliedChange:
+def apply_credit_change(
+    change: CreditChange,
+    extra_writes: ExtraWrites | None = None,
+    balance_fields: dict[str, Any] | None = None,
+) -> AppliedChange:
     """Apply once: the one way credits move. A debit (amount < 0, no effect) takes from the grants in the
     spending order (shared/credits/grants.py) and is one ledger entry with its allocations and one write to
     the balance document, however many grants it takes from (plus the grants it empties, marked depleted).
@@ -189,6 +194,8 @@ def apply_credit_change(change: CreditChange, extra_writes: ExtraWrites | None =
                 "debt": plan.state.debt,
                 "grants": {g: b.to_firestore() for g, b in plan.state.grants.items()},
                 "updated_at": now,
+                # More fields of the balance document changed with it (a credit lease's hold): one write.
+                **(balance_fields or {}),
             },
             option=db.write_option(last_update_time=snapshot.update_time),
         )
