@@ -32,7 +32,7 @@ from shared.core.principals import KeyPrincipal
 from shared.core.retention import test_data_expiry
 from shared.core.settings import get_settings
 from shared.credits.ledger import CreditChange, apply_credit_change, refuse_debt
-from shared.jobs.attempts import queued_sweep_at, recovery_grace
+from shared.jobs.attempts import job_deadline, queued_sweep_at, recovery_grace
 from shared.jobs.types import resolve_job_type
 from shared.keys.limits import ACCOUNT_JOBS_IN_FLIGHT, DEFAULT_JOBS_IN_FLIGHT
 from shared.keys.usage import record_job
@@ -100,6 +100,7 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
     held = (price if isinstance(pricing, FixedPricing) else pricing.max_credits) if principal.livemode else 0
     now = utc_now()
     expires_at = now + timedelta(seconds=job_type.queue_timeout_s)
+    deadline_at = job_deadline(now, job_type.queue_timeout_s, job_type.timeout_s, job_type.max_attempts)
     job = Job(
         user_id=principal.user_id,
         key_id=principal.key_id,
@@ -112,8 +113,12 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
         max_attempts=job_type.max_attempts,
         timeout_s=job_type.timeout_s,
         expires_at=expires_at,
-        sweep_at=queued_sweep_at(
-            now, expires_at, job_type.has_worker, recovery_grace(get_settings().is_production)
+        deadline_at=deadline_at,
+        sweep_at=min(
+            queued_sweep_at(
+                now, expires_at, job_type.has_worker, recovery_grace(get_settings().is_production)
+            ),
+            deadline_at,
         ),
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
@@ -268,6 +273,6 @@ def publish_new_job(change: DocumentChange) -> Callable[[], object]:
     (it raises when the publish failed, so the trigger is retried)."""
     if change.value is None or change.value.get("status") != JobStatus.QUEUED.value:
         return lambda: None
-    from shared.jobs.lanes import start_dispatch_publish
+    from shared.jobs.messages import start_dispatch_publish
 
-    return start_dispatch_publish(change.document_id, str(change.value.get("type", "")))
+    return start_dispatch_publish(change.document_id)

@@ -15,28 +15,37 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from shared.core import logs
 from shared.core.pubsub_events import MalformedMessage, PubSubMessage
 from shared.core.settings import get_settings
+from shared.jobs import flow
 from shared.jobs.attempts import (
     MAX_REPLY_BYTES,
     RETRYABLE_STATUSES,
     AttemptOutcome,
+    Verdict,
     WorkerReply,
     judge_reply,
 )
+from shared.jobs.flow import TypeLimits
 from shared.jobs.lifecycle import JobNotFound, finish_attempt, start_attempt
-from shared.jobs.service import JOB_ID_PATTERN
+from shared.jobs.messages import publish_dispatches
+from shared.jobs.service import JOB_ID_PATTERN, job_ref
+from shared.jobs.turns import NOT_NOW_STATUSES, pause_for
 from shared.jobs.types import ECHO_JOB_TYPE, stored_job_type
-from shared.models import Job, JobType, MeteredPricing, utc_now
+from shared.models import Job, JobStatus, JobType, MeteredPricing, utc_now
 from shared.outbound.results import AttemptResult, parse_retry_after
 from shared.outbound.sender import SendPolicy, guarded_post
 from shared.outbound.signing import build_headers
 from shared.workers.job_types import ensure_echo_type, signing_secrets
 
 USER_AGENT = "credits-platform-jobs/1"
+# A type's pause or rate wait this short is waited out by one dispatcher, which then grants the next turns;
+# one dispatcher keeps doing so for at most MAX_WAKING_S (the attempts it granted take over as they end).
+MAX_WAKE_WAIT_MS = 10_000
+MAX_WAKING_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -91,23 +100,88 @@ def send_policy(timeout_s: float) -> SendPolicy:
 def worker_reply(result: AttemptResult) -> WorkerReply:
     status = result.status_code
     retry_after = None
-    if status is not None and (status in RETRYABLE_STATUSES or status >= 500):
+    if status is not None and (status in RETRYABLE_STATUSES or status in NOT_NOW_STATUSES or status >= 500):
         retry_after = parse_retry_after(result.retry_after_header, utc_now())
     return WorkerReply(status_code=status, error=result.error, body=result.body, retry_after=retry_after)
 
 
-def dispatch_job(job_id: str) -> Dispatched | None:
-    """Make the job's next attempt if it is due and has a worker; None when there is nothing to do."""
+def type_limits(job: Job, worker: JobType) -> TypeLimits:
+    return TypeLimits(
+        job_type=job.type,
+        max_concurrency=worker.max_concurrency,
+        max_rate_per_s=worker.max_rate_per_s,
+        timeout_s=max(worker.timeout_s, job.timeout_s),
+    )
+
+
+def dispatch_job(job_id: str, turn: bool = False) -> Dispatched | None:
+    """Hand the job in to its type's flow control, and make the attempts whose turn it is (this job's when
+    its turn comes now; the others are published to their own dispatchers). `turn`: the job's turn came
+    (it holds a slot). None when this call made no attempt of `job_id`."""
+    job = read_job(job_id)
+    if job is None:
+        logs.warning("job to dispatch does not exist", job_id=job_id)
+        return None
+    worker = worker_of(job)
+    if worker is None:
+        return None  # a type without a worker: the job waits for its deadline (the sweep ends it)
+    if not flow.available():
+        return attempt_job(job_id, worker)
+    limits = type_limits(job, worker)
+    if not turn:
+        now = utc_now()
+        if job.status is not JobStatus.QUEUED or (
+            job.next_attempt_at is not None and job.next_attempt_at > now
+        ):
+            return None
+        turns = flow.admit(limits, job_id, job.user_id, now)
+        turn = job_id in turns.granted
+        hand_out(limits, [g for g in turns.granted if g != job_id], turns)
+        if not turn:
+            return None
+    dispatched: Dispatched | None = None
     try:
-        started = start_attempt(job_id, runnable=lambda job: worker_of(job) is not None)
+        dispatched = attempt_job(job_id, worker, limits)
+    finally:
+        if dispatched is None or dispatched.outcome.verdict is not Verdict.NOT_NOW or not dispatched.applied:
+            turns = flow.release(limits, job_id, utc_now())
+            hand_out(limits, turns.granted, turns)
+    return dispatched
+
+
+def read_job(job_id: str) -> Job | None:
+    snapshot = job_ref(job_id).get()
+    return Job.from_firestore(snapshot.to_dict()) if snapshot.exists else None
+
+
+def hand_out(limits: TypeLimits, granted: list[str], turns: flow.Turns) -> None:
+    """Publish the granted turns to their dispatchers. When the type waits (a pause, its rate) but not long,
+    one instance waits it out and grants the next turns; a longer wait ends with the sweep, which hands in
+    the jobs whose `sweep_at` comes (the job put back after a "not now" has it at the pause's end)."""
+    publish_dispatches(granted, turn=True)
+    waited_s = 0.0
+    while 0 < turns.wait_ms <= MAX_WAKE_WAIT_MS and turns.customers_waiting and waited_s < MAX_WAKING_S:
+        if not flow.claim_waker(limits, turns.wait_ms):
+            return
+        try:
+            time.sleep(turns.wait_ms / 1000)  # the type's pause or rate interval, not a server
+            waited_s += turns.wait_ms / 1000
+            turns = flow.grant(limits, utc_now())
+        finally:
+            flow.free_waker(limits)
+        publish_dispatches(turns.granted, turn=True)
+
+
+def attempt_job(job_id: str, worker: JobType, limits: TypeLimits | None = None) -> Dispatched | None:
+    """Make the job's next attempt if it is due; None when there is nothing to do."""
+    try:
+        started = start_attempt(job_id)
     except JobNotFound:
         logs.warning("job to dispatch does not exist", job_id=job_id)
         return None
     if not started.changed:
         return None
     job = started.job
-    worker = worker_of(job)
-    assert worker is not None  # checked by the start
     attempt = job.attempts
     now = utc_now()
     body = dispatch_body(job_id, job)
@@ -117,14 +191,22 @@ def dispatch_job(job_id: str) -> Dispatched | None:
     }
     remaining = (job.attempt_deadline - now).total_seconds() if job.attempt_deadline else job.timeout_s
     result = guarded_post(worker.worker_url, body, headers, send_policy(max(remaining, 0.001)), now)
+    now = utc_now()
     outcome = judge_reply(
         worker_reply(result),
         attempt=attempt,
         max_attempts=job.max_attempts,
         metered=isinstance(job.pricing, MeteredPricing),
-        now=utc_now(),
+        now=now,
     )
+    if outcome.verdict is Verdict.NOT_NOW:
+        in_a_row = flow.not_now_in_a_row(limits) if limits is not None else 1
+        pause = pause_for(outcome.retry_after, in_a_row)
+        outcome = replace(outcome, next_attempt_at=now + pause)
     applied = finish_attempt(job_id, attempt, outcome).changed
+    if applied and outcome.verdict is Verdict.NOT_NOW and limits is not None and outcome.next_attempt_at:
+        turns = flow.put_back(limits, job_id, job.user_id, outcome.next_attempt_at - now, now)
+        hand_out(limits, turns.granted, turns)
     logs.info(
         "job attempt",
         job_id=job_id,
@@ -140,4 +222,5 @@ def dispatch_job(job_id: str) -> Dispatched | None:
 
 
 def handle_run_job(message: PubSubMessage) -> Dispatched | None:
-    return dispatch_job(job_id_of(message))
+    payload = message.json()
+    return dispatch_job(job_id_of(message), turn=isinstance(payload, dict) and payload.get("turn") is True)

@@ -14,18 +14,20 @@ from typing import Annotated, Any
 
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.core.settings import get_settings
+from shared.jobs.turns import DEFAULT_MAX_CONCURRENCY
 from shared.jobs.types import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_QUEUE_TIMEOUT_S,
     DEFAULT_TIMEOUT_S,
     ECHO_JOB_TYPE,
     ECHO_TIMEOUT_S,
+    MAX_RESPONSE_TIMEOUT_S,
     ResolvedType,
     available_job_types,
     forget_cached_types,
@@ -35,6 +37,8 @@ from shared.jobs.types import (
 )
 from shared.models import (
     JOB_MAX_ATTEMPTS_RANGE,
+    JOB_MAX_CONCURRENCY_RANGE,
+    JOB_MAX_RATE_PER_S_RANGE,
     JOB_QUEUE_TIMEOUT_S_RANGE,
     JOB_TIMEOUT_S_RANGE,
     FixedPricing,
@@ -45,7 +49,6 @@ from shared.models import (
 from shared.outbound import signing
 from shared.outbound.signing import generate_signing_secret, rotated
 from shared.outbound.targets import check_url
-from shared.workers.lanes import ensure_dispatch_lane
 
 ECHO_WORKER_FUNCTION = "echo_worker"
 ECHO_DESCRIPTION = "Returns its input as its result (the platform's built-in worker)."
@@ -65,6 +68,8 @@ class JobTypeInput(BaseModel):
                     "timeout_s": 300,
                     "max_attempts": 3,
                     "queue_timeout_s": 3600,
+                    "max_concurrency": 10,
+                    "max_rate_per_s": 5,
                 }
             ]
         },
@@ -84,6 +89,38 @@ class JobTypeInput(BaseModel):
     queue_timeout_s: Annotated[
         int, Field(ge=JOB_QUEUE_TIMEOUT_S_RANGE[0], le=JOB_QUEUE_TIMEOUT_S_RANGE[1], strict=True)
     ] = DEFAULT_QUEUE_TIMEOUT_S
+    max_concurrency: Annotated[
+        int,
+        Field(
+            ge=JOB_MAX_CONCURRENCY_RANGE[0],
+            le=JOB_MAX_CONCURRENCY_RANGE[1],
+            strict=True,
+            description="The most attempts in flight at the worker at once, over every instance; jobs beyond "
+            "it wait queued.",
+        ),
+    ] = DEFAULT_MAX_CONCURRENCY
+    max_rate_per_s: (
+        Annotated[
+            float,
+            Field(
+                ge=JOB_MAX_RATE_PER_S_RANGE[0],
+                le=JOB_MAX_RATE_PER_S_RANGE[1],
+                description="Dispatches per second to the worker at most (none: no rate limit); jobs beyond "
+                "it wait queued.",
+            ),
+        ]
+        | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _response_timeout_fits_the_dispatcher(self) -> JobTypeInput:
+        # A worker that answers in its response is waited for by run_job, which lives at most 540 s.
+        if getattr(self, "completion", "response") == "response" and self.timeout_s > MAX_RESPONSE_TIMEOUT_S:
+            raise ValueError(
+                f"timeout_s of a type whose worker answers in its response is at most {MAX_RESPONSE_TIMEOUT_S} "
+                "(what the dispatcher can wait: docs/workers.md, Limits)"
+            )
+        return self
 
 
 def _ref(name: str) -> firestore.DocumentReference:
@@ -117,6 +154,8 @@ def admin_resource(name: str, job_type: ResolvedType, secret: str | None = None)
         "timeout_s": job_type.timeout_s,
         "max_attempts": job_type.max_attempts,
         "queue_timeout_s": job_type.queue_timeout_s,
+        "max_concurrency": job_type.max_concurrency,
+        "max_rate_per_s": job_type.max_rate_per_s,
         "legacy": definition is None,
         "created_at": _unix(definition.created_at) if definition is not None else None,
         "updated_at": _unix(definition.updated_at) if definition is not None else None,
@@ -141,14 +180,13 @@ def put_job_type(name: str, body: JobTypeInput) -> tuple[dict[str, Any], bool]:
     check_url(body.worker_url, param="worker_url")
     ref = _ref(name)
     db = firestore_client()
-    topic = ensure_dispatch_lane(name)  # before the type exists: its first job finds its lane ready
 
     def attempt() -> tuple[dict[str, Any], bool]:
         snapshot = ref.get()
         now = utc_now()
         fields = body.model_dump()
         fields["pricing"] = body.pricing
-        fields["dispatch_topic"] = topic
+        fields["dispatch_topic"] = None
         current = JobType.from_firestore(snapshot.to_dict()) if snapshot.exists else None
         if current is None or current.deleted_at is not None:
             secret = generate_signing_secret()
