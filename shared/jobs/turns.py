@@ -61,7 +61,8 @@ class FairQueue:
             self.ring.append(customer)
 
     def put_back(self, customer: str, job_id: str) -> None:
-        """A job whose worker said "not now": first of its customer's jobs, its customer first in line."""
+        """A job whose worker said "not now": first of its customer's jobs; a customer with nothing else
+        waiting goes first in line, one already in line keeps their place."""
         jobs = self.waiting.setdefault(customer, deque())
         jobs.appendleft(job_id)
         if len(jobs) == 1:
