@@ -223,7 +223,7 @@ def test_service_accounts_are_created_and_granted_only_their_roles() -> None:
         assert c.flag("role") == "roles/pubsub.publisher" and c.flag("project") == PROJECT
         publishers.setdefault(c.words[4], set()).add(c.flag("member"))
     assert publishers == {
-        "jobs": {member.format("workers")},
+        "jobs": {member.format(i) for i in ("workers", "webhook-sender")},
         "webhook-events": {member.format(i) for i in ("api", "workers", "webhook-sender")},
         "webhook-events-slow": {member.format(i) for i in ("api", "workers", "webhook-sender")},
         "webhook-events-test": {member.format(i) for i in ("api", "workers", "webhook-sender")},

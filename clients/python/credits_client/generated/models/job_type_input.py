@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
@@ -26,6 +26,9 @@ class JobTypeInput:
         timeout_s (int | Unset):  Default: 300.
         max_attempts (int | Unset):  Default: 3.
         queue_timeout_s (int | Unset):  Default: 3600.
+        max_concurrency (int | Unset): The most attempts in flight at the worker at once, over every instance; jobs
+            beyond it wait queued. Default: 10.
+        max_rate_per_s (float | None | Unset):
     """
 
     worker_url: str
@@ -34,6 +37,8 @@ class JobTypeInput:
     timeout_s: int | Unset = 300
     max_attempts: int | Unset = 3
     queue_timeout_s: int | Unset = 3600
+    max_concurrency: int | Unset = 10
+    max_rate_per_s: float | Unset | None = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.fixed_pricing import FixedPricing
@@ -54,6 +59,14 @@ class JobTypeInput:
 
         queue_timeout_s = self.queue_timeout_s
 
+        max_concurrency = self.max_concurrency
+
+        max_rate_per_s: float | Unset | None
+        if isinstance(self.max_rate_per_s, Unset):
+            max_rate_per_s = UNSET
+        else:
+            max_rate_per_s = self.max_rate_per_s
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -70,6 +83,10 @@ class JobTypeInput:
             field_dict["max_attempts"] = max_attempts
         if queue_timeout_s is not UNSET:
             field_dict["queue_timeout_s"] = queue_timeout_s
+        if max_concurrency is not UNSET:
+            field_dict["max_concurrency"] = max_concurrency
+        if max_rate_per_s is not UNSET:
+            field_dict["max_rate_per_s"] = max_rate_per_s
 
         return field_dict
 
@@ -106,6 +123,17 @@ class JobTypeInput:
 
         queue_timeout_s = d.pop("queue_timeout_s", UNSET)
 
+        max_concurrency = d.pop("max_concurrency", UNSET)
+
+        def _parse_max_rate_per_s(data: object) -> float | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        max_rate_per_s = _parse_max_rate_per_s(d.pop("max_rate_per_s", UNSET))
+
         job_type_input = cls(
             worker_url=worker_url,
             pricing=pricing,
@@ -113,6 +141,8 @@ class JobTypeInput:
             timeout_s=timeout_s,
             max_attempts=max_attempts,
             queue_timeout_s=queue_timeout_s,
+            max_concurrency=max_concurrency,
+            max_rate_per_s=max_rate_per_s,
         )
 
         return job_type_input
