@@ -47,6 +47,8 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
   const timeout = h("input", { name: "timeout-s", type: "number", min: 1, max: 3600, value: 300 });
   const attempts = h("input", { name: "max-attempts", type: "number", min: 1, max: 10, value: 3 });
   const queueTimeout = h("input", { name: "queue-timeout-s", type: "number", min: 10, max: 604800, value: 3600 });
+  const maxConcurrency = h("input", { name: "max-concurrency", type: "number", min: 1, max: 1000, value: 10 });
+  const maxRate = h("input", { name: "max-rate-per-s", type: "number", min: 0.1, max: 1000, step: "any", placeholder: "no limit" });
 
   function showSecret(type: JobTypeAdmin): void {
     if (!type.worker_secret) return;
@@ -64,7 +66,7 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
     const page = await call<Page<JobTypeAdmin>>("GET", "/v1/admin/job_types?limit=100");
     listBox.replaceChildren(
       table(
-        ["Type", "Price", "Worker", "Timeout", "Attempts", "Queue timeout", "Updated", ""],
+        ["Type", "Price", "Worker", "Timeout", "Attempts", "Queue timeout", "Concurrency", "Rate", "Updated", ""],
         page.data.map((t) => [
           h("code", {}, t.type),
           document.createTextNode(priceText(t.pricing)),
@@ -72,6 +74,8 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
           document.createTextNode(`${t.timeout_s} s`),
           document.createTextNode(String(t.max_attempts)),
           document.createTextNode(`${t.queue_timeout_s} s`),
+          document.createTextNode(String(t.max_concurrency)),
+          document.createTextNode(t.max_rate_per_s == null ? "—" : `${t.max_rate_per_s}/s`),
           document.createTextNode(t.updated_at ? when(t.updated_at) : "—"),
           t.legacy
             ? document.createTextNode("")
@@ -106,6 +110,8 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
     field("Timeout per attempt (s)", timeout),
     field("Max attempts", attempts),
     field("Queue timeout (s)", queueTimeout, "How long a job may wait for its first attempt."),
+    field("Max concurrency", maxConcurrency, "The most attempts in flight at the worker at once; jobs beyond it wait."),
+    field("Max rate (dispatches/s)", maxRate, "Optional; empty: no rate limit."),
     h("button", { type: "submit" }, "Save job type"),
   );
   form.addEventListener("submit", async (event) => {
@@ -125,6 +131,8 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
           timeout_s: Number(timeout.value),
           max_attempts: Number(attempts.value),
           queue_timeout_s: Number(queueTimeout.value),
+          max_concurrency: Number(maxConcurrency.value),
+          max_rate_per_s: maxRate.value.trim() === "" ? null : Number(maxRate.value),
         },
       });
       notice(`Job type ${saved.type} saved.`);
@@ -136,7 +144,6 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
   });
   root.append(h("section", { class: "card" }, h("h2", {}, "Job types"), secretBox, listBox, form));
   await refresh();
-  await jobTypesSection(root);
 }
 
 export async function adminPage(root: HTMLElement, _session: Session): Promise<void> {
