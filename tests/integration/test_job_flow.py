@@ -29,7 +29,7 @@ from tests.support.job_workers import (
 from tests.support.jobs import balance, post_job, stored_jobs
 from tests.support.platform import ApiClient, create_api_key
 from tests.support.waiting import eventually
-from tests.support.webhook_receiver import WebhookReceiver
+from tests.support.webhook_receiver import Scripted, WebhookReceiver
 
 
 def tenants(credits: int) -> tuple[str, str]:
@@ -90,7 +90,11 @@ def test_429_and_503_do_not_count_and_retry_after_is_waited(
     alice, bob = tenants(10)
     created = put_job_type(api, "busy", receiver.url(), pricing={"credits": 2}, max_attempts=1)
     receiver.respond(
-        refuse(429, "busy", headers={"Retry-After": "3", "Content-Type": "application/json"}),
+        Scripted(
+            429,
+            {"Retry-After": "3", "Content-Type": "application/json"},
+            body=b'{"error": {"message": "busy"}}',
+        ),
         refuse(503, "still busy"),  # no Retry-After: the default pause
     )
     receiver.default = answer({"ok": True})
