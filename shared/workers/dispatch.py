@@ -1,6 +1,8 @@
-"""The dispatcher (function `run_job`, topic `jobs`): one attempt of a job, POSTed to its type's worker.
+"""The dispatcher (function `run_job`, topic `jobs`): a job handed in waits for its turn in its type's flow
+control (shared/jobs/flow.py); the turns granted are run here, side by side (`pump`), each an attempt
+POSTed to the type's worker.
 
-Messages carry only the job id; the job document is the truth. An attempt is started with a precondition
+Messages carry only the job id (and `turn` when its turn came); the job document is the truth. An attempt is started with a precondition
 (queued -> running, `attempts + 1`), so of several deliveries of one message, or a message and the sweep's
 copy, one dispatches and the others acknowledge. The request is signed as Standard Webhooks signs (the
 type's secret, and a rotated one within its overlap) and sent through the guarded sender of outgoing
@@ -13,9 +15,12 @@ past its deadline: the sweep counts the attempt as failed (shared/jobs/sweep.py)
 
 from __future__ import annotations
 
+import contextvars
 import json
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from shared.core import logs
 from shared.core.pubsub_events import MalformedMessage, PubSubMessage
@@ -42,10 +47,15 @@ from shared.outbound.signing import build_headers
 from shared.workers.job_types import ensure_echo_type, signing_secrets
 
 USER_AGENT = "credits-platform-jobs/1"
-# A type's pause or rate wait this short is waited out by one dispatcher, which then grants the next turns;
-# one dispatcher keeps doing so for at most MAX_WAKING_S (the attempts it granted take over as they end).
+# A type's pause or rate wait this short is waited out by one dispatcher, which then grants the next turns.
 MAX_WAKE_WAIT_MS = 10_000
-MAX_WAKING_S = 60.0
+# One invocation runs the turns it is granted, and those their ends grant, for at most PUMP_BUDGET_S, and
+# never an attempt that could outlive run_job (540 s, less a margin for recording it); later turns are
+# published. At most PUMP_THREADS attempts at once per invocation.
+PUMP_BUDGET_S = 120.0
+RUN_JOB_LIFETIME_S = 540
+LIFETIME_MARGIN_S = 30
+PUMP_THREADS = 32
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,7 @@ class Dispatched:
     attempt: int
     outcome: AttemptOutcome
     applied: bool  # False: the job moved on while the worker worked (its answer changed nothing)
+    user_id: str = ""
 
 
 def job_id_of(message: PubSubMessage) -> str:
@@ -115,9 +126,9 @@ def type_limits(job: Job, worker: JobType) -> TypeLimits:
 
 
 def dispatch_job(job_id: str, turn: bool = False) -> Dispatched | None:
-    """Hand the job in to its type's flow control, and make the attempts whose turn it is (this job's when
-    its turn comes now; the others are published to their own dispatchers). `turn`: the job's turn came
-    (it holds a slot). None when this call made no attempt of `job_id`."""
+    """Hand the job in to its type's flow control and make the attempts whose turn it is, this job's
+    included when its turn comes now. `turn`: the message says its turn came (it holds a slot). None when
+    this call made no attempt of `job_id`."""
     job = read_job(job_id)
     if job is None:
         logs.warning("job to dispatch does not exist", job_id=job_id)
@@ -128,25 +139,13 @@ def dispatch_job(job_id: str, turn: bool = False) -> Dispatched | None:
     if not flow.available():
         return attempt_job(job_id, worker)
     limits = type_limits(job, worker)
-    if not turn:
-        now = utc_now()
-        if job.status is not JobStatus.QUEUED or (
-            job.next_attempt_at is not None and job.next_attempt_at > now
-        ):
-            return None
-        turns = flow.admit(limits, job_id, job.user_id, now)
-        turn = job_id in turns.granted
-        hand_out(limits, [g for g in turns.granted if g != job_id], turns)
-        if not turn:
-            return None
-    dispatched: Dispatched | None = None
-    try:
-        dispatched = attempt_job(job_id, worker, limits)
-    finally:
-        if dispatched is None or dispatched.outcome.verdict is not Verdict.NOT_NOW or not dispatched.applied:
-            turns = flow.release(limits, job_id, utc_now())
-            hand_out(limits, turns.granted, turns)
-    return dispatched
+    if turn:
+        return pump(limits, worker, [job_id], own_job=job_id)
+    now = utc_now()
+    if job.status is not JobStatus.QUEUED or (job.next_attempt_at is not None and job.next_attempt_at > now):
+        return None
+    turns = flow.admit(limits, job_id, job.user_id, now)
+    return pump(limits, worker, turns.granted, own_job=job_id, turns=turns)
 
 
 def read_job(job_id: str) -> Job | None:
@@ -154,22 +153,89 @@ def read_job(job_id: str) -> Job | None:
     return Job.from_firestore(snapshot.to_dict()) if snapshot.exists else None
 
 
-def hand_out(limits: TypeLimits, granted: list[str], turns: flow.Turns) -> None:
-    """Publish the granted turns to their dispatchers. When the type waits (a pause, its rate) but not long,
-    one instance waits it out and grants the next turns; a longer wait ends with the sweep, which hands in
-    the jobs whose `sweep_at` comes (the job put back after a "not now" has it at the pause's end)."""
-    publish_dispatches(granted, turn=True)
-    waited_s = 0.0
-    while 0 < turns.wait_ms <= MAX_WAKE_WAIT_MS and turns.customers_waiting and waited_s < MAX_WAKING_S:
-        if not flow.claim_waker(limits, turns.wait_ms):
-            return
-        try:
-            time.sleep(turns.wait_ms / 1000)  # the type's pause or rate interval, not a server
-            waited_s += turns.wait_ms / 1000
-            turns = flow.grant(limits, utc_now())
-        finally:
-            flow.free_waker(limits)
-        publish_dispatches(turns.granted, turn=True)
+def run_turn(job_id: str, worker: JobType, limits: TypeLimits) -> tuple[Dispatched | None, flow.Turns]:
+    """One granted turn: the attempt, then its slot back (or, after a "not now", the job back first in its
+    customer's line and the type paused); returns the turns granted next."""
+    try:
+        dispatched = attempt_job(job_id, worker, limits)
+    except BaseException:
+        flow.release(limits, job_id, utc_now())
+        raise
+    now = utc_now()
+    if dispatched is not None and dispatched.applied and dispatched.outcome.verdict is Verdict.NOT_NOW:
+        due = dispatched.outcome.next_attempt_at or now
+        pause = max(due - now, timedelta(0))
+        return dispatched, flow.put_back(limits, job_id, dispatched.user_id, pause, now)
+    return dispatched, flow.release(limits, job_id, now)
+
+
+def pump(
+    limits: TypeLimits,
+    worker: JobType,
+    granted: list[str],
+    *,
+    own_job: str,
+    turns: flow.Turns | None = None,
+) -> Dispatched | None:
+    """Run the granted turns side by side in this invocation, and the turns each one's end grants, while
+    this invocation has time (PUMP_BUDGET_S, and the attempt's timeout within run_job's life); turns past
+    that are published, each to a dispatcher of its own. When the type waits (a pause, its rate) but not
+    long, one instance (a Redis lock elects it) waits it out and grants the next turns; a longer wait ends
+    with the sweep, which hands in the job put back after a "not now" at the pause's end. Running the turns
+    here rather than one push each keeps a type's concurrency independent of how many pushes Pub/Sub has
+    outstanding at once (the emulator: about two per subscription)."""
+    started = time.monotonic()
+    own: Dispatched | None = None
+    with ThreadPoolExecutor(max_workers=min(limits.max_concurrency, PUMP_THREADS)) as pool:
+        pending: dict[Future[tuple[Dispatched | None, flow.Turns]], str] = {}
+
+        def schedule(job_ids: list[str]) -> None:
+            later = []
+            for job_id in job_ids:
+                elapsed = time.monotonic() - started
+                if (
+                    elapsed < PUMP_BUDGET_S
+                    and elapsed + limits.timeout_s + LIFETIME_MARGIN_S <= RUN_JOB_LIFETIME_S
+                ):
+                    context = contextvars.copy_context()
+                    pending[pool.submit(context.run, run_turn, job_id, worker, limits)] = job_id
+                else:
+                    later.append(job_id)
+            publish_dispatches(later, turn=True)
+
+        schedule(granted)
+        while True:
+            if not pending:
+                woken = _wait_out(limits, turns, time.monotonic() - started)
+                if woken is None:
+                    break
+                turns = woken
+                schedule(turns.granted)
+                continue
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                job_id = pending.pop(future)
+                try:
+                    dispatched, turns = future.result()
+                except Exception as exc:  # one turn's trouble: logged; the sweep recovers its job
+                    logs.error("job turn failed", job_id=job_id, error=repr(exc))
+                    continue
+                if job_id == own_job:
+                    own = dispatched
+                schedule(turns.granted)
+    return own
+
+
+def _wait_out(limits: TypeLimits, turns: flow.Turns | None, elapsed_s: float) -> flow.Turns | None:
+    if turns is None or not turns.customers_waiting or not 0 < turns.wait_ms <= MAX_WAKE_WAIT_MS:
+        return None
+    if elapsed_s + turns.wait_ms / 1000 > PUMP_BUDGET_S or not flow.claim_waker(limits, turns.wait_ms):
+        return None
+    try:
+        time.sleep(turns.wait_ms / 1000)  # the type's pause or rate interval, not a server
+        return flow.grant(limits, utc_now())
+    finally:
+        flow.free_waker(limits)
 
 
 def attempt_job(job_id: str, worker: JobType, limits: TypeLimits | None = None) -> Dispatched | None:
@@ -204,9 +270,6 @@ def attempt_job(job_id: str, worker: JobType, limits: TypeLimits | None = None) 
         pause = pause_for(outcome.retry_after, in_a_row)
         outcome = replace(outcome, next_attempt_at=now + pause)
     applied = finish_attempt(job_id, attempt, outcome).changed
-    if applied and outcome.verdict is Verdict.NOT_NOW and limits is not None and outcome.next_attempt_at:
-        turns = flow.put_back(limits, job_id, job.user_id, outcome.next_attempt_at - now, now)
-        hand_out(limits, turns.granted, turns)
     logs.info(
         "job attempt",
         job_id=job_id,
@@ -218,7 +281,7 @@ def attempt_job(job_id: str, worker: JobType, limits: TypeLimits | None = None) 
         error=outcome.error,
         applied=applied,
     )
-    return Dispatched(job_id, attempt, outcome, applied)
+    return Dispatched(job_id, attempt, outcome, applied, job.user_id)
 
 
 def handle_run_job(message: PubSubMessage) -> Dispatched | None:
