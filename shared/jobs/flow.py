@@ -27,6 +27,8 @@ IDLE_TTL = timedelta(days=8)
 MAX_GRANTS_PER_CALL = 20
 # A slot is held at most the attempt's timeout plus this (a dispatcher that died frees it by then).
 LEASE_GRACE = timedelta(seconds=30)
+# A pump that stops keeping its claim (its instance died) is replaced after this.
+PUMP_LEASE = timedelta(seconds=30)
 
 _STEP_SCRIPT = """
 local ring, known, slots, pause, nextat, notnow = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
@@ -138,6 +140,7 @@ def _step(
     release: str = "",
     put_back: str = "",
     pause: timedelta = timedelta(0),
+    max_grants: int = MAX_GRANTS_PER_CALL,
 ) -> Turns:
     client = redis_client()
     assert client is not None, "flow control without its store"
@@ -158,7 +161,7 @@ def _step(
             limits.max_concurrency,
             int(lease.total_seconds() * 1000),
             rate_interval_ms(limits.max_rate_per_s),
-            MAX_GRANTS_PER_CALL,
+            max_grants,
             prefix,
             int(IDLE_TTL.total_seconds() * 1000),
         ],
@@ -173,8 +176,9 @@ def _step(
 
 
 def admit(limits: TypeLimits, job_id: str, customer: str, now: datetime) -> Turns:
-    """The job waits for its turn (once, however often it is admitted); the turns due now are granted."""
-    return _step(limits, now, admit=job_id, customer=customer)
+    """The job waits for its turn (once, however often it is admitted); nothing is granted (the type's
+    pump grants: `claim_pump`)."""
+    return _step(limits, now, admit=job_id, customer=customer, max_grants=0)
 
 
 def release(limits: TypeLimits, job_id: str, now: datetime) -> Turns:
@@ -205,17 +209,36 @@ def put_back(limits: TypeLimits, job_id: str, customer: str, pause: timedelta, n
     return _step(limits, now, put_back=job_id, customer=customer, pause=pause)
 
 
-def claim_waker(limits: TypeLimits, wait_ms: int) -> bool:
-    """One instance waits out a type's short pause or rate wait and then grants the next turns; the others
-    leave it to that one."""
-    client = redis_client()
-    assert client is not None
-    keys, _ = _keys(limits.job_type)
-    return bool(client.set(keys[0] + ":waker", "1", nx=True, px=wait_ms + 2000))
+_FREE_PUMP_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_free_scripts: dict[int, Any] = {}
 
 
-def free_waker(limits: TypeLimits) -> None:
+def _pump_key(limits: TypeLimits) -> str:
+    keys, _ = _keys(limits.job_type)
+    return keys[0] + ":pump"
+
+
+def claim_pump(limits: TypeLimits, token: str) -> bool:
+    """Become the type's one pump (the invocation that grants its turns and runs them), unless another is;
+    the claim lasts PUMP_LEASE unless kept."""
     client = redis_client()
     assert client is not None
-    keys, _ = _keys(limits.job_type)
-    client.delete(keys[0] + ":waker")
+    return bool(client.set(_pump_key(limits), token, nx=True, px=int(PUMP_LEASE.total_seconds() * 1000)))
+
+
+def keep_pump(limits: TypeLimits) -> None:
+    client = redis_client()
+    assert client is not None
+    client.pexpire(_pump_key(limits), int(PUMP_LEASE.total_seconds() * 1000))
+
+
+def free_pump(limits: TypeLimits, token: str) -> None:
+    client = redis_client()
+    assert client is not None
+    script = _free_scripts.get(id(client))
+    if script is None:
+        script = _free_scripts.setdefault(id(client), client.register_script(_FREE_PUMP_SCRIPT))
+    script(keys=[_pump_key(limits)], args=[token])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import secrets
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -56,6 +57,7 @@ PUMP_BUDGET_S = 120.0
 RUN_JOB_LIFETIME_S = 540
 LIFETIME_MARGIN_S = 30
 PUMP_THREADS = 32
+PUMP_TICK_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -126,9 +128,9 @@ def type_limits(job: Job, worker: JobType) -> TypeLimits:
 
 
 def dispatch_job(job_id: str, turn: bool = False) -> Dispatched | None:
-    """Hand the job in to its type's flow control and make the attempts whose turn it is, this job's
-    included when its turn comes now. `turn`: the message says its turn came (it holds a slot). None when
-    this call made no attempt of `job_id`."""
+    """Hand the job in to its type's flow control; when no other invocation pumps the type, become its pump
+    and run the turns due. `turn`: the message says its turn came (it holds a slot). None when this call
+    made no attempt of `job_id`."""
     job = read_job(job_id)
     if job is None:
         logs.warning("job to dispatch does not exist", job_id=job_id)
@@ -139,13 +141,21 @@ def dispatch_job(job_id: str, turn: bool = False) -> Dispatched | None:
     if not flow.available():
         return attempt_job(job_id, worker)
     limits = type_limits(job, worker)
+    token = secrets.token_hex(8)
     if turn:
-        return pump(limits, worker, [job_id], own_job=job_id)
+        if flow.claim_pump(limits, token):
+            return pump(limits, worker, [job_id], own_job=job_id, token=token)
+        dispatched, turns = run_turn(job_id, worker, limits)
+        publish_dispatches(turns.granted, turn=True)  # the type's pump was busy: their own dispatchers
+        return dispatched
     now = utc_now()
     if job.status is not JobStatus.QUEUED or (job.next_attempt_at is not None and job.next_attempt_at > now):
         return None
-    turns = flow.admit(limits, job_id, job.user_id, now)
-    return pump(limits, worker, turns.granted, own_job=job_id, turns=turns)
+    # Admitted first, then the claim: a pump that ends after a failed claim here still grants this job.
+    flow.admit(limits, job_id, job.user_id, now)
+    if not flow.claim_pump(limits, token):
+        return None
+    return pump(limits, worker, [], own_job=job_id, token=token)
 
 
 def read_job(job_id: str) -> Job | None:
@@ -170,33 +180,31 @@ def run_turn(job_id: str, worker: JobType, limits: TypeLimits) -> tuple[Dispatch
 
 
 def pump(
-    limits: TypeLimits,
-    worker: JobType,
-    granted: list[str],
-    *,
-    own_job: str,
-    turns: flow.Turns | None = None,
+    limits: TypeLimits, worker: JobType, granted: list[str], *, own_job: str, token: str
 ) -> Dispatched | None:
-    """Run the granted turns side by side in this invocation, and the turns each one's end grants, while
-    this invocation has time (PUMP_BUDGET_S, and the attempt's timeout within run_job's life); turns past
-    that are published, each to a dispatcher of its own. When the type waits (a pause, its rate) but not
-    long, one instance (a Redis lock elects it) waits it out and grants the next turns; a longer wait ends
-    with the sweep, which hands in the job put back after a "not now" at the pause's end. Running the turns
-    here rather than one push each keeps a type's concurrency independent of how many pushes Pub/Sub has
-    outstanding at once (the emulator: about two per subscription)."""
+    """The type's one pump (it holds the claim `token`): grant the type's turns and run them side by side
+    here, as slots free up and jobs are admitted (a Redis call every PUMP_TICK_S while it runs), for up to
+    PUMP_BUDGET_S and never an attempt that could outlive run_job; a short pause or rate wait is waited out
+    here. When no turn is left it lets go of the claim and grants once more (a job admitted meanwhile is not
+    left waiting); turns past its budget are published, each to a dispatcher of its own (which becomes the
+    next pump). Every other message of the type (an admission) is answered at once: a type's concurrency
+    does not depend on how many pushes Pub/Sub keeps outstanding, and a hanging worker holds one push."""
     started = time.monotonic()
     own: Dispatched | None = None
     with ThreadPoolExecutor(max_workers=min(limits.max_concurrency, PUMP_THREADS)) as pool:
         pending: dict[Future[tuple[Dispatched | None, flow.Turns]], str] = {}
 
+        def within_budget() -> bool:
+            elapsed = time.monotonic() - started
+            return (
+                elapsed < PUMP_BUDGET_S
+                and elapsed + limits.timeout_s + LIFETIME_MARGIN_S <= RUN_JOB_LIFETIME_S
+            )
+
         def schedule(job_ids: list[str]) -> None:
             later = []
             for job_id in job_ids:
-                elapsed = time.monotonic() - started
-                if (
-                    elapsed < PUMP_BUDGET_S
-                    and elapsed + limits.timeout_s + LIFETIME_MARGIN_S <= RUN_JOB_LIFETIME_S
-                ):
+                if within_budget():
                     context = contextvars.copy_context()
                     pending[pool.submit(context.run, run_turn, job_id, worker, limits)] = job_id
                 else:
@@ -205,37 +213,39 @@ def pump(
 
         schedule(granted)
         while True:
-            if not pending:
-                woken = _wait_out(limits, turns, time.monotonic() - started)
-                if woken is None:
-                    break
-                turns = woken
-                schedule(turns.granted)
+            flow.keep_pump(limits)
+            if pending:
+                done, _ = wait(pending, timeout=PUMP_TICK_S, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job_id = pending.pop(future)
+                    try:
+                        dispatched, turns = future.result()
+                    except Exception as exc:  # one turn's trouble: logged; the sweep recovers its job
+                        logs.error("job turn failed", job_id=job_id, error=repr(exc))
+                        continue
+                    if job_id == own_job:
+                        own = dispatched
+                    schedule(turns.granted)
+                if len(pending) < limits.max_concurrency and within_budget():
+                    schedule(flow.grant(limits, utc_now()).granted)
                 continue
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                job_id = pending.pop(future)
-                try:
-                    dispatched, turns = future.result()
-                except Exception as exc:  # one turn's trouble: logged; the sweep recovers its job
-                    logs.error("job turn failed", job_id=job_id, error=repr(exc))
-                    continue
-                if job_id == own_job:
-                    own = dispatched
-                schedule(turns.granted)
+            due = flow.grant(limits, utc_now()) if within_budget() else None
+            if due is not None and due.granted:
+                schedule(due.granted)
+                continue
+            if due is not None and due.customers_waiting and 0 < due.wait_ms <= MAX_WAKE_WAIT_MS:
+                time.sleep(min(due.wait_ms / 1000, PUMP_TICK_S * 4))  # the type's pause or rate, not a server
+                continue
+            flow.free_pump(limits, token)
+            last = flow.grant(limits, utc_now())
+            if not last.granted:
+                break
+            if within_budget() and flow.claim_pump(limits, token):
+                schedule(last.granted)
+                continue
+            publish_dispatches(last.granted, turn=True)
+            break
     return own
-
-
-def _wait_out(limits: TypeLimits, turns: flow.Turns | None, elapsed_s: float) -> flow.Turns | None:
-    if turns is None or not turns.customers_waiting or not 0 < turns.wait_ms <= MAX_WAKE_WAIT_MS:
-        return None
-    if elapsed_s + turns.wait_ms / 1000 > PUMP_BUDGET_S or not flow.claim_waker(limits, turns.wait_ms):
-        return None
-    try:
-        time.sleep(turns.wait_ms / 1000)  # the type's pause or rate interval, not a server
-        return flow.grant(limits, utc_now())
-    finally:
-        flow.free_waker(limits)
 
 
 def attempt_job(job_id: str, worker: JobType, limits: TypeLimits | None = None) -> Dispatched | None:
