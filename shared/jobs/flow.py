@@ -242,3 +242,11 @@ def free_pump(limits: TypeLimits, token: str) -> None:
     if script is None:
         script = _free_scripts.setdefault(id(client), client.register_script(_FREE_PUMP_SCRIPT))
     script(keys=[_pump_key(limits)], args=[token])
+
+
+def known_count(job_type: str) -> int:
+    """How many jobs the type knows (waiting for their turn or holding a slot): operators' figures, tests."""
+    client = redis_client()
+    assert client is not None
+    keys, _ = _keys(job_type)
+    return int(client.scard(keys[1]))

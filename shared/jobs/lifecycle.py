@@ -347,7 +347,7 @@ def push_back(job_id: str, sweep_at: datetime) -> None:
     try:
         job_ref(job_id).update({"sweep_at": sweep_at})
     except NotFound:
-        pass
+        pass  # deleted meanwhile: nothing left to look at
 
 
 def cancel_job(job_id: str) -> TransitionOutcome:

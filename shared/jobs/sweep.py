@@ -17,6 +17,7 @@ Each change goes through shared/jobs/lifecycle.py, decided again on the job as r
 
 from __future__ import annotations
 
+import contextvars
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -157,7 +158,10 @@ def _push_back(job_ids: list[str], until: datetime, report: SweepReport) -> None
 
     if job_ids:
         with ThreadPoolExecutor(max_workers=PUSH_BACK_THREADS) as pool:
-            list(pool.map(one, job_ids))
+            # Each in a copy of this context: the project scope (shared/core/clients.py) goes along.
+            futures = [pool.submit(contextvars.copy_context().run, one, job_id) for job_id in job_ids]
+            for future in futures:
+                future.result()
 
 
 def _hand_in(to_publish: list[tuple[str, Any, datetime]], report: SweepReport) -> None:
