@@ -249,4 +249,5 @@ def known_count(job_type: str) -> int:
     client = redis_client()
     assert client is not None
     keys, _ = _keys(job_type)
-    return int(client.scard(keys[1]))
+    count: Any = client.scard(keys[1])  # redis-py's types also allow its asyncio client's answer
+    return int(count)
