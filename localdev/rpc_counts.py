@@ -52,11 +52,19 @@ def _count_commit(request: Any) -> None:
 
     writes = list(_request_field(request, "writes") or [])
     deletes = sum(1 for w in writes if Write.pb(w).WhichOneof("operation") == "delete")
+    # Writes per collection too (`writes_to_users`: the balance documents), for what a debit writes.
+    by_collection: Counter[str] = Counter()
+    for write in writes:
+        pb = Write.pb(write)
+        name = pb.update.name if pb.WhichOneof("operation") == "update" else ""
+        if "/documents/" in name:
+            by_collection["writes_to_" + name.split("/documents/", 1)[1].split("/", 1)[0]] += 1
     add(
         firestore_rpcs=1,
         firestore_commits=1,
         firestore_writes=len(writes) - deletes,
         firestore_deletes=deletes,
+        **by_collection,
     )
 
 

@@ -14,7 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from shared.core.errors import ERROR_CODES
 from shared.models import (
+    AutoTopUpFailure,
     FixedPricing,
+    GrantCategory,
+    GrantSource,
+    GrantStatus,
     JobFailure,
     JobStatus,
     KeyEnvironment,
@@ -226,6 +230,38 @@ class PurchaseResource(Resource):
     livemode: bool
     created_at: UnixTime
     updated_at: UnixTime | None
+
+
+class CreditGrantResource(Resource):
+    grant_id: str
+    category: GrantCategory = Field(description="paid (bought) or promotional (given).")
+    name: str
+    amount: int = Field(description="Credits granted.")
+    remaining: int = Field(description="Credits left to spend (0 once depleted, expired or voided).")
+    status: GrantStatus
+    priority: int = Field(ge=0, le=100, description="Spent first: the lowest priority.")
+    source: GrantSource
+    effective_at: UnixTime
+    expires_at: UnixTime | None = Field(description="Unspendable from this time on; null: never expires.")
+    created_at: UnixTime
+
+
+class SignupGrantResource(Resource):
+    credits: int = Field(ge=0, description="0: no sign-up grant.")
+    expires_in_days: int = Field(ge=0, description="0: the grant never expires.")
+
+
+class AutoTopUpResource(Resource):
+    enabled: bool
+    threshold: int
+    package: str | None
+    monthly_limit_cents: int
+    low_balance_threshold: int | None
+    disabled_reason: AutoTopUpFailure | None = Field(
+        description="Why auto top-up turned itself off (a charge failed); null while on or turned off by you."
+    )
+    month_spent_cents: int = Field(description="Charged by auto top-up this UTC month.")
+    in_progress: bool = Field(description="A top-up is being charged now.")
 
 
 class LedgerEntryResource(Resource):

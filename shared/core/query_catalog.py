@@ -94,6 +94,27 @@ QUERIES: tuple[QueryShape, ...] = (
         order=(("created_at", "DESCENDING"),),
     ),
     QueryShape(
+        "shared.credits.granting:list_grants",
+        "credit_grants",
+        equality=("user_id",),
+        order=(("created_at", "DESCENDING"),),
+    ),
+    QueryShape(
+        "shared.credits.granting:due_expiry_query",
+        "credit_grants",
+        equality=("index_shard", "status"),
+        range_field="expires_at",
+        order=(("expires_at", "ASCENDING"),),
+    ),
+    QueryShape(
+        "shared.webhooks.account_events:expiring_query",
+        "credit_grants",
+        equality=("index_shard", "status", "expiring_notified"),
+        range_field="expires_at",
+        order=(("expires_at", "ASCENDING"),),
+    ),
+    QueryShape("shared.credits.ledger:_state_of", "purchases", equality=("user_id", "credits_granted")),
+    QueryShape(
         "shared.webhooks.delivery_log:list_deliveries",
         "webhook_deliveries",
         equality=("user_id",),

@@ -21,7 +21,15 @@ from shared.outbound.signing import ROTATION_OVERLAP, generate_signing_secret, s
 from shared.outbound.targets import check_url
 
 SUBSCRIBABLE_EVENTS: frozenset[WebhookEventType] = frozenset(
-    {WebhookEventType.JOB_COMPLETED, WebhookEventType.JOB_FAILED, WebhookEventType.JOB_CANCELED}
+    {
+        WebhookEventType.JOB_COMPLETED,
+        WebhookEventType.JOB_FAILED,
+        WebhookEventType.JOB_CANCELED,
+        WebhookEventType.AUTO_TOP_UP_SUCCEEDED,
+        WebhookEventType.AUTO_TOP_UP_FAILED,
+        WebhookEventType.CREDITS_LOW,
+        WebhookEventType.CREDIT_GRANT_EXPIRING,
+    }
 )
 _WRITE_RETRIES = 5
 # What PUT may change; the rest (secret, health, timestamps of deliveries) belongs to other writers.

@@ -344,8 +344,16 @@ def test_job_types_api(project: Project, api: ApiClient, receiver: WebhookReceiv
     admin_list = api.request("GET", "/v1/admin/job_types", token=admin).json()["data"]
     assert [t["worker_url"] for t in admin_list if t["type"] == "paint"] == [receiver.url("/v2")]
     assert api.request("GET", "/v1/admin/job_types", token=alice).status_code == 403
+    # Answers holding a worker secret are never stored by a cache or a proxy; the others may be.
+    body = {"worker_url": receiver.url(), "pricing": {"credits": 1}}
+    fresh = api.request("PUT", "/v1/admin/job_types/paint2", token=admin, json=body)
+    assert fresh.status_code == 201 and fresh.headers["Cache-Control"] == "no-store"
+    again = api.request("PUT", "/v1/admin/job_types/paint2", token=admin, json=body)
+    assert again.status_code == 200 and again.headers.get("Cache-Control") != "no-store"
     # Rotation: the old secret keeps signing alongside the new one.
-    rotated = api.request("POST", "/v1/admin/job_types/paint/rotate_secret", token=admin, json={}).json()
+    rotation = api.request("POST", "/v1/admin/job_types/paint/rotate_secret", token=admin, json={})
+    assert rotation.status_code == 200 and rotation.headers["Cache-Control"] == "no-store"
+    rotated = rotation.json()
     receiver.respond(answer({"painted": True}))
     job_id = post_job(api, alice, {"type": "paint", "input": {}}).json()["job_id"]
     eventually(lambda: finished(api, alice, job_id), message="paint job")
@@ -353,16 +361,17 @@ def test_job_types_api(project: Project, api: ApiClient, receiver: WebhookReceiv
     dispatch_of(rotated["worker_secret"], request)
     dispatch_of(created["worker_secret"], request)
     # Bad input: clear 400s.
-    for name, body in (
+    bad_bodies: tuple[tuple[str, dict[str, object]], ...] = (
         ("BadName", {"worker_url": receiver.url(), "pricing": {"credits": 1}}),
         ("x", {"worker_url": "ftp://x", "pricing": {"credits": 1}}),
         ("x", {"worker_url": receiver.url(), "pricing": {"credits": 1, "max_credits": 3}}),
         ("x", {"worker_url": receiver.url(), "pricing": {"credits": 1}, "timeout_s": 3601}),
         ("x", {"worker_url": receiver.url(), "pricing": {"credits": 1}, "max_attempts": 11}),
         ("x", {"worker_url": receiver.url(), "pricing": {"credits": 1}, "queue_timeout_s": 9}),
-    ):
-        response = api.request("PUT", f"/v1/admin/job_types/{name}", token=admin, json=body)
-        assert response.status_code == 400, (name, body, response.text)
+    )
+    for name, bad_body in bad_bodies:
+        response = api.request("PUT", f"/v1/admin/job_types/{name}", token=admin, json=bad_body)
+        assert response.status_code == 400, (name, bad_body, response.text)
     # Deleted: new jobs refused, listing without it, a second delete is 404.
     assert api.request("DELETE", "/v1/admin/job_types/paint", token=admin).json() == {
         "type": "paint",
