@@ -146,8 +146,10 @@ def test_customers_take_turns_on_a_one_at_a_time_type(
     eventually(lambda: all_ended("bob", [bob_job], sweep=True), timeout=120, message="bob's job")
     order = [dispatch_of(created["worker_secret"], r)["job_id"] for r in receiver.received()]
     position = order.index(bob_job)
-    # Bob's job starts next, or after the one or two of alice's already handed out when it arrived.
-    assert position - seen_before_bob <= 2, (position, seen_before_bob)
+    # Bob's job starts next once handed in; until then (its creation trigger and push through the emulator,
+    # a second or two) alice's turns go on: a few at most, never her backlog.
+    assert position - seen_before_bob <= 6, (position, seen_before_bob)
+    assert len(backlog) - (position - 1) >= 20  # most of alice's 40 ran after bob's
     assert stored_jobs("alice")[backlog[-1]].status in (JobStatus.QUEUED, JobStatus.RUNNING)
     assert receiver.max_in_flight == 1
     eventually(lambda: all_ended("alice", backlog, sweep=True), timeout=180, message="alice's backlog")
