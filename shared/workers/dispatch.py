@@ -19,6 +19,7 @@ import contextvars
 import json
 import secrets
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -166,11 +167,21 @@ def read_job(job_id: str) -> Job | None:
 def run_turn(job_id: str, worker: JobType, limits: TypeLimits) -> tuple[Dispatched | None, flow.Turns]:
     """One granted turn: the attempt, then its slot back (or, after a "not now", the job back first in its
     customer's line and the type paused); returns the turns granted next."""
+    released: list[flow.Turns] = []
+
+    def answered() -> None:
+        # The worker has answered: its slot is free before the job's move is written, so a hand-in of the
+        # job that follows the move (the sweep's, of a retry) always finds it no longer holding a slot.
+        released.append(flow.release(limits, job_id, utc_now()))
+
     try:
-        dispatched = attempt_job(job_id, worker, limits)
+        dispatched = attempt_job(job_id, worker, limits, answered=answered)
     except BaseException:
-        flow.release(limits, job_id, utc_now())
+        if not released:
+            flow.release(limits, job_id, utc_now())
         raise
+    if released:
+        return dispatched, released[0]
     now = utc_now()
     if dispatched is not None and dispatched.applied and dispatched.outcome.verdict is Verdict.NOT_NOW:
         due = dispatched.outcome.next_attempt_at or now
@@ -248,8 +259,14 @@ def pump(
     return own
 
 
-def attempt_job(job_id: str, worker: JobType, limits: TypeLimits | None = None) -> Dispatched | None:
-    """Make the job's next attempt if it is due; None when there is nothing to do."""
+def attempt_job(
+    job_id: str,
+    worker: JobType,
+    limits: TypeLimits | None = None,
+    answered: Callable[[], None] | None = None,
+) -> Dispatched | None:
+    """Make the job's next attempt if it is due; None when there is nothing to do. `answered` is called once
+    the worker's answer counts (not after a "not now"), before the job's move is written."""
     try:
         started = start_attempt(job_id)
     except JobNotFound:
@@ -279,6 +296,8 @@ def attempt_job(job_id: str, worker: JobType, limits: TypeLimits | None = None) 
         in_a_row = flow.not_now_in_a_row(limits) if limits is not None else 1
         pause = pause_for(outcome.retry_after, in_a_row)
         outcome = replace(outcome, next_attempt_at=now + pause)
+    if answered is not None and outcome.verdict is not Verdict.NOT_NOW:
+        answered()
     applied = finish_attempt(job_id, attempt, outcome).changed
     logs.info(
         "job attempt",
