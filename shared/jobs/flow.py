@@ -28,7 +28,7 @@ MAX_GRANTS_PER_CALL = 20
 # A slot is held at most the attempt's timeout plus this (a dispatcher that died frees it by then).
 LEASE_GRACE = timedelta(seconds=30)
 # A pump that stops keeping its claim (its instance died) is replaced after this.
-PUMP_LEASE = timedelta(seconds=30)
+PUMP_LEASE = timedelta(seconds=10)
 
 _STEP_SCRIPT = """
 local ring, known, slots, pause, nextat, notnow = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
