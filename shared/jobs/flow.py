@@ -251,3 +251,12 @@ def known_count(job_type: str) -> int:
     keys, _ = _keys(job_type)
     count: Any = client.scard(keys[1])  # redis-py's types also allow its asyncio client's answer
     return int(count)
+
+
+def is_known(job_type: str, job_id: str) -> bool:
+    """Whether the type knows the job (it was handed in and waits for its turn or holds a slot)."""
+    client = redis_client()
+    assert client is not None
+    keys, _ = _keys(job_type)
+    member: Any = client.sismember(keys[1], job_id)  # redis-py's types also allow its asyncio client's answer
+    return bool(member)
