@@ -127,11 +127,12 @@ TERMINAL_JOB_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobSta
 
 class JobFailure(StrEnum):
     """Why a job failed (docs/jobs.md): its worker refused it (4xx), every attempt failed, it waited past its
-    type's queue_timeout_s for a first attempt."""
+    type's queue_timeout_s for a first attempt, it was still not done at its absolute deadline."""
 
     WORKER_ERROR = "worker_error"
     ATTEMPTS_EXHAUSTED = "attempts_exhausted"
     EXPIRED = "expired"
+    DEADLINE_EXCEEDED = "deadline_exceeded"  # not ended by its absolute deadline (whatever held it up)
 
 
 class LedgerEntryType(StrEnum):
@@ -440,6 +441,8 @@ JOB_TIMEOUT_S_RANGE = (1, 3600)
 CALLBACK_TIMEOUT_S_MAX = 86400
 JOB_MAX_ATTEMPTS_RANGE = (1, 10)
 JOB_QUEUE_TIMEOUT_S_RANGE = (10, 604800)
+JOB_MAX_CONCURRENCY_RANGE = (1, 1000)
+JOB_MAX_RATE_PER_S_RANGE = (0.1, 1000.0)
 
 
 class JobCompletion(StrEnum):
@@ -491,14 +494,22 @@ class JobType(FirestoreModel):
     test_jobs: JobTestMode = JobTestMode.SAMPLE
     sample_result: dict[str, Any] = Field(default_factory=dict)
     cancel_policy: CancelPolicy = CancelPolicy.REFUND
+    # Flow control (shared/jobs/flow.py): attempts in flight at the worker at once, over every instance;
+    # dispatches per second (None: no rate limit).
+    max_concurrency: Annotated[
+        int, Field(ge=JOB_MAX_CONCURRENCY_RANGE[0], le=JOB_MAX_CONCURRENCY_RANGE[1], strict=True)
+    ] = 10
+    max_rate_per_s: (
+        Annotated[float, Field(ge=JOB_MAX_RATE_PER_S_RANGE[0], le=JOB_MAX_RATE_PER_S_RANGE[1])] | None
+    ) = None
     secret: str = Field(pattern=r"^whsec_")
     older_secrets: list[RetiredSecret] = Field(default_factory=list)
     created_at: UtcDatetime
     updated_at: UtcDatetime | None = None
     # Deleted types stay stored (a tombstone): new jobs are refused, queued ones still end by the rules.
     deleted_at: UtcDatetime | None = None
-    # The type's own dispatch topic (its own push subscription, so its own flow control: a hanging worker
-    # holds back only its own type's dispatches); None: the shared `jobs` topic.
+    # Nothing reads it: every type is dispatched through the `jobs` topic under flow control
+    # (shared/jobs/messages.py); types stored with a topic of their own still load.
     dispatch_topic: str | None = Field(default=None, pattern=r"^jobs-type-[a-z0-9_.-]+$")
 
 
@@ -533,6 +544,8 @@ class Job(FirestoreModel):
     expires_at: UtcDatetime | None = None  # queued without a first attempt past this: failed (expired)
     attempt_deadline: UtcDatetime | None = None  # the running attempt's end
     sweep_at: UtcDatetime | None = None
+    # The job's absolute deadline (shared/jobs/attempts.job_deadline): past it the sweep fails and refunds it.
+    deadline_at: UtcDatetime | None = None
     idempotency_key: str | None = None
     request_hash: str | None = None
     # shared/core/index_shards.py: the high-cardinality prefix of the platform-wide sweep's indexes.

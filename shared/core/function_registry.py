@@ -179,14 +179,17 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         max_instances=300,
     ),
     # The dispatcher: each attempt waits on an operator's worker (up to the type's timeout_s), so many at
-    # once per instance; it calls operators' URLs, so it runs as the identity that holds no secret. An
-    # event-driven function lives at most 540 s: longer attempts are ended by the sweep (docs/workers.md).
+    # once per instance. It keeps each type's flow control in Redis (shared/jobs/flow.py: slots, fair turns,
+    # pauses), so it runs as the workers' identity, which holds the Redis secrets, rather than the
+    # identity that holds none: a trade-off for review (docs/workers.md, "Flow control"). An event-driven
+    # function lives at most 540 s: longer attempts are ended by the sweep (docs/workers.md).
     FunctionSpec(
         "run_job",
         "shared.workers.dispatch:handle_run_job",
         FunctionKind.PUBSUB,
         topic=JOBS_TOPIC,
-        identity=Identity.WEBHOOK_SENDER,
+        identity=Identity.WORKERS,
+        uses_redis=True,
         timeout_s=540,
         memory="512Mi",
         concurrency=250,

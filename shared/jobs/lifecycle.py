@@ -2,7 +2,9 @@
 
     queued -> running -> completed | failed        (an attempt's answer)
     running -> queued                              (the attempt failed; the next is due after a backoff)
+    running -> queued                              (the worker said "not now": the attempt does not count)
     queued -> failed                               (expired: no first attempt within queue_timeout_s)
+    queued | running -> failed                     (past the job's absolute deadline, whatever held it up)
     queued | running -> canceled                   (the owner canceled it)
 
 Every change is a decision on the job as read (`Decide`), written with a `last_update_time` precondition
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from google.api_core.exceptions import NotFound
 from google.cloud import firestore
 
 from shared.core.clients import firestore_client
@@ -35,6 +38,7 @@ from shared.jobs.attempts import (
     SweepAction,
     Verdict,
     after_failed_attempt,
+    deadline_of,
     recovery_grace,
     running_sweep_at,
     settled_cost,
@@ -221,7 +225,9 @@ def start_attempt(
             "attempts": job.attempts + 1,
             "updated_at": now,
             "attempt_deadline": deadline,
-            "sweep_at": running_sweep_at(deadline, recovery_grace(get_settings().is_production)),
+            "sweep_at": min(
+                running_sweep_at(deadline, recovery_grace(get_settings().is_production)), deadline_of(job)
+            ),
             "next_attempt_at": None,
             "expires_at": None,  # the queue deadline is for the first attempt only
         }
@@ -260,15 +266,19 @@ def _outcome_change(job_id: str, job: Job, outcome: AttemptOutcome, now: datetim
             failure_reason=(outcome.failure_reason or JobFailure.WORKER_ERROR).value,
         )
     due = outcome.next_attempt_at or now
-    return JobChange(
-        {
-            "status": JobStatus.QUEUED.value,
-            "updated_at": now,
-            "next_attempt_at": due,
-            "attempt_deadline": None,
-            "sweep_at": due,  # nothing publishes a retry but the sweep
-        }
-    )
+    fields: dict[str, Any] = {
+        "status": JobStatus.QUEUED.value,
+        "updated_at": now,
+        "next_attempt_at": due,
+        "attempt_deadline": None,
+        # Nothing publishes a retry but the sweep; a job put back after a "not now" waits in its type's
+        # line, and the sweep hands it in again at the pause's end in case nothing else woke the type.
+        "sweep_at": min(due, deadline_of(job)),
+    }
+    if outcome.verdict is Verdict.NOT_NOW:
+        fields["attempts"] = max(job.attempts - 1, 0)  # the attempt does not count
+        fields["error"] = outcome.error
+    return JobChange(fields)
 
 
 def _completed(job_id: str, job: Job, outcome: AttemptOutcome, now: datetime) -> JobChange:
@@ -330,6 +340,48 @@ def expire_job(job_id: str, now: datetime | None = None) -> TransitionOutcome:
         )
 
     return change_job(job_id, decide, "expiring it", now)
+
+
+def fail_past_deadline(job_id: str, now: datetime | None = None) -> TransitionOutcome:
+    """queued or running past the job's absolute deadline -> failed, refunded (whatever its type)."""
+
+    def decide(job_id: str, job: Job, now: datetime) -> JobChange | None:
+        if sweep_action(job, now) is not SweepAction.DEADLINE:
+            return None
+        return _ended(
+            job_id,
+            job,
+            JobStatus.FAILED,
+            now,
+            error=f"The job did not end by its deadline ({int(deadline_of(job).timestamp())}); "
+            + (f"the last attempt: {job.error}" if job.error else "no attempt finished")[
+                : MAX_ERROR_LENGTH // 2
+            ],
+            failure_reason=JobFailure.DEADLINE_EXCEEDED.value,
+        )
+
+    return change_job(job_id, decide, "failing it past its deadline", now)
+
+
+def move_sweep_at(job_id: str, read_at: Any, sweep_at: datetime) -> bool:
+    """The sweep handed a due job in again: it looks at it next at `sweep_at` (a precondition on the sweep's
+    read: a job that moved on meanwhile keeps what its own move set). False when it moved on."""
+    try:
+        job_ref(job_id).update(
+            {"sweep_at": sweep_at}, option=firestore_client().write_option(last_update_time=read_at)
+        )
+    except (*RETRYABLE_COMMIT_ERRORS, NotFound):  # the job moved on meanwhile
+        return False
+    return True
+
+
+def push_back(job_id: str, sweep_at: datetime) -> None:
+    """A due job the sweep could not handle (unreadable, or handling it raised): looked at again at
+    `sweep_at`, so it never holds up the jobs due behind it."""
+    try:
+        job_ref(job_id).update({"sweep_at": sweep_at})
+    except NotFound:
+        pass  # deleted meanwhile: nothing left to look at
 
 
 def cancel_job(job_id: str) -> TransitionOutcome:

@@ -32,7 +32,7 @@ from shared.core.principals import KeyPrincipal
 from shared.core.retention import test_data_expiry
 from shared.core.settings import get_settings
 from shared.credits.ledger import CreditChange, apply_credit_change, job_debit_entry_id, refuse_debt
-from shared.jobs.attempts import queued_sweep_at, recovery_grace
+from shared.jobs.attempts import job_deadline, queued_sweep_at, recovery_grace
 from shared.jobs.callback_rules import run_at_refusal
 from shared.jobs.types import resolve_job_type
 from shared.keys.limits import ACCOUNT_JOBS_IN_FLIGHT, DEFAULT_JOBS_IN_FLIGHT
@@ -117,6 +117,7 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
     run_at = _run_at(request.run_at, now)
     due = max(run_at, now) if run_at is not None else now
     expires_at = due + timedelta(seconds=job_type.queue_timeout_s)
+    deadline_at = job_deadline(due, job_type.queue_timeout_s, job_type.timeout_s, job_type.max_attempts)
     sweep_at = queued_sweep_at(
         due, expires_at, job_type.has_worker, recovery_grace(get_settings().is_production)
     )
@@ -135,7 +136,8 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
         max_attempts=job_type.max_attempts,
         timeout_s=job_type.timeout_s,
         expires_at=expires_at,
-        sweep_at=sweep_at,
+        deadline_at=deadline_at,
+        sweep_at=min(sweep_at, deadline_at),
         next_attempt_at=due if due > now else None,
         run_at=run_at,
         completion=definition.completion if definition is not None else JobCompletion.RESPONSE,
@@ -310,6 +312,6 @@ def publish_new_job(change: DocumentChange) -> Callable[[], object]:
         return lambda: None
     if change.value.get("next_attempt_at") is not None:
         return lambda: None  # a delayed job (run_at): the sweep hands it out at its time
-    from shared.jobs.lanes import start_dispatch_publish
+    from shared.jobs.messages import start_dispatch_publish
 
-    return start_dispatch_publish(change.document_id, str(change.value.get("type", "")))
+    return start_dispatch_publish(change.document_id)

@@ -23,12 +23,14 @@ from shared.core.firestore_values import UnstorableValue, check_storable
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.core.settings import get_settings
 from shared.jobs.attempts import MAX_RESULT_BYTES
+from shared.jobs.turns import DEFAULT_MAX_CONCURRENCY
 from shared.jobs.types import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_QUEUE_TIMEOUT_S,
     DEFAULT_TIMEOUT_S,
     ECHO_JOB_TYPE,
     ECHO_TIMEOUT_S,
+    MAX_RESPONSE_TIMEOUT_S,
     ResolvedType,
     available_job_types,
     forget_cached_types,
@@ -39,6 +41,8 @@ from shared.jobs.types import (
 from shared.models import (
     CALLBACK_TIMEOUT_S_MAX,
     JOB_MAX_ATTEMPTS_RANGE,
+    JOB_MAX_CONCURRENCY_RANGE,
+    JOB_MAX_RATE_PER_S_RANGE,
     JOB_QUEUE_TIMEOUT_S_RANGE,
     JOB_TIMEOUT_S_RANGE,
     CancelPolicy,
@@ -52,7 +56,6 @@ from shared.models import (
 from shared.outbound import signing
 from shared.outbound.signing import generate_signing_secret, rotated
 from shared.outbound.targets import check_url
-from shared.workers.lanes import ensure_dispatch_lane
 
 ECHO_WORKER_FUNCTION = "echo_worker"
 ECHO_DESCRIPTION = "Returns its input as its result (the platform's built-in worker)."
@@ -76,6 +79,8 @@ class JobTypeInput(BaseModel):
                     "test_jobs": "sample",
                     "sample_result": {"text": "sample transcript"},
                     "cancel_policy": "refund",
+                    "max_concurrency": 10,
+                    "max_rate_per_s": 5,
                 }
             ]
         },
@@ -114,12 +119,37 @@ class JobTypeInput(BaseModel):
         "its fixed price, or a metered one costs the units its worker reports.",
     )
 
+    max_concurrency: Annotated[
+        int,
+        Field(
+            ge=JOB_MAX_CONCURRENCY_RANGE[0],
+            le=JOB_MAX_CONCURRENCY_RANGE[1],
+            strict=True,
+            description="The most attempts in flight at the worker at once, over every instance; jobs beyond "
+            "it wait queued.",
+        ),
+    ] = DEFAULT_MAX_CONCURRENCY
+    max_rate_per_s: (
+        Annotated[
+            float,
+            Field(
+                ge=JOB_MAX_RATE_PER_S_RANGE[0],
+                le=JOB_MAX_RATE_PER_S_RANGE[1],
+                description="Dispatches per second to the worker at most (none: no rate limit); jobs beyond "
+                "it wait queued.",
+            ),
+        ]
+        | None
+    ) = None
+
     @model_validator(mode="after")
-    def _timeout_fits_completion(self) -> JobTypeInput:
-        if self.completion is JobCompletion.RESPONSE and self.timeout_s > JOB_TIMEOUT_S_RANGE[1]:
+    def _response_timeout_fits_the_dispatcher(self) -> JobTypeInput:
+        # A worker that answers in its response is waited for by run_job, which lives at most 540 s.
+        if self.completion is JobCompletion.RESPONSE and self.timeout_s > MAX_RESPONSE_TIMEOUT_S:
             raise ValueError(
-                f"timeout_s of a response type is at most {JOB_TIMEOUT_S_RANGE[1]} (a callback type's: "
-                f"{CALLBACK_TIMEOUT_S_MAX})"
+                f"timeout_s of a type whose worker answers in its response is at most {MAX_RESPONSE_TIMEOUT_S} "
+                f"(what the dispatcher can wait: docs/workers.md, Limits); a callback type's: "
+                f"{CALLBACK_TIMEOUT_S_MAX}"
             )
         return self
 
@@ -172,6 +202,8 @@ def admin_resource(name: str, job_type: ResolvedType, secret: str | None = None)
         "test_jobs": (definition.test_jobs if definition is not None else JobTestMode.SAMPLE).value,
         "sample_result": definition.sample_result if definition is not None else {},
         "cancel_policy": (definition.cancel_policy if definition is not None else CancelPolicy.REFUND).value,
+        "max_concurrency": job_type.max_concurrency,
+        "max_rate_per_s": job_type.max_rate_per_s,
         "legacy": definition is None,
         "created_at": _unix(definition.created_at) if definition is not None else None,
         "updated_at": _unix(definition.updated_at) if definition is not None else None,
@@ -197,14 +229,13 @@ def put_job_type(name: str, body: JobTypeInput) -> tuple[dict[str, Any], bool]:
     _check_sample_result(body.sample_result)
     ref = _ref(name)
     db = firestore_client()
-    topic = ensure_dispatch_lane(name)  # before the type exists: its first job finds its lane ready
 
     def attempt() -> tuple[dict[str, Any], bool]:
         snapshot = ref.get()
         now = utc_now()
         fields = body.model_dump()
         fields["pricing"] = body.pricing
-        fields["dispatch_topic"] = topic
+        fields["dispatch_topic"] = None
         current = JobType.from_firestore(snapshot.to_dict()) if snapshot.exists else None
         if current is None or current.deleted_at is not None:
             secret = generate_signing_secret()

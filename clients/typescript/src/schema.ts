@@ -1341,10 +1341,10 @@ export interface components {
         /**
          * JobFailure
          * @description Why a job failed (docs/jobs.md): its worker refused it (4xx), every attempt failed, it waited past its
-         *     type's queue_timeout_s for a first attempt.
+         *     type's queue_timeout_s for a first attempt, it was still not done at its absolute deadline.
          * @enum {string}
          */
-        JobFailure: "worker_error" | "attempts_exhausted" | "expired";
+        JobFailure: "worker_error" | "attempts_exhausted" | "expired" | "deadline_exceeded";
         /**
          * JobListItem
          * @description A job in GET /v1/jobs: `input` and `result` only when expanded (expand[]=data.input, data.result).
@@ -1357,7 +1357,7 @@ export interface components {
             status: components["schemas"]["JobStatus"];
             /** Error */
             error: string | null;
-            /** @description Why a failed job failed: worker_error (4xx), attempts_exhausted, expired. */
+            /** @description Why a failed job failed: worker_error (4xx), attempts_exhausted, expired (no first attempt within queue_timeout_s), deadline_exceeded (not ended by its absolute deadline). */
             failure_reason: components["schemas"]["JobFailure"] | null;
             /** Livemode */
             livemode: boolean;
@@ -1427,7 +1427,7 @@ export interface components {
             status: components["schemas"]["JobStatus"];
             /** Error */
             error: string | null;
-            /** @description Why a failed job failed: worker_error (4xx), attempts_exhausted, expired. */
+            /** @description Why a failed job failed: worker_error (4xx), attempts_exhausted, expired (no first attempt within queue_timeout_s), deadline_exceeded (not ended by its absolute deadline). */
             failure_reason: components["schemas"]["JobFailure"] | null;
             /** Livemode */
             livemode: boolean;
@@ -1501,6 +1501,8 @@ export interface components {
          *       "completion": "response",
          *       "description": "Transcribes audio.",
          *       "max_attempts": 3,
+         *       "max_concurrency": 10,
+         *       "max_rate_per_s": 5,
          *       "pricing": {
          *         "credits_per_unit": 2,
          *         "max_credits": 100,
@@ -1565,6 +1567,17 @@ export interface components {
              * @default refund
              */
             cancel_policy?: components["schemas"]["CancelPolicy"];
+            /**
+             * Max Concurrency
+             * @description The most attempts in flight at the worker at once, over every instance; jobs beyond it wait queued.
+             * @default 10
+             */
+            max_concurrency?: number;
+            /**
+             * Max Rate Per S
+             * @default null
+             */
+            max_rate_per_s?: number | null;
         };
         /** JobTypeListing */
         JobTypeListing: {
@@ -1619,6 +1632,16 @@ export interface components {
              * @default refund
              */
             cancel_policy?: components["schemas"]["CancelPolicy"];
+            /**
+             * Max Concurrency
+             * @description Attempts in flight at the worker at once, at most.
+             */
+            max_concurrency: number;
+            /**
+             * Max Rate Per S
+             * @description Dispatches per second at most; null: no rate limit.
+             */
+            max_rate_per_s: number | null;
             /**
              * Legacy
              * @description Priced by system/config.job_costs, with no worker (docs/jobs.md).
