@@ -229,13 +229,13 @@ def deadline_of(job: Job) -> datetime:
 
 
 # How far the sweep moves a due queued job it handed to the dispatchers again: as long as the job has waited
-# (so a job waiting in a long backlog is looked at about log2(wait) times), at least the recovery grace, at
-# most MAX_REPUBLISH_INTERVAL, never past the job's deadline.
+# since it was due (so a job waiting in a long backlog is looked at about log2(wait) times), at least the
+# recovery grace, at most MAX_REPUBLISH_INTERVAL, never past the job's deadline.
 MAX_REPUBLISH_INTERVAL = timedelta(minutes=15)
 
 
 def republished_sweep_at(job: Job, now: datetime, grace: timedelta = RECOVERY_GRACE) -> datetime:
-    waited = max(now - job.created_at, timedelta(0))
+    waited = max(now - (job.run_at or job.created_at), timedelta(0))
     step = min(max(grace, waited), MAX_REPUBLISH_INTERVAL)
     return min(now + step, deadline_of(job))
 
