@@ -282,6 +282,17 @@ class ReconciliationState(FirestoreModel):
     job_events_checked_until: dict[str, UtcDatetime] = Field(default_factory=dict)
 
 
+class CounterCheckState(FirestoreModel):
+    """`system/counter_check`: the last counter repair (shared/counters/reconcile.py). Each repair commits
+    with an update of this document preconditioned on its read: overlapping checks repair once."""
+
+    collection: ClassVar[str] = "system"
+    document_id: ClassVar[str] = "counter_check"
+
+    repaired_at: UtcDatetime
+    repaired: dict[str, StrictInt] = Field(default_factory=dict)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Platform collections
 
@@ -350,6 +361,29 @@ class JobType(FirestoreModel):
     dispatch_topic: str | None = Field(default=None, pattern=r"^jobs-type-[a-z0-9_.-]+$")
 
 
+class AnswerVerdict(StrEnum):
+    """What a worker's answer to one attempt means (shared/jobs/attempts.Verdict, as stored)."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    RETRY = "retry"
+
+
+class HeldAnswer(FirestoreModel):
+    """A worker's answer to attempt `attempt`, kept on the job when applying it kept losing races (the
+    account's balance was busy): whoever looks at the job next (the sweep, soon; a cancel) applies it, so a
+    lost race never throws away work that was done (shared/jobs/lifecycle.py)."""
+
+    attempt: Annotated[int, Field(ge=1, strict=True)]
+    verdict: AnswerVerdict
+    result: dict[str, Any] | None = None
+    units: Annotated[float, Field(ge=0)] | None = None
+    error: str | None = None
+    failure_reason: JobFailure | None = None
+    next_attempt_at: UtcDatetime | None = None
+    received_at: UtcDatetime
+
+
 class Job(FirestoreModel):
     """`jobs/{jobId}`.
 
@@ -391,6 +425,7 @@ class Job(FirestoreModel):
     finished_at: UtcDatetime | None = None
     # Test mode only: the TTL policy deletes the job after this (shared/core/retention.py).
     delete_at: UtcDatetime | None = None
+    held_answer: HeldAnswer | None = None
 
     @property
     def held_credits(self) -> int:
@@ -530,6 +565,10 @@ class WebhookEvent(FirestoreModel):
     test_traffic: bool = False
     # Test mode only: the TTL policy deletes the event after this (shared/core/retention.py).
     delete_at: UtcDatetime | None = None
+    # The retry sweep handed the event out (published it) for its due time and moved `next_attempt_at` on
+    # to a backstop: a delivery treats it as due until an attempt is claimed (which clears this), and the
+    # sweep looks at it again only at the backstop, should that publish be lost.
+    handed_out: bool = False
 
 
 class WebhookSlot(FirestoreModel):

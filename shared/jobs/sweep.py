@@ -27,6 +27,7 @@ from shared.core.pubsub_events import PubSubMessage
 from shared.jobs.attempts import SweepAction, sweep_action
 from shared.jobs.lanes import publish_dispatches
 from shared.jobs.lifecycle import JobNotFound, expire_job, lose_attempt
+from shared.jobs.service import summary_fields
 from shared.models import Job, ModelDataError, utc_now
 
 SWEEP_BATCH = 500
@@ -57,6 +58,7 @@ def _due_query(shard: int, now: datetime) -> Any:
     return (
         firestore_client()
         .collection(Job.collection)
+        .select(summary_fields())
         .where(filter=firestore.FieldFilter("index_shard", "==", shard))
         .where(filter=firestore.FieldFilter("sweep_at", "<=", now))
         .order_by("sweep_at")

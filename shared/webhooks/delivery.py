@@ -151,7 +151,13 @@ def _claim_and_attempt(
         return None
     attempt = event.attempts + 1
     lease_until = now + timedelta(seconds=policy.timeout_s) + LEASE_MARGIN
-    claim = {"attempts": attempt, "next_attempt_at": lease_until, "queued": False, "updated_at": now}
+    claim = {
+        "attempts": attempt,
+        "next_attempt_at": lease_until,
+        "queued": False,
+        "handed_out": False,
+        "updated_at": now,
+    }
     try:
         # One batch holds a slot and claims the attempt: both or neither.
         slot = claim_slot(
