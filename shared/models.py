@@ -7,8 +7,12 @@ Conventions:
 - Timestamps are UTC-aware datetimes (Firestore returns `DatetimeWithNanoseconds`, a datetime subclass);
   naive datetimes are refused rather than guessed at.
 - Closed sets are StrEnums, stored as their string values.
-- Stored documents are validated strictly on read too (`extra="forbid"`): a stray or mistyped field is a bug
-  to surface with the field's name, not data to carry along silently.
+- Versions side by side (docs/deploy.md, "Changing a stored document"): during a deploy or a rollback an
+  older version reads documents a newer one wrote, so `from_firestore` ignores fields its model does not
+  know (at every level); each known field is still validated strictly. Writes, and API input, stay strict
+  (`extra="forbid"`): a stray field is never written. A change of fields follows the procedure there
+  (add, then use; rename as add + write both + read either; remove only once no version needs it),
+  held by tests/unit/test_model_versions.py.
 """
 
 from __future__ import annotations
@@ -17,7 +21,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -52,11 +64,38 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# The validation context of a stored document's read (FirestoreModel.from_firestore).
+STORED = "stored"
+
+
+def _aliases(field: Any) -> list[str]:
+    """The names a field may be stored under besides its own (a renamed field's old name)."""
+    names: list[str] = []
+    alias = field.validation_alias
+    if isinstance(alias, str):
+        names.append(alias)
+    elif alias is not None:
+        names.extend(choice for choice in getattr(alias, "choices", []) if isinstance(choice, str))
+    return names
+
+
 class FirestoreModel(BaseModel):
     """Base of every stored document."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
     collection: ClassVar[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fields_of_stored(cls, data: Any, info: ValidationInfo) -> Any:
+        """Reading a stored document (context STORED, nested models included): fields of a newer version
+        are left out, not refused."""
+        if not (isinstance(info.context, dict) and info.context.get(STORED)) or not isinstance(data, dict):
+            return data
+        known = set(cls.model_fields) | {
+            alias for field in cls.model_fields.values() for alias in _aliases(field)
+        }
+        return {key: value for key, value in data.items() if key in known}
 
     def to_firestore(self) -> dict[str, Any]:
         # mode="python" keeps datetimes as datetimes (stored as Firestore timestamps); enums become strings.
@@ -68,7 +107,7 @@ class FirestoreModel(BaseModel):
         if data is None:
             raise ModelDataError(cls.__name__, ValidationError.from_exception_data(cls.__name__, []))
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(data, context={STORED: True})
         except ValidationError as exc:
             raise ModelDataError(cls.__name__, exc) from None
 
