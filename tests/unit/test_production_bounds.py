@@ -53,7 +53,7 @@ def test_a_count_past_the_limit_stops_early_but_still_says_over(value: object, l
 
 
 def test_the_issues_64_kib_of_empty_objects_is_refused() -> None:
-    many = {str(i): {} for i in range(21_000)}
+    many: dict[str, object] = {str(i): {} for i in range(21_000)}
     with pytest.raises(UnstorableValue, match=f"more than {MAX_JSON_VALUES} JSON values"):
         check_json_values(many)
     check_json_values({str(i): i for i in range(MAX_JSON_VALUES - 1)})  # the object itself + 4,999
