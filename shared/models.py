@@ -610,6 +610,18 @@ class WebhookEvent(FirestoreModel):
     handed_out: bool = False
 
 
+class WebhookControlUsage(FirestoreModel):
+    """`webhook_controls/{uid}`: the account's test sends, manual retries and recoveries in the hour from
+    `window_start` (shared/webhooks/quotas.py caps them)."""
+
+    collection: ClassVar[str] = "webhook_controls"
+
+    window_start: UtcDatetime
+    test_sends: NonNegativeInt = 0
+    retries: NonNegativeInt = 0
+    recoveries: NonNegativeInt = 0
+
+
 class WebhookSlot(FirestoreModel):
     """`webhook_slots/{webhookId}-{n}`: one in-flight attempt to an endpoint, leased by create().
 
@@ -730,6 +742,7 @@ ALL_MODELS: tuple[type[FirestoreModel], ...] = (
     WebhookDelivery,
     WebhookSlot,
     WebhookRateBucket,
+    WebhookControlUsage,
     ProcessedEvent,
     FoundingSlot,
     CounterShard,

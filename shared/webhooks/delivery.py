@@ -28,9 +28,16 @@ from google.api_core.exceptions import AlreadyExists, FailedPrecondition
 from shared.core import logs
 from shared.core.clients import firestore_client
 from shared.core.pubsub_events import MalformedMessage, PubSubMessage
-from shared.core.retention import test_data_expiry
+from shared.core.retention import event_data_expiry
 from shared.core.settings import get_settings
-from shared.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookEventStatus, utc_now
+from shared.models import (
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookEventStatus,
+    WebhookEventType,
+    utc_now,
+)
 from shared.webhooks.backlog import drain, queue_event
 from shared.webhooks.decisions import (
     AttemptResult,
@@ -250,7 +257,7 @@ def _record(
         next_attempt_at=verdict.retry_at,
         livemode=event.livemode,
         created_at=finished,
-        delete_at=test_data_expiry(event.livemode, finished),
+        delete_at=event_data_expiry(event.livemode, event.type is WebhookEventType.WEBHOOK_TEST, finished),
     )
     delivery_ref = db.collection(WebhookDelivery.collection).document(f"{event_id}-{attempt}")
     event_update = {

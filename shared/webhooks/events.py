@@ -23,7 +23,7 @@ from shared.core.clients import firestore_client, publish, publisher, topic_path
 from shared.core.firestore_events import DocumentChange
 from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC, WEBHOOK_TEST_TOPIC
 from shared.core.index_shards import INDEX_SHARDS, index_shard, shard_pages
-from shared.core.retention import test_data_expiry
+from shared.core.retention import event_data_expiry
 from shared.jobs.resource import job_resource
 from shared.models import (
     Job,
@@ -140,7 +140,7 @@ def create_event(
         test_traffic=is_test_traffic(livemode, event_type),
         created_at=now,
         updated_at=now,
-        delete_at=test_data_expiry(livemode, now),
+        delete_at=event_data_expiry(livemode, event_type is WebhookEventType.WEBHOOK_TEST, now),
     )
     ref = event_ref(event_id)
     try:
