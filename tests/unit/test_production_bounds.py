@@ -11,12 +11,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shared.billing.purchases import PURCHASE_BUDGET_S, stripe_call_fits
+from shared.billing.stripe_client import STRIPE_CALL_WORST_S
 from shared.core.firestore_values import (
     MAX_JSON_VALUES,
     UnstorableValue,
     check_json_values,
     count_json_values,
 )
+from shared.core.function_registry import FUNCTIONS
 from shared.counters.reconcile import repairs_for
 from shared.counters.shards import Counter
 from shared.jobs.attempts import MAX_UNITS, Verdict, WorkerReply, judge_reply
@@ -139,3 +142,20 @@ def test_total_jobs_is_never_lowered_users_both_ways() -> None:
     assert repairs_for(documents, {Counter.TOTAL_USERS: 9, Counter.TOTAL_JOBS: 65}, [Counter.TOTAL_JOBS]) == {
         Counter.TOTAL_USERS: 1
     }
+
+
+def test_the_purchase_path_fits_the_api_functions_timeout() -> None:
+    api_timeout = next(spec.timeout_s for spec in FUNCTIONS if spec.name == "api")
+    # A Stripe call starts only while its worst case fits the budget; the first call always fits.
+    assert STRIPE_CALL_WORST_S <= PURCHASE_BUDGET_S <= api_timeout - 10
+    start = 1000.0
+    deadline = start + PURCHASE_BUDGET_S
+    assert stripe_call_fits(start, deadline)
+    assert stripe_call_fits(deadline - STRIPE_CALL_WORST_S, deadline)
+    assert not stripe_call_fits(deadline - STRIPE_CALL_WORST_S + 0.001, deadline)
+    # However slow Stripe is, the calls a purchase starts end by its deadline.
+    now, calls = start, 0
+    while stripe_call_fits(now, deadline):
+        now += STRIPE_CALL_WORST_S
+        calls += 1
+    assert calls >= 2 and now <= deadline
