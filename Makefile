@@ -15,13 +15,16 @@ WEB_SOURCES := $(shell find web/src -type f) web/index.html web/vite.config.ts w
 CLIENT_TS := clients/typescript
 CLIENT_TS_STAMP := $(CLIENT_TS)/node_modules/.installed
 CLIENT_TS_BUILT := $(CLIENT_TS)/dist/index.js
-CLIENT_TS_SOURCES := $(wildcard $(CLIENT_TS)/src/*.ts) $(CLIENT_TS)/tsconfig.json
+CLIENT_TS_SOURCES := $(wildcard $(CLIENT_TS)/src/*.ts) $(CLIENT_TS)/tsconfig.json $(CLIENT_TS)/tsconfig.cjs.json $(CLIENT_TS)/package.json
+CLIENTS_DIST := clients/dist
+CLIENTS_DIST_STAMP := $(CLIENTS_DIST)/.built
+CLIENT_PY_SOURCES := $(shell find clients/python/credits_client -name '*.py') clients/python/pyproject.toml clients/python/README.md clients/python/LICENSE
 # The browser test drives Debian's chromium (never a downloaded browser).
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: dev test lint typecheck check clean build-functions deploy deploy-plan web browser demo redis-server clients
+.PHONY: dev test lint typecheck check clean build-functions deploy deploy-plan web browser demo redis-server clients clients-dist
 
 # The shared store of rate limits and usage (Memorystore in production); installed only when missing.
 redis-server:
@@ -58,6 +61,19 @@ clients: $(STAMP) $(CLIENT_TS_STAMP)
 	$(BIN)/python clients/generate.py
 	cd $(CLIENT_TS) && npm run --silent build
 
+# The clients as published: the Python wheel and sdist and the npm tarball in clients/dist, and the wheels the
+# Python client depends on (clients/dist/wheelhouse), so that the tests install each artifact into a clean
+# environment without reaching a registry.
+$(CLIENTS_DIST_STAMP): $(STAMP) $(CLIENT_TS_BUILT) $(CLIENT_PY_SOURCES) clients/CHANGELOG.md
+	rm -rf $(CLIENTS_DIST) && mkdir -p $(CLIENTS_DIST)
+	$(BIN)/python -m build --quiet --outdir $(CLIENTS_DIST) clients/python >/dev/null
+	cd $(CLIENT_TS) && npm pack --silent --pack-destination ../dist >/dev/null
+	$(BIN)/python -m pip download --quiet --dest $(CLIENTS_DIST)/wheelhouse $(CLIENTS_DIST)/credits_client-*.whl
+	$(BIN)/python -m pip download --quiet --dest $(CLIENTS_DIST)/wheelhouse "setuptools>=77"  # builds the sdist
+	touch $@
+
+clients-dist: $(CLIENTS_DIST_STAMP)
+
 web: $(WEB_BUILT)
 
 # Debian's chromium for the browser test, installed only when missing.
@@ -71,7 +87,7 @@ dev: $(STAMP) $(NODE_STAMP) $(WEB_BUILT) redis-server
 demo: $(STAMP)
 	$(BIN)/python -m localdev.demo
 
-test: $(STAMP) $(NODE_STAMP) $(CLIENT_TS_BUILT) $(WEB_BUILT) browser redis-server
+test: $(STAMP) $(NODE_STAMP) $(CLIENT_TS_BUILT) $(WEB_BUILT) $(CLIENTS_DIST_STAMP) browser redis-server
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -88,7 +104,11 @@ check: lint typecheck test
 PROJECT ?=
 REGION ?= us-central1
 FIRESTORE_LOCATION ?= nam5
-DEPLOY_ARGS = --project '$(PROJECT)' --region '$(REGION)' --firestore-location '$(FIRESTORE_LOCATION)'
+# TRUSTED_PROXY_HOPS=1: the API sits behind a load balancer of ours (docs/deploy.md); its function then
+# accepts traffic only through the balancer (--ingress-settings=internal-and-gclb).
+TRUSTED_PROXY_HOPS ?=
+DEPLOY_ARGS = --project '$(PROJECT)' --region '$(REGION)' --firestore-location '$(FIRESTORE_LOCATION)' \
+	$(if $(TRUSTED_PROXY_HOPS),--env 'TRUSTED_PROXY_HOPS=$(TRUSTED_PROXY_HOPS)')
 
 build-functions: $(STAMP)
 	$(BIN)/python -m localdev.build_functions --out build/functions
@@ -100,4 +120,4 @@ deploy: build-functions $(WEB_BUILT)
 	$(BIN)/python -m localdev.deploy $(DEPLOY_ARGS)
 
 clean:
-	rm -rf $(VENV) build node_modules web/node_modules web/dist $(CLIENT_TS)/node_modules $(CLIENT_TS)/dist $(CLIENT_TS)/build-test .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build node_modules web/node_modules web/dist $(CLIENT_TS)/node_modules $(CLIENT_TS)/dist $(CLIENT_TS)/build-test $(CLIENTS_DIST) .pytest_cache .mypy_cache .ruff_cache

@@ -153,10 +153,10 @@ def bench_delivery_rate(users: list[str]) -> dict[str, DeliveryFigures]:
     """New events as `deliver_webhook` gets them, one at a time and 8 concurrent; then retries and
     hand-outs (`deliver_webhook_slow`), 8 concurrent."""
     from shared.core.pubsub_events import PubSubMessage
+    from shared.outbound.sender import SendPolicy
     from shared.webhooks.decisions import Lane
     from shared.webhooks.delivery import DEFAULT_TIMEOUT_S, deliver_event, handle_deliver_webhook
     from shared.webhooks.events import event_message
-    from shared.webhooks.sender import SendPolicy
     from tests.support.webhooks import make_event
 
     policy = SendPolicy(timeout_s=DEFAULT_TIMEOUT_S, allow_loopback=True, require_https=False)

@@ -8,7 +8,10 @@ Outputs, each wholly generated (never edited by hand):
   (without `servers`, which names the address a request reached);
 - clients/python/credits_client/generated/: openapi-python-client (pinned in pyproject.toml), formatted with
   ruff, whose version pyproject.toml also pins to one minor release (its formatting style is stable within one);
-- clients/typescript/src/schema.ts: openapi-typescript (pinned in clients/typescript/package-lock.json).
+  with this repository's templates (clients/python/templates: enums keep values a newer server sends);
+- clients/typescript/src/schema.ts: openapi-typescript (pinned in clients/typescript/package-lock.json);
+- clients/python/credits_client/_described.py and clients/typescript/src/described.ts: facts of the
+  description the hand-written layers follow (the job statuses listed under `x-terminal`).
 """
 
 from __future__ import annotations
@@ -21,13 +24,17 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 CLIENTS = Path(__file__).resolve().parent
 DOCUMENT = Path("openapi.json")
 PYTHON_GENERATED = Path("python/credits_client/generated")
 TYPESCRIPT_SCHEMA = Path("typescript/src/schema.ts")
-OUTPUTS = (DOCUMENT, PYTHON_GENERATED, TYPESCRIPT_SCHEMA)
+PYTHON_DESCRIBED = Path("python/credits_client/_described.py")
+TYPESCRIPT_DESCRIBED = Path("typescript/src/described.ts")
+OUTPUTS = (DOCUMENT, PYTHON_GENERATED, TYPESCRIPT_SCHEMA, PYTHON_DESCRIBED, TYPESCRIPT_DESCRIBED)
 PYTHON_GENERATOR_CONFIG = CLIENTS / "python" / "generator.yaml"
+PYTHON_TEMPLATES = CLIENTS / "python" / "templates"
 OPENAPI_TYPESCRIPT = CLIENTS / "typescript" / "node_modules" / ".bin" / "openapi-typescript"
 
 
@@ -35,6 +42,48 @@ def document_text() -> str:
     from functions.routes import openapi_document
 
     return json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n"
+
+
+def terminal_job_statuses(document: dict[str, Any]) -> list[str]:
+    """The statuses after which a job never changes (JobStatus's `x-terminal`)."""
+    statuses = document["components"]["schemas"]["JobStatus"]["x-terminal"]
+    return sorted(str(status) for status in statuses)
+
+
+def described_python(document: dict[str, Any]) -> str:
+    terminal = ", ".join(f'"{status}"' for status in terminal_job_statuses(document))
+    return (
+        '"""Facts of the API\'s OpenAPI description that the hand-written layer follows (written by\n'
+        'clients/generate.py; never edited by hand)."""\n\n'
+        f"TERMINAL_JOB_STATUSES: frozenset[str] = frozenset({{{terminal}}})\n"
+    )
+
+
+def described_typescript(document: dict[str, Any]) -> str:
+    terminal = ", ".join(f'"{status}"' for status in terminal_job_statuses(document))
+    return (
+        "// Facts of the API's OpenAPI description that the hand-written layer follows (written by\n"
+        "// clients/generate.py; never edited by hand).\n\n"
+        f"export const TERMINAL_JOB_STATUSES: readonly string[] = [{terminal}];\n"
+    )
+
+
+def lenient(document: dict[str, Any]) -> dict[str, Any]:
+    """The description the Python models are generated from: schemas without `additionalProperties: false`,
+    so that a field a newer server adds is kept in the model's `additional_properties` (never dropped)."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                key: walk(value)
+                for key, value in node.items()
+                if not (key == "additionalProperties" and value is False)
+            }
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    return {**document, "components": walk(document["components"])}
 
 
 def _bin(name: str) -> str:
@@ -46,22 +95,34 @@ def generate(root: Path) -> None:
     """Write every output under `root` (CLIENTS, or a temporary folder for --check)."""
     document = root / DOCUMENT
     document.parent.mkdir(parents=True, exist_ok=True)
-    document.write_text(document_text())
+    text = document_text()
+    document.write_text(text)
+    described = json.loads(text)
+    for path, content in (
+        (PYTHON_DESCRIBED, described_python(described)),
+        (TYPESCRIPT_DESCRIBED, described_typescript(described)),
+    ):
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(content)
 
     python_out = root / PYTHON_GENERATED
     python_out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         staged = Path(scratch) / "generated"
+        python_document = Path(scratch) / "openapi.json"
+        python_document.write_text(json.dumps(lenient(described)))
         subprocess.run(
             [
                 _bin("openapi-python-client"),
                 "generate",
                 "--path",
-                str(document),
+                str(python_document),
                 "--meta",
                 "none",
                 "--config",
                 str(PYTHON_GENERATOR_CONFIG),
+                "--custom-template-path",
+                str(PYTHON_TEMPLATES),
                 "--output-path",
                 str(staged),
             ],

@@ -49,20 +49,26 @@ DEFAULT_REGION = "us-central1"
 # a region): a mismatch is refused at deploy time.
 DEFAULT_FIRESTORE_LOCATION = "nam5"
 DEFAULT_SOURCE = Path("build/functions")
+# Each variable's Secret Manager secret. A function mounts a pinned version, never `latest`: a bad new
+# version then breaks nothing until a deploy picks it (and a rollback is a deploy with the older number).
+# Without a version here (or in `--secret NAME=SECRET:N`) the plan pins the newest enabled version at deploy
+# time (a lookup step of the plan).
 DEFAULT_SECRETS: Mapping[str, str] = {
-    "STRIPE_SECRET_KEY": "stripe-secret-key:latest",
-    "STRIPE_WEBHOOK_SECRET": "stripe-webhook-secret:latest",
+    "STRIPE_SECRET_KEY": "stripe-secret-key",
+    "STRIPE_WEBHOOK_SECRET": "stripe-webhook-secret",
     # rediss://:<AUTH string>@<Memorystore IP>:6378/0 of MEMORYSTORE_INSTANCE, and the certificate
     # authority of its in-transit encryption (docs/deploy.md, docs/rate-limits.md)
-    "REDIS_URL": "redis-url:latest",
-    "REDIS_CA_CERT": "redis-ca:latest",
+    "REDIS_URL": "redis-url",
+    "REDIS_CA_CERT": "redis-ca",
 }
 STRIPE_SECRETS = frozenset({"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"})
+REDIS_SECRETS = frozenset({"REDIS_URL", "REDIS_CA_CERT"})
 # The shared store of rate limits and usage, reached through a Serverless VPC Access connector.
 MEMORYSTORE_INSTANCE = "platform-limits"
 VPC_CONNECTOR = "platform-connector"
 VPC_CONNECTOR_RANGE = "10.8.0.0/28"
 SCHEDULER_TIME_ZONE = "Etc/UTC"
+API_FUNCTION = "api"
 HOSTING_DIR = Path("build/hosting")
 WEB_DIST = Path("web/dist")
 # Stripe requires Stripe.js to be loaded from Stripe itself (never bundled).
@@ -135,10 +141,29 @@ FAULT_ALERTS: Mapping[str, str] = {
     "stripe_unreachable": "Stripe unreachable: purchases and card changes answer 502/503",
 }
 ALERT_WINDOW = "300s"
+# The sweeps and reconcile: failed runs tolerated per window before an alert (a pass redone a minute later
+# is not news; three in a row are), and the metric of their error lines.
+PASS_WINDOW = "900s"
+PASS_FAILURES_ALLOWED = 2
+PASS_ERRORS_METRIC = "background-pass-errors"
+# Dead letters: one topic for every retried function (each message names its source subscription in the
+# CloudPubSubDeadLetterSourceSubscription attribute) and the pull subscription that keeps them.
+DEAD_LETTER_TOPIC = "dead-letters"
+DEAD_LETTER_SUBSCRIPTION = "dead-letters-hold"
+# Eventarc retries a failed event with backoff between these bounds, for as long as its subscription keeps
+# a message (24 h). Each function's attempts are bounded so that even calls that run to their timeout
+# before failing are dead-lettered within RETENTION_BUDGET_S, never expired unseen (max_delivery_attempts).
+RETRY_DELAYS_S = (10, 600)
+EVENT_RETENTION_S = 24 * 3600
+RETENTION_BUDGET_S = int(EVENT_RETENTION_S * 0.9)
+DELIVERY_ATTEMPTS_RANGE = (5, 100)  # what Pub/Sub accepts
+MAX_ACK_DEADLINE_S = 600  # Pub/Sub's most
+PROJECT_NUMBER = "PROJECT_NUMBER"
 _PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
-_SECRET_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}:(latest|[1-9][0-9]*)$")
+_SECRET_VALUE = re.compile(r"^((sk|rk|pk)_(live|test)_|whsec_)")
+_SECRET_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}(:[1-9][0-9]*)?$")
 
 
 class DeployConfigError(ValueError):
@@ -175,15 +200,39 @@ class DeploySettings:
                 f"secrets must be exactly {sorted(DEFAULT_SECRETS)}, got {sorted(self.secrets)}"
             )
         for name, value in self.secrets.items():
+            if value.endswith(":latest"):
+                raise DeployConfigError(
+                    f"{name}: `latest` is never mounted (a bad new version would break new instances "
+                    "silently): give a version number, or only the secret's name to pin its newest one now"
+                )
+            if _SECRET_VALUE.match(value):
+                # Never echo it: it may be the secret itself.
+                raise DeployConfigError(f"{name}: that is a secret's value; give its Secret Manager name")
             if not _SECRET_REF.match(value):
-                raise DeployConfigError(f"{name}: expected SECRET_NAME:VERSION (or :latest), got {value!r}")
+                raise DeployConfigError(f"{name}: expected SECRET_NAME or SECRET_NAME:VERSION, got {value!r}")
+        hops = self.extra_env.get("TRUSTED_PROXY_HOPS", "0")
+        if not hops.isdigit():
+            raise DeployConfigError(f"TRUSTED_PROXY_HOPS must be a whole number, got {hops!r}")
         if set(self.secrets) & set(self.extra_env):
             raise DeployConfigError("a variable cannot be both a secret and a plain environment variable")
 
     def secrets_for(self, spec: FunctionSpec) -> dict[str, str]:
-        """The Stripe secrets only where Stripe is called; the store of rate limits and usage everywhere
-        (settings require it in production)."""
-        return {n: ref for n, ref in self.secrets.items() if spec.calls_stripe or n not in STRIPE_SECRETS}
+        """The variables a function mounts, each with its pinned reference: the Stripe secrets only where
+        Stripe is called, the store of rate limits and usage only where it is used."""
+        wanted = (STRIPE_SECRETS if spec.calls_stripe else frozenset()) | (
+            REDIS_SECRETS if spec.uses_redis else frozenset()
+        )
+        return {n: self.pinned(n) for n in self.secrets if n in wanted}
+
+    def pinned(self, variable: str) -> str:
+        """SECRET:VERSION: the version given, or the one the plan's lookup finds at deploy time."""
+        ref = self.secrets[variable]
+        return ref if ":" in ref else f"{ref}:{variable_ref(secret_version_variable(variable))}"
+
+    @property
+    def behind_load_balancer(self) -> bool:
+        """TRUSTED_PROXY_HOPS >= 1: the API is reached through a load balancer of ours (docs/deploy.md)."""
+        return int(self.extra_env.get("TRUSTED_PROXY_HOPS", "0")) >= 1
 
     def service_account(self, name: str) -> str:
         return f"{name}@{self.project}.iam.gserviceaccount.com"
@@ -207,6 +256,105 @@ class DeploySettings:
         }
 
 
+# ---------------------------------------------------------------------------------------------------
+# Steps and lookups: a few values exist only once an earlier step ran (names the server gives, the
+# project's number, a secret's newest version). A lookup step prints one; later steps use it as ${NAME}.
+
+_VARIABLE = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class Step:
+    argv: tuple[str, ...]
+    # A lookup: its output (stripped) becomes ${sets} in later steps; it must match `shape`. `example` is a
+    # value of that shape: what the dry run's parser check puts in its place.
+    sets: str | None = None
+    shape: str = ""
+    example: str = ""
+
+    def uses(self) -> set[str]:
+        return {name for arg in self.argv for name in _VARIABLE.findall(arg)}
+
+
+def command(*argv: str) -> Step:
+    return Step(tuple(argv))
+
+
+def lookup(name: str, argv: list[str], shape: str, example: str) -> Step:
+    assert re.fullmatch(shape, example), (name, example)
+    return Step(tuple(argv), sets=name, shape=shape, example=example)
+
+
+def variable_ref(name: str) -> str:
+    return "${" + name + "}"
+
+
+def substitute(argv: tuple[str, ...], values: Mapping[str, str]) -> list[str]:
+    def value(match: re.Match[str]) -> str:
+        if match.group(1) not in values:
+            raise DeployConfigError(f"${{{match.group(1)}}} is used before a step sets it")
+        return values[match.group(1)]
+
+    return [_VARIABLE.sub(value, arg) for arg in argv]
+
+
+def examples(plan: list[Step]) -> dict[str, str]:
+    return {step.sets: step.example for step in plan if step.sets is not None}
+
+
+def with_examples(plan: list[Step]) -> list[list[str]]:
+    """Every step with each lookup's example in place of its value: what the parser check reads."""
+    values = examples(plan)
+    return [substitute(step.argv, values) for step in plan]
+
+
+def shell_line(step: Step) -> str:
+    """The step as a line of a POSIX shell script: the dry run prints a script that runs as it reads."""
+    words = []
+    for arg in step.argv:
+        if _VARIABLE.search(arg):
+            # Only the variable is expanded; the rest of the word holds no shell-special character.
+            assert re.fullmatch(r"[A-Za-z0-9_=:@./{}$,-]+", arg), arg
+            words.append(f'"{arg}"')
+        else:
+            words.append(shlex.quote(arg))
+    line = " ".join(words)
+    return f"{step.sets}=$({line})" if step.sets is not None else line
+
+
+def secret_version_variable(variable: str) -> str:
+    return f"{variable}_VERSION"
+
+
+def secret_version_lookups(settings: DeploySettings, functions: tuple[FunctionSpec, ...]) -> list[Step]:
+    """The newest enabled version of each mounted secret named without a version: pinned from here on."""
+    mounted = {name for spec in functions for name in settings.secrets_for(spec)}
+    steps = []
+    for variable, ref in settings.secrets.items():
+        if variable not in mounted or ":" in ref:
+            continue
+        steps.append(
+            lookup(
+                secret_version_variable(variable),
+                [
+                    "gcloud",
+                    "secrets",
+                    "versions",
+                    "list",
+                    ref,
+                    f"--project={settings.project}",
+                    "--filter=state=ENABLED",
+                    "--sort-by=~createTime",
+                    "--limit=1",
+                    "--format=value(name.basename())",
+                ],
+                shape=r"[1-9][0-9]*",
+                example="1",
+            )
+        )
+    return steps
+
+
 def _joined(mapping: Mapping[str, str]) -> str:
     return ",".join(f"{name}={value}" for name, value in mapping.items())
 
@@ -217,11 +365,22 @@ def retries_failures(spec: FunctionSpec) -> bool:
     return spec.kind is not FunctionKind.HTTP and spec.schedule is None
 
 
+def ingress(spec: FunctionSpec, settings: DeploySettings) -> str:
+    """Event-driven functions: Google's own event delivery only. The API behind a load balancer of ours
+    (TRUSTED_PROXY_HOPS >= 1): only through it, so nobody can call the function's own URL with a forged
+    X-Forwarded-For (which the API would then trust) and dodge or aim the anonymous limit."""
+    if spec.kind is not FunctionKind.HTTP:
+        return "internal-only"
+    if spec.name == API_FUNCTION and settings.behind_load_balancer:
+        return "internal-and-gclb"
+    return "all"
+
+
 def trigger_flags(spec: FunctionSpec, settings: DeploySettings) -> list[str]:
     if spec.kind is FunctionKind.HTTP:
         # Public: the API authenticates every request itself (ID tokens, API keys) and stripe_webhook checks
         # Stripe's signature. Event-driven functions below are invoked only by Eventarc, never publicly.
-        return ["--trigger-http", "--allow-unauthenticated", "--ingress-settings=all"]
+        return ["--trigger-http", "--allow-unauthenticated", f"--ingress-settings={ingress(spec, settings)}"]
     if spec.kind is FunctionKind.FIRESTORE:
         assert spec.event_type is not None and spec.document is not None  # checked by FunctionSpec
         flags = [
@@ -235,7 +394,7 @@ def trigger_flags(spec: FunctionSpec, settings: DeploySettings) -> list[str]:
     # Only Google's own event delivery reaches them, as the trigger account: no public address at all.
     flags += [
         "--no-allow-unauthenticated",
-        "--ingress-settings=internal-only",
+        f"--ingress-settings={ingress(spec, settings)}",
         f"--trigger-service-account={settings.trigger_account}",
     ]
     if retries_failures(spec):
@@ -264,12 +423,16 @@ def function_deploy_command(spec: FunctionSpec, settings: DeploySettings) -> lis
         f"--service-account={settings.runtime_account(spec.identity)}",
         # THREADS: the functions framework's worker threads, so an instance really serves `concurrency`.
         f"--set-env-vars={_joined({**settings.env_vars(), 'THREADS': str(spec.concurrency)})}",
-        # Memorystore has a private address only; everything else (Stripe, webhooks) stays direct.
-        f"--vpc-connector={VPC_CONNECTOR}",
-        "--egress-settings=private-ranges-only",
     ]
+    # A redeploy keeps what the flags leave out: each function is told exactly what it has.
+    if spec.uses_redis:
+        # Memorystore has a private address only; everything else (Stripe, Firestore) stays direct.
+        argv += [f"--vpc-connector={VPC_CONNECTOR}", "--egress-settings=private-ranges-only"]
+    else:
+        argv.append("--clear-vpc-connector")
+    mounted = settings.secrets_for(spec)
     # --set-secrets replaces every mounted secret: a redeploy takes away what an older deploy mounted.
-    argv.append(f"--set-secrets={_joined(settings.secrets_for(spec))}")
+    argv.append(f"--set-secrets={_joined(mounted)}" if mounted else "--clear-secrets")
     argv += [*trigger_flags(spec, settings), "--quiet"]
     return argv
 
@@ -453,90 +616,362 @@ def ttl_commands(settings: DeploySettings) -> list[list[str]]:
     ]
 
 
+# ---------------------------------------------------------------------------------------------------
+# Event subscriptions: each event-driven function's Eventarc trigger delivers through a Pub/Sub
+# subscription Eventarc names. The plan finds it and sets its acknowledgement deadline to the function's
+# timeout (else Pub/Sub redelivers a message whose call is still running) and, on retried functions, the
+# dead-letter topic: a message that fails max_delivery_attempts() times is kept there for an operator
+# instead of being dropped when the subscription's retention (24 h) ends.
+
+
+def _upper(name: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "_", name.upper())
+
+
+def trigger_variable(spec: FunctionSpec) -> str:
+    return f"TRIGGER_{_upper(spec.name)}"
+
+
+def subscription_variable(spec: FunctionSpec) -> str:
+    return f"SUBSCRIPTION_{_upper(spec.name)}"
+
+
+def run_service_name(spec: FunctionSpec) -> str:
+    """The Cloud Run service a gen2 function runs as (its name, lower case, `_` as `-`)."""
+    return spec.name.replace("_", "-").lower()
+
+
+def ack_deadline_s(spec: FunctionSpec) -> int:
+    return min(spec.timeout_s, MAX_ACK_DEADLINE_S)
+
+
+def max_delivery_attempts(spec: FunctionSpec) -> int:
+    """As many attempts as fit in RETENTION_BUDGET_S when each runs to its deadline and then waits the
+    longest backoff (run_job: 68 attempts; a 60 s function: 100, Pub/Sub's most)."""
+    low, high = DELIVERY_ATTEMPTS_RANGE
+    return max(low, min(high, RETENTION_BUDGET_S // (ack_deadline_s(spec) + RETRY_DELAYS_S[1])))
+
+
+def pubsub_agent(variable_ref_of_number: str) -> str:
+    return f"service-{variable_ref_of_number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+
+
+def project_number_lookup(settings: DeploySettings) -> Step:
+    return lookup(
+        PROJECT_NUMBER,
+        [
+            "gcloud",
+            "projects",
+            "describe",
+            settings.project,
+            "--format=value(projectNumber)",
+        ],
+        shape=r"[1-9][0-9]{5,19}",
+        example="123456789012",
+    )
+
+
+def dead_letter_setup(settings: DeploySettings) -> list[Step]:
+    """The dead-letter topic, the subscription that keeps its messages for an operator (7 days, the most
+    Pub/Sub keeps), and Pub/Sub's own agent allowed to publish there."""
+    project = f"--project={settings.project}"
+    return [
+        command("gcloud", "pubsub", "topics", "create", DEAD_LETTER_TOPIC, project, "--quiet"),
+        command(
+            "gcloud",
+            "pubsub",
+            "subscriptions",
+            "create",
+            DEAD_LETTER_SUBSCRIPTION,
+            project,
+            f"--topic={DEAD_LETTER_TOPIC}",
+            "--message-retention-duration=7d",
+            "--expiration-period=never",
+            f"--ack-deadline={MAX_ACK_DEADLINE_S}",
+            "--quiet",
+        ),
+        command(
+            "gcloud",
+            "pubsub",
+            "topics",
+            "add-iam-policy-binding",
+            DEAD_LETTER_TOPIC,
+            project,
+            f"--member=serviceAccount:{pubsub_agent(variable_ref(PROJECT_NUMBER))}",
+            f"--role={PUBLISHER}",
+            "--quiet",
+        ),
+    ]
+
+
+def subscription_steps(spec: FunctionSpec, settings: DeploySettings) -> list[Step]:
+    trigger_location = settings.firestore_location if spec.kind is FunctionKind.FIRESTORE else settings.region
+    slug = run_service_name(spec)
+    steps = [
+        lookup(
+            trigger_variable(spec),
+            [
+                "gcloud",
+                "functions",
+                "describe",
+                spec.name,
+                "--gen2",
+                f"--project={settings.project}",
+                f"--region={settings.region}",
+                "--format=value(eventTrigger.trigger)",
+            ],
+            shape=r"projects/[a-z0-9-]+/locations/[a-z0-9-]+/triggers/[a-z0-9-]+",
+            example=f"projects/{settings.project}/locations/{trigger_location}/triggers/{slug}-123456",
+        ),
+        lookup(
+            subscription_variable(spec),
+            [
+                "gcloud",
+                "eventarc",
+                "triggers",
+                "describe",
+                variable_ref(trigger_variable(spec)),
+                "--format=value(transport.pubsub.subscription)",
+            ],
+            shape=r"projects/[a-z0-9-]+/subscriptions/[A-Za-z0-9._~+%-]+",
+            example=f"projects/{settings.project}/subscriptions/eventarc-{trigger_location}-{slug}-123456-sub-000",
+        ),
+    ]
+    update = [
+        "gcloud",
+        "pubsub",
+        "subscriptions",
+        "update",
+        variable_ref(subscription_variable(spec)),
+        f"--ack-deadline={ack_deadline_s(spec)}",
+    ]
+    if retries_failures(spec):
+        update += [
+            f"--dead-letter-topic=projects/{settings.project}/topics/{DEAD_LETTER_TOPIC}",
+            f"--max-delivery-attempts={max_delivery_attempts(spec)}",
+            f"--min-retry-delay={RETRY_DELAYS_S[0]}s",
+            f"--max-retry-delay={RETRY_DELAYS_S[1]}s",
+        ]
+    steps.append(command(*update, "--quiet"))
+    if retries_failures(spec):
+        # Pub/Sub's agent acknowledges the message on the source once it is kept in the dead-letter topic.
+        steps.append(
+            command(
+                "gcloud",
+                "pubsub",
+                "subscriptions",
+                "add-iam-policy-binding",
+                variable_ref(subscription_variable(spec)),
+                f"--member=serviceAccount:{pubsub_agent(variable_ref(PROJECT_NUMBER))}",
+                "--role=roles/pubsub.subscriber",
+                "--quiet",
+            )
+        )
+    return steps
+
+
+# ---------------------------------------------------------------------------------------------------
+# Log-based metrics and alert policies
+
+
 def fault_metric_name(fault: str) -> str:
     return fault.replace("_", "-")
 
 
-def log_metric_command(fault: str, settings: DeploySettings, verb: str = "create") -> list[str]:
-    return [
+def log_metrics(functions: tuple[FunctionSpec, ...]) -> dict[str, tuple[str, str]]:
+    """name -> (description, log filter)."""
+    metrics = {
+        fault_metric_name(fault): (
+            description,
+            f'resource.type="cloud_run_revision" AND jsonPayload.fault="{fault}"',
+        )
+        for fault, description in FAULT_ALERTS.items()
+    }
+    services = " OR ".join(f'"{run_service_name(spec)}"' for spec in background_passes(functions))
+    metrics[PASS_ERRORS_METRIC] = (
+        "Error lines of the sweeps and reconcile (an item that failed and was skipped, a pass that failed)",
+        f'resource.type="cloud_run_revision" AND resource.labels.service_name=({services}) '
+        "AND severity>=ERROR",
+    )
+    return metrics
+
+
+def log_metric_command(name: str, description: str, log_filter: str, settings: DeploySettings) -> Step:
+    return command(
         "gcloud",
         "logging",
         "metrics",
-        verb,
-        fault_metric_name(fault),
+        "create",
+        name,
         f"--project={settings.project}",
-        f"--description={FAULT_ALERTS[fault]}",
-        f'--log-filter=resource.type="cloud_run_revision" AND jsonPayload.fault="{fault}"',
+        f"--description={description}",
+        f"--log-filter={log_filter}",
         "--quiet",
-    ]
+    )
+
+
+def background_passes(functions: tuple[FunctionSpec, ...]) -> list[FunctionSpec]:
+    """The scheduled functions: the sweeps, reconcile, the counter fold and the usage flush."""
+    return [spec for spec in functions if spec.schedule is not None]
+
+
+def _threshold(
+    name: str, metric_filter: str, above: float, window: str, aligner: str, group_by: list[str] | None = None
+) -> dict[str, object]:
+    aggregation: dict[str, object] = {
+        "alignmentPeriod": window,
+        "perSeriesAligner": aligner,
+        "crossSeriesReducer": "REDUCE_SUM",
+    }
+    if group_by:
+        aggregation["groupByFields"] = group_by
+    return {
+        "displayName": name,
+        "conditionThreshold": {
+            "filter": metric_filter,
+            "comparison": "COMPARISON_GT",
+            "thresholdValue": above,
+            "duration": "0s",
+            "aggregations": [aggregation],
+        },
+    }
+
+
+def _policy(display_name: str, content: str, conditions: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "displayName": display_name,
+        "combiner": "OR",
+        "conditions": conditions,
+        "documentation": {"content": content, "mimeType": "text/markdown"},
+    }
 
 
 def alert_policy(fault: str) -> dict[str, object]:
     """An alert as soon as one line of the fault was logged within ALERT_WINDOW (the lines are throttled
     to one per minute per instance, so any line means the dependency is failing now)."""
     metric = f"logging.googleapis.com/user/{fault_metric_name(fault)}"
-    return {
-        "displayName": FAULT_ALERTS[fault].split(":")[0],
-        "combiner": "OR",
-        "conditions": [
-            {
-                "displayName": f"{fault} logged",
-                "conditionThreshold": {
-                    "filter": f'metric.type="{metric}" AND resource.type="cloud_run_revision"',
-                    "comparison": "COMPARISON_GT",
-                    "thresholdValue": 0,
-                    "duration": "0s",
-                    "aggregations": [
-                        {
-                            "alignmentPeriod": ALERT_WINDOW,
-                            "perSeriesAligner": "ALIGN_SUM",
-                            "crossSeriesReducer": "REDUCE_SUM",
-                        }
-                    ],
-                },
-            }
+    return _policy(
+        FAULT_ALERTS[fault].split(":")[0],
+        f"{FAULT_ALERTS[fault]}. See docs/reliability.md.",
+        [
+            _threshold(
+                f"{fault} logged",
+                f'metric.type="{metric}" AND resource.type="cloud_run_revision"',
+                0,
+                ALERT_WINDOW,
+                "ALIGN_SUM",
+            )
         ],
-        "documentation": {
-            "content": f"{FAULT_ALERTS[fault]}. See docs/reliability.md.",
-            "mimeType": "text/markdown",
-        },
-    }
+    )
 
 
-def alert_policy_command(fault: str, settings: DeploySettings) -> list[str]:
+def dead_letter_policy() -> dict[str, object]:
+    """Open while a dead-lettered message waits in DEAD_LETTER_SUBSCRIPTION (an operator replays or
+    discards it: docs/reliability.md)."""
+    return _policy(
+        "Dead-lettered messages",
+        "An event failed for its whole retry window and was kept in the dead-letter topic. "
+        "See docs/reliability.md, Dead letters: find the cause, then replay or discard.",
+        [
+            _threshold(
+                "messages waiting in dead-letters-hold",
+                'metric.type="pubsub.googleapis.com/subscription/num_undelivered_messages" '
+                f'AND resource.type="pubsub_subscription" '
+                f'AND resource.labels.subscription_id="{DEAD_LETTER_SUBSCRIPTION}"',
+                0,
+                ALERT_WINDOW,
+                "ALIGN_MAX",
+            )
+        ],
+    )
+
+
+def background_pass_policy(functions: tuple[FunctionSpec, ...]) -> dict[str, object]:
+    """The sweeps and reconcile are not retried (the next tick redoes their work), so a failing one is
+    seen only here: runs that failed (an HTTP error answered to the trigger), more than PASS_FAILURES_ALLOWED
+    within PASS_WINDOW per function, or any item logged as failed and skipped."""
+    services = ",".join(f'"{run_service_name(spec)}"' for spec in background_passes(functions))
+    return _policy(
+        "Sweeps or reconcile failing",
+        "A scheduled pass (sweep_jobs, webhook_retry_sweep, reconcile, fold_counters, flush_usage) fails "
+        "or skips items. Their work waits until it passes again. See docs/reliability.md.",
+        [
+            _threshold(
+                "failed runs of a pass",
+                'metric.type="run.googleapis.com/request_count" AND resource.type="cloud_run_revision" '
+                f"AND resource.labels.service_name=one_of({services}) "
+                'AND metric.labels.response_code_class=one_of("4xx","5xx")',
+                PASS_FAILURES_ALLOWED,
+                PASS_WINDOW,
+                "ALIGN_SUM",
+                ["resource.labels.service_name"],
+            ),
+            _threshold(
+                "items failed and skipped",
+                f'metric.type="logging.googleapis.com/user/{PASS_ERRORS_METRIC}" '
+                'AND resource.type="cloud_run_revision"',
+                0,
+                PASS_WINDOW,
+                "ALIGN_SUM",
+            ),
+        ],
+    )
+
+
+def alert_policies(functions: tuple[FunctionSpec, ...]) -> list[dict[str, object]]:
     return [
+        *(alert_policy(fault) for fault in FAULT_ALERTS),
+        dead_letter_policy(),
+        background_pass_policy(functions),
+    ]
+
+
+def alert_policy_command(policy: Mapping[str, object], settings: DeploySettings) -> Step:
+    # Alert policies have commands only in gcloud's alpha track (the `alpha` component: docs/deploy.md).
+    return command(
         "gcloud",
+        "alpha",
         "monitoring",
         "policies",
         "create",
         f"--project={settings.project}",
-        f"--policy={json.dumps(alert_policy(fault), separators=(',', ':'))}",
+        f"--policy={json.dumps(policy, separators=(',', ':'))}",
         "--quiet",
-    ]
+    )
 
 
-def deploy_plan(settings: DeploySettings, functions: tuple[FunctionSpec, ...] = FUNCTIONS) -> list[list[str]]:
-    plan: list[list[str]] = [
-        ["gcloud", "services", "enable", *REQUIRED_APIS, f"--project={settings.project}", "--quiet"]
-    ]
-    plan += iam_commands(settings, functions)
-    plan += memorystore_commands(settings)
+def deploy_plan(settings: DeploySettings, functions: tuple[FunctionSpec, ...] = FUNCTIONS) -> list[Step]:
+    project = f"--project={settings.project}"
+    event_driven = [spec for spec in functions if spec.kind is not FunctionKind.HTTP]
+    plan: list[Step] = [command("gcloud", "services", "enable", *REQUIRED_APIS, project, "--quiet")]
+    plan.append(project_number_lookup(settings))
+    plan += [command(*argv) for argv in iam_commands(settings, functions)]
+    plan += [command(*argv) for argv in memorystore_commands(settings)]
     plan += [
-        ["gcloud", "pubsub", "topics", "create", topic, f"--project={settings.project}", "--quiet"]
+        command("gcloud", "pubsub", "topics", "create", topic, project, "--quiet")
         for topic in topics(functions)
     ]
-    plan += publisher_commands(settings, functions)
-    plan += [function_deploy_command(spec, settings) for spec in functions]
-    plan += [invoker_command(spec, settings) for spec in functions if spec.kind is not FunctionKind.HTTP]
-    plan += [scheduler_command(spec, settings) for spec in functions if spec.schedule is not None]
-    plan += [log_metric_command(fault, settings) for fault in FAULT_ALERTS]
-    plan += [alert_policy_command(fault, settings) for fault in FAULT_ALERTS]
+    plan += [command(*argv) for argv in publisher_commands(settings, functions)]
+    plan += dead_letter_setup(settings)
+    plan += secret_version_lookups(settings, functions)
+    plan += [command(*function_deploy_command(spec, settings)) for spec in functions]
+    plan += [command(*invoker_command(spec, settings)) for spec in event_driven]
+    for spec in event_driven:
+        plan += subscription_steps(spec, settings)
+    plan += [command(*scheduler_command(spec, settings)) for spec in functions if spec.schedule is not None]
+    plan += [
+        log_metric_command(name, description, log_filter, settings)
+        for name, (description, log_filter) in log_metrics(functions).items()
+    ]
+    plan += [alert_policy_command(policy, settings) for policy in alert_policies(functions)]
     plan.append(
-        ["firebase", "deploy", "--only", "firestore:rules,firestore:indexes", "--project", settings.project]
+        command(
+            "firebase", "deploy", "--only", "firestore:rules,firestore:indexes", "--project", settings.project
+        )
     )
-    plan += ttl_commands(settings)
+    plan += [command(*argv) for argv in ttl_commands(settings)]
     plan.append(
-        [
+        command(
             "firebase",
             "deploy",
             "--only",
@@ -545,7 +980,7 @@ def deploy_plan(settings: DeploySettings, functions: tuple[FunctionSpec, ...] = 
             settings.project,
             "--config",
             str(HOSTING_DIR / "firebase.json"),
-        ]
+        )
     )
     return plan
 
@@ -605,9 +1040,9 @@ def _already_exists(result: subprocess.CompletedProcess[str]) -> bool:
 
 def fallback_for_existing(argv: list[str]) -> list[str] | None:
     """What to do when a create step finds its resource: topics are kept; scheduler jobs are updated."""
-    if argv[:4] == ["gcloud", "pubsub", "topics", "create"]:
-        return []
     if argv[:4] in (
+        ["gcloud", "pubsub", "topics", "create"],
+        ["gcloud", "pubsub", "subscriptions", "create"],
         ["gcloud", "iam", "service-accounts", "create"],
         ["gcloud", "redis", "instances", "create"],
     ):
@@ -621,17 +1056,18 @@ def fallback_for_existing(argv: list[str]) -> list[str] | None:
     return None
 
 
+POLICY_CREATE = ["gcloud", "alpha", "monitoring", "policies", "create"]
+
+
 def existing_probe(argv: list[str]) -> list[str] | None:
     """A create step whose resource has no name of ours (alert policies: the server names them) is
     looked up by display name first: re-running the plan must not make a second policy."""
-    if argv[:4] != ["gcloud", "monitoring", "policies", "create"]:
+    if argv[: len(POLICY_CREATE)] != POLICY_CREATE:
         return None
     policy = json.loads(next(arg for arg in argv if arg.startswith("--policy=")).split("=", 1)[1])
     project = next(arg for arg in argv if arg.startswith("--project="))
     return [
-        "gcloud",
-        "monitoring",
-        "policies",
+        *POLICY_CREATE[:-1],
         "list",
         project,
         f'--filter=displayName="{policy["displayName"]}"',
@@ -639,9 +1075,22 @@ def existing_probe(argv: list[str]) -> list[str] | None:
     ]
 
 
-def run_plan(plan: list[list[str]], run: Runner = _run, echo: Callable[[str], None] = print) -> None:
-    for argv in plan:
+def run_plan(plan: list[Step], run: Runner = _run, echo: Callable[[str], None] = print) -> None:
+    values: dict[str, str] = {}
+    for step in plan:
+        argv = substitute(step.argv, values)
         echo(f"$ {shlex.join(argv)}")
+        if step.sets is not None:
+            found = run(argv)
+            value = found.stdout.strip()
+            if found.returncode != 0 or not re.fullmatch(step.shape, value):
+                raise SystemExit(
+                    f"lookup of {step.sets} failed ({found.returncode}, got {value!r}): {shlex.join(argv)}\n"
+                    f"{found.stderr}"
+                )
+            values[step.sets] = value
+            echo(f"  {step.sets}={value}")
+            continue
         probe = existing_probe(argv)
         if probe is not None:
             found = run(probe)
@@ -686,8 +1135,9 @@ def main(argv: list[str] | None = None) -> int:
         "--secret",
         action="append",
         default=[],
-        metavar="NAME=SECRET:VERSION",
-        help="points STRIPE_SECRET_KEY or STRIPE_WEBHOOK_SECRET at another secret or version",
+        metavar="NAME=SECRET[:VERSION]",
+        help="the secret (and pinned version) a mounted variable comes from; without a version the "
+        "newest enabled one is pinned at deploy time; never :latest",
     )
     parser.add_argument(
         "--stripe-publishable-key",
@@ -714,8 +1164,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"# prepares {HOSTING_DIR}: {WEB_DIST} + dashboard-config.json + firebase.json", file=sys.stderr
         )
-        for command in plan:
-            print(shlex.join(command))
+        for step in plan:
+            print(shell_line(step))
         return 0
     source = settings.source if settings.source.is_absolute() else REPO_ROOT / settings.source
     if not (source / "main.py").is_file() or not (source / "requirements.txt").is_file():

@@ -29,6 +29,7 @@ from localdev.emulators import (
     firestore_emulator,
     functions_host,
     localstripe_server,
+    port_holder,
     pubsub_emulator,
     redis_server,
 )
@@ -57,7 +58,8 @@ def emulator_ports() -> dict[str, int]:
 def ensure_free(port: int, what: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         if sock.connect_ex(("127.0.0.1", port)) == 0:
-            raise SystemExit(f"port {port} ({what}) is already in use: stop whatever runs there first")
+            holder = port_holder(port) or "a process that just closed it"
+            raise SystemExit(f"port {port} ({what}) is already in use by {holder}: stop it first")
 
 
 def platform_env(ports: dict[str, int]) -> dict[str, str]:

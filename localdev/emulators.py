@@ -1,7 +1,9 @@
 """Start and stop the local platform's processes: the emulators, localstripe and the functions host.
 
 Shared by the test fixtures and `make dev`. Every process runs in its own process group so that stopping
-it also stops children (the emulator wrappers are shell scripts that start a `java` child).
+it also stops children (the emulator wrappers are shell scripts that start a `java` child), under a guard
+(localdev/child_guard.py) that ends the group when the process that started it dies, even by SIGKILL:
+nothing is left behind holding a port.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import IO
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+CHILD_GUARD = Path(__file__).resolve().parent / "child_guard.py"
 INSTALL_ADVICE = (
     "The Google Cloud CLI emulators were not found. Install them with\n"
     "  gcloud components install cloud-firestore-emulator pubsub-emulator\n"
@@ -39,6 +42,35 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def port_holder(port: int) -> str | None:
+    """Who listens on a loopback TCP port: "pid N (command line)", "an unknown process" when the socket
+    is found but not its owner (another user's), or None when nothing listens (Linux /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(f"socket:[{inode}]")
+    if not inodes:
+        return None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            for fd in (proc / "fd").iterdir():
+                if str(fd.readlink()) in inodes:
+                    command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                    return f"pid {proc.name} ({command.strip()[:200]})"
+        except OSError:
+            continue
+    return "an unknown process (another user's?)"
 
 
 def sdk_root() -> Path | None:
@@ -81,7 +113,14 @@ def emulator_binary(env_var: str, relative: str) -> Path:
     return path
 
 
-def wait_until_ready(url: str, process: subprocess.Popen[bytes] | None, timeout: float = 90.0) -> None:
+# How long a starting process may take to answer. A process that dies fails at once; a loaded machine (the
+# Auth emulator's Node start took 112 s at a load average of 18) only takes longer.
+START_TIMEOUT_S = 300.0
+
+
+def wait_until_ready(
+    url: str, process: subprocess.Popen[bytes] | None, timeout: float = START_TIMEOUT_S
+) -> None:
     """Poll an HTTP endpoint until it answers (any status); fail early if the process died."""
     deadline = time.monotonic() + timeout
     delay = 0.05
@@ -129,12 +168,13 @@ class ManagedProcess:
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
     _log: IO[bytes] | None = field(default=None, init=False)
 
-    def start(self, timeout: float = 90.0) -> ManagedProcess:
+    def start(self, timeout: float = START_TIMEOUT_S) -> ManagedProcess:
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            list(self.args),
+            # The guard ends the whole group when this process dies, even by SIGKILL (child_guard.py).
+            [sys.executable, str(CHILD_GUARD), "--", *self.args],
             stdout=self._log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -61,6 +61,8 @@ def example_worker(
             "worker",
             "--port",
             str(port),
+            "--host",
+            "127.0.0.1",  # a local stand-in: loopback only, never every interface
         ],
         f"http://127.0.0.1:{port}/",
         env={**env, "WORKER_SECRET": secret},

@@ -63,7 +63,29 @@ def main() -> None:
     if hooks_file.exists():
         for name, hook in json.loads(hooks_file.read_text()).items():
             original_register(name, hook["url"], hook["secret"], hook["events"])
-    server.start()  # loads the store (no --from-scratch), then serves
+    _serve_on_loopback(server)
+
+
+def _serve_on_loopback(server: Any) -> None:
+    """localstripe's own start(), bound to 127.0.0.1 (it binds every interface, `::`): a local stand-in
+    for Stripe listens on loopback only."""
+    import argparse
+    import logging
+    import socket
+
+    from aiohttp import web
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=8420)
+    args = parser.parse_args()
+    server.store.try_load_from_disk()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", args.port))
+    logger = logging.getLogger("aiohttp.access")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(logging.StreamHandler())
+    web.run_app(server.app, sock=sock, access_log=logger)
 
 
 if __name__ == "__main__":

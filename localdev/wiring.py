@@ -6,7 +6,7 @@ import json
 import urllib.request
 from collections.abc import Iterable
 
-from google.api_core.exceptions import AlreadyExists
+from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
 from shared.core.function_registry import FUNCTIONS, FunctionKind, FunctionSpec
@@ -86,6 +86,28 @@ def wire_project(
     specs = list(functions)
     register_firestore_triggers(firestore_host, project, specs)
     create_topics_and_push_subscriptions(project, host_url, specs, publisher, subscriber)
+
+
+def unwire_project(
+    project: str,
+    publisher: pubsub_v1.PublisherClient | None = None,
+    subscriber: pubsub_v1.SubscriberClient | None = None,
+) -> None:
+    """Delete every subscription and topic of `project` on the Pub/Sub emulator (PUBSUB_EMULATOR_HOST), those
+    wire_project made and those the platform made itself. The emulator keeps threads for each push
+    subscription until it is deleted, so a test run that leaves them behind slows itself down."""
+    publisher = publisher or pubsub_v1.PublisherClient()
+    subscriber = subscriber or pubsub_v1.SubscriberClient()
+    for subscription in subscriber.list_subscriptions(request={"project": f"projects/{project}"}):
+        try:
+            subscriber.delete_subscription(request={"subscription": subscription.name})
+        except NotFound:
+            pass
+    for topic in publisher.list_topics(request={"project": f"projects/{project}"}):
+        try:
+            publisher.delete_topic(request={"topic": topic.name})
+        except NotFound:
+            pass
 
 
 def clear_firestore(firestore_host: str, project: str) -> None:

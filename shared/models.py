@@ -26,10 +26,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     ValidationError,
     ValidationInfo,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -137,11 +140,29 @@ class ApiKeyStatus(StrEnum):
 
 
 class JobStatus(StrEnum):
+    """A job's state: queued and running move on; completed, failed and canceled are terminal (listed
+    under `x-terminal`, where the clients' `wait` learns when to stop polling)."""
+
     QUEUED = "queued"
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELED = "canceled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_JOB_STATUSES
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        schema["x-terminal"] = [status.value for status in cls if status.terminal]
+        return schema
+
+
+TERMINAL_JOB_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED})
 
 
 class JobFailure(StrEnum):
@@ -163,6 +184,30 @@ class LedgerEntryType(StrEnum):
     REFUND_REVERSAL = "refund_reversal"  # that refund failed or was canceled: the credits come back
     DISPUTE = "dispute"  # a chargeback withdrew funds: a purchase's credits follow them out
     DISPUTE_REVERSAL = "dispute_reversal"  # dispute funds reinstated (won, or as Stripe's money shows)
+    GRANT = "grant"  # credits granted by an operator or at sign-up (a credit grant of its own)
+    EXPIRY = "expiry"  # what was left of a grant when it expired
+    VOID = "void"  # what was left of a promotional grant an operator voided
+
+
+class GrantCategory(StrEnum):
+    PAID = "paid"
+    PROMOTIONAL = "promotional"
+
+
+class GrantStatus(StrEnum):
+    ACTIVE = "active"
+    DEPLETED = "depleted"
+    EXPIRED = "expired"
+    VOIDED = "voided"
+
+
+class GrantSource(StrEnum):
+    PURCHASE = "purchase"
+    ADMIN = "admin"
+    SIGNUP = "signup"
+    AUTO_TOP_UP = "auto_top_up"
+    ADJUSTMENT = "adjustment"  # a positive operator correction
+    MIGRATION = "migration"  # a balance from before grants beyond its purchases
 
 
 class PurchaseStatus(StrEnum):
@@ -177,10 +222,24 @@ class PurchaseStatus(StrEnum):
     DISPUTED_LOST = "disputed_lost"  # the dispute was lost: the credits stay taken back
 
 
+class AutoTopUpFailure(StrEnum):
+    """Why auto top-up turned itself off (docs/credits.md); only the customer turns it on again."""
+
+    CARD_DECLINED = "card_declined"
+    AUTHENTICATION_REQUIRED = "authentication_required"
+    NO_DEFAULT_CARD = "no_default_card"
+    CARD_DELETED = "card_deleted"
+    PACKAGE_UNAVAILABLE = "package_unavailable"
+
+
 class WebhookEventType(StrEnum):
     JOB_COMPLETED = "job.completed"
     JOB_FAILED = "job.failed"
     JOB_CANCELED = "job.canceled"
+    AUTO_TOP_UP_SUCCEEDED = "auto_top_up.succeeded"
+    AUTO_TOP_UP_FAILED = "auto_top_up.failed"
+    CREDITS_LOW = "credits.low"
+    CREDIT_GRANT_EXPIRING = "credit_grant.expiring"
     WEBHOOK_TEST = "webhook.test"
     # Recorded (never sent) when the platform disables an endpoint, for the dashboard.
     WEBHOOK_DISABLED = "webhook.disabled"
@@ -291,6 +350,13 @@ DEFAULT_JOB_COSTS: dict[str, int] = {"echo": 1}
 FOUNDING_MEMBER_LIMIT = 100
 
 
+class SignupGrant(FirestoreModel):
+    """`system/config.signup_grant`: the promotional grant every new account gets (absent: none)."""
+
+    credits: Annotated[int, Field(gt=0, le=1_000_000_000, strict=True)]
+    expires_in_days: Annotated[int, Field(ge=0, le=3650, strict=True)] = 0  # 0: never expires
+
+
 class SystemConfig(FirestoreModel):
     """`system/config`: credit packages, platform counters and switches."""
 
@@ -304,6 +370,7 @@ class SystemConfig(FirestoreModel):
     maintenance_mode: bool = False
     job_costs: dict[str, NonNegativeInt] = Field(default_factory=lambda: dict(DEFAULT_JOB_COSTS))
     default_job_cost: NonNegativeInt = 1
+    signup_grant: SignupGrant | None = None
     updated_at: UtcDatetime | None = None
 
     @classmethod
@@ -336,8 +403,34 @@ class CounterCheckState(FirestoreModel):
 # Platform collections
 
 
+class GrantBalance(FirestoreModel):
+    """One active grant as the balance document holds it (`users/{uid}.grants`): what spending needs.
+    Spendable while effective and not expired (`now < expires_at`), even before the expiry sweep runs."""
+
+    remaining: Annotated[int, Field(ge=0, strict=True)]
+    category: GrantCategory
+    priority: Annotated[int, Field(ge=0, le=100, strict=True)] = 50
+    effective_at: UtcDatetime
+    expires_at: UtcDatetime | None = None
+
+    def spendable(self, now: datetime) -> bool:
+        return (
+            self.remaining > 0
+            and self.effective_at <= now
+            and (self.expires_at is None or now < self.expires_at)
+        )
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
 class Account(FirestoreModel):
-    """`users/{uid}`: the signed-in user's account and credits balance."""
+    """`users/{uid}`: the signed-in user's account and credits balance.
+
+    `credits` == sum of `grants`' remaining - `debt` (docs/credits.md). `grants` holds the active grants'
+    remaining credits where every debit already writes (one write per debit however many grants it takes
+    from); None on an account from before grants, which its first credit change migrates.
+    """
 
     collection: ClassVar[str] = "users"
 
@@ -346,7 +439,32 @@ class Account(FirestoreModel):
     founding_member: bool = False
     founding_member_number: Annotated[int, Field(ge=1, le=FOUNDING_MEMBER_LIMIT, strict=True)] | None = None
     stripe_customer_id: str | None = None
+    grants: dict[str, GrantBalance] | None = None
+    debt: NonNegativeInt = 0
+    # Copies of the customer's thresholds (auto_top_up/{uid}), for the users trigger to compare with the
+    # balance it sees without a read: auto top-up (when on) and credits.low.
+    auto_top_up_below: NonNegativeInt | None = None
+    low_balance_below: NonNegativeInt | None = None
     created_at: UtcDatetime
+    updated_at: UtcDatetime | None = None
+
+
+class AutoTopUp(FirestoreModel):
+    """`auto_top_up/{uid}`: the customer's auto top-up and low-balance settings and its attempts' state."""
+
+    collection: ClassVar[str] = "auto_top_up"
+
+    enabled: bool
+    threshold: NonNegativeInt
+    package: str
+    monthly_limit_cents: NonNegativeInt
+    low_balance_threshold: NonNegativeInt | None = None
+    disabled_reason: AutoTopUpFailure | None = None
+    attempts: NonNegativeInt = 0  # numbers the attempts: an attempt's id is derived from (user, number)
+    in_flight: str | None = None  # the attempt being made
+    last_attempt_at: UtcDatetime | None = None
+    month: str = ""  # UTC YYYY-MM of month_spent_cents
+    month_spent_cents: NonNegativeInt = 0
     updated_at: UtcDatetime | None = None
 
 
@@ -483,7 +601,43 @@ class LedgerEntry(FirestoreModel):
     balance_after: StrictInt
     reference: str | None = None
     description: str | None = None
+    # Grant id -> signed change of that grant's remaining; what is not in them changed the debt.
+    allocations: dict[str, StrictInt] | None = None
     created_at: UtcDatetime
+
+
+class CreditGrant(FirestoreModel):
+    """`credit_grants/{grantId}`: credits that entered an account (docs/credits.md). While `active`, the
+    live `remaining` is the balance document's (`users/{uid}.grants`); this document's `remaining` is
+    written when the status changes (depleted, expired, voided, active again)."""
+
+    collection: ClassVar[str] = "credit_grants"
+
+    user_id: str = Field(min_length=1)
+    category: GrantCategory
+    name: str = Field(min_length=1, max_length=200)
+    amount: NonNegativeInt
+    remaining: NonNegativeInt
+    priority: Annotated[int, Field(ge=0, le=100, strict=True)] = 50
+    effective_at: UtcDatetime
+    expires_at: UtcDatetime | None = None
+    source: GrantSource
+    reference: str | None = None  # the purchase, for a purchase's grant
+    status: GrantStatus = GrantStatus.ACTIVE
+    # shared/core/index_shards.py: the high-cardinality prefix of the expiry sweep's indexes.
+    index_shard: NonNegativeInt = 0
+    expiring_notified: bool = False  # credit_grant.expiring was recorded
+    created_at: UtcDatetime
+    updated_at: UtcDatetime | None = None
+
+    def balance(self) -> GrantBalance:
+        return GrantBalance(
+            remaining=self.remaining,
+            category=self.category,
+            priority=self.priority,
+            effective_at=self.effective_at,
+            expires_at=self.expires_at,
+        )
 
 
 class RefundFact(FirestoreModel):
@@ -528,6 +682,7 @@ class Purchase(FirestoreModel):
     payment_intent_id: str | None = None
     payment_method_id: str | None = None
     livemode: bool = False
+    auto_top_up: bool = False  # made off-session by auto top-up (shared/billing/auto_top_up.py)
     credits_granted: bool = False
     credits_clawed_back: NonNegativeInt = 0
     idempotency_key: str | None = None
@@ -697,6 +852,17 @@ class CounterShard(FirestoreModel):
     founding_member_count: StrictInt = 0
 
 
+class AdminGrant(FirestoreModel):
+    """`admins/{uid}`: the server's record that a user is an admin. Security rules honour the `admin` claim
+    only while this exists, so deleting it ends a demoted admin's old tokens at once (a token keeps its
+    claims for up to an hour)."""
+
+    collection: ClassVar[str] = "admins"
+
+    granted_at: UtcDatetime
+    email: str | None = None
+
+
 class UsageDay(FirestoreModel):
     """`usage/{keyId}_{day}`: one key's usage on one UTC day, added to by the usage flush (one write per
     key and day per minute at most; docs/rate-limits.md)."""
@@ -737,6 +903,8 @@ ALL_MODELS: tuple[type[FirestoreModel], ...] = (
     Job,
     JobType,
     LedgerEntry,
+    CreditGrant,
+    AutoTopUp,
     Purchase,
     WebhookEvent,
     WebhookDelivery,
@@ -751,4 +919,5 @@ ALL_MODELS: tuple[type[FirestoreModel], ...] = (
     DetachedPaymentMethod,
     UsageDay,
     UsageTotals,
+    AdminGrant,
 )

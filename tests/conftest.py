@@ -1,7 +1,8 @@
 """Test harness: real emulators, localstripe and the functions host, one of each per test session.
 
 Each test gets its own project id, so Firestore data, trigger registrations and Pub/Sub topics never leak
-between tests (the Pub/Sub emulator cannot be cleared); its Firestore data is deleted afterwards.
+between tests; afterwards its topics and push subscriptions are deleted (the emulator keeps threads for the
+subscriptions alive at once: the run checks it ends near the count it started with) and its Firestore data.
 Set FIRESTORE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST to reuse running emulators (the Firestore one must then
 have been started with --functions_emulator=127.0.0.1:$FUNCTIONS_HOST_PORT for trigger tests).
 """
@@ -47,10 +48,26 @@ def supervised_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
     from shared.core.settings import get_settings
 
     get_settings.cache_clear()
+    from tests.support.emulator_threads import pubsub_threads
+
+    threads_at_start = pubsub_threads(supervisor)
     try:
         yield stack, supervisor
+        _check_pubsub_threads(supervisor, threads_at_start)
     finally:
         stop_stack(supervisor)
+
+
+def _check_pubsub_threads(supervisor: Supervisor, threads_at_start: int) -> None:
+    """Each test tears down what it wired: the Pub/Sub emulator ends the run holding about the threads it
+    started with (a run that leaves push subscriptions behind grew it to thousands and slowed itself down)."""
+    from tests.support.emulator_threads import THREAD_ALLOWANCE, settled_pubsub_threads
+
+    threads_at_end = settled_pubsub_threads(supervisor, threads_at_start)
+    assert threads_at_end <= threads_at_start + THREAD_ALLOWANCE, (
+        f"the Pub/Sub emulator holds {threads_at_end} threads after the run, {threads_at_start} at its start: "
+        "a test left topics or push subscriptions behind"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -88,16 +105,23 @@ def auth_project(stack: Stack) -> Iterator[Project]:
 
 
 def _project(stack: Stack, project_id: str) -> Iterator[Project]:
-    from localdev.wiring import clear_firestore, wire_project
+    from localdev.wiring import clear_firestore, unwire_project, wire_project
     from shared.core.clients import close_project_clients, project_scope
     from shared.core.function_registry import FUNCTIONS
     from tests.integration import probe_functions
+    from tests.support.emulator_threads import pubsub_admin
 
-    wire_project(project_id, stack.firestore_host, stack.host_url, FUNCTIONS + probe_functions.FUNCTIONS)
-    with project_scope(project_id):
-        yield Project(project_id, stack)
-    clear_firestore(stack.firestore_host, project_id)
-    close_project_clients(project_id)
+    publisher, subscriber = pubsub_admin()
+    specs = FUNCTIONS + probe_functions.FUNCTIONS
+    wire_project(project_id, stack.firestore_host, stack.host_url, specs, publisher, subscriber)
+    try:
+        with project_scope(project_id):
+            yield Project(project_id, stack)
+    finally:
+        # Push subscriptions first: nothing of this test is delivered while its data goes.
+        unwire_project(project_id, publisher, subscriber)
+        clear_firestore(stack.firestore_host, project_id)
+        close_project_clients(project_id)
 
 
 @pytest.fixture

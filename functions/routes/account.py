@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from shared.accounts.service import account_resource, create_or_get_account, get_account
+from shared.accounts.service import account_resource, get_account
 from shared.api.auth_gate import caller_user_id, is_test_key, require_user
 from shared.api.http import ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import AccountResource
 from shared.core.errors import ErrorCode
+from shared.credits.granting import open_account
 
 router = Router(tags=("account",))
 
@@ -19,11 +20,12 @@ router = Router(tags=("account",))
     response=AccountResource,
     status=201,
     also=(200,),
-    description="201 when created now, 200 with the same account when it already existed.",
+    description="201 when created now, 200 with the same account when it already existed. A new account"
+    " gets the sign-up grant, when the operator set one (PUT /v1/admin/signup_grant).",
 )
 def create_account(request: ApiRequest) -> Reply:
     user = require_user(request)
-    account, created = create_or_get_account(user.user_id, user.email)
+    account, created = open_account(user.user_id, user.email)
     return Reply(account_resource(user.user_id, account), status=201 if created else 200)
 
 

@@ -4,6 +4,8 @@ customer's own: docs/webhooks.md)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from shared.api.auth_gate import require_user
@@ -11,19 +13,24 @@ from shared.api.http import ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import (
     AdminStats,
     ApiKeyResource,
+    CreditGrantResource,
     LedgerEntryResource,
     MaintenanceState,
+    SignupGrantResource,
     WebhookEndpointResource,
     WebhookEventRetried,
     WebhookRecovered,
 )
-from shared.core.errors import ErrorCode
+from shared.core.errors import ErrorCode, not_found
 from shared.core.idempotency import IDEMPOTENCY_HEADER, replay_headers, required_idempotency_key
 from shared.counters.service import read_totals
 from shared.credits.adjustments import adjust_credits
+from shared.credits.granting import create_grant, set_signup_grant, void_grant
+from shared.credits.ledger import GRANT_ID_PATTERN
 from shared.keys.limits import MAX_RATE_LIMIT, MIN_RATE_LIMIT
 from shared.keys.service import admin_set_rate_limit, key_resource
 from shared.keys.usage import read_usage_totals
+from shared.models import GrantCategory
 from shared.system.maintenance import read_maintenance_mode, set_maintenance_mode
 from shared.webhooks.controls import RecoverInput, health_resource, recover, retry_event
 
@@ -214,3 +221,105 @@ def credit_adjustment(request: ApiRequest) -> Reply:
         admin_id=require_user(request).user_id,
     )
     return Reply(entry, status=201 if created else 200, headers=replay_headers(not created))
+
+
+class CreditGrantInput(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"amount": 500, "category": "promotional", "name": "Trial", "expires_at": 1767225600},
+                {"amount": 1000, "category": "paid", "name": "Invoice 2026-031", "priority": 10},
+            ]
+        },
+    )
+
+    amount: StrictInt = Field(ge=1, le=MAX_ADJUSTMENT, description="Credits granted.")
+    category: GrantCategory
+    name: str = Field(min_length=1, max_length=200, description="Shown to the customer.")
+    expires_at: StrictInt | None = Field(
+        default=None, ge=1, le=253402300799, description="Unix seconds, in the future; null: never expires."
+    )
+    priority: StrictInt = Field(default=50, ge=0, le=100, description="Spent first: the lowest.")
+
+    @field_validator("name")
+    @classmethod
+    def name_not_blank(cls, name: str) -> str:
+        if not name.strip():
+            raise ValueError("must not be blank")
+        return name
+
+
+@router.add(
+    "POST",
+    "/v1/admin/users/<user_id>/credit_grants",
+    operation_id="create_credit_grant",
+    auth="admin",
+    summary="Grant a customer credits, paid or promotional, with an optional expiry and priority.",
+    body=CreditGrantInput,
+    response=CreditGrantResource,
+    status=201,
+    also=(200,),
+    errors=(ErrorCode.RESOURCE_MISSING, ErrorCode.IDEMPOTENCY_KEY_IN_USE),
+    required_headers=(IDEMPOTENCY_HEADER,),
+    description=(
+        "Effective at once, with a `grant` ledger entry; a debt is paid from it first (docs/credits.md)."
+        " `Idempotency-Key` is required: a repeat with the same key answers 200 with the same grant; the same"
+        " key with another body is 409 `idempotency_key_in_use`. 404 when the user has no account."
+    ),
+)
+def create_credit_grant(request: ApiRequest) -> Reply:
+    key = required_idempotency_key(request.header(IDEMPOTENCY_HEADER))
+    body = request.parse(CreditGrantInput)
+    grant, created = create_grant(
+        request.path_params["user_id"],
+        amount=body.amount,
+        category=body.category,
+        name=body.name,
+        expires_at=datetime.fromtimestamp(body.expires_at, UTC) if body.expires_at is not None else None,
+        priority=body.priority,
+        idempotency_key=key,
+        admin_id=require_user(request).user_id,
+    )
+    return Reply(grant, status=201 if created else 200, headers=replay_headers(not created))
+
+
+@router.add(
+    "POST",
+    "/v1/admin/credit_grants/<grant_id>/void",
+    operation_id="void_credit_grant",
+    auth="admin",
+    summary="Void a promotional grant: what is left of it goes, with a `void` ledger entry.",
+    body=EmptyBody,
+    response=CreditGrantResource,
+    errors=(ErrorCode.RESOURCE_MISSING, ErrorCode.ILLEGAL_STATE_TRANSITION),
+    description="Once: voiding a voided grant answers it again. Paid grants and expired grants are 409.",
+)
+def void_credit_grant(request: ApiRequest) -> Reply:
+    grant_id = request.path_params["grant_id"]
+    if not GRANT_ID_PATTERN.fullmatch(grant_id):
+        raise not_found("credit grant", param="grant_id")
+    return Reply(void_grant(grant_id, admin_id=require_user(request).user_id))
+
+
+class SignupGrantInput(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"credits": 100, "expires_in_days": 30}]}
+    )
+
+    credits: StrictInt = Field(ge=0, le=MAX_ADJUSTMENT, description="0 turns the sign-up grant off.")
+    expires_in_days: StrictInt = Field(default=0, ge=0, le=3650, description="0: never expires.")
+
+
+@router.add(
+    "PUT",
+    "/v1/admin/signup_grant",
+    operation_id="set_signup_grant",
+    auth="admin",
+    summary="The promotional grant every account created from now on gets once (off by default).",
+    body=SignupGrantInput,
+    response=SignupGrantResource,
+)
+def put_signup_grant(request: ApiRequest) -> Reply:
+    body = request.parse(SignupGrantInput)
+    return Reply(set_signup_grant(body.credits, body.expires_in_days))

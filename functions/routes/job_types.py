@@ -3,7 +3,7 @@ customers' view of them (descriptions and prices)."""
 
 from __future__ import annotations
 
-from shared.api.http import ApiRequest, EmptyBody, Reply, Router
+from shared.api.http import NO_STORE, ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import (
     JobTypeDeleted,
     JobTypeListing,
@@ -72,7 +72,8 @@ def admin_list(request: ApiRequest) -> Reply:
 def put(request: ApiRequest) -> Reply:
     body = request.parse(JobTypeInput)
     resource, created = put_job_type(request.path_params["job_type"], body)
-    return Reply(resource, status=201 if created else 200)
+    # A created type's answer holds its worker secret: never kept by a cache or a proxy.
+    return Reply(resource, status=201 if created else 200, headers=NO_STORE if created else {})
 
 
 @router.add(
@@ -99,7 +100,7 @@ def delete(request: ApiRequest) -> Reply:
     errors=(ErrorCode.RESOURCE_MISSING,),
 )
 def rotate(request: ApiRequest) -> Reply:
-    return Reply(rotate_secret(request.path_params["job_type"]))
+    return Reply(rotate_secret(request.path_params["job_type"]), headers=NO_STORE)
 
 
 @router.add(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode
-from shared.models import Account, utc_now
+from shared.models import Account
 
 
 def account_resource(user_id: str, account: Account, livemode: bool = True) -> dict[str, Any]:
@@ -28,17 +27,6 @@ def account_resource(user_id: str, account: Account, livemode: bool = True) -> d
 
 def account_ref(user_id: str) -> firestore.DocumentReference:
     return firestore_client().collection(Account.collection).document(user_id)
-
-
-def create_or_get_account(user_id: str, email: str | None) -> tuple[Account, bool]:
-    """Create the account once (create() fails if it exists, so two racing calls make one account)."""
-    ref = account_ref(user_id)
-    account = Account(email=email, created_at=utc_now())
-    try:
-        ref.create(account.to_firestore())
-        return account, True
-    except AlreadyExists:
-        return get_account(user_id, missing=ErrorCode.RESOURCE_MISSING), False
 
 
 def get_account(user_id: str, *, missing: ErrorCode = ErrorCode.ACCOUNT_MISSING) -> Account:

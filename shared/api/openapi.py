@@ -393,8 +393,8 @@ def build_openapi(routes: list[Route], *, title: str, version: str) -> dict[str,
             "version": version,
             "description": (
                 'Conventions: docs/api-conventions.md. Errors are `{"error": {type, code, message, param}}`.'
-                " Test keys never touch live data (docs/security.md). Responses that carry a plaintext API key"
-                " or webhook secret have `Cache-Control: no-store`."
+                " Test keys never touch live data (docs/security.md). Responses that carry a plaintext API key,"
+                " webhook secret or worker secret have `Cache-Control: no-store`."
             ),
         },
         "paths": paths,

@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from shared.core.errors import ERROR_CODES
 from shared.models import (
     FixedPricing,
+    GrantCategory,
+    GrantSource,
+    GrantStatus,
     JobFailure,
     JobStatus,
     KeyEnvironment,
@@ -226,6 +229,25 @@ class PurchaseResource(Resource):
     livemode: bool
     created_at: UnixTime
     updated_at: UnixTime | None
+
+
+class CreditGrantResource(Resource):
+    grant_id: str
+    category: GrantCategory = Field(description="paid (bought) or promotional (given).")
+    name: str
+    amount: int = Field(description="Credits granted.")
+    remaining: int = Field(description="Credits left to spend (0 once depleted, expired or voided).")
+    status: GrantStatus
+    priority: int = Field(ge=0, le=100, description="Spent first: the lowest priority.")
+    source: GrantSource
+    effective_at: UnixTime
+    expires_at: UnixTime | None = Field(description="Unspendable from this time on; null: never expires.")
+    created_at: UnixTime
+
+
+class SignupGrantResource(Resource):
+    credits: int = Field(ge=0, description="0: no sign-up grant.")
+    expires_in_days: int = Field(ge=0, description="0: the grant never expires.")
 
 
 class LedgerEntryResource(Resource):

@@ -45,7 +45,13 @@ from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.markers import Marker
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.core.ttl_cache import TtlCache
-from shared.credits.ledger import CreditChange, apply_credit_change
+from shared.credits.ledger import (
+    CreditChange,
+    NewGrant,
+    apply_credit_change,
+    purchase_grant,
+    purchase_grant_id,
+)
 from shared.models import (
     CreditPackage,
     LedgerEntryType,
@@ -387,8 +393,20 @@ def _intent_now(intent_id: str) -> dict[str, Any] | None:
     return intent
 
 
+def charge_off_session(purchase_id: str, purchase: Purchase) -> None:
+    """Charge an auto top-up's purchase with the default card, the customer away: the PaymentIntent is
+    created confirmed and off-session (a card that needs authentication fails instead of asking)."""
+    card_id = _card_for(purchase.user_id, None)
+    if purchase.payment_method_id != card_id:
+        purchase_ref(purchase_id).update({"payment_method_id": card_id})
+        purchase = purchase.model_copy(update={"payment_method_id": card_id})
+    _charge(purchase_id, purchase, ensure_customer(purchase.user_id))
+
+
 def _intent_params(purchase_id: str, purchase: Purchase, customer_id: str) -> dict[str, Any]:
+    off_session = {"confirm": True, "off_session": True} if purchase.auto_top_up else {}
     return {
+        **off_session,
         "amount": purchase.amount,
         "currency": purchase.currency,
         "customer": customer_id,
@@ -499,6 +517,9 @@ def grant_purchase(
         reference=purchase_id,
         description=f"{purchase.package} package: {purchase.credits} credits",
         marker_id=f"grant:purchase:{purchase_id}",
+        effect=NewGrant(
+            purchase_grant_id(purchase_id), purchase_grant(purchase.user_id, purchase_id, purchase, utc_now())
+        ),
     )
     try:
         return not apply_credit_change(change, mark_granted).already_applied

@@ -31,7 +31,7 @@ from shared.billing.money_facts import (
 from shared.billing.purchases import load_purchase, purchase_ref
 from shared.core.clients import firestore_client
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
-from shared.credits.ledger import CreditChange, apply_credit_change
+from shared.credits.ledger import CreditChange, ReturnTo, TakeBackFrom, apply_credit_change, purchase_grant_id
 from shared.models import (
     LedgerEntryType,
     Purchase,
@@ -130,6 +130,10 @@ def settle(purchase_id: str) -> None:
             description=_describe(entry_type, abs(amount), purchase),
             marker_id=f"credits:purchase:{purchase_id}:{seq}",
             allow_negative=True,  # credits already spent leave a debt (docs/stripe.md)
+            # Taken from the purchase's own grant first; given back to it (docs/credits.md).
+            effect=TakeBackFrom(purchase_grant_id(purchase_id))
+            if amount < 0
+            else ReturnTo(grant_id=purchase_grant_id(purchase_id)),
         )
         try:
             apply_credit_change(change, record_step)

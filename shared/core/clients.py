@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from shared.core.settings import get_settings
+from shared.core.settings import get_settings, require_redis_url
 
 if TYPE_CHECKING:
     import redis
@@ -76,7 +76,7 @@ def redis_client() -> redis.Redis | None:
     or None when REDIS_URL is unset (local runs without one: no limits, no usage)."""
     if not _redis:
         settings = get_settings()
-        url = settings.redis_url
+        url = require_redis_url(settings)
         if url is None:
             return None
         import redis

@@ -49,6 +49,9 @@ class FunctionSpec:
     memory: str = "256Mi"
     identity: Identity = Identity.WORKERS
     calls_stripe: bool = False  # the Stripe secrets are mounted on these functions only
+    # The store of rate limits and usage (Redis, Memorystore): its URL and CA, and the VPC connector that
+    # reaches it, are given to these functions only.
+    uses_redis: bool = False
     # Scaling (docs/capacity.md derives each value): requests served at once per instance, vCPUs per
     # instance (more than one request at once needs a whole vCPU), and the instance bounds.
     concurrency: int = 1
@@ -67,6 +70,12 @@ class FunctionSpec:
             raise ValueError(f"{self.name}: concurrency above 1 needs at least 1 vCPU")
         if not 0 <= self.min_instances <= self.max_instances:
             raise ValueError(f"{self.name}: min_instances must be within 0..max_instances")
+        if self.identity is Identity.WEBHOOK_SENDER and (self.calls_stripe or self.uses_redis):
+            # It sends requests to customers' and operators' URLs: what it holds, a hostile receiver
+            # could one day learn (a redirect, a bug); so it holds neither Stripe nor Redis secrets.
+            raise ValueError(
+                f"{self.name}: a function that calls outside URLs holds no Stripe or Redis secret"
+            )
 
     @property
     def entry_point(self) -> str:
@@ -88,6 +97,7 @@ WEBHOOK_SLOW_TOPIC = "webhook-events-slow"
 WEBHOOK_TEST_TOPIC = "webhook-events-test"
 COUNTERS_TOPIC = "counters-fold"
 JOBS_SWEEP_TOPIC = "jobs-sweep"
+CREDIT_GRANTS_SWEEP_TOPIC = "credit-grants-sweep"
 USAGE_FLUSH_TOPIC = "usage-flush"
 RECONCILE_TOPIC = "reconcile"
 
@@ -99,6 +109,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         FunctionKind.HTTP,
         identity=Identity.API,
         calls_stripe=True,
+        uses_redis=True,  # rate limits, usage counts
         memory="512Mi",
         concurrency=80,
         cpu="1",
@@ -125,6 +136,28 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         cpu="1",
         max_instances=10,
     ),
+    # Every balance write: decided from the payload (thresholds copied onto the balance document); reads
+    # and acts only when auto top-up or credits.low has something to do (docs/credits.md).
+    FunctionSpec(
+        "on_account_updated",
+        "shared.webhooks.account_events:handle_account_updated",
+        FunctionKind.FIRESTORE,
+        document="users/{userId}",
+        event_type=FirestoreEventType.UPDATED,
+        calls_stripe=True,
+        concurrency=80,
+        cpu="1",
+        max_instances=100,
+    ),
+    FunctionSpec(
+        "sweep_credit_grants",
+        "shared.webhooks.account_events:handle_sweep_credit_grants",
+        FunctionKind.PUBSUB,
+        topic=CREDIT_GRANTS_SWEEP_TOPIC,
+        schedule="* * * * *",
+        timeout_s=90,
+        max_instances=1,
+    ),
     FunctionSpec(
         "on_job_created",
         "shared.jobs.triggers:handle_job_created",
@@ -141,6 +174,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         FunctionKind.FIRESTORE,
         document="jobs/{jobId}",
         event_type=FirestoreEventType.UPDATED,
+        uses_redis=True,  # counts the credits a finished job gave back (usage), for run_job and the sweep
         concurrency=80,
         cpu="1",
         max_instances=300,
@@ -249,6 +283,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "shared.keys.usage:handle_flush_usage",
         FunctionKind.PUBSUB,
         topic=USAGE_FLUSH_TOPIC,
+        uses_redis=True,
         schedule="* * * * *",
         max_instances=1,  # one flush at a time: it never overlaps with itself
     ),

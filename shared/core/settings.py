@@ -176,9 +176,9 @@ def load_settings() -> Settings:
         STRIPE_WEBHOOK_SECRET_FORMAT,
         "whsec_...",
     )
+    # Mounted only on the functions that use the store (the deploy plan); the store's client refuses to
+    # work without it in production (require_redis_url), so a function that needs it fails closed.
     redis_url = os.environ.get("REDIS_URL") or None
-    if redis_url is None and environment == "production":
-        raise SettingsError("REDIS_URL is required in production: rate limits and usage live there")
     if redis_url is not None and environment == "production":
         _check_production_redis(redis_url)
     rate_limits = _flag("RATE_LIMITS_ENABLED", default=True)
@@ -223,6 +223,14 @@ def _check_production_redis(url: str) -> None:
 def get_settings() -> Settings:
     # A SettingsError is not cached: every call re-raises it, so a misconfigured instance never serves.
     return load_settings()
+
+
+def require_redis_url(settings: Settings) -> str | None:
+    """The store's URL; in production a function that reaches for the store without one is misdeployed
+    (rate limits and usage live there): refused, never run unlimited."""
+    if settings.redis_url is None and settings.is_production:
+        raise SettingsError("REDIS_URL is required in production by the functions that use the store")
+    return settings.redis_url
 
 
 def require_stripe_secrets() -> Settings:

@@ -15,9 +15,10 @@ from shared.accounts.service import account_ref
 from shared.core import logs
 from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
-from shared.credits.ledger import CreditChange, apply_credit_change
+from shared.core.index_shards import index_shard
+from shared.credits.ledger import CreditChange, NewGrant, apply_credit_change, derived_id
 from shared.credits.views import ledger_entry_resource
-from shared.models import LedgerEntry, LedgerEntryType
+from shared.models import CreditGrant, GrantCategory, GrantSource, LedgerEntry, LedgerEntryType, utc_now
 
 
 def adjustment_entry_id(user_id: str, idempotency_key: str) -> str:
@@ -44,6 +45,8 @@ def adjust_credits(
                 marker_id=f"adjustment:{entry_id}",
                 allow_negative=True,
                 entry_id=entry_id,
+                # Credits added are a paid grant of their own; credits taken come from the spending order.
+                effect=_adjustment_grant(user_id, entry_id, amount, reason) if amount > 0 else None,
             )
         )
         existing = ref.get()
@@ -59,3 +62,23 @@ def adjust_credits(
             "This Idempotency-Key was used with a different adjustment; use a new key for a new one.",
         )
     return ledger_entry_resource(entry_id, entry), False
+
+
+def _adjustment_grant(user_id: str, entry_id: str, amount: int, reason: str) -> NewGrant:
+    grant_id = derived_id("grt", "adjustment", entry_id)
+    now = utc_now()
+    return NewGrant(
+        grant_id,
+        CreditGrant(
+            user_id=user_id,
+            category=GrantCategory.PAID,
+            name=reason[:200],
+            amount=amount,
+            remaining=amount,
+            effective_at=now,
+            source=GrantSource.ADJUSTMENT,
+            reference=entry_id,
+            index_shard=index_shard(grant_id),
+            created_at=now,
+        ),
+    )

@@ -29,7 +29,14 @@ from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.core.settings import get_settings
-from shared.credits.ledger import RETRY_CAP_S, RETRY_STEP_S, CreditChange, try_credit_change
+from shared.credits.ledger import (
+    RETRY_CAP_S,
+    RETRY_STEP_S,
+    CreditChange,
+    ReturnTo,
+    job_debit_entry_id,
+    try_credit_change,
+)
 from shared.jobs.attempts import (
     MAX_ERROR_LENGTH,
     AttemptOutcome,
@@ -42,8 +49,8 @@ from shared.jobs.attempts import (
     sweep_action,
 )
 from shared.jobs.service import job_ref
-from shared.keys.usage import record_job_refund
 from shared.models import (
+    TERMINAL_JOB_STATUSES,
     AnswerVerdict,
     HeldAnswer,
     Job,
@@ -66,7 +73,7 @@ ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.FAILED: frozenset(),
     JobStatus.CANCELED: frozenset(),
 }
-TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED})
+TERMINAL_STATUSES = TERMINAL_JOB_STATUSES
 CANCELED_MESSAGE = "The job was canceled."
 LOST_ATTEMPT_MESSAGE = "the attempt did not end by its deadline (its dispatcher stopped)"
 
@@ -140,9 +147,8 @@ def change_job(job_id: str, decide: Decide, what: str, now: datetime | None = No
             )
             if applied.already_applied:
                 raise _JobChangedMeanwhile  # the money and the state commit together: read again
-            # Usage counts what stayed spent: credits given back (a refund, a metered job's release) are
-            # counted apart against the debit's day, once (after the batch that gave them back committed).
-            record_job_refund(job.user_id, job.key_id, change.credit.amount, job.created_at)
+            # Usage counts the credits given back from the job's update trigger (credits_given_back), not
+            # here: run_job calls operators' URLs and holds no Redis secret.
         return TransitionOutcome(Job.model_validate({**job.model_dump(), **fields}), changed=True)
 
     return retry_commit(
@@ -156,6 +162,16 @@ def change_job(job_id: str, decide: Decide, what: str, now: datetime | None = No
     )
 
 
+def credits_given_back(job: Job) -> int:
+    """What a finished job gave back of its debit: all of it when refunded, a metered job's unused
+    reservation when completed (what `_refund` and `_completed` decided; usage counts it apart)."""
+    if job.refunded:
+        return job.held_credits
+    if job.status is JobStatus.COMPLETED and isinstance(job.pricing, MeteredPricing):
+        return max(0, job.held_credits - job.cost)
+    return 0
+
+
 def _refund(job_id: str, job: Job) -> CreditChange | None:
     if not job.livemode or job.held_credits <= 0 or job.refunded:
         return None
@@ -166,6 +182,7 @@ def _refund(job_id: str, job: Job) -> CreditChange | None:
         reference=job_id,
         description=f"refund of {job.type} job ({job.status.value} -> not completed)",
         marker_id=f"refund:job:{job_id}",
+        effect=ReturnTo(debit_entry_id=job_debit_entry_id(job_id)),  # to the grants it came from
     )
 
 
@@ -343,6 +360,7 @@ def _completed(job_id: str, job: Job, outcome: AttemptOutcome, now: datetime) ->
         reference=job_id,
         description=f"{job.type} job used {units:g} {job.pricing.unit}: {cost} of {job.held_credits} reserved",
         marker_id=f"release:job:{job_id}",
+        effect=ReturnTo(debit_entry_id=job_debit_entry_id(job_id)),
     )
     return JobChange(fields, credit)
 

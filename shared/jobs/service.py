@@ -31,7 +31,7 @@ from shared.core.pagination import Snapshot
 from shared.core.principals import KeyPrincipal
 from shared.core.retention import test_data_expiry
 from shared.core.settings import get_settings
-from shared.credits.ledger import CreditChange, apply_credit_change, refuse_debt
+from shared.credits.ledger import CreditChange, apply_credit_change, job_debit_entry_id, refuse_debt
 from shared.jobs.attempts import queued_sweep_at, recovery_grace
 from shared.jobs.types import resolve_job_type
 from shared.keys.limits import ACCOUNT_JOBS_IN_FLIGHT, DEFAULT_JOBS_IN_FLIGHT
@@ -149,6 +149,8 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
                     # batch already makes the debit once, and a marker would be one more read and write
                     # per job. With a key, the marker lets a replay short of credits still be told apart.
                     marker_id=f"debit:job:{job_id}" if idempotency_key is not None else None,
+                    # Derived from the job: its refund or release finds the grants it took from.
+                    entry_id=job_debit_entry_id(job_id),
                 ),
                 extra_writes=lambda batch, _balance: batch.create(ref, job.to_firestore()),
             )

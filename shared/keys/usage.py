@@ -112,15 +112,35 @@ def record_job(user_id: str, key_id: str, credits: int, livemode: bool) -> None:
         USAGE_STORE_UNAVAILABLE.warning("usage store unavailable; counts dropped", error=repr(exc))
 
 
-def record_job_refund(user_id: str, key_id: str, credits: int, created_at: datetime) -> None:
-    """Count a failed job's refunded debit against the day its debit was counted on (once: the caller
-    records it only when its refund was applied). A store error is logged, as for the debit."""
+# Counts a job's given-back credits once per job: the trigger that counts them may run more than once.
+_COUNT_ONCE_SCRIPT = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then
+  return redis.call('HINCRBY', KEYS[2], ARGV[1], ARGV[2])
+end
+return false
+"""
+GIVEN_BACK_MARKER_TTL_S = 7 * 24 * 3600  # longer than a trigger is redelivered (24 h)
+
+
+def record_job_refund(job_id: str, user_id: str, key_id: str, credits: int, created_at: datetime) -> None:
+    """Count a finished job's given-back credits (a refund, a metered job's unused reservation) against the
+    day its debit was counted on, once per job (a marker beside the count, in one script). A store error
+    is logged, as for the debit."""
     client = redis_client()
     if client is None or credits <= 0:
         return
+    project = current_project()
     field = usage_field(user_id, key_id, "credits_refunded", usage_day(created_at))
     try:
-        client.hincrby(usage_hash_key(current_project()), field, credits)
+        client.eval(
+            _COUNT_ONCE_SCRIPT,
+            2,
+            f"{usage_hash_key(project)}:given-back:{job_id}",
+            usage_hash_key(project),
+            field,
+            str(credits),
+            str(GIVEN_BACK_MARKER_TTL_S),
+        )
     except Exception as exc:
         USAGE_STORE_UNAVAILABLE.warning("usage store unavailable; counts dropped", error=repr(exc))
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, WebhookEventType
+from shared.outbound.results import AttemptResult, honours_retry_after
 
 RETRY_DELAYS: tuple[timedelta, ...] = (
     timedelta(seconds=5),
@@ -35,7 +35,6 @@ RETRY_DELAYS: tuple[timedelta, ...] = (
 )
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1  # the first try plus one per delay
 JITTER_FRACTION = 0.1  # each delay is stretched or shrunk by up to 10 %, so retries of a burst spread out
-MAX_RETRY_AFTER = timedelta(hours=24)
 DISABLE_AFTER_FAILING_FOR = timedelta(days=5)
 
 
@@ -45,47 +44,12 @@ class Outcome(StrEnum):
     GONE = "gone"  # 410: the receiver asks us to stop; the endpoint is disabled
 
 
-@dataclass(frozen=True)
-class AttemptResult:
-    """What one HTTP attempt produced (status None: no HTTP answer, then `error` says why)."""
-
-    status_code: int | None
-    error: str | None
-    duration_ms: int
-    retry_after: timedelta | None = None  # honoured on 429/503 (webhooks)
-    body: bytes = b""  # the answer, read up to the send policy's response_bytes
-    retry_after_header: str | None = None  # as the server sent it
-
-
 def classify(result: AttemptResult) -> Outcome:
     if result.status_code is not None and 200 <= result.status_code < 300:
         return Outcome.DELIVERED
     if result.status_code == 410:
         return Outcome.GONE
     return Outcome.RETRY
-
-
-def honours_retry_after(status_code: int | None) -> bool:
-    return status_code in (429, 503)
-
-
-def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
-    """Retry-After as delta-seconds or an HTTP date; None when absent or unparseable; capped at 24 h."""
-    if value is None:
-        return None
-    text = value.strip()
-    if text.isascii() and text.isdigit():
-        # More digits than any sane delay: past the cap (and int() of thousands of digits is refused).
-        delay = timedelta(seconds=int(text)) if len(text) <= 10 else MAX_RETRY_AFTER
-    else:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:  # asctime has no zone, but every HTTP date is GMT
-            when = when.replace(tzinfo=UTC)
-        delay = max(when - now, timedelta(0))
-    return min(delay, MAX_RETRY_AFTER)
 
 
 def jittered(delay: timedelta, rng: random.Random | None = None) -> timedelta:

@@ -38,9 +38,11 @@ from shared.models import (
     WebhookEventType,
     utc_now,
 )
+from shared.outbound.results import AttemptResult
+from shared.outbound.sender import SendPolicy, guarded_post
+from shared.outbound.signing import build_headers
 from shared.webhooks.backlog import drain, queue_event
 from shared.webhooks.decisions import (
-    AttemptResult,
     Decision,
     Lane,
     Outcome,
@@ -50,11 +52,9 @@ from shared.webhooks.decisions import (
     decide_attempt,
     judge_attempt,
 )
-from shared.webhooks.endpoints import endpoint_ref, signing_secrets, webhook_id_for
+from shared.webhooks.endpoints import endpoint_ref, endpoint_signing_secrets, webhook_id_for
 from shared.webhooks.events import event_ref, payload_body, publish_to_lane, sweep_for
 from shared.webhooks.health import update_after_attempt
-from shared.webhooks.sender import SendPolicy, post_webhook
-from shared.webhooks.signing import build_headers
 from shared.webhooks.slots import Slot, claim_slot, every_slot_held, release_slot, wait_for_rate_token
 
 DEFAULT_TIMEOUT_S = 15.0
@@ -206,8 +206,8 @@ def _attempt(
     """Holding a slot and the claim: send, record (releasing the slot), update health, hand out the next."""
     now = utc_now()
     body = payload_body(event.payload)
-    headers = build_headers(signing_secrets(endpoint, now), event_id, int(time.time()), body)
-    result = post_webhook(endpoint.url, body, headers, policy, now)
+    headers = build_headers(endpoint_signing_secrets(endpoint, now), event_id, int(time.time()), body)
+    result = guarded_post(endpoint.url, body, headers, policy, now)
     finished = utc_now()
     verdict = judge_attempt(event, endpoint, attempt, result, finished)
     _record(event_id, event, attempt, result, verdict, finished, slot)

@@ -7,7 +7,7 @@ construction: two concurrent first PUTs race on create() and the loser updates i
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from google.api_core.exceptions import AlreadyExists
@@ -16,19 +16,20 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
-from shared.core.settings import get_settings
 from shared.models import RetiredSecret, WebhookEndpoint, WebhookEventType, utc_now
-from shared.webhooks.signing import generate_webhook_secret
-from shared.webhooks.ssrf import (
-    UnsafeTargetError,
-    parse_host_address,
-    resolve_and_check,
-    validate_webhook_url,
-)
+from shared.outbound.signing import ROTATION_OVERLAP, generate_signing_secret, signing_secrets
+from shared.outbound.targets import check_url
 
-SECRET_OVERLAP = timedelta(hours=24)  # after a rotation, both secrets sign for this long
 SUBSCRIBABLE_EVENTS: frozenset[WebhookEventType] = frozenset(
-    {WebhookEventType.JOB_COMPLETED, WebhookEventType.JOB_FAILED, WebhookEventType.JOB_CANCELED}
+    {
+        WebhookEventType.JOB_COMPLETED,
+        WebhookEventType.JOB_FAILED,
+        WebhookEventType.JOB_CANCELED,
+        WebhookEventType.AUTO_TOP_UP_SUCCEEDED,
+        WebhookEventType.AUTO_TOP_UP_FAILED,
+        WebhookEventType.CREDITS_LOW,
+        WebhookEventType.CREDIT_GRANT_EXPIRING,
+    }
 )
 _WRITE_RETRIES = 5
 # What PUT may change; the rest (secret, health, timestamps of deliveries) belongs to other writers.
@@ -99,9 +100,9 @@ def retired_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[RetiredSec
     return [r for r in retired if r.expires_at > now]
 
 
-def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+def endpoint_signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
     """The current secret, plus every replaced one while its overlap lasts."""
-    return [endpoint.secret, *(r.secret for r in retired_secrets(endpoint, now))]
+    return signing_secrets(endpoint.secret, retired_secrets(endpoint, now), now)
 
 
 def endpoint_resource(endpoint: WebhookEndpoint, secret: str | None = None) -> dict[str, Any]:
@@ -124,25 +125,6 @@ def endpoint_resource(endpoint: WebhookEndpoint, secret: str | None = None) -> d
     return body
 
 
-def check_url(url: str, param: str = "url") -> None:
-    """Registration-time checks; addresses of host names are checked again at every send."""
-    settings = get_settings()
-    problem = validate_webhook_url(url, require_https=settings.is_production)
-    if problem is not None:
-        raise ApiError(ErrorCode.PARAMETER_INVALID, f"Invalid {param}: {problem}.", param=param)
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parse_host_address(host) is not None:  # an IP literal can be judged now, without DNS
-        try:
-            resolve_and_check(host, parts.port or 443, settings.allow_loopback_webhooks)
-        except UnsafeTargetError as exc:
-            raise ApiError(
-                ErrorCode.PARAMETER_INVALID, f"Invalid {param}: {exc.reason}.", param=param
-            ) from None
-
-
 def put_endpoint(user_id: str, body: WebhookEndpointInput) -> tuple[dict[str, Any], bool]:
     """Create or replace the caller's endpoint; returns (resource, created)."""
     check_url(body.url)
@@ -154,7 +136,7 @@ def put_endpoint(user_id: str, body: WebhookEndpointInput) -> tuple[dict[str, An
         snapshot = ref.get()
         now = utc_now()
         if not snapshot.exists:
-            secret = generate_webhook_secret()
+            secret = generate_signing_secret()
             endpoint = WebhookEndpoint(
                 user_id=user_id,
                 url=body.url,
@@ -221,14 +203,14 @@ def rotate_secret(user_id: str) -> dict[str, Any]:
             raise not_found("webhook endpoint")
         current = WebhookEndpoint.from_firestore(snapshot.to_dict())
         now = utc_now()
-        secret = generate_webhook_secret()
+        secret = generate_signing_secret()
         # Bounded: a burst of rotations keeps the newest few replaced secrets signing.
         older = retired_secrets(current, now)[: MAX_RETIRED_SECRETS - 1]
         updated = current.model_copy(
             update={
                 "secret": secret,
                 "previous_secret": current.secret,
-                "previous_secret_expires_at": now + SECRET_OVERLAP,
+                "previous_secret_expires_at": now + ROTATION_OVERLAP,
                 "older_secrets": older,
                 "updated_at": now,
             }

@@ -24,7 +24,9 @@ from shared.core.firestore_events import DocumentChange
 from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC, WEBHOOK_TEST_TOPIC
 from shared.core.index_shards import INDEX_SHARDS, index_shard, shard_pages
 from shared.core.retention import event_data_expiry
+from shared.jobs.lifecycle import credits_given_back
 from shared.jobs.resource import job_resource
+from shared.keys.usage import record_job_refund
 from shared.models import (
     Job,
     JobStatus,
@@ -183,6 +185,9 @@ def handle_job_updated(change: DocumentChange) -> str | None:
     if job.status not in _EVENT_FOR_STATUS:
         logs.warning("job trigger without a finished job ignored", document=change.document)
         return None
+    # Usage counts the credits the job gave back here, once per job: the functions that finish jobs
+    # (run_job calls operators' URLs) hold no Redis secret.
+    record_job_refund(change.document_id, job.user_id, job.key_id, credits_given_back(job), job.created_at)
     return create_job_event(change.document_id, job, fallback_created=change.update_time)
 
 

@@ -18,7 +18,8 @@ from shared.core import logs
 from shared.core.clients import firestore_client
 from shared.core.retry import retry_commit
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, WebhookEventType
-from shared.webhooks.decisions import AttemptResult, Verdict, endpoint_fields
+from shared.outbound.results import AttemptResult
+from shared.webhooks.decisions import Verdict, endpoint_fields
 from shared.webhooks.endpoints import endpoint_ref, webhook_id_for
 from shared.webhooks.events import event_payload, event_ref
 

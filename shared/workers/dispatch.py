@@ -4,7 +4,7 @@ Messages carry only the job id; the job document is the truth. An attempt is sta
 (queued -> running, `attempts + 1`), so of several deliveries of one message, or a message and the sweep's
 copy, one dispatches and the others acknowledge. The request is signed as Standard Webhooks signs (the
 type's secret, and a rotated one within its overlap) and sent through the guarded sender of outgoing
-webhooks (shared/webhooks/sender.py: SSRF-safe, pinned address, no redirects, one deadline for the whole
+webhooks (shared/outbound/sender.py: SSRF-safe, pinned address, no redirects, one deadline for the whole
 attempt: the job type's `timeout_s`). What the answer means is shared/jobs/attempts.judge_reply; the job's
 move is shared/jobs/lifecycle.finish_attempt, which ignores an answer that arrives after the job moved on
 (canceled, or the attempt was counted as lost). A dispatcher that dies mid-attempt leaves the job running
@@ -31,9 +31,9 @@ from shared.jobs.lifecycle import JobNotFound, finish_attempt, start_attempt
 from shared.jobs.service import JOB_ID_PATTERN
 from shared.jobs.types import ECHO_JOB_TYPE, stored_job_type
 from shared.models import Job, JobType, MeteredPricing, utc_now
-from shared.webhooks.decisions import AttemptResult, parse_retry_after
-from shared.webhooks.sender import SendPolicy, post_webhook
-from shared.webhooks.signing import build_headers
+from shared.outbound.results import AttemptResult, parse_retry_after
+from shared.outbound.sender import SendPolicy, guarded_post
+from shared.outbound.signing import build_headers
 from shared.workers.job_types import ensure_echo_type, signing_secrets
 
 USER_AGENT = "credits-platform-jobs/1"
@@ -116,7 +116,7 @@ def dispatch_job(job_id: str) -> Dispatched | None:
         "User-Agent": USER_AGENT,
     }
     remaining = (job.attempt_deadline - now).total_seconds() if job.attempt_deadline else job.timeout_s
-    result = post_webhook(worker.worker_url, body, headers, send_policy(max(remaining, 0.001)), now)
+    result = guarded_post(worker.worker_url, body, headers, send_policy(max(remaining, 0.001)), now)
     outcome = judge_reply(
         worker_reply(result),
         attempt=attempt,

@@ -10,7 +10,7 @@ of them, and the operator can revoke them all at once (a leaked secret must not 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from google.api_core.exceptions import AlreadyExists
@@ -41,14 +41,13 @@ from shared.models import (
     FixedPricing,
     JobType,
     MeteredPricing,
-    RetiredSecret,
     utc_now,
 )
-from shared.webhooks.endpoints import check_url
-from shared.webhooks.signing import generate_webhook_secret
+from shared.outbound import signing
+from shared.outbound.signing import generate_signing_secret, rotated
+from shared.outbound.targets import check_url
 from shared.workers.lanes import ensure_dispatch_lane
 
-ROTATION_OVERLAP = timedelta(hours=24)
 # Retired secrets that still sign, at most (rotations in quick succession push the oldest out first).
 MAX_RETIRED_SECRETS = 5
 ECHO_WORKER_FUNCTION = "echo_worker"
@@ -155,7 +154,7 @@ def put_job_type(name: str, body: JobTypeInput) -> tuple[dict[str, Any], bool]:
         fields["dispatch_topic"] = topic
         current = JobType.from_firestore(snapshot.to_dict()) if snapshot.exists else None
         if current is None or current.deleted_at is not None:
-            secret = generate_webhook_secret()
+            secret = generate_signing_secret()
             job_type = JobType(**fields, secret=secret, created_at=now, updated_at=now)
             if current is None:
                 ref.create(job_type.to_firestore())  # AlreadyExists: created meanwhile, read again
@@ -221,9 +220,8 @@ def rotate_secret(name: str) -> dict[str, Any]:
     def attempt() -> dict[str, Any]:
         snapshot, current = _live_definition(name)
         now = utc_now()
-        secret = generate_webhook_secret()
-        older = [s for s in current.older_secrets if s.expires_at > now][: MAX_RETIRED_SECRETS - 1]
-        older.insert(0, RetiredSecret(secret=current.secret, expires_at=now + ROTATION_OVERLAP))
+        secret = generate_signing_secret()
+        older = rotated(current.secret, current.older_secrets, now)[:MAX_RETIRED_SECRETS]
         updated = current.model_copy(update={"secret": secret, "older_secrets": older, "updated_at": now})
         _ref(name).update(
             updated.to_firestore(), option=db.write_option(last_update_time=snapshot.update_time)
@@ -273,7 +271,7 @@ def list_public_job_types() -> list[dict[str, Any]]:
 
 def signing_secrets(job_type: JobType, now: datetime) -> list[str]:
     """The secret and every retired one still within its overlap: a worker on either verifies."""
-    return [job_type.secret, *(s.secret for s in job_type.older_secrets if s.expires_at > now)]
+    return signing.signing_secrets(job_type.secret, job_type.older_secrets, now)
 
 
 def echo_worker_url() -> str:
@@ -298,7 +296,7 @@ def ensure_echo_type() -> JobType:
         description=ECHO_DESCRIPTION,
         pricing=legacy.pricing if legacy is not None else FixedPricing(credits=1),
         timeout_s=ECHO_TIMEOUT_S,
-        secret=generate_webhook_secret(),
+        secret=generate_signing_secret(),
         created_at=now,
         updated_at=now,
     )

@@ -1,22 +1,32 @@
 """The customers' clients against the real local platform (functions host, emulators, redis): the Python
 client here, the TypeScript one under Node (clients/typescript/test/integration.ts, driven from here). Each
-creates a key, runs a job to completion, pages through 250 jobs, meets a 402 and a 429 as typed errors,
-retries a POST through a proxy that drops its answer without making a second job, and verifies a delivered
-webhook; a second customer's jobs are present and never seen."""
+creates a key, runs a job to completion, pages through 250 jobs (expanded too, at the page size the server
+allows), lists job types, meets a 402, a 409 cancel and a 429 as typed errors, retries a POST through a proxy
+that drops its answer without making a second job, and verifies a delivered webhook; the Python AsyncClient
+does the same things awaited; a second customer's jobs are present and never seen. The READMEs' quickstarts run
+as written with only CREDITS_API_KEY and CREDITS_BASE_URL set."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
 import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from credits_client import Client, InsufficientCreditsError, RateLimitedError
-from credits_client.models import JobStatus
+from credits_client import (
+    AsyncClient,
+    Client,
+    InsufficientCreditsError,
+    InvalidRequestError,
+    RateLimitedError,
+)
+from credits_client.models import JobListItemInput, JobListItemResult, JobStatus
 
 from shared.core.clients import firestore_client
 from shared.models import Job, utc_now
@@ -99,6 +109,20 @@ def test_python_client(project: Project, api: ApiClient, receiver: WebhookReceiv
     listed = [job.job_id for job in paged.jobs.list_all()]
     assert len(listed) == PAGED_JOBS and set(listed) == setup["paged_ids"]
     assert [job.job_id for job in paged.jobs.list_all(page_size=7)] == listed  # newest first, same order
+    expanded = list(paged.jobs.list_all(expand=["data.result", "data.input"]))
+    assert [job.job_id for job in expanded] == listed
+    pairs = [
+        (job.result["n"], job.input_["n"])
+        for job in expanded
+        if isinstance(job.result, JobListItemResult) and isinstance(job.input_, JobListItemInput)
+    ]
+    assert len(pairs) == PAGED_JOBS and all(result == given for result, given in pairs)
+
+    # The job types this account may create; a finished job cannot be canceled (409, its state named).
+    assert "echo" in {listing.type_ for listing in client.job_types.list_all()}
+    with pytest.raises(InvalidRequestError) as finished:
+        client.jobs.cancel(done.job_id)
+    assert finished.value.status == 409 and finished.value.request_id
 
     # 402 as a typed error.
     with pytest.raises(InsufficientCreditsError) as poor:
@@ -180,36 +204,96 @@ def typescript_tests() -> None:
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
 
 
-def readme_quickstart() -> str:
-    readme = (TYPESCRIPT.parent / "python" / "README.md").read_text()
-    block = readme.split("## Quickstart", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
-    assert len(block.strip().splitlines()) == 5
-    return block
+def readme_blocks(client: str, language: str) -> list[str]:
+    readme = (TYPESCRIPT.parent / client / "README.md").read_text()
+    return readme.split("## Quickstart", 1)[1].split("## What it does", 1)[0].split(f"```{language}\n")[1:]
 
 
-def test_python_readme_quickstart(
-    project: Project, api: ApiClient, receiver: WebhookReceiver, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The README's five lines as written, with this test's key, project and endpoint secret put in."""
+def quickstart_env(project: Project, key: str) -> dict[str, str]:
+    """Only the two variables the READMEs name (and PATH, to find the interpreter)."""
+    return {
+        "PATH": os.environ["PATH"],
+        "CREDITS_API_KEY": key,
+        "CREDITS_BASE_URL": project.function_url("api"),
+    }
+
+
+def test_readme_quickstarts_run_with_only_the_two_variables(project: Project) -> None:
     create_account("alice", credits=0)
     _, key = create_api_key("alice", "test")
-    owner = Client(id_token=api.user_token("alice"), base_url=project.function_url("api"))
-    endpoint = owner.webhook_endpoint.set(url=receiver.url(), events=["job.completed"])
-    assert isinstance(endpoint.secret, str)
-    code = (
-        readme_quickstart()
-        .replace('"sk_test_..."', repr(key))
-        .replace("http://127.0.0.1:5001/demo-platform/", f"{project.stack.host_url}/{project.id}/")
-        .replace('"whsec_..."', repr(endpoint.secret))
+    env = quickstart_env(project, key)
+    sync_block, async_block = (block.split("```", 1)[0] for block in readme_blocks("python", "python")[:2])
+    for code, expected in ((sync_block, "completed world ['job_"), (async_block, "completed ['job_")):
+        ran = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert ran.returncode == 0, ran.stderr[-3000:]
+        assert ran.stdout.startswith(expected), ran.stdout
+    typescript = readme_blocks("typescript", "ts")[0].split("```", 1)[0]
+    script = TYPESCRIPT / "build-test" / "quickstart.mjs"
+    script.parent.mkdir(exist_ok=True)
+    script.write_text(typescript.replace('from "credits-client"', 'from "../dist/index.js"'))
+    ran = subprocess.run(["node", str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    first, *listed = ran.stdout.splitlines()
+    assert (
+        first.startswith("completed world req_") and listed and all(" completed" in line for line in listed)
     )
-    scope: dict[str, Any] = {}
-    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102  (the README's own code, run as a reader would)
-    assert capsys.readouterr().out.startswith(f"completed world ['{scope['job'].job_id}']")
-    job_id = scope["job"].job_id
-    request = eventually(
-        lambda: next((r for r in receiver.received() if job_id.encode() in r.body), None),
-        timeout=30,
-        message="job.completed delivered",
-    )
-    event = scope["on_webhook"](request.headers, request.body)
-    assert event.type == "job.completed" and event.job.job_id == job_id
+
+
+def test_python_async_client(project: Project, api: ApiClient, receiver: WebhookReceiver) -> None:
+    setup = platform(project, api)
+    base_url = setup["base_url"]
+
+    async def scenario() -> str:
+        async with AsyncClient(id_token=setup["id_token"], base_url=base_url) as signed_in:
+            new_key = await signed_in.api_keys.create(name="async", environment="live")
+            endpoint = await signed_in.webhook_endpoint.set(url=receiver.url(), events=["job.completed"])
+        async with (
+            AsyncClient(api_key=new_key.key, base_url=base_url) as client,
+            AsyncClient(api_key=setup["paged_key"], base_url=base_url) as paged,
+        ):
+            created, listed = await asyncio.gather(
+                client.jobs.create(type="echo", input={"hello": "async"}),
+                asyncio.create_task(_ids(paged)),
+            )
+            assert created.status is JobStatus.QUEUED
+            info = client.last_response
+            assert info is not None and info.status == 201 and info.request_id
+            done = await client.jobs.wait(created.job_id)
+            assert done.status is JobStatus.COMPLETED and done.result is not None
+            assert done.result["hello"] == "async"
+            assert len(listed) == PAGED_JOBS and set(listed) == setup["paged_ids"]
+            assert "echo" in {listing.type_ async for listing in client.job_types.list_all()}
+            with pytest.raises(InsufficientCreditsError) as poor:
+                await AsyncClient(api_key=setup["poor_key"], base_url=base_url).jobs.create(type="echo")
+            assert poor.value.request_id and poor.value.request_id.startswith("req_")
+            with DroppingProxy(project.stack.host_url, jobs_path(project)) as proxy:
+                async with AsyncClient(
+                    api_key=new_key.key, base_url=proxy.url + f"/{project.id}/us-central1/api"
+                ) as through:
+                    retried = await through.jobs.create(type="echo", input={"retry": "async"})
+                    retried_info = through.last_response
+                assert proxy.dropped() == 1
+            assert (
+                retried_info is not None and retried_info.attempts == 2 and retried_info.idempotent_replayed
+            )
+            request = await asyncio.to_thread(
+                eventually,
+                lambda: next((r for r in receiver.received() if done.job_id.encode() in r.body), None),
+                timeout=30,
+                message="job.completed delivered",
+            )
+            assert isinstance(endpoint.secret, str)
+            event = client.webhooks.verify(request.headers, request.body, endpoint.secret)
+            assert event.job is not None and event.job.job_id == done.job_id
+            return retried.job_id
+
+    before = set(stored_jobs("alice"))
+    retried_id = asyncio.run(scenario())
+    made = set(stored_jobs("alice")) - before
+    assert retried_id in made and len(made) == 2  # the one run to completion, the retried one once
+
+
+async def _ids(client: AsyncClient) -> list[str]:
+    return [job.job_id async for job in client.jobs.list_all()]

@@ -43,7 +43,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STEP_TIMEOUT_MS = 20_000
+STEP_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture
@@ -97,6 +97,8 @@ def test_a_customer_does_everything_from_the_dashboard(auth_project: Project, da
         context = browser.new_context(viewport={"width": 412, "height": 915})
         page = context.new_page()
         page.set_default_timeout(STEP_TIMEOUT_MS)
+        # Expectations wait as long as actions: their own 5 s default failed a correct page on a loaded machine.
+        expect.set_options(timeout=STEP_TIMEOUT_MS)
         page.on("dialog", lambda dialog: dialog.accept())  # the confirm() before revoke/maintenance
         steps = Steps(page)
         failed = True

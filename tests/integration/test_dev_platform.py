@@ -69,7 +69,7 @@ def test_dev_platform_comes_up_and_ctrl_c_stops_everything() -> None:
     try:
         eventually(
             lambda: any("Local platform is up" in line for line in lines) or process.poll() is not None,
-            timeout=180,
+            timeout=600,  # a condition, not a timing: the Auth emulator alone took 112 s on a loaded machine
         )
         assert process.poll() is None, "".join(lines)
         health = f"http://127.0.0.1:{ports['FUNCTIONS']}/demo-platform/us-central1/api/v1/health"

@@ -344,8 +344,16 @@ def test_job_types_api(project: Project, api: ApiClient, receiver: WebhookReceiv
     admin_list = api.request("GET", "/v1/admin/job_types", token=admin).json()["data"]
     assert [t["worker_url"] for t in admin_list if t["type"] == "paint"] == [receiver.url("/v2")]
     assert api.request("GET", "/v1/admin/job_types", token=alice).status_code == 403
+    # Answers holding a worker secret are never stored by a cache or a proxy; the others may be.
+    body = {"worker_url": receiver.url(), "pricing": {"credits": 1}}
+    fresh = api.request("PUT", "/v1/admin/job_types/paint2", token=admin, json=body)
+    assert fresh.status_code == 201 and fresh.headers["Cache-Control"] == "no-store"
+    again = api.request("PUT", "/v1/admin/job_types/paint2", token=admin, json=body)
+    assert again.status_code == 200 and again.headers.get("Cache-Control") != "no-store"
     # Rotation: the old secret keeps signing alongside the new one.
-    rotated = api.request("POST", "/v1/admin/job_types/paint/rotate_secret", token=admin, json={}).json()
+    rotation = api.request("POST", "/v1/admin/job_types/paint/rotate_secret", token=admin, json={})
+    assert rotation.status_code == 200 and rotation.headers["Cache-Control"] == "no-store"
+    rotated = rotation.json()
     receiver.respond(answer({"painted": True}))
     job_id = post_job(api, alice, {"type": "paint", "input": {}}).json()["job_id"]
     eventually(lambda: finished(api, alice, job_id), message="paint job")

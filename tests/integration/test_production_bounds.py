@@ -65,7 +65,11 @@ def test_job_inputs_and_worker_results_are_capped_in_json_values(
     alice_id, alice = create_api_key("alice", "live")
     _, bob = create_api_key("bob", "live")
     # The input: 21,000 empty objects in 64 KiB.
-    flood = post_job(api, alice, {"type": "echo", "input": {"a": [{}] * 21_000}})
+    body = json.dumps({"type": "echo", "input": {"a": [{}] * 21_000}}, separators=(",", ":"))
+    assert len(body) < 64 * 1024
+    flood = api.request(
+        "POST", "/v1/jobs", token=alice, data=body, headers={"Content-Type": "application/json"}
+    )
     assert flood.status_code == 400, flood.text
     error = flood.json()["error"]
     assert (error["code"], error["param"]) == ("parameter_invalid", "input")

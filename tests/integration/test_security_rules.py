@@ -51,16 +51,34 @@ def theirs(model: type[m.FirestoreModel]) -> str:
     return f"{model.collection}/{BOB}_1"
 
 
+# The admin, with the server's record of it (admins/root): the rules honour the claim only with it.
+ADMIN = "root"
+# Every other collection the server writes: one document each (the model's sample; `user_id`, where the
+# model has one, is alice's, so even an owner is shown to read nothing). Job types hold worker secrets.
+SERVER_ONLY_DOCUMENTS: dict[str, type[m.FirestoreModel]] = {
+    "system/config": m.SystemConfig,
+    "system/reconciliation": m.ReconciliationState,
+    "counter_shards/shard_0": m.CounterShard,
+    "usage_totals/platform": m.UsageTotals,
+    "processed_events/marker_1": m.ProcessedEvent,
+    f"admins/{ADMIN}": m.AdminGrant,
+    **{
+        f"{model.collection}/doc_1": model
+        for model in m.ALL_MODELS
+        if model not in (*OWNED, *SERVER_ONLY_OWNED, m.Account, m.SystemConfig, m.CounterShard)
+        and model not in (m.UsageTotals, m.ProcessedEvent, m.AdminGrant)
+    },
+}
+# What an admin (with its record) reads; nothing else of SERVER_ONLY_DOCUMENTS.
+ADMIN_READABLE = ("system/config", "counter_shards/shard_0")
+
 # Every seeded document, each a path a client might try to read or overwrite.
 EVERY_DOCUMENT: tuple[str, ...] = (
     f"users/{ALICE}",
     f"users/{BOB}",
     *(mine(model) for model in OWNED + SERVER_ONLY_OWNED),
     *(theirs(model) for model in OWNED + SERVER_ONLY_OWNED),
-    "processed_events/marker_1",
-    "system/config",
-    "counter_shards/shard_0",
-    "usage_totals/platform",
+    *SERVER_ONLY_DOCUMENTS,
 )
 
 
@@ -86,10 +104,14 @@ def _seed() -> dict[str, dict[str, Any]]:
             seeded[f"{model.collection}/{uid}_1"] = (
                 sample[model].model_copy(update={"user_id": uid}).to_firestore()
             )
-    seeded["processed_events/marker_1"] = sample[m.ProcessedEvent].to_firestore()
-    seeded["system/config"] = sample[m.SystemConfig].to_firestore()
-    seeded["counter_shards/shard_0"] = sample[m.CounterShard].to_firestore()
-    seeded["usage_totals/platform"] = sample[m.UsageTotals].to_firestore()
+    for path, model in SERVER_ONLY_DOCUMENTS.items():
+        document = sample.get(model) or model()
+        if "user_id" in type(document).model_fields:
+            document = document.model_copy(update={"user_id": ALICE})
+        seeded[path] = document.to_firestore()
+    # Every collection of the models is seeded: a new one is checked here without a line of this file.
+    collections = {path.split("/")[0] for path in seeded}
+    assert collections == {model.collection for model in m.ALL_MODELS} | {"system"}
     assert set(seeded) == set(EVERY_DOCUMENT)
     batch = firestore_client().batch()
     for path, data in seeded.items():
@@ -163,8 +185,31 @@ def test_markers_are_unreadable(rules_project: RulesProject) -> None:
     assert_denied(rules_project.as_user(ALICE, admin=True).get("processed_events/marker_1"))
 
 
+@pytest.mark.parametrize("path", list(SERVER_ONLY_DOCUMENTS))
+def test_no_signed_in_user_reads_a_server_only_document(rules_project: RulesProject, path: str) -> None:
+    collection = path.split("/")[0]
+    readers = [rules_project.as_user(ALICE), rules_project.as_user(ALICE, admin=True)]
+    if path not in ADMIN_READABLE:
+        readers.append(rules_project.as_user(ADMIN, admin=True))
+    for reader in readers:
+        assert_denied(reader.get(path))
+        assert_denied(reader.query(collection))
+        assert_denied(reader.list_documents(collection))
+        assert_denied(reader.query(collection, where=[("user_id", "EQUAL", ALICE)]))
+
+
+def test_a_demoted_admins_old_token_opens_nothing(rules_project: RulesProject) -> None:
+    # The token still says admin (it keeps its claims for up to an hour); the server's record is gone.
+    demoted = rules_project.as_user("former-admin", admin=True)
+    admin = rules_project.as_user(ADMIN, admin=True)
+    for path in ADMIN_READABLE:
+        assert admin.get(path).status_code == 200
+        assert_denied(demoted.get(path))
+    assert_denied(demoted.query("counter_shards"))
+
+
 def test_only_admins_read_system_config_and_counter_shards(rules_project: RulesProject) -> None:
-    admin = rules_project.as_user("root", admin=True)
+    admin = rules_project.as_user(ADMIN, admin=True)
     assert admin.get("system/config").status_code == 200
     assert admin.get("counter_shards/shard_0").status_code == 200
     assert query_documents(admin.query("counter_shards")) == ["counter_shards/shard_0"]

@@ -14,10 +14,10 @@ from localdev.emulators import free_port
 from shared.core.clients import publish
 from shared.core.function_registry import WEBHOOK_RETRY_TOPIC
 from shared.models import WebhookEventStatus, WebhookEventType, utc_now
+from shared.outbound.sender import SendPolicy
 from shared.webhooks.decisions import MAX_ATTEMPTS, Outcome
 from shared.webhooks.delivery import deliver_event
 from shared.webhooks.endpoints import endpoint_ref, rotate_secret
-from shared.webhooks.sender import SendPolicy
 from tests.conftest import Project
 from tests.support.waiting import eventually
 from tests.support.webhook_receiver import Scripted, WebhookReceiver

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from shared.models import utc_now
-from shared.webhooks.decisions import AttemptResult
-from shared.webhooks.sender import SendPolicy, post_webhook
-from shared.webhooks.ssrf import SockAddr
+from shared.outbound.results import AttemptResult
+from shared.outbound.sender import SendPolicy, guarded_post
+from shared.outbound.ssrf import SockAddr
 
 POLICY = SendPolicy(timeout_s=1.0, allow_loopback=True, require_https=False)
 DRIP_FOR_S = 12.0  # far beyond the 1 s deadline: a sender still reading at the end has not enforced it
@@ -106,8 +106,8 @@ def pinned(*ports: int) -> object:
 
 def post(url: str, resolver: object | None = None) -> AttemptResult:
     if resolver is None:
-        return post_webhook(url, b"{}", {"webhook-id": "evt_x"}, POLICY, utc_now())
-    return post_webhook(url, b"{}", {"webhook-id": "evt_x"}, POLICY, utc_now(), resolver)  # type: ignore[arg-type]
+        return guarded_post(url, b"{}", {"webhook-id": "evt_x"}, POLICY, utc_now())
+    return guarded_post(url, b"{}", {"webhook-id": "evt_x"}, POLICY, utc_now(), resolver)  # type: ignore[arg-type]
 
 
 def assert_timed_out(result: AttemptResult, server: TricklingServer) -> None:

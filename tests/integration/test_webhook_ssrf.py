@@ -9,10 +9,10 @@ from collections.abc import Sequence
 import pytest
 
 from shared.models import utc_now
+from shared.outbound.sender import SendPolicy, guarded_post
+from shared.outbound.ssrf import AddrInfo, resolve_and_check
 from shared.webhooks.decisions import Outcome
 from shared.webhooks.delivery import deliver_event
-from shared.webhooks.sender import SendPolicy, post_webhook
-from shared.webhooks.ssrf import AddrInfo, resolve_and_check
 from tests.conftest import Project
 from tests.support.webhook_receiver import WebhookReceiver
 from tests.support.webhooks import STRICT_POLICY, make_event, setup_endpoint, stored_deliveries
@@ -39,7 +39,7 @@ def fake_dns(*addresses: str) -> object:
 
 
 def send(url: str, policy: SendPolicy, resolver: object = resolve_and_check) -> tuple[int | None, str]:
-    result = post_webhook(url, b"{}", {"webhook-id": "evt_x"}, policy, utc_now(), resolver)  # type: ignore[arg-type]
+    result = guarded_post(url, b"{}", {"webhook-id": "evt_x"}, policy, utc_now(), resolver)  # type: ignore[arg-type]
     return result.status_code, result.error or ""
 
 

@@ -58,10 +58,13 @@ def sign_in(auth_host: str, email: str, password: str) -> SignedInUser:
 
 
 def make_admin(project: str, uid: str) -> None:
-    """Give a user the `admin` custom claim through firebase-admin (as `python -m localdev.make_admin`)."""
+    """Give a user the `admin` custom claim through firebase-admin, with the server's record of it (as
+    `python -m localdev.make_admin`)."""
     from firebase_admin import auth
 
     from shared.core.clients import firebase_app, project_scope
+    from shared.system.admins import grant_admin
 
     with project_scope(project):
         auth.set_custom_user_claims(uid, {"admin": True}, app=firebase_app())
+        grant_admin(uid)

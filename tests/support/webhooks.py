@@ -12,9 +12,9 @@ from standardwebhooks.webhooks import Webhook
 from shared.core.clients import firestore_client
 from shared.core.index_shards import index_shard
 from shared.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookEventType
+from shared.outbound.sender import SendPolicy
 from shared.webhooks.endpoints import WebhookEndpointInput, endpoint_ref, put_endpoint
 from shared.webhooks.events import create_event, due_query
-from shared.webhooks.sender import SendPolicy
 from tests.support.webhook_receiver import Received
 
 # In-process delivery with the local allowance on, and a short timeout so timeout tests stay quick.

@@ -56,3 +56,62 @@ def test_missing_firebase_tools_fails_with_npm_advice(monkeypatch: pytest.Monkey
     monkeypatch.setenv("FIREBASE_TOOLS_BIN", "/nonexistent/firebase")
     with pytest.raises(EmulatorMissing, match="npm ci"):
         firebase_cli()
+
+
+# A supervisor in a process of its own, as `make dev` and a test run have one: two children, one a wrapper
+# script whose long-lived grandchild serves the port (as the Firestore emulator's script runs its JVM), one
+# started from a thread that then ends (the death signal follows threads; the guard must not act on it).
+SUPERVISOR_SCRIPT = """
+import sys, threading, time
+from pathlib import Path
+from localdev.emulators import ManagedProcess
+from localdev.supervisor import Supervisor
+
+out, wrapper_port, direct_port = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+server = f"{sys.executable} -m http.server {{}} --bind 127.0.0.1"
+wrapper = ManagedProcess(
+    "wrapper",
+    ["bash", "-c", f"{server.format(wrapper_port)} & echo $! > {out}/grandchild; wait"],
+    f"http://127.0.0.1:{wrapper_port}/",
+)
+direct = ManagedProcess("direct", server.format(direct_port).split(), f"http://127.0.0.1:{direct_port}/")
+wrapper.start(timeout=60)
+starter = threading.Thread(target=direct.start, kwargs={"timeout": 60})
+starter.start()
+starter.join()
+supervisor = Supervisor([wrapper, direct], echo=lambda line: None).start()
+(out / "children").write_text(f"{wrapper.process.pid} {direct.process.pid}")
+time.sleep(600)
+"""
+
+
+def test_children_die_with_a_supervisor_killed_outright(tmp_path: Path) -> None:
+    from localdev.emulators import port_holder
+
+    wrapper_port, direct_port = free_port(), free_port()
+    supervisor = subprocess.Popen(
+        [sys.executable, "-c", SUPERVISOR_SCRIPT, str(tmp_path), str(wrapper_port), str(direct_port)],
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        eventually(lambda: (tmp_path / "children").is_file(), timeout=90, message="the children started")
+        children = [int(pid) for pid in (tmp_path / "children").read_text().split()]
+        grandchild = int((tmp_path / "grandchild").read_text())
+        everything = [*children, grandchild]
+        assert all(_alive(pid) for pid in everything)
+        # The thread that started `direct` is gone: the child lives on while its supervisor does.
+        assert port_holder(direct_port) is not None and _alive(children[1])
+        # `make dev` names what holds a port: here the grandchild, the http.server of the wrapper script.
+        holder = port_holder(wrapper_port)
+        assert holder is not None and holder.startswith(f"pid {grandchild} ") and "http.server" in holder
+        supervisor.kill()  # SIGKILL: no cleanup code of the supervisor runs
+        supervisor.wait(timeout=10)
+        eventually(
+            lambda: not any(_alive(pid) for pid in everything),
+            timeout=10,
+            message="no child or grandchild left",
+        )
+        assert port_holder(wrapper_port) is None and port_holder(direct_port) is None
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()

@@ -23,6 +23,7 @@ LAYERS: tuple[str, ...] = (
     "shared.credits",
     "shared.accounts",
     "shared.counters",
+    "shared.outbound",
     "shared.system",
     "shared.core",
     "shared.models",

@@ -83,3 +83,26 @@ def test_fingerprint_ignores_key_order_only() -> None:
     b = CreateJobRequest(type="echo", input={"y": [1, 2], "x": 1})
     c = CreateJobRequest(type="echo", input={"y": [2, 1], "x": 1})
     assert request_fingerprint(a) == request_fingerprint(b) != request_fingerprint(c)
+
+
+def test_credits_given_back_by_a_finished_job() -> None:
+    from datetime import UTC, datetime
+
+    from shared.jobs.lifecycle import credits_given_back
+    from shared.models import FixedPricing, Job, MeteredPricing
+
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    base = {"user_id": "u", "key_id": "k", "type": "t", "livemode": True, "created_at": created}
+    metered = MeteredPricing(credits_per_unit=1, max_credits=10, unit="unit")
+    refunded = Job(**base, status=JobStatus.FAILED, reserved_credits=10, refunded=True, pricing=metered)
+    used_part = Job(**base, status=JobStatus.COMPLETED, reserved_credits=10, cost=4, pricing=metered)
+    used_all = Job(**base, status=JobStatus.COMPLETED, reserved_credits=10, cost=10, pricing=metered)
+    fixed = Job(**base, status=JobStatus.COMPLETED, cost=3, pricing=FixedPricing(credits=3))
+    running = Job(**base, status=JobStatus.RUNNING, reserved_credits=10, pricing=metered)
+    assert [credits_given_back(j) for j in (refunded, used_part, used_all, fixed, running)] == [
+        10,
+        6,
+        0,
+        0,
+        0,
+    ]

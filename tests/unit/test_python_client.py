@@ -22,6 +22,7 @@ from credits_client import (
 )
 from credits_client._http import retry_after_s, should_retry
 from credits_client.models import Job, JobStatus
+from credits_client.webhooks import Webhooks
 from standardwebhooks.webhooks import Webhook
 
 from tests.support.webhook_receiver import Scripted, WebhookReceiver
@@ -203,11 +204,11 @@ def test_webhook_verification_uses_standard_webhooks() -> None:
         "Webhook-Timestamp": str(int(now)),
         "Webhook-Signature": signer.sign("msg_1", datetime.fromtimestamp(now, UTC), body),
     }
-    event = Client(api_key="sk_test_x").webhooks.verify(headers, body.encode(), secret)
+    event = Webhooks().verify(headers, body.encode(), secret)
     assert (event.id, event.type, event.livemode) == ("evt_1", "job.completed", True)
     assert event.job is not None and event.job.job_id == "job_1"
     with pytest.raises(WebhookVerificationError):
-        Client(api_key="sk_test_x").webhooks.verify(headers, body.replace("job_1", "job_2"), secret)
+        Webhooks().verify(headers, body.replace("job_1", "job_2"), secret)
 
 
 def test_pure_rules() -> None:
@@ -219,6 +220,8 @@ def test_pure_rules() -> None:
     keyed = httpx.Request("POST", "http://127.0.0.1/v1/jobs", headers={"Idempotency-Key": "k"})
     assert not should_retry(post, httpx.Response(500))
     assert should_retry(keyed, httpx.Response(500))
-    assert should_retry(post, httpx.Response(429)) and should_retry(post, httpx.Response(503))
+    # A POST without a key is never sent again, whatever the answer (the README's promise).
+    assert not should_retry(post, httpx.Response(429)) and not should_retry(post, httpx.Response(503))
+    assert should_retry(keyed, httpx.Response(429)) and should_retry(keyed, httpx.Response(503))
     assert not should_retry(keyed, httpx.Response(400))
     assert RateLimit.from_headers(httpx.Headers({"RateLimit": "nonsense"})) is None

@@ -15,6 +15,7 @@ from shared.core.settings import (
     SettingsError,
     get_settings,
     load_settings,
+    require_redis_url,
     require_stripe_secrets,
 )
 
@@ -183,11 +184,20 @@ def test_project_id_must_be_lower_case(env: pytest.MonkeyPatch) -> None:
         load_settings()
 
 
-def test_production_requires_the_rate_limit_store(env: pytest.MonkeyPatch) -> None:
+def test_production_requires_the_rate_limit_store_where_it_is_used(env: pytest.MonkeyPatch) -> None:
+    from shared.core.clients import redis_client
+
     set_all(env, PRODUCTION_SECRETS)
     env.delenv("REDIS_URL")
+    # Functions that never use the store (those calling outside URLs) are deployed without its secret.
+    settings = load_settings()
+    # One that reaches for it without the URL is misdeployed: refused, never run unlimited.
     with pytest.raises(SettingsError, match="REDIS_URL"):
-        load_settings()
+        require_redis_url(settings)
+    with pytest.raises(SettingsError, match="REDIS_URL"):
+        redis_client()
+    env.setenv("PLATFORM_ENV", "local")
+    assert require_redis_url(load_settings()) is None  # local runs without a store: no limits
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, WebhookEventType
+from shared.outbound.results import AttemptResult
 from shared.webhooks.decisions import (
     CIRCUIT_THRESHOLD,
     FAST_LANE_SLOTS,
@@ -19,7 +20,6 @@ from shared.webhooks.decisions import (
     RETRY_DELAYS,
     SLOW_ATTEMPT_MS,
     TEST_TRAFFIC_SLOTS,
-    AttemptResult,
     EndpointHealth,
     Lane,
     Outcome,

@@ -5,14 +5,13 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from shared.outbound.results import AttemptResult, parse_retry_after
 from shared.webhooks.decisions import (
     MAX_ATTEMPTS,
     RETRY_DELAYS,
-    AttemptResult,
     Outcome,
     classify,
     next_attempt_at,
-    parse_retry_after,
     should_disable_endpoint,
 )
 

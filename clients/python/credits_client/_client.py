@@ -1,159 +1,103 @@
-"""The hand-written layer over the generated operations (credits_client.generated): one Client, a resource
-object per part of the API, errors raised as ApiError, retries, pagination."""
+"""Client and AsyncClient: the settings (arguments, else CREDITS_API_KEY and CREDITS_BASE_URL), the httpx
+client with its retrying transport, and how one Call or Listing (credits_client._operations) is run. The
+resources they carry are in credits_client._resources."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import time
-import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from types import ModuleType
-from typing import Any, Protocol, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from types import ModuleType, TracebackType
+from typing import Any, TypeVar
 
 import httpx
 
-from credits_client._errors import ApiConnectionError, ApiError
-from credits_client._http import LastResponses, ResponseInfo, RetryingTransport, RetryPolicy
-from credits_client.generated import AuthenticatedClient
-from credits_client.generated.api.account import create_account, get_account
-from credits_client.generated.api.api_keys import (
-    create_api_key,
-    list_api_keys,
-    revoke_api_key,
-    roll_api_key,
-    update_api_key,
-    whoami,
+from credits_client import _resources as resources
+from credits_client._errors import ApiConnectionError, ConfigurationError
+from credits_client._http import (
+    AsyncRetryingTransport,
+    LastResponses,
+    ResponseInfo,
+    RetryingTransport,
+    RetryPolicy,
 )
-from credits_client.generated.api.credits_ import list_ledger_entries
-from credits_client.generated.api.jobs import create_job, get_job, list_jobs
-from credits_client.generated.api.payment_methods import (
-    add_payment_method,
-    create_setup_intent,
-    delete_payment_method,
-    list_payment_methods,
-    set_default_payment_method,
-)
-from credits_client.generated.api.purchases import create_purchase, get_purchase, list_credit_packages
-from credits_client.generated.api.usage import get_usage
-from credits_client.generated.api.webhook import (
-    delete_webhook,
-    get_webhook,
-    list_webhook_deliveries,
-    rotate_webhook_secret,
-    send_test_webhook,
-    set_webhook,
-)
-from credits_client.generated.models import (
-    Account,
-    ApiKey,
-    ApiKeyPage,
-    CreateJobRequest,
-    CreateKeyBody,
-    CreditPackage,
-    CreditPackagePage,
-    DeliveryAttempt,
-    DeliveryAttemptPage,
-    Job,
-    JobListItem,
-    JobListItemPage,
-    JobStatus,
-    LedgerEntry,
-    LedgerEntryPage,
-    NewApiKey,
-    NewPurchase,
-    PaymentMethod,
-    PaymentMethodDeleted,
-    PaymentMethodPage,
-    Purchase,
-    RegisterCard,
-    RolledApiKey,
-    RollKeyBody,
-    SetupIntent,
-    UpdateKeyBody,
-    UsageReport,
-    WebhookDeleted,
-    WebhookEndpoint,
-    WebhookEndpointInput,
-    WebhookTestEvent,
-    WhoAmI,
-)
-from credits_client.generated.types import UNSET
+from credits_client._operations import Call, Listing, whoami_get
+from credits_client._version import __version__
+from credits_client.generated.models import WhoAmI
 from credits_client.webhooks import Webhooks
 
-DEFAULT_BASE_URL = "http://127.0.0.1:5001/demo-platform/us-central1/api"
-USER_AGENT = "credits-client-python/1.0.0"
-FINISHED = (JobStatus.COMPLETED, JobStatus.FAILED)
+API_KEY_VARIABLE = "CREDITS_API_KEY"
+BASE_URL_VARIABLE = "CREDITS_BASE_URL"
+DEFAULT_TIMEOUT_S = 30.0
+USER_AGENT = f"credits-client-python/{__version__}"
 
 T = TypeVar("T")
-Item = TypeVar("Item", covariant=True)
 
 
-class Page(Protocol[Item]):
-    @property
-    def data(self) -> Sequence[Item]: ...
-    @property
-    def has_more(self) -> bool: ...
-    @property
-    def next_cursor(self) -> str | None: ...
+class _Settings:
+    """What both clients are made of; each argument left out is read from its environment variable."""
 
+    def __init__(self, api_key: str | None, base_url: str | None, id_token: str | None) -> None:
+        credential = api_key or id_token or os.environ.get(API_KEY_VARIABLE)
+        base = base_url or os.environ.get(BASE_URL_VARIABLE)
+        if not base:
+            raise ConfigurationError(
+                f"No base URL: pass base_url= or set {BASE_URL_VARIABLE} "
+                "(the API's address, e.g. http://127.0.0.1:5001/demo-platform/us-central1/api for make dev)."
+            )
+        if not credential:
+            raise ConfigurationError(
+                f"No credentials: pass api_key= (sk_live_... or sk_test_...) or set {API_KEY_VARIABLE}; "
+                "id_token= for a signed-in user's routes."
+            )
+        self.credential = credential
+        self.base_url = base.rstrip("/")
 
-def new_idempotency_key() -> str:
-    """One per logical call, reused by every retry of it (as Stripe's libraries do)."""
-    return str(uuid.uuid4())
-
-
-def paginate(fetch_page: Callable[[str | None], Page[T]]) -> Iterator[T]:
-    """Every item of a list, page after page, following `next_cursor`."""
-    cursor: str | None = None
-    while True:
-        page = fetch_page(cursor)
-        yield from page.data
-        if not page.has_more or page.next_cursor is None:
-            return
-        cursor = page.next_cursor
-
-
-def _body(fields: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in fields.items() if value is not None}
+    def httpx_args(self, timeout_s: float) -> dict[str, Any]:
+        return {
+            "base_url": self.base_url,
+            "headers": {"Authorization": f"Bearer {self.credential}", "User-Agent": USER_AGENT},
+            "timeout": httpx.Timeout(timeout_s),
+        }
 
 
 class Client:
-    """`Client(api_key="sk_test_...", base_url=...)`; `id_token=` instead for the signed-in user's routes
-    (API keys, purchases, cards). Each resource method answers a typed model or raises ApiError."""
+    """`Client()` with CREDITS_API_KEY and CREDITS_BASE_URL set, or `Client(api_key=..., base_url=...)`;
+    `id_token=` instead for the signed-in user's routes (API keys, purchases, cards). Each resource method
+    answers a typed model or raises ApiError; `timeout_s` (seconds per attempt) is the client's default and
+    any method's own argument."""
 
     def __init__(
         self,
         api_key: str | None = None,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str | None = None,
         *,
         id_token: str | None = None,
         max_retries: int = 3,
-        timeout_s: float = 30.0,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        token = api_key or id_token
-        if not token:
-            raise ValueError("Client needs an api_key (sk_live_... or sk_test_...) or an id_token.")
+        settings = _Settings(api_key, base_url, id_token)
+        self._credential = settings.credential
         self._responses = LastResponses()
-        self._transport = RetryingTransport(
-            transport or httpx.HTTPTransport(), RetryPolicy(max_retries=max_retries), sleep
+        retrying = RetryingTransport(transport or httpx.HTTPTransport(), RetryPolicy(max_retries), sleep)
+        self.http = httpx.Client(
+            **settings.httpx_args(timeout_s),
+            transport=retrying,
+            event_hooks={"response": [self._responses.record]},
         )
-        self.api = AuthenticatedClient(
-            base_url=base_url.rstrip("/"),
-            token=token,
-            timeout=httpx.Timeout(timeout_s),
-            headers={"User-Agent": USER_AGENT},
-            httpx_args={"transport": self._transport, "event_hooks": {"response": [self._responses.record]}},
-        )
-        self.account = AccountResource(self)
-        self.api_keys = ApiKeys(self)
-        self.jobs = Jobs(self)
-        self.ledger = Ledger(self)
-        self.usage = Usage(self)
-        self.webhook_endpoint = WebhookEndpoints(self)
-        self.payment_methods = PaymentMethods(self)
-        self.credit_packages = CreditPackages(self)
-        self.purchases = Purchases(self)
+        self.account = resources.Account(self)
+        self.api_keys = resources.ApiKeys(self)
+        self.jobs = resources.Jobs(self)
+        self.job_types = resources.JobTypes(self)
+        self.ledger = resources.Ledger(self)
+        self.usage = resources.Usage(self)
+        self.webhook_endpoint = resources.WebhookEndpoints(self)
+        self.payment_methods = resources.PaymentMethods(self)
+        self.credit_packages = resources.CreditPackages(self)
+        self.purchases = resources.Purchases(self)
         self.webhooks = Webhooks()
 
     @property
@@ -161,214 +105,133 @@ class Client:
         """Status, Request-Id, RateLimit fields and Idempotent-Replayed of this thread's last call."""
         return self._responses.last
 
-    def whoami(self) -> WhoAmI:
-        return self.call(whoami, WhoAmI)
+    def whoami(self, *, timeout_s: float | None = None) -> WhoAmI:
+        return self.run(whoami_get(timeout_s=timeout_s))
 
-    def call(self, operation: ModuleType, returns: type[T], *args: Any, **params: Any) -> T:
-        """Run one generated operation (credits_client.generated.api.*): its answer as `returns`, or
-        ApiError. Error bodies are read here, not by the generated parser, so that codes added to the API
-        later and non-JSON answers (a proxy's) still become ApiError."""
-        request = operation._get_kwargs(*args, **params)
+    def run(self, call: Call[T]) -> T:
         try:
-            response = self.api.get_httpx_client().request(**request)
+            response = self.http.request(**call.request())
         except httpx.TransportError as exc:
-            raise ApiConnectionError(exc) from exc
-        if response.status_code >= 400:
-            raise ApiError.from_response(response)
-        parsed = operation._parse_response(client=self.api, response=response)
-        if not isinstance(parsed, returns):
-            raise ApiError(response.status_code, "unexpected_response", f"Not a {returns.__name__}.")
-        return parsed
+            raise ApiConnectionError.of(exc) from exc
+        return call.answer(response)
+
+    def iterate(self, listing: Listing[T]) -> Iterator[T]:
+        """Every item, page after page, following `next_cursor`."""
+        cursor: str | None = None
+        while True:
+            page = self.run(listing.page(cursor))
+            yield from page.data
+            if not page.has_more or page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def call(
+        self,
+        operation: ModuleType,
+        returns: type[T],
+        *args: Any,
+        timeout_s: float | None = None,
+        **params: Any,
+    ) -> T:
+        """Any generated operation (a module of credits_client.generated.api), with the same retries and
+        errors: `client.call(get_job, Job, "job_1")`."""
+        return self.run(Call(operation, returns, args, params, timeout_s))
 
     def close(self) -> None:
-        self.api.get_httpx_client().close()
+        self.http.close()
 
     def __enter__(self) -> Client:
         return self
 
-    def __exit__(self, *_: object) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.close()
 
 
-class _Resource:
-    def __init__(self, client: Client) -> None:
-        self._client = client
-        self._call = client.call
+class AsyncClient:
+    """Client's twin for asyncio: the same settings, resources and arguments, every method awaitable and
+    every `list_all` an async iterator. `async with AsyncClient() as client: ...`"""
 
-
-class AccountResource(_Resource):
-    def get(self) -> Account:
-        return self._call(get_account, Account)
-
-    def create(self) -> Account:
-        return self._call(create_account, Account)
-
-
-class ApiKeys(_Resource):
-    """The signed-in user's keys (an id_token client)."""
-
-    def create(
-        self, *, name: str | None = None, environment: str = "test", rate_limit: int | None = None
-    ) -> NewApiKey:
-        body = CreateKeyBody.from_dict(
-            _body({"name": name, "environment": environment, "rate_limit": rate_limit})
-        )
-        return self._call(create_api_key, NewApiKey, body=body)
-
-    def list(self, *, limit: int = 10, starting_after: str | None = None) -> ApiKeyPage:
-        return self._call(list_api_keys, ApiKeyPage, limit=limit, starting_after=starting_after or UNSET)
-
-    def list_all(self, *, page_size: int = 100) -> Iterator[ApiKey]:
-        return paginate(lambda cursor: self.list(limit=page_size, starting_after=cursor))
-
-    def revoke(self, key_id: str) -> ApiKey:
-        return self._call(revoke_api_key, ApiKey, key_id)
-
-    def roll(
-        self, key_id: str, *, expires_in: int | None = None, rate_limit: int | None = None
-    ) -> RolledApiKey:
-        body = RollKeyBody.from_dict(_body({"expires_in": expires_in, "rate_limit": rate_limit}))
-        return self._call(roll_api_key, RolledApiKey, key_id, body=body)
-
-    def update(self, key_id: str, **fields: Any) -> ApiKey:
-        """`name=...`, `rate_limit=...` (None: back to the default)."""
-        return self._call(update_api_key, ApiKey, key_id, body=UpdateKeyBody.from_dict(fields))
-
-
-class Jobs(_Resource):
-    def create(
-        self, type: str, input: Mapping[str, Any] | None = None, *, idempotency_key: str | None = None
-    ) -> Job:
-        """Live keys pay the job's cost. Retried requests carry one Idempotency-Key: never two jobs."""
-        body = CreateJobRequest.from_dict({"type": type, "input": dict(input or {})})
-        key = idempotency_key or new_idempotency_key()
-        return self._call(create_job, Job, body=body, idempotency_key=key)
-
-    def get(self, job_id: str) -> Job:
-        return self._call(get_job, Job, job_id)
-
-    def list(
+    def __init__(
         self,
+        api_key: str | None = None,
+        base_url: str | None = None,
         *,
-        limit: int = 10,
-        starting_after: str | None = None,
-        status: JobStatus | str | None = None,
-        **filters: Any,
-    ) -> JobListItemPage:
-        """Items leave out input and result unless expanded: expand=[ListJobsExpandItem.DATA_INPUT, ...]
-        (then limit is at most 20); get() always has both."""
-        return self._call(
-            list_jobs,
-            JobListItemPage,
-            limit=limit,
-            starting_after=starting_after or UNSET,
-            status=JobStatus(status) if status is not None else UNSET,
-            **filters,
+        id_token: str | None = None,
+        max_retries: int = 3,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        settings = _Settings(api_key, base_url, id_token)
+        self._credential = settings.credential
+        self._responses = LastResponses()
+        retrying = AsyncRetryingTransport(
+            transport or httpx.AsyncHTTPTransport(), RetryPolicy(max_retries), sleep
         )
+        self.http = httpx.AsyncClient(
+            **settings.httpx_args(timeout_s),
+            transport=retrying,
+            event_hooks={"response": [self._responses.arecord]},
+        )
+        self.account = resources.AsyncAccount(self)
+        self.api_keys = resources.AsyncApiKeys(self)
+        self.jobs = resources.AsyncJobs(self)
+        self.job_types = resources.AsyncJobTypes(self)
+        self.ledger = resources.AsyncLedger(self)
+        self.usage = resources.AsyncUsage(self)
+        self.webhook_endpoint = resources.AsyncWebhookEndpoints(self)
+        self.payment_methods = resources.AsyncPaymentMethods(self)
+        self.credit_packages = resources.AsyncCreditPackages(self)
+        self.purchases = resources.AsyncPurchases(self)
+        self.webhooks = Webhooks()
 
-    def list_all(self, *, page_size: int = 100, **filters: Any) -> Iterator[JobListItem]:
-        """Every job, newest first, fetched a page at a time as the loop goes."""
-        return paginate(lambda cursor: self.list(limit=page_size, starting_after=cursor, **filters))
+    @property
+    def last_response(self) -> ResponseInfo | None:
+        """Status, Request-Id, RateLimit fields and Idempotent-Replayed of this task's last call."""
+        return self._responses.last
 
-    def wait(self, job_id: str, *, timeout_s: float = 60.0, interval_s: float = 0.5) -> Job:
-        """Poll until the job is completed or failed; TimeoutError after timeout_s."""
-        deadline = time.monotonic() + timeout_s
+    async def whoami(self, *, timeout_s: float | None = None) -> WhoAmI:
+        return await self.run(whoami_get(timeout_s=timeout_s))
+
+    async def run(self, call: Call[T]) -> T:
+        try:
+            response = await self.http.request(**call.request())
+        except httpx.TransportError as exc:
+            raise ApiConnectionError.of(exc) from exc
+        return call.answer(response)
+
+    async def iterate(self, listing: Listing[T]) -> AsyncIterator[T]:
+        """Every item, page after page, following `next_cursor`."""
+        cursor: str | None = None
         while True:
-            job = self.get(job_id)
-            if job.status in FINISHED:
-                return job
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"Job {job_id} is still {job.status.value} after {timeout_s} s.")
-            time.sleep(interval_s)
+            page = await self.run(listing.page(cursor))
+            for item in page.data:
+                yield item
+            if not page.has_more or page.next_cursor is None:
+                return
+            cursor = page.next_cursor
 
+    async def call(
+        self,
+        operation: ModuleType,
+        returns: type[T],
+        *args: Any,
+        timeout_s: float | None = None,
+        **params: Any,
+    ) -> T:
+        """Any generated operation (a module of credits_client.generated.api), with the same retries and
+        errors: `await client.call(get_job, Job, "job_1")`."""
+        return await self.run(Call(operation, returns, args, params, timeout_s))
 
-class Ledger(_Resource):
-    def list(self, *, limit: int = 10, starting_after: str | None = None) -> LedgerEntryPage:
-        return self._call(
-            list_ledger_entries, LedgerEntryPage, limit=limit, starting_after=starting_after or UNSET
-        )
+    async def aclose(self) -> None:
+        await self.http.aclose()
 
-    def list_all(self, *, page_size: int = 100) -> Iterator[LedgerEntry]:
-        return paginate(lambda cursor: self.list(limit=page_size, starting_after=cursor))
+    async def __aenter__(self) -> AsyncClient:
+        return self
 
-
-class Usage(_Resource):
-    def get(
-        self, *, from_date: str | None = None, to_date: str | None = None, key_id: str | None = None
-    ) -> UsageReport:
-        """Per key and UTC day (YYYY-MM-DD bounds; default the last 30 days)."""
-        return self._call(
-            get_usage, UsageReport, from_=from_date or UNSET, to=to_date or UNSET, key_id=key_id or UNSET
-        )
-
-
-class WebhookEndpoints(_Resource):
-    """The caller's webhook endpoint (one per account)."""
-
-    def get(self) -> WebhookEndpoint:
-        return self._call(get_webhook, WebhookEndpoint)
-
-    def set(self, url: str, events: list[str], *, enabled: bool | None = None) -> WebhookEndpoint:
-        body = WebhookEndpointInput.from_dict(_body({"url": url, "events": events, "enabled": enabled}))
-        return self._call(set_webhook, WebhookEndpoint, body=body)
-
-    def delete(self) -> WebhookDeleted:
-        return self._call(delete_webhook, WebhookDeleted)
-
-    def rotate_secret(self) -> WebhookEndpoint:
-        return self._call(rotate_webhook_secret, WebhookEndpoint)
-
-    def send_test(self) -> WebhookTestEvent:
-        return self._call(send_test_webhook, WebhookTestEvent)
-
-    def deliveries(self, *, limit: int = 20, starting_after: str | None = None) -> DeliveryAttemptPage:
-        return self._call(
-            list_webhook_deliveries, DeliveryAttemptPage, limit=limit, starting_after=starting_after or UNSET
-        )
-
-    def all_deliveries(self, *, page_size: int = 100) -> Iterator[DeliveryAttempt]:
-        return paginate(lambda cursor: self.deliveries(limit=page_size, starting_after=cursor))
-
-
-class PaymentMethods(_Resource):
-    def create_setup_intent(self) -> SetupIntent:
-        return self._call(create_setup_intent, SetupIntent)
-
-    def add(self, setup_intent_id: str) -> PaymentMethod:
-        body = RegisterCard.from_dict({"setup_intent_id": setup_intent_id})
-        return self._call(add_payment_method, PaymentMethod, body=body)
-
-    def list(self, *, limit: int = 10, starting_after: str | None = None) -> PaymentMethodPage:
-        return self._call(
-            list_payment_methods, PaymentMethodPage, limit=limit, starting_after=starting_after or UNSET
-        )
-
-    def list_all(self, *, page_size: int = 100) -> Iterator[PaymentMethod]:
-        return paginate(lambda cursor: self.list(limit=page_size, starting_after=cursor))
-
-    def set_default(self, payment_method_id: str) -> PaymentMethod:
-        return self._call(set_default_payment_method, PaymentMethod, payment_method_id)
-
-    def delete(self, payment_method_id: str) -> PaymentMethodDeleted:
-        return self._call(delete_payment_method, PaymentMethodDeleted, payment_method_id)
-
-
-class CreditPackages(_Resource):
-    def list(self) -> list[CreditPackage]:
-        return list(paginate(lambda cursor: self._page(cursor)))
-
-    def _page(self, cursor: str | None) -> CreditPackagePage:
-        return self._call(list_credit_packages, CreditPackagePage, limit=100, starting_after=cursor or UNSET)
-
-
-class Purchases(_Resource):
-    def create(
-        self, package: str, *, payment_method_id: str | None = None, idempotency_key: str | None = None
-    ) -> Purchase:
-        """Charges the card once, whatever the retries: they all carry one Idempotency-Key."""
-        body = NewPurchase.from_dict(_body({"package": package, "payment_method_id": payment_method_id}))
-        key = idempotency_key or new_idempotency_key()
-        return self._call(create_purchase, Purchase, body=body, idempotency_key=key)
-
-    def get(self, purchase_id: str) -> Purchase:
-        return self._call(get_purchase, Purchase, purchase_id)
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.aclose()

@@ -1,5 +1,6 @@
 """Errors: every error answer of the API is an ApiError; a platform that could not be reached is an
-ApiConnectionError (after the retries)."""
+ApiConnectionError (after the retries), one that did not answer in time an ApiTimeoutError; an answer this
+client cannot read is a ResponseParseError. A client without its settings raises ConfigurationError."""
 
 from __future__ import annotations
 
@@ -103,3 +104,38 @@ class ApiConnectionError(ApiError):
     def __init__(self, cause: httpx.TransportError) -> None:
         super().__init__(0, "connection_error", f"{type(cause).__name__}: {cause}")
         self.__cause__ = cause
+
+    @staticmethod
+    def of(cause: httpx.TransportError) -> ApiConnectionError:
+        return (
+            ApiTimeoutError(cause) if isinstance(cause, httpx.TimeoutException) else ApiConnectionError(cause)
+        )
+
+
+class ApiTimeoutError(ApiConnectionError):
+    """No answer within the timeout (`timeout_s`, the client's or the call's), after the retries."""
+
+    def __init__(self, cause: httpx.TransportError) -> None:
+        super().__init__(cause)
+        self.code = "timeout"
+
+
+class ResponseParseError(ApiError):
+    """A success answer this client cannot read (not JSON, or missing what its model requires): `.status`
+    is the answer's and `.request_id` identifies it, for a bug report."""
+
+    @classmethod
+    def of(cls, response: httpx.Response, cause: Exception) -> ResponseParseError:
+        error = cls(
+            response.status_code,
+            "unparseable_response",
+            f"The answer could not be read: {type(cause).__name__}: {cause}",
+            request_id=response.headers.get("Request-Id"),
+            rate_limit=RateLimit.from_headers(response.headers),
+        )
+        error.__cause__ = cause
+        return error
+
+
+class ConfigurationError(ValueError):
+    """The client lacks a setting (an argument or its environment variable, which the message names)."""

@@ -3,13 +3,15 @@ says about the caller's rate limit."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from types import MappingProxyType
 
 import httpx
 
@@ -19,6 +21,7 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Answered before the request did anything: always safe to send again.
 REFUSED_BEFORE_RUNNING = frozenset({429, 503})
 MAX_RETRY_AFTER_S = 60.0
+ATTEMPTS = "credits_attempts"  # the response extension that says how many tries it took
 
 _POLICY = re.compile(r'^"(?P<name>[^"]*)";q=(?P<limit>\d+);w=(?P<window>\d+)$')
 _REMAINING = re.compile(r'^"(?P<name>[^"]*)";r=(?P<remaining>\d+);t=(?P<reset>\d+)$')
@@ -66,7 +69,7 @@ class ResponseInfo:
             request_id=response.headers.get("Request-Id"),
             rate_limit=RateLimit.from_headers(response.headers),
             idempotent_replayed=response.headers.get("Idempotent-Replayed") == "true",
-            attempts=int(response.extensions.get("credits_attempts", 1)),
+            attempts=int(response.extensions.get(ATTEMPTS, 1)),
         )
 
 
@@ -101,6 +104,10 @@ def _error_code(response: httpx.Response) -> str | None:
 
 
 def should_retry(request: httpx.Request, response: httpx.Response) -> bool:
+    """Only what sending again cannot apply twice (an idempotent method, or a POST with its key), and only
+    answers that say the request did not run or may be tried again."""
+    if not replay_safe(request):
+        return False
     status = response.status_code
     if status in REFUSED_BEFORE_RUNNING:
         return True
@@ -108,7 +115,7 @@ def should_retry(request: httpx.Request, response: httpx.Response) -> bool:
         # The same key's first request is still in progress (the server says when to come back); the same
         # key with other parameters has no Retry-After and is the caller's mistake.
         return "Retry-After" in response.headers and _error_code(response) == "idempotency_key_in_use"
-    return status >= 500 and replay_safe(request)
+    return status >= 500
 
 
 @dataclass
@@ -123,6 +130,26 @@ class RetryPolicy:
     def backoff_s(self, retry: int) -> float:
         """Exponential with full jitter: retry 0 waits up to base, then 2x, 4x... up to max_delay_s."""
         return random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**retry))
+
+    def after_error(self, request: httpx.Request, retry: int) -> float | None:
+        """The wait before sending again after a network error (a timeout included), or None: give up."""
+        return self.backoff_s(retry) if retry < self.max_retries and replay_safe(request) else None
+
+    def after_answer(self, request: httpx.Request, response: httpx.Response, retry: int) -> float | None:
+        """The wait before sending again after this (read) answer, or None: it is the call's answer."""
+        waited = retry_after_s(response.headers)
+        if (
+            retry >= self.max_retries
+            or not should_retry(request, response)
+            or (waited is not None and waited > self.max_wait_s)
+        ):
+            return None
+        return waited if waited is not None else self.backoff_s(retry)
+
+
+def _answered(response: httpx.Response, retry: int) -> httpx.Response:
+    response.extensions = {**response.extensions, ATTEMPTS: retry + 1}
+    return response
 
 
 class RetryingTransport(httpx.BaseTransport):
@@ -145,25 +172,16 @@ class RetryingTransport(httpx.BaseTransport):
         while True:
             try:
                 response = self._inner.handle_request(request)
-            except httpx.TransportError as exc:
-                # A connection never made sent nothing; any other failure may have reached the server.
-                if retry >= self._policy.max_retries or not (
-                    isinstance(exc, httpx.ConnectError) or replay_safe(request)
-                ):
+            except httpx.TransportError:
+                delay = self._policy.after_error(request, retry)
+                if delay is None:
                     raise
-                delay = self._policy.backoff_s(retry)
             else:
                 response.read()
-                waited = retry_after_s(response.headers)
-                if (
-                    retry >= self._policy.max_retries
-                    or not should_retry(request, response)
-                    or (waited is not None and waited > self._policy.max_wait_s)
-                ):
-                    response.extensions = {**response.extensions, "credits_attempts": retry + 1}
-                    return response
+                delay = self._policy.after_answer(request, response, retry)
+                if delay is None:
+                    return _answered(response, retry)
                 response.close()
-                delay = waited if waited is not None else self._policy.backoff_s(retry)
             self._sleep(delay)
             retry += 1
 
@@ -171,16 +189,60 @@ class RetryingTransport(httpx.BaseTransport):
         self._inner.close()
 
 
+class AsyncRetryingTransport(httpx.AsyncBaseTransport):
+    """RetryingTransport's rules for the AsyncClient; a cancelled task stops at once (never retried)."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        policy: RetryPolicy,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._inner = inner
+        self._policy = policy
+        self._sleep = sleep
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        retry = 0
+        while True:
+            try:
+                response = await self._inner.handle_async_request(request)
+            except httpx.TransportError:
+                delay = self._policy.after_error(request, retry)
+                if delay is None:
+                    raise
+            else:
+                await response.aread()
+                delay = self._policy.after_answer(request, response, retry)
+                if delay is None:
+                    return _answered(response, retry)
+                await response.aclose()
+            await self._sleep(delay)
+            retry += 1
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+_NONE_YET: Mapping[int, ResponseInfo] = MappingProxyType({})
+
+
 class LastResponses:
-    """The last response each thread received through one client."""
+    """The last response each thread, or each asyncio task, received through one client (a context
+    variable: concurrent calls never read each other's)."""
 
     def __init__(self) -> None:
-        self._local = threading.local()
+        self._key = object()
 
     def record(self, response: httpx.Response) -> None:
-        self._local.info = ResponseInfo.of(response)
+        _LAST.set({**_LAST.get(), id(self._key): ResponseInfo.of(response)})
+
+    async def arecord(self, response: httpx.Response) -> None:
+        self.record(response)
 
     @property
     def last(self) -> ResponseInfo | None:
-        info: ResponseInfo | None = getattr(self._local, "info", None)
-        return info
+        return _LAST.get().get(id(self._key))
+
+
+_LAST: ContextVar[Mapping[int, ResponseInfo]] = ContextVar("credits_client_last_responses", default=_NONE_YET)

@@ -15,7 +15,7 @@ export interface RateLimit {
   resetS: number; // seconds until the limit is full again
 }
 
-/** What the last response of a call said besides its body. */
+/** What the response of a call said besides its body (each answer's `lastResponse`). */
 export interface ResponseInfo {
   status: number;
   requestId: string | null;
@@ -113,9 +113,32 @@ export class RateLimitedError extends ApiError {}
 export class ServerError extends ApiError {}
 /** The platform could not be reached (after the retries); `status` is 0. */
 export class ApiConnectionError extends ApiError {
-  constructor(cause: unknown) {
-    super(0, "connection_error", `The platform could not be reached: ${describe(cause)}`);
+  constructor(cause: unknown, code = "connection_error", message = `The platform could not be reached: ${describe(cause)}`) {
+    super(0, code, message);
     this.cause = cause;
+  }
+}
+/** No answer within `timeoutMs` (the client's or the call's), after the retries. */
+export class ApiTimeoutError extends ApiConnectionError {
+  constructor(timeoutMs: number) {
+    super(null, "timeout", `The platform did not answer within ${timeoutMs} ms.`);
+  }
+}
+/** A success answer this client cannot read (not JSON): `status` is the answer's, `requestId` identifies it. */
+export class ResponseParseError extends ApiError {
+  constructor(response: Response, cause: unknown) {
+    super(response.status, "unparseable_response", `The answer could not be read: ${describe(cause)}`, {
+      requestId: response.headers.get("Request-Id"),
+      rateLimit: parseRateLimit(response.headers),
+    });
+    this.cause = cause;
+  }
+}
+/** The client lacks a setting (an option or its environment variable, which the message names). */
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigurationError";
   }
 }
 
@@ -153,14 +176,17 @@ async function errorCode(response: Response): Promise<string | null> {
   }
 }
 
+/** Only what sending again cannot apply twice (an idempotent method, or a POST with its key), and only answers
+ * that say the request did not run or may be tried again. */
 export async function shouldRetry(request: Request, response: Response): Promise<boolean> {
+  if (!replaySafe(request)) return false;
   if (REFUSED_BEFORE_RUNNING.has(response.status)) return true;
   if (response.status === 409) {
     // The same key's first request is still in progress (the server says when to come back); the same key
     // with other parameters has no Retry-After and is the caller's mistake.
     return response.headers.has("Retry-After") && (await errorCode(response)) === "idempotency_key_in_use";
   }
-  return response.status >= 500 && replaySafe(request);
+  return response.status >= 500;
 }
 
 export interface RetryPolicy {
@@ -179,33 +205,72 @@ export function backoffS(policy: RetryPolicy, retry: number): number {
   return Math.random() * Math.min(policy.maxDelayS, policy.baseDelayS * 2 ** retry);
 }
 
-function neverConnected(error: unknown): boolean {
-  const code = (error as { cause?: { code?: string } } | null)?.cause?.code;
-  return code === "ECONNREFUSED";
+/** Waits, or rejects with the signal's reason as soon as it aborts. */
+export type Sleep = (seconds: number, signal?: AbortSignal) => Promise<void>;
+export const realSleep: Sleep = (seconds, signal) =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const done = () => {
+      signal?.removeEventListener("abort", aborted);
+      resolve();
+    };
+    const timer = setTimeout(done, seconds * 1000);
+    const aborted = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", aborted, { once: true });
+  });
+
+/** One call's own settings: the caller's AbortSignal and the timeout of each attempt. */
+export interface Attempting {
+  signal?: AbortSignal;
+  timeoutMs: number;
 }
 
-export type Sleep = (seconds: number) => Promise<void>;
-export const realSleep: Sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+const NO_BODY = new Set([101, 204, 205, 304]);
 
-/** A fetch that sends the same Request again (a clone: same Idempotency-Key) after a network error, 429, 503,
- * a 409 `idempotency_key_in_use` that says when to come back, or another 5xx, as long as that cannot apply it
- * twice. `attempts` learns how many tries each answer took. */
+/** One attempt, answered whole (the body read within the timeout, so that a stalled body is a timeout too). */
+async function attempt(baseFetch: typeof fetch, request: Request, call: Attempting): Promise<Response> {
+  const controller = new AbortController();
+  const callerAborted = () => controller.abort(call.signal?.reason);
+  call.signal?.addEventListener("abort", callerAborted, { once: true });
+  const timer = setTimeout(() => controller.abort(new ApiTimeoutError(call.timeoutMs)), call.timeoutMs);
+  try {
+    const response = await baseFetch(request.clone(), { signal: controller.signal });
+    const body = NO_BODY.has(response.status) ? null : await response.arrayBuffer();
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  } catch (error) {
+    throw controller.signal.aborted ? controller.signal.reason : error;
+  } finally {
+    clearTimeout(timer);
+    call.signal?.removeEventListener("abort", callerAborted);
+  }
+}
+
+/** A fetch that sends the same Request again (a clone: same Idempotency-Key) after a network error or a timeout,
+ * 429, 503, a 409 `idempotency_key_in_use` that says when to come back, or another 5xx, as long as that cannot
+ * apply it twice. The caller's abort ends it at once (its reason is thrown, never retried). `answered` learns
+ * the last response and how many tries it took. */
 export function retryingFetch(
   baseFetch: typeof fetch,
   policy: RetryPolicy,
   sleep: Sleep,
-  attempts: WeakMap<Response, number>,
+  call: Attempting,
+  answered: (response: Response, attempts: number) => void,
 ): (request: Request) => Promise<Response> {
   return async (request: Request): Promise<Response> => {
     for (let retry = 0; ; retry++) {
+      if (call.signal?.aborted) throw call.signal.reason;
       let response: Response;
       try {
-        response = await baseFetch(request.clone());
+        response = await attempt(baseFetch, request, call);
       } catch (error) {
-        if (retry >= policy.maxRetries || !(neverConnected(error) || replaySafe(request))) {
-          throw new ApiConnectionError(error);
+        if (call.signal?.aborted) throw call.signal.reason;
+        if (retry >= policy.maxRetries || !replaySafe(request)) {
+          throw error instanceof ApiTimeoutError ? error : new ApiConnectionError(error);
         }
-        await sleep(backoffS(policy, retry));
+        await sleep(backoffS(policy, retry), call.signal);
         continue;
       }
       const waited = retryAfterS(response.headers);
@@ -214,21 +279,20 @@ export function retryingFetch(
         !(await shouldRetry(request, response)) ||
         (waited !== null && waited > policy.maxWaitS)
       ) {
-        attempts.set(response, retry + 1);
+        answered(response, retry + 1);
         return response;
       }
-      await response.body?.cancel();
-      await sleep(waited ?? backoffS(policy, retry));
+      await sleep(waited ?? backoffS(policy, retry), call.signal);
     }
   };
 }
 
-export function responseInfo(response: Response, attempts: WeakMap<Response, number>): ResponseInfo {
+export function responseInfo(response: Response, attempts: number): ResponseInfo {
   return {
     status: response.status,
     requestId: response.headers.get("Request-Id"),
     rateLimit: parseRateLimit(response.headers),
     idempotentReplayed: response.headers.get("Idempotent-Replayed") === "true",
-    attempts: attempts.get(response) ?? 1,
+    attempts,
   };
 }

@@ -1086,6 +1086,8 @@ export interface components {
         };
         /**
          * JobStatus
+         * @description A job's state: queued and running move on; completed, failed and canceled are terminal (listed
+         *     under `x-terminal`, where the clients' `wait` learns when to stop polling).
          * @enum {string}
          */
         JobStatus: "queued" | "running" | "completed" | "failed" | "canceled";

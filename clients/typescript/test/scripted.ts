@@ -7,6 +7,7 @@ export interface Scripted {
   body?: unknown;
   headers?: Record<string, string>;
   raw?: string;
+  delayMs?: number; // holds the answer back (to provoke a timeout)
 }
 
 export interface Received {
@@ -34,6 +35,8 @@ export class ScriptedServer {
         });
         const next = this.script.shift() ?? { status: 500, raw: "no script" };
         const text = next.raw ?? JSON.stringify(next.body);
+        const answer = () => {
+        if (response.destroyed) return;
         response.writeHead(next.status, {
           "Content-Type": next.raw === undefined ? "application/json" : "text/html",
           "Request-Id": "req_1",
@@ -42,8 +45,16 @@ export class ScriptedServer {
           ...next.headers,
         });
         response.end(text);
+        };
+        if (next.delayMs) setTimeout(answer, next.delayMs);
+        else answer();
       });
     });
+  }
+
+  /** Forgets the answers not asked for yet (a test's leftovers never answer the next test). */
+  clear(): void {
+    this.script.length = 0;
   }
 
   respond(...answers: Scripted[]): void {

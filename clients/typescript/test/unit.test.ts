@@ -59,9 +59,10 @@ test("a job is typed and the response details are kept", async () => {
   assert.equal(request.headers.authorization, "Bearer sk_test_x");
   assert.deepEqual(JSON.parse(request.body), { type: "echo", input: { a: 1 } });
   assert.equal(String(request.headers["idempotency-key"]).length, 36);
-  assert.equal(api.lastResponse?.requestId, "req_1");
-  assert.equal(api.lastResponse?.idempotentReplayed, true);
-  assert.deepEqual(api.lastResponse?.rateLimit, { name: "key", limit: 25, windowS: 1, remaining: 24, resetS: 1 });
+  assert.equal(job.lastResponse.requestId, "req_1");
+  assert.equal(job.lastResponse.idempotentReplayed, true);
+  assert.deepEqual(JSON.parse(JSON.stringify(job)), JOB); // the metadata is not part of the resource's JSON
+  assert.deepEqual(job.lastResponse.rateLimit, { name: "key", limit: 25, windowS: 1, remaining: 24, resetS: 1 });
 });
 
 test("retries reuse one Idempotency-Key and honour Retry-After", async () => {
@@ -75,12 +76,13 @@ test("retries reuse one Idempotency-Key and honour Retry-After", async () => {
     { status: 201, body: JOB },
   );
   const api = client();
-  assert.equal((await api.jobs.create({ type: "echo", input: {} })).job_id, "job_1");
+  const job = await api.jobs.create({ type: "echo", input: {} });
+  assert.equal(job.job_id, "job_1");
   const sent = server.received.slice(before);
   assert.equal(sent.length, 5);
   assert.equal(new Set(sent.map((r) => r.headers["idempotency-key"])).size, 1);
   assert.deepEqual(waits.slice(0, 3), [7, 2, 1]);
-  assert.equal(api.lastResponse?.attempts, 5);
+  assert.equal(job.lastResponse.attempts, 5);
 });
 
 test("what is not retried", async () => {
@@ -90,7 +92,7 @@ test("what is not retried", async () => {
   server.respond(error(503, "maintenance_mode", { "Retry-After": "60" }));
   await assert.rejects(api.jobs.get("job_1"), (e: unknown) => e instanceof ApiError && e.code === "maintenance_mode" && e.retryAfterS === 60);
   server.respond(error(409, "idempotency_key_in_use"));
-  await assert.rejects(api.jobs.create({ type: "echo", input: {} }, "k1"), (e: unknown) => {
+  await assert.rejects(api.jobs.create({ type: "echo", input: {} }, { idempotencyKey: "k1" }), (e: unknown) => {
     assert.ok(e instanceof ApiError);
     assert.equal(e.status, 409);
     assert.equal(e.code, "idempotency_key_in_use");

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.api_key_status import ApiKeyStatus
 from ..models.key_environment import KeyEnvironment
@@ -45,6 +46,7 @@ class ApiKey:
     rate_limit: int
     rate_limit_override: int | None
     max_jobs_in_flight: int
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         key_id = self.key_id
@@ -81,7 +83,7 @@ class ApiKey:
         max_jobs_in_flight = self.max_jobs_in_flight
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "key_id": key_id,
@@ -176,4 +178,21 @@ class ApiKey:
             max_jobs_in_flight=max_jobs_in_flight,
         )
 
+        api_key.additional_properties = d
         return api_key
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

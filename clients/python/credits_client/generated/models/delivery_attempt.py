@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="DeliveryAttempt")
 
@@ -30,6 +31,7 @@ class DeliveryAttempt:
     duration_ms: int
     next_attempt_at: int | None
     created_at: int
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         event_id = self.event_id
@@ -52,7 +54,7 @@ class DeliveryAttempt:
         created_at = self.created_at
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "event_id": event_id,
@@ -113,4 +115,21 @@ class DeliveryAttempt:
             created_at=created_at,
         )
 
+        delivery_attempt.additional_properties = d
         return delivery_attempt
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

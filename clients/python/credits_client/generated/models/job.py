@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.job_failure import JobFailure
 from ..models.job_status import JobStatus
@@ -23,7 +24,9 @@ class Job:
     Attributes:
         job_id (str):
         type_ (str):
-        status (JobStatus):
+        status (JobStatus): A job's state: queued and running move on; completed, failed and canceled are terminal
+            (listed
+            under `x-terminal`, where the clients' `wait` learns when to stop polling).
         error (None | str):
         failure_reason (JobFailure | None): Why a failed job failed: worker_error (4xx), attempts_exhausted, expired.
         livemode (bool):
@@ -54,6 +57,7 @@ class Job:
     finished_at: int | None
     input_: JobInput
     result: JobResult | None
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.job_result import JobResult
@@ -105,7 +109,7 @@ class Job:
             result = self.result
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "job_id": job_id,
@@ -237,4 +241,21 @@ class Job:
             result=result,
         )
 
+        job.additional_properties = d
         return job
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
@@ -34,6 +35,7 @@ class JobTypeInput:
     timeout_s: int | Unset = 300
     max_attempts: int | Unset = 3
     queue_timeout_s: int | Unset = 3600
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.fixed_pricing import FixedPricing
@@ -55,7 +57,7 @@ class JobTypeInput:
         queue_timeout_s = self.queue_timeout_s
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "worker_url": worker_url,
@@ -115,4 +117,21 @@ class JobTypeInput:
             queue_timeout_s=queue_timeout_s,
         )
 
+        job_type_input.additional_properties = d
         return job_type_input
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

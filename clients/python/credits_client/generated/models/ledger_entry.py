@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.ledger_entry_type import LedgerEntryType
 
@@ -30,6 +31,7 @@ class LedgerEntry:
     reference: str | None
     description: str | None
     created_at: int
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         entry_id = self.entry_id
@@ -49,7 +51,7 @@ class LedgerEntry:
         created_at = self.created_at
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "entry_id": entry_id,
@@ -101,4 +103,21 @@ class LedgerEntry:
             created_at=created_at,
         )
 
+        ledger_entry.additional_properties = d
         return ledger_entry
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="MeteredPricing")
 
@@ -22,6 +23,7 @@ class MeteredPricing:
     credits_per_unit: float
     max_credits: int
     unit: str
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         credits_per_unit = self.credits_per_unit
@@ -31,7 +33,7 @@ class MeteredPricing:
         unit = self.unit
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "credits_per_unit": credits_per_unit,
@@ -57,4 +59,21 @@ class MeteredPricing:
             unit=unit,
         )
 
+        metered_pricing.additional_properties = d
         return metered_pricing
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="PaymentMethod")
 
@@ -32,6 +33,7 @@ class PaymentMethod:
     is_default: bool
     created_at: int
     updated_at: int | None
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         payment_method_id = self.payment_method_id
@@ -58,7 +60,7 @@ class PaymentMethod:
         updated_at = self.updated_at
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "payment_method_id": payment_method_id,
@@ -133,4 +135,21 @@ class PaymentMethod:
             updated_at=updated_at,
         )
 
+        payment_method.additional_properties = d
         return payment_method
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="PaymentMethodDeleted")
 
@@ -18,6 +19,7 @@ class PaymentMethodDeleted:
 
     payment_method_id: str
     deleted: bool
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         payment_method_id = self.payment_method_id
@@ -25,7 +27,7 @@ class PaymentMethodDeleted:
         deleted = self.deleted
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "payment_method_id": payment_method_id,
@@ -47,4 +49,21 @@ class PaymentMethodDeleted:
             deleted=deleted,
         )
 
+        payment_method_deleted.additional_properties = d
         return payment_method_deleted
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="UsageCounts")
 
@@ -22,6 +23,7 @@ class UsageCounts:
     rate_limited: int
     jobs_created: int
     credits_spent: int
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         requests = self.requests
@@ -33,7 +35,7 @@ class UsageCounts:
         credits_spent = self.credits_spent
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "requests": requests,
@@ -63,4 +65,21 @@ class UsageCounts:
             credits_spent=credits_spent,
         )
 
+        usage_counts.additional_properties = d
         return usage_counts
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

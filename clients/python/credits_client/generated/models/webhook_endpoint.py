@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.webhook_endpoint_status import WebhookEndpointStatus
 from ..types import UNSET, Unset
@@ -48,6 +49,7 @@ class WebhookEndpoint:
     status: Unset | WebhookEndpointStatus | None = UNSET
     consecutive_failures: int | Unset | None = UNSET
     backlog: int | Unset | None = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         webhook_id = self.webhook_id
@@ -105,7 +107,7 @@ class WebhookEndpoint:
             backlog = self.backlog
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "webhook_id": webhook_id,
@@ -249,4 +251,21 @@ class WebhookEndpoint:
             backlog=backlog,
         )
 
+        webhook_endpoint.additional_properties = d
         return webhook_endpoint
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

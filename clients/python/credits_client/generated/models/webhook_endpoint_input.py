@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.webhook_endpoint_input_events_item import WebhookEndpointInputEventsItem
 from ..types import UNSET, Unset
@@ -27,6 +28,7 @@ class WebhookEndpointInput:
     events: list[WebhookEndpointInputEventsItem]
     enabled: bool | Unset = True
     rate_limit: int | Unset | None = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         url = self.url
@@ -45,7 +47,7 @@ class WebhookEndpointInput:
             rate_limit = self.rate_limit
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "url": url,
@@ -89,4 +91,21 @@ class WebhookEndpointInput:
             rate_limit=rate_limit,
         )
 
+        webhook_endpoint_input.additional_properties = d
         return webhook_endpoint_input
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

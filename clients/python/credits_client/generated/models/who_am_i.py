@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.key_environment import KeyEnvironment
 
@@ -24,6 +25,7 @@ class WhoAmI:
     user_id: str
     environment: KeyEnvironment
     livemode: bool
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         key_id = self.key_id
@@ -35,7 +37,7 @@ class WhoAmI:
         livemode = self.livemode
 
         field_dict: dict[str, Any] = {}
-
+        field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "key_id": key_id,
@@ -65,4 +67,21 @@ class WhoAmI:
             livemode=livemode,
         )
 
+        who_am_i.additional_properties = d
         return who_am_i
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -124,7 +124,9 @@ def sync_detailed(
         limit (int | Unset):  Default: 10.
         starting_after (str | Unset):
         cursor (str | Unset):
-        status (JobStatus | Unset):
+        status (JobStatus | Unset): A job's state: queued and running move on; completed, failed
+            and canceled are terminal (listed
+            under `x-terminal`, where the clients' `wait` learns when to stop polling).
         expand (list[ListJobsExpandItem] | Unset):
 
     Raises:
@@ -169,7 +171,9 @@ def sync(
         limit (int | Unset):  Default: 10.
         starting_after (str | Unset):
         cursor (str | Unset):
-        status (JobStatus | Unset):
+        status (JobStatus | Unset): A job's state: queued and running move on; completed, failed
+            and canceled are terminal (listed
+            under `x-terminal`, where the clients' `wait` learns when to stop polling).
         expand (list[ListJobsExpandItem] | Unset):
 
     Raises:
@@ -209,7 +213,9 @@ async def asyncio_detailed(
         limit (int | Unset):  Default: 10.
         starting_after (str | Unset):
         cursor (str | Unset):
-        status (JobStatus | Unset):
+        status (JobStatus | Unset): A job's state: queued and running move on; completed, failed
+            and canceled are terminal (listed
+            under `x-terminal`, where the clients' `wait` learns when to stop polling).
         expand (list[ListJobsExpandItem] | Unset):
 
     Raises:
@@ -252,7 +258,9 @@ async def asyncio(
         limit (int | Unset):  Default: 10.
         starting_after (str | Unset):
         cursor (str | Unset):
-        status (JobStatus | Unset):
+        status (JobStatus | Unset): A job's state: queued and running move on; completed, failed
+            and canceled are terminal (listed
+            under `x-terminal`, where the clients' `wait` learns when to stop polling).
         expand (list[ListJobsExpandItem] | Unset):
 
     Raises:

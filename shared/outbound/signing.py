@@ -10,13 +10,18 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from secrets import token_bytes
 
+from shared.models import RetiredSecret
+
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a marker, not a secret
+# After a rotation the replaced secret keeps signing this long, beside the new one.
+ROTATION_OVERLAP = timedelta(hours=24)
 
 
-def generate_webhook_secret() -> str:
+def generate_signing_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(token_bytes(32)).decode("ascii")
 
 
@@ -56,3 +61,17 @@ def build_headers(secrets: Sequence[str], msg_id: str, timestamp: int, body: byt
         "webhook-signature": signature_header(secrets, msg_id, timestamp, body),
         "content-type": "application/json",
     }
+
+
+def rotated(current: str, retired: Iterable[RetiredSecret], now: datetime) -> list[RetiredSecret]:
+    """The retired list after replacing `current`: it first, expiring after ROTATION_OVERLAP, then every
+    older secret whose overlap still lasts."""
+    return [
+        RetiredSecret(secret=current, expires_at=now + ROTATION_OVERLAP),
+        *(r for r in retired if r.expires_at > now),
+    ]
+
+
+def signing_secrets(current: str, retired: Iterable[RetiredSecret], now: datetime) -> list[str]:
+    """The current secret and every retired one still within its overlap: a receiver on either verifies."""
+    return [current, *(r.secret for r in retired if r.expires_at > now)]

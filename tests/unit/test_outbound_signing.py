@@ -1,4 +1,4 @@
-"""Standard Webhooks signing (shared/webhooks/signing.py), checked against the spec's test vector and
+"""Standard Webhooks signing (shared/outbound/signing.py), checked against the spec's test vector and
 verified with the `standardwebhooks` package, as receivers verify."""
 
 import base64
@@ -11,7 +11,7 @@ import pytest
 import standardwebhooks
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from shared.webhooks.signing import build_headers, generate_webhook_secret, sign, signature_header
+from shared.outbound.signing import build_headers, generate_signing_secret, sign, signature_header
 
 # Test vector published in the Standard Webhooks spec.
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -44,7 +44,7 @@ def test_build_headers() -> None:
 
 
 def test_the_reference_library_accepts_our_headers_and_refuses_any_change() -> None:
-    secret = generate_webhook_secret()
+    secret = generate_signing_secret()
     headers = build_headers([secret], MSG_ID, int(time.time()), BODY)
     assert standardwebhooks.Webhook(secret).verify(BODY, headers) == {"test": 2432232314}
     for body, changed in (
@@ -55,11 +55,11 @@ def test_the_reference_library_accepts_our_headers_and_refuses_any_change() -> N
         with pytest.raises(WebhookVerificationError):
             standardwebhooks.Webhook(secret).verify(body, changed)
     with pytest.raises(WebhookVerificationError):
-        standardwebhooks.Webhook(generate_webhook_secret()).verify(BODY, headers)
+        standardwebhooks.Webhook(generate_signing_secret()).verify(BODY, headers)
 
 
 def test_during_a_rotation_either_secret_verifies() -> None:
-    old, new = generate_webhook_secret(), generate_webhook_secret()
+    old, new = generate_signing_secret(), generate_signing_secret()
     headers = build_headers([new, old], MSG_ID, int(time.time()), BODY)
     assert len(headers["webhook-signature"].split(" ")) == 2
     for secret in (old, new):
@@ -82,7 +82,7 @@ def test_invalid_secret(secret: str) -> None:
 
 
 def test_generated_secret() -> None:
-    secret = generate_webhook_secret()
+    secret = generate_signing_secret()
     assert secret.startswith("whsec_")
     assert len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) == 32
-    assert secret != generate_webhook_secret()
+    assert secret != generate_signing_secret()

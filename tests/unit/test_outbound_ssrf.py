@@ -4,13 +4,13 @@ from collections.abc import Sequence
 
 import pytest
 
-from shared.webhooks.ssrf import (
+from shared.outbound.ssrf import (
     AddrInfo,
     UnsafeTargetError,
     is_public_address,
     parse_host_address,
     resolve_and_check,
-    validate_webhook_url,
+    validate_target_url,
 )
 
 NOT_PUBLIC = [
@@ -206,12 +206,12 @@ def test_real_localhost_resolution() -> None:
     ],
 )
 def test_valid_urls(url: str) -> None:
-    assert validate_webhook_url(url, require_https=True) is None
+    assert validate_target_url(url, require_https=True) is None
 
 
 def test_http_allowed_only_when_not_requiring_https() -> None:
-    assert validate_webhook_url("http://localhost:8080/hook", require_https=False) is None
-    assert validate_webhook_url("http://example.com/hook", require_https=True) == "URL must use https"
+    assert validate_target_url("http://localhost:8080/hook", require_https=False) is None
+    assert validate_target_url("http://example.com/hook", require_https=True) == "URL must use https"
 
 
 @pytest.mark.parametrize(
@@ -251,5 +251,5 @@ def test_http_allowed_only_when_not_requiring_https() -> None:
     ],
 )
 def test_invalid_urls(url: str, reason: str) -> None:
-    error = validate_webhook_url(url, require_https=False)
+    error = validate_target_url(url, require_https=False)
     assert error is not None and reason in error, error

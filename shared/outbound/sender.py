@@ -1,6 +1,6 @@
-"""Send one webhook POST to a checked, pinned address: SSRF-safe, no redirects, bounded in time.
+"""Send one POST (a webhook delivery, a job dispatch) to a checked, pinned address: SSRF-safe, no redirects, bounded in time.
 
-The URL's host name is resolved and every address checked (shared/webhooks/ssrf.resolve_and_check) right before
+The URL's host name is resolved and every address checked (shared/outbound/ssrf.resolve_and_check) right before
 sending; the connection then goes to exactly a checked address, never re-resolving the name (DNS rebinding
 cannot swap in an internal address), while the Host header and the TLS SNI / certificate check keep the
 URL's host name. Redirects are never followed (http.client does not follow them): a 3xx is just a failed
@@ -23,8 +23,8 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from shared.core import logs
-from shared.webhooks.decisions import AttemptResult, honours_retry_after, parse_retry_after
-from shared.webhooks.ssrf import SockAddr, UnsafeTargetError, resolve_and_check, validate_webhook_url
+from shared.outbound.results import AttemptResult, honours_retry_after, parse_retry_after
+from shared.outbound.ssrf import SockAddr, UnsafeTargetError, resolve_and_check, validate_target_url
 
 MAX_RESPONSE_BYTES = 4096  # the body is not needed; read a little so the server sees a clean close
 USER_AGENT = "credits-platform-webhooks/1"
@@ -217,7 +217,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = tls
 
 
-def post_webhook(
+def guarded_post(
     url: str,
     body: bytes,
     headers: Mapping[str, str],
@@ -242,7 +242,7 @@ def post_webhook(
             retry_after_header=retry_after,
         )
 
-    problem = validate_webhook_url(url, require_https=policy.require_https)
+    problem = validate_target_url(url, require_https=policy.require_https)
     if problem is not None:
         return result(None, f"invalid URL: {problem}")
     # Per-operation socket timeouts do not bound a server that trickles bytes, nor a connect that hangs on

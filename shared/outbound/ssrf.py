@@ -1,6 +1,6 @@
-"""SSRF protection for outgoing webhook requests.
+"""SSRF protection for outgoing requests (webhook deliveries, job dispatches).
 
-Flow: ``validate_webhook_url`` when a URL is registered, then
+Flow: ``validate_target_url`` when a URL is registered, then
 ``resolve_and_check`` before every delivery; the caller must connect to the
 returned socket addresses (not re-resolve the name) so DNS rebinding cannot
 swap in an internal address after the check.
@@ -179,7 +179,7 @@ def resolve_and_check(
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-._")
 
 
-def validate_webhook_url(url: str, *, require_https: bool) -> str | None:
+def validate_target_url(url: str, *, require_https: bool) -> str | None:
     """Return why the URL is unacceptable, or None. Addresses are checked at send time."""
     if len(url) > MAX_URL_LENGTH:
         return f"URL is longer than {MAX_URL_LENGTH} characters"
