@@ -361,16 +361,17 @@ def test_job_types_api(project: Project, api: ApiClient, receiver: WebhookReceiv
     dispatch_of(rotated["worker_secret"], request)
     dispatch_of(created["worker_secret"], request)
     # Bad input: clear 400s.
-    for name, body in (
+    bad_bodies: tuple[tuple[str, dict[str, object]], ...] = (
         ("BadName", {"worker_url": receiver.url(), "pricing": {"credits": 1}}),
         ("x", {"worker_url": "ftp://x", "pricing": {"credits": 1}}),
         ("x", {"worker_url": receiver.url(), "pricing": {"credits": 1, "max_credits": 3}}),
         ("x", {"worker_url": receiver.url(), "pricing": {"credits": 1}, "timeout_s": 3601}),
         ("x", {"worker_url": receiver.url(), "pricing": {"credits": 1}, "max_attempts": 11}),
         ("x", {"worker_url": receiver.url(), "pricing": {"credits": 1}, "queue_timeout_s": 9}),
-    ):
-        response = api.request("PUT", f"/v1/admin/job_types/{name}", token=admin, json=body)
-        assert response.status_code == 400, (name, body, response.text)
+    )
+    for name, bad_body in bad_bodies:
+        response = api.request("PUT", f"/v1/admin/job_types/{name}", token=admin, json=bad_body)
+        assert response.status_code == 400, (name, bad_body, response.text)
     # Deleted: new jobs refused, listing without it, a second delete is 404.
     assert api.request("DELETE", "/v1/admin/job_types/paint", token=admin).json() == {
         "type": "paint",
