@@ -53,7 +53,7 @@ export interface paths {
         put?: never;
         /**
          * Create the signed-in user's account (idempotent).
-         * @description 201 when created now, 200 with the same account when it already existed.
+         * @description 201 when created now, 200 with the same account when it already existed. A new account gets the sign-up grant, when the operator set one (PUT /v1/admin/signup_grant).
          */
         post: operations["create_account"];
         delete?: never;
@@ -313,6 +313,26 @@ export interface paths {
         };
         /** Every credit change, newest first, with its reason and the balance after it. */
         get: operations["list_ledger_entries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/credit_grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's credit grants, newest first, with what is left of each and when it expires.
+         * @description Credits are spent from the active grants by priority (lowest first), then the soonest expires_at (never-expiring last), promotional before paid, then the oldest (docs/credits.md). Test keys see an empty list (credits exist in live mode only).
+         */
+        get: operations["list_credit_grants"];
         put?: never;
         post?: never;
         delete?: never;
@@ -720,6 +740,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users/{user_id}/credit_grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Grant a customer credits, paid or promotional, with an optional expiry and priority.
+         * @description Effective at once, with a `grant` ledger entry; a debt is paid from it first (docs/credits.md). `Idempotency-Key` is required: a repeat with the same key answers 200 with the same grant; the same key with another body is 409 `idempotency_key_in_use`. 404 when the user has no account.
+         */
+        post: operations["create_credit_grant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/credit_grants/{grant_id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void a promotional grant: what is left of it goes, with a `void` ledger entry.
+         * @description Once: voiding a voided grant answers it again. Paid grants and expired grants are 409.
+         */
+        post: operations["void_credit_grant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/signup_grant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** The promotional grant every account created from now on gets once (off by default). */
+        put: operations["set_signup_grant"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -883,6 +960,81 @@ export interface components {
              */
             reason: string;
         };
+        /**
+         * CreditGrantInput
+         * @example {
+         *       "amount": 500,
+         *       "category": "promotional",
+         *       "expires_at": 1767225600,
+         *       "name": "Trial"
+         *     }
+         * @example {
+         *       "amount": 1000,
+         *       "category": "paid",
+         *       "name": "Invoice 2026-031",
+         *       "priority": 10
+         *     }
+         */
+        CreditGrantInput: {
+            /**
+             * Amount
+             * @description Credits granted.
+             */
+            amount: number;
+            category: components["schemas"]["GrantCategory"];
+            /**
+             * Name
+             * @description Shown to the customer.
+             */
+            name: string;
+            /**
+             * Expires At
+             * @description Unix seconds, in the future; null: never expires.
+             * @default null
+             */
+            expires_at?: number | null;
+            /**
+             * Priority
+             * @description Spent first: the lowest.
+             * @default 50
+             */
+            priority?: number;
+        };
+        /** CreditGrant */
+        CreditGrant: {
+            /** Grant Id */
+            grant_id: string;
+            /** @description paid (bought) or promotional (given). */
+            category: components["schemas"]["GrantCategory"];
+            /** Name */
+            name: string;
+            /**
+             * Amount
+             * @description Credits granted.
+             */
+            amount: number;
+            /**
+             * Remaining
+             * @description Credits left to spend (0 once depleted, expired or voided).
+             */
+            remaining: number;
+            status: components["schemas"]["GrantStatus"];
+            /**
+             * Priority
+             * @description Spent first: the lowest priority.
+             */
+            priority: number;
+            source: components["schemas"]["GrantSource"];
+            /** Effective At */
+            effective_at: number;
+            /**
+             * Expires At
+             * @description Unspendable from this time on; null: never expires.
+             */
+            expires_at: number | null;
+            /** Created At */
+            created_at: number;
+        };
         /** CreditPackage */
         CreditPackage: {
             /** Package */
@@ -974,6 +1126,21 @@ export interface components {
             /** Credits */
             credits: number;
         };
+        /**
+         * GrantCategory
+         * @enum {string}
+         */
+        GrantCategory: "paid" | "promotional";
+        /**
+         * GrantSource
+         * @enum {string}
+         */
+        GrantSource: "purchase" | "admin" | "signup" | "auto_top_up" | "adjustment" | "migration";
+        /**
+         * GrantStatus
+         * @enum {string}
+         */
+        GrantStatus: "active" | "depleted" | "expired" | "voided";
         /** Health */
         Health: {
             /**
@@ -1236,7 +1403,7 @@ export interface components {
          * LedgerEntryType
          * @enum {string}
          */
-        LedgerEntryType: "purchase" | "job_debit" | "job_release" | "refund" | "adjustment" | "clawback" | "refund_reversal" | "dispute" | "dispute_reversal";
+        LedgerEntryType: "purchase" | "job_debit" | "job_release" | "refund" | "adjustment" | "clawback" | "refund_reversal" | "dispute" | "dispute_reversal" | "grant" | "expiry" | "void";
         /**
          * MaintenanceInput
          * @example {
@@ -1374,6 +1541,18 @@ export interface components {
         ApiKeyPage: {
             /** Data */
             data: components["schemas"]["ApiKey"][];
+            /** Has More */
+            has_more: boolean;
+            /**
+             * Next Cursor
+             * @description Pass as starting_after to get the next page.
+             */
+            next_cursor: string | null;
+        };
+        /** CreditGrantPage */
+        CreditGrantPage: {
+            /** Data */
+            data: components["schemas"]["CreditGrant"][];
             /** Has More */
             has_more: boolean;
             /**
@@ -1652,6 +1831,39 @@ export interface components {
             customer_id: string;
         };
         /**
+         * SignupGrantInput
+         * @example {
+         *       "credits": 100,
+         *       "expires_in_days": 30
+         *     }
+         */
+        SignupGrantInput: {
+            /**
+             * Credits
+             * @description 0 turns the sign-up grant off.
+             */
+            credits: number;
+            /**
+             * Expires In Days
+             * @description 0: never expires.
+             * @default 0
+             */
+            expires_in_days?: number;
+        };
+        /** SignupGrant */
+        SignupGrant: {
+            /**
+             * Credits
+             * @description 0: no sign-up grant.
+             */
+            credits: number;
+            /**
+             * Expires In Days
+             * @description 0: the grant never expires.
+             */
+            expires_in_days: number;
+        };
+        /**
          * UpdateKeyBody
          * @example {
          *       "name": "batch jobs",
@@ -1882,12 +2094,17 @@ export type ApiKey = components['schemas']['ApiKey'];
 export type CreateJobRequest = components['schemas']['CreateJobRequest'];
 export type CreateKeyBody = components['schemas']['CreateKeyBody'];
 export type CreditAdjustmentInput = components['schemas']['CreditAdjustmentInput'];
+export type CreditGrantInput = components['schemas']['CreditGrantInput'];
+export type CreditGrant = components['schemas']['CreditGrant'];
 export type CreditPackage = components['schemas']['CreditPackage'];
 export type DeliveryAttempt = components['schemas']['DeliveryAttempt'];
 export type EmptyBody = components['schemas']['EmptyBody'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
 export type ErrorEnvelope = components['schemas']['ErrorEnvelope'];
 export type FixedPricing = components['schemas']['FixedPricing'];
+export type GrantCategory = components['schemas']['GrantCategory'];
+export type GrantSource = components['schemas']['GrantSource'];
+export type GrantStatus = components['schemas']['GrantStatus'];
 export type Health = components['schemas']['Health'];
 export type JobFailure = components['schemas']['JobFailure'];
 export type JobListItem = components['schemas']['JobListItem'];
@@ -1909,6 +2126,7 @@ export type NewPurchase = components['schemas']['NewPurchase'];
 export type NextAction = components['schemas']['NextAction'];
 export type OpenApiDocument = components['schemas']['OpenApiDocument'];
 export type ApiKeyPage = components['schemas']['ApiKeyPage'];
+export type CreditGrantPage = components['schemas']['CreditGrantPage'];
 export type CreditPackagePage = components['schemas']['CreditPackagePage'];
 export type DeliveryAttemptPage = components['schemas']['DeliveryAttemptPage'];
 export type JobListItemPage = components['schemas']['JobListItemPage'];
@@ -1925,6 +2143,8 @@ export type RegisterCard = components['schemas']['RegisterCard'];
 export type RollKeyBody = components['schemas']['RollKeyBody'];
 export type RolledApiKey = components['schemas']['RolledApiKey'];
 export type SetupIntent = components['schemas']['SetupIntent'];
+export type SignupGrantInput = components['schemas']['SignupGrantInput'];
+export type SignupGrant = components['schemas']['SignupGrant'];
 export type UpdateKeyBody = components['schemas']['UpdateKeyBody'];
 export type UsageCounts = components['schemas']['UsageCounts'];
 export type UsageDay = components['schemas']['UsageDay'];
@@ -4497,6 +4717,114 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntryPage"];
+                };
+            };
+            /** @description Invalid request: parameter_invalid, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_api_key, invalid_api_key, api_key_revoked, api_key_expired, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unavailable (maintenance mode, or retry shortly): maintenance_mode */
+            503: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_credit_grants: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The id of the last object of the previous page. */
+                starting_after?: string;
+                /** @description Alias of starting_after (next_cursor). */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditGrantPage"];
                 };
             };
             /** @description Invalid request: parameter_invalid, parameter_unknown */
@@ -7902,6 +8230,449 @@ export interface operations {
             };
             /** @description Conflict with the object's state: idempotency_key_in_use */
             409: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    create_credit_grant: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Repeating a request with the same key answers the first result. */
+                "Idempotency-Key": string;
+            };
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreditGrantInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description `true` when this answers an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditGrant"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description `true` when this answers an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditGrant"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required, admin_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object: resource_missing */
+            404: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the object's state: idempotency_key_in_use */
+            409: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    void_credit_grant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                grant_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditGrant"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required, admin_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object: resource_missing */
+            404: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the object's state: illegal_state_transition */
+            409: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    set_signup_grant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignupGrantInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignupGrant"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required, admin_required */
+            403: {
                 headers: {
                     /** @description Identifies this request in the logs. */
                     "Request-Id": string;

@@ -10,6 +10,9 @@ from .create_job_request import CreateJobRequest
 from .create_job_request_input import CreateJobRequestInput
 from .create_key_body import CreateKeyBody
 from .credit_adjustment_input import CreditAdjustmentInput
+from .credit_grant import CreditGrant
+from .credit_grant_input import CreditGrantInput
+from .credit_grant_page import CreditGrantPage
 from .credit_package import CreditPackage
 from .credit_package_page import CreditPackagePage
 from .delivery_attempt import DeliveryAttempt
@@ -20,6 +23,9 @@ from .error_detail_code import ErrorDetailCode
 from .error_detail_type import ErrorDetailType
 from .error_envelope import ErrorEnvelope
 from .fixed_pricing import FixedPricing
+from .grant_category import GrantCategory
+from .grant_source import GrantSource
+from .grant_status import GrantStatus
 from .health import Health
 from .job import Job
 from .job_failure import JobFailure
@@ -63,6 +69,8 @@ from .roll_key_body import RollKeyBody
 from .rolled_api_key import RolledApiKey
 from .rolled_api_key_status import RolledApiKeyStatus
 from .setup_intent import SetupIntent
+from .signup_grant import SignupGrant
+from .signup_grant_input import SignupGrantInput
 from .update_key_body import UpdateKeyBody
 from .usage_counts import UsageCounts
 from .usage_day import UsageDay
@@ -88,6 +96,9 @@ __all__ = (
     "CreateJobRequestInput",
     "CreateKeyBody",
     "CreditAdjustmentInput",
+    "CreditGrant",
+    "CreditGrantInput",
+    "CreditGrantPage",
     "CreditPackage",
     "CreditPackagePage",
     "DeliveryAttempt",
@@ -98,6 +109,9 @@ __all__ = (
     "ErrorDetailType",
     "ErrorEnvelope",
     "FixedPricing",
+    "GrantCategory",
+    "GrantSource",
+    "GrantStatus",
     "Health",
     "Job",
     "JobFailure",
@@ -141,6 +155,8 @@ __all__ = (
     "RolledApiKey",
     "RolledApiKeyStatus",
     "SetupIntent",
+    "SignupGrant",
+    "SignupGrantInput",
     "UpdateKeyBody",
     "UsageCounts",
     "UsageDay",

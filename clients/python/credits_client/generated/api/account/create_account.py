@@ -103,7 +103,8 @@ def sync_detailed(
 ) -> Response[Account | ErrorEnvelope]:
     """Create the signed-in user's account (idempotent).
 
-     201 when created now, 200 with the same account when it already existed.
+     201 when created now, 200 with the same account when it already existed. A new account gets the
+    sign-up grant, when the operator set one (PUT /v1/admin/signup_grant).
 
     Args:
         body (EmptyBody | Unset): The body of a POST that takes no parameters: absent, or `{}`.
@@ -134,7 +135,8 @@ def sync(
 ) -> Account | ErrorEnvelope | None:
     """Create the signed-in user's account (idempotent).
 
-     201 when created now, 200 with the same account when it already existed.
+     201 when created now, 200 with the same account when it already existed. A new account gets the
+    sign-up grant, when the operator set one (PUT /v1/admin/signup_grant).
 
     Args:
         body (EmptyBody | Unset): The body of a POST that takes no parameters: absent, or `{}`.
@@ -160,7 +162,8 @@ async def asyncio_detailed(
 ) -> Response[Account | ErrorEnvelope]:
     """Create the signed-in user's account (idempotent).
 
-     201 when created now, 200 with the same account when it already existed.
+     201 when created now, 200 with the same account when it already existed. A new account gets the
+    sign-up grant, when the operator set one (PUT /v1/admin/signup_grant).
 
     Args:
         body (EmptyBody | Unset): The body of a POST that takes no parameters: absent, or `{}`.
@@ -189,7 +192,8 @@ async def asyncio(
 ) -> Account | ErrorEnvelope | None:
     """Create the signed-in user's account (idempotent).
 
-     201 when created now, 200 with the same account when it already existed.
+     201 when created now, 200 with the same account when it already existed. A new account gets the
+    sign-up grant, when the operator set one (PUT /v1/admin/signup_grant).
 
     Args:
         body (EmptyBody | Unset): The body of a POST that takes no parameters: absent, or `{}`.

@@ -1,0 +1,232 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.credit_grant_page import CreditGrantPage
+from ...models.error_envelope import ErrorEnvelope
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    limit: int | Unset = 10,
+    starting_after: str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["limit"] = limit
+
+    params["starting_after"] = starting_after
+
+    params["cursor"] = cursor
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/credit_grants",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> CreditGrantPage | ErrorEnvelope | None:
+    if response.status_code == 200:
+        response_200 = CreditGrantPage.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorEnvelope.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorEnvelope.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 413:
+        response_413 = ErrorEnvelope.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 429:
+        response_429 = ErrorEnvelope.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = ErrorEnvelope.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[CreditGrantPage | ErrorEnvelope]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 10,
+    starting_after: str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+) -> Response[CreditGrantPage | ErrorEnvelope]:
+    """The caller's credit grants, newest first, with what is left of each and when it expires.
+
+     Credits are spent from the active grants by priority (lowest first), then the soonest expires_at
+    (never-expiring last), promotional before paid, then the oldest (docs/credits.md). Test keys see an
+    empty list (credits exist in live mode only).
+
+    Args:
+        limit (int | Unset):  Default: 10.
+        starting_after (str | Unset):
+        cursor (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CreditGrantPage | ErrorEnvelope]
+    """
+
+    kwargs = _get_kwargs(
+        limit=limit,
+        starting_after=starting_after,
+        cursor=cursor,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 10,
+    starting_after: str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+) -> CreditGrantPage | ErrorEnvelope | None:
+    """The caller's credit grants, newest first, with what is left of each and when it expires.
+
+     Credits are spent from the active grants by priority (lowest first), then the soonest expires_at
+    (never-expiring last), promotional before paid, then the oldest (docs/credits.md). Test keys see an
+    empty list (credits exist in live mode only).
+
+    Args:
+        limit (int | Unset):  Default: 10.
+        starting_after (str | Unset):
+        cursor (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CreditGrantPage | ErrorEnvelope
+    """
+
+    return sync_detailed(
+        client=client,
+        limit=limit,
+        starting_after=starting_after,
+        cursor=cursor,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 10,
+    starting_after: str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+) -> Response[CreditGrantPage | ErrorEnvelope]:
+    """The caller's credit grants, newest first, with what is left of each and when it expires.
+
+     Credits are spent from the active grants by priority (lowest first), then the soonest expires_at
+    (never-expiring last), promotional before paid, then the oldest (docs/credits.md). Test keys see an
+    empty list (credits exist in live mode only).
+
+    Args:
+        limit (int | Unset):  Default: 10.
+        starting_after (str | Unset):
+        cursor (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CreditGrantPage | ErrorEnvelope]
+    """
+
+    kwargs = _get_kwargs(
+        limit=limit,
+        starting_after=starting_after,
+        cursor=cursor,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 10,
+    starting_after: str | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+) -> CreditGrantPage | ErrorEnvelope | None:
+    """The caller's credit grants, newest first, with what is left of each and when it expires.
+
+     Credits are spent from the active grants by priority (lowest first), then the soonest expires_at
+    (never-expiring last), promotional before paid, then the oldest (docs/credits.md). Test keys see an
+    empty list (credits exist in live mode only).
+
+    Args:
+        limit (int | Unset):  Default: 10.
+        starting_after (str | Unset):
+        cursor (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CreditGrantPage | ErrorEnvelope
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            limit=limit,
+            starting_after=starting_after,
+            cursor=cursor,
+        )
+    ).parsed
