@@ -31,9 +31,9 @@ from shared.models import (
     WebhookEventType,
     utc_now,
 )
+from shared.outbound.signing import generate_signing_secret
 from shared.webhooks.events import sweep_due_events
 from shared.webhooks.quotas import LIMITS, Control
-from shared.webhooks.signing import generate_webhook_secret
 from shared.workers.echo import handle_echo
 from tests.conftest import Project
 from tests.support.firestore_calls import recording_calls
@@ -102,7 +102,7 @@ def test_job_inputs_and_worker_results_are_capped_in_json_values(
 
 def signed_headers_of_another_secret(body: bytes) -> dict[str, str]:
     now = utc_now()
-    signature = Webhook(generate_webhook_secret()).sign("msg_1", now, body)
+    signature = Webhook(generate_signing_secret()).sign("msg_1", now, body)
     return {
         "webhook-id": "msg_1",
         "webhook-timestamp": str(int(now.timestamp())),
