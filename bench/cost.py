@@ -204,7 +204,52 @@ def run(host_url: str, project: str) -> list[Row]:
         failed_once = measure(counts, "webhook event, one failure then delivered", lambda: event(True))
         rows += [first, failed_once, failed_once.minus(first, "webhook retry (the difference)")]
 
+    rows += debits(api, counts)
     rows.append(purchase(api, counts, host_url, project))
+    return rows
+
+
+def debits(api: object, counts: Counts) -> list[Row]:
+    """A job's debit (POST /v1/jobs of a queued job type, no worker: the debit and nothing after) on an
+    account with 1 and with 10 active grants: still one write to the balance document (docs/credits.md)."""
+    from shared.credits.granting import add_grant
+    from shared.credits.ledger import derived_id
+    from shared.models import CreditGrant, GrantCategory, GrantSource, LedgerEntryType, utc_now
+    from tests.support.jobs import set_job_costs
+    from tests.support.platform import ApiClient, create_account, create_api_key
+
+    assert isinstance(api, ApiClient)
+    set_job_costs({"bench_hold": 1})
+    rows = []
+    for grants in (1, 10):
+        user = f"bench_grants_{grants}"
+        create_account(user)
+        now = utc_now()
+        for n in range(grants):
+            grant_id = derived_id("grt", "bench", user, str(n))
+            add_grant(
+                grant_id,
+                CreditGrant(
+                    user_id=user,
+                    category=GrantCategory.PROMOTIONAL if n % 2 else GrantCategory.PAID,
+                    name=f"bench {n}",
+                    amount=100,
+                    remaining=100,
+                    priority=50 + n,
+                    effective_at=now,
+                    source=GrantSource.ADMIN,
+                    created_at=now,
+                ),
+                LedgerEntryType.GRANT,
+            )
+        _, key = create_api_key(user, "live")
+        counts.settled()
+
+        def job(key: str = key) -> None:
+            reply = api.request("POST", "/v1/jobs", token=key, json={"type": "bench_hold", "input": {}})
+            assert reply.status_code == 201, reply.text
+
+        rows.append(measure(counts, f"job debit, {grants} active grant{'s' if grants > 1 else ''}", job))
     return rows
 
 
@@ -241,7 +286,8 @@ def purchase(api: object, counts: Counts, host_url: str, project: str) -> Row:
 
 def print_table(rows: list[Row]) -> None:
     header = (
-        f"{'operation':46} {'reads':>5} {'writes':>6} {'deletes':>7} {'publishes':>9} {'invocations':>11} {'fold':>7}"
+        f"{'operation':46} {'reads':>5} {'writes':>6} {'balance':>7} {'deletes':>7} {'publishes':>9}"
+        f" {'invocations':>11} {'fold':>7}"
         f" | $ per 1 M: {'Firestore':>9} {'Pub/Sub':>7} {'Functions':>9} {'total':>8}"
     )
     print(header)
@@ -250,6 +296,7 @@ def print_table(rows: list[Row]) -> None:
         firestore, pubsub, functions = row.cost_per_million()
         print(
             f"{row.name:46} {row.get('firestore_reads'):5} {row.get('firestore_writes'):6}"
+            f" {row.get('writes_to_users'):7}"
             f" {row.get('firestore_deletes'):7} {row.get('pubsub_publishes'):9} {row.get('invocations'):11}"
             f" {row.background('firestore_reads'):>3}/{row.background('firestore_writes'):<3}"
             f" | {'':11}{firestore:9.2f} {pubsub:7.2f} {functions:9.2f} {firestore + pubsub + functions:8.2f}"

@@ -10,7 +10,8 @@ the JVM would live on and hold the port).
 The guard asks the kernel for a signal at its parent's death (PR_SET_PDEATHSIG, SIGUSR1, which nothing
 else sends it) and also polls its parent process id: the death signal follows the thread that started the
 guard, which may end before the process does, so the guard acts only once its parent process is gone.
-A stop on purpose (ManagedProcess.stop signals the whole group) keeps the default SIGTERM behaviour.
+A stop on purpose (ManagedProcess.stop signals the whole group) reaches COMMAND directly; the guard waits
+for it and exits with its status.
 
 Standard library only, no platform imports: it starts in a few tens of milliseconds.
 """
@@ -49,6 +50,10 @@ def main(argv: list[str]) -> int:
             orphaned = True  # else only the thread that started the guard ended
 
     signal.signal(signal.SIGUSR1, on_parent_death)
+    # A stop signals the whole group (ManagedProcess.stop, Supervisor.kill): the guard outlives its child's
+    # own shutdown, so the stopper's wait measures the child's, and reports the child's exit status.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
+    signal.signal(signal.SIGINT, lambda _signum, _frame: None)
     _ask_for_death_signal()
     if os.getppid() != parent:  # the parent died before the death signal was asked for
         orphaned = True

@@ -1,28 +1,37 @@
 """The deployment plan, generated from the one function declaration (shared/core/function_registry.py FUNCTIONS).
 
-`deploy_plan(settings)` is pure: it returns the commands (argv lists) that deploy the platform, in order:
-1. enable the Google Cloud APIs the platform uses;
+`deploy_plan(settings)` is pure: it returns the steps (argv lists; a few are lookups whose output later
+steps use as ${NAME}: the project's number, secrets' newest versions, the subscriptions Eventarc names)
+that deploy the platform, in order:
+1. enable the Google Cloud APIs the platform uses; look up the project's number;
 2. create the service accounts: one runtime identity per function group (FunctionSpec.identity) and one
    trigger identity that Eventarc and Pub/Sub invoke the event-driven functions as;
-3. grant each exactly its roles (IDENTITY_ROLES), and the Stripe secrets only to the identities of the
-   functions that mount them;
-4. create every Pub/Sub topic the functions consume;
+3. grant each exactly its roles (IDENTITY_ROLES), and each secret only to the identities of the functions
+   that mount it;
+4. create Memorystore and the VPC connector, every Pub/Sub topic the functions consume, the publishing
+   grants per topic, and the dead-letter topic with the subscription that keeps its messages;
 5. deploy every function (gen2): HTTP, Firestore (Eventarc) and Pub/Sub triggers, runtime settings, its
-   service account, production environment variables, the Stripe secrets (only where Stripe is called),
-   internal-only ingress for event-driven functions;
-6. let the trigger identity (and nobody else) invoke each event-driven function;
+   service account, production environment variables, secrets pinned to versions (Stripe only where
+   Stripe is called, Redis and the VPC connector only where the store is used), ingress (internal-only for
+   event-driven functions; internal-and-gclb for the API behind a load balancer of ours);
+6. let the trigger identity (and nobody else) invoke each event-driven function; set each one's
+   subscription's acknowledgement deadline to its timeout and, where retried, its dead-letter topic;
 7. create the Cloud Scheduler jobs that publish to the scheduled functions' topics;
-8. create the log-based metrics of the faults the platform survives but must not hide (a rate limiter open
-   because Redis fails, Stripe unreachable: shared/core/logs.FaultLog lines) and an alert policy on each;
-9. deploy firestore.rules and firestore.indexes.json with the Firebase CLI.
+8. create the log-based metrics and alert policies: faults the platform survives but must not hide
+   (shared/core/logs.FaultLog lines), dead-lettered messages, sweeps and reconcile failing;
+9. deploy firestore.rules and firestore.indexes.json with the Firebase CLI, and the TTL policies;
 10. deploy the dashboard to Firebase Hosting (`/v1/**` rewritten to the `api` function in the deploy region),
    from build/hosting, which `prepare_hosting` fills before the plan runs (the built SPA, its
    dashboard-config.json and a firebase.json whose rewrite names the region).
 
-Usage: python -m localdev.deploy --project P [--region R] [--firestore-location L] [--dry-run]
-`--dry-run` prints every command (shell-quoted) and runs nothing; without it the commands run one by one
-(`make deploy` builds the source first). Re-running is safe: existing topics are kept and existing
-scheduler jobs are updated in place. See docs/deploy.md.
+Every gcloud command is one the real CLI's parser accepts (tests/unit/test_deploy_plan.py runs it through
+localdev/gcloud_args.py).
+
+Usage: python -m localdev.deploy --project P [--region R] [--firestore-location L] [--env N=V]
+[--secret N=SECRET[:VERSION]] [--dry-run]. `--dry-run` prints the steps as a shell script and runs nothing;
+without it the steps run one by one (`make deploy` builds the source first). Re-running is safe: existing
+topics, subscriptions and accounts are kept, scheduler jobs and log metrics updated in place, alert policies
+found by name. See docs/deploy.md.
 """
 
 from __future__ import annotations

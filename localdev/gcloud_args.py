@@ -3,7 +3,8 @@
 `refusals(commands)` starts gcloud's bundled interpreter on this file once; it builds the CLI the way `gcloud`
 does (`googlecloudsdk.gcloud_main.CreateCLI`) and hands each command line to that CLI's parser, resource
 arguments included (what `gcloud` does before a command's Run), and never runs a command: no credentials
-are read and no request is made. Each refused command comes back with gcloud's own message (an unknown
+are read and no request is made. An alert policy's JSON (`monitoring policies create --policy`), which the
+command reads only when it runs, is built as its Run builds it, offline, and checked field by field. Each refused command comes back with gcloud's own message (an unknown
 flag, a command that exists only in another release track, a bad choice or format).
 
 This file runs under gcloud's interpreter too: only the standard library at module level.
@@ -20,7 +21,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 class GcloudMissing(RuntimeError):
@@ -90,12 +91,37 @@ def _parse_each(lib: str, commands: list[list[str]]) -> list[tuple[list[str], st
                     args = parser.parse_args(argv[1:])
                     if args.CONCEPT_ARGS is not None:
                         args.CONCEPT_ARGS.ParseConcepts()
+                    path = args._GetCommand().GetPath()
+                    if path[-3:] == ["monitoring", "policies", "create"]:
+                        fields = _unknown_policy_fields(args)
+                        if fields:
+                            refused.append((argv, f"not fields or values of an AlertPolicy: {fields}"))
             except SystemExit:
                 errors.seek(0)
                 refused.append((argv, errors.read().strip() or "refused"))
             except Exception as exc:
                 refused.append((argv, f"{type(exc).__name__}: {exc}"))
     return refused
+
+
+def _unknown_policy_fields(args: Any) -> list[str]:
+    """The policy built from the parsed flags exactly as the command's Run builds it (offline: only the
+    Monitoring API's message classes), and every field or enum value those classes do not know."""
+    from googlecloudsdk.api_lib.util import apis
+    from googlecloudsdk.command_lib.monitoring import util
+
+    policy = util.CreateAlertPolicyFromArgs(args, apis.GetMessagesModule("monitoring", "v3"))
+
+    def unknown(message: Any, path: str) -> list[str]:
+        found = [f"{path}.{name}" for name in message.all_unrecognized_fields()]
+        for field in message.all_fields():
+            value = getattr(message, field.name)
+            for item in value if isinstance(value, list) else [value]:
+                if hasattr(item, "all_unrecognized_fields"):
+                    found += unknown(item, f"{path}.{field.name}")
+        return found
+
+    return unknown(policy, "policy")
 
 
 @contextlib.contextmanager

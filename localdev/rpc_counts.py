@@ -9,6 +9,7 @@ PLATFORM_COUNT_RPCS=1 (localdev/host.py) and serves the counts at `/_host/counts
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
@@ -18,6 +19,10 @@ COUNT_SWITCH = "PLATFORM_COUNT_RPCS"
 
 _lock = threading.Lock()
 _counts: Counter[str] = Counter()
+# Per document (bench/balance): writes per (collection/id, unix second), and creates of per-user documents
+# per (collection, user_id, user_range, second): the hot document and the hot index range.
+_document_seconds: Counter[tuple[str, int]] = Counter()
+_range_seconds: Counter[tuple[str, str, int, int]] = Counter()
 _installed: list[bool] = []
 # The function being served (set by the host per request), so counts also break down by function.
 current_function: ContextVar[str | None] = ContextVar("current_function", default=None)
@@ -32,13 +37,29 @@ def add(**amounts: int) -> None:
 
 
 def snapshot() -> dict[str, int]:
+    """The counts, and per collection: `max_doc_writes_per_s:{collection}` (the most writes one document
+    took in one second), `max_range_writes_per_s:{collection}` (the most creates one user's index range
+    took in one second) and `doc_writes:users/{uid}` (every write to each balance document)."""
     with _lock:
-        return dict(_counts)
+        counts = dict(_counts)
+        for (document, _second), writes in _document_seconds.items():
+            collection = document.split("/", 1)[0]
+            key = f"max_doc_writes_per_s:{collection}"
+            counts[key] = max(counts.get(key, 0), writes)
+        for (collection, _user, _range, _second), writes in _range_seconds.items():
+            key = f"max_range_writes_per_s:{collection}"
+            counts[key] = max(counts.get(key, 0), writes)
+        for (document, _second), writes in _document_seconds.items():
+            if document.startswith("users/"):
+                counts[f"doc_writes:{document}"] = counts.get(f"doc_writes:{document}", 0) + writes
+        return counts
 
 
 def reset() -> None:
     with _lock:
         _counts.clear()
+        _document_seconds.clear()
+        _range_seconds.clear()
 
 
 def _request_field(request: Any, name: str) -> Any:
@@ -52,11 +73,34 @@ def _count_commit(request: Any) -> None:
 
     writes = list(_request_field(request, "writes") or [])
     deletes = sum(1 for w in writes if Write.pb(w).WhichOneof("operation") == "delete")
+    second = int(time.time())
+    with _lock:
+        for write in writes:
+            pb = Write.pb(write)
+            operation = pb.WhichOneof("operation")
+            if operation not in ("update", "delete"):
+                continue
+            name = pb.update.name if operation == "update" else pb.delete
+            document = name.split("/documents/", 1)[-1]
+            _document_seconds[(document, second)] += 1
+            fields = pb.update.fields if operation == "update" else {}
+            if "user_range" in fields and "user_id" in fields and pb.HasField("current_document"):
+                collection = document.split("/", 1)[0]
+                user = fields["user_id"].string_value
+                _range_seconds[(collection, user, fields["user_range"].integer_value, second)] += 1
+    # Writes per collection too (`writes_to_users`: the balance documents), for what a debit writes.
+    by_collection: Counter[str] = Counter()
+    for write in writes:
+        pb = Write.pb(write)
+        name = pb.update.name if pb.WhichOneof("operation") == "update" else ""
+        if "/documents/" in name:
+            by_collection["writes_to_" + name.split("/documents/", 1)[1].split("/", 1)[0]] += 1
     add(
         firestore_rpcs=1,
         firestore_commits=1,
         firestore_writes=len(writes) - deletes,
         firestore_deletes=deletes,
+        **by_collection,
     )
 
 
@@ -86,8 +130,14 @@ def install() -> None:
 
     def commit(original: Callable[..., Any]) -> Callable[..., Any]:
         def counted(self: Any, request: Any = None, **kwargs: Any) -> Any:
+            from google.api_core.exceptions import Aborted, FailedPrecondition
+
             _count_commit(request)
-            return original(self, request=request, **kwargs)
+            try:
+                return original(self, request=request, **kwargs)
+            except (FailedPrecondition, Aborted):
+                add(firestore_lost_races=1)  # a precondition lost to another writer: read again
+                raise
 
         return counted
 

@@ -17,6 +17,7 @@ Conventions:
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self
@@ -39,6 +40,18 @@ def _as_utc(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp must be timezone-aware")
     return value.astimezone(UTC)
+
+
+# shared/core/index_shards.py: a per-user index with a timestamp has `user_range` between `user_id` and the
+# timestamp. One customer's 1,000 jobs/s put ~1,000 new entries a second into each of its per-user indexes
+# (a job's status index entry moves about 3 times, each into another status's range); 16 ranges is ~63/s per
+# range, 8x under the ~500/s of one range, and within the 30 values one `in` filter takes.
+USER_RANGES = 16
+
+
+def new_user_range() -> int:
+    """A new per-user document's range: uniform, so one customer's writes spread over every range."""
+    return secrets.randbelow(USER_RANGES)
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
@@ -403,6 +416,15 @@ class CounterCheckState(FirestoreModel):
 # Platform collections
 
 
+class LeaseHold(BaseModel):
+    """One open credit lease on the balance document (shared/credits/leases.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Annotated[int, Field(ge=1, strict=True)]
+    expires_at: UtcDatetime
+
+
 class GrantBalance(FirestoreModel):
     """One active grant as the balance document holds it (`users/{uid}.grants`): what spending needs.
     Spendable while effective and not expired (`now < expires_at`), even before the expiry sweep runs."""
@@ -429,13 +451,16 @@ class Account(FirestoreModel):
 
     `credits` == sum of `grants`' remaining - `debt` (docs/credits.md). `grants` holds the active grants'
     remaining credits where every debit already writes (one write per debit however many grants it takes
-    from); None on an account from before grants, which its first credit change migrates.
+    from); None on an account from before grants, which its first credit change migrates. `held` is what
+    open credit leases hold (the sum of `leases`), already debited in the ledger and not yet settled.
     """
 
     collection: ClassVar[str] = "users"
 
     email: str | None = None
     credits: StrictInt = 0
+    held: NonNegativeInt = 0
+    leases: dict[str, LeaseHold] = Field(default_factory=dict)
     founding_member: bool = False
     founding_member_number: Annotated[int, Field(ge=1, le=FOUNDING_MEMBER_LIMIT, strict=True)] | None = None
     stripe_customer_id: str | None = None
@@ -447,6 +472,17 @@ class Account(FirestoreModel):
     low_balance_below: NonNegativeInt | None = None
     created_at: UtcDatetime
     updated_at: UtcDatetime | None = None
+
+
+class AccountLimits(FirestoreModel):
+    """`account_limits/{uid}`: an administrator's overrides of one account's live limits (None: the default
+    applies). Apart from `users/{uid}`, whose balance is written far more often than limits are read."""
+
+    collection: ClassVar[str] = "account_limits"
+
+    rate_limit: Annotated[int, Field(ge=1, strict=True)] | None = None  # live requests/s, all keys together
+    jobs_in_flight: Annotated[int, Field(ge=1, strict=True)] | None = None  # live jobs queued + running
+    updated_at: UtcDatetime
 
 
 class AutoTopUp(FirestoreModel):
@@ -487,8 +523,39 @@ JobPricing = FixedPricing | MeteredPricing
 
 # The bounds of a job type's settings (docs/jobs.md).
 JOB_TIMEOUT_S_RANGE = (1, 3600)
+# A callback type's timeout_s is the deadline of the worker's callback, not of a held request.
+CALLBACK_TIMEOUT_S_MAX = 86400
 JOB_MAX_ATTEMPTS_RANGE = (1, 10)
 JOB_QUEUE_TIMEOUT_S_RANGE = (10, 604800)
+
+
+class JobCompletion(StrEnum):
+    """How a type's worker ends an attempt (docs/workers.md): in its answer, or later by a callback."""
+
+    RESPONSE = "response"
+    CALLBACK = "callback"
+
+
+class JobTestMode(StrEnum):
+    """What test-mode jobs of a type do: answered with the type's sample_result, or sent to the worker."""
+
+    SAMPLE = "sample"
+    WORKER = "worker"
+
+
+class CancelPolicy(StrEnum):
+    """What canceling a running job costs: nothing (refund), or what it started (charge_started)."""
+
+    REFUND = "refund"
+    CHARGE_STARTED = "charge_started"
+
+
+class JobProgress(FirestoreModel):
+    """A callback worker's latest progress report on a running job."""
+
+    percent: Annotated[float, Field(ge=0, le=100)]
+    message: str = Field(default="", max_length=500)
+    updated_at: UtcDatetime
 
 
 class JobType(FirestoreModel):
@@ -500,13 +567,17 @@ class JobType(FirestoreModel):
     worker_url: str = Field(min_length=1, max_length=2048)
     description: str = Field(default="", max_length=1000)
     pricing: JobPricing
-    timeout_s: Annotated[int, Field(ge=JOB_TIMEOUT_S_RANGE[0], le=JOB_TIMEOUT_S_RANGE[1], strict=True)] = 300
+    timeout_s: Annotated[int, Field(ge=JOB_TIMEOUT_S_RANGE[0], le=CALLBACK_TIMEOUT_S_MAX, strict=True)] = 300
     max_attempts: Annotated[
         int, Field(ge=JOB_MAX_ATTEMPTS_RANGE[0], le=JOB_MAX_ATTEMPTS_RANGE[1], strict=True)
     ] = 3
     queue_timeout_s: Annotated[
         int, Field(ge=JOB_QUEUE_TIMEOUT_S_RANGE[0], le=JOB_QUEUE_TIMEOUT_S_RANGE[1], strict=True)
     ] = 3600
+    completion: JobCompletion = JobCompletion.RESPONSE
+    test_jobs: JobTestMode = JobTestMode.SAMPLE
+    sample_result: dict[str, Any] = Field(default_factory=dict)
+    cancel_policy: CancelPolicy = CancelPolicy.REFUND
     secret: str = Field(pattern=r"^whsec_")
     older_secrets: list[RetiredSecret] = Field(default_factory=list)
     created_at: UtcDatetime
@@ -574,8 +645,15 @@ class Job(FirestoreModel):
     sweep_at: UtcDatetime | None = None
     idempotency_key: str | None = None
     request_hash: str | None = None
+    # Admitted from this credit lease (no balance write of its own): its reserved credits are counted, and
+    # its refund or release returned, by the lease's settlement (shared/credits/lease_store.py).
+    lease_id: str | None = None
     # shared/core/index_shards.py: the high-cardinality prefix of the platform-wide sweep's indexes.
     index_shard: NonNegativeInt = 0
+    # shared/core/index_shards.py: spreads one customer's entries over ranges of its per-user indexes.
+    user_range: Annotated[int, Field(ge=0, lt=USER_RANGES, strict=True)] = Field(
+        default_factory=new_user_range
+    )
     created_at: UtcDatetime
     updated_at: UtcDatetime | None = None
     started_at: UtcDatetime | None = None
@@ -583,6 +661,16 @@ class Job(FirestoreModel):
     # Test mode only: the TTL policy deletes the job after this (shared/core/retention.py).
     delete_at: UtcDatetime | None = None
     held_answer: HeldAnswer | None = None
+    # The type's contract when the job was created (a later change of the type does not change the job's).
+    completion: JobCompletion = JobCompletion.RESPONSE
+    cancel_policy: CancelPolicy = CancelPolicy.REFUND
+    run_at: UtcDatetime | None = None  # a delayed job: not dispatched before this
+    progress: JobProgress | None = None  # a callback worker's latest report on the running attempt
+    # sha256 of the running attempt's callback token (callback types): the token itself is never stored.
+    callback_token_hash: str | None = None
+    # Canceled while running: the attempt whose worker is still to be told (and, metered and
+    # charge_started, to report its units); None once told.
+    cancel_notice_attempt: NonNegativeInt | None = None
 
     @property
     def held_credits(self) -> int:
@@ -601,8 +689,44 @@ class LedgerEntry(FirestoreModel):
     balance_after: StrictInt
     reference: str | None = None
     description: str | None = None
+    # shared/core/index_shards.py: spreads one customer's entries over ranges of its per-user indexes.
+    user_range: Annotated[int, Field(ge=0, lt=USER_RANGES, strict=True)] = Field(
+        default_factory=new_user_range
+    )
     # Grant id -> signed change of that grant's remaining; what is not in them changed the debt.
     allocations: dict[str, StrictInt] | None = None
+    created_at: UtcDatetime
+
+
+class CreditLease(FirestoreModel):
+    """`credit_leases/{leaseId}`: an open lease, created in the write that opens it and deleted in the one
+    that settles it; the lease sweep finds the leases of dead instances here (index_shard, sweep_at)."""
+
+    collection: ClassVar[str] = "credit_leases"
+
+    user_id: str
+    amount: Annotated[int, Field(ge=1, strict=True)]
+    index_shard: NonNegativeInt = 0
+    expires_at: UtcDatetime
+    sweep_at: UtcDatetime  # expires_at + the sweep's grace
+    created_at: UtcDatetime
+
+
+class CreditReturn(FirestoreModel):
+    """`credit_returns/{marker}`: credits a leased job gives back (a refund, a metered release), created in
+    the job's own write (its id is the exactly-once marker) and folded into the balance, with its ledger
+    entry, by the next settlement of the user's leases or by the lease sweep."""
+
+    collection: ClassVar[str] = "credit_returns"
+
+    user_id: str
+    amount: Annotated[int, Field(ge=1, strict=True)]
+    type: LedgerEntryType
+    lease_id: str  # the lease whose debit the credits go back to (its grants)
+    reference: str | None = None
+    description: str | None = None
+    index_shard: NonNegativeInt = 0
+    sweep_at: UtcDatetime  # when the sweep folds it if no settlement did
     created_at: UtcDatetime
 
 
@@ -748,6 +872,10 @@ class WebhookEvent(FirestoreModel):
     last_error: str | None = None
     # shared/core/index_shards.py: the high-cardinality prefix of the due-event sweep's index.
     index_shard: NonNegativeInt = 0
+    # shared/core/index_shards.py: spreads one customer's entries over ranges of its per-user indexes.
+    user_range: Annotated[int, Field(ge=0, lt=USER_RANGES, strict=True)] = Field(
+        default_factory=new_user_range
+    )
     created_at: UtcDatetime
     updated_at: UtcDatetime | None = None
     # Waiting in its endpoint's backlog (isolation deferred it); the drain hands these out oldest first.
@@ -818,6 +946,10 @@ class WebhookDelivery(FirestoreModel):
     # The event's mode: test keys list test-mode attempts only. Attempts written before this field existed
     # count as live (hidden from test keys), the safe side.
     livemode: bool = True
+    # shared/core/index_shards.py: spreads one customer's entries over ranges of its per-user indexes.
+    user_range: Annotated[int, Field(ge=0, lt=USER_RANGES, strict=True)] = Field(
+        default_factory=new_user_range
+    )
     created_at: UtcDatetime
     # Test mode only: the TTL policy deletes the attempt after this (shared/core/retention.py).
     delete_at: UtcDatetime | None = None

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_
 from shared.api.auth_gate import require_user
 from shared.api.http import ApiRequest, EmptyBody, Reply, Router
 from shared.api.resources import (
+    AccountLimitsResource,
     AdminStats,
     ApiKeyResource,
     CreditGrantResource,
@@ -27,6 +28,12 @@ from shared.counters.service import read_totals
 from shared.credits.adjustments import adjust_credits
 from shared.credits.granting import create_grant, set_signup_grant, void_grant
 from shared.credits.ledger import GRANT_ID_PATTERN
+from shared.keys.account_limits import (
+    MAX_ACCOUNT_JOBS_IN_FLIGHT,
+    MAX_ACCOUNT_RATE_LIMIT,
+    admin_get_account_limits,
+    admin_set_account_limits,
+)
 from shared.keys.limits import MAX_RATE_LIMIT, MIN_RATE_LIMIT
 from shared.keys.service import admin_set_rate_limit, key_resource
 from shared.keys.usage import read_usage_totals
@@ -104,6 +111,60 @@ def set_key_rate_limit(request: ApiRequest) -> Reply:
     body = request.parse(AdminKeyUpdate)
     key, key_id = admin_set_rate_limit(request.path_params["key_id"], body.rate_limit)
     return Reply(key_resource(key_id, key))
+
+
+class AdminAccountLimitsUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"rate_limit": 5000, "jobs_in_flight": 20000}, {"rate_limit": None}]},
+    )
+
+    rate_limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ACCOUNT_RATE_LIMIT,
+        strict=True,
+        description="Live requests per second over all the account's keys; null returns to the default.",
+    )
+    jobs_in_flight: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ACCOUNT_JOBS_IN_FLIGHT,
+        strict=True,
+        description="Live jobs queued plus running over all the account's keys; null returns to the default.",
+    )
+
+
+@router.add(
+    "GET",
+    "/v1/admin/users/<user_id>/limits",
+    operation_id="get_account_limits",
+    auth="admin",
+    summary="A customer's account-wide live limits and their overrides.",
+    response=AccountLimitsResource,
+    errors=(ErrorCode.RESOURCE_MISSING,),
+)
+def get_account_limits(request: ApiRequest) -> Reply:
+    return Reply(admin_get_account_limits(request.path_params["user_id"]))
+
+
+@router.add(
+    "PATCH",
+    "/v1/admin/users/<user_id>/limits",
+    operation_id="set_account_limits",
+    auth="admin",
+    summary="Override a customer's account-wide live rate limit or jobs in flight.",
+    body=AdminAccountLimitsUpdate,
+    response=AccountLimitsResource,
+    errors=(ErrorCode.RESOURCE_MISSING,),
+    description="Only the fields sent change (null returns one to the default). Every instance applies "
+    "them within 5 s. Each key's own limits still apply; test mode keeps its defaults. 404 when the user "
+    "has no account.",
+)
+def set_account_limits(request: ApiRequest) -> Reply:
+    body = request.parse(AdminAccountLimitsUpdate)
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    return Reply(admin_set_account_limits(request.path_params["user_id"], changes))
 
 
 @router.add(

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.api.auth_gate import require_key
+from shared.api.auth_gate import bearer_token, refuse_callback, require_key
 from shared.api.http import ApiRequest, EmptyBody, Reply, Router
-from shared.api.resources import JobListItem, JobResource, Page
+from shared.api.resources import JobCallbackAnswer, JobListItem, JobResource, Page
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.idempotency import IDEMPOTENCY_HEADER, idempotency_key_from, replay_headers
 from shared.core.pagination import PageQuery, list_page, page_params
+from shared.jobs.callbacks import JobCallbackBody, accept_callback
 from shared.jobs.lifecycle import cancel_job
 from shared.jobs.resource import Expandable, job_list_item, job_resource
 from shared.jobs.service import (
@@ -112,12 +113,14 @@ def list_jobs(request: ApiRequest) -> Reply:
     "/v1/jobs/<job_id>/cancel",
     operation_id="cancel_job",
     auth="key",
-    summary="Cancel a queued or running job; its credits come back in full.",
+    summary="Cancel a queued or running job; its credits come back by the type's cancel_policy.",
     body=EmptyBody,
     response=JobResource,
     errors=(ErrorCode.ILLEGAL_STATE_TRANSITION,),
-    description="The job becomes `canceled` and a `job.canceled` webhook event is sent; a worker's answer "
-    "arriving later changes nothing. A completed or failed job answers 409 (the message names its "
+    description="The job becomes `canceled` and a `job.canceled` webhook event is sent; a running job's "
+    "worker is sent a cancel notice, and its answer to the dispatch arriving later changes nothing. With "
+    "the type's `cancel_policy: charge_started` a job canceled while running keeps its fixed price (or "
+    "costs the units a metered worker reports); otherwise everything comes back. A completed or failed job answers 409 (the message names its "
     "state); canceling a canceled job answers it again.",
 )
 def cancel(request: ApiRequest) -> Reply:
@@ -125,3 +128,25 @@ def cancel(request: ApiRequest) -> Reply:
     job_id = request.path_params["job_id"]
     get_job(principal, job_id)  # the owner's key of the job's mode, else 404
     return Reply(job_resource(job_id, cancel_job(job_id).job))
+
+
+@router.add(
+    "POST",
+    "/v1/jobs/<job_id>/callback",
+    operation_id="job_callback",
+    auth="callback",
+    summary="A callback worker reports its attempt: a result, an error, or progress (docs/workers.md).",
+    body=JobCallbackBody,
+    response=JobCallbackAnswer,
+    errors=(ErrorCode.ILLEGAL_STATE_TRANSITION,),
+    description="Authorization: Bearer <callback_token> of the dispatch. A result or an error is applied "
+    "once: a repeat, or a report after the attempt ended (canceled, past its deadline), answers 409 and "
+    "changes nothing; a token that is not the attempt's answers 401.",
+)
+def callback(request: ApiRequest) -> Reply:
+    request.parse(JobCallbackBody)  # the shape; its meaning is read from the body by the service
+    try:
+        answer = accept_callback(request.path_params["job_id"], bearer_token(request), request.raw_body())
+    except ApiError as exc:
+        raise refuse_callback(request, exc) from None
+    return Reply(answer)

@@ -1,7 +1,8 @@
 """Authentication and maintenance checks applied to every `api` route.
 
 Route requirements: "none", "user" (Firebase ID token), "key" (API key), "user_or_key", "admin" (ID token
-with the custom claim admin: true).
+with the custom claim admin: true), "callback" (a job attempt's callback token, checked by the route's
+service: a refused one takes a token from the client address's bucket, `refuse_callback`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ MAINTENANCE_EXEMPT_PREFIXES = ("/v1/health", "/v1/openapi.json", "/v1/admin")
 
 
 def exempt_from_maintenance(route: Route) -> bool:
+    # A worker's callback reports work already done: maintenance must not lose it.
+    if route.auth == "callback":
+        return True
     return route.auth in ("none", "admin") and route.path.startswith(MAINTENANCE_EXEMPT_PREFIXES)
 
 
@@ -49,6 +53,8 @@ def authenticate(request: ApiRequest, requirement: str) -> None:
     if requirement == "none":
         limit_anonymous(request)
         return
+    if requirement == "callback":
+        return  # the route's service checks the token against the job (refuse_callback on failure)
     try:
         _authenticate(request, requirement)
     except ApiError as exc:
@@ -98,6 +104,13 @@ def request_address(request: ApiRequest) -> str:
     )
 
 
+def refuse_callback(request: ApiRequest, error: ApiError) -> ApiError:
+    """A refused callback token costs the client address a token, as failed authentication does."""
+    if error.status == 401:
+        limit_anonymous(request)
+    return error
+
+
 def limit_anonymous(request: ApiRequest) -> None:
     """One token from the client address's bucket, once per request; 429 with Retry-After when empty."""
     from shared.keys.limits import ANONYMOUS_RATE_LIMIT, take
@@ -118,6 +131,7 @@ def limit_anonymous(request: ApiRequest) -> None:
 def limit_rate(request: ApiRequest) -> None:
     """Per-key and per-account (or per signed-in user) rate limits, shared by all instances; their RateLimit
     header fields go on every response to an authenticated request, the 429 included (docs/rate-limits.md)."""
+    from shared.keys.account_limits import account_limits
     from shared.keys.limits import USER_RATE_LIMIT, take, take_for_key
     from shared.keys.usage import request_fields
 
@@ -129,6 +143,7 @@ def limit_rate(request: ApiRequest) -> None:
             principal.environment,
             principal.rate_limit,
             request_fields(principal.user_id, principal.key_id, principal.livemode),
+            account_limits(principal.user_id, principal.environment).rate_limit,
         )
     else:
         assert isinstance(principal, UserPrincipal)

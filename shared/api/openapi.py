@@ -51,6 +51,12 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "bearerFormat": "JWT",
         "description": "A Firebase ID token carrying the custom claim `admin: true`.",
     },
+    "CallbackToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "cbt_...",
+        "description": "The `callback_token` of the job's running attempt, from its dispatch (docs/workers.md).",
+    },
 }
 SECURITY_BY_AUTH: dict[str, list[dict[str, list[str]]]] = {
     "none": [],
@@ -58,9 +64,13 @@ SECURITY_BY_AUTH: dict[str, list[dict[str, list[str]]]] = {
     "user": [{"FirebaseIdToken": []}],
     "user_or_key": [{"ApiKey": []}, {"FirebaseIdToken": []}],
     "admin": [{"AdminIdToken": []}],
+    "callback": [{"CallbackToken": []}],
 }
+# Routes without a per-key limiter: their answers carry no RateLimit fields (but a 429's).
+UNMETERED_AUTH = frozenset({"none", "callback"})
 AUTH_ERRORS: dict[str, tuple[ErrorCode, ...]] = {
     "none": (),
+    "callback": (ErrorCode.INVALID_CALLBACK_TOKEN,),
     "key": (
         ErrorCode.MISSING_API_KEY,
         ErrorCode.INVALID_API_KEY,
@@ -366,7 +376,7 @@ def build_openapi(routes: list[Route], *, title: str, version: str) -> dict[str,
         )
         for status in (route.status, *route.also):
             headers = dict(REQUEST_ID_HEADER)
-            if route.auth != "none":
+            if route.auth not in UNMETERED_AUTH:
                 headers.update(RATE_LIMIT_HEADERS)
             if IDEMPOTENCY_HEADER in route.headers:
                 headers[REPLAYED_HEADER] = {
@@ -381,7 +391,7 @@ def build_openapi(routes: list[Route], *, title: str, version: str) -> dict[str,
         for status, codes in error_statuses(route).items():
             # Authentication failures are answered before the key's limiter runs: no RateLimit fields on 401;
             # a 429 always has them (the key's, account's, user's or client address's).
-            limited = (route.auth != "none" and status != 401) or status == 429
+            limited = (route.auth not in UNMETERED_AUTH and status != 401) or status == 429
             responses[str(status)] = _error_response(status, codes, limited)
         operation["responses"] = responses
         paths.setdefault(route.openapi_path, {})[route.method.lower()] = operation

@@ -14,12 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from shared.core.errors import ERROR_CODES
 from shared.models import (
+    AutoTopUpFailure,
+    CancelPolicy,
     FixedPricing,
     GrantCategory,
     GrantSource,
     GrantStatus,
+    JobCompletion,
     JobFailure,
     JobStatus,
+    JobTestMode,
     KeyEnvironment,
     LedgerEntryType,
     MeteredPricing,
@@ -98,6 +102,16 @@ class ApiKeyResource(Resource):
         description="The key's own rate_limit; null: the default applies."
     )
     max_jobs_in_flight: int = Field(description="Queued plus running jobs this key may have at once.")
+
+
+class AccountLimitsResource(Resource):
+    user_id: str
+    rate_limit: int = Field(description="Live requests per second over all of the account's keys, in effect.")
+    rate_limit_override: int | None = Field(description="The administrator's override; null: the default.")
+    jobs_in_flight: int = Field(description="Live jobs queued plus running the account may have, in effect.")
+    jobs_in_flight_override: int | None = Field(
+        description="The administrator's override; null: the default."
+    )
 
 
 class NewApiKey(ApiKeyResource):
@@ -250,6 +264,19 @@ class SignupGrantResource(Resource):
     expires_in_days: int = Field(ge=0, description="0: the grant never expires.")
 
 
+class AutoTopUpResource(Resource):
+    enabled: bool
+    threshold: int
+    package: str | None
+    monthly_limit_cents: int
+    low_balance_threshold: int | None
+    disabled_reason: AutoTopUpFailure | None = Field(
+        description="Why auto top-up turned itself off (a charge failed); null while on or turned off by you."
+    )
+    month_spent_cents: int = Field(description="Charged by auto top-up this UTC month.")
+    in_progress: bool = Field(description="A top-up is being charged now.")
+
+
 class LedgerEntryResource(Resource):
     entry_id: str
     type: LedgerEntryType
@@ -263,6 +290,12 @@ class LedgerEntryResource(Resource):
 class JobUsage(Resource):
     units: float = Field(ge=0, description="What the metered worker reported.")
     unit: str
+
+
+class JobProgressResource(Resource):
+    percent: float = Field(ge=0, le=100)
+    message: str
+    updated_at: UnixTime
 
 
 class JobFields(Resource):
@@ -285,6 +318,11 @@ class JobFields(Resource):
     usage: JobUsage | None = Field(description="A metered job's reported usage, once completed.")
     attempts: int = Field(ge=0)
     max_attempts: int = Field(ge=1)
+    progress: JobProgressResource | None = Field(
+        default=None,
+        description="A callback worker's latest progress report, while the job runs (docs/workers.md).",
+    )
+    run_at: UnixTime | None = Field(default=None, description="A delayed job: not dispatched before this.")
     created_at: UnixTime
     finished_at: UnixTime | None
 
@@ -292,6 +330,12 @@ class JobFields(Resource):
 class JobResource(JobFields):
     input: dict[str, Any]
     result: dict[str, Any] | None
+
+
+class JobCallbackAnswer(Resource):
+    job_id: str
+    accepted: Literal[True]
+    status: JobStatus = Field(description="The job's status after the callback.")
 
 
 class JobTypeListing(Resource):
@@ -307,6 +351,14 @@ class JobTypeResource(JobTypeListing):
     timeout_s: int
     max_attempts: int
     queue_timeout_s: int
+    completion: JobCompletion = Field(
+        default=JobCompletion.RESPONSE, description="response or callback (docs/workers.md)."
+    )
+    test_jobs: JobTestMode = Field(
+        default=JobTestMode.SAMPLE, description="sample (test-mode jobs get sample_result) or worker."
+    )
+    sample_result: dict[str, Any] = Field(default_factory=dict)
+    cancel_policy: CancelPolicy = Field(default=CancelPolicy.REFUND, description="refund or charge_started.")
     legacy: bool = Field(description="Priced by system/config.job_costs, with no worker (docs/jobs.md).")
     created_at: UnixTime | None
     updated_at: UnixTime | None

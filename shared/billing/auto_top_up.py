@@ -155,7 +155,8 @@ class TopUpOutcome:
 
 def top_up_if_due(user_id: str, now: datetime | None = None) -> TopUpOutcome | None:
     """Claim an attempt when one is due (or resume the one in flight) and make it. None when nothing is
-    due: off, balance at or above the threshold, in cooldown, or the month's limit reached."""
+    due (off, balance at or above the threshold, in cooldown, the month's limit reached) or the attempt's
+    payment is still processing (Stripe's events grant it; the next debit below the threshold ends it)."""
     now = now or utc_now()
     ref = settings_ref(user_id)
     snapshot = ref.get()
@@ -204,7 +205,7 @@ def _claim(user_id: str, snapshot: Any, settings: AutoTopUp, now: datetime) -> s
     return attempt_id
 
 
-def _make_attempt(user_id: str, settings: AutoTopUp, attempt_id: str) -> TopUpOutcome:
+def _make_attempt(user_id: str, settings: AutoTopUp, attempt_id: str) -> TopUpOutcome | None:
     purchase_id = "pur_" + attempt_id.removeprefix("att_")
     purchase = load_purchase(purchase_id)
     if purchase is None:
@@ -236,6 +237,8 @@ def _make_attempt(user_id: str, settings: AutoTopUp, attempt_id: str) -> TopUpOu
         purchase = load_purchase(purchase_id) or purchase
     if purchase.credits_granted:
         return _end(user_id, attempt_id, purchase_id, purchase, None)
+    if purchase.status in (PurchaseStatus.PROCESSING, PurchaseStatus.PENDING):
+        return None  # not decided yet: the attempt stays in flight
     return _end(user_id, attempt_id, purchase_id, purchase, failure_of(purchase))
 
 

@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     API_KEY_EXPIRED = "api_key_expired"
     MISSING_ID_TOKEN = "missing_id_token"
     INVALID_ID_TOKEN = "invalid_id_token"
+    INVALID_CALLBACK_TOKEN = "invalid_callback_token"
     ACCOUNT_MISSING = "account_missing"
     USER_TOKEN_REQUIRED = "user_token_required"
     API_KEY_REQUIRED = "api_key_required"
@@ -83,6 +84,7 @@ ERROR_CODES: dict[ErrorCode, tuple[ErrorType, int]] = {
     ErrorCode.API_KEY_EXPIRED: (ErrorType.AUTHENTICATION, 401),
     ErrorCode.MISSING_ID_TOKEN: (ErrorType.AUTHENTICATION, 401),
     ErrorCode.INVALID_ID_TOKEN: (ErrorType.AUTHENTICATION, 401),
+    ErrorCode.INVALID_CALLBACK_TOKEN: (ErrorType.AUTHENTICATION, 401),
     ErrorCode.ACCOUNT_MISSING: (ErrorType.PERMISSION, 403),
     ErrorCode.USER_TOKEN_REQUIRED: (ErrorType.PERMISSION, 403),
     ErrorCode.API_KEY_REQUIRED: (ErrorType.PERMISSION, 403),

@@ -144,6 +144,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         FunctionKind.FIRESTORE,
         document="users/{userId}",
         event_type=FirestoreEventType.UPDATED,
+        identity=Identity.STRIPE_EVENTS,  # auto top-up charges the default card
         calls_stripe=True,
         concurrency=80,
         cpu="1",

@@ -16,13 +16,16 @@ Direction = Literal["ASCENDING", "DESCENDING"]
 # grow across all users: the "sequential indexed values" hotspot, ~500 writes/s per collection) must have
 # one of these before it; tests/unit/test_index_hotspots.py holds firestore.indexes.json to that.
 HIGH_CARDINALITY_PREFIXES = frozenset({"user_id", "index_shard"})
+# In a collection whose documents carry `user_range` (one customer may write ~1,000 a second), `user_id`
+# alone does not spread one customer's entries: a timestamp needs `user_range` before it too.
+USER_RANGE_FIELD = "user_range"
 
 
 @dataclass(frozen=True)
 class QueryShape:
     site: str  # "module.path:function"
     collection: str
-    equality: tuple[str, ...] = ()  # fields filtered with ==
+    equality: tuple[str, ...] = ()  # fields filtered with == (or `in`: user_range)
     range_field: str | None = None  # the one field with <, <=, >, >= (it must be the first order too)
     order: tuple[tuple[str, Direction], ...] = ()
 
@@ -64,13 +67,13 @@ QUERIES: tuple[QueryShape, ...] = (
     QueryShape(
         "shared.jobs.service:jobs_query",
         "jobs",
-        equality=("user_id", "livemode"),
+        equality=("user_id", "livemode", "user_range"),
         order=(("created_at", "DESCENDING"),),
     ),
     QueryShape(
         "shared.jobs.service:jobs_query",
         "jobs",
-        equality=("user_id", "livemode", "status"),
+        equality=("user_id", "livemode", "status", "user_range"),
         order=(("created_at", "DESCENDING"),),
     ),
     QueryShape(
@@ -90,19 +93,40 @@ QUERIES: tuple[QueryShape, ...] = (
     QueryShape(
         "shared.credits.views:list_ledger",
         "credit_ledger",
+        equality=("user_id", "user_range"),
+        order=(("created_at", "DESCENDING"),),
+    ),
+    QueryShape(
+        "shared.credits.granting:list_grants",
+        "credit_grants",
         equality=("user_id",),
         order=(("created_at", "DESCENDING"),),
     ),
     QueryShape(
+        "shared.credits.granting:due_expiry_query",
+        "credit_grants",
+        equality=("index_shard", "status"),
+        range_field="expires_at",
+        order=(("expires_at", "ASCENDING"),),
+    ),
+    QueryShape(
+        "shared.webhooks.account_events:expiring_query",
+        "credit_grants",
+        equality=("index_shard", "status", "expiring_notified"),
+        range_field="expires_at",
+        order=(("expires_at", "ASCENDING"),),
+    ),
+    QueryShape("shared.credits.ledger:_state_of", "purchases", equality=("user_id", "credits_granted")),
+    QueryShape(
         "shared.webhooks.delivery_log:list_deliveries",
         "webhook_deliveries",
-        equality=("user_id",),
+        equality=("user_id", "user_range"),
         order=(("created_at", "DESCENDING"), ("__name__", "DESCENDING")),
     ),
     QueryShape(
         "shared.webhooks.delivery_log:list_deliveries",
         "webhook_deliveries",
-        equality=("user_id", "livemode"),
+        equality=("user_id", "livemode", "user_range"),
         order=(("created_at", "DESCENDING"), ("__name__", "DESCENDING")),
     ),
     QueryShape(
@@ -115,18 +139,34 @@ QUERIES: tuple[QueryShape, ...] = (
     QueryShape(
         "shared.webhooks.backlog:_queued_page",
         "webhook_events",
-        equality=("user_id", "status", "queued", "test_traffic"),
+        equality=("user_id", "status", "queued", "test_traffic", "user_range"),
         order=(("created_at", "ASCENDING"),),
     ),
     QueryShape("shared.webhooks.backlog:backlog_size", "webhook_events", equality=("user_id", "status")),
     QueryShape(
         "shared.webhooks.controls:_failed_since",
         "webhook_events",
-        equality=("user_id", "status"),
+        equality=("user_id", "status", "user_range"),
         range_field="created_at",
         order=(("created_at", "ASCENDING"),),
     ),
     QueryShape("shared.jobs.service:jobs_in_flight", "jobs", equality=("key_id", "status")),
+    QueryShape("shared.credits.lease_store:lease_use", "jobs", equality=("lease_id",)),
+    QueryShape("shared.credits.lease_store:pending_returns", "credit_returns", equality=("user_id",)),
+    QueryShape(
+        "shared.credits.lease_store:_due.query",
+        "credit_leases",
+        equality=("index_shard",),
+        range_field="sweep_at",
+        order=(("sweep_at", "ASCENDING"),),
+    ),
+    QueryShape(
+        "shared.credits.lease_store:_due.query",
+        "credit_returns",
+        equality=("index_shard",),
+        range_field="sweep_at",
+        order=(("sweep_at", "ASCENDING"),),
+    ),
     QueryShape(
         "shared.jobs.service:account_jobs_in_flight", "jobs", equality=("user_id", "livemode", "status")
     ),

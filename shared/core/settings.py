@@ -100,6 +100,9 @@ class Settings:
     # its pushes authenticate as (docs/workers.md); unset: every type shares the `jobs` topic.
     job_dispatch_push_url: str | None = None
     job_dispatch_push_account: str | None = None
+    # Where workers reach the API for their callbacks (the load balancer's address in front of `api`);
+    # unset: the `api` function's own URL.
+    public_api_url: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -200,6 +203,7 @@ def load_settings() -> Settings:
         redis_ca_cert=os.environ.get("REDIS_CA_CERT") or None,
         job_dispatch_push_url=os.environ.get("JOB_DISPATCH_PUSH_URL") or None,
         job_dispatch_push_account=os.environ.get("JOB_DISPATCH_PUSH_ACCOUNT") or None,
+        public_api_url=os.environ.get("PUBLIC_API_URL") or None,
     )
 
 

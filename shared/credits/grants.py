@@ -192,7 +192,10 @@ def plan_change(state: CreditState, change: Change, now: datetime) -> Plan:
         again: dict[GrantStatus, dict[str, int]] = {}
         for grant_id, part in returned.items():
             current = grants.get(grant_id)
-            if current is not None:  # still active (if expired, not swept yet: the sweep takes it all)
+            if current is not None and current.expired(now):  # not swept yet: expired again here too
+                again.setdefault(GrantStatus.EXPIRED, {})[grant_id] = part
+                continue
+            if current is not None:
                 grants[grant_id] = current.model_copy(update={"remaining": current.remaining + part})
                 continue
             known, status = change.known[grant_id]

@@ -16,7 +16,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
@@ -233,7 +233,8 @@ def try_credit_change(change: CreditChange, extra_writes: ExtraWrites | None = N
             reference=change.reference,
             description=description,
             allocations=planned.allocations,
-            created_at=now,
+            # A change's entries in their order (a refund before the expiry it caused), newest first.
+            created_at=now + timedelta(microseconds=n),
         )
         batch.create(db.collection(LedgerEntry.collection).document(entry_ref_id), entry.to_firestore())
     _write_grant_statuses(batch, effective, plan.statuses, plan.state.grants, now)

@@ -12,6 +12,7 @@ from typing import Any
 from google.cloud import firestore
 
 from shared.core.clients import firestore_client
+from shared.core.index_shards import in_user_ranges
 from shared.core.pagination import PageParams, Snapshot, list_page
 from shared.core.principals import KeyPrincipal, Principal
 from shared.models import LedgerEntry
@@ -35,10 +36,10 @@ def list_ledger(principal: Principal, params: PageParams) -> dict[str, Any]:
     if isinstance(principal, KeyPrincipal) and not principal.livemode:
         return {"data": [], "has_more": False, "next_cursor": None}
     collection = firestore_client().collection(LedgerEntry.collection)
-    # Index: user_id ASC, created_at DESC (firestore.indexes.json).
-    query = collection.where(filter=firestore.FieldFilter("user_id", "==", principal.user_id)).order_by(
-        "created_at", direction=firestore.Query.DESCENDING
-    )
+    # Index: user_id ASC, user_range ASC, created_at DESC (firestore.indexes.json).
+    query = in_user_ranges(
+        collection.where(filter=firestore.FieldFilter("user_id", "==", principal.user_id))
+    ).order_by("created_at", direction=firestore.Query.DESCENDING)
 
     def cursor(entry_id: str) -> Snapshot | None:
         snapshot = collection.document(entry_id).get()

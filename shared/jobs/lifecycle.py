@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
 from shared.core import logs
@@ -29,6 +30,7 @@ from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.core.settings import get_settings
+from shared.credits.lease_store import add_return
 from shared.credits.ledger import (
     RETRY_CAP_S,
     RETRY_STEP_S,
@@ -48,12 +50,21 @@ from shared.jobs.attempts import (
     settled_cost,
     sweep_action,
 )
+from shared.jobs.callback_rules import (
+    CALLBACK_OVERDUE_MESSAGE,
+    ProgressReport,
+    callback_overdue,
+    cancel_charge,
+    canceled_settlement,
+    settles_on_reported_units,
+)
 from shared.jobs.service import job_ref
 from shared.models import (
     TERMINAL_JOB_STATUSES,
     AnswerVerdict,
     HeldAnswer,
     Job,
+    JobCompletion,
     JobFailure,
     JobStatus,
     LedgerEntryType,
@@ -141,6 +152,26 @@ def change_job(job_id: str, decide: Decide, what: str, now: datetime | None = No
         on_read = db.write_option(last_update_time=snapshot.update_time)
         if change.credit is None:
             ref.update(fields, option=on_read)
+        elif job.lease_id is not None:
+            # A leased job's credits come back through its lease's settlement (a pending return created
+            # with the job's change; its id is the marker), never a balance write per job.
+            credit = change.credit
+            batch = db.batch()
+            batch.update(ref, fields, option=on_read)
+            add_return(
+                batch,
+                credit.marker_id or f"return:{job_id}",
+                credit.user_id,
+                job.lease_id,
+                credit.amount,
+                credit.type,
+                credit.reference,
+                credit.description,
+            )
+            try:
+                batch.commit()
+            except AlreadyExists:
+                raise _JobChangedMeanwhile from None  # returned before: read the job again
         else:
             applied = try_credit_change(
                 change.credit, extra_writes=lambda batch, _balance: batch.update(ref, fields, option=on_read)
@@ -214,11 +245,15 @@ def _illegal(job: Job, target: JobStatus) -> ApiError:
 
 
 def start_attempt(
-    job_id: str, *, ignore_backoff: bool = False, runnable: Callable[[Job], bool] | None = None
+    job_id: str,
+    *,
+    ignore_backoff: bool = False,
+    runnable: Callable[[Job], bool] | None = None,
+    callback_token_hash: str | None = None,
 ) -> TransitionOutcome:
     """queued -> running as attempt `attempts + 1`, due now (or `ignore_backoff`); `changed=False` when the
     job is not queued, its next attempt is not due yet (another dispatcher has it, or a duplicate), or
-    `runnable` says no (its type has no worker)."""
+    `runnable` says no (its type has no worker). A callback job's attempt stores its token's hash."""
 
     def decide(_job_id: str, job: Job, now: datetime) -> JobChange | None:
         if job.status is not JobStatus.QUEUED:
@@ -239,6 +274,9 @@ def start_attempt(
         }
         if job.started_at is None:
             fields["started_at"] = now
+        if job.completion is JobCompletion.CALLBACK:
+            # The deadline is the callback's: no dispatcher holds the attempt, so no recovery grace.
+            fields |= {"sweep_at": deadline, "callback_token_hash": callback_token_hash, "progress": None}
         return JobChange(fields)
 
     return change_job(job_id, decide, "starting an attempt")
@@ -401,7 +439,9 @@ def expire_job(job_id: str, now: datetime | None = None) -> TransitionOutcome:
 
 
 def cancel_job(job_id: str) -> TransitionOutcome:
-    """queued or running -> canceled, refunded in full; a canceled job: no-op; a finished one: 409."""
+    """queued or running -> canceled; a canceled job: no-op; a finished one: 409. Refunded in full, unless
+    the type's cancel_policy is charge_started and the job was running (shared/jobs/callback_rules.py).
+    A running job's worker is told (the sweep hands the notice to the dispatchers: `cancel_notice_attempt`)."""
 
     def decide(job_id: str, job: Job, now: datetime) -> JobChange | None:
         if job.status is JobStatus.CANCELED:
@@ -414,9 +454,82 @@ def cancel_job(job_id: str) -> TransitionOutcome:
                 ErrorCode.ILLEGAL_STATE_TRANSITION,
                 f"The job is {job.status.value}; only queued or running jobs can be canceled.",
             )
-        return _ended(job_id, job, JobStatus.CANCELED, now, error=CANCELED_MESSAGE)
+        notice: dict[str, Any] = {}
+        if job.status is JobStatus.RUNNING:
+            notice = {"cancel_notice_attempt": job.attempts, "sweep_at": now}
+        charge = cancel_charge(job)
+        if charge.keep == 0 and not charge.settle_later:
+            ended = _ended(job_id, job, JobStatus.CANCELED, now, error=CANCELED_MESSAGE)
+            return JobChange({**ended.fields, **notice}, ended.credit)
+        # Nothing comes back now: a fixed price stays charged; a metered job settles on its worker's units.
+        return JobChange(
+            {
+                "status": JobStatus.CANCELED.value,
+                "updated_at": now,
+                "finished_at": now,
+                "sweep_at": None,
+                "attempt_deadline": None,
+                "next_attempt_at": None,
+                "error": CANCELED_MESSAGE,
+                **notice,
+            }
+        )
 
     return change_job(job_id, decide, "canceling it")
+
+
+def settle_canceled(job_id: str, attempt: int, units: float | None) -> TransitionOutcome:
+    """The canceled job's worker was told (its answer read, or none came): the notice is done, and a
+    metered charge_started job is charged what its reported units cost, the rest released."""
+
+    def decide(job_id: str, job: Job, now: datetime) -> JobChange | None:
+        if job.status is not JobStatus.CANCELED or job.cancel_notice_attempt != attempt:
+            return None
+        fields: dict[str, Any] = {"cancel_notice_attempt": None, "sweep_at": None, "updated_at": now}
+        if not settles_on_reported_units(job) or job.refunded or job.usage_units is not None:
+            return JobChange(fields)
+        cost, reported = canceled_settlement(job, units)
+        fields |= {"cost": cost, "usage_units": reported}
+        release = job.held_credits - cost
+        if release <= 0:
+            return JobChange(fields)
+        credit = CreditChange(
+            user_id=job.user_id,
+            amount=release,
+            type=LedgerEntryType.JOB_RELEASE,
+            reference=job_id,
+            description=f"canceled {job.type} job used {reported:g} units: {cost} of {job.held_credits} reserved",
+            marker_id=f"release:job:{job_id}",
+            effect=ReturnTo(debit_entry_id=job_debit_entry_id(job_id)),  # to the grants it came from
+        )
+        return JobChange(fields, credit)
+
+    return change_job(job_id, decide, f"settling the cancel of attempt {attempt}")
+
+
+def fail_overdue_callback(job_id: str, now: datetime | None = None) -> TransitionOutcome:
+    """A callback attempt past its deadline without its callback: the attempt failed (the next one after
+    the backoff, or the job fails, refunded, when it was the last)."""
+
+    def decide(job_id: str, job: Job, now: datetime) -> JobChange | None:
+        if not callback_overdue(job, now):
+            return None
+        outcome = after_failed_attempt(job.attempts, job.max_attempts, CALLBACK_OVERDUE_MESSAGE, now)
+        return _outcome_change(job_id, job, outcome, now)
+
+    return change_job(job_id, decide, "failing an overdue callback", now)
+
+
+def report_progress(job_id: str, attempt: int, progress: ProgressReport) -> TransitionOutcome:
+    """A callback worker's progress on its running attempt; `changed=False` once the attempt ended."""
+
+    def decide(_job_id: str, job: Job, now: datetime) -> JobChange | None:
+        if job.status is not JobStatus.RUNNING or job.attempts != attempt:
+            return None
+        report = {"percent": progress.percent, "message": progress.message, "updated_at": now}
+        return JobChange({"progress": report, "updated_at": now})
+
+    return change_job(job_id, decide, f"recording the progress of attempt {attempt}")
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -24,6 +24,17 @@ def job_cost(job: Job) -> int | None:
     return job.cost
 
 
+def _progress(job: Job) -> dict[str, Any] | None:
+    """A callback worker's latest report, shown while the job runs."""
+    if job.progress is None or job.status is not JobStatus.RUNNING:
+        return None
+    return {
+        "percent": job.progress.percent,
+        "message": job.progress.message,
+        "updated_at": int(job.progress.updated_at.timestamp()),
+    }
+
+
 # The fields a list leaves out unless `expand[]` names them (Stripe's expand[]=data.<field>).
 Expandable = Literal["data.input", "data.result"]
 EXPANDABLE_FIELDS: tuple[str, ...] = ("input", "result")
@@ -47,6 +58,8 @@ def job_resource(job_id: str, job: Job) -> dict[str, Any]:
         "usage": usage,
         "attempts": job.attempts,
         "max_attempts": job.max_attempts,
+        "progress": _progress(job),
+        "run_at": int(job.run_at.timestamp()) if job.run_at is not None else None,
         "created_at": int(job.created_at.timestamp()),
         "finished_at": int(job.finished_at.timestamp()) if job.finished_at is not None else None,
     }

@@ -2,7 +2,8 @@
 
 Creating a live job is one ledger batch: balance update (precondition), `job_debit` ledger entry, `create()`
 of the job itself and, with an Idempotency-Key only, the marker `processed_events/debit:job:{job_id}`.
-Test-key jobs cost nothing and are a single `create()`. With an `Idempotency-Key` the job id is derived from (user, mode, key), so a retry's
+Test-key jobs cost nothing and are a single `create()`, and so is a busy customer's live job admitted from a
+credit lease (shared/credits/lease_book.py: the balance is written per lease, not per job). With an `Idempotency-Key` the job id is derived from (user, mode, key), so a retry's
 `create()` fails inside that same batch: idempotent by construction, never check-then-write.
 """
 
@@ -14,8 +15,8 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
@@ -26,17 +27,28 @@ from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.firestore_events import DocumentChange
 from shared.core.firestore_values import UnstorableValue, check_json_values, check_storable
 from shared.core.idempotency import IDEMPOTENCY_HEADER
-from shared.core.index_shards import index_shard
+from shared.core.index_shards import in_user_ranges, index_shard
 from shared.core.pagination import Snapshot
 from shared.core.principals import KeyPrincipal
 from shared.core.retention import test_data_expiry
 from shared.core.settings import get_settings
+from shared.credits.lease_book import lease_book
 from shared.credits.ledger import CreditChange, apply_credit_change, job_debit_entry_id, refuse_debt
 from shared.jobs.attempts import queued_sweep_at, recovery_grace
+from shared.jobs.callback_rules import run_at_refusal
 from shared.jobs.types import resolve_job_type
-from shared.keys.limits import ACCOUNT_JOBS_IN_FLIGHT, DEFAULT_JOBS_IN_FLIGHT
+from shared.keys.account_limits import account_limits
+from shared.keys.limits import DEFAULT_JOBS_IN_FLIGHT
 from shared.keys.usage import record_job
-from shared.models import FixedPricing, Job, JobStatus, LedgerEntryType, utc_now
+from shared.models import (
+    CancelPolicy,
+    FixedPricing,
+    Job,
+    JobCompletion,
+    JobStatus,
+    LedgerEntryType,
+    utc_now,
+)
 
 JOB_ID_PATTERN = re.compile(r"job_[0-9a-f]{24,40}")
 # A job's big fields (up to 64 KiB and MAX_JSON_VALUES each): only a read of that one job, or a list that
@@ -55,6 +67,11 @@ class CreateJobRequest(BaseModel):
 
     type: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     input: dict[str, Any] = Field(default_factory=dict)
+    run_at: Annotated[int, Field(ge=0, strict=True)] | None = Field(
+        default=None,
+        description="Unix seconds: the job is not dispatched before this (at most 7 days ahead); its "
+        "credits are held from creation.",
+    )
 
 
 @dataclass(frozen=True)
@@ -79,9 +96,10 @@ def idempotent_job_id(user_id: str, livemode: bool, idempotency_key: str) -> str
 
 
 def request_fingerprint(request: CreateJobRequest) -> str:
-    canonical = json.dumps(
-        {"type": request.type, "input": request.input}, sort_keys=True, separators=(",", ":")
-    )
+    fields: dict[str, Any] = {"type": request.type, "input": request.input}
+    if request.run_at is not None:
+        fields["run_at"] = request.run_at
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -109,7 +127,15 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
     price = pricing.credits if isinstance(pricing, FixedPricing) else 0
     held = (price if isinstance(pricing, FixedPricing) else pricing.max_credits) if principal.livemode else 0
     now = utc_now()
-    expires_at = now + timedelta(seconds=job_type.queue_timeout_s)
+    run_at = _run_at(request.run_at, now)
+    due = max(run_at, now) if run_at is not None else now
+    expires_at = due + timedelta(seconds=job_type.queue_timeout_s)
+    sweep_at = queued_sweep_at(
+        due, expires_at, job_type.has_worker, recovery_grace(get_settings().is_production)
+    )
+    if due > now:
+        sweep_at = due  # nothing but the sweep hands out a delayed job, at its time
+    definition = job_type.definition
     job = Job(
         user_id=principal.user_id,
         key_id=principal.key_id,
@@ -122,9 +148,11 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
         max_attempts=job_type.max_attempts,
         timeout_s=job_type.timeout_s,
         expires_at=expires_at,
-        sweep_at=queued_sweep_at(
-            now, expires_at, job_type.has_worker, recovery_grace(get_settings().is_production)
-        ),
+        sweep_at=sweep_at,
+        next_attempt_at=due if due > now else None,
+        run_at=run_at,
+        completion=definition.completion if definition is not None else JobCompletion.RESPONSE,
+        cancel_policy=definition.cancel_policy if definition is not None else CancelPolicy.REFUND,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
         index_shard=index_shard(job_id),
@@ -135,8 +163,14 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
     if idempotency_key is None or not ref.get().exists:  # a replay never counts against the cap
         check_jobs_in_flight(principal)
         check_account_jobs_in_flight(principal)
+    # A busy customer's paid job is admitted from this instance's credit lease: no balance write of its own
+    # (shared/credits/lease_book.py); below the lease rate, or when no lease can be had, the exact path.
+    admission = lease_book().admit(principal.user_id, held) if held > 0 else None
     try:
-        if held > 0:
+        if admission is not None and admission.lease_id is not None:
+            job.lease_id = admission.lease_id
+            ref.create(job.to_firestore())
+        elif held > 0:
             applied = apply_credit_change(
                 CreditChange(
                     user_id=principal.user_id,
@@ -163,8 +197,24 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
     except AlreadyExists:
         # The job exists: an earlier request with this Idempotency-Key made it (its debit included).
         return _replay(job_id, fingerprint)
+    finally:
+        if admission is not None:
+            admission.done()  # the lease may settle, or the exact path's count of writers goes down
     record_job(principal.user_id, principal.key_id, held, principal.livemode)
     return CreatedJob(job_id, job, replayed=False)
+
+
+def _run_at(value: int | None, now: datetime) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        run_at = datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        run_at = None
+    refusal = run_at_refusal(run_at, now) if run_at is not None else "run_at is not a usable time."
+    if refusal is not None:
+        raise ApiError(ErrorCode.PARAMETER_INVALID, refusal, param="run_at")
+    return run_at
 
 
 def jobs_in_flight(key_id: str, cap: int) -> int:
@@ -214,7 +264,7 @@ def account_jobs_in_flight(user_id: str, livemode: bool, cap: int) -> int:
 
 def check_account_jobs_in_flight(principal: KeyPrincipal) -> None:
     """Many keys must not multiply an account's jobs: a cap over all of its keys of the key's mode."""
-    cap = ACCOUNT_JOBS_IN_FLIGHT[principal.environment]
+    cap = account_limits(principal.user_id, principal.environment).jobs_in_flight
     if account_jobs_in_flight(principal.user_id, principal.livemode, cap) >= cap:
         raise ApiError(
             ErrorCode.TOO_MANY_JOBS_IN_FLIGHT,
@@ -262,7 +312,7 @@ def jobs_query(
     principal: KeyPrincipal, status: JobStatus | None, including: tuple[str, ...] = ()
 ) -> firestore.Query:
     """The caller's jobs, newest first, without the big fields but those in `including`."""
-    # Index: user_id ASC, livemode ASC, [status ASC,] created_at DESC (firestore.indexes.json).
+    # Index: user_id ASC, livemode ASC, [status ASC,] user_range ASC, created_at DESC (firestore.indexes.json).
     query = (
         firestore_client()
         .collection(Job.collection)
@@ -272,7 +322,7 @@ def jobs_query(
     )
     if status is not None:
         query = query.where(filter=firestore.FieldFilter("status", "==", status.value))
-    return query.order_by("created_at", direction=firestore.Query.DESCENDING)
+    return in_user_ranges(query).order_by("created_at", direction=firestore.Query.DESCENDING)
 
 
 def publish_new_job(change: DocumentChange) -> Callable[[], object]:
@@ -284,6 +334,8 @@ def publish_new_job(change: DocumentChange) -> Callable[[], object]:
     (it raises when the publish failed, so the trigger is retried)."""
     if change.value is None or change.value.get("status") != JobStatus.QUEUED.value:
         return lambda: None
+    if change.value.get("next_attempt_at") is not None:
+        return lambda: None  # a delayed job (run_at): the sweep hands it out at its time
     from shared.jobs.lanes import start_dispatch_publish
 
     return start_dispatch_publish(change.document_id, str(change.value.get("type", "")))

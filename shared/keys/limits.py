@@ -397,11 +397,12 @@ def take_for_key(
     environment: KeyEnvironment,
     override: int | None,
     usage_fields: tuple[str, str] | None = None,
+    account_limit: int | None = None,
 ) -> Decision | None:
     """A key's request against its own bucket and its account's bucket of the same mode, together (one
     round trip per lease): the key's decision, or the account's when the account is over its limit
-    (policy "account")."""
-    account = SharedBucket(
-        f"account:{user_id}:{environment.value}", ACCOUNT_RATE_LIMITS[environment], "account"
-    )
+    (policy "account"). `account_limit`: the account's limit when not the default (an admin override,
+    shared/keys/account_limits.py)."""
+    limit = account_limit if account_limit is not None else ACCOUNT_RATE_LIMITS[environment]
+    account = SharedBucket(f"account:{user_id}:{environment.value}", limit, "account")
     return _limiter.take(f"key:{key_id}", key_rate_limit(environment, override), "key", usage_fields, account)

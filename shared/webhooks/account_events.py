@@ -82,7 +82,7 @@ def handle_account_updated(change: DocumentChange) -> list[str]:
         obj = {"object": "balance", "user_id": user_id, "credits": credits, "low_balance_threshold": low}
         sent.append(notify(Notice(user_id, WebhookEventType.CREDITS_LOW, key, obj)))
     below = _int(new.get("auto_top_up_below"))
-    if below is not None and credits < below and credits <= before:
+    if below is not None and credits < below and credits < before:  # a debit, below the threshold
         outcome = top_up_if_due(user_id)
         if outcome is not None:
             sent.append(notify(top_up_notice(user_id, outcome)))

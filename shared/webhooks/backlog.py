@@ -17,6 +17,7 @@ from google.api_core.exceptions import FailedPrecondition, NotFound
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.core.clients import firestore_client
+from shared.core.index_shards import in_user_ranges
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, utc_now
 from shared.webhooks.decisions import EndpointHealth, endpoint_health, lane_for
 from shared.webhooks.events import event_ref, publish_to_lane
@@ -51,8 +52,9 @@ def _queued_page(user_id: str, test_traffic: bool, limit: int) -> list[Any]:
         .where(filter=FieldFilter("status", "==", WebhookEventStatus.PENDING.value))
         .where(filter=FieldFilter("queued", "==", True))
         .where(filter=FieldFilter("test_traffic", "==", test_traffic))
-        .order_by("created_at")
     )
+    # Index: user_id, status, queued, test_traffic, user_range, created_at (shared/core/index_shards.py).
+    query = in_user_ranges(query).order_by("created_at")
     return list(query.limit(limit).stream())
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
+from shared.core.index_shards import in_user_ranges
 from shared.core.retry import retry_commit
 from shared.models import WebhookEndpoint, WebhookEvent, WebhookEventStatus, WebhookEventType, utc_now
 from shared.webhooks.backlog import QUEUE_BACKSTOP, backlog_size, drain
@@ -131,8 +132,9 @@ def _failed_since(user_id: str, since: datetime, limit: int) -> list[Any]:
         .where(filter=FieldFilter("user_id", "==", user_id))
         .where(filter=FieldFilter("status", "==", WebhookEventStatus.FAILED.value))
         .where(filter=FieldFilter("created_at", ">=", since))
-        .order_by("created_at")
     )
+    # Index: user_id, status, user_range, created_at (shared/core/index_shards.py).
+    query = in_user_ranges(query).order_by("created_at")
     return list(query.limit(limit).stream())
 
 

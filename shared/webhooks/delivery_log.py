@@ -7,6 +7,7 @@ from typing import Any
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.core.clients import firestore_client
+from shared.core.index_shards import in_user_ranges
 from shared.core.pagination import PageParams, Snapshot, list_page
 from shared.models import WebhookDelivery
 
@@ -34,7 +35,12 @@ def list_deliveries(user_id: str, params: PageParams, test_only: bool = False) -
     if test_only:
         # Index: user_id ASC, livemode ASC, created_at DESC, __name__ DESC (firestore.indexes.json).
         query = query.where(filter=FieldFilter("livemode", "==", False))
-    query = query.order_by("created_at", direction="DESCENDING").order_by("__name__", direction="DESCENDING")
+    # user_range (shared/core/index_shards.py) sits between the user's fields and created_at.
+    query = (
+        in_user_ranges(query)
+        .order_by("created_at", direction="DESCENDING")
+        .order_by("__name__", direction="DESCENDING")
+    )
 
     def cursor_snapshot(delivery_id: str) -> Snapshot | None:
         # The cursor is the id of the last delivery shown; it must be one the caller may see.

@@ -9,18 +9,21 @@ of them, and the operator can revoke them all at once (a leaked secret must not 
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.core.clients import current_project, firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
+from shared.core.firestore_values import UnstorableValue, check_storable
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.core.settings import get_settings
+from shared.jobs.attempts import MAX_RESULT_BYTES
 from shared.jobs.types import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_QUEUE_TIMEOUT_S,
@@ -35,10 +38,14 @@ from shared.jobs.types import (
     stored_job_type,
 )
 from shared.models import (
+    CALLBACK_TIMEOUT_S_MAX,
     JOB_MAX_ATTEMPTS_RANGE,
     JOB_QUEUE_TIMEOUT_S_RANGE,
     JOB_TIMEOUT_S_RANGE,
+    CancelPolicy,
     FixedPricing,
+    JobCompletion,
+    JobTestMode,
     JobType,
     MeteredPricing,
     utc_now,
@@ -68,6 +75,10 @@ class JobTypeInput(BaseModel):
                     "timeout_s": 300,
                     "max_attempts": 3,
                     "queue_timeout_s": 3600,
+                    "completion": "response",
+                    "test_jobs": "sample",
+                    "sample_result": {"text": "sample transcript"},
+                    "cancel_policy": "refund",
                 }
             ]
         },
@@ -78,7 +89,7 @@ class JobTypeInput(BaseModel):
     pricing: FixedPricing | MeteredPricing = Field(
         description='`{"credits": n}` (fixed) or `{"credits_per_unit", "max_credits", "unit"}` (metered).'
     )
-    timeout_s: Annotated[int, Field(ge=JOB_TIMEOUT_S_RANGE[0], le=JOB_TIMEOUT_S_RANGE[1], strict=True)] = (
+    timeout_s: Annotated[int, Field(ge=JOB_TIMEOUT_S_RANGE[0], le=CALLBACK_TIMEOUT_S_MAX, strict=True)] = (
         DEFAULT_TIMEOUT_S
     )
     max_attempts: Annotated[
@@ -87,6 +98,46 @@ class JobTypeInput(BaseModel):
     queue_timeout_s: Annotated[
         int, Field(ge=JOB_QUEUE_TIMEOUT_S_RANGE[0], le=JOB_QUEUE_TIMEOUT_S_RANGE[1], strict=True)
     ] = DEFAULT_QUEUE_TIMEOUT_S
+    completion: JobCompletion = Field(
+        default=JobCompletion.RESPONSE,
+        description="response: the worker's answer ends the attempt; callback: it answers 202 and POSTs "
+        "the outcome to callback_url by timeout_s (up to 24 h).",
+    )
+    test_jobs: JobTestMode = Field(
+        default=JobTestMode.SAMPLE,
+        description="sample: test-mode jobs complete with sample_result, the worker is not called; "
+        "worker: they are sent to it with livemode false.",
+    )
+    sample_result: dict[str, Any] = Field(
+        default_factory=dict, description="The result of test-mode jobs when test_jobs is sample."
+    )
+    cancel_policy: CancelPolicy = Field(
+        default=CancelPolicy.REFUND,
+        description="refund: a canceled job costs nothing; charge_started: a running job canceled keeps "
+        "its fixed price, or a metered one costs the units its worker reports.",
+    )
+
+    @model_validator(mode="after")
+    def _timeout_fits_completion(self) -> JobTypeInput:
+        if self.completion is JobCompletion.RESPONSE and self.timeout_s > JOB_TIMEOUT_S_RANGE[1]:
+            raise ValueError(
+                f"timeout_s of a response type is at most {JOB_TIMEOUT_S_RANGE[1]} (a callback type's: "
+                f"{CALLBACK_TIMEOUT_S_MAX})"
+            )
+        return self
+
+
+def _check_sample_result(sample: dict[str, Any]) -> None:
+    try:
+        check_storable(sample)
+    except UnstorableValue as exc:
+        raise ApiError(ErrorCode.PARAMETER_INVALID, f"Invalid {exc}.", param="sample_result") from None
+    if len(json.dumps(sample, separators=(",", ":")).encode()) > MAX_RESULT_BYTES:
+        raise ApiError(
+            ErrorCode.PARAMETER_INVALID,
+            f"sample_result is larger than {MAX_RESULT_BYTES} bytes.",
+            param="sample_result",
+        )
 
 
 def _ref(name: str) -> firestore.DocumentReference:
@@ -120,6 +171,10 @@ def admin_resource(name: str, job_type: ResolvedType, secret: str | None = None)
         "timeout_s": job_type.timeout_s,
         "max_attempts": job_type.max_attempts,
         "queue_timeout_s": job_type.queue_timeout_s,
+        "completion": (definition.completion if definition is not None else JobCompletion.RESPONSE).value,
+        "test_jobs": (definition.test_jobs if definition is not None else JobTestMode.SAMPLE).value,
+        "sample_result": definition.sample_result if definition is not None else {},
+        "cancel_policy": (definition.cancel_policy if definition is not None else CancelPolicy.REFUND).value,
         "legacy": definition is None,
         "created_at": _unix(definition.created_at) if definition is not None else None,
         "updated_at": _unix(definition.updated_at) if definition is not None else None,
@@ -142,6 +197,7 @@ def put_job_type(name: str, body: JobTypeInput) -> tuple[dict[str, Any], bool]:
     secret, shown in this answer only; replacing keeps the secret."""
     check_type_name(name)
     check_url(body.worker_url, param="worker_url")
+    _check_sample_result(body.sample_result)
     ref = _ref(name)
     db = firestore_client()
     topic = ensure_dispatch_lane(name)  # before the type exists: its first job finds its lane ready
@@ -274,13 +330,18 @@ def signing_secrets(job_type: JobType, now: datetime) -> list[str]:
     return signing.signing_secrets(job_type.secret, job_type.older_secrets, now)
 
 
-def echo_worker_url() -> str:
-    """The platform's own echo worker function (`echo_worker`), in this project."""
+def function_url(name: str) -> str:
+    """An HTTP function of the platform (`api`, `echo_worker`), in this project."""
     settings = get_settings()
     project = current_project()
     if settings.functions_base_url:
-        return f"{settings.functions_base_url.rstrip('/')}/{project}/{settings.region}/{ECHO_WORKER_FUNCTION}"
-    return f"https://{settings.region}-{project}.cloudfunctions.net/{ECHO_WORKER_FUNCTION}"
+        return f"{settings.functions_base_url.rstrip('/')}/{project}/{settings.region}/{name}"
+    return f"https://{settings.region}-{project}.cloudfunctions.net/{name}"
+
+
+def echo_worker_url() -> str:
+    """The platform's own echo worker function (`echo_worker`), in this project."""
+    return function_url(ECHO_WORKER_FUNCTION)
 
 
 def ensure_echo_type() -> JobType:
@@ -296,6 +357,7 @@ def ensure_echo_type() -> JobType:
         description=ECHO_DESCRIPTION,
         pricing=legacy.pricing if legacy is not None else FixedPricing(credits=1),
         timeout_s=ECHO_TIMEOUT_S,
+        test_jobs=JobTestMode.WORKER,  # echo is served by its worker in both modes
         secret=generate_signing_secret(),
         created_at=now,
         updated_at=now,

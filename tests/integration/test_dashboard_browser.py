@@ -23,6 +23,7 @@ from standardwebhooks import Webhook
 
 from localdev.emulators import free_port
 from localdev.web import dashboard_config, web_server
+from shared.core.clients import firestore_client, project_scope
 from tests.conftest import Project
 from tests.support.auth import make_admin, sign_in, sign_up
 from tests.support.platform import ApiClient
@@ -181,6 +182,29 @@ def test_a_customer_does_everything_from_the_dashboard(auth_project: Project, da
             page.get_by_role("link", name="Credits ledger").click()
             expect(page.get_by_role("cell", name="+120")).to_be_visible()
             steps.shot("ledger")
+
+            # The purchase is a paid credit grant, shown with what is left and its expiry; auto top-up is
+            # set on the same page, and its state shown.
+            expect(page.get_by_test_id("grant-remaining")).to_have_text("120 of 120")
+            expect(page.get_by_test_id("grant-expires")).to_have_text("never")
+            page.get_by_label("Buy credits automatically when the balance is low").check()
+            page.get_by_label("Below (credits)", exact=True).fill("50")
+            page.get_by_label("Package", exact=True).fill("starter")
+            page.get_by_label("Monthly limit (US cents)").fill("2000")
+            page.get_by_role("button", name="Save auto top-up").click()
+            expect(page.locator("#notice")).to_have_text("Auto top-up saved.")
+            page.get_by_role("link", name="Overview").click()
+            page.get_by_role("link", name="Credits ledger").click()
+            expect(page.get_by_test_id("auto-top-up-state")).to_contain_text("On")
+            steps.shot("auto-top-up")
+            # A charge failed (its effect as shared/billing/auto_top_up.py records it): the overview says so.
+            with project_scope(auth_project.id):
+                firestore_client().collection("auto_top_up").document(
+                    sign_in(auth_host, email, password).uid
+                ).update({"enabled": False, "disabled_reason": "card_declined"})
+            page.get_by_role("link", name="Overview").click()
+            expect(page.get_by_test_id("auto-top-up-banner")).to_contain_text("card was declined")
+            steps.shot("auto-top-up-off")
 
             # An echo job with a new test key (the page keeps the key created in this visit).
             page.get_by_role("link", name="API keys").click()

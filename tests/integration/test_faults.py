@@ -275,3 +275,69 @@ def test_localstripe_killed_mid_purchase_money_is_exact(
     assert_ledger_explains("alice")
     assert balance("bob") == 0
     assert buyer.errors_after(restarted) == []
+
+
+def test_host_killed_holding_credit_leases_charges_nothing_twice(
+    project: Project, api: ApiClient, supervisor: Supervisor
+) -> None:
+    """A busy customer's burst is admitted from credit leases (docs/credits.md); the host holding them is
+    killed mid-burst. After recovery every job is terminal, the dead leases are settled by the sweep exactly
+    once, credits == the ledger, and the balance is what was there less what the jobs reserved."""
+    from shared.credits.lease_store import sweep_leases
+    from shared.credits.leases import LEASE_TTL, SWEEP_GRACE
+    from shared.models import Account, utc_now
+
+    start_credits = 10_000
+    burst = 160
+    create_account("busy", credits=start_credits)
+    create_account("quiet", credits=100)
+    keys = [create_api_key("busy", "live")[1] for _ in range(4)]  # four keys' in-flight caps
+    _, quiet_key = create_api_key("quiet", "live")
+    client = Client(api)
+
+    def submit(n: int) -> str:
+        reply = client.send(
+            "POST", "/v1/jobs", keys[n % len(keys)], f"busy-{n}", json={"type": "echo", "input": {"n": n}}
+        )
+        assert reply.status_code in (200, 201), reply.text
+        return str(reply.json()["job_id"])
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        submitted = [pool.submit(in_project(project, partial(submit, n))) for n in range(burst)]
+        eventually(
+            lambda: sum(1 for job in jobs_of("busy").values() if job.lease_id) >= 20,
+            message="jobs admitted from a lease",
+        )
+        restarted = kill_and_wait(supervisor, HOST)  # the leases' holder dies mid-burst
+        job_ids = [done.result() for done in submitted]
+    quiet = client.send("POST", "/v1/jobs", quiet_key, "quiet-1", json={"type": "echo", "input": {}})
+    assert quiet.status_code in (200, 201), quiet.text
+
+    eventually(lambda: all_terminal("busy"), timeout=RECOVERY_TIMEOUT_S, message="every job terminal")
+    jobs = jobs_of("busy")
+    assert sorted(jobs) == sorted(set(job_ids)), "a retried submission made a second job"
+
+    def account(user_id: str) -> Account:
+        return Account.from_firestore(
+            firestore_client().collection("users").document(user_id).get().to_dict()
+        )
+
+    # The restarted host settles its own leases once idle; what is left is the dead host's, which the sweep
+    # settles once their expiry and grace have passed (played here by the sweep's clock).
+    def leases_settled() -> bool:
+        # Every submission has returned, so no lease admits any more: the sweep may run ahead of the clock.
+        sweep_leases(utc_now() + LEASE_TTL + SWEEP_GRACE)
+        return not account("busy").leases
+
+    eventually(leases_settled, timeout=60, message="every lease settled")
+    assert sweep_leases(utc_now() + LEASE_TTL + SWEEP_GRACE) == 0, "a dead lease settled twice"
+    busy = account("busy")
+    entries = ledger("busy")
+    assert busy.held == 0
+    assert busy.credits == start_credits + sum(int(e["amount"]) for e in entries)
+    kept = sum(job.held_credits for job in jobs.values() if not job.refunded)
+    assert busy.credits == start_credits - kept, "nothing minted or lost"
+    debits = [e["reference"] for e in entries if e["type"] == "job_debit"]
+    assert len(debits) == len(set(debits)), "a lease or a job charged twice"
+    assert account("quiet").credits == 99
+    assert not client.errors_after(restarted)

@@ -19,11 +19,13 @@ from shared.models import JobStatus, LedgerEntryType, WebhookEventType, utc_now
 from shared.workers.dispatch import Dispatched, dispatch_job
 from tests.conftest import Project
 from tests.support.job_workers import (
+    accepted,
     account_with_credits,
     answer,
     assert_ledger_sums_to_balance,
     dispatch_of,
     dispatcher_process,
+    post_callback,
     put_job_type,
     refuse,
 )
@@ -62,7 +64,12 @@ def test_signed_dispatch_completes_and_pays_the_fixed_price(
     alice, bob = tenants(10)
     _, alice_test = create_api_key("alice", "test")
     created = put_job_type(
-        api, "render", receiver.url("/render"), pricing={"credits": 3}, description="Renders."
+        api,
+        "render",
+        receiver.url("/render"),
+        pricing={"credits": 3},
+        description="Renders.",
+        test_jobs="worker",  # test-mode jobs go to the worker too (livemode false)
     )
     secret = created["worker_secret"]
     assert secret.startswith("whsec_")
@@ -80,6 +87,7 @@ def test_signed_dispatch_completes_and_pays_the_fixed_price(
     dispatch = dispatch_of(secret, request)
     assert dispatch["job_id"] == job_id and dispatch["type"] == "render"
     assert (dispatch["input"], dispatch["attempt"], dispatch["livemode"]) == ({"scene": 1}, 1, True)
+    assert dispatch["user_id"] == "alice" and "callback_url" not in dispatch
     assert isinstance(dispatch["deadline"], int) and dispatch["deadline"] > time.time()
     assert request.headers["webhook-id"] == f"{job_id}_1"
     # A test key's job runs through the same worker at no cost; bob's balance is his own.
@@ -157,7 +165,7 @@ def test_metered_jobs_reserve_the_max_and_release_what_usage_did_not_cost(
     alice, bob = tenants(150)
     _, alice_test = create_api_key("alice", "test")
     pricing = {"credits_per_unit": 2, "max_credits": 100, "unit": "second"}
-    put_job_type(api, "transcribe", receiver.url(), pricing=pricing)
+    put_job_type(api, "transcribe", receiver.url(), pricing=pricing, test_jobs="worker")
     receiver.respond(answer({"text": "hi"}, units=7.3), answer({"text": "long"}, units=1000))
     first = post_job(api, alice, {"type": "transcribe", "input": {}})
     assert (first.json()["reserved_credits"], first.json()["cost"]) == (100, None)
@@ -345,10 +353,10 @@ def test_job_types_api(project: Project, api: ApiClient, receiver: WebhookReceiv
     assert [t["worker_url"] for t in admin_list if t["type"] == "paint"] == [receiver.url("/v2")]
     assert api.request("GET", "/v1/admin/job_types", token=alice).status_code == 403
     # Answers holding a worker secret are never stored by a cache or a proxy; the others may be.
-    body = {"worker_url": receiver.url(), "pricing": {"credits": 1}}
-    fresh = api.request("PUT", "/v1/admin/job_types/paint2", token=admin, json=body)
+    second = {"worker_url": receiver.url(), "pricing": {"credits": 1}}
+    fresh = api.request("PUT", "/v1/admin/job_types/paint2", token=admin, json=second)
     assert fresh.status_code == 201 and fresh.headers["Cache-Control"] == "no-store"
-    again = api.request("PUT", "/v1/admin/job_types/paint2", token=admin, json=body)
+    again = api.request("PUT", "/v1/admin/job_types/paint2", token=admin, json=second)
     assert again.status_code == 200 and again.headers.get("Cache-Control") != "no-store"
     # Rotation: the old secret keeps signing alongside the new one.
     rotation = api.request("POST", "/v1/admin/job_types/paint/rotate_secret", token=admin, json={})
@@ -389,3 +397,352 @@ def _refused(api: ApiClient, key: str) -> dict[str, Any] | None:
     """The 400 answer once the instance's cached types know the type is deleted."""
     response = post_job(api, key, {"type": "paint", "input": {}})
     return response.json() if response.status_code == 400 else None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Callback completion, delayed jobs, test mode, cancel notices (docs/workers.md)
+
+
+def _requests_of(receiver: WebhookReceiver, secret: str, job_id: str) -> list[dict[str, Any]]:
+    """What the worker received about `job_id`, each verified with the type's secret."""
+    return [dispatch_of(secret, r) for r in receiver.received() if json.loads(r.body).get("job_id") == job_id]
+
+
+def _dispatched(receiver: WebhookReceiver, secret: str, job_id: str) -> dict[str, Any] | None:
+    """The (verified) dispatch of `job_id` the worker received, once it did."""
+    dispatches = [p for p in _requests_of(receiver, secret, job_id) if "notice" not in p]
+    return dispatches[0] if dispatches else None
+
+
+def _notices(receiver: WebhookReceiver, secret: str, job_id: str) -> list[dict[str, Any]]:
+    return [p for p in _requests_of(receiver, secret, job_id) if p.get("notice") == "cancel"]
+
+
+def _running(api: ApiClient, key: str, job_id: str) -> dict[str, Any] | None:
+    job = get_job(api, key, job_id)
+    return job if job["status"] == "running" else None
+
+
+def test_callback_result_progress_repeat_and_wrong_token(
+    project: Project, api: ApiClient, receiver: WebhookReceiver
+) -> None:
+    alice, bob = tenants(10)
+    receiver.default = accepted()
+    secret = put_job_type(
+        api, "film", receiver.url(), pricing={"credits": 4}, completion="callback", timeout_s=7200
+    )["worker_secret"]
+    alice_job = post_job(api, alice, {"type": "film", "input": {"reel": 1}}).json()["job_id"]
+    bob_job = post_job(api, bob, {"type": "film", "input": {"reel": 2}}).json()["job_id"]
+    dispatch = eventually(lambda: _dispatched(receiver, secret, alice_job), message="alice's dispatch")
+    bobs = eventually(lambda: _dispatched(receiver, secret, bob_job), message="bob's dispatch")
+    assert dispatch["callback_url"] == f"{api.base_url}/v1/jobs/{alice_job}/callback"
+    assert (dispatch["user_id"], bobs["user_id"]) == ("alice", "bob")
+    assert dispatch["deadline"] > time.time() + 7000  # the callback's deadline: timeout_s
+    token, url = dispatch["callback_token"], dispatch["callback_url"]
+    running = eventually(lambda: _running(api, alice, alice_job), message="alice's job running")
+    assert running["progress"] is None
+
+    # A wrong token, bob's token, an API key, no token: 401, nothing changes.
+    for wrong in ("cbt_wrong", bobs["callback_token"], alice, None):
+        refused = post_callback(url, wrong, {"result": {"stolen": True}})
+        assert (refused.status_code, refused.json()["error"]["code"]) == (401, "invalid_callback_token")
+    # Outside the contract: 400, the job keeps waiting.
+    assert post_callback(url, token, {"result": {}, "progress": {"percent": 5}}).status_code == 400
+    assert post_callback(url, token, {"progress": {"percent": 140}}).status_code == 400
+
+    progress = post_callback(url, token, {"progress": {"percent": 40, "message": "rendering"}})
+    assert progress.status_code == 200, progress.text
+    shown = get_job(api, alice, alice_job)
+    assert (shown["status"], shown["progress"]["percent"], shown["progress"]["message"]) == (
+        "running",
+        40,
+        "rendering",
+    )
+    assert get_job(api, bob, bob_job)["progress"] is None
+
+    done = post_callback(url, token, {"result": {"frames": 240}})
+    assert (done.status_code, done.json()) == (
+        200,
+        {"job_id": alice_job, "accepted": True, "status": "completed"},
+    )
+    job = get_job(api, alice, alice_job)
+    assert (job["status"], job["result"], job["cost"], job["progress"]) == (
+        "completed",
+        {"frames": 240},
+        4,
+        None,
+    )
+    # A repeat (or any later report) is refused and changes nothing.
+    for later in ({"result": {"frames": 1}}, {"error": {"message": "x"}, "retryable": False}):
+        repeat = post_callback(url, token, later)
+        assert (repeat.status_code, repeat.json()["error"]["code"]) == (409, "illegal_state_transition")
+    assert get_job(api, alice, alice_job)["result"] == {"frames": 240}
+
+    # Bob's worker reports a final error: failed, refunded.
+    failed = post_callback(
+        bobs["callback_url"],
+        bobs["callback_token"],
+        {"error": {"code": "bad", "message": "no reel"}, "retryable": False},
+    )
+    assert failed.json()["status"] == "failed"
+    bob_done = get_job(api, bob, bob_job)
+    assert (bob_done["failure_reason"], bob_done["error"], bob_done["cost"]) == (
+        "worker_error",
+        "bad: no reel",
+        0,
+    )
+    eventually(lambda: balance("bob") == 10, message="bob refunded")
+    assert balance("alice") == 6
+    for user in ("alice", "bob"):
+        assert_ledger_sums_to_balance(user)
+
+
+def test_a_callback_that_never_comes_fails_and_refunds_at_its_deadline(
+    project: Project, api: ApiClient, receiver: WebhookReceiver
+) -> None:
+    alice, bob = tenants(10)
+    receiver.default = accepted()
+    secret = put_job_type(
+        api,
+        "silent",
+        receiver.url(),
+        pricing={"credits": 3},
+        completion="callback",
+        timeout_s=5,
+        max_attempts=1,
+    )["worker_secret"]
+    put_job_type(
+        api, "patient", receiver.url(), pricing={"credits": 2}, completion="callback", timeout_s=86400
+    )
+    job_id = post_job(api, alice, {"type": "silent", "input": {}}).json()["job_id"]
+    other = post_job(api, bob, {"type": "patient", "input": {}}).json()["job_id"]
+    dispatch = eventually(lambda: _dispatched(receiver, secret, job_id), message="dispatched")
+    eventually(lambda: _running(api, bob, other), message="bob's job running")
+    eventually(lambda: _running(api, alice, job_id), message="running")
+    stored = stored_jobs("alice")[job_id]
+    assert stored.attempt_deadline is not None and stored.sweep_at == stored.attempt_deadline
+    assert sweep_jobs(now=stored.attempt_deadline - timedelta(seconds=1)).callbacks_overdue == []
+    report = sweep_jobs(now=stored.attempt_deadline + timedelta(seconds=1))
+    assert report.callbacks_overdue == [job_id]
+    job = get_job(api, alice, job_id)
+    assert (job["status"], job["failure_reason"], job["cost"]) == ("failed", "attempts_exhausted", 0)
+    assert "callback did not come" in job["error"]
+    eventually(lambda: balance("alice") == 10, message="refund")
+    late = post_callback(dispatch["callback_url"], dispatch["callback_token"], {"result": {}})
+    assert late.status_code == 409
+    # Bob's day-long callback job is untouched.
+    assert get_job(api, bob, other)["status"] == "running" and balance("bob") == 8
+    for user in ("alice", "bob"):
+        assert_ledger_sums_to_balance(user)
+
+
+def test_response_types_keep_the_short_timeout(
+    project: Project, api: ApiClient, receiver: WebhookReceiver
+) -> None:
+    admin = api.user_token("root", admin=True)
+    body = {"worker_url": receiver.url(), "pricing": {"credits": 1}, "timeout_s": 7200}
+    refused = api.request("PUT", "/v1/admin/job_types/long", token=admin, json=body)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "parameter_invalid"), refused.text
+    too_long = {**body, "completion": "callback", "timeout_s": 86401}
+    assert api.request("PUT", "/v1/admin/job_types/long", token=admin, json=too_long).status_code == 400
+    ok = api.request("PUT", "/v1/admin/job_types/long", token=admin, json={**body, "completion": "callback"})
+    assert ok.status_code == 201 and ok.json()["completion"] == "callback"
+
+
+def test_a_delayed_job_waits_for_run_at_and_can_be_canceled_meanwhile(
+    project: Project, api: ApiClient, receiver: WebhookReceiver
+) -> None:
+    alice, bob = tenants(10)
+    receiver.default = answer({"ran": True})
+    put_job_type(api, "later", receiver.url(), pricing={"credits": 2})
+    run_at = int(time.time()) + 15
+    created = post_job(api, alice, {"type": "later", "input": {}, "run_at": run_at})
+    assert created.status_code == 201, created.text
+    job_id = created.json()["job_id"]
+    # Not dispatched before run_at: neither by a dispatcher nor by the sweep.
+    assert dispatch_job(job_id) is None
+    assert job_id not in sweep_jobs().dispatched
+    assert (created.json()["status"], created.json()["run_at"]) == ("queued", run_at)
+    canceled_id = post_job(api, alice, {"type": "later", "input": {"n": 2}, "run_at": run_at}).json()[
+        "job_id"
+    ]
+    assert balance("alice") == 6  # both reservations taken at creation
+    canceled = api.request("POST", f"/v1/jobs/{canceled_id}/cancel", token=alice)
+    assert (canceled.status_code, canceled.json()["status"], canceled.json()["cost"]) == (200, "canceled", 0)
+    assert balance("alice") == 8
+    bob_job = post_job(api, bob, {"type": "later", "input": {}}).json()["job_id"]
+    eventually(lambda: finished(api, bob, bob_job), message="bob's job runs at once")
+    if time.time() < run_at - 1:
+        assert get_job(api, alice, job_id)["status"] == "queued"
+
+    done = eventually(
+        lambda: finished(api, alice, job_id, sweep=True), timeout=60, message="ran after run_at"
+    )
+    assert done["status"] == "completed" and done["run_at"] == run_at
+    dispatches = [json.loads(r.body) for r in receiver.received()]
+    assert [d["job_id"] for d in dispatches if d["job_id"] in (job_id, canceled_id)] == [job_id]
+    assert next(d for d in dispatches if d["job_id"] == job_id)["attempt"] == 1
+    assert time.time() >= run_at
+
+    for bad in (int(time.time()) + 8 * 86400, "soon", -1, 10**20):
+        refused = post_job(api, alice, {"type": "later", "input": {}, "run_at": bad})
+        assert (refused.status_code, refused.json()["error"]["param"]) == (400, "run_at"), refused.text
+    assert (balance("alice"), balance("bob")) == (8, 8)
+    for user in ("alice", "bob"):
+        assert_ledger_sums_to_balance(user)
+
+
+def test_test_mode_jobs_get_the_sample_result_or_the_worker(
+    project: Project, api: ApiClient, receiver: WebhookReceiver
+) -> None:
+    alice, _bob = tenants(10)
+    _, alice_test = create_api_key("alice", "test")
+    _, bob_test = create_api_key("bob", "test")
+    receiver.default = answer({"real": True})
+    secret = put_job_type(
+        api, "sampled", receiver.url("/sampled"), pricing={"credits": 2}, sample_result={"sample": [1, 2]}
+    )["worker_secret"]
+    put_job_type(api, "plain", receiver.url("/plain"), pricing={"credits": 1})  # the default sample: {}
+    worker_secret = put_job_type(
+        api, "tested", receiver.url("/tested"), pricing={"credits": 1}, test_jobs="worker"
+    )["worker_secret"]
+
+    sample = post_job(api, alice_test, {"type": "sampled", "input": {"x": 1}}).json()["job_id"]
+    plain = post_job(api, bob_test, {"type": "plain", "input": {}}).json()["job_id"]
+    tested = post_job(api, alice_test, {"type": "tested", "input": {"x": 2}}).json()["job_id"]
+    live = post_job(api, alice, {"type": "sampled", "input": {"x": 3}}).json()["job_id"]
+    echo = post_job(api, bob_test, {"type": "echo", "input": {"y": 1}}).json()["job_id"]
+
+    done = eventually(lambda: finished(api, alice_test, sample), message="sample job")
+    assert (done["status"], done["result"], done["cost"]) == ("completed", {"sample": [1, 2]}, 0)
+    assert eventually(lambda: finished(api, bob_test, plain), message="plain")["result"] == {}
+    assert eventually(lambda: finished(api, alice, live), message="live job")["result"] == {"real": True}
+    assert eventually(lambda: finished(api, alice_test, tested), message="tested")["result"] == {"real": True}
+    assert eventually(lambda: finished(api, bob_test, echo), message="echo")["result"] == {"y": 1}
+    # The worker saw the live job and the test job of the "worker" type only.
+    paths = sorted(r.path for r in receiver.received())
+    assert paths == ["/sampled", "/tested"], paths
+    by_path = {r.path: r for r in receiver.received()}
+    assert dispatch_of(secret, by_path["/sampled"])["livemode"] is True
+    assert dispatch_of(worker_secret, by_path["/tested"])["livemode"] is False
+    admin = api.user_token("root", admin=True)
+    listed = {t["type"]: t for t in api.request("GET", "/v1/admin/job_types", token=admin).json()["data"]}
+    assert (listed["sampled"]["test_jobs"], listed["sampled"]["sample_result"]) == (
+        "sample",
+        {"sample": [1, 2]},
+    )
+    assert listed["tested"]["test_jobs"] == "worker"
+    assert (balance("alice"), balance("bob")) == (8, 10)
+    for user in ("alice", "bob"):
+        assert_ledger_sums_to_balance(user)
+
+
+def _cancel_running(
+    api: ApiClient, receiver: WebhookReceiver, secret: str, key: str, job_type: str
+) -> tuple[str, dict[str, Any]]:
+    """A callback job of `job_type` made, dispatched (the worker answered 202) and canceled while running."""
+    job_id = post_job(api, key, {"type": job_type, "input": {}}).json()["job_id"]
+    dispatch = eventually(lambda: _dispatched(receiver, secret, job_id), message="dispatched")
+    eventually(lambda: _running(api, key, job_id), message="running")
+    canceled = api.request("POST", f"/v1/jobs/{job_id}/cancel", token=key)
+    assert (canceled.status_code, canceled.json()["status"]) == (200, "canceled"), canceled.text
+    return job_id, dispatch
+
+
+def _notified(api: ApiClient, receiver: WebhookReceiver, secret: str, job_id: str) -> list[dict[str, Any]]:
+    """Runs sweep passes until the worker got the job's cancel notice and the job recorded it."""
+
+    def told() -> list[dict[str, Any]] | None:
+        sweep_jobs()
+        notices = _notices(receiver, secret, job_id)
+        return notices if notices and stored_jobs()[job_id].cancel_notice_attempt is None else None
+
+    return eventually(told, message="cancel notice")
+
+
+def test_cancel_reaches_the_worker_and_the_refund_policy_gives_everything_back(
+    project: Project, api: ApiClient, receiver: WebhookReceiver
+) -> None:
+    alice, bob = tenants(10)
+    receiver.default = accepted()
+    secret = put_job_type(
+        api, "refunded", receiver.url(), pricing={"credits": 4}, completion="callback", timeout_s=600
+    )["worker_secret"]
+    bob_job = post_job(api, bob, {"type": "refunded", "input": {}}).json()["job_id"]
+    job_id, dispatch = _cancel_running(api, receiver, secret, alice, "refunded")
+    assert get_job(api, alice, job_id)["cost"] == 0
+    [notice] = _notified(api, receiver, secret, job_id)
+    assert notice == {
+        "notice": "cancel",
+        "job_id": job_id,
+        "type": "refunded",
+        "attempt": 1,
+        "user_id": "alice",
+        "livemode": True,
+    }
+    assert sweep_jobs().cancel_notices == []  # told once
+    assert (
+        post_callback(dispatch["callback_url"], dispatch["callback_token"], {"result": {}}).status_code == 409
+    )
+    eventually(lambda: balance("alice") == 10, message="refund")
+    assert _notices(receiver, secret, bob_job) == [] and get_job(api, bob, bob_job)["status"] == "running"
+    assert balance("bob") == 6
+    for user in ("alice", "bob"):
+        assert_ledger_sums_to_balance(user)
+
+
+def test_charge_started_keeps_a_fixed_price_and_settles_a_metered_job_on_reported_units(
+    project: Project, api: ApiClient, receiver: WebhookReceiver
+) -> None:
+    alice, bob = tenants(200)
+    receiver.default = accepted()
+    fixed_secret = put_job_type(
+        api,
+        "kept",
+        receiver.url("/kept"),
+        pricing={"credits": 5},
+        completion="callback",
+        cancel_policy="charge_started",
+    )["worker_secret"]
+    metered_secret = put_job_type(
+        api,
+        "metered",
+        receiver.url("/metered"),
+        pricing={"credits_per_unit": 2, "max_credits": 100, "unit": "second"},
+        completion="callback",
+        cancel_policy="charge_started",
+    )["worker_secret"]
+
+    # Fixed price, running: kept. A delayed one not started yet: refunded.
+    kept, _ = _cancel_running(api, receiver, fixed_secret, alice, "kept")
+    assert get_job(api, alice, kept)["cost"] == 5
+    _notified(api, receiver, fixed_secret, kept)
+    waiting = post_job(api, alice, {"type": "kept", "input": {}, "run_at": int(time.time()) + 3600}).json()
+    assert api.request("POST", f"/v1/jobs/{waiting['job_id']}/cancel", token=alice).json()["cost"] == 0
+    assert balance("alice") == 195
+
+    # Metered, running: the worker answers the notice with its units; 7.3 s x 2 = 15 of 100 reserved.
+    job_id = post_job(api, alice, {"type": "metered", "input": {}}).json()["job_id"]
+    eventually(lambda: _dispatched(receiver, metered_secret, job_id), message="metered dispatched")
+    eventually(lambda: _running(api, alice, job_id), message="metered running")
+    receiver.respond(answer({}, units=7.3))  # the next request is the notice
+    assert api.request("POST", f"/v1/jobs/{job_id}/cancel", token=alice).json()["status"] == "canceled"
+    assert balance("alice") == 95
+    _notified(api, receiver, metered_secret, job_id)
+    job = get_job(api, alice, job_id)
+    assert (job["status"], job["cost"], job["usage"]) == ("canceled", 15, {"units": 7.3, "unit": "second"})
+    eventually(lambda: balance("alice") == 180, message="release")
+    releases = [e for e in ledger_entries("alice") if e.type is LedgerEntryType.JOB_RELEASE]
+    assert [(e.amount, e.reference) for e in releases] == [(85, job_id)]
+
+    # Bob's metered job, canceled with a worker that reports nothing: settled on 0 units.
+    bob_job = post_job(api, bob, {"type": "metered", "input": {}}).json()["job_id"]
+    eventually(lambda: _running(api, bob, bob_job), message="bob's job running")
+    receiver.respond(Scripted(500, body=b"down"))
+    api.request("POST", f"/v1/jobs/{bob_job}/cancel", token=bob)
+    _notified(api, receiver, metered_secret, bob_job)
+    assert get_job(api, bob, bob_job)["cost"] == 0
+    eventually(lambda: balance("bob") == 200, message="bob's release")
+    assert balance("alice") == 180
+    for user in ("alice", "bob"):
+        assert_ledger_sums_to_balance(user)

@@ -31,6 +31,8 @@ JOB_FIELDS = {
     "usage",
     "attempts",
     "max_attempts",
+    "progress",
+    "run_at",
     "created_at",
     "finished_at",
 }

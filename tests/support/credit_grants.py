@@ -6,6 +6,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from google.cloud.firestore_v1.base_query import FieldFilter
+
 from shared.core.clients import firestore_client
 from shared.models import Account, CreditGrant, GrantStatus, LedgerEntry
 from tests.support.platform import ApiClient
@@ -45,13 +47,16 @@ def account(user_id: str) -> Account:
 def ledger(user_id: str) -> list[LedgerEntry]:
     entries = [
         LedgerEntry.from_firestore(d.to_dict())
-        for d in firestore_client().collection("credit_ledger").where("user_id", "==", user_id).stream()
+        for d in firestore_client()
+        .collection("credit_ledger")
+        .where(filter=FieldFilter("user_id", "==", user_id))
+        .stream()
     ]
     return sorted(entries, key=lambda e: e.created_at)
 
 
 def grant_docs(user_id: str) -> dict[str, CreditGrant]:
-    query = firestore_client().collection("credit_grants").where("user_id", "==", user_id)
+    query = firestore_client().collection("credit_grants").where(filter=FieldFilter("user_id", "==", user_id))
     return {d.id: CreditGrant.from_firestore(d.to_dict()) for d in query.stream()}
 
 

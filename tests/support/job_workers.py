@@ -10,6 +10,8 @@ import subprocess
 import sys
 from typing import Any
 
+import requests
+
 from shared.credits.ledger import CreditChange, apply_credit_change
 from shared.models import LedgerEntryType
 from tests.support.jobs import balance, ledger_entries
@@ -76,3 +78,14 @@ def dispatcher_process(project: str, job_id: str) -> subprocess.Popen[bytes]:
         "    dispatch_job(sys.argv[2])\n"
     )
     return subprocess.Popen([sys.executable, "-c", code, project, job_id], env=dict(os.environ))
+
+
+def accepted() -> Scripted:
+    """A callback worker's 202: the attempt is taken; its outcome comes later by callback."""
+    return Scripted(202, {"Content-Type": "application/json"}, body=b"{}")
+
+
+def post_callback(url: str, token: str | None, body: Any) -> requests.Response:
+    """What a callback worker sends to its dispatch's callback_url."""
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return requests.post(url, json=body, headers=headers, timeout=30, allow_redirects=False)

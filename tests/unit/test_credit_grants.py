@@ -150,6 +150,13 @@ def test_return_to_a_grant_expired_meanwhile_expires_again_in_the_same_change() 
     assert plan.state.balance == 3 and "g" not in plan.state.grants
 
 
+def test_return_to_an_expired_grant_not_swept_yet_expires_again_too() -> None:
+    state = CreditState({"g": grant(2, expires_in_s=-1)})
+    plan = plan_change(state, ReturnCredits(3, {"g": 3}), T0)
+    assert [(e.kind, e.amount) for e in plan.entries] == [(EntryKind.CHANGE, 3), (EntryKind.EXPIRY, -3)]
+    assert plan.state.grants["g"].remaining == 2 and plan.statuses == {}
+
+
 def test_return_to_a_depleted_grant_makes_it_active_again() -> None:
     known = {"g": (grant(0, expires_in_s=100), GrantStatus.DEPLETED)}
     plan = plan_change(CreditState({}), ReturnCredits(4, {"g": 4}, known), T0)

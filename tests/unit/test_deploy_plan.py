@@ -280,7 +280,8 @@ def test_only_the_functions_that_call_stripe_get_its_secrets() -> None:
         for name, command in function_deploys().items()
         if "STRIPE_SECRET_KEY" in mounted_secrets(command)
     }
-    assert mounted == {"api", "stripe_webhook"}
+    assert mounted == {spec.name for spec in FUNCTIONS if spec.calls_stripe}
+    assert mounted == {"api", "stripe_webhook", "on_account_updated"}  # auto top-up charges off-session
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
@@ -322,8 +323,12 @@ def test_service_accounts_are_created_and_granted_only_their_roles() -> None:
     for c in commands(["gcloud", "secrets", "add-iam-policy-binding"]):
         assert c.flag("role") == "roles/secretmanager.secretAccessor"
         secret_access.setdefault(c.words[3], set()).add(c.flag("member"))
-    readers = {member.format("api"), member.format("stripe-events")}
-    redis_users = {member.format("api"), member.format("workers")}
+    readers = {member.format(spec.identity.value) for spec in FUNCTIONS if spec.calls_stripe}
+    redis_users = {member.format(spec.identity.value) for spec in FUNCTIONS if spec.uses_redis}
+    assert {member.format("api"), member.format("stripe-events")} <= readers
+    assert redis_users == {member.format("api"), member.format("workers")}
+    # Neither ever reaches the identity that calls outside URLs.
+    assert member.format("webhook-sender") not in readers | redis_users
     assert secret_access == {
         "stripe-secret-key": readers,
         "stripe-webhook-secret": readers,
@@ -867,9 +872,25 @@ def test_the_parser_check_refuses_what_gcloud_refuses() -> None:
         "--ingress-settings=internal-and-cloud-load-balancing",
     ]
     unknown_flag = ["gcloud", "pubsub", "subscriptions", "update", "s", "--ack-deadline-seconds=60"]
+    typo = json.dumps(
+        {"displayName": "x", "combinr": "OR", "conditions": [{"conditionThreshold": {"comparison": "GT"}}]}
+    )
+    bad_policy = [
+        "gcloud",
+        "alpha",
+        "monitoring",
+        "policies",
+        "create",
+        f"--project={PROJECT}",
+        f"--policy={typo}",
+    ]
     refused = dict(
-        (tuple(argv), message) for argv, message in refusals([ga_policy, bad_ingress, unknown_flag])
+        (tuple(argv), message)
+        for argv, message in refusals([ga_policy, bad_ingress, unknown_flag, bad_policy])
     )
     assert "alternate release tracks" in refused[tuple(ga_policy)]
     assert "internal-and-gclb" in refused[tuple(bad_ingress)]  # gcloud suggests the real choice
     assert "unrecognized arguments" in refused[tuple(unknown_flag)]
+    # The policy's JSON, read only when the command runs, is checked against the API's own messages.
+    assert "policy.combinr" in refused[tuple(bad_policy)]
+    assert "conditionThreshold.comparison" in refused[tuple(bad_policy)]

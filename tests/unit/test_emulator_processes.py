@@ -115,3 +115,31 @@ def test_children_die_with_a_supervisor_killed_outright(tmp_path: Path) -> None:
     finally:
         if supervisor.poll() is None:
             supervisor.kill()
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """The local addresses (hex, as /proc/net/tcp* writes them) listening on `port`."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            address, _, hex_port = fields[1].rpartition(":")
+            if fields[3] == "0A" and int(hex_port, 16) == port:
+                found.add(address)
+    return found
+
+
+def test_local_stand_ins_listen_on_loopback_only(tmp_path: Path) -> None:
+    from localdev.emulators import localstripe_server
+    from localdev.example_worker import example_worker
+
+    loopback = "0100007F"  # 127.0.0.1, as /proc/net/tcp writes it
+    stripe_port, worker_port = free_port(), free_port()
+    stripe = localstripe_server(stripe_port, tmp_path)
+    worker = example_worker("whsec_" + "dGVzdA==", dict(os.environ), tmp_path, port=worker_port)
+    for process, port in ((stripe, stripe_port), (worker, worker_port)):
+        process.start(timeout=120)
+        try:
+            assert _listening_addresses(port) == {loopback}, process.name
+        finally:
+            process.stop()

@@ -185,8 +185,10 @@ def test_project_id_must_be_lower_case(env: pytest.MonkeyPatch) -> None:
 
 
 def test_production_requires_the_rate_limit_store_where_it_is_used(env: pytest.MonkeyPatch) -> None:
+    from shared.core import clients
     from shared.core.clients import redis_client
 
+    env.setattr(clients, "_redis", [])  # no client made by an earlier test
     set_all(env, PRODUCTION_SECRETS)
     env.delenv("REDIS_URL")
     # Functions that never use the store (those calling outside URLs) are deployed without its secret.

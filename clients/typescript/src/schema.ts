@@ -202,10 +202,30 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Cancel a queued or running job; its credits come back in full.
-         * @description The job becomes `canceled` and a `job.canceled` webhook event is sent; a worker's answer arriving later changes nothing. A completed or failed job answers 409 (the message names its state); canceling a canceled job answers it again.
+         * Cancel a queued or running job; its credits come back by the type's cancel_policy.
+         * @description The job becomes `canceled` and a `job.canceled` webhook event is sent; a running job's worker is sent a cancel notice, and its answer to the dispatch arriving later changes nothing. With the type's `cancel_policy: charge_started` a job canceled while running keeps its fixed price (or costs the units a metered worker reports); otherwise everything comes back. A completed or failed job answers 409 (the message names its state); canceling a canceled job answers it again.
          */
         post: operations["cancel_job"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{job_id}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A callback worker reports its attempt: a result, an error, or progress (docs/workers.md).
+         * @description Authorization: Bearer <callback_token> of the dispatch. A result or an error is applied once: a repeat, or a report after the attempt ended (canceled, past its deadline), answers 409 and changes nothing; a token that is not the attempt's answers 401.
+         */
+        post: operations["job_callback"];
         delete?: never;
         options?: never;
         head?: never;
@@ -334,6 +354,27 @@ export interface paths {
          */
         get: operations["list_credit_grants"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auto_top_up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Auto top-up's settings and state: why it is off, this month's spend. */
+        get: operations["get_auto_top_up"];
+        /**
+         * Turn auto top-up on or off, and set the low-balance alert.
+         * @description When the balance falls below `threshold`, one purchase of `package` is made off-session with the default card (an `auto_top_up.succeeded` or `auto_top_up.failed` webhook event tells how it went). Refused (400): a package whose credits would not bring the balance back to the threshold, a `monthly_limit_cents` below its price. A declined charge turns auto top-up off (`disabled_reason`); putting it on again clears that.
+         */
+        put: operations["set_auto_top_up"];
         post?: never;
         delete?: never;
         options?: never;
@@ -669,6 +710,27 @@ export interface paths {
         patch: operations["admin_set_key_rate_limit"];
         trace?: never;
     };
+    "/v1/admin/users/{user_id}/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's account-wide live limits and their overrides. */
+        get: operations["get_account_limits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Override a customer's account-wide live rate limit or jobs in flight.
+         * @description Only the fields sent change (null returns one to the default). Every instance applies them within 5 s. Each key's own limits still apply; test mode keeps its defaults. 404 when the user has no account.
+         */
+        patch: operations["set_account_limits"];
+        trace?: never;
+    };
     "/v1/admin/webhooks/{user_id}": {
         parameters: {
             query?: never;
@@ -801,6 +863,31 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccountLimits */
+        AccountLimits: {
+            /** User Id */
+            user_id: string;
+            /**
+             * Rate Limit
+             * @description Live requests per second over all of the account's keys, in effect.
+             */
+            rate_limit: number;
+            /**
+             * Rate Limit Override
+             * @description The administrator's override; null: the default.
+             */
+            rate_limit_override: number | null;
+            /**
+             * Jobs In Flight
+             * @description Live jobs queued plus running the account may have, in effect.
+             */
+            jobs_in_flight: number;
+            /**
+             * Jobs In Flight Override
+             * @description The administrator's override; null: the default.
+             */
+            jobs_in_flight_override: number | null;
+        };
         /**
          * Account
          * @example {
@@ -834,6 +921,30 @@ export interface components {
             founding_member_number: number | null;
             /** Created At */
             created_at: number;
+        };
+        /**
+         * AdminAccountLimitsUpdate
+         * @example {
+         *       "jobs_in_flight": 20000,
+         *       "rate_limit": 5000
+         *     }
+         * @example {
+         *       "rate_limit": null
+         *     }
+         */
+        AdminAccountLimitsUpdate: {
+            /**
+             * Rate Limit
+             * @description Live requests per second over all the account's keys; null returns to the default.
+             * @default null
+             */
+            rate_limit?: number | null;
+            /**
+             * Jobs In Flight
+             * @description Live jobs queued plus running over all the account's keys; null returns to the default.
+             * @default null
+             */
+            jobs_in_flight?: number | null;
         };
         /**
          * AdminKeyUpdate
@@ -906,6 +1017,105 @@ export interface components {
              */
             max_jobs_in_flight: number;
         };
+        /**
+         * AutoTopUpFailure
+         * @description Why auto top-up turned itself off (docs/credits.md); only the customer turns it on again.
+         * @enum {string}
+         */
+        AutoTopUpFailure: "card_declined" | "authentication_required" | "no_default_card" | "card_deleted" | "package_unavailable";
+        /**
+         * AutoTopUpInput
+         * @example {
+         *       "enabled": true,
+         *       "low_balance_threshold": 200,
+         *       "monthly_limit_cents": 9000,
+         *       "package": "popular",
+         *       "threshold": 100
+         *     }
+         */
+        AutoTopUpInput: {
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Threshold
+             * @description Buy when the balance falls below this.
+             */
+            threshold: number;
+            /**
+             * Package
+             * @description The credit package bought (required when enabled).
+             * @default null
+             */
+            package?: string | null;
+            /**
+             * Monthly Limit Cents
+             * @description At most this much is charged per UTC month.
+             * @default 0
+             */
+            monthly_limit_cents?: number;
+            /**
+             * Low Balance Threshold
+             * @description credits.low is sent when the balance falls below this (again after it was back above).
+             * @default null
+             */
+            low_balance_threshold?: number | null;
+        };
+        /** AutoTopUp */
+        AutoTopUp: {
+            /** Enabled */
+            enabled: boolean;
+            /** Threshold */
+            threshold: number;
+            /** Package */
+            package: string | null;
+            /** Monthly Limit Cents */
+            monthly_limit_cents: number;
+            /** Low Balance Threshold */
+            low_balance_threshold: number | null;
+            /** @description Why auto top-up turned itself off (a charge failed); null while on or turned off by you. */
+            disabled_reason: components["schemas"]["AutoTopUpFailure"] | null;
+            /**
+             * Month Spent Cents
+             * @description Charged by auto top-up this UTC month.
+             */
+            month_spent_cents: number;
+            /**
+             * In Progress
+             * @description A top-up is being charged now.
+             */
+            in_progress: boolean;
+        };
+        /** CallbackError */
+        CallbackError: {
+            /**
+             * Code
+             * @default null
+             */
+            code?: string | null;
+            /** Message */
+            message: string;
+        };
+        /** CallbackProgress */
+        CallbackProgress: {
+            /** Percent */
+            percent: number;
+            /**
+             * Message
+             * @default
+             */
+            message?: string;
+        };
+        /** CallbackUsage */
+        CallbackUsage: {
+            /** Units */
+            units: number;
+        };
+        /**
+         * CancelPolicy
+         * @description What canceling a running job costs: nothing (refund), or what it started (charge_started).
+         * @enum {string}
+         */
+        CancelPolicy: "refund" | "charge_started";
         /** CreateJobRequest */
         CreateJobRequest: {
             /** Type */
@@ -914,6 +1124,12 @@ export interface components {
             input?: {
                 [key: string]: unknown;
             };
+            /**
+             * Run At
+             * @description Unix seconds: the job is not dispatched before this (at most 7 days ahead); its credits are held from creation.
+             * @default null
+             */
+            run_at?: number | null;
         };
         /**
          * CreateKeyBody
@@ -1092,7 +1308,7 @@ export interface components {
              * @description Names the cause.
              * @enum {string}
              */
-            code: "account_missing" | "admin_required" | "api_key_expired" | "api_key_required" | "api_key_revoked" | "card_declined" | "idempotency_key_in_use" | "illegal_state_transition" | "insufficient_credits" | "internal_error" | "invalid_api_key" | "invalid_id_token" | "invalid_json" | "invalid_request" | "invalid_signature" | "livemode_required" | "maintenance_mode" | "method_not_allowed" | "missing_api_key" | "missing_id_token" | "no_default_payment_method" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "rate_limited" | "request_too_large" | "resource_already_exists" | "resource_missing" | "route_not_found" | "service_unavailable" | "setup_intent_incomplete" | "stripe_error" | "stripe_rejected" | "too_many_jobs_in_flight" | "unsupported_media_type" | "user_token_required" | "webhook_disabled";
+            code: "account_missing" | "admin_required" | "api_key_expired" | "api_key_required" | "api_key_revoked" | "card_declined" | "idempotency_key_in_use" | "illegal_state_transition" | "insufficient_credits" | "internal_error" | "invalid_api_key" | "invalid_callback_token" | "invalid_id_token" | "invalid_json" | "invalid_request" | "invalid_signature" | "livemode_required" | "maintenance_mode" | "method_not_allowed" | "missing_api_key" | "missing_id_token" | "no_default_payment_method" | "parameter_invalid" | "parameter_missing" | "parameter_unknown" | "rate_limited" | "request_too_large" | "resource_already_exists" | "resource_missing" | "route_not_found" | "service_unavailable" | "setup_intent_incomplete" | "stripe_error" | "stripe_rejected" | "too_many_jobs_in_flight" | "unsupported_media_type" | "user_token_required" | "webhook_disabled";
             /**
              * Message
              * @description For people; may change.
@@ -1149,6 +1365,69 @@ export interface components {
              */
             status: "ok";
         };
+        /** JobCallbackAnswer */
+        JobCallbackAnswer: {
+            /** Job Id */
+            job_id: string;
+            /**
+             * Accepted
+             * @constant
+             */
+            accepted: true;
+            /** @description The job's status after the callback. */
+            status: components["schemas"]["JobStatus"];
+        };
+        /**
+         * JobCallbackBody
+         * @description Exactly one of: `result` (with `usage` for a metered type), `error` (with `retryable`), `progress`.
+         * @example {
+         *       "result": {
+         *         "text": "..."
+         *       },
+         *       "usage": {
+         *         "units": 12.5
+         *       }
+         *     }
+         * @example {
+         *       "error": {
+         *         "code": "bad_audio",
+         *         "message": "The file is not audio."
+         *       },
+         *       "retryable": false
+         *     }
+         * @example {
+         *       "progress": {
+         *         "message": "transcribing",
+         *         "percent": 40
+         *       }
+         *     }
+         */
+        JobCallbackBody: {
+            /**
+             * Result
+             * @default null
+             */
+            result?: {
+                [key: string]: unknown;
+            } | null;
+            /** @default null */
+            usage?: components["schemas"]["CallbackUsage"] | null;
+            /** @default null */
+            error?: components["schemas"]["CallbackError"] | null;
+            /**
+             * Retryable
+             * @default null
+             */
+            retryable?: boolean | null;
+            /** @default null */
+            progress?: components["schemas"]["CallbackProgress"] | null;
+        };
+        /**
+         * JobCompletion
+         * @description How a type's worker ends an attempt (docs/workers.md): in its answer, or later by a callback.
+         * @enum {string}
+         */
+        JobCompletion: "response" | "callback";
         /**
          * JobFailure
          * @description Why a job failed (docs/jobs.md): its worker refused it (4xx), every attempt failed, it waited past its
@@ -1188,6 +1467,17 @@ export interface components {
             attempts: number;
             /** Max Attempts */
             max_attempts: number;
+            /**
+             * @description A callback worker's latest progress report, while the job runs (docs/workers.md).
+             * @default null
+             */
+            progress?: components["schemas"]["JobProgress"] | null;
+            /**
+             * Run At
+             * @description A delayed job: not dispatched before this.
+             * @default null
+             */
+            run_at?: number | null;
             /** Created At */
             created_at: number;
             /** Finished At */
@@ -1208,6 +1498,15 @@ export interface components {
             result?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /** JobProgress */
+        JobProgress: {
+            /** Percent */
+            percent: number;
+            /** Message */
+            message: string;
+            /** Updated At */
+            updated_at: number;
         };
         /** Job */
         Job: {
@@ -1238,6 +1537,17 @@ export interface components {
             attempts: number;
             /** Max Attempts */
             max_attempts: number;
+            /**
+             * @description A callback worker's latest progress report, while the job runs (docs/workers.md).
+             * @default null
+             */
+            progress?: components["schemas"]["JobProgress"] | null;
+            /**
+             * Run At
+             * @description A delayed job: not dispatched before this.
+             * @default null
+             */
+            run_at?: number | null;
             /** Created At */
             created_at: number;
             /** Finished At */
@@ -1258,6 +1568,12 @@ export interface components {
          * @enum {string}
          */
         JobStatus: "queued" | "running" | "completed" | "failed" | "canceled";
+        /**
+         * JobTestMode
+         * @description What test-mode jobs of a type do: answered with the type's sample_result, or sent to the worker.
+         * @enum {string}
+         */
+        JobTestMode: "sample" | "worker";
         /** JobTypeDeleted */
         JobTypeDeleted: {
             /** Type */
@@ -1271,6 +1587,8 @@ export interface components {
         /**
          * JobTypeInput
          * @example {
+         *       "cancel_policy": "refund",
+         *       "completion": "response",
          *       "description": "Transcribes audio.",
          *       "max_attempts": 3,
          *       "pricing": {
@@ -1279,6 +1597,10 @@ export interface components {
          *         "unit": "second"
          *       },
          *       "queue_timeout_s": 3600,
+         *       "sample_result": {
+         *         "text": "sample transcript"
+         *       },
+         *       "test_jobs": "sample",
          *       "timeout_s": 300,
          *       "worker_url": "https://worker.example.com/"
          *     }
@@ -1311,6 +1633,28 @@ export interface components {
              * @default 3600
              */
             queue_timeout_s?: number;
+            /**
+             * @description response: the worker's answer ends the attempt; callback: it answers 202 and POSTs the outcome to callback_url by timeout_s (up to 24 h).
+             * @default response
+             */
+            completion?: components["schemas"]["JobCompletion"];
+            /**
+             * @description sample: test-mode jobs complete with sample_result, the worker is not called; worker: they are sent to it with livemode false.
+             * @default sample
+             */
+            test_jobs?: components["schemas"]["JobTestMode"];
+            /**
+             * Sample Result
+             * @description The result of test-mode jobs when test_jobs is sample.
+             */
+            sample_result?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description refund: a canceled job costs nothing; charge_started: a running job canceled keeps its fixed price, or a metered one costs the units its worker reports.
+             * @default refund
+             */
+            cancel_policy?: components["schemas"]["CancelPolicy"];
         };
         /** JobTypeListing */
         JobTypeListing: {
@@ -1346,6 +1690,25 @@ export interface components {
             max_attempts: number;
             /** Queue Timeout S */
             queue_timeout_s: number;
+            /**
+             * @description response or callback (docs/workers.md).
+             * @default response
+             */
+            completion?: components["schemas"]["JobCompletion"];
+            /**
+             * @description sample (test-mode jobs get sample_result) or worker.
+             * @default sample
+             */
+            test_jobs?: components["schemas"]["JobTestMode"];
+            /** Sample Result */
+            sample_result?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description refund or charge_started.
+             * @default refund
+             */
+            cancel_policy?: components["schemas"]["CancelPolicy"];
             /**
              * Legacy
              * @description Priced by system/config.job_costs, with no worker (docs/jobs.md).
@@ -2087,10 +2450,19 @@ export interface components {
     headers: never;
     pathItems: never;
 }
+export type AccountLimits = components['schemas']['AccountLimits'];
 export type Account = components['schemas']['Account'];
+export type AdminAccountLimitsUpdate = components['schemas']['AdminAccountLimitsUpdate'];
 export type AdminKeyUpdate = components['schemas']['AdminKeyUpdate'];
 export type AdminStats = components['schemas']['AdminStats'];
 export type ApiKey = components['schemas']['ApiKey'];
+export type AutoTopUpFailure = components['schemas']['AutoTopUpFailure'];
+export type AutoTopUpInput = components['schemas']['AutoTopUpInput'];
+export type AutoTopUp = components['schemas']['AutoTopUp'];
+export type CallbackError = components['schemas']['CallbackError'];
+export type CallbackProgress = components['schemas']['CallbackProgress'];
+export type CallbackUsage = components['schemas']['CallbackUsage'];
+export type CancelPolicy = components['schemas']['CancelPolicy'];
 export type CreateJobRequest = components['schemas']['CreateJobRequest'];
 export type CreateKeyBody = components['schemas']['CreateKeyBody'];
 export type CreditAdjustmentInput = components['schemas']['CreditAdjustmentInput'];
@@ -2106,10 +2478,15 @@ export type GrantCategory = components['schemas']['GrantCategory'];
 export type GrantSource = components['schemas']['GrantSource'];
 export type GrantStatus = components['schemas']['GrantStatus'];
 export type Health = components['schemas']['Health'];
+export type JobCallbackAnswer = components['schemas']['JobCallbackAnswer'];
+export type JobCallbackBody = components['schemas']['JobCallbackBody'];
+export type JobCompletion = components['schemas']['JobCompletion'];
 export type JobFailure = components['schemas']['JobFailure'];
 export type JobListItem = components['schemas']['JobListItem'];
+export type JobProgress = components['schemas']['JobProgress'];
 export type Job = components['schemas']['Job'];
 export type JobStatus = components['schemas']['JobStatus'];
+export type JobTestMode = components['schemas']['JobTestMode'];
 export type JobTypeDeleted = components['schemas']['JobTypeDeleted'];
 export type JobTypeInput = components['schemas']['JobTypeInput'];
 export type JobTypeListing = components['schemas']['JobTypeListing'];
@@ -3935,6 +4312,118 @@ export interface operations {
             };
         };
     };
+    job_callback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["JobCallbackBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobCallbackAnswer"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: invalid_callback_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object: resource_missing */
+            404: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict with the object's state: illegal_state_transition */
+            409: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     list_job_types: {
         parameters: {
             query?: {
@@ -4855,6 +5344,258 @@ export interface operations {
             };
             /** @description Request body too large: request_too_large */
             413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unavailable (maintenance mode, or retry shortly): maintenance_mode */
+            503: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_auto_top_up: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutoTopUp"];
+                };
+            };
+            /** @description Invalid request: parameter_invalid, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unavailable (maintenance mode, or retry shortly): maintenance_mode */
+            503: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    set_auto_top_up: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AutoTopUpInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutoTopUp"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: account_missing, user_token_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
                 headers: {
                     /** @description Identifies this request in the logs. */
                     "Request-Id": string;
@@ -7593,6 +8334,258 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required, admin_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object: resource_missing */
+            404: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_account_limits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountLimits"];
+                };
+            };
+            /** @description Invalid request: parameter_invalid, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required, admin_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object: resource_missing */
+            404: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    set_account_limits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AdminAccountLimitsUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountLimits"];
                 };
             };
             /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */

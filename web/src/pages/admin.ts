@@ -44,9 +44,44 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
   const url = h("input", { name: "worker-url", type: "url", placeholder: "https://worker.example.com/", required: true });
   const description = h("input", { name: "job-type-description" });
   const pricing = h("textarea", { name: "job-type-pricing", rows: 2 }, '{"credits": 1}');
-  const timeout = h("input", { name: "timeout-s", type: "number", min: 1, max: 3600, value: 300 });
+  const timeout = h("input", { name: "timeout-s", type: "number", min: 1, max: 86400, value: 300 });
   const attempts = h("input", { name: "max-attempts", type: "number", min: 1, max: 10, value: 3 });
   const queueTimeout = h("input", { name: "queue-timeout-s", type: "number", min: 10, max: 604800, value: 3600 });
+  const completion = h(
+    "select",
+    { name: "completion" },
+    h("option", { value: "response" }, "response (the answer ends the attempt)"),
+    h("option", { value: "callback" }, "callback (202, then a callback; up to 24 h)"),
+  );
+  const testJobs = h(
+    "select",
+    { name: "test-jobs" },
+    h("option", { value: "sample" }, "sample (answered with the sample result)"),
+    h("option", { value: "worker" }, "worker (sent with livemode false)"),
+  );
+  const sampleResult = h("textarea", { name: "sample-result", rows: 2 }, "{}");
+  const cancelPolicy = h(
+    "select",
+    { name: "cancel-policy" },
+    h("option", { value: "refund" }, "refund (everything back)"),
+    h("option", { value: "charge_started" }, "charge_started (a running job keeps its price or reported units)"),
+  );
+
+  // Editing fills the form with the type as stored: saving replaces it (its secret is kept).
+  function edit(t: JobTypeAdmin): void {
+    name.value = t.type;
+    url.value = t.worker_url ?? "";
+    description.value = t.description;
+    pricing.value = JSON.stringify(t.pricing);
+    timeout.value = String(t.timeout_s);
+    attempts.value = String(t.max_attempts);
+    queueTimeout.value = String(t.queue_timeout_s);
+    completion.value = t.completion ?? "response";
+    testJobs.value = t.test_jobs ?? "sample";
+    sampleResult.value = JSON.stringify(t.sample_result ?? {});
+    cancelPolicy.value = t.cancel_policy ?? "refund";
+    name.focus();
+  }
 
   function showSecret(type: JobTypeAdmin): void {
     if (!type.worker_secret) return;
@@ -64,7 +99,7 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
     const page = await call<Page<JobTypeAdmin>>("GET", "/v1/admin/job_types?limit=100");
     listBox.replaceChildren(
       table(
-        ["Type", "Price", "Worker", "Timeout", "Attempts", "Queue timeout", "Updated", ""],
+        ["Type", "Price", "Worker", "Timeout", "Attempts", "Queue timeout", "Completion", "Test jobs", "Cancel", "Updated", ""],
         page.data.map((t) => [
           h("code", {}, t.type),
           document.createTextNode(priceText(t.pricing)),
@@ -72,12 +107,18 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
           document.createTextNode(`${t.timeout_s} s`),
           document.createTextNode(String(t.max_attempts)),
           document.createTextNode(`${t.queue_timeout_s} s`),
+          document.createTextNode(t.completion ?? "response"),
+          document.createTextNode(
+            (t.test_jobs ?? "sample") === "sample" ? `sample ${JSON.stringify(t.sample_result ?? {})}` : "worker",
+          ),
+          document.createTextNode(t.cancel_policy ?? "refund"),
           document.createTextNode(t.updated_at ? when(t.updated_at) : "—"),
           t.legacy
             ? document.createTextNode("")
             : h(
                 "span",
                 {},
+                button("Edit", async () => edit(t), { "aria-label": `Edit job type ${t.type}` }),
                 button("Rotate secret", async () => {
                   if (!window.confirm(`Rotate the worker secret of ${t.type}? The old one signs for 24 h more.`)) return;
                   showSecret(await call<JobTypeAdmin>("POST", `/v1/admin/job_types/${t.type}/rotate_secret`, { body: {} }));
@@ -106,6 +147,10 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
     field("Timeout per attempt (s)", timeout),
     field("Max attempts", attempts),
     field("Queue timeout (s)", queueTimeout, "How long a job may wait for its first attempt."),
+    field("Completion", completion, "Callback types may take up to 24 h (timeout_s is the callback's deadline)."),
+    field("Test-mode jobs", testJobs),
+    field("Sample result (JSON object)", sampleResult, "What test-mode jobs complete with when answered by sample."),
+    field("Cancel policy", cancelPolicy),
     h("button", { type: "submit" }, "Save job type"),
   );
   form.addEventListener("submit", async (event) => {
@@ -117,6 +162,12 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
       } catch {
         throw new Error("The pricing is not valid JSON.");
       }
+      let sample: unknown;
+      try {
+        sample = JSON.parse(sampleResult.value || "{}");
+      } catch {
+        throw new Error("The sample result is not valid JSON: write an object such as {\"text\": \"…\"}.");
+      }
       const saved = await call<JobTypeAdmin>("PUT", `/v1/admin/job_types/${encodeURIComponent(name.value.trim())}`, {
         body: {
           worker_url: url.value.trim(),
@@ -125,6 +176,10 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
           timeout_s: Number(timeout.value),
           max_attempts: Number(attempts.value),
           queue_timeout_s: Number(queueTimeout.value),
+          completion: completion.value,
+          test_jobs: testJobs.value,
+          sample_result: sample,
+          cancel_policy: cancelPolicy.value,
         },
       });
       notice(`Job type ${saved.type} saved.`);
@@ -136,7 +191,6 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
   });
   root.append(h("section", { class: "card" }, h("h2", {}, "Job types"), secretBox, listBox, form));
   await refresh();
-  await jobTypesSection(root);
 }
 
 export async function adminPage(root: HTMLElement, _session: Session): Promise<void> {

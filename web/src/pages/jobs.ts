@@ -13,6 +13,7 @@ export async function jobsPage(root: HTMLElement, session: Session): Promise<voi
     placeholder: "sk_test_…",
   });
   const input = h("textarea", { name: "job-input", rows: 3 }, '{"message": "hello"}');
+  const delay = h("input", { name: "job-delay-s", type: "number", min: 0, max: 604800, placeholder: "0" });
   const typeSelect = h("select", { name: "job-type" }, h("option", { value: "echo" }, "echo"));
   const submit = h("button", { type: "submit" }, "Run echo job");
   typeSelect.addEventListener("change", () => {
@@ -48,6 +49,16 @@ export async function jobsPage(root: HTMLElement, session: Session): Promise<voi
     return `${job.cost} credits${usage}`;
   }
 
+  // A callback worker's progress while the job runs; a delayed job's start while it waits.
+  function stateText(job: Omit<Job, "input" | "result">): string {
+    if (job.status === "running" && job.progress) {
+      const message = job.progress.message ? ` ${job.progress.message}` : "";
+      return `${job.progress.percent}%${message}`;
+    }
+    if (job.status === "queued" && job.run_at) return `runs at ${when(job.run_at)}`;
+    return job.run_at ? `ran after ${when(job.run_at)}` : "—";
+  }
+
   function cancelButton(job: Omit<Job, "input" | "result">): Node {
     if (job.status !== "queued" && job.status !== "running") return document.createTextNode("");
     return button(
@@ -74,11 +85,12 @@ export async function jobsPage(root: HTMLElement, session: Session): Promise<voi
     listBox.replaceChildren(
       page.data.length
         ? table(
-            ["Job", "Type", "Status", "Attempts", "Cost", "Mode", "Result", "Created", ""],
+            ["Job", "Type", "Status", "Progress / run at", "Attempts", "Cost", "Mode", "Result", "Created", ""],
             page.data.map((job) => [
               h("code", {}, job.job_id),
               document.createTextNode(job.type),
               h("span", { class: `status ${job.status}`, "data-testid": "job-status" }, job.status),
+              h("span", { "data-testid": "job-progress" }, stateText(job)),
               document.createTextNode(`${job.attempts} of ${job.max_attempts}`),
               document.createTextNode(costText(job)),
               document.createTextNode(job.livemode ? "live" : "test"),
@@ -99,6 +111,7 @@ export async function jobsPage(root: HTMLElement, session: Session): Promise<voi
     field("API key", key, "Test keys run jobs for free; live keys use credits."),
     field("Job type", typeSelect, "Metered types reserve their maximum and give back what the work did not use."),
     field("Input (JSON object)", input),
+    field("Delay (seconds, optional)", delay, "The job is not started before this; its credits are held at once."),
     submit,
   );
   form.addEventListener("submit", async (event) => {
@@ -112,8 +125,14 @@ export async function jobsPage(root: HTMLElement, session: Session): Promise<voi
       }
       const client = keyClient(bearer());
       // One Idempotency-Key for this submission (the client makes it), reused by its retries.
+      const delayS = Number(delay.value || "0");
+      const runAt = delayS > 0 ? Math.floor(Date.now() / 1000) + delayS : undefined;
       const job = await friendly(
-        client.jobs.create({ type: typeSelect.value, input: parsed as Record<string, unknown> }),
+        client.jobs.create({
+          type: typeSelect.value,
+          input: parsed as Record<string, unknown>,
+          ...(runAt !== undefined ? { run_at: runAt } : {}),
+        }),
       );
       notice(`Job ${job.job_id} queued.`);
       await refresh();

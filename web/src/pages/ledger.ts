@@ -1,4 +1,5 @@
 import { api, friendly } from "../api";
+import { autoTopUpSection, grantsSection } from "./credits";
 import type { Session } from "../session";
 import { button, h, table, text, when } from "../ui";
 
@@ -8,13 +9,17 @@ const TYPE_WORDS: Record<string, string> = {
   refund: "Refund",
   adjustment: "Adjustment",
   clawback: "Clawback",
+  grant: "Grant",
+  expiry: "Expired",
+  void: "Voided",
 };
 
 export async function ledgerPage(root: HTMLElement, _session: Session): Promise<void> {
   const rows: Node[][] = [];
   const box = h("div", {});
   const more = h("div", {});
-  root.append(box, more);
+  const [grants, autoTopUp] = await Promise.all([grantsSection(), autoTopUpSection()]);
+  root.append(grants, autoTopUp, box, more);
   async function load(cursor: string | null): Promise<void> {
     const page = await friendly(api.ledger.list({ limit: 50, starting_after: cursor ?? undefined }));
     for (const e of page.data) {

@@ -1,11 +1,16 @@
-import { api, friendly } from "../api";
+import { api, call, friendly, type AutoTopUp } from "../api";
+import { autoTopUpBanner } from "./credits";
 import type { Session } from "../session";
 import { h, when } from "../ui";
 import { usageChart } from "../usage_chart";
 
 export async function overviewPage(root: HTMLElement, session: Session): Promise<void> {
   // The chart is extra: the overview still shows when usage cannot be read.
-  const [account, usage] = await Promise.all([friendly(api.account.get()), friendly(api.usage.get()).catch(() => null)]);
+  const [account, usage, autoTopUp] = await Promise.all([
+    friendly(api.account.get()),
+    friendly(api.usage.get()).catch(() => null),
+    call<AutoTopUp>("GET", "/v1/auto_top_up").catch(() => null),
+  ]);
   session.account = account;
   const badge = account.founding_member
     ? h(
@@ -15,6 +20,7 @@ export async function overviewPage(root: HTMLElement, session: Session): Promise
       )
     : null;
   root.append(
+    ...(autoTopUp && autoTopUpBanner(autoTopUp) ? [autoTopUpBanner(autoTopUp) as HTMLElement] : []),
     h(
       "section",
       { class: "card" },

@@ -1,11 +1,20 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .account import Account
+from .account_limits import AccountLimits
+from .admin_account_limits_update import AdminAccountLimitsUpdate
 from .admin_key_update import AdminKeyUpdate
 from .admin_stats import AdminStats
 from .api_key import ApiKey
 from .api_key_page import ApiKeyPage
 from .api_key_status import ApiKeyStatus
+from .auto_top_up import AutoTopUp
+from .auto_top_up_failure import AutoTopUpFailure
+from .auto_top_up_input import AutoTopUpInput
+from .callback_error import CallbackError
+from .callback_progress import CallbackProgress
+from .callback_usage import CallbackUsage
+from .cancel_policy import CancelPolicy
 from .create_job_request import CreateJobRequest
 from .create_job_request_input import CreateJobRequestInput
 from .create_key_body import CreateKeyBody
@@ -28,20 +37,28 @@ from .grant_source import GrantSource
 from .grant_status import GrantStatus
 from .health import Health
 from .job import Job
+from .job_callback_answer import JobCallbackAnswer
+from .job_callback_body import JobCallbackBody
+from .job_callback_body_result import JobCallbackBodyResult
+from .job_completion import JobCompletion
 from .job_failure import JobFailure
 from .job_input import JobInput
 from .job_list_item import JobListItem
 from .job_list_item_input import JobListItemInput
 from .job_list_item_page import JobListItemPage
 from .job_list_item_result import JobListItemResult
+from .job_progress import JobProgress
 from .job_result import JobResult
 from .job_status import JobStatus
+from .job_test_mode import JobTestMode
 from .job_type import JobType
 from .job_type_deleted import JobTypeDeleted
 from .job_type_input import JobTypeInput
+from .job_type_input_sample_result import JobTypeInputSampleResult
 from .job_type_listing import JobTypeListing
 from .job_type_listing_page import JobTypeListingPage
 from .job_type_page import JobTypePage
+from .job_type_sample_result import JobTypeSampleResult
 from .job_usage import JobUsage
 from .key_environment import KeyEnvironment
 from .ledger_entry import LedgerEntry
@@ -87,11 +104,20 @@ from .who_am_i import WhoAmI
 
 __all__ = (
     "Account",
+    "AccountLimits",
+    "AdminAccountLimitsUpdate",
     "AdminKeyUpdate",
     "AdminStats",
     "ApiKey",
     "ApiKeyPage",
     "ApiKeyStatus",
+    "AutoTopUp",
+    "AutoTopUpFailure",
+    "AutoTopUpInput",
+    "CallbackError",
+    "CallbackProgress",
+    "CallbackUsage",
+    "CancelPolicy",
     "CreateJobRequest",
     "CreateJobRequestInput",
     "CreateKeyBody",
@@ -114,20 +140,28 @@ __all__ = (
     "GrantStatus",
     "Health",
     "Job",
+    "JobCallbackAnswer",
+    "JobCallbackBody",
+    "JobCallbackBodyResult",
+    "JobCompletion",
     "JobFailure",
     "JobInput",
     "JobListItem",
     "JobListItemInput",
     "JobListItemPage",
     "JobListItemResult",
+    "JobProgress",
     "JobResult",
     "JobStatus",
+    "JobTestMode",
     "JobType",
     "JobTypeDeleted",
     "JobTypeInput",
+    "JobTypeInputSampleResult",
     "JobTypeListing",
     "JobTypeListingPage",
     "JobTypePage",
+    "JobTypeSampleResult",
     "JobUsage",
     "KeyEnvironment",
     "LedgerEntry",

@@ -14,6 +14,7 @@ class ErrorDetailCode(StrEnum):
     INSUFFICIENT_CREDITS = "insufficient_credits"
     INTERNAL_ERROR = "internal_error"
     INVALID_API_KEY = "invalid_api_key"
+    INVALID_CALLBACK_TOKEN = "invalid_callback_token"
     INVALID_ID_TOKEN = "invalid_id_token"
     INVALID_JSON = "invalid_json"
     INVALID_REQUEST = "invalid_request"

@@ -8,9 +8,11 @@ from attrs import field as _attrs_field
 
 from ..models.job_failure import JobFailure
 from ..models.job_status import JobStatus
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.job_input import JobInput
+    from ..models.job_progress import JobProgress
     from ..models.job_result import JobResult
     from ..models.job_usage import JobUsage
 
@@ -40,6 +42,9 @@ class Job:
         finished_at (int | None):
         input_ (JobInput):
         result (JobResult | None):
+        progress (JobProgress | None | Unset): A callback worker's latest progress report, while the job runs
+            (docs/workers.md).
+        run_at (int | None | Unset): A delayed job: not dispatched before this.
     """
 
     job_id: str
@@ -57,9 +62,12 @@ class Job:
     finished_at: int | None
     input_: JobInput
     result: JobResult | None
+    progress: JobProgress | Unset | None = UNSET
+    run_at: int | Unset | None = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.job_progress import JobProgress
         from ..models.job_result import JobResult
         from ..models.job_usage import JobUsage
 
@@ -108,6 +116,20 @@ class Job:
         else:
             result = self.result
 
+        progress: dict[str, Any] | Unset | None
+        if isinstance(self.progress, Unset):
+            progress = UNSET
+        elif isinstance(self.progress, JobProgress):
+            progress = self.progress.to_dict()
+        else:
+            progress = self.progress
+
+        run_at: int | Unset | None
+        if isinstance(self.run_at, Unset):
+            run_at = UNSET
+        else:
+            run_at = self.run_at
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -129,12 +151,17 @@ class Job:
                 "result": result,
             }
         )
+        if progress is not UNSET:
+            field_dict["progress"] = progress
+        if run_at is not UNSET:
+            field_dict["run_at"] = run_at
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.job_input import JobInput
+        from ..models.job_progress import JobProgress
         from ..models.job_result import JobResult
         from ..models.job_usage import JobUsage
 
@@ -223,6 +250,32 @@ class Job:
 
         result = _parse_result(d.pop("result"))
 
+        def _parse_progress(data: object) -> JobProgress | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                progress_type_0 = JobProgress.from_dict(data)
+
+                return progress_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(JobProgress | None | Unset, data)
+
+        progress = _parse_progress(d.pop("progress", UNSET))
+
+        def _parse_run_at(data: object) -> int | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        run_at = _parse_run_at(d.pop("run_at", UNSET))
+
         job = cls(
             job_id=job_id,
             type_=type_,
@@ -239,6 +292,8 @@ class Job:
             finished_at=finished_at,
             input_=input_,
             result=result,
+            progress=progress,
+            run_at=run_at,
         )
 
         job.additional_properties = d

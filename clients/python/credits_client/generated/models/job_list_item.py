@@ -13,6 +13,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.job_list_item_input import JobListItemInput
     from ..models.job_list_item_result import JobListItemResult
+    from ..models.job_progress import JobProgress
     from ..models.job_usage import JobUsage
 
 
@@ -40,6 +41,9 @@ class JobListItem:
         max_attempts (int):
         created_at (int):
         finished_at (int | None):
+        progress (JobProgress | None | Unset): A callback worker's latest progress report, while the job runs
+            (docs/workers.md).
+        run_at (int | None | Unset): A delayed job: not dispatched before this.
         input_ (JobListItemInput | None | Unset): Present with expand[]=data.input.
         result (JobListItemResult | None | Unset): Present with expand[]=data.result.
     """
@@ -57,6 +61,8 @@ class JobListItem:
     max_attempts: int
     created_at: int
     finished_at: int | None
+    progress: JobProgress | Unset | None = UNSET
+    run_at: int | Unset | None = UNSET
     input_: JobListItemInput | Unset | None = UNSET
     result: JobListItemResult | Unset | None = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -64,6 +70,7 @@ class JobListItem:
     def to_dict(self) -> dict[str, Any]:
         from ..models.job_list_item_input import JobListItemInput
         from ..models.job_list_item_result import JobListItemResult
+        from ..models.job_progress import JobProgress
         from ..models.job_usage import JobUsage
 
         job_id = self.job_id
@@ -103,6 +110,20 @@ class JobListItem:
         finished_at: int | None
         finished_at = self.finished_at
 
+        progress: dict[str, Any] | Unset | None
+        if isinstance(self.progress, Unset):
+            progress = UNSET
+        elif isinstance(self.progress, JobProgress):
+            progress = self.progress.to_dict()
+        else:
+            progress = self.progress
+
+        run_at: int | Unset | None
+        if isinstance(self.run_at, Unset):
+            run_at = UNSET
+        else:
+            run_at = self.run_at
+
         input_: dict[str, Any] | Unset | None
         if isinstance(self.input_, Unset):
             input_ = UNSET
@@ -138,6 +159,10 @@ class JobListItem:
                 "finished_at": finished_at,
             }
         )
+        if progress is not UNSET:
+            field_dict["progress"] = progress
+        if run_at is not UNSET:
+            field_dict["run_at"] = run_at
         if input_ is not UNSET:
             field_dict["input"] = input_
         if result is not UNSET:
@@ -149,6 +174,7 @@ class JobListItem:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.job_list_item_input import JobListItemInput
         from ..models.job_list_item_result import JobListItemResult
+        from ..models.job_progress import JobProgress
         from ..models.job_usage import JobUsage
 
         d = dict(src_dict)
@@ -219,6 +245,32 @@ class JobListItem:
 
         finished_at = _parse_finished_at(d.pop("finished_at"))
 
+        def _parse_progress(data: object) -> JobProgress | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                progress_type_0 = JobProgress.from_dict(data)
+
+                return progress_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(JobProgress | None | Unset, data)
+
+        progress = _parse_progress(d.pop("progress", UNSET))
+
+        def _parse_run_at(data: object) -> int | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        run_at = _parse_run_at(d.pop("run_at", UNSET))
+
         def _parse_input_(data: object) -> JobListItemInput | Unset | None:
             if data is None:
                 return data
@@ -267,6 +319,8 @@ class JobListItem:
             max_attempts=max_attempts,
             created_at=created_at,
             finished_at=finished_at,
+            progress=progress,
+            run_at=run_at,
             input_=input_,
             result=result,
         )

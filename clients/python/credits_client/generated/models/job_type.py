@@ -6,10 +6,14 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.cancel_policy import CancelPolicy
+from ..models.job_completion import JobCompletion
+from ..models.job_test_mode import JobTestMode
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.fixed_pricing import FixedPricing
+    from ..models.job_type_sample_result import JobTypeSampleResult
     from ..models.metered_pricing import MeteredPricing
 
 
@@ -31,6 +35,13 @@ class JobType:
         legacy (bool): Priced by system/config.job_costs, with no worker (docs/jobs.md).
         created_at (int | None):
         updated_at (int | None):
+        completion (JobCompletion | Unset): How a type's worker ends an attempt (docs/workers.md): in its answer, or
+            later by a callback.
+        test_jobs (JobTestMode | Unset): What test-mode jobs of a type do: answered with the type's sample_result, or
+            sent to the worker.
+        sample_result (JobTypeSampleResult | Unset):
+        cancel_policy (CancelPolicy | Unset): What canceling a running job costs: nothing (refund), or what it started
+            (charge_started).
         worker_secret (None | str | Unset): Signs every dispatch (Standard Webhooks); present on creation and rotation
             only.
     """
@@ -45,6 +56,10 @@ class JobType:
     legacy: bool
     created_at: int | None
     updated_at: int | None
+    completion: JobCompletion | Unset = UNSET
+    test_jobs: JobTestMode | Unset = UNSET
+    sample_result: JobTypeSampleResult | Unset = UNSET
+    cancel_policy: CancelPolicy | Unset = UNSET
     worker_secret: str | Unset | None = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -78,6 +93,22 @@ class JobType:
         updated_at: int | None
         updated_at = self.updated_at
 
+        completion: str | Unset = UNSET
+        if not isinstance(self.completion, Unset):
+            completion = self.completion.value
+
+        test_jobs: str | Unset = UNSET
+        if not isinstance(self.test_jobs, Unset):
+            test_jobs = self.test_jobs.value
+
+        sample_result: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.sample_result, Unset):
+            sample_result = self.sample_result.to_dict()
+
+        cancel_policy: str | Unset = UNSET
+        if not isinstance(self.cancel_policy, Unset):
+            cancel_policy = self.cancel_policy.value
+
         worker_secret: str | Unset | None
         if isinstance(self.worker_secret, Unset):
             worker_secret = UNSET
@@ -100,6 +131,14 @@ class JobType:
                 "updated_at": updated_at,
             }
         )
+        if completion is not UNSET:
+            field_dict["completion"] = completion
+        if test_jobs is not UNSET:
+            field_dict["test_jobs"] = test_jobs
+        if sample_result is not UNSET:
+            field_dict["sample_result"] = sample_result
+        if cancel_policy is not UNSET:
+            field_dict["cancel_policy"] = cancel_policy
         if worker_secret is not UNSET:
             field_dict["worker_secret"] = worker_secret
 
@@ -108,6 +147,7 @@ class JobType:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.fixed_pricing import FixedPricing
+        from ..models.job_type_sample_result import JobTypeSampleResult
         from ..models.metered_pricing import MeteredPricing
 
         d = dict(src_dict)
@@ -161,6 +201,34 @@ class JobType:
 
         updated_at = _parse_updated_at(d.pop("updated_at"))
 
+        _completion = d.pop("completion", UNSET)
+        completion: JobCompletion | Unset
+        if isinstance(_completion, Unset):
+            completion = UNSET
+        else:
+            completion = JobCompletion(_completion)
+
+        _test_jobs = d.pop("test_jobs", UNSET)
+        test_jobs: JobTestMode | Unset
+        if isinstance(_test_jobs, Unset):
+            test_jobs = UNSET
+        else:
+            test_jobs = JobTestMode(_test_jobs)
+
+        _sample_result = d.pop("sample_result", UNSET)
+        sample_result: JobTypeSampleResult | Unset
+        if isinstance(_sample_result, Unset):
+            sample_result = UNSET
+        else:
+            sample_result = JobTypeSampleResult.from_dict(_sample_result)
+
+        _cancel_policy = d.pop("cancel_policy", UNSET)
+        cancel_policy: CancelPolicy | Unset
+        if isinstance(_cancel_policy, Unset):
+            cancel_policy = UNSET
+        else:
+            cancel_policy = CancelPolicy(_cancel_policy)
+
         def _parse_worker_secret(data: object) -> str | Unset | None:
             if data is None:
                 return data
@@ -181,6 +249,10 @@ class JobType:
             legacy=legacy,
             created_at=created_at,
             updated_at=updated_at,
+            completion=completion,
+            test_jobs=test_jobs,
+            sample_result=sample_result,
+            cancel_policy=cancel_policy,
             worker_secret=worker_secret,
         )
 

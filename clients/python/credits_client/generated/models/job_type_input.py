@@ -6,10 +6,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.cancel_policy import CancelPolicy
+from ..models.job_completion import JobCompletion
+from ..models.job_test_mode import JobTestMode
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.fixed_pricing import FixedPricing
+    from ..models.job_type_input_sample_result import JobTypeInputSampleResult
     from ..models.metered_pricing import MeteredPricing
 
 
@@ -27,6 +31,13 @@ class JobTypeInput:
         timeout_s (int | Unset):  Default: 300.
         max_attempts (int | Unset):  Default: 3.
         queue_timeout_s (int | Unset):  Default: 3600.
+        completion (JobCompletion | Unset): How a type's worker ends an attempt (docs/workers.md): in its answer, or
+            later by a callback.
+        test_jobs (JobTestMode | Unset): What test-mode jobs of a type do: answered with the type's sample_result, or
+            sent to the worker.
+        sample_result (JobTypeInputSampleResult | Unset): The result of test-mode jobs when test_jobs is sample.
+        cancel_policy (CancelPolicy | Unset): What canceling a running job costs: nothing (refund), or what it started
+            (charge_started).
     """
 
     worker_url: str
@@ -35,6 +46,10 @@ class JobTypeInput:
     timeout_s: int | Unset = 300
     max_attempts: int | Unset = 3
     queue_timeout_s: int | Unset = 3600
+    completion: JobCompletion | Unset = UNSET
+    test_jobs: JobTestMode | Unset = UNSET
+    sample_result: JobTypeInputSampleResult | Unset = UNSET
+    cancel_policy: CancelPolicy | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,6 +71,22 @@ class JobTypeInput:
 
         queue_timeout_s = self.queue_timeout_s
 
+        completion: str | Unset = UNSET
+        if not isinstance(self.completion, Unset):
+            completion = self.completion.value
+
+        test_jobs: str | Unset = UNSET
+        if not isinstance(self.test_jobs, Unset):
+            test_jobs = self.test_jobs.value
+
+        sample_result: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.sample_result, Unset):
+            sample_result = self.sample_result.to_dict()
+
+        cancel_policy: str | Unset = UNSET
+        if not isinstance(self.cancel_policy, Unset):
+            cancel_policy = self.cancel_policy.value
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -72,12 +103,21 @@ class JobTypeInput:
             field_dict["max_attempts"] = max_attempts
         if queue_timeout_s is not UNSET:
             field_dict["queue_timeout_s"] = queue_timeout_s
+        if completion is not UNSET:
+            field_dict["completion"] = completion
+        if test_jobs is not UNSET:
+            field_dict["test_jobs"] = test_jobs
+        if sample_result is not UNSET:
+            field_dict["sample_result"] = sample_result
+        if cancel_policy is not UNSET:
+            field_dict["cancel_policy"] = cancel_policy
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.fixed_pricing import FixedPricing
+        from ..models.job_type_input_sample_result import JobTypeInputSampleResult
         from ..models.metered_pricing import MeteredPricing
 
         d = dict(src_dict)
@@ -108,6 +148,34 @@ class JobTypeInput:
 
         queue_timeout_s = d.pop("queue_timeout_s", UNSET)
 
+        _completion = d.pop("completion", UNSET)
+        completion: JobCompletion | Unset
+        if isinstance(_completion, Unset):
+            completion = UNSET
+        else:
+            completion = JobCompletion(_completion)
+
+        _test_jobs = d.pop("test_jobs", UNSET)
+        test_jobs: JobTestMode | Unset
+        if isinstance(_test_jobs, Unset):
+            test_jobs = UNSET
+        else:
+            test_jobs = JobTestMode(_test_jobs)
+
+        _sample_result = d.pop("sample_result", UNSET)
+        sample_result: JobTypeInputSampleResult | Unset
+        if isinstance(_sample_result, Unset):
+            sample_result = UNSET
+        else:
+            sample_result = JobTypeInputSampleResult.from_dict(_sample_result)
+
+        _cancel_policy = d.pop("cancel_policy", UNSET)
+        cancel_policy: CancelPolicy | Unset
+        if isinstance(_cancel_policy, Unset):
+            cancel_policy = UNSET
+        else:
+            cancel_policy = CancelPolicy(_cancel_policy)
+
         job_type_input = cls(
             worker_url=worker_url,
             pricing=pricing,
@@ -115,6 +183,10 @@ class JobTypeInput:
             timeout_s=timeout_s,
             max_attempts=max_attempts,
             queue_timeout_s=queue_timeout_s,
+            completion=completion,
+            test_jobs=test_jobs,
+            sample_result=sample_result,
+            cancel_policy=cancel_policy,
         )
 
         job_type_input.additional_properties = d

@@ -106,11 +106,13 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: EmptyBody | Unset = UNSET,
 ) -> Response[ErrorEnvelope | Job]:
-    """Cancel a queued or running job; its credits come back in full.
+    """Cancel a queued or running job; its credits come back by the type's cancel_policy.
 
-     The job becomes `canceled` and a `job.canceled` webhook event is sent; a worker's answer arriving
-    later changes nothing. A completed or failed job answers 409 (the message names its state);
-    canceling a canceled job answers it again.
+     The job becomes `canceled` and a `job.canceled` webhook event is sent; a running job's worker is
+    sent a cancel notice, and its answer to the dispatch arriving later changes nothing. With the type's
+    `cancel_policy: charge_started` a job canceled while running keeps its fixed price (or costs the
+    units a metered worker reports); otherwise everything comes back. A completed or failed job answers
+    409 (the message names its state); canceling a canceled job answers it again.
 
     Args:
         job_id (str):
@@ -142,11 +144,13 @@ def sync(
     client: AuthenticatedClient,
     body: EmptyBody | Unset = UNSET,
 ) -> ErrorEnvelope | Job | None:
-    """Cancel a queued or running job; its credits come back in full.
+    """Cancel a queued or running job; its credits come back by the type's cancel_policy.
 
-     The job becomes `canceled` and a `job.canceled` webhook event is sent; a worker's answer arriving
-    later changes nothing. A completed or failed job answers 409 (the message names its state);
-    canceling a canceled job answers it again.
+     The job becomes `canceled` and a `job.canceled` webhook event is sent; a running job's worker is
+    sent a cancel notice, and its answer to the dispatch arriving later changes nothing. With the type's
+    `cancel_policy: charge_started` a job canceled while running keeps its fixed price (or costs the
+    units a metered worker reports); otherwise everything comes back. A completed or failed job answers
+    409 (the message names its state); canceling a canceled job answers it again.
 
     Args:
         job_id (str):
@@ -173,11 +177,13 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: EmptyBody | Unset = UNSET,
 ) -> Response[ErrorEnvelope | Job]:
-    """Cancel a queued or running job; its credits come back in full.
+    """Cancel a queued or running job; its credits come back by the type's cancel_policy.
 
-     The job becomes `canceled` and a `job.canceled` webhook event is sent; a worker's answer arriving
-    later changes nothing. A completed or failed job answers 409 (the message names its state);
-    canceling a canceled job answers it again.
+     The job becomes `canceled` and a `job.canceled` webhook event is sent; a running job's worker is
+    sent a cancel notice, and its answer to the dispatch arriving later changes nothing. With the type's
+    `cancel_policy: charge_started` a job canceled while running keeps its fixed price (or costs the
+    units a metered worker reports); otherwise everything comes back. A completed or failed job answers
+    409 (the message names its state); canceling a canceled job answers it again.
 
     Args:
         job_id (str):
@@ -207,11 +213,13 @@ async def asyncio(
     client: AuthenticatedClient,
     body: EmptyBody | Unset = UNSET,
 ) -> ErrorEnvelope | Job | None:
-    """Cancel a queued or running job; its credits come back in full.
+    """Cancel a queued or running job; its credits come back by the type's cancel_policy.
 
-     The job becomes `canceled` and a `job.canceled` webhook event is sent; a worker's answer arriving
-    later changes nothing. A completed or failed job answers 409 (the message names its state);
-    canceling a canceled job answers it again.
+     The job becomes `canceled` and a `job.canceled` webhook event is sent; a running job's worker is
+    sent a cancel notice, and its answer to the dispatch arriving later changes nothing. With the type's
+    `cancel_policy: charge_started` a job canceled while running keeps its fixed price (or costs the
+    units a metered worker reports); otherwise everything comes back. A completed or failed job answers
+    409 (the message names its state); canceling a canceled job answers it again.
 
     Args:
         job_id (str):

@@ -1,0 +1,220 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.auto_top_up import AutoTopUp
+from ...models.auto_top_up_input import AutoTopUpInput
+from ...models.error_envelope import ErrorEnvelope
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: AutoTopUpInput,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "put",
+        "url": "/v1/auto_top_up",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> AutoTopUp | ErrorEnvelope | None:
+    if response.status_code == 200:
+        response_200 = AutoTopUp.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorEnvelope.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorEnvelope.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorEnvelope.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 413:
+        response_413 = ErrorEnvelope.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = ErrorEnvelope.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = ErrorEnvelope.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = ErrorEnvelope.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[AutoTopUp | ErrorEnvelope]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: AutoTopUpInput,
+) -> Response[AutoTopUp | ErrorEnvelope]:
+    """Turn auto top-up on or off, and set the low-balance alert.
+
+     When the balance falls below `threshold`, one purchase of `package` is made off-session with the
+    default card (an `auto_top_up.succeeded` or `auto_top_up.failed` webhook event tells how it went).
+    Refused (400): a package whose credits would not bring the balance back to the threshold, a
+    `monthly_limit_cents` below its price. A declined charge turns auto top-up off (`disabled_reason`);
+    putting it on again clears that.
+
+    Args:
+        body (AutoTopUpInput):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AutoTopUp | ErrorEnvelope]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: AutoTopUpInput,
+) -> AutoTopUp | ErrorEnvelope | None:
+    """Turn auto top-up on or off, and set the low-balance alert.
+
+     When the balance falls below `threshold`, one purchase of `package` is made off-session with the
+    default card (an `auto_top_up.succeeded` or `auto_top_up.failed` webhook event tells how it went).
+    Refused (400): a package whose credits would not bring the balance back to the threshold, a
+    `monthly_limit_cents` below its price. A declined charge turns auto top-up off (`disabled_reason`);
+    putting it on again clears that.
+
+    Args:
+        body (AutoTopUpInput):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AutoTopUp | ErrorEnvelope
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: AutoTopUpInput,
+) -> Response[AutoTopUp | ErrorEnvelope]:
+    """Turn auto top-up on or off, and set the low-balance alert.
+
+     When the balance falls below `threshold`, one purchase of `package` is made off-session with the
+    default card (an `auto_top_up.succeeded` or `auto_top_up.failed` webhook event tells how it went).
+    Refused (400): a package whose credits would not bring the balance back to the threshold, a
+    `monthly_limit_cents` below its price. A declined charge turns auto top-up off (`disabled_reason`);
+    putting it on again clears that.
+
+    Args:
+        body (AutoTopUpInput):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AutoTopUp | ErrorEnvelope]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: AutoTopUpInput,
+) -> AutoTopUp | ErrorEnvelope | None:
+    """Turn auto top-up on or off, and set the low-balance alert.
+
+     When the balance falls below `threshold`, one purchase of `package` is made off-session with the
+    default card (an `auto_top_up.succeeded` or `auto_top_up.failed` webhook event tells how it went).
+    Refused (400): a package whose credits would not bring the balance back to the threshold, a
+    `monthly_limit_cents` below its price. A declined charge turns auto top-up off (`disabled_reason`);
+    putting it on again clears that.
+
+    Args:
+        body (AutoTopUpInput):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AutoTopUp | ErrorEnvelope
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

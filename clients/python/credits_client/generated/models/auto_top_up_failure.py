@@ -1,0 +1,24 @@
+from enum import StrEnum
+from typing import Any
+
+
+class AutoTopUpFailure(StrEnum):
+    AUTHENTICATION_REQUIRED = "authentication_required"
+    CARD_DECLINED = "card_declined"
+    CARD_DELETED = "card_deleted"
+    NO_DEFAULT_CARD = "no_default_card"
+    PACKAGE_UNAVAILABLE = "package_unavailable"
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        """A value a newer server sends that this client does not list: kept (its own member, not a
+        ValueError), so that answers carrying it still parse."""
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        return cls._value2member_map_.setdefault(value, member)
