@@ -512,6 +512,9 @@ def fail_overdue_callback(job_id: str, now: datetime | None = None) -> Transitio
     the backoff, or the job fails, refunded, when it was the last)."""
 
     def decide(job_id: str, job: Job, now: datetime) -> JobChange | None:
+        held = _held_change(job_id, job, now)
+        if held is not None:
+            return held  # the callback did come: its answer, not an overdue attempt
         if not callback_overdue(job, now):
             return None
         outcome = after_failed_attempt(job.attempts, job.max_attempts, CALLBACK_OVERDUE_MESSAGE, now)
@@ -524,8 +527,8 @@ def report_progress(job_id: str, attempt: int, progress: ProgressReport) -> Tran
     """A callback worker's progress on its running attempt; `changed=False` once the attempt ended."""
 
     def decide(_job_id: str, job: Job, now: datetime) -> JobChange | None:
-        if job.status is not JobStatus.RUNNING or job.attempts != attempt:
-            return None
+        if job.status is not JobStatus.RUNNING or job.attempts != attempt or job.held_answer is not None:
+            return None  # an attempt whose answer is held has ended but for its money
         report = {"percent": progress.percent, "message": progress.message, "updated_at": now}
         return JobChange({"progress": report, "updated_at": now})
 
