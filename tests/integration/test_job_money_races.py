@@ -15,8 +15,9 @@ from shared.accounts.service import account_ref
 from shared.credits import ledger
 from shared.jobs import lifecycle
 from shared.jobs.attempts import AttemptOutcome, SweepAction, Verdict, sweep_action
+from shared.jobs.callback_rules import ProgressReport
 from shared.jobs.service import job_ref, new_job_id
-from shared.models import Job, JobStatus, LedgerEntryType, MeteredPricing, utc_now
+from shared.models import Job, JobCompletion, JobStatus, LedgerEntryType, MeteredPricing, utc_now
 from tests.conftest import Project
 from tests.support.job_workers import account_with_credits, assert_ledger_sums_to_balance
 from tests.support.jobs import balance, ledger_entries
@@ -152,5 +153,41 @@ def test_a_cancel_applies_a_held_answer_instead_of_refunding(
     # bob's cancel of his own job (no answer held) refunds it as before.
     other = api.request("POST", f"/v1/jobs/{bystander}/cancel", token=bob)
     assert (other.status_code, other.json()["status"], balance("bob")) == (200, "canceled", 150)
+    for user in ("alice", "bob"):
+        assert_ledger_sums_to_balance(user)
+
+
+def test_a_callback_jobs_held_answer_outlives_its_deadline(
+    project: Project, busy_balance: Contention
+) -> None:
+    account_with_credits("alice", 150)
+    account_with_credits("bob", 150)
+    alice_key, _ = create_api_key("alice", "live")
+    bob_key, _ = create_api_key("bob", "live")
+    job_id = running_metered_job("alice", alice_key)
+    overdue_other = running_metered_job("bob", bob_key)
+    for each in (job_id, overdue_other):
+        job_ref(each).update({"completion": JobCompletion.CALLBACK.value})
+    held = lifecycle.finish_attempt(job_id, 1, AttemptOutcome(Verdict.COMPLETED, result={"n": 1}, units=5))
+    assert held.held
+    # The attempt answered: a later progress report of it is not recorded (and does not drop the answer).
+    assert not lifecycle.report_progress(job_id, 1, ProgressReport(percent=50, message="half")).changed
+    busy_balance.busy = False
+
+    # Past the attempt's deadline the sweep's overdue-callback rule applies the held answer, not a failure.
+    later = utc_now() + timedelta(seconds=400)
+    assert lifecycle.fail_overdue_callback(job_id, now=later).changed
+    done = Job.from_firestore(job_ref(job_id).get().to_dict())
+    assert (done.status, done.result, done.cost, done.held_answer) == (
+        JobStatus.COMPLETED,
+        {"n": 1},
+        10,
+        None,
+    )
+    assert balance("alice") == 140  # 150 - 100 reserved + 90 released
+    # bob's overdue callback job, with no answer held, fails its attempt as before.
+    assert lifecycle.fail_overdue_callback(overdue_other, now=later).changed
+    other = Job.from_firestore(job_ref(overdue_other).get().to_dict())
+    assert other.status is not JobStatus.COMPLETED and other.held_answer is None
     for user in ("alice", "bob"):
         assert_ledger_sums_to_balance(user)
