@@ -68,6 +68,9 @@ $(CLIENTS_DIST_STAMP): $(STAMP) $(CLIENT_TS_BUILT) $(CLIENT_PY_SOURCES) clients/
 	rm -rf $(CLIENTS_DIST) && mkdir -p $(CLIENTS_DIST)
 	$(BIN)/python -m build --quiet --outdir $(CLIENTS_DIST) clients/python >/dev/null
 	cd $(CLIENT_TS) && npm pack --silent --pack-destination ../dist >/dev/null
+	# npm's cache gets the tarball's dependencies, for the tests' offline installs.
+	mkdir -p $(CLIENTS_DIST)/npm-warm && cd $(CLIENTS_DIST)/npm-warm && echo '{"private": true}' > package.json && \
+		npm install --no-audit --no-fund --loglevel=error ../credits-client-*.tgz >/dev/null && cd .. && rm -rf npm-warm
 	$(BIN)/python -m pip download --quiet --dest $(CLIENTS_DIST)/wheelhouse $(CLIENTS_DIST)/credits_client-*.whl
 	$(BIN)/python -m pip download --quiet --dest $(CLIENTS_DIST)/wheelhouse "setuptools>=77"  # builds the sdist
 	touch $@

@@ -118,6 +118,10 @@ def test_python_client(project: Project, api: ApiClient, receiver: WebhookReceiv
     ]
     assert len(pairs) == PAGED_JOBS and all(result == given for result, given in pairs)
 
+    # The caller's grants (each with what is left of it) and the signed-in user's auto top-up, off at first.
+    assert all(grant.remaining <= grant.amount for grant in client.credit_grants.list_all())
+    assert signed_in.auto_top_up.get().enabled is False
+
     # The job types this account may create; a finished job cannot be canceled (409, its state named).
     assert "echo" in {listing.type_ for listing in client.job_types.list_all()}
     with pytest.raises(InvalidRequestError) as finished:
@@ -190,9 +194,10 @@ def test_typescript_client_under_node(project: Project, api: ApiClient, typescri
         assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
         assert proxy.dropped() == 1
     assert "# fail 0" in result.stdout
-    # Node's jobs: the one run to completion, the one through the proxy (once), the webhook's.
+    # Node's jobs: the one run to completion, the finished one it failed to cancel, the one through the proxy
+    # (once), the webhook's.
     made = set(stored_jobs("alice")) - before
-    assert len(made) == 3, result.stdout[-3000:]
+    assert len(made) == 4, result.stdout[-3000:]
 
 
 @pytest.fixture
@@ -253,16 +258,15 @@ def test_python_async_client(project: Project, api: ApiClient, receiver: Webhook
             AsyncClient(api_key=new_key.key, base_url=base_url) as client,
             AsyncClient(api_key=setup["paged_key"], base_url=base_url) as paged,
         ):
-            created, listed = await asyncio.gather(
-                client.jobs.create(type="echo", input={"hello": "async"}),
-                asyncio.create_task(_ids(paged)),
-            )
+            listing = asyncio.create_task(_ids(paged))  # pages while the job runs
+            created = await client.jobs.create(type="echo", input={"hello": "async"})
             assert created.status is JobStatus.QUEUED
-            info = client.last_response
+            info = client.last_response  # this task's last call (a gathered call runs in a task of its own)
             assert info is not None and info.status == 201 and info.request_id
             done = await client.jobs.wait(created.job_id)
             assert done.status is JobStatus.COMPLETED and done.result is not None
             assert done.result["hello"] == "async"
+            listed = await listing
             assert len(listed) == PAGED_JOBS and set(listed) == setup["paged_ids"]
             assert "echo" in {listing.type_ async for listing in client.job_types.list_all()}
             with pytest.raises(InsufficientCreditsError) as poor:

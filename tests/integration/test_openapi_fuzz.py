@@ -83,6 +83,8 @@ def test_every_operation_answers_as_described(project: Project, api: ApiClient) 
         "user": cycle([user_token]),
         "user_or_key": cycle([live_key, user_token, test_key]),
         "admin": cycle([admin_token]),
+        # A worker's callback token exists only inside a callback type's dispatch: here the refusals.
+        "callback": cycle(["not-a-callback-token"]),
     }
     real_ids = _seed(api, user_token, live_key)
     document = requests.get(api.base_url + "/v1/openapi.json", timeout=30).json()
@@ -179,6 +181,7 @@ def _auth_by_operation(document: dict[str, Any]) -> dict[tuple[str, str], str]:
         ("FirebaseIdToken",): "user",
         ("ApiKey", "FirebaseIdToken"): "user_or_key",
         ("AdminIdToken",): "admin",
+        ("CallbackToken",): "callback",
     }
     result = {}
     for path, methods in document["paths"].items():

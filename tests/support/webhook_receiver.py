@@ -93,6 +93,9 @@ class WebhookReceiver:
 
             do_POST = _handle
             do_GET = _handle
+            do_PUT = _handle
+            do_PATCH = _handle
+            do_DELETE = _handle
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

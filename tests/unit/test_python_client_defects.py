@@ -206,3 +206,34 @@ def test_webhook_verification_takes_a_tolerance() -> None:
         Webhooks().verify(headers, body, secret, now=sent - timedelta(minutes=10))
     with pytest.raises(WebhookVerificationError, match="No matching signature"):
         Webhooks().verify(headers, body + " ", secret, now=sent)
+
+
+def test_credit_grants_and_auto_top_up(server: WebhookReceiver) -> None:
+    settings = {"enabled": True, "threshold": 10, "package": "starter", "monthly_limit_cents": 5000}
+    state = {**settings, "low_balance_threshold": None, "disabled_reason": None, "month_spent_cents": 0}
+    server.respond(
+        json_reply(200, {"data": [], "has_more": False, "next_cursor": None}),
+        json_reply(200, {**state, "in_progress": False}),
+        json_reply(200, {**state, "in_progress": False}),
+    )
+    client = Client(id_token="tok", base_url=server.url("/api"), sleep=Sleeps())
+    assert list(client.credit_grants.list_all(page_size=5)) == []
+    assert (
+        client.auto_top_up.set(
+            enabled=True, threshold=10, package="starter", monthly_limit_cents=5000
+        ).package
+        == "starter"
+    )
+    assert client.auto_top_up.get().threshold == 10
+    grants, put, get = server.received()
+    assert (grants.method, grants.path) == ("GET", "/api/v1/credit_grants?limit=5")
+    assert (put.method, put.path, json.loads(put.body)) == ("PUT", "/api/v1/auto_top_up", settings)
+    assert (get.method, get.path) == ("GET", "/api/v1/auto_top_up")
+
+
+def test_jobs_create_run_at_is_sent_as_unix_seconds(server: WebhookReceiver) -> None:
+    server.respond(json_reply(201, JOB))
+    client_of(server).jobs.create(type="echo", run_at=datetime(2026, 1, 1, 1, tzinfo=UTC))
+    assert json.loads(server.received()[0].body) == {"type": "echo", "input": {}, "run_at": 1767229200}
+    with pytest.raises(ValueError, match="timezone-aware"):
+        client_of(server).jobs.create(type="echo", run_at=datetime(2026, 1, 1))  # noqa: DTZ001  (the naive one it refuses)

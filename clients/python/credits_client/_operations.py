@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import ModuleType
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -23,7 +24,12 @@ from credits_client.generated.api.api_keys import (
     update_api_key,
     whoami,
 )
-from credits_client.generated.api.credits_ import list_ledger_entries
+from credits_client.generated.api.credits_ import (
+    get_auto_top_up,
+    list_credit_grants,
+    list_ledger_entries,
+    set_auto_top_up,
+)
 from credits_client.generated.api.job_types import list_job_types
 from credits_client.generated.api.jobs import cancel_job, create_job, get_job, list_jobs
 from credits_client.generated.api.payment_methods import (
@@ -47,8 +53,12 @@ from credits_client.generated.models import (
     Account,
     ApiKey,
     ApiKeyPage,
+    AutoTopUp,
+    AutoTopUpInput,
     CreateJobRequest,
     CreateKeyBody,
+    CreditGrant,
+    CreditGrantPage,
     CreditPackage,
     CreditPackagePage,
     DeliveryAttempt,
@@ -232,11 +242,18 @@ def jobs_create(
     type: str,
     input: Mapping[str, Any] | None = None,
     *,
+    run_at: datetime | None = None,
     idempotency_key: str | None = None,
     timeout_s: float | None = None,
 ) -> Call[Job]:
-    """Live keys pay the job's cost. Retried requests carry one Idempotency-Key: never two jobs."""
-    body = CreateJobRequest.from_dict({"type": type, "input": dict(input or {})})
+    """Live keys pay the job's cost. Retried requests carry one Idempotency-Key: never two jobs. `run_at`
+    (an aware datetime, at most 7 days ahead) delays the job; it is sent as unix seconds."""
+    fields: dict[str, Any] = {"type": type, "input": dict(input or {})}
+    if run_at is not None:
+        if run_at.tzinfo is None:
+            raise ValueError("run_at must be timezone-aware (e.g. datetime.now(UTC) + timedelta(hours=1)).")
+        fields["run_at"] = int(run_at.timestamp())
+    body = CreateJobRequest.from_dict(fields)
     params = {"body": body, "idempotency_key": idempotency_key or new_idempotency_key()}
     return Call(create_job, Job, params=params, timeout_s=timeout_s)
 
@@ -311,6 +328,48 @@ def ledger_list_all(
     *, page_size: int = MAX_PAGE_SIZE, timeout_s: float | None = None
 ) -> Listing[LedgerEntry]:
     return Listing(lambda cursor: ledger_list(limit=page_size, starting_after=cursor, timeout_s=timeout_s))
+
+
+def credit_grants_list(
+    *, limit: int = 10, starting_after: str | None = None, timeout_s: float | None = None
+) -> Call[Page[CreditGrant]]:
+    """The caller's credit grants, newest first, with what is left of each and when it expires."""
+    return _page_call(list_credit_grants, CreditGrantPage, limit, starting_after, timeout_s)
+
+
+def credit_grants_list_all(
+    *, page_size: int = MAX_PAGE_SIZE, timeout_s: float | None = None
+) -> Listing[CreditGrant]:
+    return Listing(
+        lambda cursor: credit_grants_list(limit=page_size, starting_after=cursor, timeout_s=timeout_s)
+    )
+
+
+def auto_top_up_get(*, timeout_s: float | None = None) -> Call[AutoTopUp]:
+    """Auto top-up's settings and state (a signed-in user's): why it is off, this month's spend."""
+    return Call(get_auto_top_up, AutoTopUp, timeout_s=timeout_s)
+
+
+def auto_top_up_set(
+    *,
+    enabled: bool,
+    threshold: int,
+    package: str | None = None,
+    monthly_limit_cents: int | None = None,
+    low_balance_threshold: int | None = None,
+    timeout_s: float | None = None,
+) -> Call[AutoTopUp]:
+    """Buy `package` when the balance falls below `threshold` (at most `monthly_limit_cents` a UTC month);
+    `low_balance_threshold` sets the low-balance alert."""
+    fields = {
+        "enabled": enabled,
+        "threshold": threshold,
+        "package": package,
+        "monthly_limit_cents": monthly_limit_cents,
+        "low_balance_threshold": low_balance_threshold,
+    }
+    body = AutoTopUpInput.from_dict(_body(fields))
+    return Call(set_auto_top_up, AutoTopUp, params={"body": body}, timeout_s=timeout_s)
 
 
 def _usage_params(

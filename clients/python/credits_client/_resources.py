@@ -171,6 +171,30 @@ class AsyncLedger(AsyncResource):
     list_all = async_pages(ops.ledger_list_all)
 
 
+class CreditGrants(SyncResource):
+    list = sync(ops.credit_grants_list)
+    list_all = sync_pages(ops.credit_grants_list_all)
+
+
+class AsyncCreditGrants(AsyncResource):
+    list = asynchronous(ops.credit_grants_list)
+    list_all = async_pages(ops.credit_grants_list_all)
+
+
+class AutoTopUp(SyncResource):
+    """A signed-in user's (an id_token client)."""
+
+    get = sync(ops.auto_top_up_get)
+    set = sync(ops.auto_top_up_set)
+
+
+class AsyncAutoTopUp(AsyncResource):
+    """A signed-in user's (an id_token client)."""
+
+    get = asynchronous(ops.auto_top_up_get)
+    set = asynchronous(ops.auto_top_up_set)
+
+
 class Usage(SyncResource):
     get = sync(ops.usage_get)
     list_all = sync_pages(ops.usage_list_all)

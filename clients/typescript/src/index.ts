@@ -222,8 +222,14 @@ export class CreditsClient {
 
   readonly jobs = {
     /** Live keys pay the job's cost. Retried requests carry one Idempotency-Key: never two jobs. */
-    create: (body: Schemas["CreateJobRequest"], options: IdempotentRequestOptions = {}): Promise<WithResponse<Job>> => {
+    create: (
+      request: Omit<Schemas["CreateJobRequest"], "run_at"> & { runAt?: Date },
+      options: IdempotentRequestOptions = {},
+    ): Promise<WithResponse<Job>> => {
       const key = options.idempotencyKey ?? newIdempotencyKey();
+      const { runAt, ...rest } = request;
+      // run_at: the job is not dispatched before then (unix seconds on the wire).
+      const body: Schemas["CreateJobRequest"] = runAt ? { ...rest, run_at: Math.floor(runAt.getTime() / 1000) } : rest;
       return this.run((init) => this.raw.POST("/v1/jobs", { body, params: { header: { [IDEMPOTENCY_HEADER]: key } }, ...init }), options);
     },
     get: (jobId: string, options?: RequestOptions): Promise<WithResponse<Job>> =>
@@ -275,6 +281,22 @@ export class CreditsClient {
       this.run((init) => this.raw.GET("/v1/credits/ledger", { params: { query }, ...init }), options),
     listAll: (pageSize = MAX_PAGE_SIZE, options?: RequestOptions): AsyncGenerator<Schemas["LedgerEntry"]> =>
       paginate((cursor) => this.ledger.list({ limit: pageSize, starting_after: cursor }, options)),
+  };
+
+  readonly creditGrants = {
+    /** The caller's credit grants, newest first, with what is left of each and when it expires. */
+    list: (query: PageQuery = {}, options?: RequestOptions): Promise<WithResponse<Schemas["CreditGrantPage"]>> =>
+      this.run((init) => this.raw.GET("/v1/credit_grants", { params: { query }, ...init }), options),
+    listAll: (pageSize = MAX_PAGE_SIZE, options?: RequestOptions): AsyncGenerator<Schemas["CreditGrant"]> =>
+      paginate((cursor) => this.creditGrants.list({ limit: pageSize, starting_after: cursor }, options)),
+  };
+
+  /** The signed-in user's auto top-up (an ID-token client). */
+  readonly autoTopUp = {
+    get: (options?: RequestOptions): Promise<WithResponse<Schemas["AutoTopUp"]>> =>
+      this.run((init) => this.raw.GET("/v1/auto_top_up", init), options),
+    set: (body: Schemas["AutoTopUpInput"], options?: RequestOptions): Promise<WithResponse<Schemas["AutoTopUp"]>> =>
+      this.run((init) => this.raw.PUT("/v1/auto_top_up", { body, ...init }), options),
   };
 
   readonly usage = {

@@ -187,3 +187,27 @@ test("webhooks: Node's IncomingHttpHeaders and a tolerance", () => {
   assert.equal(event.job?.job_id, "job_1");
   assert.throws(() => api.webhooks.verify(headers, body + " ", secret, { now: sent }), WebhookVerificationError);
 });
+
+test("credit grants and auto top-up", async () => {
+  const start = server.received.length;
+  const settings = { enabled: true, threshold: 10, package: "starter", monthly_limit_cents: 5000, low_balance_threshold: null };
+  server.respond(
+    { status: 200, body: { data: [], has_more: false, next_cursor: null } },
+    { status: 200, body: { ...settings, disabled_reason: null, month_spent_cents: 0, in_progress: false } },
+    { status: 200, body: { ...settings, disabled_reason: null, month_spent_cents: 0, in_progress: false } },
+  );
+  const api = client();
+  assert.deepEqual((await api.creditGrants.list({ limit: 5 })).data, []);
+  assert.equal((await api.autoTopUp.set({ enabled: true, threshold: 10, package: "starter", monthly_limit_cents: 5000 })).package, "starter");
+  assert.equal((await api.autoTopUp.get()).threshold, 10);
+  const sent = sentSince(start);
+  assert.deepEqual(sent.map((r) => `${r.method} ${r.url}`), ["GET /api/v1/credit_grants?limit=5", "PUT /api/v1/auto_top_up", "GET /api/v1/auto_top_up"]);
+  assert.deepEqual(JSON.parse(sent[1].body), { enabled: true, threshold: 10, package: "starter", monthly_limit_cents: 5000 });
+});
+
+test("jobs.create sends runAt as unix seconds", async () => {
+  const start = server.received.length;
+  server.respond({ status: 201, body: JOB });
+  await client().jobs.create({ type: "echo", input: {}, runAt: new Date("2026-01-01T01:00:00Z") });
+  assert.deepEqual(JSON.parse(sentSince(start)[0].body), { type: "echo", input: {}, run_at: 1767229200 });
+});

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
-import { createClient, InsufficientCreditsError, RateLimitedError } from "../src/index.js";
+import { ApiError, createClient, InsufficientCreditsError, RateLimitedError } from "../src/index.js";
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -36,6 +36,17 @@ test("the TypeScript client on the local platform", async (t) => {
     for await (const job of paged.jobs.listAll()) ids.push(job.job_id);
     assert.equal(ids.length, 250);
     assert.deepEqual([...ids].sort(), JSON.parse(env("CREDITS_PAGED_IDS")));
+    const expanded: string[] = [];
+    for await (const job of paged.jobs.listAll({ expand: ["data.result"] })) expanded.push(job.job_id);
+    assert.deepEqual(expanded, ids);
+  });
+
+  await t.test("job types, credit grants, auto top-up and a 409 cancel", async () => {
+    assert.ok((await client.jobTypes.list({ limit: 100 })).data.some((listing) => listing.type === "echo"));
+    for await (const grant of client.creditGrants.listAll()) assert.ok(grant.remaining <= grant.amount);
+    assert.equal((await signedIn.autoTopUp.get()).enabled, false);
+    const job = await client.jobs.wait((await client.jobs.create({ type: "echo", input: {} })).job_id);
+    await assert.rejects(client.jobs.cancel(job.job_id), (e: unknown) => e instanceof ApiError && e.status === 409);
   });
 
   await t.test("402 and 429 are typed errors", async () => {
