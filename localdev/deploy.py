@@ -113,6 +113,8 @@ IDENTITY_ROLES: Mapping[Identity, tuple[str, ...]] = {
     Identity.STRIPE_EVENTS: ("roles/datastore.user",),
     Identity.WORKERS: ("roles/datastore.user",),
     Identity.WEBHOOK_SENDER: ("roles/datastore.user",),
+    # Public, and only verifies signatures: it reads the echo type's secrets and writes nothing.
+    Identity.ECHO_WORKER: ("roles/datastore.viewer",),
 }
 PUBLISHER = "roles/pubsub.publisher"
 # The topics each identity publishes to, granted on each topic (never project-wide): the API sends test
@@ -126,6 +128,7 @@ IDENTITY_TOPICS: Mapping[Identity, tuple[str, ...]] = {
     Identity.STRIPE_EVENTS: (),
     Identity.WORKERS: ("jobs", *DELIVERY_LANES),
     Identity.WEBHOOK_SENDER: DELIVERY_LANES,
+    Identity.ECHO_WORKER: (),
 }
 # Firestore TTL policies: documents are deleted (within about a day) once this field's time has passed.
 # Test-mode jobs, events and delivery attempts carry `delete_at` (30 days: shared/core/retention.py); live

@@ -32,6 +32,8 @@ class Identity(StrEnum):
     STRIPE_EVENTS = "stripe-events"
     WORKERS = "workers"
     WEBHOOK_SENDER = "webhook-sender"
+    # The public echo worker: reads the echo type's secrets, nothing else (no writes, topics or secrets).
+    ECHO_WORKER = "echo-worker"
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "echo_worker",
         "functions.echo_worker:echo_worker",
         FunctionKind.HTTP,
+        identity=Identity.ECHO_WORKER,
         concurrency=80,
         cpu="1",
         max_instances=100,

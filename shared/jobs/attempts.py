@@ -17,7 +17,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from shared.core.firestore_values import UnstorableValue, check_storable
+from shared.core.firestore_values import (
+    MAX_JSON_VALUES,
+    UnstorableValue,
+    check_json_values,
+    check_storable,
+    count_json_values,
+)
 from shared.jobs.turns import NOT_NOW_STATUSES
 from shared.models import Job, JobFailure, JobStatus, MeteredPricing
 
@@ -34,6 +40,8 @@ MAX_ERROR_LENGTH = 1000
 RECOVERY_GRACE = timedelta(seconds=30)
 LOCAL_RECOVERY_GRACE = timedelta(seconds=5)
 RETRYABLE_STATUSES = frozenset({408, 429})
+# A metered worker's usage.units above this is refused as unusable (far beyond any price's max_credits).
+MAX_UNITS = 1e15
 
 
 class Verdict(StrEnum):
@@ -141,7 +149,10 @@ def _units(payload: dict[str, Any]) -> float | None:
     units = usage.get("units") if isinstance(usage, dict) else None
     if isinstance(units, bool) or not isinstance(units, int | float):
         return None
-    if not math.isfinite(units) or units < 0:
+    # Compared before any conversion: an integer of 400 digits is valid JSON, and float() of it overflows.
+    if isinstance(units, float) and not math.isfinite(units):
+        return None
+    if not 0 <= units <= MAX_UNITS:
         return None
     return float(units)
 
@@ -152,6 +163,7 @@ def _result_size(result: dict[str, Any]) -> int:
 
 def _storable(result: dict[str, Any]) -> bool:
     try:
+        check_json_values(result, "result")
         check_storable(result)
     except UnstorableValue:
         return False
@@ -182,9 +194,11 @@ def _unusable_reason(body: bytes, metered: bool) -> str:
         return "the worker's result is not a JSON object"
     if _result_size(result) > MAX_RESULT_BYTES:
         return f"the worker's result is larger than {MAX_RESULT_BYTES} bytes"
+    if count_json_values(result, MAX_JSON_VALUES) > MAX_JSON_VALUES:
+        return f"the worker's result has more than {MAX_JSON_VALUES} JSON values (objects, arrays, scalars)"
     if not _storable(result):
         return "the worker's result cannot be stored (see docs/workers.md)"
-    return "the worker's answer has no usage.units (a number >= 0), which a metered type needs"
+    return f"the worker's answer has no usage.units (a number from 0 to {MAX_UNITS:g}), which a metered type needs"
 
 
 def _error_message(body: bytes) -> str | None:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.firestore_events import DocumentChange
-from shared.core.firestore_values import UnstorableValue, check_storable
+from shared.core.firestore_values import UnstorableValue, check_json_values, check_storable
 from shared.core.idempotency import IDEMPOTENCY_HEADER
 from shared.core.index_shards import index_shard
 from shared.core.pagination import Snapshot
@@ -48,6 +48,15 @@ from shared.models import (
 )
 
 JOB_ID_PATTERN = re.compile(r"job_[0-9a-f]{24,40}")
+# A job's big fields (up to 64 KiB and MAX_JSON_VALUES each): only a read of that one job, or a list that
+# expands them, reads them. Lists, sweeps and reconciliations read the rest (`summary_fields`): the memory
+# of a page of 100 jobs is then the same whatever their owners put in them.
+BIG_FIELDS = ("input", "result", "held_answer")
+
+
+def summary_fields(*including: str) -> list[str]:
+    """The job fields to select in a query (a projection): all but the big ones, except those named."""
+    return [name for name in Job.model_fields if name not in BIG_FIELDS or name in including]
 
 
 class CreateJobRequest(BaseModel):
@@ -100,6 +109,7 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
             param="type",
         )
     try:
+        check_json_values(request.input)
         check_storable(request.input)
     except UnstorableValue as exc:
         raise ApiError(ErrorCode.PARAMETER_INVALID, f"Invalid {exc}.", param="input") from None
@@ -288,11 +298,15 @@ def visible_job_snapshot(principal: KeyPrincipal, job_id: str) -> Snapshot | Non
     return snapshot
 
 
-def jobs_query(principal: KeyPrincipal, status: JobStatus | None) -> firestore.Query:
+def jobs_query(
+    principal: KeyPrincipal, status: JobStatus | None, including: tuple[str, ...] = ()
+) -> firestore.Query:
+    """The caller's jobs, newest first, without the big fields but those in `including`."""
     # Index: user_id ASC, livemode ASC, [status ASC,] created_at DESC (firestore.indexes.json).
     query = (
         firestore_client()
         .collection(Job.collection)
+        .select(summary_fields(*including))
         .where(filter=firestore.FieldFilter("user_id", "==", principal.user_id))
         .where(filter=firestore.FieldFilter("livemode", "==", principal.livemode))
     )

@@ -49,6 +49,7 @@ from shared.jobs.lifecycle import (
 )
 from shared.jobs.messages import job_message
 from shared.jobs.notices import cancel_notice_due, hand_out_cancel_notice
+from shared.jobs.service import summary_fields
 from shared.models import Job, ModelDataError, utc_now
 
 SWEEP_BATCH = 500
@@ -98,6 +99,7 @@ def _due_query(shard: int, now: datetime) -> Any:
     return (
         firestore_client()
         .collection(Job.collection)
+        .select(summary_fields())
         .where(filter=firestore.FieldFilter("index_shard", "==", shard))
         .where(filter=firestore.FieldFilter("sweep_at", "<=", now))
         .order_by("sweep_at")

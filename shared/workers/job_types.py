@@ -3,7 +3,8 @@ the built-in `echo` type, registered with the platform's own echo worker on its 
 
 A type's `worker_secret` (`whsec_...`) signs every dispatch to its worker (Standard Webhooks); it is shown
 once, when the type is created (or re-created after a delete) and when it is rotated. A rotated secret
-keeps signing alongside the new one for ROTATION_OVERLAP, as webhook secrets do.
+keeps signing alongside the new one for ROTATION_OVERLAP, as webhook secrets do; at most MAX_RETIRED_SECRETS
+of them, and the operator can revoke them all at once (a leaked secret must not sign for another day).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ from shared.outbound import signing
 from shared.outbound.signing import generate_signing_secret, rotated
 from shared.outbound.targets import check_url
 
+# Retired secrets that still sign, at most (rotations in quick succession push the oldest out first).
+MAX_RETIRED_SECRETS = 5
 ECHO_WORKER_FUNCTION = "echo_worker"
 ECHO_DESCRIPTION = "Returns its input as its result (the platform's built-in worker)."
 # Narrower than the names jobs accept (TYPE_NAME_PATTERN): a path parameter allows no '.' (docs/api-conventions.md).
@@ -305,7 +308,7 @@ def rotate_secret(name: str) -> dict[str, Any]:
         snapshot, current = _live_definition(name)
         now = utc_now()
         secret = generate_signing_secret()
-        older = rotated(current.secret, current.older_secrets, now)
+        older = rotated(current.secret, current.older_secrets, now)[:MAX_RETIRED_SECRETS]
         updated = current.model_copy(update={"secret": secret, "older_secrets": older, "updated_at": now})
         _ref(name).update(
             updated.to_firestore(), option=db.write_option(last_update_time=snapshot.update_time)
@@ -315,6 +318,31 @@ def rotate_secret(name: str) -> dict[str, Any]:
     try:
         return retry_commit(
             attempt, what=f"job type {name} while rotating its secret", retry_on=RETRYABLE_COMMIT_ERRORS
+        )
+    finally:
+        forget_cached_types()
+
+
+def revoke_retired_secrets(name: str) -> dict[str, Any]:
+    """Every retired secret stops signing now; the current one stays. Workers that still verify with only a
+    retired secret refuse dispatches from now on (within the echo worker's and run_job's cache times)."""
+    check_type_name(name)
+    db = firestore_client()
+
+    def attempt() -> dict[str, Any]:
+        snapshot, current = _live_definition(name)
+        updated = current.model_copy(update={"older_secrets": [], "updated_at": utc_now()})
+        _ref(name).update(
+            {"older_secrets": [], "updated_at": updated.updated_at},
+            option=db.write_option(last_update_time=snapshot.update_time),
+        )
+        return admin_resource(name, resolved_type(name, updated))
+
+    try:
+        return retry_commit(
+            attempt,
+            what=f"job type {name} while revoking its retired secrets",
+            retry_on=RETRYABLE_COMMIT_ERRORS,
         )
     finally:
         forget_cached_types()
