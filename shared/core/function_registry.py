@@ -207,6 +207,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         # It polls the jobs' due times for most of its minute (the first retry is due 5 s after a failure).
         timeout_s=90,
         max_instances=1,  # one sweep at a time: it never overlaps with itself
+        uses_redis=True,  # frees the flow-control slot a dead dispatcher held (shared/jobs/flow.py)
     ),
     # The built-in worker of `echo` jobs, called by run_job like any operator's worker.
     FunctionSpec(

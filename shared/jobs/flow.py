@@ -15,12 +15,15 @@ Every key expires after IDLE_TTL without use: an idle type costs nothing.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from shared.core.clients import current_project, redis_client
+from shared.jobs.callback_rules import ACCEPT_TIMEOUT_S
 from shared.jobs.turns import rate_interval_ms
+from shared.models import Job, JobCompletion, JobType
 
 IDLE_TTL = timedelta(days=8)
 # How many turns one call hands out at most (the rest are handed out as those attempts end).
@@ -105,6 +108,19 @@ class TypeLimits:
     max_concurrency: int
     max_rate_per_s: float | None
     timeout_s: int
+
+
+def limits_of(job: Job, worker: JobType) -> TypeLimits:
+    """The flow control of the job's type, from its stored settings (the job's own timeout when longer)."""
+    return TypeLimits(
+        job_type=job.type,
+        max_concurrency=worker.max_concurrency,
+        max_rate_per_s=worker.max_rate_per_s,
+        # A callback attempt holds its slot only until the worker accepts it (docs/workers.md, Flow control).
+        timeout_s=math.ceil(ACCEPT_TIMEOUT_S)
+        if job.completion is JobCompletion.CALLBACK
+        else max(worker.timeout_s, job.timeout_s),
+    )
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ whose time has come (shared/core/index_shards.first_over_shards: one query per i
   moved on (attempts.republished_sweep_at), so the next pass does not read it again;
 - queued past its type's `queue_timeout_s` without a first attempt: failed (expired), refunded;
 - running past its attempt's deadline (the dispatcher died mid-attempt): the attempt counts as failed,
-  and the next one starts after the backoff, or the job fails when it was the last.
+  and the next one starts after the backoff, or the job fails when it was the last; the slot the dead
+  dispatcher held in its type's flow control is freed.
 Each change goes through shared/jobs/lifecycle.py, decided again on the job as read there.
 
 Two small rules of their own come right after the deadline (shared/jobs/callback_rules.py, shared/jobs/notices.py): a callback
@@ -36,6 +37,7 @@ from shared.core.function_registry import JOBS_TOPIC
 from shared.core.index_shards import first_over_shards
 from shared.core.pubsub_events import PubSubMessage
 from shared.core.settings import get_settings
+from shared.jobs import flow
 from shared.jobs.attempts import SweepAction, recovery_grace, republished_sweep_at, sweep_action
 from shared.jobs.callback_rules import callback_overdue
 from shared.jobs.lifecycle import (
@@ -47,9 +49,10 @@ from shared.jobs.lifecycle import (
     move_sweep_at,
     push_back,
 )
-from shared.jobs.messages import job_message
+from shared.jobs.messages import job_message, publish_dispatches
 from shared.jobs.notices import cancel_notice_due, hand_out_cancel_notice
 from shared.jobs.service import summary_fields
+from shared.jobs.types import stored_job_type
 from shared.models import Job, ModelDataError, utc_now
 
 SWEEP_BATCH = 500
@@ -171,8 +174,19 @@ def _handle(
             report.expired.append(snapshot.id)
         elif action is SweepAction.LOST_ATTEMPT and lose_attempt(snapshot.id, now=now).changed:
             report.lost.append(snapshot.id)
+            free_lost_slot(snapshot.id, job, now)
     except JobNotFound:
         return
+
+
+def free_lost_slot(job_id: str, job: Job, now: datetime) -> None:
+    """A lost attempt's dispatcher died holding its type's slot: free it now (its lease would free it only at
+    the attempt's timeout plus LEASE_GRACE), so the job's retry and the type's next turns are not held up;
+    the turns that frees go to their dispatchers."""
+    worker = stored_job_type(job.type)
+    if worker is None or not flow.available():
+        return
+    publish_dispatches(flow.release(flow.limits_of(job, worker), job_id, now).granted, turn=True)
 
 
 def _push_back(job_ids: list[str], until: datetime, report: SweepReport) -> None:

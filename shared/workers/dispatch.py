@@ -161,18 +161,6 @@ def worker_reply(result: AttemptResult) -> WorkerReply:
     return WorkerReply(status_code=status, error=result.error, body=result.body, retry_after=retry_after)
 
 
-def type_limits(job: Job, worker: JobType) -> TypeLimits:
-    return TypeLimits(
-        job_type=job.type,
-        max_concurrency=worker.max_concurrency,
-        max_rate_per_s=worker.max_rate_per_s,
-        # A callback attempt holds its slot only until the worker accepts it (docs/workers.md, Flow control).
-        timeout_s=math.ceil(ACCEPT_TIMEOUT_S)
-        if job.completion is JobCompletion.CALLBACK
-        else max(worker.timeout_s, job.timeout_s),
-    )
-
-
 def dispatch_job(job_id: str, turn: bool = False) -> Dispatched | None:
     """Hand the job in to its type's flow control; when no other invocation pumps the type, become its pump
     and run the turns due. `turn`: the message says its turn came (it holds a slot). None when this call
@@ -188,7 +176,7 @@ def dispatch_job(job_id: str, turn: bool = False) -> Dispatched | None:
         return attempt_job(job_id, worker)
     if not turn and answers_with_sample(job, worker):
         return attempt_job(job_id, worker)  # the worker is not called: no turn to wait for
-    limits = type_limits(job, worker)
+    limits = flow.limits_of(job, worker)
     token = secrets.token_hex(8)
     if turn:
         if flow.claim_pump(limits, token):

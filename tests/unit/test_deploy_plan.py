@@ -359,7 +359,7 @@ def test_the_rate_limit_store_has_auth_and_in_transit_encryption() -> None:
     [create] = commands(["gcloud", "redis", "instances", "create"])
     assert create.has("enable-auth") and create.flag("transit-encryption-mode") == "server-authentication"
     users = {spec.name for spec in FUNCTIONS if spec.uses_redis}
-    assert users == {"api", "on_job_updated", "flush_usage", "run_job"}
+    assert users == {"api", "on_job_updated", "flush_usage", "run_job", "sweep_jobs"}
     for name, deploy in function_deploys().items():
         assert ("REDIS_URL" in mounted_secrets(deploy)) == ("REDIS_CA_CERT" in mounted_secrets(deploy))
         assert ("REDIS_URL" in mounted_secrets(deploy)) == (name in users)
