@@ -96,18 +96,23 @@ def handle_account_updated(change: DocumentChange) -> list[str]:
 _DECIDED = frozenset({"failed", "canceled", "requires_action"})
 
 
+def decides_top_up(new: dict[str, Any], old: dict[str, Any]) -> bool:
+    """Whether this write of a purchase decided an auto top-up's charge: just paid, or just failed."""
+    if new.get("auto_top_up") is not True:
+        return False
+    paid = new.get("credits_granted") is True and old.get("credits_granted") is not True
+    failed = new.get("status") in _DECIDED and new.get("status") != old.get("status")
+    return paid or failed
+
+
 def handle_purchase_updated(change: DocumentChange) -> str | None:
     """Firestore trigger on purchases/{id}: decided from the payload (only an auto top-up's purchase that
     was just paid or just failed); the attempt is ended from what is read again."""
     if not change.document.startswith("purchases/") or change.document.count("/") != 1:
         logs.error("purchase trigger for another document ignored", document=change.document)
         return None
-    new, old = change.value or {}, change.old_value or {}
-    if new.get("auto_top_up") is not True:
-        return None
-    paid = new.get("credits_granted") is True and old.get("credits_granted") is not True
-    failed = new.get("status") in _DECIDED and new.get("status") != old.get("status")
-    if not (paid or failed):
+    new = change.value or {}
+    if not decides_top_up(new, change.old_value or {}):
         return None
     outcome = conclude_purchase(change.document_id)
     if outcome is None:
