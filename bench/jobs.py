@@ -8,7 +8,12 @@ host, no database):
    applied, in the same clock).
 3. jobs/s per dispatching instance: run_job's work (start the attempt, sign, POST, apply the answer) called
    in-process on queued jobs, one at a time and 8 at once (run_job serves many at once per instance).
-Starts its own emulators and functions host; bounded (about a minute).
+4. flow control: jobs/s through a type at max_concurrency 4 whose worker works 1 s (expect ~4/s, never
+   above; the most in flight at the worker is shown), and the wait (created -> worker called) of a second
+   customer's jobs behind another customer's 200-job backlog of the same type.
+5. Firestore reads per job (counted at the client inside the functions host, localdev/rpc_counts.py) and
+   the sweeps' idle reads per minute (a pass over an empty jobs collection, times the passes per minute).
+Starts its own emulators and functions host; bounded (a few minutes).
 """
 
 from __future__ import annotations
@@ -17,14 +22,20 @@ import statistics
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
 
 import requests
 
 from bench.common import bench_stack
+from localdev.rpc_counts import COUNT_SWITCH
 
 SAMPLES = 40
 DISPATCHES = 80  # below the live key's in-flight cap (100): the bulk jobs wait queued
 CONCURRENCY = 8
+CAPPED_JOBS = 24
+BACKLOG = 200
+SECOND_CUSTOMER_JOBS = 20
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -46,6 +57,8 @@ def _timed(call: Callable[[], object]) -> float:
 
 
 def main() -> int:
+    import os
+
     from shared.core.clients import current_project, project_scope
     from shared.jobs.service import job_ref
     from shared.models import Job
@@ -57,6 +70,7 @@ def main() -> int:
     from tests.support.waiting import eventually
     from tests.support.webhook_receiver import WebhookReceiver
 
+    os.environ[COUNT_SWITCH] = "1"  # the functions host started below counts its Firestore operations
     with bench_stack() as platform, WebhookReceiver(answer({})) as worker:
         api = f"{platform.stack.host_url}/{platform.project}/us-central1/api"
         set_job_costs({"echo": 1, "bulk": 1})  # "bulk" is legacy (no worker) until part 3 registers it
@@ -76,6 +90,8 @@ def main() -> int:
             before = len(worker.received())
             sent = time.time()
             response = session.post(f"{api}/v1/jobs", json={"type": "noop"}, headers=headers, timeout=30)
+            if response.status_code != 201:
+                raise SystemExit(f"POST /v1/jobs answered {response.status_code}: {response.text}")
             job_id = response.json()["job_id"]
 
             def arrived(before: int = before) -> bool:
@@ -116,6 +132,9 @@ def main() -> int:
         with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
             list(pool.map(dispatch_in_scope, bulk[half:]))
         concurrent = (DISPATCHES - half) / (time.perf_counter() - started)
+        counts_url = f"{platform.stack.host_url}/_host/counts"
+        flow = _flow_figures(api, counts_url)
+        idle_reads_per_pass = _sweep_idle_reads()
 
     print("Job dispatch on the local platform (emulators, functions host; one run)")
     print(_row("floor: trivial function (GET /v1/health)", floor))
@@ -124,7 +143,121 @@ def main() -> int:
     print(f"  jobs/s per dispatching instance              {one_at_a_time:7.1f} one at a time")
     print(f"                                               {concurrent:7.1f} with {CONCURRENCY} at once")
     print(f"  (median floor {statistics.median(floor):.1f} ms: the host's own cost of one function call)")
+    print("Flow control (same run)")
+    print(
+        f"  type at max_concurrency 4, 1 s work            {flow.capped_rate:7.2f} jobs/s"
+        f"   (most in flight at the worker: {flow.capped_max_in_flight}; expected ~4/s, never above)"
+    )
+    print(_row("second customer behind a 200-job backlog", flow.second_wait_ms))
+    print(f"  Firestore reads per job (no-op worker)       {flow.reads_per_job:7.1f}")
+    print(
+        f"  sweeps' idle reads per minute                {idle_reads_per_pass * PASSES_PER_MINUTE:7.0f}"
+        f"   ({idle_reads_per_pass} per pass x {PASSES_PER_MINUTE} passes)"
+    )
     return 0
+
+
+@dataclass(frozen=True)
+class FlowFigures:
+    capped_rate: float
+    capped_max_in_flight: int
+    second_wait_ms: list[float]
+    reads_per_job: float
+
+
+def _post_all(session: requests.Session, api: str, keys: list[str], job_type: str, count: int) -> list[str]:
+    def post(n: int) -> str:
+        headers = {"Authorization": f"Bearer {keys[n % len(keys)]}"}
+        response = session.post(f"{api}/v1/jobs", json={"type": job_type, "input": {"n": n}}, headers=headers)
+        assert response.status_code == 201, response.text
+        job_id: str = response.json()["job_id"]
+        return job_id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(post, range(count)))
+
+
+def _flow_figures(api: str, counts_url: str) -> FlowFigures:
+    from shared.workers.job_types import JobTypeInput, put_job_type
+    from tests.support.job_workers import account_with_credits, answer
+    from tests.support.jobs import stored_jobs
+    from tests.support.platform import create_api_key
+    from tests.support.waiting import eventually
+    from tests.support.webhook_receiver import WebhookReceiver
+
+    account_with_credits("big", 10 * BACKLOG)
+    account_with_credits("small", 10 * SECOND_CUSTOMER_JOBS)
+    big_keys = [create_api_key("big", "live")[1] for _ in range(3)]  # 100 jobs in flight per key
+    small_key = create_api_key("small", "live")[1]
+    session = requests.Session()
+
+    def settings(url: str, **more: object) -> JobTypeInput:
+        return JobTypeInput.model_validate({"worker_url": url, "pricing": {"credits": 1}, **more})
+
+    # Both types exist before any job is posted: the API caches the job types it has read for a while,
+    # and a type made here (not through the API) is not in a catalogue it already holds.
+    with (
+        WebhookReceiver(answer({}, delay_s=1.0)) as slow,
+        WebhookReceiver(answer({}, delay_s=0.05)) as quick,
+    ):
+        put_job_type("capped", settings(slow.url(), max_concurrency=4))
+        put_job_type("shared", settings(quick.url(), max_concurrency=4))
+        ids = _post_all(session, api, big_keys, "capped", CAPPED_JOBS)
+
+        def all_done() -> bool:
+            jobs = stored_jobs("big")
+            return all(jobs[j].finished_at is not None for j in ids)
+
+        eventually(all_done, timeout=120, message="capped jobs")
+        arrivals = sorted(r.at for r in slow.received())
+        capped_rate = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]) if len(arrivals) > 1 else 0.0
+        capped_max = slow.max_in_flight
+
+        requests.post(counts_url, timeout=10)
+        backlog = _post_all(session, api, big_keys, "shared", BACKLOG)
+        waits: list[float] = []
+        headers = {"Authorization": f"Bearer {small_key}"}
+        for _ in range(SECOND_CUSTOMER_JOBS):
+            before = len(quick.received())
+            sent = time.time()
+            response = session.post(f"{api}/v1/jobs", json={"type": "shared"}, headers=headers, timeout=30)
+            job_id = response.json()["job_id"]
+
+            def called(job_id: str = job_id, before: int = before) -> float | None:
+                for request in quick.received()[before:]:
+                    if job_id.encode() in request.body:
+                        return request.at
+                return None
+
+            waits.append((eventually(called, timeout=120, message="second customer's job") - sent) * 1000)
+
+        def backlog_done() -> bool:
+            jobs = stored_jobs("big")
+            return all(jobs[j].finished_at is not None for j in backlog)
+
+        eventually(backlog_done, timeout=300, message="backlog")
+        counts = requests.get(counts_url, timeout=10).json()
+    reads = sum(
+        v for k, v in counts.items() if k.endswith(":firestore_reads") and not k.startswith("thread ")
+    )
+    return FlowFigures(capped_rate, capped_max, waits, reads / (BACKLOG + SECOND_CUSTOMER_JOBS))
+
+
+PASSES_PER_MINUTE = 22  # shared/jobs/sweep.py: a pass every 2.5 s for 55 s of each minute
+
+
+def _sweep_idle_reads() -> int:
+    """Reads of one sweep pass with nothing due (in this process, counted at the client)."""
+    from localdev import rpc_counts
+    from shared.jobs.sweep import sweep_jobs
+    from shared.models import utc_now
+
+    rpc_counts.install()
+    sweep_jobs(now=utc_now() - timedelta(days=3650))  # nothing is due ten years ago: an idle pass
+    before = rpc_counts.snapshot()
+    sweep_jobs(now=utc_now() - timedelta(days=3650))
+    after = rpc_counts.snapshot()
+    return after.get("firestore_reads", 0) - before.get("firestore_reads", 0)
 
 
 if __name__ == "__main__":

@@ -113,18 +113,22 @@ IDENTITY_ROLES: Mapping[Identity, tuple[str, ...]] = {
     Identity.STRIPE_EVENTS: ("roles/datastore.user",),
     Identity.WORKERS: ("roles/datastore.user",),
     Identity.WEBHOOK_SENDER: ("roles/datastore.user",),
+    # Public, and only verifies signatures: it reads the echo type's secrets and writes nothing.
+    Identity.ECHO_WORKER: ("roles/datastore.viewer",),
 }
 PUBLISHER = "roles/pubsub.publisher"
 # The topics each identity publishes to, granted on each topic (never project-wide): the API sends test
 # events and operator retries to the delivery lanes; workers hand jobs to the job workers and events to the
-# lanes; a finished delivery attempt hands the endpoint's next backlog event to a lane. Scheduler ticks are
-# published by Cloud Scheduler's own agent.
+# lanes (run_job, one of the workers, also its type's next turns to `jobs`); a finished delivery attempt
+# hands the endpoint's next backlog event to a lane. Scheduler ticks are published by Cloud Scheduler's own
+# agent.
 DELIVERY_LANES = ("webhook-events", "webhook-events-slow", "webhook-events-test")
 IDENTITY_TOPICS: Mapping[Identity, tuple[str, ...]] = {
     Identity.API: DELIVERY_LANES,
     Identity.STRIPE_EVENTS: (),
     Identity.WORKERS: ("jobs", *DELIVERY_LANES),
     Identity.WEBHOOK_SENDER: DELIVERY_LANES,
+    Identity.ECHO_WORKER: (),
 }
 # Firestore TTL policies: documents are deleted (within about a day) once this field's time has passed.
 # Test-mode jobs, events and delivery attempts carry `delete_at` (30 days: shared/core/retention.py); live
@@ -255,9 +259,6 @@ class DeploySettings:
             "PLATFORM_ENV": "production",
             "GOOGLE_CLOUD_PROJECT": self.project,
             "FUNCTION_REGION": self.region,
-            # A job type's own push subscription delivers to run_job as the trigger identity (docs/workers.md).
-            "JOB_DISPATCH_PUSH_URL": f"https://{self.region}-{self.project}.cloudfunctions.net/run_job",
-            "JOB_DISPATCH_PUSH_ACCOUNT": self.trigger_account,
             **self.extra_env,
         }
 

@@ -7,8 +7,12 @@ Conventions:
 - Timestamps are UTC-aware datetimes (Firestore returns `DatetimeWithNanoseconds`, a datetime subclass);
   naive datetimes are refused rather than guessed at.
 - Closed sets are StrEnums, stored as their string values.
-- Stored documents are validated strictly on read too (`extra="forbid"`): a stray or mistyped field is a bug
-  to surface with the field's name, not data to carry along silently.
+- Versions side by side (docs/deploy.md, "Changing a stored document"): during a deploy or a rollback an
+  older version reads documents a newer one wrote, so `from_firestore` ignores fields its model does not
+  know (at every level); each known field is still validated strictly. Writes, and API input, stay strict
+  (`extra="forbid"`): a stray field is never written. A change of fields follows the procedure there
+  (add, then use; rename as add + write both + read either; remove only once no version needs it),
+  held by tests/unit/test_model_versions.py.
 """
 
 from __future__ import annotations
@@ -18,7 +22,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetJsonSchemaHandler, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -67,11 +80,38 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# The validation context of a stored document's read (FirestoreModel.from_firestore).
+STORED = "stored"
+
+
+def _aliases(field: Any) -> list[str]:
+    """The names a field may be stored under besides its own (a renamed field's old name)."""
+    names: list[str] = []
+    alias = field.validation_alias
+    if isinstance(alias, str):
+        names.append(alias)
+    elif alias is not None:
+        names.extend(choice for choice in getattr(alias, "choices", []) if isinstance(choice, str))
+    return names
+
+
 class FirestoreModel(BaseModel):
     """Base of every stored document."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
     collection: ClassVar[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fields_of_stored(cls, data: Any, info: ValidationInfo) -> Any:
+        """Reading a stored document (context STORED, nested models included): fields of a newer version
+        are left out, not refused."""
+        if not (isinstance(info.context, dict) and info.context.get(STORED)) or not isinstance(data, dict):
+            return data
+        known = set(cls.model_fields) | {
+            alias for field in cls.model_fields.values() for alias in _aliases(field)
+        }
+        return {key: value for key, value in data.items() if key in known}
 
     def to_firestore(self) -> dict[str, Any]:
         # mode="python" keeps datetimes as datetimes (stored as Firestore timestamps); enums become strings.
@@ -83,7 +123,7 @@ class FirestoreModel(BaseModel):
         if data is None:
             raise ModelDataError(cls.__name__, ValidationError.from_exception_data(cls.__name__, []))
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(data, context={STORED: True})
         except ValidationError as exc:
             raise ModelDataError(cls.__name__, exc) from None
 
@@ -140,11 +180,12 @@ TERMINAL_JOB_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobSta
 
 class JobFailure(StrEnum):
     """Why a job failed (docs/jobs.md): its worker refused it (4xx), every attempt failed, it waited past its
-    type's queue_timeout_s for a first attempt."""
+    type's queue_timeout_s for a first attempt, it was still not done at its absolute deadline."""
 
     WORKER_ERROR = "worker_error"
     ATTEMPTS_EXHAUSTED = "attempts_exhausted"
     EXPIRED = "expired"
+    DEADLINE_EXCEEDED = "deadline_exceeded"  # not ended by its absolute deadline (whatever held it up)
 
 
 class LedgerEntryType(StrEnum):
@@ -364,6 +405,17 @@ class ReconciliationState(FirestoreModel):
     job_events_checked_until: dict[str, UtcDatetime] = Field(default_factory=dict)
 
 
+class CounterCheckState(FirestoreModel):
+    """`system/counter_check`: the last counter repair (shared/counters/reconcile.py). Each repair commits
+    with an update of this document preconditioned on its read: overlapping checks repair once."""
+
+    collection: ClassVar[str] = "system"
+    document_id: ClassVar[str] = "counter_check"
+
+    repaired_at: UtcDatetime
+    repaired: dict[str, StrictInt] = Field(default_factory=dict)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Platform collections
 
@@ -479,6 +531,8 @@ JOB_TIMEOUT_S_RANGE = (1, 3600)
 CALLBACK_TIMEOUT_S_MAX = 86400
 JOB_MAX_ATTEMPTS_RANGE = (1, 10)
 JOB_QUEUE_TIMEOUT_S_RANGE = (10, 604800)
+JOB_MAX_CONCURRENCY_RANGE = (1, 1000)
+JOB_MAX_RATE_PER_S_RANGE = (0.1, 1000.0)
 
 
 class JobCompletion(StrEnum):
@@ -530,15 +584,46 @@ class JobType(FirestoreModel):
     test_jobs: JobTestMode = JobTestMode.SAMPLE
     sample_result: dict[str, Any] = Field(default_factory=dict)
     cancel_policy: CancelPolicy = CancelPolicy.REFUND
+    # Flow control (shared/jobs/flow.py): attempts in flight at the worker at once, over every instance;
+    # dispatches per second (None: no rate limit).
+    max_concurrency: Annotated[
+        int, Field(ge=JOB_MAX_CONCURRENCY_RANGE[0], le=JOB_MAX_CONCURRENCY_RANGE[1], strict=True)
+    ] = 10
+    max_rate_per_s: (
+        Annotated[float, Field(ge=JOB_MAX_RATE_PER_S_RANGE[0], le=JOB_MAX_RATE_PER_S_RANGE[1])] | None
+    ) = None
     secret: str = Field(pattern=r"^whsec_")
     older_secrets: list[RetiredSecret] = Field(default_factory=list)
     created_at: UtcDatetime
     updated_at: UtcDatetime | None = None
     # Deleted types stay stored (a tombstone): new jobs are refused, queued ones still end by the rules.
     deleted_at: UtcDatetime | None = None
-    # The type's own dispatch topic (its own push subscription, so its own flow control: a hanging worker
-    # holds back only its own type's dispatches); None: the shared `jobs` topic.
+    # Nothing reads it: every type is dispatched through the `jobs` topic under flow control
+    # (shared/jobs/messages.py); types stored with a topic of their own still load.
     dispatch_topic: str | None = Field(default=None, pattern=r"^jobs-type-[a-z0-9_.-]+$")
+
+
+class AnswerVerdict(StrEnum):
+    """What a worker's answer to one attempt means (shared/jobs/attempts.Verdict, as stored)."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    RETRY = "retry"
+
+
+class HeldAnswer(FirestoreModel):
+    """A worker's answer to attempt `attempt`, kept on the job when applying it kept losing races (the
+    account's balance was busy): whoever looks at the job next (the sweep, soon; a cancel) applies it, so a
+    lost race never throws away work that was done (shared/jobs/lifecycle.py)."""
+
+    attempt: Annotated[int, Field(ge=1, strict=True)]
+    verdict: AnswerVerdict
+    result: dict[str, Any] | None = None
+    units: Annotated[float, Field(ge=0)] | None = None
+    error: str | None = None
+    failure_reason: JobFailure | None = None
+    next_attempt_at: UtcDatetime | None = None
+    received_at: UtcDatetime
 
 
 class Job(FirestoreModel):
@@ -572,6 +657,8 @@ class Job(FirestoreModel):
     expires_at: UtcDatetime | None = None  # queued without a first attempt past this: failed (expired)
     attempt_deadline: UtcDatetime | None = None  # the running attempt's end
     sweep_at: UtcDatetime | None = None
+    # The job's absolute deadline (shared/jobs/attempts.job_deadline): past it the sweep fails and refunds it.
+    deadline_at: UtcDatetime | None = None
     idempotency_key: str | None = None
     request_hash: str | None = None
     # Admitted from this credit lease (no balance write of its own): its reserved credits are counted, and
@@ -589,6 +676,7 @@ class Job(FirestoreModel):
     finished_at: UtcDatetime | None = None
     # Test mode only: the TTL policy deletes the job after this (shared/core/retention.py).
     delete_at: UtcDatetime | None = None
+    held_answer: HeldAnswer | None = None
     # The type's contract when the job was created (a later change of the type does not change the job's).
     completion: JobCompletion = JobCompletion.RESPONSE
     cancel_policy: CancelPolicy = CancelPolicy.REFUND
@@ -815,6 +903,22 @@ class WebhookEvent(FirestoreModel):
     test_traffic: bool = False
     # Test mode only: the TTL policy deletes the event after this (shared/core/retention.py).
     delete_at: UtcDatetime | None = None
+    # The retry sweep handed the event out (published it) for its due time and moved `next_attempt_at` on
+    # to a backstop: a delivery treats it as due until an attempt is claimed (which clears this), and the
+    # sweep looks at it again only at the backstop, should that publish be lost.
+    handed_out: bool = False
+
+
+class WebhookControlUsage(FirestoreModel):
+    """`webhook_controls/{uid}`: the account's test sends, manual retries and recoveries in the hour from
+    `window_start` (shared/webhooks/quotas.py caps them)."""
+
+    collection: ClassVar[str] = "webhook_controls"
+
+    window_start: UtcDatetime
+    test_sends: NonNegativeInt = 0
+    retries: NonNegativeInt = 0
+    recoveries: NonNegativeInt = 0
 
 
 class WebhookSlot(FirestoreModel):
@@ -954,6 +1058,7 @@ ALL_MODELS: tuple[type[FirestoreModel], ...] = (
     WebhookDelivery,
     WebhookSlot,
     WebhookRateBucket,
+    WebhookControlUsage,
     ProcessedEvent,
     FoundingSlot,
     CounterShard,

@@ -195,7 +195,7 @@ def webhook_health(request: ApiRequest) -> Reply:
 )
 def retry_webhook_event(request: ApiRequest) -> Reply:
     user_id, event_id = request.path_params["user_id"], request.path_params["event_id"]
-    return Reply(retry_event(user_id, event_id), status=202)
+    return Reply(retry_event(user_id, event_id, by_operator=True), status=202)
 
 
 @router.add(
@@ -211,7 +211,7 @@ def retry_webhook_event(request: ApiRequest) -> Reply:
 )
 def recover_webhook_events(request: ApiRequest) -> Reply:
     body = request.parse(RecoverInput)
-    return Reply(recover(request.path_params["user_id"], body), status=202)
+    return Reply(recover(request.path_params["user_id"], body, by_operator=True), status=202)
 
 
 MAX_ADJUSTMENT = 1_000_000_000

@@ -18,6 +18,7 @@ from shared.workers.job_types import (
     list_admin_job_types,
     list_public_job_types,
     put_job_type,
+    revoke_retired_secrets,
     rotate_secret,
 )
 
@@ -100,3 +101,19 @@ def delete(request: ApiRequest) -> Reply:
 )
 def rotate(request: ApiRequest) -> Reply:
     return Reply(rotate_secret(request.path_params["job_type"]), headers=NO_STORE)
+
+
+@router.add(
+    "POST",
+    "/v1/admin/job_types/<job_type>/revoke_retired_secrets",
+    operation_id="revoke_job_type_retired_secrets",
+    auth="admin",
+    summary="Stop every retired worker secret signing now (before its 24 h); the current secret stays.",
+    body=EmptyBody,
+    response=JobTypeResource,
+    errors=(ErrorCode.RESOURCE_MISSING,),
+    description="For a secret that leaked: rotate, then revoke the retired ones once the worker has the new "
+    "secret. At most 5 retired secrets sign at any time.",
+)
+def revoke_retired(request: ApiRequest) -> Reply:
+    return Reply(revoke_retired_secrets(request.path_params["job_type"]))

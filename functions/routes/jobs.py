@@ -100,7 +100,7 @@ def list_jobs(request: ApiRequest) -> Reply:
             param="limit",
         )
     page = list_page(
-        jobs_query(principal, query.status),
+        jobs_query(principal, query.status, tuple(name.removeprefix("data.") for name in expand)),
         page_params(query, JOB_ID_PATTERN),
         lambda job_id: visible_job_snapshot(principal, job_id),
         lambda snapshot: job_list_item(snapshot.id, Job.from_firestore(snapshot.to_dict()), expand),

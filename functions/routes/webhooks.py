@@ -29,6 +29,7 @@ from shared.webhooks.endpoints import (
     webhook_id_for,
 )
 from shared.webhooks.events import create_test_event
+from shared.webhooks.quotas import Control, take_control
 
 router = Router(tags=("webhook",))
 CONCURRENT = (ErrorCode.SERVICE_UNAVAILABLE,)
@@ -114,6 +115,7 @@ def rotate_webhook_secret(request: ApiRequest) -> Reply:
 def send_test_event(request: ApiRequest) -> Reply:
     user_id = caller_user_id(request)
     enabled_endpoint(user_id)  # 404 without an endpoint, 409 when it is disabled
+    take_control(user_id, Control.TEST_SEND)  # 429 past the account's hourly cap
     # A test key's test event says livemode false, like its jobs' events; a signed-in user's says true.
     livemode = request.principal.livemode if isinstance(request.principal, KeyPrincipal) else True
     event_id = create_test_event(user_id, webhook_id_for(user_id), livemode)

@@ -306,7 +306,8 @@ class JobFields(Resource):
     status: JobStatus
     error: str | None
     failure_reason: JobFailure | None = Field(
-        description="Why a failed job failed: worker_error (4xx), attempts_exhausted, expired."
+        description="Why a failed job failed: worker_error (4xx), attempts_exhausted, expired (no first "
+        "attempt within queue_timeout_s), deadline_exceeded (not ended by its absolute deadline)."
     )
     livemode: bool
     cost: int | None = Field(
@@ -359,6 +360,10 @@ class JobTypeResource(JobTypeListing):
     )
     sample_result: dict[str, Any] = Field(default_factory=dict)
     cancel_policy: CancelPolicy = Field(default=CancelPolicy.REFUND, description="refund or charge_started.")
+    max_concurrency: int = Field(
+        ge=1, le=1000, description="Attempts in flight at the worker at once, at most."
+    )
+    max_rate_per_s: float | None = Field(description="Dispatches per second at most; null: no rate limit.")
     legacy: bool = Field(description="Priced by system/config.job_costs, with no worker (docs/jobs.md).")
     created_at: UnixTime | None
     updated_at: UnixTime | None

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import secrets
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +32,7 @@ from shared.billing.card_store import list_payment_methods
 from shared.billing.customers import customer_gone, ensure_customer, forget_lost_customer
 from shared.billing.money_facts import dispute_status, refunded
 from shared.billing.stripe_client import (
+    STRIPE_CALL_WORST_S,
     STRIPE_UNREACHABLE,
     as_dict,
     call_stripe,
@@ -60,6 +63,26 @@ from shared.models import (
 from shared.system.config import config_ref, seed_system_config
 
 ABANDONED_AFTER = timedelta(seconds=60)
+# The purchase path's own budget, inside the api function's 60 s timeout (the rest: Firestore writes after
+# the last Stripe call). A Stripe call starts only while STRIPE_CALL_WORST_S of it remains.
+PURCHASE_BUDGET_S = 50.0
+
+
+def stripe_call_fits(now_s: float, deadline_s: float) -> bool:
+    """A Stripe call started at `now_s` ends by `deadline_s` even if every try times out."""
+    return now_s + STRIPE_CALL_WORST_S <= deadline_s
+
+
+def _before_stripe_call(deadline_s: float) -> None:
+    if not stripe_call_fits(time.monotonic(), deadline_s):
+        # The purchase stays pending (an unconfirmed PaymentIntent charges nobody); the retry this asks for
+        # takes it over at once (the hold is released on a 5xx) and goes on from what is recorded.
+        STRIPE_UNREACHABLE.warning("a purchase ran out of time for its next Stripe call")
+        raise ApiError(
+            ErrorCode.STRIPE_ERROR,
+            "The payment provider is slow; retry with the same Idempotency-Key.",
+            headers={"Retry-After": "5"},
+        )
 
 
 def purchase_ref(purchase_id: str) -> firestore.DocumentReference:
@@ -153,9 +176,10 @@ def create_purchase(
     user_id: str, package_id: str, payment_method_id: str | None, idempotency_key: str | None
 ) -> tuple[str, Purchase, bool]:
     """Returns (purchase id, purchase, created by this request)."""
+    deadline_s = time.monotonic() + PURCHASE_BUDGET_S
     purchase_id = purchase_id_for(user_id, idempotency_key)
     body_hash = request_hash(package_id, payment_method_id)
-    if idempotency_key is not None and (replay := _replay(purchase_id, body_hash)) is not None:
+    if idempotency_key is not None and (replay := _replay(purchase_id, body_hash, deadline_s)) is not None:
         return purchase_id, replay, False
     packages = credit_packages()
     package = packages.get(package_id)
@@ -185,17 +209,17 @@ def create_purchase(
     try:
         purchase_ref(purchase_id).create(purchase.to_firestore())
     except AlreadyExists:
-        replay = _replay(purchase_id, body_hash)
+        replay = _replay(purchase_id, body_hash, deadline_s)
         if replay is None:
             raise ApiError(
                 ErrorCode.SERVICE_UNAVAILABLE, "Try again.", headers={"Retry-After": "1"}
             ) from None
         return purchase_id, replay, False
-    _charge_holding(purchase_id, purchase, customer_id)
+    _charge_holding(purchase_id, purchase, customer_id, deadline_s)
     return purchase_id, load_purchase(purchase_id) or purchase, True
 
 
-def _replay(purchase_id: str, body_hash: str) -> Purchase | None:
+def _replay(purchase_id: str, body_hash: str, deadline_s: float) -> Purchase | None:
     snapshot = purchase_ref(purchase_id).get()
     if not snapshot.exists:
         return None
@@ -225,17 +249,17 @@ def _replay(purchase_id: str, body_hash: str) -> Purchase | None:
                 ErrorCode.IDEMPOTENCY_KEY_IN_USE,
                 "A request with this Idempotency-Key is in progress; retry shortly.",
             ) from None
-        _charge_holding(purchase_id, existing, ensure_customer(existing.user_id))
+        _charge_holding(purchase_id, existing, ensure_customer(existing.user_id), deadline_s)
         return load_purchase(purchase_id) or existing
     return existing
 
 
-def _charge_holding(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
+def _charge_holding(purchase_id: str, purchase: Purchase, customer_id: str, deadline_s: float) -> None:
     """_charge by the request holding the purchase. A 5xx answer (Stripe unreachable, a write that kept
     losing races) asks the caller to retry with the same Idempotency-Key: the hold is released first, so
     that retry takes the purchase over at once instead of a 409 until the hold runs out."""
     try:
-        _charge(purchase_id, purchase, customer_id)
+        _charge(purchase_id, purchase, customer_id, deadline_s)
     except ApiError as exc:
         if exc.status >= 500:
             _release_hold(purchase_id)
@@ -267,7 +291,7 @@ def _card_for(user_id: str, payment_method_id: str | None) -> str:
     )
 
 
-def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
+def _charge(purchase_id: str, purchase: Purchase, customer_id: str, deadline_s: float = math.inf) -> None:
     """Create the purchase's PaymentIntent, record it on the purchase, and only then confirm it.
 
     A purchase taken over (its first request died) finds its PaymentIntent recorded and confirms that one,
@@ -280,6 +304,7 @@ def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
     intent_id = purchase.payment_intent_id
     try:
         if intent_id is None:
+            _before_stripe_call(deadline_s)
             created = as_dict(
                 stripe_client().v1.payment_intents.create(
                     params=_intent_params(purchase_id, purchase, customer_id),  # type: ignore[arg-type]
@@ -290,12 +315,27 @@ def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
             if intent_id == created["id"]:
                 intent = created
             else:
+                _before_stripe_call(deadline_s)
                 intent = as_dict(stripe_client().v1.payment_intents.retrieve(intent_id))
         else:
+            _before_stripe_call(deadline_s)
             intent = as_dict(stripe_client().v1.payment_intents.retrieve(intent_id))
         if intent.get("status") == "requires_confirmation":
+            _before_stripe_call(deadline_s)
             intent = as_dict(stripe_client().v1.payment_intents.confirm(intent_id))
     except (stripe.CardError, stripe.InvalidRequestError) as exc:
+        # A refused confirm does not say the intent failed: another holder of the purchase (a takeover) or
+        # an earlier try of a slow call may have confirmed it already (payment_intent_unexpected_state).
+        # What the PaymentIntent says now is the answer, unless it says the payment failed (then the
+        # refusal's own code is the more precise reason).
+        current = (
+            _intent_now(intent_id)
+            if intent_id is not None and stripe_call_fits(time.monotonic(), deadline_s)
+            else None
+        )
+        if intent_id is not None and current is not None and _failure_of(current) is None:
+            _record_intent_state(purchase_id, intent_id, current)
+            return
         # Stripe refused this charge (declined card; a card it no longer knows, detached, unusable): the
         # caller's card, not an outage. Nothing was charged, so the purchase ends failed.
         error_intent: Any = getattr(exc.error, "payment_intent", None)
@@ -326,6 +366,11 @@ def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
             "The payment provider is unavailable; retry with the same Idempotency-Key.",
             headers={"Retry-After": "5"},
         ) from None
+    _record_intent_state(purchase_id, intent_id, intent)
+
+
+def _record_intent_state(purchase_id: str, intent_id: str, intent: dict[str, Any]) -> None:
+    """The purchase shows the PaymentIntent as Stripe has it (granted when it succeeded)."""
     _record_outcome(
         purchase_id,
         payment_intent_id=intent_id,
@@ -334,6 +379,18 @@ def _charge(purchase_id: str, purchase: Purchase, customer_id: str) -> None:
     )
     if intent.get("status") == "succeeded":
         grant_purchase(purchase_id, payment_intent_id=intent_id)
+
+
+def _intent_now(intent_id: str) -> dict[str, Any] | None:
+    """The PaymentIntent as Stripe has it now, or None when it cannot be read (then the refusal stands)."""
+    import stripe
+
+    try:
+        intent = as_dict(stripe_client().v1.payment_intents.retrieve(intent_id))
+    except stripe.StripeError as exc:
+        logs.warning("re-reading a refused PaymentIntent failed", intent_id=intent_id, error=repr(exc))
+        return None
+    return intent
 
 
 def charge_off_session(purchase_id: str, purchase: Purchase) -> None:

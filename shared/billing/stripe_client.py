@@ -17,6 +17,13 @@ from shared.core.errors import ApiError, ErrorCode
 from shared.core.settings import get_settings
 
 T = TypeVar("T")
+# Each try of a Stripe call waits at most this long (connect and read; the SDK's default is 80 s), and a
+# failed try is retried once: the worst a call can take is STRIPE_CALL_WORST_S, its tries and the SDK's
+# backoff between them. The API's purchase path starts a call only while that much of its budget remains
+# (shared/billing/purchases.py), so a slow Stripe answers 502 within the function's timeout, not after it.
+STRIPE_TRY_TIMEOUT_S = 10.0
+STRIPE_NETWORK_RETRIES = 1
+STRIPE_CALL_WORST_S = STRIPE_TRY_TIMEOUT_S * (STRIPE_NETWORK_RETRIES + 1) + 5.0 * STRIPE_NETWORK_RETRIES
 _lock = threading.Lock()
 _clients: dict[tuple[str, str | None], stripe.StripeClient] = {}
 # Stripe unreachable (connection, 5xx, rate limit): one line per minute per instance, with the count.
@@ -35,7 +42,10 @@ def stripe_client() -> stripe.StripeClient:
                     {"api": settings.stripe_api_base} if settings.stripe_api_base is not None else None
                 )
                 client = stripe.StripeClient(
-                    settings.stripe_secret_key, base_addresses=base_addresses, max_network_retries=2
+                    settings.stripe_secret_key,
+                    base_addresses=base_addresses,
+                    max_network_retries=STRIPE_NETWORK_RETRIES,
+                    http_client=stripe.RequestsClient(timeout=STRIPE_TRY_TIMEOUT_S),
                 )
                 _clients[key] = client
     return client

@@ -12,6 +12,10 @@ import re
 from typing import Any
 
 MAX_DEPTH = 16
+# JSON values (objects, arrays and scalars together) in one job input or worker result. Bytes alone do not
+# bound memory: 64 KiB of `{}` is ~21,000 objects, each a Python dict of ~64 bytes and a Firestore map on
+# every read (docs/reliability.md, "Bounded documents"). 5,000 leaves room for any reasonable payload.
+MAX_JSON_VALUES = 5_000
 MAX_KEY_BYTES = 1500
 _INT64 = (-(2**63), 2**63 - 1)
 _RESERVED_KEY = re.compile(r"^__.*__$")
@@ -63,3 +67,25 @@ def _check_text(text: str, where: str) -> None:
     except UnicodeEncodeError:
         # JSON's \\uD800-style escapes can produce lone surrogates, which are not valid UTF-8.
         raise UnstorableValue(f"{where}: text must be valid Unicode (no lone surrogates)") from None
+
+
+def count_json_values(value: Any, stop_after: int) -> int:
+    """Objects, arrays and scalars in `value` (itself included), counted up to `stop_after` + 1 at most (a
+    count past the limit stops early: the walk never costs more than the limit)."""
+    count = 0
+    pending = [value]
+    while pending and count <= stop_after:
+        item = pending.pop()
+        count += 1
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return count
+
+
+def check_json_values(value: Any, where: str = "input", limit: int = MAX_JSON_VALUES) -> None:
+    if count_json_values(value, limit) > limit:
+        raise UnstorableValue(
+            f"{where}: more than {limit} JSON values (objects, arrays and scalars together)"
+        )

@@ -32,6 +32,8 @@ class Identity(StrEnum):
     STRIPE_EVENTS = "stripe-events"
     WORKERS = "workers"
     WEBHOOK_SENDER = "webhook-sender"
+    # The public echo worker: reads the echo type's secrets, nothing else (no writes, topics or secrets).
+    ECHO_WORKER = "echo-worker"
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,19 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         cpu="1",
         max_instances=100,
     ),
+    # An auto top-up's purchase decided by Stripe's events ends its attempt (docs/credits.md); other
+    # purchase writes are decided from the payload without a read.
+    FunctionSpec(
+        "on_purchase_updated",
+        "shared.webhooks.account_events:handle_purchase_updated",
+        FunctionKind.FIRESTORE,
+        document="purchases/{purchaseId}",
+        event_type=FirestoreEventType.UPDATED,
+        identity=Identity.STRIPE_EVENTS,
+        concurrency=20,
+        cpu="1",
+        max_instances=20,
+    ),
     FunctionSpec(
         "sweep_credit_grants",
         "shared.webhooks.account_events:handle_sweep_credit_grants",
@@ -179,14 +194,17 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         max_instances=300,
     ),
     # The dispatcher: each attempt waits on an operator's worker (up to the type's timeout_s), so many at
-    # once per instance; it calls operators' URLs, so it runs as the identity that holds no secret. An
-    # event-driven function lives at most 540 s: longer attempts are ended by the sweep (docs/workers.md).
+    # once per instance. It keeps each type's flow control in Redis (shared/jobs/flow.py: slots, fair turns,
+    # pauses), so it runs as the workers' identity, which holds the Redis secrets, rather than the
+    # identity that holds none: a trade-off for review (docs/workers.md, "Flow control"). An event-driven
+    # function lives at most 540 s: longer attempts are ended by the sweep (docs/workers.md).
     FunctionSpec(
         "run_job",
         "shared.workers.dispatch:handle_run_job",
         FunctionKind.PUBSUB,
         topic=JOBS_TOPIC,
-        identity=Identity.WEBHOOK_SENDER,
+        identity=Identity.WORKERS,
+        uses_redis=True,
         timeout_s=540,
         memory="512Mi",
         concurrency=250,
@@ -202,12 +220,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         # It polls the jobs' due times for most of its minute (the first retry is due 5 s after a failure).
         timeout_s=90,
         max_instances=1,  # one sweep at a time: it never overlaps with itself
+        uses_redis=True,  # frees the flow-control slot a dead dispatcher held (shared/jobs/flow.py)
     ),
     # The built-in worker of `echo` jobs, called by run_job like any operator's worker.
     FunctionSpec(
         "echo_worker",
         "functions.echo_worker:echo_worker",
         FunctionKind.HTTP,
+        identity=Identity.ECHO_WORKER,
         concurrency=80,
         cpu="1",
         max_instances=100,

@@ -96,10 +96,6 @@ class Settings:
     # PEM of the certificate authority of Memorystore's in-transit encryption (rediss://): its server
     # certificate is signed by a per-instance CA, not a public one.
     redis_ca_cert: str | None = None
-    # Production: where a job type's own push subscription delivers (run_job's URL) and the service account
-    # its pushes authenticate as (docs/workers.md); unset: every type shares the `jobs` topic.
-    job_dispatch_push_url: str | None = None
-    job_dispatch_push_account: str | None = None
     # Where workers reach the API for their callbacks (the load balancer's address in front of `api`);
     # unset: the `api` function's own URL.
     public_api_url: str | None = None
@@ -201,8 +197,6 @@ def load_settings() -> Settings:
         rate_limits_enabled=rate_limits,
         trusted_proxy_hops=_int("TRUSTED_PROXY_HOPS", 0),
         redis_ca_cert=os.environ.get("REDIS_CA_CERT") or None,
-        job_dispatch_push_url=os.environ.get("JOB_DISPATCH_PUSH_URL") or None,
-        job_dispatch_push_account=os.environ.get("JOB_DISPATCH_PUSH_ACCOUNT") or None,
         public_api_url=os.environ.get("PUBLIC_API_URL") or None,
     )
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from typing import Any
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
@@ -51,6 +51,8 @@ from shared.models import (
 )
 
 MAX_ATTEMPTS = 200
+RETRY_STEP_S = 0.002
+RETRY_CAP_S = 0.05
 ExtraWrites = Callable[[firestore.WriteBatch, int], None]
 GRANT_ID_PATTERN = re.compile(r"grt_[0-9a-f]{24}")
 MIGRATED_PURCHASES_MAX = (
@@ -140,9 +142,7 @@ def grant_ref(grant_id: str) -> firestore.DocumentReference:
 
 
 def apply_credit_change(
-    change: CreditChange,
-    extra_writes: ExtraWrites | None = None,
-    balance_fields: dict[str, Any] | None = None,
+    change: CreditChange, extra_writes: ExtraWrites | None = None, balance_fields: dict[str, Any] | None = None
 ) -> AppliedChange:
     """Apply once: the one way credits move. A debit (amount < 0, no effect) takes from the grants in the
     spending order (shared/credits/grants.py) and is one ledger entry with its allocations and one write to
@@ -150,6 +150,27 @@ def apply_credit_change(
     Raises ApiError(ErrorCode.INSUFFICIENT_CREDITS) when a debit would go below what the account can spend
     and ApiError(ErrorCode.ACCOUNT_MISSING) when the user has no account. Returns already_applied=True (and
     writes nothing) when the marker shows it was applied before."""
+    return retry_commit(
+        lambda: try_credit_change(change, extra_writes, balance_fields),
+        what=f"balance of {change.user_id}",
+        max_attempts=MAX_ATTEMPTS,
+        step=RETRY_STEP_S,
+        cap=RETRY_CAP_S,
+        gave_up=lambda: ApiError(
+            ErrorCode.SERVICE_UNAVAILABLE,
+            "The balance is changing too quickly; try again.",
+            headers={"Retry-After": "1"},
+        ),
+    )
+
+
+def try_credit_change(
+    change: CreditChange, extra_writes: ExtraWrites | None = None, balance_fields: dict[str, Any] | None = None
+) -> AppliedChange:
+    """One attempt of `apply_credit_change`, retrying nothing: a lost race raises what
+    shared/core/retry.RETRYABLE_COMMIT_ERRORS names (nothing was written), for a caller whose own retry loop
+    reads and decides again: a loop inside a loop would multiply the attempts (a job transition runs its
+    money through this)."""
     db = firestore_client()
     ref = account_ref(change.user_id)
     marker = (
@@ -158,110 +179,90 @@ def apply_credit_change(
         else None
     )
 
-    def attempt() -> AppliedChange:
+    if marker is not None and marker.exists():
+        return AppliedChange(entry_id="", balance_after=_balance(ref), already_applied=True)
+    snapshot = ref.get()
+    if not snapshot.exists:
+        raise ApiError(ErrorCode.ACCOUNT_MISSING, "Create your account first (POST /v1/account).")
+    account = Account.from_firestore(snapshot.to_dict())
+    now = utc_now()
+    batch = db.batch()
+    state, migrated = _state_of(change.user_id, account, now)
+    effective = _resolved(change, now)
+    try:
+        plan = plan_change(state, _pure_change(effective, state), now)
+    except Shortfall as short:
+        # The balance read may already include this very change, applied by a concurrent twin
+        # after our marker check: then it is a replay, not a shortfall.
+        if marker is not None and marker.exists():
+            return AppliedChange(entry_id="", balance_after=account.credits, already_applied=True)
+        raise ApiError(
+            ErrorCode.INSUFFICIENT_CREDITS,
+            f"This needs {short.needed} credits; the balance is {max(short.spendable, 0)}"
+            + (f" ({account.credits - short.spendable} expired)" if account.credits > short.spendable else "")
+            + ".",
+        ) from None
+    balance_after = plan.state.balance
+    batch.update(
+        ref,
+        {
+            "credits": balance_after,
+            "debt": plan.state.debt,
+            "grants": {g: b.to_firestore() for g, b in plan.state.grants.items()},
+            "updated_at": now,
+            # More fields of the balance document changed with it (a credit lease's hold): one write.
+            **(balance_fields or {}),
+        },
+        option=db.write_option(last_update_time=snapshot.update_time),
+    )
+    new_grant = effective.effect.grant_id if isinstance(effective.effect, NewGrant) else None
+    for grant_id, grant in migrated.items():
+        if grant_id == new_grant:
+            # A concurrent twin granted it between our reads of the balance and of the purchases: the
+            # balance's precondition fails this attempt, and Firestore refuses a set and a create of one
+            # document in one batch before it checks preconditions.
+            continue
+        batch.set(grant_ref(grant_id), grant.to_firestore())
+    entry_id = change.entry_id or new_entry_id()
+    running = state.balance
+    own: dict[str, int] = {}
+    for n, planned in enumerate(plan.entries):
+        running += planned.amount
+        if planned.kind is EntryKind.CHANGE:
+            entry_type, entry_ref_id, own = change.type, entry_id, planned.allocations
+            description = change.description
+        else:
+            entry_type = LedgerEntryType.EXPIRY if planned.kind is EntryKind.EXPIRY else LedgerEntryType.VOID
+            entry_ref_id = derived_id("cle", entry_id, str(n))
+            description = f"{planned.kind.value}: {-planned.amount} credits of grants no longer active"
+            if isinstance(change.effect, EndGrant):
+                entry_ref_id = change.entry_id or new_entry_id()
+                description = change.description
+        entry = LedgerEntry(
+            user_id=change.user_id,
+            type=entry_type,
+            amount=planned.amount,
+            balance_after=running,
+            reference=change.reference,
+            description=description,
+            allocations=planned.allocations,
+            # A change's entries in their order (a refund before the expiry it caused), newest first.
+            created_at=now + timedelta(microseconds=n),
+        )
+        batch.create(db.collection(LedgerEntry.collection).document(entry_ref_id), entry.to_firestore())
+    _write_grant_statuses(batch, effective, plan.statuses, plan.state.grants, now)
+    add_marker(batch, marker)
+    if extra_writes is not None:
+        extra_writes(batch, balance_after)
+    try:
+        # FailedPrecondition: someone changed the balance since we read it; Aborted wrote nothing.
+        # Both mean read again (retry_commit).
+        batch.commit()
+    except AlreadyExists:
         if marker is not None and marker.exists():
             return AppliedChange(entry_id="", balance_after=_balance(ref), already_applied=True)
-        snapshot = ref.get()
-        if not snapshot.exists:
-            raise ApiError(ErrorCode.ACCOUNT_MISSING, "Create your account first (POST /v1/account).")
-        account = Account.from_firestore(snapshot.to_dict())
-        now = utc_now()
-        batch = db.batch()
-        state, migrated = _state_of(change.user_id, account, now)
-        effective = _resolved(change, now)
-        try:
-            plan = plan_change(state, _pure_change(effective, state), now)
-        except Shortfall as short:
-            # The balance read may already include this very change, applied by a concurrent twin
-            # after our marker check: then it is a replay, not a shortfall.
-            if marker is not None and marker.exists():
-                return AppliedChange(entry_id="", balance_after=account.credits, already_applied=True)
-            raise ApiError(
-                ErrorCode.INSUFFICIENT_CREDITS,
-                f"This needs {short.needed} credits; the balance is {max(short.spendable, 0)}"
-                + (
-                    f" ({account.credits - short.spendable} expired)"
-                    if account.credits > short.spendable
-                    else ""
-                )
-                + ".",
-            ) from None
-        balance_after = plan.state.balance
-        batch.update(
-            ref,
-            {
-                "credits": balance_after,
-                "debt": plan.state.debt,
-                "grants": {g: b.to_firestore() for g, b in plan.state.grants.items()},
-                "updated_at": now,
-                # More fields of the balance document changed with it (a credit lease's hold): one write.
-                **(balance_fields or {}),
-            },
-            option=db.write_option(last_update_time=snapshot.update_time),
-        )
-        new_grant = effective.effect.grant_id if isinstance(effective.effect, NewGrant) else None
-        for grant_id, grant in migrated.items():
-            if grant_id == new_grant:
-                # A concurrent twin granted it between our reads of the balance and of the purchases: the
-                # balance's precondition fails this attempt, and Firestore refuses a set and a create of one
-                # document in one batch before it checks preconditions.
-                continue
-            batch.set(grant_ref(grant_id), grant.to_firestore())
-        entry_id = change.entry_id or new_entry_id()
-        running = state.balance
-        own: dict[str, int] = {}
-        for n, planned in enumerate(plan.entries):
-            running += planned.amount
-            if planned.kind is EntryKind.CHANGE:
-                entry_type, entry_ref_id, own = change.type, entry_id, planned.allocations
-                description = change.description
-            else:
-                entry_type = (
-                    LedgerEntryType.EXPIRY if planned.kind is EntryKind.EXPIRY else LedgerEntryType.VOID
-                )
-                entry_ref_id = derived_id("cle", entry_id, str(n))
-                description = f"{planned.kind.value}: {-planned.amount} credits of grants no longer active"
-                if isinstance(change.effect, EndGrant):
-                    entry_ref_id = change.entry_id or new_entry_id()
-                    description = change.description
-            entry = LedgerEntry(
-                user_id=change.user_id,
-                type=entry_type,
-                amount=planned.amount,
-                balance_after=running,
-                reference=change.reference,
-                description=description,
-                allocations=planned.allocations,
-                # A change's entries in their order (a refund before the expiry it caused), newest first.
-                created_at=now + timedelta(microseconds=n),
-            )
-            batch.create(db.collection(LedgerEntry.collection).document(entry_ref_id), entry.to_firestore())
-        _write_grant_statuses(batch, effective, plan.statuses, plan.state.grants, now)
-        add_marker(batch, marker)
-        if extra_writes is not None:
-            extra_writes(batch, balance_after)
-        try:
-            # FailedPrecondition: someone changed the balance since we read it; Aborted wrote nothing.
-            # Both mean read again (retry_commit).
-            batch.commit()
-        except AlreadyExists:
-            if marker is not None and marker.exists():
-                return AppliedChange(entry_id="", balance_after=_balance(ref), already_applied=True)
-            raise
-        return AppliedChange(entry_id=entry_id, balance_after=balance_after, allocations=own)
-
-    return retry_commit(
-        attempt,
-        what=f"balance of {change.user_id}",
-        max_attempts=MAX_ATTEMPTS,
-        step=0.002,
-        cap=0.05,
-        gave_up=lambda: ApiError(
-            ErrorCode.SERVICE_UNAVAILABLE,
-            "The balance is changing too quickly; try again.",
-            headers={"Retry-After": "1"},
-        ),
-    )
+        raise
+    return AppliedChange(entry_id=entry_id, balance_after=balance_after, allocations=own)
 
 
 def _resolved(change: CreditChange, now: datetime) -> CreditChange:

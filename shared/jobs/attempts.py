@@ -17,7 +17,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from shared.core.firestore_values import UnstorableValue, check_storable
+from shared.core.firestore_values import (
+    MAX_JSON_VALUES,
+    UnstorableValue,
+    check_json_values,
+    check_storable,
+    count_json_values,
+)
+from shared.jobs.turns import NOT_NOW_STATUSES
 from shared.models import Job, JobFailure, JobStatus, MeteredPricing
 
 BASE_BACKOFF = timedelta(seconds=5)
@@ -33,12 +40,15 @@ MAX_ERROR_LENGTH = 1000
 RECOVERY_GRACE = timedelta(seconds=30)
 LOCAL_RECOVERY_GRACE = timedelta(seconds=5)
 RETRYABLE_STATUSES = frozenset({408, 429})
+# A metered worker's usage.units above this is refused as unusable (far beyond any price's max_credits).
+MAX_UNITS = 1e15
 
 
 class Verdict(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"  # the job fails now (a 4xx, or the last attempt failed)
     RETRY = "retry"  # the attempt failed; the next one is due at `next_attempt_at`
+    NOT_NOW = "not_now"  # a 429/503: the attempt does not count; the job waits for the type's pause
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,7 @@ class AttemptOutcome:
     error: str | None = None  # why the attempt (or the job) failed
     failure_reason: JobFailure | None = None
     next_attempt_at: datetime | None = None
+    retry_after: timedelta | None = None  # NOT_NOW: the worker's Retry-After
 
 
 def retry_delay(attempt: int, rng: random.Random | None = None) -> timedelta:
@@ -97,7 +108,8 @@ def judge_reply(
     rng: random.Random | None = None,
 ) -> AttemptOutcome:
     """The worker contract: 2xx with `{"result": {...}}` (and `usage.units` for metered types) completes;
-    4xx other than 408/429 fails the job at once; anything else fails the attempt."""
+    429 and 503 are "not now" (the attempt does not count: shared/jobs/turns.answer_counts); other 4xx
+    than 408 fail the job at once; anything else (5xx, 408, no answer, a timeout) fails the attempt."""
     status = reply.status_code
 
     def failed_attempt(error: str) -> AttemptOutcome:
@@ -105,6 +117,12 @@ def judge_reply(
 
     if status is None:
         return failed_attempt(reply.error or "no answer from the worker")
+    if status in NOT_NOW_STATUSES:
+        detail = _error_message(reply.body)
+        message = f"the worker answered {status} (not now)" + (f": {detail}" if detail else "")
+        return AttemptOutcome(
+            Verdict.NOT_NOW, error=message[:MAX_ERROR_LENGTH], retry_after=reply.retry_after
+        )
     if 200 <= status < 300:
         return _completed(reply.body, metered) or failed_attempt(_unusable_reason(reply.body, metered))
     if 400 <= status < 500 and status not in RETRYABLE_STATUSES:
@@ -131,7 +149,10 @@ def _units(payload: dict[str, Any]) -> float | None:
     units = usage.get("units") if isinstance(usage, dict) else None
     if isinstance(units, bool) or not isinstance(units, int | float):
         return None
-    if not math.isfinite(units) or units < 0:
+    # Compared before any conversion: an integer of 400 digits is valid JSON, and float() of it overflows.
+    if isinstance(units, float) and not math.isfinite(units):
+        return None
+    if not 0 <= units <= MAX_UNITS:
         return None
     return float(units)
 
@@ -142,6 +163,7 @@ def _result_size(result: dict[str, Any]) -> int:
 
 def _storable(result: dict[str, Any]) -> bool:
     try:
+        check_json_values(result, "result")
         check_storable(result)
     except UnstorableValue:
         return False
@@ -172,9 +194,11 @@ def _unusable_reason(body: bytes, metered: bool) -> str:
         return "the worker's result is not a JSON object"
     if _result_size(result) > MAX_RESULT_BYTES:
         return f"the worker's result is larger than {MAX_RESULT_BYTES} bytes"
+    if count_json_values(result, MAX_JSON_VALUES) > MAX_JSON_VALUES:
+        return f"the worker's result has more than {MAX_JSON_VALUES} JSON values (objects, arrays, scalars)"
     if not _storable(result):
         return "the worker's result cannot be stored (see docs/workers.md)"
-    return "the worker's answer has no usage.units (a number >= 0), which a metered type needs"
+    return f"the worker's answer has no usage.units (a number from 0 to {MAX_UNITS:g}), which a metered type needs"
 
 
 def _error_message(body: bytes) -> str | None:
@@ -192,12 +216,47 @@ def settled_cost(units: float, pricing: MeteredPricing) -> int:
 
 class SweepAction(StrEnum):
     NONE = "none"
+    DEADLINE = "deadline"  # past its absolute deadline, whatever its state: failed, refunded
     DISPATCH = "dispatch"  # queued and due: publish it to the dispatchers
     EXPIRE = "expire"  # queued past its queue deadline without a first attempt: failed, refunded
     LOST_ATTEMPT = "lost_attempt"  # running past its attempt deadline: the attempt failed
 
 
+def job_deadline(start: datetime, queue_timeout_s: int, timeout_s: int, max_attempts: int) -> datetime:
+    """When a job must have ended, whatever happens: each of its attempts may wait `queue_timeout_s` for
+    the type's worker (a backlog, its pauses), run `timeout_s`, and be followed by the longest backoff a
+    failed attempt can ask for; then the recovery grace. `start`: when the job may first run."""
+    per_attempt = timedelta(seconds=queue_timeout_s + timeout_s)
+    longest_backoff: timedelta = max(MAX_RETRY_AFTER, BASE_BACKOFF * (1 << max(max_attempts - 2, 0)))
+    deadline: datetime = start + max_attempts * per_attempt + max(max_attempts - 1, 0) * longest_backoff
+    return deadline + RECOVERY_GRACE
+
+
+# Jobs stored before deadlines existed: their queue timeout is not stored; the longest one allowed stands in.
+_UNSTORED_QUEUE_TIMEOUT_S = 604800
+
+
+def deadline_of(job: Job) -> datetime:
+    if job.deadline_at is not None:
+        return job.deadline_at
+    return job_deadline(job.created_at, _UNSTORED_QUEUE_TIMEOUT_S, job.timeout_s, job.max_attempts)
+
+
+# How far the sweep moves a due queued job it handed to the dispatchers again: as long as the job has waited
+# since it was due (so a job waiting in a long backlog is looked at about log2(wait) times), at least the
+# recovery grace, at most MAX_REPUBLISH_INTERVAL, never past the job's deadline.
+MAX_REPUBLISH_INTERVAL = timedelta(minutes=15)
+
+
+def republished_sweep_at(job: Job, now: datetime, grace: timedelta = RECOVERY_GRACE) -> datetime:
+    waited = max(now - (job.run_at or job.created_at), timedelta(0))
+    step = min(max(grace, waited), MAX_REPUBLISH_INTERVAL)
+    return min(now + step, deadline_of(job))
+
+
 def sweep_action(job: Job, now: datetime) -> SweepAction:
+    if job.status in (JobStatus.QUEUED, JobStatus.RUNNING) and deadline_of(job) <= now:
+        return SweepAction.DEADLINE
     if job.status is JobStatus.QUEUED:
         if job.attempts == 0 and job.expires_at is not None and job.expires_at <= now:
             return SweepAction.EXPIRE

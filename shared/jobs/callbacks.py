@@ -2,7 +2,8 @@
 
 The bearer token was made for the attempt by the dispatcher; the job stores only its sha256. A result or an
 error ends the attempt through the lifecycle (shared/jobs/lifecycle.finish_attempt: once; a repeat, or a
-report after the job moved on, changes nothing and answers 409); progress is recorded while it runs.
+report after the job moved on, changes nothing and answers 409; an answer the lifecycle kept for the sweep,
+its owner's balance being busy, is accepted); progress is recorded while it runs.
 """
 
 from __future__ import annotations
@@ -71,6 +72,12 @@ def _job(job_id: str) -> Job:
         raise not_found("job", param="job_id") from None
 
 
+def _answer_held(job: Job, attempt: int) -> bool:
+    return (
+        job.status is JobStatus.RUNNING and job.held_answer is not None and job.held_answer.attempt == attempt
+    )
+
+
 def _already_ended(job: Job, attempt: int) -> ApiError:
     return ApiError(
         ErrorCode.ILLEGAL_STATE_TRANSITION,
@@ -102,6 +109,9 @@ def accept_callback(job_id: str, token: str | None, body: bytes) -> dict[str, An
         return {"job_id": job_id, "accepted": True, "status": JobStatus.RUNNING.value}
     assert report.outcome is not None  # a callback is progress or an outcome
     outcome = finish_attempt(job_id, attempt, report.outcome)
+    if outcome.held or _answer_held(outcome.job, attempt):
+        # Kept on the job for the sweep to apply (the balance was busy): accepted, not to be sent again.
+        return {"job_id": job_id, "accepted": True, "status": JobStatus.RUNNING.value}
     if not outcome.changed:
         raise _already_ended(outcome.job, attempt)
     return {"job_id": job_id, "accepted": True, "status": outcome.job.status.value}

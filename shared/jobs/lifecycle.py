@@ -2,7 +2,9 @@
 
     queued -> running -> completed | failed        (an attempt's answer)
     running -> queued                              (the attempt failed; the next is due after a backoff)
+    running -> queued                              (the worker said "not now": the attempt does not count)
     queued -> failed                               (expired: no first attempt within queue_timeout_s)
+    queued | running -> failed                     (past the job's absolute deadline, whatever held it up)
     queued | running -> canceled                   (the owner canceled it)
 
 Every change is a decision on the job as read (`Decide`), written with a `last_update_time` precondition
@@ -22,21 +24,30 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
+from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
 
+from shared.core import logs
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.core.settings import get_settings
 from shared.credits.lease_store import add_return
-from shared.credits.ledger import CreditChange, ReturnTo, apply_credit_change, job_debit_entry_id
+from shared.credits.ledger import (
+    RETRY_CAP_S,
+    RETRY_STEP_S,
+    CreditChange,
+    ReturnTo,
+    job_debit_entry_id,
+    try_credit_change,
+)
 from shared.jobs.attempts import (
     MAX_ERROR_LENGTH,
     AttemptOutcome,
     SweepAction,
     Verdict,
     after_failed_attempt,
+    deadline_of,
     recovery_grace,
     running_sweep_at,
     settled_cost,
@@ -53,6 +64,8 @@ from shared.jobs.callback_rules import (
 from shared.jobs.service import job_ref
 from shared.models import (
     TERMINAL_JOB_STATUSES,
+    AnswerVerdict,
+    HeldAnswer,
     Job,
     JobCompletion,
     JobFailure,
@@ -62,7 +75,9 @@ from shared.models import (
     utc_now,
 )
 
-MAX_ATTEMPTS = 50
+# Reads and writes of one transition at most: a job's own races are rare; its owner's balance is the busy
+# document (every job of the account moves it), so the pauses are the ledger's short ones.
+MAX_ATTEMPTS = 100
 ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.FAILED, JobStatus.CANCELED}),
     JobStatus.RUNNING: frozenset(
@@ -82,7 +97,11 @@ class JobNotFound(LookupError):
 
 
 class _JobChangedMeanwhile(Exception):
-    """The job moved on between the decision and the money batch: decide again from a new read."""
+    """The money change was already applied by a twin: the job moved on, decide again from a new read."""
+
+
+class JobKeptChanging(RuntimeError):
+    """The job (or its owner's balance) kept changing for MAX_ATTEMPTS reads and writes."""
 
 
 RETRY_ON: tuple[type[Exception], ...] = (*RETRYABLE_COMMIT_ERRORS, _JobChangedMeanwhile)
@@ -101,6 +120,7 @@ Decide = Callable[[str, Job, datetime], JobChange | None]
 class TransitionOutcome:
     job: Job
     changed: bool  # False: nothing to do (a repeated event, a late answer)
+    held: bool = False  # the answer could not be applied now: it is kept on the job (HeldAnswer)
 
 
 def can_transition(current: JobStatus, target: JobStatus) -> bool:
@@ -116,7 +136,11 @@ def _read_job(ref: firestore.DocumentReference, job_id: str) -> tuple[Any, Job]:
 
 def change_job(job_id: str, decide: Decide, what: str, now: datetime | None = None) -> TransitionOutcome:
     """Read the job, decide, and write the decision (with its credit change, in one batch) on that read.
-    `now` is the time decided on (the current time unless given)."""
+    `now` is the time decided on (the current time unless given).
+
+    One retry loop, this one: the ledger's part is a single attempt (`try_credit_change`), and a lost race
+    of either the job or the balance means read both again and decide again. Raises JobKeptChanging when
+    every attempt lost."""
     ref = job_ref(job_id)
     db = firestore_client()
 
@@ -125,14 +149,18 @@ def change_job(job_id: str, decide: Decide, what: str, now: datetime | None = No
         change = decide(job_id, job, now or utc_now())
         if change is None:
             return TransitionOutcome(job, changed=False)
+        fields = change.fields
+        if job.held_answer is not None and "held_answer" not in fields:
+            fields = {**fields, "held_answer": None}  # any move ends the attempt the answer was for
+        on_read = db.write_option(last_update_time=snapshot.update_time)
         if change.credit is None:
-            ref.update(change.fields, option=db.write_option(last_update_time=snapshot.update_time))
+            ref.update(fields, option=on_read)
         elif job.lease_id is not None:
             # A leased job's credits come back through its lease's settlement (a pending return created
             # with the job's change; its id is the marker), never a balance write per job.
             credit = change.credit
             batch = db.batch()
-            batch.update(ref, change.fields, option=db.write_option(last_update_time=snapshot.update_time))
+            batch.update(ref, fields, option=on_read)
             add_return(
                 batch,
                 credit.marker_id or f"return:{job_id}",
@@ -148,23 +176,23 @@ def change_job(job_id: str, decide: Decide, what: str, now: datetime | None = No
             except AlreadyExists:
                 raise _JobChangedMeanwhile from None  # returned before: read the job again
         else:
-
-            def with_job(batch: firestore.WriteBatch, _balance_after: int) -> None:
-                # The ledger retries its own batch on balance races: each time, the job must still be the
-                # one decided on (else decide again), and its write is preconditioned on it.
-                current = ref.get()
-                if current.update_time != snapshot.update_time:
-                    raise _JobChangedMeanwhile
-                batch.update(ref, change.fields, option=db.write_option(last_update_time=current.update_time))
-
-            if apply_credit_change(change.credit, extra_writes=with_job).already_applied:
+            applied = try_credit_change(
+                change.credit, extra_writes=lambda batch, _balance: batch.update(ref, fields, option=on_read)
+            )
+            if applied.already_applied:
                 raise _JobChangedMeanwhile  # the money and the state commit together: read again
             # Usage counts the credits given back from the job's update trigger (credits_given_back), not
             # here: run_job calls operators' URLs and holds no Redis secret.
-        return TransitionOutcome(Job.model_validate({**job.model_dump(), **change.fields}), changed=True)
+        return TransitionOutcome(Job.model_validate({**job.model_dump(), **fields}), changed=True)
 
     return retry_commit(
-        attempt, what=f"job {job_id} while {what}", max_attempts=MAX_ATTEMPTS, retry_on=RETRY_ON
+        attempt,
+        what=f"job {job_id} while {what}",
+        max_attempts=MAX_ATTEMPTS,
+        retry_on=RETRY_ON,
+        step=RETRY_STEP_S,
+        cap=RETRY_CAP_S,
+        gave_up=lambda: JobKeptChanging(f"job {job_id} kept changing while {what}"),
     )
 
 
@@ -243,7 +271,9 @@ def start_attempt(
             "attempts": job.attempts + 1,
             "updated_at": now,
             "attempt_deadline": deadline,
-            "sweep_at": running_sweep_at(deadline, recovery_grace(get_settings().is_production)),
+            "sweep_at": min(
+                running_sweep_at(deadline, recovery_grace(get_settings().is_production)), deadline_of(job)
+            ),
             "next_attempt_at": None,
             "expires_at": None,  # the queue deadline is for the first attempt only
         }
@@ -259,14 +289,70 @@ def start_attempt(
 
 def finish_attempt(job_id: str, attempt: int, outcome: AttemptOutcome) -> TransitionOutcome:
     """Apply attempt `attempt`'s outcome, unless the job moved on meanwhile (canceled, or the attempt was
-    counted as lost and another started): a late answer changes nothing."""
+    counted as lost and another started): a late answer changes nothing.
+
+    When applying it keeps losing races (its owner's balance is busy), the answer is not dropped: it is kept
+    on the job (`held_answer`, a write of the job alone) and the job is due to the sweep now, which applies
+    it; until then the attempt's deadline cannot make it count as lost."""
 
     def decide(job_id: str, job: Job, now: datetime) -> JobChange | None:
         if job.status is not JobStatus.RUNNING or job.attempts != attempt:
             return None
         return _outcome_change(job_id, job, outcome, now)
 
-    return change_job(job_id, decide, f"applying attempt {attempt}")
+    try:
+        return change_job(job_id, decide, f"applying attempt {attempt}")
+    except JobKeptChanging:
+        return _hold_answer(job_id, attempt, outcome)
+
+
+def held_answer(attempt: int, outcome: AttemptOutcome, now: datetime) -> HeldAnswer:
+    return HeldAnswer(
+        attempt=attempt,
+        verdict=AnswerVerdict(outcome.verdict.value),
+        result=outcome.result,
+        units=outcome.units,
+        error=outcome.error,
+        failure_reason=outcome.failure_reason,
+        next_attempt_at=outcome.next_attempt_at,
+        received_at=now,
+    )
+
+
+def answer_outcome(answer: HeldAnswer) -> AttemptOutcome:
+    return AttemptOutcome(
+        Verdict(answer.verdict.value),
+        result=answer.result,
+        units=answer.units,
+        error=answer.error,
+        failure_reason=answer.failure_reason,
+        next_attempt_at=answer.next_attempt_at,
+    )
+
+
+def _hold_answer(job_id: str, attempt: int, outcome: AttemptOutcome) -> TransitionOutcome:
+    """Keep the answer on the job (no money moves: the job document alone, a rarely contended write)."""
+
+    def decide(_job_id: str, job: Job, now: datetime) -> JobChange | None:
+        if job.status is not JobStatus.RUNNING or job.attempts != attempt or job.held_answer is not None:
+            return None
+        answer = held_answer(attempt, outcome, now)
+        return JobChange({"held_answer": answer.to_firestore(), "sweep_at": now, "updated_at": now})
+
+    held = change_job(job_id, decide, f"keeping attempt {attempt}'s answer")
+    if held.changed:
+        logs.warning(
+            "job answer held for the sweep: the balance kept changing", job_id=job_id, attempt=attempt
+        )
+    return TransitionOutcome(held.job, changed=False, held=held.changed)
+
+
+def _held_change(job_id: str, job: Job, now: datetime) -> JobChange | None:
+    """The held answer of the running attempt, applied (None when there is none)."""
+    answer = job.held_answer
+    if answer is None or job.status is not JobStatus.RUNNING or answer.attempt != job.attempts:
+        return None
+    return _outcome_change(job_id, job, answer_outcome(answer), now)
 
 
 def _outcome_change(job_id: str, job: Job, outcome: AttemptOutcome, now: datetime) -> JobChange:
@@ -282,15 +368,19 @@ def _outcome_change(job_id: str, job: Job, outcome: AttemptOutcome, now: datetim
             failure_reason=(outcome.failure_reason or JobFailure.WORKER_ERROR).value,
         )
     due = outcome.next_attempt_at or now
-    return JobChange(
-        {
-            "status": JobStatus.QUEUED.value,
-            "updated_at": now,
-            "next_attempt_at": due,
-            "attempt_deadline": None,
-            "sweep_at": due,  # nothing publishes a retry but the sweep
-        }
-    )
+    fields: dict[str, Any] = {
+        "status": JobStatus.QUEUED.value,
+        "updated_at": now,
+        "next_attempt_at": due,
+        "attempt_deadline": None,
+        # Nothing publishes a retry but the sweep; a job put back after a "not now" waits in its type's
+        # line, and the sweep hands it in again at the pause's end in case nothing else woke the type.
+        "sweep_at": min(due, deadline_of(job)),
+    }
+    if outcome.verdict is Verdict.NOT_NOW:
+        fields["attempts"] = max(job.attempts - 1, 0)  # the attempt does not count
+        fields["error"] = outcome.error
+    return JobChange(fields)
 
 
 def _completed(job_id: str, job: Job, outcome: AttemptOutcome, now: datetime) -> JobChange:
@@ -327,6 +417,9 @@ def lose_attempt(job_id: str, now: datetime | None = None) -> TransitionOutcome:
     as failed (the next one after the backoff, or failed when it was the last)."""
 
     def decide(job_id: str, job: Job, now: datetime) -> JobChange | None:
+        held = _held_change(job_id, job, now)
+        if held is not None:
+            return held  # the worker did answer: its answer, not a lost attempt
         if sweep_action(job, now) is not SweepAction.LOST_ATTEMPT:
             return None
         outcome = after_failed_attempt(job.attempts, job.max_attempts, LOST_ATTEMPT_MESSAGE, now)
@@ -354,6 +447,52 @@ def expire_job(job_id: str, now: datetime | None = None) -> TransitionOutcome:
     return change_job(job_id, decide, "expiring it", now)
 
 
+def fail_past_deadline(job_id: str, now: datetime | None = None) -> TransitionOutcome:
+    """queued or running past the job's absolute deadline -> failed, refunded (whatever its type)."""
+
+    def decide(job_id: str, job: Job, now: datetime) -> JobChange | None:
+        if sweep_action(job, now) is not SweepAction.DEADLINE:
+            return None
+        return _ended(
+            job_id,
+            job,
+            JobStatus.FAILED,
+            now,
+            error=f"The job did not end by its deadline ({int(deadline_of(job).timestamp())}); "
+            + (f"the last attempt: {job.error}" if job.error else "no attempt finished")[
+                : MAX_ERROR_LENGTH // 2
+            ],
+            failure_reason=JobFailure.DEADLINE_EXCEEDED.value,
+        )
+
+    return change_job(job_id, decide, "failing it past its deadline", now)
+
+
+# A preconditioned write on a read of the job found it changed (or gone) meanwhile.
+MOVED_ON: tuple[type[Exception], ...] = (*RETRYABLE_COMMIT_ERRORS, NotFound)
+
+
+def move_sweep_at(job_id: str, read_at: Any, sweep_at: datetime) -> bool:
+    """The sweep handed a due job in again: it looks at it next at `sweep_at` (a precondition on the sweep's
+    read: a job that moved on meanwhile keeps what its own move set). False when it moved on."""
+    try:
+        job_ref(job_id).update(
+            {"sweep_at": sweep_at}, option=firestore_client().write_option(last_update_time=read_at)
+        )
+    except MOVED_ON:
+        return False
+    return True
+
+
+def push_back(job_id: str, sweep_at: datetime) -> None:
+    """A due job the sweep could not handle (unreadable, or handling it raised): looked at again at
+    `sweep_at`, so it never holds up the jobs due behind it."""
+    try:
+        job_ref(job_id).update({"sweep_at": sweep_at})
+    except NotFound:
+        pass  # deleted meanwhile: nothing left to look at
+
+
 def cancel_job(job_id: str) -> TransitionOutcome:
     """queued or running -> canceled; a canceled job: no-op; a finished one: 409. Refunded in full, unless
     the type's cancel_policy is charge_started and the job was running (shared/jobs/callback_rules.py).
@@ -362,6 +501,9 @@ def cancel_job(job_id: str) -> TransitionOutcome:
     def decide(job_id: str, job: Job, now: datetime) -> JobChange | None:
         if job.status is JobStatus.CANCELED:
             return None
+        held = _held_change(job_id, job, now)
+        if held is not None:
+            return held  # the work was done before the cancel: it stands (and is paid for)
         if not can_transition(job.status, JobStatus.CANCELED):
             raise ApiError(
                 ErrorCode.ILLEGAL_STATE_TRANSITION,
@@ -425,6 +567,9 @@ def fail_overdue_callback(job_id: str, now: datetime | None = None) -> Transitio
     the backoff, or the job fails, refunded, when it was the last)."""
 
     def decide(job_id: str, job: Job, now: datetime) -> JobChange | None:
+        held = _held_change(job_id, job, now)
+        if held is not None:
+            return held  # the callback did come: its answer, not an overdue attempt
         if not callback_overdue(job, now):
             return None
         outcome = after_failed_attempt(job.attempts, job.max_attempts, CALLBACK_OVERDUE_MESSAGE, now)
@@ -437,8 +582,8 @@ def report_progress(job_id: str, attempt: int, progress: ProgressReport) -> Tran
     """A callback worker's progress on its running attempt; `changed=False` once the attempt ended."""
 
     def decide(_job_id: str, job: Job, now: datetime) -> JobChange | None:
-        if job.status is not JobStatus.RUNNING or job.attempts != attempt:
-            return None
+        if job.status is not JobStatus.RUNNING or job.attempts != attempt or job.held_answer is not None:
+            return None  # an attempt whose answer is held has ended but for its money
         report = {"percent": progress.percent, "message": progress.message, "updated_at": now}
         return JobChange({"progress": report, "updated_at": now})
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode, not_found
 from shared.core.firestore_events import DocumentChange
-from shared.core.firestore_values import UnstorableValue, check_storable
+from shared.core.firestore_values import UnstorableValue, check_json_values, check_storable
 from shared.core.idempotency import IDEMPOTENCY_HEADER
 from shared.core.index_shards import in_user_ranges, index_shard
 from shared.core.pagination import Snapshot
@@ -35,7 +35,7 @@ from shared.core.retention import test_data_expiry
 from shared.core.settings import get_settings
 from shared.credits.lease_book import lease_book
 from shared.credits.ledger import CreditChange, apply_credit_change, job_debit_entry_id, refuse_debt
-from shared.jobs.attempts import queued_sweep_at, recovery_grace
+from shared.jobs.attempts import job_deadline, queued_sweep_at, recovery_grace
 from shared.jobs.callback_rules import run_at_refusal
 from shared.jobs.types import resolve_job_type
 from shared.keys.account_limits import account_limits
@@ -52,6 +52,15 @@ from shared.models import (
 )
 
 JOB_ID_PATTERN = re.compile(r"job_[0-9a-f]{24,40}")
+# A job's big fields (up to 64 KiB and MAX_JSON_VALUES each): only a read of that one job, or a list that
+# expands them, reads them. Lists, sweeps and reconciliations read the rest (`summary_fields`): the memory
+# of a page of 100 jobs is then the same whatever their owners put in them.
+BIG_FIELDS = ("input", "result", "held_answer")
+
+
+def summary_fields(*including: str) -> list[str]:
+    """The job fields to select in a query (a projection): all but the big ones, except those named."""
+    return [name for name in Job.model_fields if name not in BIG_FIELDS or name in including]
 
 
 class CreateJobRequest(BaseModel):
@@ -104,6 +113,7 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
             param="type",
         )
     try:
+        check_json_values(request.input)
         check_storable(request.input)
     except UnstorableValue as exc:
         raise ApiError(ErrorCode.PARAMETER_INVALID, f"Invalid {exc}.", param="input") from None
@@ -121,6 +131,7 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
     run_at = _run_at(request.run_at, now)
     due = max(run_at, now) if run_at is not None else now
     expires_at = due + timedelta(seconds=job_type.queue_timeout_s)
+    deadline_at = job_deadline(due, job_type.queue_timeout_s, job_type.timeout_s, job_type.max_attempts)
     sweep_at = queued_sweep_at(
         due, expires_at, job_type.has_worker, recovery_grace(get_settings().is_production)
     )
@@ -139,7 +150,8 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
         max_attempts=job_type.max_attempts,
         timeout_s=job_type.timeout_s,
         expires_at=expires_at,
-        sweep_at=sweep_at,
+        deadline_at=deadline_at,
+        sweep_at=min(sweep_at, deadline_at),
         next_attempt_at=due if due > now else None,
         run_at=run_at,
         completion=definition.completion if definition is not None else JobCompletion.RESPONSE,
@@ -299,11 +311,15 @@ def visible_job_snapshot(principal: KeyPrincipal, job_id: str) -> Snapshot | Non
     return snapshot
 
 
-def jobs_query(principal: KeyPrincipal, status: JobStatus | None) -> firestore.Query:
+def jobs_query(
+    principal: KeyPrincipal, status: JobStatus | None, including: tuple[str, ...] = ()
+) -> firestore.Query:
+    """The caller's jobs, newest first, without the big fields but those in `including`."""
     # Index: user_id ASC, livemode ASC, [status ASC,] user_range ASC, created_at DESC (firestore.indexes.json).
     query = (
         firestore_client()
         .collection(Job.collection)
+        .select(summary_fields(*including))
         .where(filter=firestore.FieldFilter("user_id", "==", principal.user_id))
         .where(filter=firestore.FieldFilter("livemode", "==", principal.livemode))
     )
@@ -323,6 +339,6 @@ def publish_new_job(change: DocumentChange) -> Callable[[], object]:
         return lambda: None
     if change.value.get("next_attempt_at") is not None:
         return lambda: None  # a delayed job (run_at): the sweep hands it out at its time
-    from shared.jobs.lanes import start_dispatch_publish
+    from shared.jobs.messages import start_dispatch_publish
 
-    return start_dispatch_publish(change.document_id, str(change.value.get("type", "")))
+    return start_dispatch_publish(change.document_id)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shared.core import logs
 from shared.core.clients import firestore_client
 from shared.core.ttl_cache import TtlCache
+from shared.jobs.turns import DEFAULT_MAX_CONCURRENCY
 from shared.models import DEFAULT_JOB_COSTS, FixedPricing, JobPricing, JobType, MeteredPricing
 
 CACHE_SECONDS = 10.0
@@ -31,6 +32,10 @@ _CONFIG_FIELDS = ["job_costs", "default_job_cost"]
 DEFAULT_TIMEOUT_S = 300
 DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_QUEUE_TIMEOUT_S = 3600
+# run_job, which waits for a worker's answer, is an event-driven function: it lives at most 540 s
+# (shared/core/function_registry.py). A worker answering in its response gets at most this, leaving the
+# dispatcher time to read the job, record the answer and hand out the type's next turn.
+MAX_RESPONSE_TIMEOUT_S = 500
 ECHO_TIMEOUT_S = 10  # the built-in echo answers at once: a lost attempt is retried soon
 
 
@@ -55,6 +60,8 @@ class ResolvedType:
     queue_timeout_s: int
     description: str
     definition: JobType | None
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    max_rate_per_s: float | None = None
 
     @property
     def has_worker(self) -> bool:
@@ -119,6 +126,8 @@ def resolved_type(name: str, definition: JobType) -> ResolvedType:
         queue_timeout_s=definition.queue_timeout_s,
         description=definition.description,
         definition=definition,
+        max_concurrency=definition.max_concurrency,
+        max_rate_per_s=definition.max_rate_per_s,
     )
 
 

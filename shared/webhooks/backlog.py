@@ -32,6 +32,7 @@ def queue_event(event_id: str, read_at: Any, not_before: datetime) -> bool:
     now = utc_now()
     fields = {
         "queued": True,
+        "handed_out": False,
         "next_attempt_at": max(not_before, now) + QUEUE_BACKSTOP,
         "updated_at": now,
     }

@@ -25,6 +25,7 @@ from shared.webhooks.backlog import QUEUE_BACKSTOP, backlog_size, drain
 from shared.webhooks.decisions import endpoint_health, lane_for
 from shared.webhooks.endpoints import endpoint_ref, endpoint_resource, load_endpoint
 from shared.webhooks.events import event_ref, publish_to_lane
+from shared.webhooks.quotas import Control, take_control
 
 EVENT_ID = re.compile(r"^evt_[0-9a-f]{32}$")
 RECOVER_LIMIT = 500
@@ -78,11 +79,14 @@ def _probe_now(endpoint: WebhookEndpoint) -> WebhookEndpoint:
     return endpoint.model_copy(update={"probe_at": None})
 
 
-def retry_event(user_id: str, event_id: str) -> dict[str, Any]:
-    """POST /v1/webhook/events/{event_id}/retry: one more attempt of this event, now."""
+def retry_event(user_id: str, event_id: str, *, by_operator: bool = False) -> dict[str, Any]:
+    """POST /v1/webhook/events/{event_id}/retry: one more attempt of this event, now. The customer's retries
+    count against the account's hourly cap (shared/webhooks/quotas.py); the operator's do not."""
     if not EVENT_ID.match(event_id):
         raise ApiError(ErrorCode.PARAMETER_INVALID, "Invalid event_id.", param="event_id")
     endpoint = enabled_endpoint(user_id)
+    if not by_operator:
+        take_control(user_id, Control.RETRY)
     db = firestore_client()
     ref = event_ref(event_id)
 
@@ -134,7 +138,7 @@ def _failed_since(user_id: str, since: datetime, limit: int) -> list[Any]:
     return list(query.limit(limit).stream())
 
 
-def recover(user_id: str, body: RecoverInput) -> dict[str, Any]:
+def recover(user_id: str, body: RecoverInput, *, by_operator: bool = False) -> dict[str, Any]:
     """POST /v1/webhook/recover: every failed event since `since` back into the backlog, oldest first.
 
     Each event is requeued once: the update is conditional on the event still being the failed one read,
@@ -144,6 +148,8 @@ def recover(user_id: str, body: RecoverInput) -> dict[str, Any]:
     if body.since > now.timestamp():
         raise ApiError(ErrorCode.PARAMETER_INVALID, "Invalid since: it is in the future.", param="since")
     endpoint = enabled_endpoint(user_id)
+    if not by_operator:
+        take_control(user_id, Control.RECOVER)
     since = datetime.fromtimestamp(body.since, UTC)
     page = _failed_since(user_id, since, RECOVER_LIMIT + 1)
     db = firestore_client()

@@ -178,8 +178,10 @@ def decide_attempt(
     """What a message for `event` does at `now`, arriving on `lane`."""
     if event.status is not WebhookEventStatus.PENDING:
         return Decision(Step.NOTHING)
-    # Before the first attempt next_attempt_at is only the sweep's backstop: the first publish is due.
-    if event.attempts > 0 and event.next_attempt_at is not None and event.next_attempt_at > now:
+    # Before the first attempt next_attempt_at is only the sweep's backstop: the first publish is due. An
+    # event the sweep handed out is due too (its next_attempt_at is the backstop of that hand-out).
+    waiting = event.next_attempt_at is not None and event.next_attempt_at > now and not event.handed_out
+    if event.attempts > 0 and waiting:
         return Decision(Step.NOTHING)
     reason = skip_reason(endpoint, event)
     if reason is not None:

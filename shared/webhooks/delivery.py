@@ -28,9 +28,16 @@ from google.api_core.exceptions import AlreadyExists, FailedPrecondition
 from shared.core import logs
 from shared.core.clients import firestore_client
 from shared.core.pubsub_events import MalformedMessage, PubSubMessage
-from shared.core.retention import test_data_expiry
+from shared.core.retention import event_data_expiry
 from shared.core.settings import get_settings
-from shared.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookEventStatus, utc_now
+from shared.models import (
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookEventStatus,
+    WebhookEventType,
+    utc_now,
+)
 from shared.outbound.results import AttemptResult
 from shared.outbound.sender import SendPolicy, guarded_post
 from shared.outbound.signing import build_headers
@@ -151,7 +158,13 @@ def _claim_and_attempt(
         return None
     attempt = event.attempts + 1
     lease_until = now + timedelta(seconds=policy.timeout_s) + LEASE_MARGIN
-    claim = {"attempts": attempt, "next_attempt_at": lease_until, "queued": False, "updated_at": now}
+    claim = {
+        "attempts": attempt,
+        "next_attempt_at": lease_until,
+        "queued": False,
+        "handed_out": False,
+        "updated_at": now,
+    }
     try:
         # One batch holds a slot and claims the attempt: both or neither.
         slot = claim_slot(
@@ -244,7 +257,7 @@ def _record(
         next_attempt_at=verdict.retry_at,
         livemode=event.livemode,
         created_at=finished,
-        delete_at=test_data_expiry(event.livemode, finished),
+        delete_at=event_data_expiry(event.livemode, event.type is WebhookEventType.WEBHOOK_TEST, finished),
     )
     delivery_ref = db.collection(WebhookDelivery.collection).document(f"{event_id}-{attempt}")
     event_update = {

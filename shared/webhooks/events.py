@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from google.api_core.exceptions import AlreadyExists
+from google.api_core.exceptions import AlreadyExists, FailedPrecondition, NotFound
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.core import logs
@@ -23,7 +23,7 @@ from shared.core.clients import firestore_client, publish, publisher, topic_path
 from shared.core.firestore_events import DocumentChange
 from shared.core.function_registry import WEBHOOK_EVENTS_TOPIC, WEBHOOK_SLOW_TOPIC, WEBHOOK_TEST_TOPIC
 from shared.core.index_shards import INDEX_SHARDS, index_shard, shard_pages
-from shared.core.retention import test_data_expiry
+from shared.core.retention import event_data_expiry
 from shared.jobs.lifecycle import credits_given_back
 from shared.jobs.resource import job_resource
 from shared.keys.usage import record_job_refund
@@ -49,6 +49,11 @@ SWEEP_TIME_BUDGET_S = 40.0
 # picked up within seconds without leaving a Pub/Sub message unacknowledged.
 SWEEP_RUN_S = 55.0
 SWEEP_POLL_S = 2.5
+# A handed-out event whose attempt was not claimed by then (its publish was lost, or the lane is backed up
+# past it) is handed out again.
+HANDOUT_BACKSTOP = timedelta(minutes=2)
+# What the sweep reads of an event (a projection): never its payload, which carries a job's input and result.
+_SWEEP_FIELDS = ["user_id", "test_traffic", "next_attempt_at"]
 
 _EVENT_FOR_STATUS = {
     JobStatus.COMPLETED: WebhookEventType.JOB_COMPLETED,
@@ -137,7 +142,7 @@ def create_event(
         test_traffic=is_test_traffic(livemode, event_type),
         created_at=now,
         updated_at=now,
-        delete_at=test_data_expiry(livemode, now),
+        delete_at=event_data_expiry(livemode, event_type is WebhookEventType.WEBHOOK_TEST, now),
     )
     ref = event_ref(event_id)
     try:
@@ -218,6 +223,7 @@ def due_query(shard: int, now: datetime) -> Any:
     return (
         firestore_client()
         .collection(WebhookEvent.collection)
+        .select(_SWEEP_FIELDS)
         .where(filter=FieldFilter("index_shard", "==", shard))
         .where(filter=FieldFilter("status", "==", WebhookEventStatus.PENDING.value))
         .where(filter=FieldFilter("next_attempt_at", "<=", now))
@@ -225,8 +231,39 @@ def due_query(shard: int, now: datetime) -> Any:
     )
 
 
-def _publish_all(page: list[Any]) -> None:
-    """Publish a page of due events at once and wait for every acknowledgement.
+def _hand_out(page: list[Any], now: datetime) -> list[Any]:
+    """Mark the page's events handed out (next_attempt_at moved on to the backstop), each on its update time
+    as read: an event that changed meanwhile (claimed, or handed out by an overlapping sweep) is left out.
+    Returns the events this sweep now owns the hand-out of. One batch for the page; if a precondition
+    fails, each event on its own."""
+    db = firestore_client()
+    fields = {"next_attempt_at": now + HANDOUT_BACKSTOP, "handed_out": True}
+
+    def option(snapshot: Any) -> Any:
+        return db.write_option(last_update_time=snapshot.update_time)
+
+    batch = db.batch()
+    for snapshot in page:
+        batch.update(snapshot.reference, fields, option=option(snapshot))
+    try:
+        batch.commit()
+        return page
+    except (FailedPrecondition, NotFound):
+        pass
+    owned = []
+    for snapshot in page:
+        try:
+            snapshot.reference.update(fields, option=option(snapshot))
+        except (FailedPrecondition, NotFound):
+            continue
+        owned.append(snapshot)
+    return owned
+
+
+def _publish_all(page: list[Any]) -> int:
+    """Publish a page of handed-out events at once and wait for every acknowledgement; returns how many
+    were published. An event that cannot be published (a malformed document, a failed publish) is logged
+    and skipped: its backstop brings it back.
 
     Due events are retries, probes, backlog backstops and lost first publishes: live ones go to the slow
     lane, so a backlog of failing endpoints never sits in front of healthy endpoints' new events; test
@@ -234,26 +271,35 @@ def _publish_all(page: list[Any]) -> None:
     """
     client = publisher()
     slow, test = topic_path(LANE_TOPICS[Lane.SLOW]), topic_path(LANE_TOPICS[Lane.TEST])
-    futures = [
-        client.publish(
-            test if data.get("test_traffic") else slow,
-            event_message(s.id, str(data["user_id"])),
-            event_id=s.id,
-        )
-        for s in page
-        if (data := s.to_dict() or {})
-    ]
-    for future in futures:
-        future.result(timeout=30)
+    futures = []
+    for snapshot in page:
+        try:
+            data = snapshot.to_dict() or {}
+            topic = test if data.get("test_traffic") else slow
+            message = event_message(snapshot.id, str(data["user_id"]))
+            futures.append((snapshot.id, client.publish(topic, message, event_id=snapshot.id)))
+        except Exception as exc:
+            logs.exception("webhook sweep skipped an event", exc, event_id=snapshot.id)
+    published = 0
+    for event_id, future in futures:
+        try:
+            future.result(timeout=30)
+        except Exception as exc:
+            logs.exception("webhook sweep could not publish an event", exc, event_id=event_id)
+            continue
+        published += 1
+    return published
 
 
 def sweep_due_events(now: datetime | None = None, limit: int = SWEEP_BATCH) -> int:
-    """Re-publish pending events whose next attempt is due, page by page; returns how many were published.
+    """Hand out pending events whose next attempt is due, page by page; returns how many were published.
 
-    Runs every minute (topic webhook-retry-sweep). A published id is only a nudge: the delivery re-reads
-    the event and claims the attempt, so publishing an event twice never sends it twice at once. Every due
-    page is published (within a time budget below the function's timeout): a backlog worked off one page
-    per minute would fall ever further behind the retry schedule.
+    Runs every minute (topic webhook-retry-sweep), a pass every SWEEP_POLL_S. Each due event is handed out
+    once per due time: marked (with a precondition, so overlapping sweeps hand it out once between them)
+    and published; it comes back only at HANDOUT_BACKSTOP if no attempt was claimed by then (a lost
+    publish). A published id is only a nudge: the delivery re-reads the event and claims the attempt.
+    Every due page is handed out (within a time budget below the function's timeout): a backlog worked off
+    one page per minute would fall ever further behind the retry schedule.
     """
     now = now or utc_now()
     stop_at = time.monotonic() + SWEEP_TIME_BUDGET_S
@@ -261,8 +307,10 @@ def sweep_due_events(now: datetime | None = None, limit: int = SWEEP_BATCH) -> i
     # Shards in a rotating order: when the time budget runs out, the next minute starts elsewhere.
     first = int(now.timestamp() // 60) % INDEX_SHARDS
     for page in shard_pages(lambda shard: due_query(shard, now), limit, first):
-        _publish_all(page)
-        published += len(page)
+        try:
+            published += _publish_all(_hand_out(page, now))
+        except Exception as exc:  # a page that cannot be marked: the next pass finds it again
+            logs.exception("webhook sweep page failed", exc, first_event_id=page[0].id)
         if time.monotonic() >= stop_at:
             break
     if published:

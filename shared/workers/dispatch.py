@@ -1,6 +1,8 @@
-"""The dispatcher (function `run_job`, topic `jobs`): one attempt of a job, POSTed to its type's worker.
+"""The dispatcher (function `run_job`, topic `jobs`): a job handed in waits for its turn in its type's flow
+control (shared/jobs/flow.py); the turns granted are run here, side by side (`pump`), each an attempt
+POSTed to the type's worker.
 
-Messages carry only the job id; the job document is the truth. An attempt is started with a precondition
+Messages carry only the job id (and `turn` when its turn came); the job document is the truth. An attempt is started with a precondition
 (queued -> running, `attempts + 1`), so of several deliveries of one message, or a message and the sweep's
 copy, one dispatches and the others acknowledge. The request is signed as Standard Webhooks signs (the
 type's secret, and a rotated one within its overlap) and sent through the guarded sender of outgoing
@@ -18,14 +20,20 @@ canceled running job (`send_cancel_notice`).
 
 from __future__ import annotations
 
+import contextvars
 import json
 import math
+import secrets
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from shared.core import logs
 from shared.core.pubsub_events import MalformedMessage, PubSubMessage
 from shared.core.settings import get_settings
+from shared.jobs import flow
 from shared.jobs.attempts import (
     MAX_REPLY_BYTES,
     RETRYABLE_STATUSES,
@@ -39,9 +47,12 @@ from shared.jobs.callback_rules import (
     callback_token_hash,
     new_callback_token,
 )
+from shared.jobs.flow import TypeLimits
 from shared.jobs.lifecycle import JobNotFound, finish_attempt, settle_canceled, start_attempt
+from shared.jobs.messages import publish_dispatches
 from shared.jobs.notices import CANCEL_NOTICE
 from shared.jobs.service import JOB_ID_PATTERN, job_ref
+from shared.jobs.turns import NOT_NOW_STATUSES, pause_for
 from shared.jobs.types import ECHO_JOB_TYPE, stored_job_type
 from shared.models import (
     Job,
@@ -59,6 +70,16 @@ from shared.outbound.signing import build_headers
 from shared.workers.job_types import ensure_echo_type, function_url, signing_secrets
 
 USER_AGENT = "credits-platform-jobs/1"
+# A type's pause or rate wait this short is waited out by one dispatcher, which then grants the next turns.
+MAX_WAKE_WAIT_MS = 10_000
+# One invocation runs the turns it is granted, and those their ends grant, for at most PUMP_BUDGET_S, and
+# never an attempt that could outlive run_job (540 s, less a margin for recording it); later turns are
+# published. At most PUMP_THREADS attempts at once per invocation.
+PUMP_BUDGET_S = 120.0
+RUN_JOB_LIFETIME_S = 540
+LIFETIME_MARGIN_S = 30
+PUMP_THREADS = 32
+PUMP_TICK_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -69,6 +90,7 @@ class Dispatched:
     applied: bool  # False: the job moved on while the worker worked (its answer changed nothing)
     # A callback worker accepted the attempt: its outcome comes later (`outcome` is not applied).
     awaiting_callback: bool = False
+    user_id: str = ""
 
 
 def job_id_of(message: PubSubMessage) -> str:
@@ -134,29 +156,162 @@ def send_policy(timeout_s: float) -> SendPolicy:
 def worker_reply(result: AttemptResult) -> WorkerReply:
     status = result.status_code
     retry_after = None
-    if status is not None and (status in RETRYABLE_STATUSES or status >= 500):
+    if status is not None and (status in RETRYABLE_STATUSES or status in NOT_NOW_STATUSES or status >= 500):
         retry_after = parse_retry_after(result.retry_after_header, utc_now())
     return WorkerReply(status_code=status, error=result.error, body=result.body, retry_after=retry_after)
 
 
-def dispatch_job(job_id: str) -> Dispatched | None:
-    """Make the job's next attempt if it is due and has a worker; None when there is nothing to do."""
+def dispatch_job(job_id: str, turn: bool = False) -> Dispatched | None:
+    """Hand the job in to its type's flow control; when no other invocation pumps the type, become its pump
+    and run the turns due. `turn`: the message says its turn came (it holds a slot). None when this call
+    made no attempt of `job_id`."""
+    job = read_job(job_id)
+    if job is None:
+        logs.warning("job to dispatch does not exist", job_id=job_id)
+        return None
+    worker = worker_of(job)
+    if worker is None:
+        return None  # a type without a worker: the job waits for its deadline (the sweep ends it)
+    if not flow.available():
+        return attempt_job(job_id, worker)
+    if not turn and answers_with_sample(job, worker):
+        return attempt_job(job_id, worker)  # the worker is not called: no turn to wait for
+    limits = flow.limits_of(job, worker)
+    token = secrets.token_hex(8)
+    if turn:
+        if flow.claim_pump(limits, token):
+            return pump(limits, worker, [job_id], own_job=job_id, token=token)
+        dispatched, turns = run_turn(job_id, worker, limits)
+        publish_dispatches(turns.granted, turn=True)  # the type's pump was busy: their own dispatchers
+        return dispatched
+    now = utc_now()
+    if job.status is not JobStatus.QUEUED or (job.next_attempt_at is not None and job.next_attempt_at > now):
+        return None
+    # Admitted first, then the claim: a pump that ends after a failed claim here still grants this job.
+    flow.admit(limits, job_id, job.user_id, now)
+    if not flow.claim_pump(limits, token):
+        return None
+    return pump(limits, worker, [], own_job=job_id, token=token)
+
+
+def read_job(job_id: str) -> Job | None:
+    snapshot = job_ref(job_id).get()
+    return Job.from_firestore(snapshot.to_dict()) if snapshot.exists else None
+
+
+def run_turn(job_id: str, worker: JobType, limits: TypeLimits) -> tuple[Dispatched | None, flow.Turns]:
+    """One granted turn: the attempt, then its slot back (or, after a "not now", the job back first in its
+    customer's line and the type paused); returns the turns granted next."""
+    released: list[flow.Turns] = []
+
+    def answered() -> None:
+        # The worker has answered: its slot is free before the job's move is written, so a hand-in of the
+        # job that follows the move (the sweep's, of a retry) always finds it no longer holding a slot.
+        released.append(flow.release(limits, job_id, utc_now()))
+
+    try:
+        dispatched = attempt_job(job_id, worker, limits, answered=answered)
+    except BaseException:
+        if not released:
+            flow.release(limits, job_id, utc_now())
+        raise
+    if released:
+        return dispatched, released[0]
+    now = utc_now()
+    if dispatched is not None and dispatched.applied and dispatched.outcome.verdict is Verdict.NOT_NOW:
+        due = dispatched.outcome.next_attempt_at or now
+        pause = max(due - now, timedelta(0))
+        return dispatched, flow.put_back(limits, job_id, dispatched.user_id, pause, now)
+    return dispatched, flow.release(limits, job_id, now)
+
+
+def pump(
+    limits: TypeLimits, worker: JobType, granted: list[str], *, own_job: str, token: str
+) -> Dispatched | None:
+    """The type's one pump (it holds the claim `token`): grant the type's turns and run them side by side
+    here, as slots free up and jobs are admitted (a Redis call every PUMP_TICK_S while it runs), for up to
+    PUMP_BUDGET_S and never an attempt that could outlive run_job; a short pause or rate wait is waited out
+    here. When no turn is left it lets go of the claim and grants once more (a job admitted meanwhile is not
+    left waiting); turns past its budget are published, each to a dispatcher of its own (which becomes the
+    next pump). Every other message of the type (an admission) is answered at once: a type's concurrency
+    does not depend on how many pushes Pub/Sub keeps outstanding, and a hanging worker holds one push."""
+    started = time.monotonic()
+    own: Dispatched | None = None
+    with ThreadPoolExecutor(max_workers=min(limits.max_concurrency, PUMP_THREADS)) as pool:
+        pending: dict[Future[tuple[Dispatched | None, flow.Turns]], str] = {}
+
+        def within_budget() -> bool:
+            elapsed = time.monotonic() - started
+            return (
+                elapsed < PUMP_BUDGET_S
+                and elapsed + limits.timeout_s + LIFETIME_MARGIN_S <= RUN_JOB_LIFETIME_S
+            )
+
+        def schedule(job_ids: list[str]) -> None:
+            later = []
+            for job_id in job_ids:
+                if within_budget():
+                    context = contextvars.copy_context()
+                    pending[pool.submit(context.run, run_turn, job_id, worker, limits)] = job_id
+                else:
+                    later.append(job_id)
+            publish_dispatches(later, turn=True)
+
+        schedule(granted)
+        while True:
+            flow.keep_pump(limits)
+            if pending:
+                done, _ = wait(pending, timeout=PUMP_TICK_S, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job_id = pending.pop(future)
+                    try:
+                        dispatched, turns = future.result()
+                    except Exception as exc:  # one turn's trouble: logged; the sweep recovers its job
+                        logs.error("job turn failed", job_id=job_id, error=repr(exc))
+                        continue
+                    if job_id == own_job:
+                        own = dispatched
+                    schedule(turns.granted)
+                if len(pending) < limits.max_concurrency and within_budget():
+                    schedule(flow.grant(limits, utc_now()).granted)
+                continue
+            due = flow.grant(limits, utc_now()) if within_budget() else None
+            if due is not None and due.granted:
+                schedule(due.granted)
+                continue
+            if due is not None and due.customers_waiting and 0 < due.wait_ms <= MAX_WAKE_WAIT_MS:
+                time.sleep(min(due.wait_ms / 1000, PUMP_TICK_S * 4))  # the type's pause or rate, not a server
+                continue
+            flow.free_pump(limits, token)
+            last = flow.grant(limits, utc_now())
+            if not last.granted:
+                break
+            if within_budget() and flow.claim_pump(limits, token):
+                schedule(last.granted)
+                continue
+            publish_dispatches(last.granted, turn=True)
+            break
+    return own
+
+
+def attempt_job(
+    job_id: str,
+    worker: JobType,
+    limits: TypeLimits | None = None,
+    answered: Callable[[], None] | None = None,
+) -> Dispatched | None:
+    """Make the job's next attempt if it is due; None when there is nothing to do. `answered` is called once
+    the worker's answer counts (not after a "not now"), before the job's move is written."""
     # A callback attempt's token is made before the start that stores its hash (the token is never stored).
     token = new_callback_token()
     try:
-        started = start_attempt(
-            job_id,
-            runnable=lambda job: worker_of(job) is not None,
-            callback_token_hash=callback_token_hash(token),
-        )
+        started = start_attempt(job_id, callback_token_hash=callback_token_hash(token))
     except JobNotFound:
         logs.warning("job to dispatch does not exist", job_id=job_id)
         return None
     if not started.changed:
         return None
     job = started.job
-    worker = worker_of(job)
-    assert worker is not None  # checked by the start
     attempt = job.attempts
     if answers_with_sample(job, worker):
         sample = AttemptOutcome(Verdict.COMPLETED, result=dict(worker.sample_result), units=0.0)
@@ -164,7 +319,7 @@ def dispatch_job(job_id: str) -> Dispatched | None:
         logs.info(
             "test job answered with the type's sample", job_id=job_id, job_type=job.type, applied=applied
         )
-        return Dispatched(job_id, attempt, sample, applied)
+        return Dispatched(job_id, attempt, sample, applied, user_id=job.user_id)
     by_callback = job.completion is JobCompletion.CALLBACK
     now = utc_now()
     body = dispatch_body(job_id, job, token if by_callback else None)
@@ -177,15 +332,27 @@ def dispatch_job(job_id: str) -> Dispatched | None:
         # Accepted: the attempt runs until its callback comes or its deadline passes (the sweep).
         logs.info("job attempt accepted; awaiting its callback", job_id=job_id, attempt=attempt)
         return Dispatched(
-            job_id, attempt, AttemptOutcome(Verdict.RETRY), applied=False, awaiting_callback=True
+            job_id,
+            attempt,
+            AttemptOutcome(Verdict.RETRY),
+            applied=False,
+            awaiting_callback=True,
+            user_id=job.user_id,
         )
+    now = utc_now()
     outcome = judge_reply(
         worker_reply(result),
         attempt=attempt,
         max_attempts=job.max_attempts,
         metered=isinstance(job.pricing, MeteredPricing),
-        now=utc_now(),
+        now=now,
     )
+    if outcome.verdict is Verdict.NOT_NOW:
+        in_a_row = flow.not_now_in_a_row(limits) if limits is not None else 1
+        pause = pause_for(outcome.retry_after, in_a_row)
+        outcome = replace(outcome, next_attempt_at=now + pause)
+    if answered is not None and outcome.verdict is not Verdict.NOT_NOW:
+        answered()
     applied = finish_attempt(job_id, attempt, outcome).changed
     logs.info(
         "job attempt",
@@ -198,7 +365,7 @@ def dispatch_job(job_id: str) -> Dispatched | None:
         error=outcome.error,
         applied=applied,
     )
-    return Dispatched(job_id, attempt, outcome, applied)
+    return Dispatched(job_id, attempt, outcome, applied, user_id=job.user_id)
 
 
 def send_cancel_notice(job_id: str) -> bool:
@@ -263,4 +430,4 @@ def handle_run_job(message: PubSubMessage) -> Dispatched | bool | None:
     payload = message.json()
     if isinstance(payload, dict) and payload.get("notice") == CANCEL_NOTICE:
         return send_cancel_notice(job_id_of(message))
-    return dispatch_job(job_id_of(message))
+    return dispatch_job(job_id_of(message), turn=isinstance(payload, dict) and payload.get("turn") is True)

@@ -3,7 +3,8 @@ the built-in `echo` type, registered with the platform's own echo worker on its 
 
 A type's `worker_secret` (`whsec_...`) signs every dispatch to its worker (Standard Webhooks); it is shown
 once, when the type is created (or re-created after a delete) and when it is rotated. A rotated secret
-keeps signing alongside the new one for ROTATION_OVERLAP, as webhook secrets do.
+keeps signing alongside the new one for ROTATION_OVERLAP, as webhook secrets do; at most MAX_RETIRED_SECRETS
+of them, and the operator can revoke them all at once (a leaked secret must not sign for another day).
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from shared.core.firestore_values import UnstorableValue, check_storable
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.core.settings import get_settings
 from shared.jobs.attempts import MAX_RESULT_BYTES
+from shared.jobs.turns import DEFAULT_MAX_CONCURRENCY
 from shared.jobs.types import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_QUEUE_TIMEOUT_S,
     DEFAULT_TIMEOUT_S,
     ECHO_JOB_TYPE,
     ECHO_TIMEOUT_S,
+    MAX_RESPONSE_TIMEOUT_S,
     ResolvedType,
     available_job_types,
     forget_cached_types,
@@ -39,6 +42,8 @@ from shared.jobs.types import (
 from shared.models import (
     CALLBACK_TIMEOUT_S_MAX,
     JOB_MAX_ATTEMPTS_RANGE,
+    JOB_MAX_CONCURRENCY_RANGE,
+    JOB_MAX_RATE_PER_S_RANGE,
     JOB_QUEUE_TIMEOUT_S_RANGE,
     JOB_TIMEOUT_S_RANGE,
     CancelPolicy,
@@ -52,8 +57,9 @@ from shared.models import (
 from shared.outbound import signing
 from shared.outbound.signing import generate_signing_secret, rotated
 from shared.outbound.targets import check_url
-from shared.workers.lanes import ensure_dispatch_lane
 
+# Retired secrets that still sign, at most (rotations in quick succession push the oldest out first).
+MAX_RETIRED_SECRETS = 5
 ECHO_WORKER_FUNCTION = "echo_worker"
 ECHO_DESCRIPTION = "Returns its input as its result (the platform's built-in worker)."
 # Narrower than the names jobs accept (TYPE_NAME_PATTERN): a path parameter allows no '.' (docs/api-conventions.md).
@@ -76,6 +82,8 @@ class JobTypeInput(BaseModel):
                     "test_jobs": "sample",
                     "sample_result": {"text": "sample transcript"},
                     "cancel_policy": "refund",
+                    "max_concurrency": 10,
+                    "max_rate_per_s": 5,
                 }
             ]
         },
@@ -114,12 +122,37 @@ class JobTypeInput(BaseModel):
         "its fixed price, or a metered one costs the units its worker reports.",
     )
 
+    max_concurrency: Annotated[
+        int,
+        Field(
+            ge=JOB_MAX_CONCURRENCY_RANGE[0],
+            le=JOB_MAX_CONCURRENCY_RANGE[1],
+            strict=True,
+            description="The most attempts in flight at the worker at once, over every instance; jobs beyond "
+            "it wait queued.",
+        ),
+    ] = DEFAULT_MAX_CONCURRENCY
+    max_rate_per_s: (
+        Annotated[
+            float,
+            Field(
+                ge=JOB_MAX_RATE_PER_S_RANGE[0],
+                le=JOB_MAX_RATE_PER_S_RANGE[1],
+                description="Dispatches per second to the worker at most (none: no rate limit); jobs beyond "
+                "it wait queued.",
+            ),
+        ]
+        | None
+    ) = None
+
     @model_validator(mode="after")
-    def _timeout_fits_completion(self) -> JobTypeInput:
-        if self.completion is JobCompletion.RESPONSE and self.timeout_s > JOB_TIMEOUT_S_RANGE[1]:
+    def _response_timeout_fits_the_dispatcher(self) -> JobTypeInput:
+        # A worker that answers in its response is waited for by run_job, which lives at most 540 s.
+        if self.completion is JobCompletion.RESPONSE and self.timeout_s > MAX_RESPONSE_TIMEOUT_S:
             raise ValueError(
-                f"timeout_s of a response type is at most {JOB_TIMEOUT_S_RANGE[1]} (a callback type's: "
-                f"{CALLBACK_TIMEOUT_S_MAX})"
+                f"timeout_s of a type whose worker answers in its response is at most {MAX_RESPONSE_TIMEOUT_S} "
+                f"(what the dispatcher can wait: docs/workers.md, Limits); a callback type's: "
+                f"{CALLBACK_TIMEOUT_S_MAX}"
             )
         return self
 
@@ -172,6 +205,8 @@ def admin_resource(name: str, job_type: ResolvedType, secret: str | None = None)
         "test_jobs": (definition.test_jobs if definition is not None else JobTestMode.SAMPLE).value,
         "sample_result": definition.sample_result if definition is not None else {},
         "cancel_policy": (definition.cancel_policy if definition is not None else CancelPolicy.REFUND).value,
+        "max_concurrency": job_type.max_concurrency,
+        "max_rate_per_s": job_type.max_rate_per_s,
         "legacy": definition is None,
         "created_at": _unix(definition.created_at) if definition is not None else None,
         "updated_at": _unix(definition.updated_at) if definition is not None else None,
@@ -197,14 +232,13 @@ def put_job_type(name: str, body: JobTypeInput) -> tuple[dict[str, Any], bool]:
     _check_sample_result(body.sample_result)
     ref = _ref(name)
     db = firestore_client()
-    topic = ensure_dispatch_lane(name)  # before the type exists: its first job finds its lane ready
 
     def attempt() -> tuple[dict[str, Any], bool]:
         snapshot = ref.get()
         now = utc_now()
         fields = body.model_dump()
         fields["pricing"] = body.pricing
-        fields["dispatch_topic"] = topic
+        fields["dispatch_topic"] = None
         current = JobType.from_firestore(snapshot.to_dict()) if snapshot.exists else None
         if current is None or current.deleted_at is not None:
             secret = generate_signing_secret()
@@ -274,7 +308,7 @@ def rotate_secret(name: str) -> dict[str, Any]:
         snapshot, current = _live_definition(name)
         now = utc_now()
         secret = generate_signing_secret()
-        older = rotated(current.secret, current.older_secrets, now)
+        older = rotated(current.secret, current.older_secrets, now)[:MAX_RETIRED_SECRETS]
         updated = current.model_copy(update={"secret": secret, "older_secrets": older, "updated_at": now})
         _ref(name).update(
             updated.to_firestore(), option=db.write_option(last_update_time=snapshot.update_time)
@@ -284,6 +318,31 @@ def rotate_secret(name: str) -> dict[str, Any]:
     try:
         return retry_commit(
             attempt, what=f"job type {name} while rotating its secret", retry_on=RETRYABLE_COMMIT_ERRORS
+        )
+    finally:
+        forget_cached_types()
+
+
+def revoke_retired_secrets(name: str) -> dict[str, Any]:
+    """Every retired secret stops signing now; the current one stays. Workers that still verify with only a
+    retired secret refuse dispatches from now on (within the echo worker's and run_job's cache times)."""
+    check_type_name(name)
+    db = firestore_client()
+
+    def attempt() -> dict[str, Any]:
+        snapshot, current = _live_definition(name)
+        updated = current.model_copy(update={"older_secrets": [], "updated_at": utc_now()})
+        _ref(name).update(
+            {"older_secrets": [], "updated_at": updated.updated_at},
+            option=db.write_option(last_update_time=snapshot.update_time),
+        )
+        return admin_resource(name, resolved_type(name, updated))
+
+    try:
+        return retry_commit(
+            attempt,
+            what=f"job type {name} while revoking its retired secrets",
+            retry_on=RETRYABLE_COMMIT_ERRORS,
         )
     finally:
         forget_cached_types()

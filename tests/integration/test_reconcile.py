@@ -5,20 +5,21 @@ left alone. Two tenants throughout."""
 from __future__ import annotations
 
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 
-from shared.core.clients import firestore_client
-from shared.core.index_shards import index_shard
+from shared.core.clients import firestore_client, project_scope
+from shared.core.index_shards import INDEX_SHARDS, index_shard
 from shared.counters import reconcile as counters_reconcile
 from shared.counters.reconcile import check_counters
 from shared.counters.service import read_totals
 from shared.counters.shards import Counter
 from shared.models import Job, JobStatus, WebhookEventType, utc_now
 from shared.webhooks.events import job_event_id
-from shared.webhooks.reconcile import create_missing_job_events
+from shared.webhooks.reconcile import create_missing_job_events, state_ref
 from tests.conftest import Project
 from tests.support.firestore_delivery import detach_trigger
 from tests.support.platform import create_account
@@ -101,3 +102,41 @@ def test_a_counter_still_moving_is_not_repaired(project: Project, monkeypatch: p
     check = check_counters(settle_s=1.0)
     assert check.moving == [Counter.TOTAL_JOBS] and check.repaired == {}
     assert read_totals().total_jobs == 0
+
+
+def test_a_job_that_raises_is_skipped_and_each_shard_keeps_its_progress(project: Project) -> None:
+    detach_trigger(project.stack.firestore_host, project.id, "on_job_updated")
+    good = [finished_job(user, JobStatus.COMPLETED, timedelta(minutes=5)) for user in ("alice", "bob")]
+    broken = finished_job("alice", JobStatus.COMPLETED, timedelta(minutes=5))
+    firestore_client().collection(Job.collection).document(broken).update({"cost": "not a number"})
+
+    checked, created = create_missing_job_events(grace=timedelta(minutes=2))
+    assert checked == 3
+    assert sorted(created) == sorted(job_event_id(job_id, JobStatus.COMPLETED) for job_id in good)
+    state = state_ref().get().to_dict() or {}
+    assert len(state["job_events_checked_until"]) == INDEX_SHARDS  # every shard saved its own progress
+
+
+def test_overlapping_counter_checks_repair_once(project: Project) -> None:
+    detach_trigger(project.stack.firestore_host, project.id, "on_job_created")
+    for user_id in ("alice", "alice", "bob"):
+        finished_job(user_id, JobStatus.COMPLETED, timedelta(minutes=1))
+
+    def check() -> dict[Counter, int]:
+        with project_scope(project.id):
+            return check_counters(settle_s=0.5).repaired
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        repairs = list(pool.map(lambda _: check(), range(2)))
+    assert sorted(repairs, key=len) == [{}, {Counter.TOTAL_JOBS: 3}]
+    assert read_totals().total_jobs == 3
+
+
+def test_test_jobs_deleted_by_their_ttl_never_lower_total_jobs(project: Project) -> None:
+    jobs = [finished_job(user, JobStatus.COMPLETED, timedelta(minutes=1)) for user in ("alice", "bob")]
+    eventually(lambda: read_totals().total_jobs == 2, message="the jobs were counted")
+    firestore_client().collection(Job.collection).document(jobs[0]).delete()  # as the TTL policy does
+
+    check = check_counters(settle_s=0.2)
+    assert check.documents[Counter.TOTAL_JOBS] == 1 and check.repaired == {}
+    assert read_totals().total_jobs == 2

@@ -58,6 +58,7 @@ ADMIN = "root"
 SERVER_ONLY_DOCUMENTS: dict[str, type[m.FirestoreModel]] = {
     "system/config": m.SystemConfig,
     "system/reconciliation": m.ReconciliationState,
+    "system/counter_check": m.CounterCheckState,
     "counter_shards/shard_0": m.CounterShard,
     "usage_totals/platform": m.UsageTotals,
     "processed_events/marker_1": m.ProcessedEvent,
@@ -95,6 +96,13 @@ class RulesProject:
         return ClientFirestore(self.firestore_host, self.id, None)
 
 
+def _unsampled_document(model: type[m.FirestoreModel]) -> m.FirestoreModel:
+    """The documents of `system` not in ALL_MODELS (no sample): each a valid state of its model."""
+    if model is m.CounterCheckState:
+        return m.CounterCheckState(repaired_at=m.utc_now(), repaired={"jobs_total": 1})
+    return model()
+
+
 def _seed() -> dict[str, dict[str, Any]]:
     """Write one document per collection and owner; returns path -> stored data."""
     sample = samples()
@@ -106,8 +114,7 @@ def _seed() -> dict[str, dict[str, Any]]:
                 sample[model].model_copy(update={"user_id": uid}).to_firestore()
             )
     for path, model in SERVER_ONLY_DOCUMENTS.items():
-        # ReconciliationState is not in ALL_MODELS (a document of `system`): its defaults are a valid state.
-        document = m.ReconciliationState() if model is m.ReconciliationState else sample[model]
+        document = sample[model] if model in sample else _unsampled_document(model)
         if "user_id" in type(document).model_fields:
             document = document.model_copy(update={"user_id": ALICE})
         seeded[path] = document.to_firestore()

@@ -216,6 +216,7 @@ def samples() -> dict[type[m.FirestoreModel], m.FirestoreModel]:
         ),
         m.WebhookSlot: m.WebhookSlot(webhook_id="wh_1", event_id="evt_1", lease_until=t1, created_at=T0),
         m.WebhookRateBucket: m.WebhookRateBucket(count=3, expires_at=t1),
+        m.WebhookControlUsage: m.WebhookControlUsage(window_start=T0, test_sends=2, retries=1, recoveries=0),
         m.WebhookDelivery: m.WebhookDelivery(
             user_id="u1",
             webhook_id="wh_1",

@@ -36,6 +36,9 @@ class WebhookReceiver:
         self.default = default or Scripted()
         self.requests: list[Received] = []
         self._script: deque[Scripted] = deque()
+        # Requests being answered right now, and the most there ever were at once.
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -60,7 +63,13 @@ class WebhookReceiver:
     def _next(self, request: Received) -> Scripted:
         with self._lock:
             self.requests.append(request)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
             return self._script.popleft() if self._script else self.default
+
+    def _answered(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
@@ -79,7 +88,10 @@ class WebhookReceiver:
                     time.time(),
                 )
                 scripted = receiver._next(request)
-                if scripted.delay_s and receiver._stopping.wait(scripted.delay_s):
+                stopping = bool(scripted.delay_s) and receiver._stopping.wait(scripted.delay_s)
+                # Out of flight before the answer leaves: the sender cannot start its next request earlier.
+                receiver._answered()
+                if stopping:
                     return
                 try:
                     self.send_response(scripted.status)

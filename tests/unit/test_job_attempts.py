@@ -72,7 +72,20 @@ def test_4xx_fails_at_once_with_the_workers_message(status: int) -> None:
     assert bare.error == f"the worker answered {status}"
 
 
-@pytest.mark.parametrize("status", [None, 301, 408, 429, 500, 502, 503])
+@pytest.mark.parametrize("status", [429, 503])
+def test_429_and_503_are_not_now_and_do_not_count(status: int) -> None:
+    outcome = judge_reply(
+        reply(status, retry_after=timedelta(seconds=7)), attempt=3, max_attempts=3, metered=False, now=NOW
+    )
+    # Even on the last attempt: a "not now" never exhausts the attempts.
+    assert (outcome.verdict, outcome.retry_after, outcome.failure_reason) == (
+        Verdict.NOT_NOW,
+        timedelta(seconds=7),
+        None,
+    )
+
+
+@pytest.mark.parametrize("status", [None, 301, 408, 500, 502, 504])
 def test_other_answers_fail_the_attempt_and_back_off(status: int | None) -> None:
     outcome = judge_reply(reply(status), attempt=2, max_attempts=3, metered=False, now=NOW)
     assert outcome.verdict is Verdict.RETRY
@@ -88,11 +101,11 @@ def test_the_last_attempt_exhausts() -> None:
 
 def test_retry_after_replaces_the_backoff_capped() -> None:
     asked = judge_reply(
-        reply(503, retry_after=timedelta(0)), attempt=1, max_attempts=3, metered=False, now=NOW
+        reply(502, retry_after=timedelta(0)), attempt=1, max_attempts=3, metered=False, now=NOW
     )
     assert asked.next_attempt_at == NOW
     huge = judge_reply(
-        reply(429, retry_after=timedelta(days=3)), attempt=1, max_attempts=3, metered=False, now=NOW
+        reply(500, retry_after=timedelta(days=3)), attempt=1, max_attempts=3, metered=False, now=NOW
     )
     assert huge.next_attempt_at == NOW + MAX_RETRY_AFTER
 
@@ -178,7 +191,15 @@ def test_sweep_actions() -> None:
     assert sweep_action(job(**running, sweep_at=running_sweep_at(NOW)), NOW) is SweepAction.NONE
     lost = sweep_action(job(**running, sweep_at=running_sweep_at(NOW)), NOW + RECOVERY_GRACE)
     assert lost is SweepAction.LOST_ATTEMPT
+    # Past the absolute deadline, whatever the state: the sweep ends it.
+    for status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        assert sweep_action(job(status=status, attempts=1, deadline_at=NOW), NOW) is SweepAction.DEADLINE
+        assert sweep_action(job(status=status, attempts=1, deadline_at=later, sweep_at=later), NOW) in (
+            SweepAction.NONE,
+            SweepAction.DISPATCH,
+        )
     for status in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED):
+        assert sweep_action(job(status=status, deadline_at=NOW - timedelta(days=1)), NOW) is SweepAction.NONE
         assert sweep_action(
             job(status=status, expires_at=NOW, attempt_deadline=NOW - timedelta(days=1)), NOW
         ) is (SweepAction.NONE)

@@ -304,6 +304,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/job_types/{job_type}/revoke_retired_secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop every retired worker secret signing now (before its 24 h); the current secret stays.
+         * @description For a secret that leaked: rotate, then revoke the retired ones once the worker has the new secret. At most 5 retired secrets sign at any time.
+         */
+        post: operations["revoke_job_type_retired_secrets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/credits/ledger": {
         parameters: {
             query?: never;
@@ -1411,10 +1431,10 @@ export interface components {
         /**
          * JobFailure
          * @description Why a job failed (docs/jobs.md): its worker refused it (4xx), every attempt failed, it waited past its
-         *     type's queue_timeout_s for a first attempt.
+         *     type's queue_timeout_s for a first attempt, it was still not done at its absolute deadline.
          * @enum {string}
          */
-        JobFailure: "worker_error" | "attempts_exhausted" | "expired";
+        JobFailure: "worker_error" | "attempts_exhausted" | "expired" | "deadline_exceeded";
         /**
          * JobListItem
          * @description A job in GET /v1/jobs: `input` and `result` only when expanded (expand[]=data.input, data.result).
@@ -1427,7 +1447,7 @@ export interface components {
             status: components["schemas"]["JobStatus"];
             /** Error */
             error: string | null;
-            /** @description Why a failed job failed: worker_error (4xx), attempts_exhausted, expired. */
+            /** @description Why a failed job failed: worker_error (4xx), attempts_exhausted, expired (no first attempt within queue_timeout_s), deadline_exceeded (not ended by its absolute deadline). */
             failure_reason: components["schemas"]["JobFailure"] | null;
             /** Livemode */
             livemode: boolean;
@@ -1497,7 +1517,7 @@ export interface components {
             status: components["schemas"]["JobStatus"];
             /** Error */
             error: string | null;
-            /** @description Why a failed job failed: worker_error (4xx), attempts_exhausted, expired. */
+            /** @description Why a failed job failed: worker_error (4xx), attempts_exhausted, expired (no first attempt within queue_timeout_s), deadline_exceeded (not ended by its absolute deadline). */
             failure_reason: components["schemas"]["JobFailure"] | null;
             /** Livemode */
             livemode: boolean;
@@ -1571,6 +1591,8 @@ export interface components {
          *       "completion": "response",
          *       "description": "Transcribes audio.",
          *       "max_attempts": 3,
+         *       "max_concurrency": 10,
+         *       "max_rate_per_s": 5,
          *       "pricing": {
          *         "credits_per_unit": 2,
          *         "max_credits": 100,
@@ -1635,6 +1657,17 @@ export interface components {
              * @default refund
              */
             cancel_policy?: components["schemas"]["CancelPolicy"];
+            /**
+             * Max Concurrency
+             * @description The most attempts in flight at the worker at once, over every instance; jobs beyond it wait queued.
+             * @default 10
+             */
+            max_concurrency?: number;
+            /**
+             * Max Rate Per S
+             * @default null
+             */
+            max_rate_per_s?: number | null;
         };
         /** JobTypeListing */
         JobTypeListing: {
@@ -1689,6 +1722,16 @@ export interface components {
              * @default refund
              */
             cancel_policy?: components["schemas"]["CancelPolicy"];
+            /**
+             * Max Concurrency
+             * @description Attempts in flight at the worker at once, at most.
+             */
+            max_concurrency: number;
+            /**
+             * Max Rate Per S
+             * @description Dispatches per second at most; null: no rate limit.
+             */
+            max_rate_per_s: number | null;
             /**
              * Legacy
              * @description Priced by system/config.job_costs, with no worker (docs/jobs.md).
@@ -2308,7 +2351,7 @@ export interface components {
             /** Url */
             url: string;
             /** Events */
-            events: ("job.completed" | "job.failed" | "job.canceled")[];
+            events: ("job.completed" | "job.failed" | "job.canceled" | "auto_top_up.succeeded" | "auto_top_up.failed" | "credits.low" | "credit_grant.expiring")[];
             /**
              * Enabled
              * @default true
@@ -4886,6 +4929,142 @@ export interface operations {
         };
     };
     rotate_job_type_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_type: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON (application/json), at most 65536 bytes; unknown fields are refused. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobType"];
+                };
+            };
+            /** @description Invalid request: invalid_request, invalid_json, parameter_invalid, parameter_missing, parameter_unknown */
+            400: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not authenticated: missing_id_token, invalid_id_token */
+            401: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: user_token_required, admin_required */
+            403: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No such object: resource_missing */
+            404: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large: request_too_large */
+            413: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body is not JSON: unsupported_media_type */
+            415: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests: rate_limited */
+            429: {
+                headers: {
+                    /** @description Identifies this request in the logs. */
+                    "Request-Id": string;
+                    /** @description The caller's rate limit (IETF RateLimit header fields draft): `"key";q=<requests>;w=1` per API key, `"user";q=...;w=1` per signed-in user; on a 429 the policy that refused it, which may also be `"account"` (all of an account's keys of one mode) or `"address"` (public routes and failed authentication, per client address). */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `"key";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    revoke_job_type_retired_secrets: {
         parameters: {
             query?: never;
             header?: never;

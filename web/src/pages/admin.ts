@@ -47,6 +47,8 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
   const timeout = h("input", { name: "timeout-s", type: "number", min: 1, max: 86400, value: 300 });
   const attempts = h("input", { name: "max-attempts", type: "number", min: 1, max: 10, value: 3 });
   const queueTimeout = h("input", { name: "queue-timeout-s", type: "number", min: 10, max: 604800, value: 3600 });
+  const maxConcurrency = h("input", { name: "max-concurrency", type: "number", min: 1, max: 1000, value: 10 });
+  const maxRate = h("input", { name: "max-rate-per-s", type: "number", min: 0.1, max: 1000, step: "any", placeholder: "no limit" });
   const completion = h(
     "select",
     { name: "completion" },
@@ -80,6 +82,8 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
     testJobs.value = t.test_jobs ?? "sample";
     sampleResult.value = JSON.stringify(t.sample_result ?? {});
     cancelPolicy.value = t.cancel_policy ?? "refund";
+    maxConcurrency.value = String(t.max_concurrency ?? 10);
+    maxRate.value = t.max_rate_per_s == null ? "" : String(t.max_rate_per_s);
     name.focus();
   }
 
@@ -99,7 +103,7 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
     const page = await call<Page<JobTypeAdmin>>("GET", "/v1/admin/job_types?limit=100");
     listBox.replaceChildren(
       table(
-        ["Type", "Price", "Worker", "Timeout", "Attempts", "Queue timeout", "Completion", "Test jobs", "Cancel", "Updated", ""],
+        ["Type", "Price", "Worker", "Timeout", "Attempts", "Queue timeout", "Completion", "Test jobs", "Cancel", "Concurrency", "Rate", "Updated", ""],
         page.data.map((t) => [
           h("code", {}, t.type),
           document.createTextNode(priceText(t.pricing)),
@@ -112,6 +116,8 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
             (t.test_jobs ?? "sample") === "sample" ? `sample ${JSON.stringify(t.sample_result ?? {})}` : "worker",
           ),
           document.createTextNode(t.cancel_policy ?? "refund"),
+          document.createTextNode(String(t.max_concurrency)),
+          document.createTextNode(t.max_rate_per_s == null ? "—" : `${t.max_rate_per_s}/s`),
           document.createTextNode(t.updated_at ? when(t.updated_at) : "—"),
           t.legacy
             ? document.createTextNode("")
@@ -151,6 +157,8 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
     field("Test-mode jobs", testJobs),
     field("Sample result (JSON object)", sampleResult, "What test-mode jobs complete with when answered by sample."),
     field("Cancel policy", cancelPolicy),
+    field("Max concurrency", maxConcurrency, "The most attempts in flight at the worker at once; jobs beyond it wait."),
+    field("Max rate (dispatches/s)", maxRate, "Optional; empty: no rate limit."),
     h("button", { type: "submit" }, "Save job type"),
   );
   form.addEventListener("submit", async (event) => {
@@ -180,6 +188,8 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
           test_jobs: testJobs.value,
           sample_result: sample,
           cancel_policy: cancelPolicy.value,
+          max_concurrency: Number(maxConcurrency.value),
+          max_rate_per_s: maxRate.value.trim() === "" ? null : Number(maxRate.value),
         },
       });
       notice(`Job type ${saved.type} saved.`);

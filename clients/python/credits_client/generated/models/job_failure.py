@@ -4,6 +4,7 @@ from typing import Any
 
 class JobFailure(StrEnum):
     ATTEMPTS_EXHAUSTED = "attempts_exhausted"
+    DEADLINE_EXCEEDED = "deadline_exceeded"
     EXPIRED = "expired"
     WORKER_ERROR = "worker_error"
 

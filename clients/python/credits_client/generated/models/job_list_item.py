@@ -31,7 +31,8 @@ class JobListItem:
             (listed
             under `x-terminal`, where the clients' `wait` learns when to stop polling).
         error (None | str):
-        failure_reason (JobFailure | None): Why a failed job failed: worker_error (4xx), attempts_exhausted, expired.
+        failure_reason (JobFailure | None): Why a failed job failed: worker_error (4xx), attempts_exhausted, expired (no
+            first attempt within queue_timeout_s), deadline_exceeded (not ended by its absolute deadline).
         livemode (bool):
         cost (int | None): Credits the job costs in the end: the fixed price, a metered job's settled cost once
             completed (null before), 0 once failed or canceled (refunded).

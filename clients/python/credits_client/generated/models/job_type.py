@@ -32,6 +32,8 @@ class JobType:
         timeout_s (int):
         max_attempts (int):
         queue_timeout_s (int):
+        max_concurrency (int): Attempts in flight at the worker at once, at most.
+        max_rate_per_s (float | None): Dispatches per second at most; null: no rate limit.
         legacy (bool): Priced by system/config.job_costs, with no worker (docs/jobs.md).
         created_at (int | None):
         updated_at (int | None):
@@ -53,6 +55,8 @@ class JobType:
     timeout_s: int
     max_attempts: int
     queue_timeout_s: int
+    max_concurrency: int
+    max_rate_per_s: float | None
     legacy: bool
     created_at: int | None
     updated_at: int | None
@@ -84,6 +88,11 @@ class JobType:
         max_attempts = self.max_attempts
 
         queue_timeout_s = self.queue_timeout_s
+
+        max_concurrency = self.max_concurrency
+
+        max_rate_per_s: float | None
+        max_rate_per_s = self.max_rate_per_s
 
         legacy = self.legacy
 
@@ -126,6 +135,8 @@ class JobType:
                 "timeout_s": timeout_s,
                 "max_attempts": max_attempts,
                 "queue_timeout_s": queue_timeout_s,
+                "max_concurrency": max_concurrency,
+                "max_rate_per_s": max_rate_per_s,
                 "legacy": legacy,
                 "created_at": created_at,
                 "updated_at": updated_at,
@@ -184,6 +195,15 @@ class JobType:
         max_attempts = d.pop("max_attempts")
 
         queue_timeout_s = d.pop("queue_timeout_s")
+
+        max_concurrency = d.pop("max_concurrency")
+
+        def _parse_max_rate_per_s(data: object) -> float | None:
+            if data is None:
+                return data
+            return cast(float | None, data)
+
+        max_rate_per_s = _parse_max_rate_per_s(d.pop("max_rate_per_s"))
 
         legacy = d.pop("legacy")
 
@@ -246,6 +266,8 @@ class JobType:
             timeout_s=timeout_s,
             max_attempts=max_attempts,
             queue_timeout_s=queue_timeout_s,
+            max_concurrency=max_concurrency,
+            max_rate_per_s=max_rate_per_s,
             legacy=legacy,
             created_at=created_at,
             updated_at=updated_at,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -38,6 +38,9 @@ class JobTypeInput:
         sample_result (JobTypeInputSampleResult | Unset): The result of test-mode jobs when test_jobs is sample.
         cancel_policy (CancelPolicy | Unset): What canceling a running job costs: nothing (refund), or what it started
             (charge_started).
+        max_concurrency (int | Unset): The most attempts in flight at the worker at once, over every instance; jobs
+            beyond it wait queued. Default: 10.
+        max_rate_per_s (float | None | Unset):
     """
 
     worker_url: str
@@ -50,6 +53,8 @@ class JobTypeInput:
     test_jobs: JobTestMode | Unset = UNSET
     sample_result: JobTypeInputSampleResult | Unset = UNSET
     cancel_policy: CancelPolicy | Unset = UNSET
+    max_concurrency: int | Unset = 10
+    max_rate_per_s: float | Unset | None = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -87,6 +92,14 @@ class JobTypeInput:
         if not isinstance(self.cancel_policy, Unset):
             cancel_policy = self.cancel_policy.value
 
+        max_concurrency = self.max_concurrency
+
+        max_rate_per_s: float | Unset | None
+        if isinstance(self.max_rate_per_s, Unset):
+            max_rate_per_s = UNSET
+        else:
+            max_rate_per_s = self.max_rate_per_s
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -111,6 +124,10 @@ class JobTypeInput:
             field_dict["sample_result"] = sample_result
         if cancel_policy is not UNSET:
             field_dict["cancel_policy"] = cancel_policy
+        if max_concurrency is not UNSET:
+            field_dict["max_concurrency"] = max_concurrency
+        if max_rate_per_s is not UNSET:
+            field_dict["max_rate_per_s"] = max_rate_per_s
 
         return field_dict
 
@@ -176,6 +193,17 @@ class JobTypeInput:
         else:
             cancel_policy = CancelPolicy(_cancel_policy)
 
+        max_concurrency = d.pop("max_concurrency", UNSET)
+
+        def _parse_max_rate_per_s(data: object) -> float | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        max_rate_per_s = _parse_max_rate_per_s(d.pop("max_rate_per_s", UNSET))
+
         job_type_input = cls(
             worker_url=worker_url,
             pricing=pricing,
@@ -187,6 +215,8 @@ class JobTypeInput:
             test_jobs=test_jobs,
             sample_result=sample_result,
             cancel_policy=cancel_policy,
+            max_concurrency=max_concurrency,
+            max_rate_per_s=max_rate_per_s,
         )
 
         job_type_input.additional_properties = d
