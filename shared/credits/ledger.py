@@ -14,10 +14,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from typing import Any
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from google.api_core.exceptions import AlreadyExists, NotFound
 from google.cloud import firestore
@@ -142,7 +142,9 @@ def grant_ref(grant_id: str) -> firestore.DocumentReference:
 
 
 def apply_credit_change(
-    change: CreditChange, extra_writes: ExtraWrites | None = None, balance_fields: dict[str, Any] | None = None
+    change: CreditChange,
+    extra_writes: ExtraWrites | None = None,
+    balance_fields: dict[str, Any] | None = None,
 ) -> AppliedChange:
     """Apply once: the one way credits move. A debit (amount < 0, no effect) takes from the grants in the
     spending order (shared/credits/grants.py) and is one ledger entry with its allocations and one write to
@@ -165,7 +167,9 @@ def apply_credit_change(
 
 
 def try_credit_change(
-    change: CreditChange, extra_writes: ExtraWrites | None = None, balance_fields: dict[str, Any] | None = None
+    change: CreditChange,
+    extra_writes: ExtraWrites | None = None,
+    balance_fields: dict[str, Any] | None = None,
 ) -> AppliedChange:
     """One attempt of `apply_credit_change`, retrying nothing: a lost race raises what
     shared/core/retry.RETRYABLE_COMMIT_ERRORS names (nothing was written), for a caller whose own retry loop
