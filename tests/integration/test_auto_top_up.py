@@ -244,6 +244,35 @@ def test_off_session_failures_told_by_stripes_events_turn_auto_top_up_off_once(
         _unaffected(api, "bob")
 
 
+def test_a_charge_authenticated_after_its_attempt_failed_counts_against_the_month_once(
+    project: Project, api: ApiClient, client: stripe.StripeClient, events: EventSender, monkeypatch: Any
+) -> None:
+    """Off-session, the charge waited for authentication: the attempt failed (off, the month's count given
+    back). The customer then authenticates it and Stripe pays it: the purchase is granted like any, and its
+    price counts against the month again, once, however often the events come."""
+    set_job_costs({"hold": 5})
+    _below_threshold(api, "bob", client)
+    card_id, key = _below_threshold(api, "eve", client)
+    purchase_id = _attempt_whose_answer_was_lost("eve", monkeypatch)
+    local = starter_payment_intent(client, "eve", card_id, purchase_id, pay=False)
+    send(events, "payment_intent.requires_action", so.three_d_secure(so.payment_intent(local)))
+    _turned_off_once(api, "eve", key, "authentication_required")
+    credits = account("eve").credits
+
+    paid = as_dict(client.v1.payment_intents.confirm(local["id"]))
+    assert paid["status"] == "succeeded"
+    event = send(events, "payment_intent.succeeded", so.payment_intent(paid))
+    eventually(lambda: account("eve").credits == credits + 120, message="the late charge's credits")
+    eventually(lambda: state(api, "eve")["month_spent_cents"] == 1000, message="counted against the month")
+    replay(events, event)
+    eventually(lambda: events_of("eve", "auto_top_up.succeeded"), message="succeeded event")
+    assert state(api, "eve")["month_spent_cents"] == 1000 and state(api, "eve")["enabled"] is False
+    assert account("eve").credits == credits + 120
+    assert len(events_of("eve", "auto_top_up.succeeded")) == 1
+    assert_invariants("eve")
+    _unaffected(api, "bob")
+
+
 def test_cards_gone_in_stripe_turn_auto_top_up_off(
     project: Project, api: ApiClient, client: stripe.StripeClient, events: EventSender
 ) -> None:
