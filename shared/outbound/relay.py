@@ -70,12 +70,15 @@ class RelayedPost(BaseModel):
     @field_validator("body")
     @classmethod
     def _base64_within_limit(cls, value: str) -> str:
+        limit = ValueError(f"the body is limited to {MAX_RELAYED_BODY_BYTES} bytes")
         if len(value) > (MAX_RELAYED_BODY_BYTES + 2) // 3 * 4:
-            raise ValueError(f"the body is limited to {MAX_RELAYED_BODY_BYTES} bytes")
+            raise limit  # refused before it is decoded
         try:
-            base64.b64decode(value, validate=True)
+            decoded = base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
             raise ValueError("the body must be base64") from None
+        if len(decoded) > MAX_RELAYED_BODY_BYTES:
+            raise limit
         return value
 
     @field_validator("headers")
@@ -201,6 +204,7 @@ def relayed_post(
     headers: Mapping[str, str],
     policy: SendPolicy,
     id_token: TokenSource = lambda _audience: None,
+    margin_s: float = RELAY_MARGIN_S,
 ) -> AttemptResult:
     """POST `url` through the sender at `sender_url`; never raises: a failure of the hop is an
     AttemptResult error, as a failure of the attempt's own transport would be."""
@@ -230,11 +234,11 @@ def relayed_post(
             sender_url,
             json=payload,
             headers=request_headers,
-            timeout=(RELAY_CONNECT_TIMEOUT_S, policy.timeout_s + RELAY_MARGIN_S),
+            timeout=(RELAY_CONNECT_TIMEOUT_S, policy.timeout_s + margin_s),
             allow_redirects=False,
         )
     except requests.Timeout:
-        return failed(f"sender hop: timed out after {policy.timeout_s + RELAY_MARGIN_S:g} s")
+        return failed(f"sender hop: timed out after {policy.timeout_s + margin_s:g} s")
     except requests.RequestException as exc:
         return failed(f"sender hop: {type(exc).__name__}: {exc}")
     if response.status_code != 200:
