@@ -21,12 +21,14 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shared.core import logs
+from shared.core.settings import get_settings
 from shared.core.ttl_cache import TtlCache
 from shared.outbound.results import AttemptResult
 from shared.outbound.sender import SendPolicy, guarded_post
@@ -153,8 +155,16 @@ def answer_of(result: AttemptResult) -> dict[str, Any]:
 
 
 def send_relayed(post: RelayedPost, now: datetime) -> AttemptResult:
-    """The sender's work: the one guarded POST the request describes."""
-    return guarded_post(post.url, post.body_bytes(), post.headers, post.policy(), now)
+    """The sender's work: the one guarded POST the request describes, never under a looser policy than the
+    sender's own settings allow (loopback only where local development allows it, HTTPS in production),
+    whatever the caller asked."""
+    settings = get_settings()
+    policy = replace(
+        post.policy(),
+        allow_loopback=post.allow_loopback and settings.allow_loopback_webhooks,
+        require_https=post.require_https or settings.is_production,
+    )
+    return guarded_post(post.url, post.body_bytes(), post.headers, policy, now)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -213,7 +223,8 @@ def relayed_post(
     started = time.monotonic()
 
     def failed(error: str) -> AttemptResult:
-        logs.warning("outbound sender hop failed", sender_url=sender_url, error=error)
+        # Never the worker's fault: the hop (its address, its invoker grant, its ingress) needs looking at.
+        logs.error("outbound sender hop failed", sender_url=sender_url, error=error)
         return AttemptResult(
             status_code=None, error=error, duration_ms=int((time.monotonic() - started) * 1000)
         )
