@@ -225,3 +225,56 @@ def test_a_request_the_sender_would_refuse_is_not_sent() -> None:
         result = relayed_post(url, "https://w.example/", b"{}", {"Host": "x"}, POLICY)
     assert result.status_code is None and result.error is not None and "not sendable" in result.error
     assert seen == []
+
+
+# ---------------------------------------------------------------------------------------------------
+# The sender never sends under a looser policy than its own settings allow
+
+
+@pytest.fixture
+def sender_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    from shared.core.settings import LOCAL_ONLY_VARIABLES, RUNTIME_VARIABLES, get_settings
+
+    for name in (*LOCAL_ONLY_VARIABLES, *RUNTIME_VARIABLES, "PLATFORM_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "demo-relay")
+    get_settings.cache_clear()
+    yield monkeypatch
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(("environment", "loopback_allowed"), [("local", "false"), ("production", None)])
+def test_loopback_asked_for_is_refused_where_the_senders_settings_forbid_it(
+    sender_settings: pytest.MonkeyPatch, environment: str, loopback_allowed: str | None
+) -> None:
+    from datetime import UTC, datetime
+
+    from shared.outbound.relay import send_relayed
+
+    sender_settings.setenv("PLATFORM_ENV", environment)
+    if loopback_allowed is not None:
+        sender_settings.setenv("ALLOW_LOOPBACK_WEBHOOKS", loopback_allowed)
+    with stand_in(reply(200, b"ok")) as (url, seen):
+        loose = SendPolicy(timeout_s=2, allow_loopback=True, require_https=False)
+        result = send_relayed(
+            RelayedPost.model_validate(relayed_request(url, b"{}", {}, loose)), datetime.now(UTC)
+        )
+    assert result.status_code is None and result.error is not None
+    # Production also insists on HTTPS, checked before any address is.
+    assert result.error.startswith("invalid URL" if environment == "production" else "refused"), result.error
+    assert seen == []
+
+
+def test_loopback_is_sent_where_local_development_allows_it(sender_settings: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime
+
+    from shared.outbound.relay import send_relayed
+
+    sender_settings.setenv("PLATFORM_ENV", "local")
+    sender_settings.setenv("ALLOW_LOOPBACK_WEBHOOKS", "true")
+    with stand_in(reply(200, b"ok")) as (url, seen):
+        loose = SendPolicy(timeout_s=2, allow_loopback=True, require_https=False)
+        result = send_relayed(
+            RelayedPost.model_validate(relayed_request(url, b"{}", {}, loose)), datetime.now(UTC)
+        )
+    assert (result.status_code, result.body) == (200, b"ok") and len(seen) == 1
