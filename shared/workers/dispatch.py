@@ -6,11 +6,12 @@ Messages carry only the job id (and `turn` when its turn came); the job document
 (queued -> running, `attempts + 1`), so of several deliveries of one message, or a message and the sweep's
 copy, one dispatches and the others acknowledge. The request is signed here as Standard Webhooks signs (the
 type's secret, and a rotated one within its overlap) and handed to the function `send_to_worker`
-(`post_to_worker`; shared/outbound/relay.py), which POSTs it with the guarded sender (shared/outbound/sender.py:
-SSRF-safe, pinned address, no redirects, one deadline for the whole attempt: the job type's `timeout_s`):
-this function holds the Redis secrets of flow control and never connects to an operator's URL itself. What the answer means is shared/jobs/attempts.judge_reply; the job's
-move is shared/jobs/lifecycle.finish_attempt, which ignores an answer that arrives after the job moved on
-(canceled, or the attempt was counted as lost). A dispatcher that dies mid-attempt leaves the job running
+(`post_to_worker`, shared/outbound/relay.py), which POSTs it with the guarded sender
+(shared/outbound/sender.py: SSRF-safe, pinned address, no redirects, one deadline for the whole attempt: the
+job type's `timeout_s`). run_job holds the Redis secrets of flow control, so it never connects to an
+operator's URL itself; the sender holds no secret. What the answer means is
+shared/jobs/attempts.judge_reply; the job's move is shared/jobs/lifecycle.finish_attempt, which ignores an
+answer that arrives after the job moved on (canceled, or the attempt was counted as lost). A dispatcher that dies mid-attempt leaves the job running
 past its deadline: the sweep counts the attempt as failed (shared/jobs/sweep.py).
 
 A callback type's worker answers 202 at once and later POSTs the outcome to `callback_url` with the
