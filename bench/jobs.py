@@ -3,7 +3,10 @@
 Side by side with the floor of the same run, a trivial function (GET /v1/health through the functions
 host, no database):
 1. created -> worker called: POST /v1/jobs until a no-op worker (a local HTTP server) receives the signed
-   dispatch (the API's debit batch, on_job_created, Pub/Sub push to run_job, the attempt's start, the POST).
+   dispatch (the API's debit batch, on_job_created, Pub/Sub push to run_job, the attempt's start, the POST
+   through send_to_worker). Beside it, the hop's own cost: one POST to the same worker made directly with
+   the guarded sender (what run_job did before the job sender existed) and through send_to_worker (what it
+   does now), interleaved in the same run.
 2. created -> completed: the job's own `created_at` to `finished_at` with that no-op worker (the answer
    applied, in the same clock).
 3. jobs/s per dispatching instance: run_job's work (start the attempt, sign, POST, apply the answer) called
@@ -94,6 +97,7 @@ def main() -> int:
         session = requests.Session()
 
         floor = [_paced(lambda: session.get(f"{api}/v1/health", timeout=10)) for _ in range(SAMPLES)]
+        direct, relayed = _hop_figures(worker.url())
 
         called: list[float] = []
         completed: list[float] = []
@@ -150,6 +154,8 @@ def main() -> int:
     print("Job dispatch on the local platform (emulators, functions host; one run)")
     print(_row("floor: trivial function (GET /v1/health)", floor))
     print(_row("job created -> worker called", called))
+    print(_row("one POST to the worker, direct (before)", direct))
+    print(_row("one POST via send_to_worker (now)", relayed))
     print(_row("job created -> completed (no-op worker)", completed))
     print(f"  jobs/s per dispatching instance              {one_at_a_time:7.1f} one at a time")
     print(f"                                               {concurrent:7.1f} with {CONCURRENCY} at once")
@@ -166,6 +172,26 @@ def main() -> int:
         f"   ({idle_reads_per_pass} per pass x {PASSES_PER_MINUTE} passes)"
     )
     return 0
+
+
+def _hop_figures(worker_url: str) -> tuple[list[float], list[float]]:
+    """One POST of a small signed-size body to the worker, made directly with the guarded sender and
+    through send_to_worker, alternately (the same load on both)."""
+    from shared.models import utc_now
+    from shared.outbound.relay import relayed_post
+    from shared.outbound.sender import guarded_post
+    from shared.workers.dispatch import SENDER_FUNCTION, send_policy
+    from shared.workers.job_types import function_url
+
+    policy = send_policy(10)
+    sender = function_url(SENDER_FUNCTION)
+    body = b'{"job_id":"job_bench","input":{}}'
+    direct: list[float] = []
+    relayed: list[float] = []
+    for _ in range(SAMPLES):
+        direct.append(_timed(lambda: guarded_post(worker_url, body, {}, policy, utc_now())))
+        relayed.append(_timed(lambda: relayed_post(sender, worker_url, body, {}, policy)))
+    return direct, relayed
 
 
 @dataclass(frozen=True)

@@ -745,6 +745,8 @@ def test_charge_started_keeps_a_fixed_price_and_settles_a_metered_job_on_reporte
 
     # Bob's metered job, canceled with a worker that reports nothing: settled on 0 units.
     bob_job = post_job(api, bob, {"type": "metered", "input": {}}).json()["job_id"]
+    # Its dispatch has reached the worker (not only started), so the next request is the notice.
+    eventually(lambda: _dispatched(receiver, metered_secret, bob_job), message="bob's job dispatched")
     eventually(lambda: _running(api, bob, bob_job), message="bob's job running")
     receiver.respond(Scripted(500, body=b"down"))
     api.request("POST", f"/v1/jobs/{bob_job}/cancel", token=bob)
