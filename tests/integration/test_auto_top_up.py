@@ -16,7 +16,8 @@ from shared.models import utc_now
 from tests.conftest import Project
 from tests.support.concurrency import run_concurrently
 from tests.support.credit_grants import account, assert_invariants, grant, ledger
-from tests.support.jobs import post_job, set_job_costs
+from tests.support.job_workers import put_priced_types
+from tests.support.jobs import held, post_job
 from tests.support.platform import ApiClient, create_account, create_api_key
 from tests.support.stripe_flows import DECLINED_ON_CHARGE, add_card
 from tests.support.waiting import eventually
@@ -45,7 +46,7 @@ def state(api: ApiClient, user_id: str) -> dict[str, Any]:
 def test_twenty_jobs_crossing_together_make_one_top_up_then_the_monthly_limit_holds(
     project: Project, api: ApiClient, client: stripe.StripeClient
 ) -> None:
-    set_job_costs({"hold": 1, "big": 60})
+    put_priced_types(api, {"hold": 1, "big": 60})
     for user in ("alice", "bob"):
         create_account(user)
         add_card(api, api.user_token(user), client)
@@ -70,7 +71,7 @@ def test_twenty_jobs_crossing_together_make_one_top_up_then_the_monthly_limit_ho
     grant(api, "bob", 110, "paid")
     _, alice = create_api_key("alice", "live")
     _, bob = create_api_key("bob", "live")
-    replies = run_concurrently(lambda _: post_job(api, alice, {"type": "hold", "input": {}}), 20)
+    replies = run_concurrently(lambda _: post_job(api, alice, held("hold")), 20)
     # On a loaded machine a request may time out at the client after the platform made the job: count the
     # debits the ledger holds (each created job is one), not the answers.
     assert sum(not isinstance(r, BaseException) and r.status_code == 201 for r in replies) >= 15, replies
@@ -90,12 +91,12 @@ def test_twenty_jobs_crossing_together_make_one_top_up_then_the_monthly_limit_ho
     # The month's limit (one starter) is reached: below the threshold again, after the cooldown, nothing.
     settings_ref("alice").update({"last_attempt_at": utc_now().replace(year=2020)})
     for _ in range(2):
-        assert post_job(api, alice, {"type": "big", "input": {}}).status_code == 201
+        assert post_job(api, alice, held("big")).status_code == 201
     assert account("alice").credits < 100
     assert [e.type.value for e in ledger("alice")].count("purchase") == 1
     assert state(api, "alice")["month_spent_cents"] == 1000 and state(api, "alice")["enabled"] is True
     # Bob never had auto top-up: his jobs moved nothing of alice's, and he got no top-up.
-    post_job(api, bob, {"type": "hold", "input": {}})
+    post_job(api, bob, held("hold"))
     assert account("bob").credits == 109 and events_of("bob", "auto_top_up.succeeded") == []
     for user in ("alice", "bob"):
         assert_invariants(user)
@@ -104,7 +105,7 @@ def test_twenty_jobs_crossing_together_make_one_top_up_then_the_monthly_limit_ho
 def test_a_declined_card_or_no_card_turns_auto_top_up_off_without_retrying(
     project: Project, api: ApiClient, client: stripe.StripeClient
 ) -> None:
-    set_job_costs({"hold": 5})
+    put_priced_types(api, {"hold": 5})
     create_account("carol")
     create_account("dave")
     add_card(api, api.user_token("carol"), client, DECLINED_ON_CHARGE)
@@ -113,8 +114,8 @@ def test_a_declined_card_or_no_card_turns_auto_top_up_off_without_retrying(
         grant(api, user, 104, "paid")
     _, carol = create_api_key("carol", "live")
     _, dave = create_api_key("dave", "live")
-    post_job(api, carol, {"type": "hold", "input": {}})
-    post_job(api, dave, {"type": "hold", "input": {}})
+    post_job(api, carol, held("hold"))
+    post_job(api, dave, held("hold"))
     eventually(
         lambda: state(api, "carol")["disabled_reason"] == "card_declined", message="declined", timeout=60
     )
@@ -128,7 +129,7 @@ def test_a_declined_card_or_no_card_turns_auto_top_up_off_without_retrying(
         assert failed["payload"]["data"]["object"]["reason"] == now["disabled_reason"]
     # Nothing retries: more debits below the threshold make no new attempt.
     settings_ref("carol").update({"last_attempt_at": utc_now().replace(year=2020)})
-    post_job(api, carol, {"type": "hold", "input": {}})
+    post_job(api, carol, held("hold"))
     assert len(events_of("carol", "auto_top_up.failed")) == 1
     assert [e.type.value for e in ledger("carol")].count("purchase") == 0
     # Turning it on again clears the reason.
