@@ -13,7 +13,7 @@ from shared.workers.catalogue import ECHO_PRICE, echo_type, legacy_type, plan_mi
 
 
 def test_nothing_to_migrate_without_the_fields() -> None:
-    for fields in (None, {}):
+    for fields in (None, dict[str, Any]()):
         plan = plan_migration(fields, [])
         assert (plan.create, plan.echo_price, plan.kept, plan.dropped, plan.remove_fields) == (
             {},
