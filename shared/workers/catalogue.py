@@ -9,7 +9,7 @@ Stored types (`job_types/{type}`) are the only definition of a job type. The see
    `worker_secret`). An entry already stored (live or deleted) is left as it is: the stored type already
    won over `job_costs`. An entry that cannot be a type (a name the admin API cannot address, or a price
    that is not a whole number >= 0) is dropped and logged. `job_costs.echo` (or `default_job_cost` when
-   `job_costs` names no echo) prices the seeded `echo` instead. Then both fields are removed from
+   `job_costs` names no echo) prices the seeded `echo` instead, as it priced the built-in echo. Then both fields are removed from
    system/config, in a write preconditioned on the read (a concurrent edit makes the seed read again).
 2. creates `echo` when it is missing: the platform's own echo worker (`echo_worker`, in this project) with a
    secret of its own, as any operator type is stored; `test_jobs: worker`.
@@ -28,8 +28,9 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from google.api_core.exceptions import AlreadyExists
@@ -47,7 +48,7 @@ from shared.workers.job_types import function_url, valid_type_name
 
 ECHO_WORKER_FUNCTION = "echo_worker"
 ECHO_DESCRIPTION = "Returns its input as its result (the platform's built-in worker)."
-ECHO_PRICE = 1  # without job_costs to say otherwise
+SEEDED_PRICE = 1  # of a seeded type, without job_costs to say otherwise
 ECHO_TIMEOUT_S = 10  # the echo worker answers at once: a lost attempt is retried soon
 LEGACY_FIELDS = ("job_costs", "default_job_cost")
 
@@ -57,7 +58,7 @@ class MigrationPlan:
     """What `job_costs` becomes, decided from the stored fields and the names already stored (pure)."""
 
     create: dict[str, int]  # new types without a worker: name -> fixed price
-    echo_price: int
+    seeded_prices: dict[str, int]  # the price each seeded type is created with, when it is missing
     kept: list[str] = field(default_factory=list)  # already stored: the stored type stands
     dropped: dict[str, str] = field(default_factory=dict)  # name -> why it cannot be a type
     remove_fields: bool = False  # system/config still holds job_costs or default_job_cost
@@ -67,9 +68,13 @@ def _price(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def plan_migration(fields: Mapping[str, Any] | None, stored: Iterable[str]) -> MigrationPlan:
+def plan_migration(
+    fields: Mapping[str, Any] | None, stored: Iterable[str], seeded: Iterable[str] = ()
+) -> MigrationPlan:
     """`fields`: system/config's `job_costs` and `default_job_cost` as stored (None: no document);
-    `stored`: the names of the stored types, deleted ones included. Each entry is judged on its own."""
+    `stored`: the names of the stored types, deleted ones included; `seeded`: the types the seed makes
+    (their entry, or else `default_job_cost`, prices them, as job_costs priced the built-in type). Each entry
+    is judged on its own."""
     fields = fields or {}
     present = [name for name in LEGACY_FIELDS if name in fields]
     stored_names = set(stored)
@@ -78,29 +83,29 @@ def plan_migration(fields: Mapping[str, Any] | None, stored: Iterable[str]) -> M
     if not isinstance(raw_costs, Mapping):
         dropped["job_costs"] = "job_costs is not a map of type names to prices"
         raw_costs = {}
-    default = _price(fields.get("default_job_cost", ECHO_PRICE))
+    default = _price(fields.get("default_job_cost", SEEDED_PRICE))
     if default is None:
         dropped["default_job_cost"] = "default_job_cost is not a whole number >= 0"
-        default = ECHO_PRICE
-    echo_price = default
+        default = SEEDED_PRICE
+    seeded_prices = dict.fromkeys(seeded, default)
     create: dict[str, int] = {}
     kept: list[str] = []
     for name, value in sorted((str(k), v) for k, v in raw_costs.items()):
         price = _price(value)
         if price is None:
             dropped[str(name)] = "its price is not a whole number >= 0"
-        elif name == ECHO_JOB_TYPE:
-            echo_price = price
+        elif name in seeded_prices:
+            seeded_prices[name] = price
         elif not valid_type_name(name):
             dropped[str(name)] = "the admin API cannot address the name (a-z, 0-9, '_', '-'; at most 64)"
         elif name in stored_names:
             kept.append(name)
         else:
             create[name] = price
-    return MigrationPlan(create, echo_price, kept, dropped, remove_fields=bool(present))
+    return MigrationPlan(create, seeded_prices, kept, dropped, remove_fields=bool(present))
 
 
-def legacy_type(price: int, now: Any) -> JobType:
+def legacy_type(price: int, now: datetime) -> JobType:
     """A migrated `job_costs` entry: its price, the default settings, no worker. Its secret is replaced
     (and shown) when the operator gives it a worker."""
     return JobType(
@@ -113,7 +118,7 @@ def legacy_type(price: int, now: Any) -> JobType:
     )
 
 
-def echo_type(worker_url: str, price: int, now: Any) -> JobType:
+def echo_type(worker_url: str, price: int, now: datetime) -> JobType:
     return JobType(
         worker_url=worker_url,
         description=ECHO_DESCRIPTION,
@@ -124,6 +129,11 @@ def echo_type(worker_url: str, price: int, now: Any) -> JobType:
         created_at=now,
         updated_at=now,
     )
+
+
+# The types every project starts with: name -> its definition from (the platform's echo worker URL, price,
+# now). Migration and seed handle them alike; only their definitions differ.
+SEEDED: dict[str, Callable[[str, int, datetime], JobType]] = {ECHO_JOB_TYPE: echo_type}
 
 
 @dataclass
@@ -152,14 +162,15 @@ def seed_job_types(echo_worker_url: str | None = None) -> SeedReport:
     def attempt() -> tuple[MigrationPlan, SeedReport]:
         snapshot = config_ref(db).get(field_paths=list(LEGACY_FIELDS))
         fields = snapshot.to_dict() if snapshot.exists else None
-        plan = plan_migration(fields, [ref.id for ref in types.list_documents()])
+        plan = plan_migration(fields, [ref.id for ref in types.list_documents()], SEEDED)
         report = SeedReport(kept=list(plan.kept), dropped=plan.dropped, removed_job_costs=plan.remove_fields)
         now = utc_now()
         for name, price in plan.create.items():
             made = _create(types.document(name), legacy_type(price, now))
             (report.created if made else report.kept).append(name)
-        if _create(types.document(ECHO_JOB_TYPE), echo_type(url, plan.echo_price, now)):
-            report.created.append(ECHO_JOB_TYPE)
+        for name, make in SEEDED.items():
+            if _create(types.document(name), make(url, plan.seeded_prices[name], now)):
+                report.created.append(name)
         if plan.remove_fields:
             config_ref(db).update(
                 {name: firestore.DELETE_FIELD for name in LEGACY_FIELDS},
