@@ -2,8 +2,9 @@
 
 Starts the Firestore and Pub/Sub emulators, the Firebase Auth emulator, localstripe, the functions host and the
 dashboard (web/dist, `/v1/**` proxied to the api function) on the ports of firebase.json, wires triggers and
-push subscriptions, seeds `system/config` and the job types (`echo`; a former `job_costs` migrated), registers the `stripe_webhook` URL with localstripe, runs the
-scheduled functions' clock, prints the URLs and waits. A process that dies is started again with the same
+push subscriptions, seeds `system/config` and the job types (`echo`; a former `job_costs` migrated),
+registers the `stripe_webhook` URL with localstripe, runs the scheduled functions' clock, prints the URLs and
+waits. A process that dies is started again with the same
 command line and environment (localdev/supervisor.py), with a line on the console: the functions host runs
 the trigger calls it had accepted, localstripe keeps its data and webhook registration, and a restarted
 emulator is wired again (an emulator JVM keeps its data in memory only: a crashed one starts empty).
