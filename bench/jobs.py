@@ -90,6 +90,7 @@ def main() -> int:
             before = len(worker.received())
             sent = time.time()
             response = session.post(f"{api}/v1/jobs", json={"type": "noop"}, headers=headers, timeout=30)
+            assert response.status_code == 201, response.text
             job_id = response.json()["job_id"]
 
             def arrived(before: int = before) -> bool:
@@ -213,6 +214,7 @@ def _flow_figures(api: str, counts_url: str) -> FlowFigures:
             before = len(quick.received())
             sent = time.time()
             response = session.post(f"{api}/v1/jobs", json={"type": "shared"}, headers=headers, timeout=30)
+            assert response.status_code == 201, response.text
             job_id = response.json()["job_id"]
 
             def called(job_id: str = job_id, before: int = before) -> float | None:
