@@ -11,6 +11,9 @@ purchase of their chosen package with their default card.
 - Its grant is a purchase's like any other (a `purchase` ledger entry, a paid grant with source
   auto_top_up).
 
+A charge whose answer did not decide (lost, or the payment processing) is decided by Stripe's events: the
+trigger on `purchases/{id}` ends the attempt with `conclude_purchase` as the answer would have.
+
 The crossing is seen by the Firestore trigger on `users/{uid}` (shared/webhooks/account_events.py), which
 reads nothing unless the balance document's `auto_top_up_below` says auto top-up is on and the balance is
 below it.
@@ -235,6 +238,25 @@ def _make_attempt(user_id: str, settings: AutoTopUp, attempt_id: str) -> TopUpOu
                 return _end(user_id, attempt_id, purchase_id, purchase, AutoTopUpFailure.NO_DEFAULT_CARD)
             raise  # Stripe unreachable: the attempt stays in flight; the trigger's retry resumes it
         purchase = load_purchase(purchase_id) or purchase
+    return _conclude(user_id, attempt_id, purchase_id, purchase)
+
+
+def attempt_of(purchase_id: str) -> str:
+    """The attempt whose purchase this is (the purchase id is derived from the attempt's)."""
+    return "att_" + purchase_id.removeprefix("pur_")
+
+
+def conclude_purchase(purchase_id: str) -> TopUpOutcome | None:
+    """An auto top-up's purchase that Stripe's events decided (shared/billing/money_events.py: a payment
+    failed, waiting for authentication no one can give off-session, canceled, or paid): end its attempt as
+    the charge's own answer would have. None while the payment is undecided, or not an auto top-up's."""
+    purchase = load_purchase(purchase_id)
+    if purchase is None or not purchase.auto_top_up:
+        return None
+    return _conclude(purchase.user_id, attempt_of(purchase_id), purchase_id, purchase)
+
+
+def _conclude(user_id: str, attempt_id: str, purchase_id: str, purchase: Purchase) -> TopUpOutcome | None:
     if purchase.credits_granted:
         return _end(user_id, attempt_id, purchase_id, purchase, None)
     if purchase.status in (PurchaseStatus.PROCESSING, PurchaseStatus.PENDING):

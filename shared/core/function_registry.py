@@ -150,6 +150,19 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         cpu="1",
         max_instances=100,
     ),
+    # An auto top-up's purchase decided by Stripe's events ends its attempt (docs/credits.md); other
+    # purchase writes are decided from the payload without a read.
+    FunctionSpec(
+        "on_purchase_updated",
+        "shared.webhooks.account_events:handle_purchase_updated",
+        FunctionKind.FIRESTORE,
+        document="purchases/{purchaseId}",
+        event_type=FirestoreEventType.UPDATED,
+        identity=Identity.STRIPE_EVENTS,
+        concurrency=20,
+        cpu="1",
+        max_instances=20,
+    ),
     FunctionSpec(
         "sweep_credit_grants",
         "shared.webhooks.account_events:handle_sweep_credit_grants",

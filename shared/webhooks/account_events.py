@@ -7,6 +7,9 @@ occurrence), through `notify`, the one seam: an email sender would be one more c
   (no read). Below `auto_top_up_below`, an auto top-up attempt is claimed or resumed
   (shared/billing/auto_top_up.py); crossing `low_balance_below` downward sends credits.low, which is armed
   again once the balance is back at or above it (the next crossing is a new occurrence).
+- `handle_purchase_updated` (Firestore trigger on `purchases/{id}`): an auto top-up's purchase decided by
+  Stripe's events after the charge's own answer did not decide it (lost, or still processing) ends its
+  attempt at once, with the same outcome and the same notice (its id is the attempt's) as the charge's answer.
 - `handle_sweep_credit_grants` (every minute): expires grants past their expiry (shared/credits/granting.py)
   and sends credit_grant.expiring for active grants expiring within 7 days.
 """
@@ -21,7 +24,7 @@ from typing import Any
 from google.cloud import firestore
 
 from shared.accounts.service import account_ref
-from shared.billing.auto_top_up import TopUpOutcome, top_up_if_due
+from shared.billing.auto_top_up import TopUpOutcome, conclude_purchase, top_up_if_due
 from shared.core import logs
 from shared.core.clients import firestore_client
 from shared.core.firestore_events import DocumentChange
@@ -87,6 +90,35 @@ def handle_account_updated(change: DocumentChange) -> list[str]:
         if outcome is not None:
             sent.append(notify(top_up_notice(user_id, outcome)))
     return sent
+
+
+# Purchase states that end an auto top-up attempt (off-session, requires_action is a failure too).
+_DECIDED = frozenset({"failed", "canceled", "requires_action"})
+
+
+def decides_top_up(new: dict[str, Any], old: dict[str, Any]) -> bool:
+    """Whether this write of a purchase decided an auto top-up's charge: just paid, or just failed."""
+    if new.get("auto_top_up") is not True:
+        return False
+    paid = new.get("credits_granted") is True and old.get("credits_granted") is not True
+    failed = new.get("status") in _DECIDED and new.get("status") != old.get("status")
+    return paid or failed
+
+
+def handle_purchase_updated(change: DocumentChange) -> str | None:
+    """Firestore trigger on purchases/{id}: decided from the payload (only an auto top-up's purchase that
+    was just paid or just failed); the attempt is ended from what is read again."""
+    if not change.document.startswith("purchases/") or change.document.count("/") != 1:
+        logs.error("purchase trigger for another document ignored", document=change.document)
+        return None
+    new = change.value or {}
+    if not decides_top_up(new, change.old_value or {}):
+        return None
+    outcome = conclude_purchase(change.document_id)
+    if outcome is None:
+        return None
+    user_id = str(new.get("user_id"))
+    return notify(top_up_notice(user_id, outcome))
 
 
 def top_up_notice(user_id: str, outcome: TopUpOutcome) -> Notice:

@@ -55,7 +55,17 @@ class WebhookEndpointInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(min_length=1, max_length=2048)
-    events: list[Literal["job.completed", "job.failed", "job.canceled"]] = Field(min_length=1, max_length=10)
+    events: list[
+        Literal[
+            "job.completed",
+            "job.failed",
+            "job.canceled",
+            "auto_top_up.succeeded",
+            "auto_top_up.failed",
+            "credits.low",
+            "credit_grant.expiring",
+        ]
+    ] = Field(min_length=1, max_length=10)
     enabled: bool = True
     rate_limit: int | None = Field(
         default=None,

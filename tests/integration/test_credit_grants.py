@@ -11,8 +11,9 @@ from datetime import timedelta
 from typing import Any
 
 import stripe
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from standardwebhooks.webhooks import Webhook
 
 from shared.credits.granting import expire_due_grants
 from shared.models import utc_now
@@ -24,6 +25,9 @@ from tests.support.jobs import held, post_job
 from tests.support.platform import ApiClient, create_account, create_api_key
 from tests.support.purchases import granted, refunded_in_stripe, send
 from tests.support.stripe_events import EventSender
+from tests.support.waiting import eventually
+from tests.support.webhook_receiver import WebhookReceiver
+from tests.support.webhooks import stored_event
 
 
 def admin(api: ApiClient) -> str:
@@ -247,6 +251,32 @@ def test_refund_of_a_partly_spent_purchase_takes_its_grant_first_then_leaves_a_d
         max_size=8,
     )
 )
+# Promotional credits while a debt exists (docs/credits.md): they pay it first, jobs answer 402 meanwhile,
+# the rest keeps its expiry clock; refunds into an expired grant and a paid grant that paid a debt.
+@example(
+    [
+        ("take", 5),
+        ("grant", 3, "promotional", True),
+        ("job", 1),
+        ("grant", 6, "promotional", True),
+        ("job", 2),
+        ("expire", 1),
+        ("void", 1),
+        ("cancel", 0),
+    ]
+)
+@example(
+    [
+        ("grant", 4, "paid", False),
+        ("job", 3),
+        ("take", 6),
+        ("grant", 2, "promotional", False),
+        ("cancel", 0),
+        ("grant", 5, "promotional", True),
+        ("job", 1),
+        ("void", 2),
+    ]
+)
 def test_invariants_after_every_step_of_a_generated_history(
     project: Project, api: ApiClient, history: list[tuple[Any, ...]]
 ) -> None:
@@ -307,3 +337,89 @@ def _expire_now(user_id: str, grant_id: str) -> None:
     batch.update(doc, {"expires_at": past})
     batch.update(db.collection("users").document(user_id), {f"grants.{grant_id}.expires_at": past})
     batch.commit()
+
+
+def test_credit_grant_expiring_is_sent_once_seven_days_before_to_the_subscribed_endpoint(
+    project: Project, api: ApiClient, receiver: WebhookReceiver
+) -> None:
+    """credit_grant.expiring: the sweep's pass sends it for an active grant expiring within 7 days, once
+    (a second pass, or the minutely sweep in the host, sends nothing more), signed as every webhook
+    (verified with the standardwebhooks package); a grant further out waits for its own 7 days; another
+    customer's grants are neither told about nor changed."""
+    from shared.webhooks.account_events import notify_expiring_grants
+
+    secrets_of: dict[str, str] = {}
+    for user in ("ann", "bob"):
+        create_account(user)
+        subscribed = api.request(
+            "PUT",
+            "/v1/webhook",
+            token=api.user_token(user),
+            json={"url": receiver.url(f"/{user}"), "events": ["credit_grant.expiring"]},
+        )
+        assert subscribed.status_code == 201, subscribed.text
+        secrets_of[user] = subscribed.json()["secret"]
+    now = int(time.time())
+    soon = grant(api, "ann", 10, "promotional", name="trial", expires_at=now + 3 * 86400)
+    later = grant(api, "ann", 4, "promotional", name="later", expires_at=now + 7 * 86400 + 3600)
+    grant(api, "ann", 5, "paid", name="never")
+    bobs = grant(api, "bob", 6, "promotional", name="bob's", expires_at=now + 20 * 86400)
+    grant(api, "bob", 2, "paid", name="bob's paid")
+    bob_before = {g: (d["remaining"], d["status"]) for g, d in listed(api, api.user_token("bob")).items()}
+
+    def delivered(user: str) -> list[dict[str, Any]]:
+        return [
+            Webhook(secrets_of[user]).verify(r.body, r.headers)
+            for r in receiver.received()
+            if r.path == f"/{user}"
+        ]
+
+    notify_expiring_grants()
+    notify_expiring_grants()
+    [first] = eventually(lambda: delivered("ann") or None, message="credit_grant.expiring", timeout=60)
+    assert first["type"] == "credit_grant.expiring" and first["livemode"] is True
+    told = first["data"]["object"]
+    assert (told["grant_id"], told["remaining"], told["status"]) == (soon["grant_id"], 10, "active")
+    assert told["expires_at"] == soon["expires_at"]
+
+    # An hour and a bit later, the second grant is within its 7 days: told once, the first not again.
+    an_hour_on = utc_now() + timedelta(hours=1, minutes=1)
+    notify_expiring_grants(an_hour_on)
+    notify_expiring_grants(an_hour_on)
+    eventually(lambda: len(delivered("ann")) == 2, message="the later grant's notice", timeout=60)
+    [second] = delivered("ann")[1:]
+    assert second["data"]["object"]["grant_id"] == later["grant_id"]
+    expiring = [e for e in events_of("ann") if e["type"] == "credit_grant.expiring"]
+    assert sorted(e["payload"]["data"]["object"]["grant_id"] for e in expiring) == sorted(
+        [soon["grant_id"], later["grant_id"]]
+    )
+    eventually(
+        lambda: all(e.status.value == "delivered" for e in map(stored_event, (first["id"], second["id"]))),
+        message="both delivered",
+    )
+    assert len(delivered("ann")) == 2
+    # Told, not taken: the grants are still active and whole.
+    shown = listed(api, api.user_token("ann"))
+    assert [shown[g["grant_id"]]["remaining"] for g in (soon, later)] == [10, 4]
+    assert account("ann").credits == 19
+    # Bob's grant expires in 20 days: nothing was sent to him, and nothing of his changed.
+    assert (
+        delivered("bob") == [] and [e for e in events_of("bob") if e["type"] == "credit_grant.expiring"] == []
+    )
+    assert grant_docs("bob")[bobs["grant_id"]].expiring_notified is False
+    assert {
+        g: (d["remaining"], d["status"]) for g, d in listed(api, api.user_token("bob")).items()
+    } == bob_before
+    for user in ("ann", "bob"):
+        assert_invariants(user)
+
+
+def events_of(user_id: str) -> list[dict[str, Any]]:
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    from shared.core.clients import firestore_client
+
+    query = (
+        firestore_client().collection("webhook_events").where(filter=FieldFilter("user_id", "==", user_id))
+    )
+    return [d.to_dict() or {} for d in query.stream()]

@@ -269,6 +269,26 @@ def test_a_customer_does_everything_from_the_dashboard(auth_project: Project, da
             [adjusted] = api.request("GET", "/v1/credits/ledger", token=other.id_token).json()["data"]
             assert (adjusted["type"], adjusted["description"]) == ("adjustment", "Welcome bonus")
             steps.shot("adjustment")
+
+            # A job type with callback completion and flow control, made on the admin page.
+            page.get_by_label("Type", exact=True).fill("render")
+            page.get_by_label("Worker URL").fill("http://127.0.0.1:9/render")
+            page.get_by_label("Pricing (JSON)").fill('{"credits": 3}')
+            page.get_by_label("Completion").select_option("callback")
+            page.get_by_label("Max concurrency").fill("3")
+            page.get_by_label("Max rate (dispatches/s)").fill("2.5")
+            page.get_by_role("button", name="Save job type").click()
+            expect(page.get_by_text("Job type render saved.")).to_be_visible()
+            expect(page.get_by_role("cell", name="2.5/s")).to_be_visible()
+            admin_token = sign_in(auth_host, email, password).id_token
+            types = api.request("GET", "/v1/admin/job_types", token=admin_token).json()["data"]
+            [render] = [t for t in types if t["type"] == "render"]
+            assert (render["completion"], render["max_concurrency"], render["max_rate_per_s"]) == (
+                "callback",
+                3,
+                2.5,
+            )
+            steps.shot("job-type")
             failed = False
         finally:
             if failed:

@@ -18,6 +18,7 @@ from shared.jobs.sweep import sweep_jobs
 from shared.models import JobStatus, LedgerEntryType, WebhookEventType, utc_now
 from shared.workers.dispatch import Dispatched, dispatch_job
 from tests.conftest import Project
+from tests.support.firestore_delivery import detach_trigger, reattach_trigger
 from tests.support.job_workers import (
     accepted,
     account_with_credits,
@@ -221,8 +222,15 @@ def test_cancel_while_queued_and_while_running(
         again = api.request("POST", f"/v1/jobs/{queued}/cancel", token=alice)
         assert (again.status_code, again.json()["status"]) == (200, "canceled")
 
-        # Running: a dispatcher (in this process) waits on the worker while the job is canceled.
-        running = post_job(api, alice, held("long")).json()["job_id"]
+        # Running: a dispatcher (in this process) waits on the worker while the job is canceled. The host
+        # never dispatches the job: its creation trigger is detached while it is made, and it is held (run_at)
+        # until made due here.
+        firestore_host = project.stack.firestore_host
+        detach_trigger(firestore_host, project.id, "on_job_created")
+        try:
+            running = post_job(api, alice, held("long")).json()["job_id"]
+        finally:
+            reattach_trigger(firestore_host, project.id, "on_job_created")
         due_now(running)
         receiver.respond(answer({"too": "late"}, delay_s=2))
         with ThreadPoolExecutor(max_workers=1) as pool:

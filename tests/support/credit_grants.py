@@ -9,7 +9,7 @@ from typing import Any
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.core.clients import firestore_client
-from shared.models import Account, CreditGrant, GrantStatus, LedgerEntry
+from shared.models import Account, CreditGrant, GrantStatus, LedgerEntry, utc_now
 from tests.support.platform import ApiClient
 
 
@@ -72,7 +72,9 @@ def assert_invariants(user_id: str) -> None:
     docs = grant_docs(user_id)
     assert {g for g, d in docs.items() if d.status is GrantStatus.ACTIVE} == set(live), (docs, live)
     assert all(g.remaining > 0 for g in live.values())
-    assert current.debt == 0 or current.credits < 0 or any(g.remaining for g in live.values())
+    # A debt and spendable credits never exist together: what arrives, promotional or paid, pays it first.
+    spendable = [g for g, b in live.items() if b.spendable(utc_now())]
+    assert current.debt == 0 or spendable == [], (current.debt, live)
     for grant_id, doc in docs.items():
         if doc.status is not GrantStatus.ACTIVE:
             assert doc.remaining == 0, (grant_id, doc)

@@ -99,3 +99,8 @@ def detach_trigger(firestore_host: str, project: str, trigger: str) -> None:
         event_type=spec.event_type,
     )
     register_firestore_triggers(firestore_host, project, [detached])
+
+
+def reattach_trigger(firestore_host: str, project: str, trigger: str) -> None:
+    """Point a detached trigger of this project back at its own documents."""
+    register_firestore_triggers(firestore_host, project, [by_name(trigger)])

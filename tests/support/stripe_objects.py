@@ -86,6 +86,39 @@ def three_d_secure(intent: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+DECLINES = {
+    "card_declined": ("generic_decline", "Your card was declined."),
+    "authentication_required": (
+        "authentication_required",
+        "Your card was declined. This transaction requires authentication.",
+    ),
+}
+
+
+def payment_failed(intent: dict[str, Any], code: str) -> dict[str, Any]:
+    """The same PaymentIntent as payment_intent.payment_failed carries it after an off-session decline:
+    back to requires_payment_method, with the card error in last_payment_error."""
+    decline_code, message = DECLINES[code]
+    return {
+        **intent,
+        "status": "requires_payment_method",
+        "latest_charge": None,
+        "amount_received": 0,
+        "last_payment_error": {
+            "code": code,
+            "decline_code": decline_code,
+            "doc_url": f"https://docs.invalid/error-codes/{code.replace('_', '-')}",
+            "message": message,
+            "payment_method": {
+                "id": intent.get("payment_method"),
+                "object": "payment_method",
+                "type": "card",
+            },
+            "type": "card_error",
+        },
+    }
+
+
 def charge(local: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """A Charge from localstripe's, in Stripe's shape (no `refunds` list since API version 2022-11-15)."""
     card = ((local.get("payment_method_details") or {}).get("card")) or {}

@@ -2276,7 +2276,7 @@ export interface components {
             /** Url */
             url: string;
             /** Events */
-            events: ("job.completed" | "job.failed" | "job.canceled")[];
+            events: ("job.completed" | "job.failed" | "job.canceled" | "auto_top_up.succeeded" | "auto_top_up.failed" | "credits.low" | "credit_grant.expiring")[];
             /**
              * Enabled
              * @default true

@@ -2,7 +2,15 @@ import { ApiError, call, optional, type Delivery, type Page, type Webhook } from
 import type { Session } from "../session";
 import { button, check, field, h, notice, secretOnce, showError, table, text, when } from "../ui";
 
-const EVENTS = ["job.completed", "job.failed", "job.canceled"];
+const EVENTS = [
+  "job.completed",
+  "job.failed",
+  "job.canceled",
+  "auto_top_up.succeeded",
+  "auto_top_up.failed",
+  "credits.low",
+  "credit_grant.expiring",
+];
 
 function health(hook: Webhook): HTMLElement | null {
   // Shown only when the API reports endpoint health (status, consecutive_failures, backlog).

@@ -3,6 +3,10 @@ from typing import Any
 
 
 class WebhookEndpointInputEventsItem(StrEnum):
+    AUTO_TOP_UP_FAILED = "auto_top_up.failed"
+    AUTO_TOP_UP_SUCCEEDED = "auto_top_up.succeeded"
+    CREDITS_LOW = "credits.low"
+    CREDIT_GRANT_EXPIRING = "credit_grant.expiring"
     JOB_CANCELED = "job.canceled"
     JOB_COMPLETED = "job.completed"
     JOB_FAILED = "job.failed"
