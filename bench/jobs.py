@@ -79,7 +79,7 @@ def main() -> int:
     from shared.workers.dispatch import dispatch_job
     from shared.workers.job_types import JobTypeInput, put_job_type
     from tests.support.job_workers import account_with_credits, answer
-    from tests.support.jobs import set_job_costs
+    from tests.support.jobs import due_now, held
     from tests.support.platform import create_api_key
     from tests.support.waiting import eventually
     from tests.support.webhook_receiver import WebhookReceiver
@@ -87,10 +87,10 @@ def main() -> int:
     os.environ[COUNT_SWITCH] = "1"  # the functions host started below counts its Firestore operations
     with bench_stack() as platform, WebhookReceiver(answer({})) as worker:
         api = f"{platform.stack.host_url}/{platform.project}/us-central1/api"
-        set_job_costs({"echo": 1, "bulk": 1})  # "bulk" is legacy (no worker) until part 3 registers it
-        put_job_type(
-            "noop", JobTypeInput.model_validate({"worker_url": worker.url(), "pricing": {"credits": 1}})
-        )
+        for name in ("noop", "bulk"):
+            put_job_type(
+                name, JobTypeInput.model_validate({"worker_url": worker.url(), "pricing": {"credits": 1}})
+            )
         account_with_credits("bench", 10 * (SAMPLES + DISPATCHES))
         _, key = create_api_key("bench", "live")
         headers = {"Authorization": f"Bearer {key}"}
@@ -123,15 +123,13 @@ def main() -> int:
             assert job.finished_at is not None
             completed.append((job.finished_at - job.created_at).total_seconds() * 1000)
 
+        # Held (run_at) so the functions host leaves them alone, then due: part 3 dispatches them itself.
         bulk = [
-            session.post(f"{api}/v1/jobs", json={"type": "bulk"}, headers=headers, timeout=30).json()[
-                "job_id"
-            ]
+            session.post(f"{api}/v1/jobs", json=held("bulk"), headers=headers, timeout=30).json()["job_id"]
             for _ in range(DISPATCHES)
         ]
-        put_job_type(
-            "bulk", JobTypeInput.model_validate({"worker_url": worker.url(), "pricing": {"credits": 1}})
-        )
+        for job_id in bulk:
+            due_now(job_id)
         half = DISPATCHES // 2
         started = time.perf_counter()
         for job_id in bulk[:half]:
@@ -264,6 +262,7 @@ def _flow_figures(api: str, counts_url: str) -> FlowFigures:
             before = len(quick.received())
             sent = time.time()
             response = session.post(f"{api}/v1/jobs", json={"type": "shared"}, headers=headers, timeout=30)
+            assert response.status_code == 201, response.text
             job_id = response.json()["job_id"]
 
             def called(job_id: str = job_id, before: int = before) -> float | None:

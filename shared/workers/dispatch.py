@@ -55,7 +55,7 @@ from shared.jobs.messages import publish_dispatches
 from shared.jobs.notices import CANCEL_NOTICE
 from shared.jobs.service import JOB_ID_PATTERN, job_ref
 from shared.jobs.turns import NOT_NOW_STATUSES, pause_for
-from shared.jobs.types import ECHO_JOB_TYPE, stored_job_type
+from shared.jobs.types import stored_job_type
 from shared.models import (
     Job,
     JobCompletion,
@@ -70,7 +70,7 @@ from shared.outbound.relay import google_id_token, relayed_post
 from shared.outbound.results import AttemptResult, parse_retry_after
 from shared.outbound.sender import SendPolicy
 from shared.outbound.signing import build_headers
-from shared.workers.job_types import ensure_echo_type, function_url, signing_secrets
+from shared.workers.job_types import function_url, signing_secrets
 
 USER_AGENT = "credits-platform-jobs/1"
 SENDER_FUNCTION = "send_to_worker"
@@ -106,12 +106,10 @@ def job_id_of(message: PubSubMessage) -> str:
 
 
 def worker_of(job: Job) -> JobType | None:
-    """The stored definition that runs the job (a deleted type's too: its queued jobs still run); echo's is
-    made on its first dispatch. None: a legacy type without a worker (the job waits for its expiry)."""
+    """The stored definition that runs the job (a deleted type's too: its queued jobs still run). None when
+    there is no type document or it has no worker: the job waits for its deadline (the sweep ends it)."""
     definition = stored_job_type(job.type)
-    if definition is None and job.type == ECHO_JOB_TYPE:
-        definition = ensure_echo_type()
-    return definition
+    return definition if definition is not None and definition.worker_url is not None else None
 
 
 def callback_url(job_id: str) -> str:
@@ -313,6 +311,9 @@ def attempt_job(
 ) -> Dispatched | None:
     """Make the job's next attempt if it is due; None when there is nothing to do. `answered` is called once
     the worker's answer counts (not after a "not now"), before the job's move is written."""
+    worker_url = worker.worker_url
+    if worker_url is None:  # worker_of hands out no such type: nothing to attempt
+        return None
     # A callback attempt's token is made before the start that stores its hash (the token is never stored).
     token = new_callback_token()
     try:
@@ -338,7 +339,7 @@ def attempt_job(
     remaining = (job.attempt_deadline - now).total_seconds() if job.attempt_deadline else job.timeout_s
     if by_callback:
         remaining = min(remaining, ACCEPT_TIMEOUT_S)
-    result = post_to_worker(worker.worker_url, body, headers, send_policy(max(remaining, 0.001)))
+    result = post_to_worker(worker_url, body, headers, send_policy(max(remaining, 0.001)))
     if by_callback and result.status_code is not None and 200 <= result.status_code < 300:
         # Accepted: the attempt runs until its callback comes or its deadline passes (the sweep).
         logs.info("job attempt accepted; awaiting its callback", job_id=job_id, attempt=attempt)
@@ -395,7 +396,7 @@ def send_cancel_notice(job_id: str) -> bool:
         return False
     worker = worker_of(job)
     units = None
-    if worker is not None:
+    if worker is not None and worker.worker_url is not None:
         body = json.dumps(
             {
                 "notice": CANCEL_NOTICE,
