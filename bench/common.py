@@ -28,6 +28,7 @@ def bench_stack() -> Iterator[BenchPlatform]:
     Logs go to PLATFORM_BENCH_LOGS or a temporary folder."""
     from localdev.wiring import wire_project
     from shared.core.clients import project_scope
+    from shared.workers.catalogue import seed_job_types
 
     log_dir = Path(os.environ.get("PLATFORM_BENCH_LOGS") or tempfile.mkdtemp(prefix="bench-logs-"))
     stack, supervisor = start_stack(log_dir)
@@ -35,6 +36,7 @@ def bench_stack() -> Iterator[BenchPlatform]:
         project = f"demo-bench{uuid.uuid4().hex[:8]}"
         wire_project(project, stack.firestore_host, stack.host_url)
         with project_scope(project):
+            seed_job_types()
             yield BenchPlatform(stack, project, log_dir, supervisor)
     finally:
         stop_stack(supervisor)

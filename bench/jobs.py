@@ -3,7 +3,10 @@
 Side by side with the floor of the same run, a trivial function (GET /v1/health through the functions
 host, no database):
 1. created -> worker called: POST /v1/jobs until a no-op worker (a local HTTP server) receives the signed
-   dispatch (the API's debit batch, on_job_created, Pub/Sub push to run_job, the attempt's start, the POST).
+   dispatch (the API's debit batch, on_job_created, Pub/Sub push to run_job, the attempt's start, the POST
+   through send_to_worker). Beside it, the hop's own cost: one POST to the same worker made directly with
+   the guarded sender (what run_job did before the job sender existed) and through send_to_worker (what it
+   does now), interleaved in the same run.
 2. created -> completed: the job's own `created_at` to `finished_at` with that no-op worker (the answer
    applied, in the same clock).
 3. jobs/s per dispatching instance: run_job's work (start the attempt, sign, POST, apply the answer) called
@@ -56,6 +59,17 @@ def _timed(call: Callable[[], object]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+# An unauthenticated route counts against the per-address limit (20/s, docs/rate-limits.md) that the bench's
+# own job creations share: the floor's calls keep under it.
+FLOOR_INTERVAL_S = 0.1
+
+
+def _paced(call: Callable[[], object]) -> float:
+    elapsed_ms = _timed(call)
+    time.sleep(max(FLOOR_INTERVAL_S - elapsed_ms / 1000, 0))  # a request rate, not a wait for a server
+    return elapsed_ms
+
+
 def main() -> int:
     import os
 
@@ -65,7 +79,7 @@ def main() -> int:
     from shared.workers.dispatch import dispatch_job
     from shared.workers.job_types import JobTypeInput, put_job_type
     from tests.support.job_workers import account_with_credits, answer
-    from tests.support.jobs import set_job_costs
+    from tests.support.jobs import due_now, held
     from tests.support.platform import create_api_key
     from tests.support.waiting import eventually
     from tests.support.webhook_receiver import WebhookReceiver
@@ -73,16 +87,17 @@ def main() -> int:
     os.environ[COUNT_SWITCH] = "1"  # the functions host started below counts its Firestore operations
     with bench_stack() as platform, WebhookReceiver(answer({})) as worker:
         api = f"{platform.stack.host_url}/{platform.project}/us-central1/api"
-        set_job_costs({"echo": 1, "bulk": 1})  # "bulk" is legacy (no worker) until part 3 registers it
-        put_job_type(
-            "noop", JobTypeInput.model_validate({"worker_url": worker.url(), "pricing": {"credits": 1}})
-        )
+        for name in ("noop", "bulk"):
+            put_job_type(
+                name, JobTypeInput.model_validate({"worker_url": worker.url(), "pricing": {"credits": 1}})
+            )
         account_with_credits("bench", 10 * (SAMPLES + DISPATCHES))
         _, key = create_api_key("bench", "live")
         headers = {"Authorization": f"Bearer {key}"}
         session = requests.Session()
 
-        floor = [_timed(lambda: session.get(f"{api}/v1/health", timeout=10)) for _ in range(SAMPLES)]
+        floor = [_paced(lambda: session.get(f"{api}/v1/health", timeout=10)) for _ in range(SAMPLES)]
+        direct, relayed = _hop_figures(worker.url())
 
         called: list[float] = []
         completed: list[float] = []
@@ -108,15 +123,13 @@ def main() -> int:
             assert job.finished_at is not None
             completed.append((job.finished_at - job.created_at).total_seconds() * 1000)
 
+        # Held (run_at) so the functions host leaves them alone, then due: part 3 dispatches them itself.
         bulk = [
-            session.post(f"{api}/v1/jobs", json={"type": "bulk"}, headers=headers, timeout=30).json()[
-                "job_id"
-            ]
+            session.post(f"{api}/v1/jobs", json=held("bulk"), headers=headers, timeout=30).json()["job_id"]
             for _ in range(DISPATCHES)
         ]
-        put_job_type(
-            "bulk", JobTypeInput.model_validate({"worker_url": worker.url(), "pricing": {"credits": 1}})
-        )
+        for job_id in bulk:
+            due_now(job_id)
         half = DISPATCHES // 2
         started = time.perf_counter()
         for job_id in bulk[:half]:
@@ -139,6 +152,8 @@ def main() -> int:
     print("Job dispatch on the local platform (emulators, functions host; one run)")
     print(_row("floor: trivial function (GET /v1/health)", floor))
     print(_row("job created -> worker called", called))
+    print(_row("one POST to the worker, direct (before)", direct))
+    print(_row("one POST via send_to_worker (now)", relayed))
     print(_row("job created -> completed (no-op worker)", completed))
     print(f"  jobs/s per dispatching instance              {one_at_a_time:7.1f} one at a time")
     print(f"                                               {concurrent:7.1f} with {CONCURRENCY} at once")
@@ -155,6 +170,26 @@ def main() -> int:
         f"   ({idle_reads_per_pass} per pass x {PASSES_PER_MINUTE} passes)"
     )
     return 0
+
+
+def _hop_figures(worker_url: str) -> tuple[list[float], list[float]]:
+    """One POST of a small signed-size body to the worker, made directly with the guarded sender and
+    through send_to_worker, alternately (the same load on both)."""
+    from shared.models import utc_now
+    from shared.outbound.relay import relayed_post
+    from shared.outbound.sender import guarded_post
+    from shared.workers.dispatch import SENDER_FUNCTION, send_policy
+    from shared.workers.job_types import function_url
+
+    policy = send_policy(10)
+    sender = function_url(SENDER_FUNCTION)
+    body = b'{"job_id":"job_bench","input":{}}'
+    direct: list[float] = []
+    relayed: list[float] = []
+    for _ in range(SAMPLES):
+        direct.append(_timed(lambda: guarded_post(worker_url, body, {}, policy, utc_now())))
+        relayed.append(_timed(lambda: relayed_post(sender, worker_url, body, {}, policy)))
+    return direct, relayed
 
 
 @dataclass(frozen=True)
@@ -194,14 +229,20 @@ def _flow_figures(api: str, counts_url: str) -> FlowFigures:
     def settings(url: str, **more: object) -> JobTypeInput:
         return JobTypeInput.model_validate({"worker_url": url, "pricing": {"credits": 1}, **more})
 
-    # Both types exist before any job is posted: the API caches the job types it has read for a while,
-    # and a type made here (not through the API) is not in a catalogue it already holds.
+    # Both types are made here, not through the API, whose catalogue of types is cached (CACHE_SECONDS):
+    # jobs are posted once it offers them.
     with (
         WebhookReceiver(answer({}, delay_s=1.0)) as slow,
         WebhookReceiver(answer({}, delay_s=0.05)) as quick,
     ):
         put_job_type("capped", settings(slow.url(), max_concurrency=4))
         put_job_type("shared", settings(quick.url(), max_concurrency=4))
+
+        def offered() -> bool:
+            answer = session.get(f"{api}/v1/job_types", headers={"Authorization": f"Bearer {small_key}"})
+            return answer.ok and {"capped", "shared"} <= {t["type"] for t in answer.json()["data"]}
+
+        eventually(offered, timeout=60, message="the API offers the new types")
         ids = _post_all(session, api, big_keys, "capped", CAPPED_JOBS)
 
         def all_done() -> bool:
@@ -221,6 +262,7 @@ def _flow_figures(api: str, counts_url: str) -> FlowFigures:
             before = len(quick.received())
             sent = time.time()
             response = session.post(f"{api}/v1/jobs", json={"type": "shared"}, headers=headers, timeout=30)
+            assert response.status_code == 201, response.text
             job_id = response.json()["job_id"]
 
             def called(job_id: str = job_id, before: int = before) -> float | None:

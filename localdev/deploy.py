@@ -13,8 +13,10 @@ that deploy the platform, in order:
 5. deploy every function (gen2): HTTP, Firestore (Eventarc) and Pub/Sub triggers, runtime settings, its
    service account, production environment variables, secrets pinned to versions (Stripe only where
    Stripe is called, Redis and the VPC connector only where the store is used), ingress (internal-only for
-   event-driven functions; internal-and-gclb for the API behind a load balancer of ours);
-6. let the trigger identity (and nobody else) invoke each event-driven function; set each one's
+   event-driven functions and for send_to_worker, which is not public; internal-and-gclb for the API behind a
+   load balancer of ours);
+6. let the trigger identity (and nobody else) invoke each event-driven function, and run_job's identity
+   send_to_worker (FunctionSpec.invoked_by); set each one's
    subscription's acknowledgement deadline to its timeout and, where retried, its dead-letter topic;
 7. create the Cloud Scheduler jobs that publish to the scheduled functions' topics;
 8. create the log-based metrics and alert policies: faults the platform survives but must not hide
@@ -76,6 +78,11 @@ REDIS_SECRETS = frozenset({"REDIS_URL", "REDIS_CA_CERT"})
 MEMORYSTORE_INSTANCE = "platform-limits"
 VPC_CONNECTOR = "platform-connector"
 VPC_CONNECTOR_RANGE = "10.8.0.0/28"
+# The connector's own subnet, in the default network, with Private Google Access: through it a function whose
+# egress all goes to the VPC (run_job) reaches Google's APIs, and its calls to internal-only functions
+# (send_to_worker) count as internal.
+VPC_CONNECTOR_SUBNET = "platform-connector"
+VPC_NETWORK = "default"
 SCHEDULER_TIME_ZONE = "Etc/UTC"
 API_FUNCTION = "api"
 HOSTING_DIR = Path("build/hosting")
@@ -115,6 +122,8 @@ IDENTITY_ROLES: Mapping[Identity, tuple[str, ...]] = {
     Identity.WEBHOOK_SENDER: ("roles/datastore.user",),
     # Public, and only verifies signatures: it reads the echo type's secrets and writes nothing.
     Identity.ECHO_WORKER: ("roles/datastore.viewer",),
+    # Sends what run_job signed to operators' workers: it reads and writes nothing of ours.
+    Identity.JOB_SENDER: (),
 }
 PUBLISHER = "roles/pubsub.publisher"
 # The topics each identity publishes to, granted on each topic (never project-wide): the API sends test
@@ -129,6 +138,7 @@ IDENTITY_TOPICS: Mapping[Identity, tuple[str, ...]] = {
     Identity.WORKERS: ("jobs", *DELIVERY_LANES),
     Identity.WEBHOOK_SENDER: DELIVERY_LANES,
     Identity.ECHO_WORKER: (),
+    Identity.JOB_SENDER: (),
 }
 # Firestore TTL policies: documents are deleted (within about a day) once this field's time has passed.
 # Test-mode jobs, events and delivery attempts carry `delete_at` (30 days: shared/core/retention.py); live
@@ -373,10 +383,11 @@ def retries_failures(spec: FunctionSpec) -> bool:
 
 
 def ingress(spec: FunctionSpec, settings: DeploySettings) -> str:
-    """Event-driven functions: Google's own event delivery only. The API behind a load balancer of ours
-    (TRUSTED_PROXY_HOPS >= 1): only through it, so nobody can call the function's own URL with a forged
-    X-Forwarded-For (which the API would then trust) and dodge or aim the anonymous limit."""
-    if spec.kind is not FunctionKind.HTTP:
+    """Event-driven functions: Google's own event delivery only; an HTTP function invoked by an identity of
+    ours (send_to_worker): from our VPC only. The API behind a load balancer of ours (TRUSTED_PROXY_HOPS >=
+    1): only through it, so nobody can call the function's own URL with a forged X-Forwarded-For (which the
+    API would then trust) and dodge or aim the anonymous limit."""
+    if spec.kind is not FunctionKind.HTTP or spec.invoked_by is not None:
         return "internal-only"
     if spec.name == API_FUNCTION and settings.behind_load_balancer:
         return "internal-and-gclb"
@@ -384,6 +395,13 @@ def ingress(spec: FunctionSpec, settings: DeploySettings) -> str:
 
 
 def trigger_flags(spec: FunctionSpec, settings: DeploySettings) -> list[str]:
+    if spec.kind is FunctionKind.HTTP and spec.invoked_by is not None:
+        # Not public: only the identity of ours granted run.invoker on it (invoker_command), from our VPC.
+        return [
+            "--trigger-http",
+            "--no-allow-unauthenticated",
+            f"--ingress-settings={ingress(spec, settings)}",
+        ]
     if spec.kind is FunctionKind.HTTP:
         # Public: the API authenticates every request itself (ID tokens, API keys) and stripe_webhook checks
         # Stripe's signature. Event-driven functions below are invoked only by Eventarc, never publicly.
@@ -432,7 +450,11 @@ def function_deploy_command(spec: FunctionSpec, settings: DeploySettings) -> lis
         f"--set-env-vars={_joined({**settings.env_vars(), 'THREADS': str(spec.concurrency)})}",
     ]
     # A redeploy keeps what the flags leave out: each function is told exactly what it has.
-    if spec.uses_redis:
+    if spec.calls_internal_functions:
+        # Every request through the VPC (Google's APIs by Private Google Access), so its calls to an
+        # internal-only function count as internal; it has no route to the internet at all.
+        argv += [f"--vpc-connector={VPC_CONNECTOR}", "--egress-settings=all"]
+    elif spec.uses_redis:
         # Memorystore has a private address only; everything else (Stripe, Firestore) stays direct.
         argv += [f"--vpc-connector={VPC_CONNECTOR}", "--egress-settings=private-ranges-only"]
     else:
@@ -505,6 +527,11 @@ def iam_commands(settings: DeploySettings, functions: tuple[FunctionSpec, ...]) 
 
 
 def invoker_command(spec: FunctionSpec, settings: DeploySettings) -> list[str]:
+    """Who may invoke the function: the trigger account an event-driven one, the declared identity an HTTP
+    function that is not public."""
+    member = (
+        settings.trigger_account if spec.invoked_by is None else settings.runtime_account(spec.invoked_by)
+    )
     return [
         "gcloud",
         "functions",
@@ -512,7 +539,7 @@ def invoker_command(spec: FunctionSpec, settings: DeploySettings) -> list[str]:
         spec.name,
         f"--project={settings.project}",
         f"--region={settings.region}",
-        f"--member=serviceAccount:{settings.trigger_account}",
+        f"--member=serviceAccount:{member}",
         "--quiet",
     ]
 
@@ -542,7 +569,7 @@ def scheduler_command(spec: FunctionSpec, settings: DeploySettings, verb: str = 
 
 def memorystore_commands(settings: DeploySettings) -> list[list[str]]:
     """Memorystore for Redis (basic tier, 1 GB: rate-limit buckets and a minute of usage counts are tiny)
-    and the connector the functions reach it through."""
+    and the connector the functions reach it through, on a subnet of its own with Private Google Access."""
     return [
         [
             "gcloud",
@@ -565,13 +592,27 @@ def memorystore_commands(settings: DeploySettings) -> list[list[str]]:
             "gcloud",
             "compute",
             "networks",
+            "subnets",
+            "create",
+            VPC_CONNECTOR_SUBNET,
+            f"--project={settings.project}",
+            f"--region={settings.region}",
+            f"--network={VPC_NETWORK}",
+            f"--range={VPC_CONNECTOR_RANGE}",
+            "--enable-private-ip-google-access",
+            "--quiet",
+        ],
+        [
+            "gcloud",
+            "compute",
+            "networks",
             "vpc-access",
             "connectors",
             "create",
             VPC_CONNECTOR,
             f"--project={settings.project}",
             f"--region={settings.region}",
-            f"--range={VPC_CONNECTOR_RANGE}",
+            f"--subnet={VPC_CONNECTOR_SUBNET}",
             "--quiet",
         ],
     ]
@@ -963,6 +1004,11 @@ def deploy_plan(settings: DeploySettings, functions: tuple[FunctionSpec, ...] = 
     plan += secret_version_lookups(settings, functions)
     plan += [command(*function_deploy_command(spec, settings)) for spec in functions]
     plan += [command(*invoker_command(spec, settings)) for spec in event_driven]
+    plan += [
+        command(*invoker_command(spec, settings))
+        for spec in functions
+        if spec.kind is FunctionKind.HTTP and spec.invoked_by is not None
+    ]
     for spec in event_driven:
         plan += subscription_steps(spec, settings)
     plan += [command(*scheduler_command(spec, settings)) for spec in functions if spec.schedule is not None]
@@ -1056,6 +1102,11 @@ def fallback_for_existing(argv: list[str]) -> list[str] | None:
         return []
     if argv[3:6] == ["vpc-access", "connectors", "create"]:
         return []
+    if argv[:5] == ["gcloud", "compute", "networks", "subnets", "create"]:
+        # Kept, with Private Google Access turned on (send_to_worker's callers need it).
+        region = next(arg for arg in argv if arg.startswith("--region="))
+        project = next(arg for arg in argv if arg.startswith("--project="))
+        return [*argv[:4], "update", argv[5], project, region, "--enable-private-ip-google-access", "--quiet"]
     if argv[:5] == ["gcloud", "scheduler", "jobs", "create", "pubsub"]:
         return [*argv[:3], "update", *argv[4:]]
     if argv[:4] == ["gcloud", "logging", "metrics", "create"]:

@@ -2,8 +2,9 @@
 
 Starts the Firestore and Pub/Sub emulators, the Firebase Auth emulator, localstripe, the functions host and the
 dashboard (web/dist, `/v1/**` proxied to the api function) on the ports of firebase.json, wires triggers and
-push subscriptions, seeds `system/config`, registers the `stripe_webhook` URL with localstripe, runs the
-scheduled functions' clock, prints the URLs and waits. A process that dies is started again with the same
+push subscriptions, seeds `system/config` and the job types (`echo`; a former `job_costs` migrated),
+registers the `stripe_webhook` URL with localstripe, runs the scheduled functions' clock, prints the URLs and
+waits. A process that dies is started again with the same
 command line and environment (localdev/supervisor.py), with a line on the console: the functions host runs
 the trigger calls it had accepted, localstripe keeps its data and webhook registration, and a restarted
 emulator is wired again (an emulator JVM keeps its data in memory only: a crashed one starts empty).
@@ -16,6 +17,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -138,6 +140,14 @@ def wire_and_seed(env: dict[str, str], host_url: str) -> None:
     with project_scope(PROJECT):
         created = seed_system_config()
     print(f"system/config {'seeded' if created else 'already present (counters kept)'}", flush=True)
+    seed_job_types(env)
+
+
+def seed_job_types(env: dict[str, str]) -> None:
+    """The job types' seed (shared/workers/catalogue.py), run as the operator runs it on a deployed project:
+    its own command (localdev imports only shared.core, shared.system and shared.models)."""
+    command = [sys.executable, "-m", "shared.workers.catalogue", "--project", PROJECT]
+    subprocess.run(command, env=env, cwd=REPO_ROOT, check=True, timeout=120)
 
 
 def _start_example_worker(env: dict[str, str], log_dir: Path) -> ManagedProcess:

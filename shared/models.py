@@ -360,7 +360,6 @@ DEFAULT_CREDIT_PACKAGES: dict[str, CreditPackage] = {
     "pro": CreditPackage(name="Pro", credits=1100, price=7500),
     "mega": CreditPackage(name="Mega", credits=2500, price=15000),
 }
-DEFAULT_JOB_COSTS: dict[str, int] = {"echo": 1}
 FOUNDING_MEMBER_LIMIT = 100
 
 
@@ -382,8 +381,6 @@ class SystemConfig(FirestoreModel):
     total_jobs: NonNegativeInt = 0
     founding_member_count: NonNegativeInt = 0
     maintenance_mode: bool = False
-    job_costs: dict[str, NonNegativeInt] = Field(default_factory=lambda: dict(DEFAULT_JOB_COSTS))
-    default_job_cost: NonNegativeInt = 1
     signup_grant: SignupGrant | None = None
     # Paid live jobs/s of one customer on one instance from which its jobs are admitted from credit leases
     # (shared/credits/leases.py); None: the default, LEASE_MIN_RATE.
@@ -565,12 +562,16 @@ class JobProgress(FirestoreModel):
 
 
 class JobType(FirestoreModel):
-    """`job_types/{type}`: an operator-defined job type, its worker and its price. `secret` signs every
-    dispatch to `worker_url` (Standard Webhooks); retired secrets keep signing until they expire."""
+    """`job_types/{type}`: a job type, its worker and its price: the one definition of what jobs may be made
+    (the operator's, the seeded `echo`, and those migrated from the former `system/config.job_costs`).
+    `secret` signs every dispatch to `worker_url` (Standard Webhooks); retired secrets keep signing until
+    they expire."""
 
     collection: ClassVar[str] = "job_types"
 
-    worker_url: str = Field(min_length=1, max_length=2048)
+    # None only for a type migrated from `job_costs`, which had no worker: its jobs are refused at creation
+    # until the operator gives it one (shared/workers/catalogue.py; the admin API always sets one).
+    worker_url: str | None = Field(min_length=1, max_length=2048)
     description: str = Field(default="", max_length=1000)
     pricing: JobPricing
     timeout_s: Annotated[int, Field(ge=JOB_TIMEOUT_S_RANGE[0], le=CALLBACK_TIMEOUT_S_MAX, strict=True)] = 300

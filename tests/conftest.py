@@ -108,6 +108,7 @@ def _project(stack: Stack, project_id: str) -> Iterator[Project]:
     from localdev.wiring import clear_firestore, unwire_project, wire_project
     from shared.core.clients import close_project_clients, project_scope
     from shared.core.function_registry import FUNCTIONS
+    from shared.workers.catalogue import seed_job_types
     from tests.integration import probe_functions
     from tests.support.emulator_threads import pubsub_admin
 
@@ -116,6 +117,7 @@ def _project(stack: Stack, project_id: str) -> Iterator[Project]:
     wire_project(project_id, stack.firestore_host, stack.host_url, specs, publisher, subscriber)
     try:
         with project_scope(project_id):
+            seed_job_types()  # as `make dev` seeds its project: `echo`, like any stored type
             yield Project(project_id, stack)
     finally:
         # Subscriptions first: nothing of this test is delivered while its data goes.

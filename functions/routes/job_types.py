@@ -45,7 +45,7 @@ def public_list(request: ApiRequest) -> Reply:
     "/v1/admin/job_types",
     operation_id="list_admin_job_types",
     auth="admin",
-    summary="Every job type with its worker and settings (legacy ones from system/config included).",
+    summary="Every job type with its worker and settings (one without a worker refuses jobs until given one).",
     query=PageQuery,
     response=Page[JobTypeResource],
 )
@@ -65,8 +65,8 @@ def admin_list(request: ApiRequest) -> Reply:
     response=JobTypeResource,
     status=201,
     also=(200,),
-    description="201 with `worker_secret` when created (also over a deleted type), 200 when replaced "
-    "(the secret is kept). The worker_url is checked as webhook URLs are (https in production, no "
+    description="201 with `worker_secret` when created (also over a deleted type, or over a type without "
+    "a worker), 200 when replaced (the secret is kept). The worker_url is checked as webhook URLs are (https in production, no "
     "private addresses).",
 )
 def put(request: ApiRequest) -> Reply:

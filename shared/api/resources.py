@@ -348,7 +348,10 @@ class JobTypeListing(Resource):
 
 
 class JobTypeResource(JobTypeListing):
-    worker_url: str | None = Field(description="null for a legacy type (system/config.job_costs).")
+    worker_url: str | None = Field(
+        description="null for a type migrated from system/config.job_costs without a worker: its jobs are "
+        "refused until a PUT gives it one (docs/jobs.md)."
+    )
     timeout_s: int
     max_attempts: int
     queue_timeout_s: int
@@ -364,8 +367,7 @@ class JobTypeResource(JobTypeListing):
         ge=1, le=1000, description="Attempts in flight at the worker at once, at most."
     )
     max_rate_per_s: float | None = Field(description="Dispatches per second at most; null: no rate limit.")
-    legacy: bool = Field(description="Priced by system/config.job_costs, with no worker (docs/jobs.md).")
-    created_at: UnixTime | None
+    created_at: UnixTime
     updated_at: UnixTime | None
     worker_secret: str | None = Field(
         default=None,

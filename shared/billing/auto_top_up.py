@@ -32,6 +32,7 @@ from shared.accounts.service import account_ref, get_account
 from shared.billing.purchases import charge_off_session, credit_packages, load_purchase, purchase_ref
 from shared.core.clients import firestore_client
 from shared.core.errors import ApiError, ErrorCode
+from shared.core.markers import Marker
 from shared.core.retry import RETRYABLE_COMMIT_ERRORS, retry_commit
 from shared.credits.ledger import derived_id
 from shared.models import Account, AutoTopUp, AutoTopUpFailure, Purchase, PurchaseStatus, utc_now
@@ -273,6 +274,26 @@ def failure_of(purchase: Purchase) -> AutoTopUpFailure:
     return AutoTopUpFailure.CARD_DECLINED
 
 
+def _count_late_charge(snapshot: Any, settings: AutoTopUp, attempt_id: str, purchase: Purchase) -> None:
+    """A charge that ended its attempt as a failure (authentication required) and was paid later, once the
+    customer authenticated it: its grant came like any purchase's, and its price counts against the month
+    it was charged in again (once: a marker keyed by the attempt), so the monthly limit still holds."""
+    if settings.month != month_of(purchase.created_at):
+        return  # a new month began meanwhile: its count starts afresh
+    db = firestore_client()
+    batch = db.batch()
+    batch.update(
+        snapshot.reference,
+        {"month_spent_cents": settings.month_spent_cents + purchase.amount, "updated_at": utc_now()},
+        option=db.write_option(last_update_time=snapshot.update_time),
+    )
+    Marker(f"auto-top-up-late:{attempt_id}", "auto-top-up", "late_charge").add_to(batch, db)
+    try:
+        batch.commit()
+    except AlreadyExists:
+        pass  # counted before
+
+
 def _end(
     user_id: str,
     attempt_id: str,
@@ -288,6 +309,8 @@ def _end(
         snapshot = ref.get()
         settings = AutoTopUp.from_firestore(snapshot.to_dict())
         if settings.in_flight != attempt_id:
+            if failure is None and purchase is not None:
+                _count_late_charge(snapshot, settings, attempt_id, purchase)
             return
         update: dict[str, Any] = {"in_flight": None, "updated_at": utc_now()}
         if failure is not None:

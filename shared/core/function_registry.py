@@ -26,7 +26,8 @@ class FirestoreEventType(StrEnum):
 
 class Identity(StrEnum):
     """The runtime service account a function runs as (least privilege; roles in localdev/deploy.py).
-    `webhook-sender` calls customer URLs, so it holds no secret and nothing but Firestore access."""
+    The identities that call outside URLs (OUTSIDE_CALLERS) hold no secret: `webhook-sender` calls customer
+    URLs with nothing but Firestore access; `job-sender` calls operators' workers with nothing at all."""
 
     API = "api"
     STRIPE_EVENTS = "stripe-events"
@@ -34,6 +35,13 @@ class Identity(StrEnum):
     WEBHOOK_SENDER = "webhook-sender"
     # The public echo worker: reads the echo type's secrets, nothing else (no writes, topics or secrets).
     ECHO_WORKER = "echo-worker"
+    # send_to_worker: POSTs what run_job signed to operators' workers; no role, no secret, no Redis.
+    JOB_SENDER = "job-sender"
+
+
+# What these identities hold, a hostile receiver could one day learn (a redirect, a bug): so they hold neither
+# Stripe nor Redis secrets (nor the VPC connector to Redis).
+OUTSIDE_CALLERS = frozenset({Identity.WEBHOOK_SENDER, Identity.JOB_SENDER})
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,12 @@ class FunctionSpec:
     # The store of rate limits and usage (Redis, Memorystore): its URL and CA, and the VPC connector that
     # reaches it, are given to these functions only.
     uses_redis: bool = False
+    # An HTTP function that only this identity may invoke (run.invoker on it), on internal ingress: not
+    # public. None: public (it authenticates its callers itself).
+    invoked_by: Identity | None = None
+    # It calls a function of ours on internal ingress: all its egress goes through the VPC connector (whose
+    # subnet has Private Google Access), the only way a call between functions counts as internal.
+    calls_internal_functions: bool = False
     # Scaling (docs/capacity.md derives each value): requests served at once per instance, vCPUs per
     # instance (more than one request at once needs a whole vCPU), and the instance bounds.
     concurrency: int = 1
@@ -70,7 +84,11 @@ class FunctionSpec:
             raise ValueError(f"{self.name}: concurrency above 1 needs at least 1 vCPU")
         if not 0 <= self.min_instances <= self.max_instances:
             raise ValueError(f"{self.name}: min_instances must be within 0..max_instances")
-        if self.identity is Identity.WEBHOOK_SENDER and (self.calls_stripe or self.uses_redis):
+        if self.invoked_by is not None and self.kind is not FunctionKind.HTTP:
+            raise ValueError(f"{self.name}: only HTTP functions are invoked by an identity of ours")
+        if self.identity in OUTSIDE_CALLERS and (
+            self.calls_stripe or self.uses_redis or self.calls_internal_functions
+        ):
             # It sends requests to customers' and operators' URLs: what it holds, a hostile receiver
             # could one day learn (a redirect, a bug); so it holds neither Stripe nor Redis secrets.
             raise ValueError(
@@ -195,9 +213,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     # The dispatcher: each attempt waits on an operator's worker (up to the type's timeout_s), so many at
     # once per instance. It keeps each type's flow control in Redis (shared/jobs/flow.py: slots, fair turns,
-    # pauses), so it runs as the workers' identity, which holds the Redis secrets, rather than the
-    # identity that holds none: a trade-off for review (docs/workers.md, "Flow control"). An event-driven
-    # function lives at most 540 s: longer attempts are ended by the sweep (docs/workers.md).
+    # pauses) and signs each request with the type's secret, but never connects to a worker itself: the
+    # signed request goes through send_to_worker, which holds nothing (docs/workers.md, "Flow control").
+    # An event-driven function lives at most 540 s: longer attempts are ended by the sweep (docs/workers.md).
     FunctionSpec(
         "run_job",
         "shared.workers.dispatch:handle_run_job",
@@ -205,6 +223,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         topic=JOBS_TOPIC,
         identity=Identity.WORKERS,
         uses_redis=True,
+        calls_internal_functions=True,  # send_to_worker
         timeout_s=540,
         memory="512Mi",
         concurrency=250,
@@ -221,6 +240,21 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=90,
         max_instances=1,  # one sweep at a time: it never overlaps with itself
         uses_redis=True,  # frees the flow-control slot a dead dispatcher held (shared/jobs/flow.py)
+    ),
+    # run_job's outbound POSTs (dispatches, cancel notices), each already signed: made with the guarded
+    # sender by an identity with no role and no secret, reachable by run_job only. Each waits on a worker
+    # as long as run_job's attempt does, so it scales as run_job does (docs/capacity.md).
+    FunctionSpec(
+        "send_to_worker",
+        "functions.send_to_worker:send_to_worker",
+        FunctionKind.HTTP,
+        identity=Identity.JOB_SENDER,
+        invoked_by=Identity.WORKERS,
+        timeout_s=540,
+        memory="512Mi",
+        concurrency=250,
+        cpu="1",
+        max_instances=400,
     ),
     # The built-in worker of `echo` jobs, called by run_job like any operator's worker.
     FunctionSpec(

@@ -270,14 +270,11 @@ def sweep_action(job: Job, now: datetime) -> SweepAction:
 
 
 def queued_sweep_at(
-    due: datetime, expires_at: datetime | None, has_worker: bool, grace: timedelta = RECOVERY_GRACE
+    due: datetime, expires_at: datetime | None, grace: timedelta = RECOVERY_GRACE
 ) -> datetime:
-    """When the sweep looks at a queued job: when its dispatch, due at `due`, should have started (a job
-    without a worker is never dispatched), or at its queue deadline, whichever is first."""
-    candidates = [due + grace] if has_worker else []
-    if expires_at is not None:
-        candidates.append(expires_at)
-    return min(candidates) if candidates else due + grace
+    """When the sweep looks at a queued job: when its dispatch, due at `due`, should have started, or at its
+    queue deadline, whichever is first."""
+    return min(due + grace, expires_at) if expires_at is not None else due + grace
 
 
 def running_sweep_at(attempt_deadline: datetime, grace: timedelta = RECOVERY_GRACE) -> datetime:

@@ -42,10 +42,8 @@ from shared.keys.account_limits import account_limits
 from shared.keys.limits import DEFAULT_JOBS_IN_FLIGHT
 from shared.keys.usage import record_job
 from shared.models import (
-    CancelPolicy,
     FixedPricing,
     Job,
-    JobCompletion,
     JobStatus,
     LedgerEntryType,
     utc_now,
@@ -112,6 +110,13 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
             f"Unknown job type {request.type!r}; GET /v1/job_types lists the available ones.",
             param="type",
         )
+    if not job_type.has_worker:
+        raise ApiError(
+            ErrorCode.PARAMETER_INVALID,
+            f"Job type {request.type!r} has no worker yet: its jobs are refused until the operator gives "
+            "it one.",
+            param="type",
+        )
     try:
         check_json_values(request.input)
         check_storable(request.input)
@@ -132,9 +137,7 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
     due = max(run_at, now) if run_at is not None else now
     expires_at = due + timedelta(seconds=job_type.queue_timeout_s)
     deadline_at = job_deadline(due, job_type.queue_timeout_s, job_type.timeout_s, job_type.max_attempts)
-    sweep_at = queued_sweep_at(
-        due, expires_at, job_type.has_worker, recovery_grace(get_settings().is_production)
-    )
+    sweep_at = queued_sweep_at(due, expires_at, recovery_grace(get_settings().is_production))
     if due > now:
         sweep_at = due  # nothing but the sweep hands out a delayed job, at its time
     definition = job_type.definition
@@ -154,8 +157,8 @@ def create_job(principal: KeyPrincipal, request: CreateJobRequest, idempotency_k
         sweep_at=min(sweep_at, deadline_at),
         next_attempt_at=due if due > now else None,
         run_at=run_at,
-        completion=definition.completion if definition is not None else JobCompletion.RESPONSE,
-        cancel_policy=definition.cancel_policy if definition is not None else CancelPolicy.REFUND,
+        completion=definition.completion,
+        cancel_policy=definition.cancel_policy,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
         index_shard=index_shard(job_id),

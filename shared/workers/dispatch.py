@@ -4,12 +4,14 @@ POSTed to the type's worker.
 
 Messages carry only the job id (and `turn` when its turn came); the job document is the truth. An attempt is started with a precondition
 (queued -> running, `attempts + 1`), so of several deliveries of one message, or a message and the sweep's
-copy, one dispatches and the others acknowledge. The request is signed as Standard Webhooks signs (the
-type's secret, and a rotated one within its overlap) and sent through the guarded sender of outgoing
-webhooks (shared/outbound/sender.py: SSRF-safe, pinned address, no redirects, one deadline for the whole
-attempt: the job type's `timeout_s`). What the answer means is shared/jobs/attempts.judge_reply; the job's
-move is shared/jobs/lifecycle.finish_attempt, which ignores an answer that arrives after the job moved on
-(canceled, or the attempt was counted as lost). A dispatcher that dies mid-attempt leaves the job running
+copy, one dispatches and the others acknowledge. The request is signed here as Standard Webhooks signs (the
+type's secret, and a rotated one within its overlap) and handed to the function `send_to_worker`
+(`post_to_worker`, shared/outbound/relay.py), which POSTs it with the guarded sender
+(shared/outbound/sender.py: SSRF-safe, pinned address, no redirects, one deadline for the whole attempt: the
+job type's `timeout_s`). run_job holds the Redis secrets of flow control, so it never connects to an
+operator's URL itself; the sender holds no secret. What the answer means is
+shared/jobs/attempts.judge_reply; the job's move is shared/jobs/lifecycle.finish_attempt, which ignores an
+answer that arrives after the job moved on (canceled, or the attempt was counted as lost). A dispatcher that dies mid-attempt leaves the job running
 past its deadline: the sweep counts the attempt as failed (shared/jobs/sweep.py).
 
 A callback type's worker answers 202 at once and later POSTs the outcome to `callback_url` with the
@@ -53,7 +55,7 @@ from shared.jobs.messages import publish_dispatches
 from shared.jobs.notices import CANCEL_NOTICE
 from shared.jobs.service import JOB_ID_PATTERN, job_ref
 from shared.jobs.turns import NOT_NOW_STATUSES, pause_for
-from shared.jobs.types import ECHO_JOB_TYPE, stored_job_type
+from shared.jobs.types import stored_job_type
 from shared.models import (
     Job,
     JobCompletion,
@@ -64,12 +66,14 @@ from shared.models import (
     ModelDataError,
     utc_now,
 )
+from shared.outbound.relay import google_id_token, relayed_post
 from shared.outbound.results import AttemptResult, parse_retry_after
-from shared.outbound.sender import SendPolicy, guarded_post
+from shared.outbound.sender import SendPolicy
 from shared.outbound.signing import build_headers
-from shared.workers.job_types import ensure_echo_type, function_url, signing_secrets
+from shared.workers.job_types import function_url, signing_secrets
 
 USER_AGENT = "credits-platform-jobs/1"
+SENDER_FUNCTION = "send_to_worker"
 # A type's pause or rate wait this short is waited out by one dispatcher, which then grants the next turns.
 MAX_WAKE_WAIT_MS = 10_000
 # One invocation runs the turns it is granted, and those their ends grant, for at most PUMP_BUDGET_S, and
@@ -102,12 +106,10 @@ def job_id_of(message: PubSubMessage) -> str:
 
 
 def worker_of(job: Job) -> JobType | None:
-    """The stored definition that runs the job (a deleted type's too: its queued jobs still run); echo's is
-    made on its first dispatch. None: a legacy type without a worker (the job waits for its expiry)."""
+    """The stored definition that runs the job (a deleted type's too: its queued jobs still run). None when
+    there is no type document or it has no worker: the job waits for its deadline (the sweep ends it)."""
     definition = stored_job_type(job.type)
-    if definition is None and job.type == ECHO_JOB_TYPE:
-        definition = ensure_echo_type()
-    return definition
+    return definition if definition is not None and definition.worker_url is not None else None
 
 
 def callback_url(job_id: str) -> str:
@@ -151,6 +153,13 @@ def send_policy(timeout_s: float) -> SendPolicy:
         require_https=settings.is_production,
         response_bytes=MAX_REPLY_BYTES + 1,
     )
+
+
+def post_to_worker(url: str, body: bytes, headers: dict[str, str], policy: SendPolicy) -> AttemptResult:
+    """The one way run_job reaches a worker: the signed request, POSTed by `send_to_worker` (with an ID
+    token for it in production). The hop's own failure is a failed attempt, never an exception."""
+    token = google_id_token if get_settings().is_production else (lambda _audience: None)
+    return relayed_post(function_url(SENDER_FUNCTION), url, body, headers, policy, id_token=token)
 
 
 def worker_reply(result: AttemptResult) -> WorkerReply:
@@ -302,6 +311,9 @@ def attempt_job(
 ) -> Dispatched | None:
     """Make the job's next attempt if it is due; None when there is nothing to do. `answered` is called once
     the worker's answer counts (not after a "not now"), before the job's move is written."""
+    worker_url = worker.worker_url
+    if worker_url is None:  # worker_of hands out no such type: nothing to attempt
+        return None
     # A callback attempt's token is made before the start that stores its hash (the token is never stored).
     token = new_callback_token()
     try:
@@ -327,7 +339,7 @@ def attempt_job(
     remaining = (job.attempt_deadline - now).total_seconds() if job.attempt_deadline else job.timeout_s
     if by_callback:
         remaining = min(remaining, ACCEPT_TIMEOUT_S)
-    result = guarded_post(worker.worker_url, body, headers, send_policy(max(remaining, 0.001)), now)
+    result = post_to_worker(worker_url, body, headers, send_policy(max(remaining, 0.001)))
     if by_callback and result.status_code is not None and 200 <= result.status_code < 300:
         # Accepted: the attempt runs until its callback comes or its deadline passes (the sweep).
         logs.info("job attempt accepted; awaiting its callback", job_id=job_id, attempt=attempt)
@@ -384,7 +396,7 @@ def send_cancel_notice(job_id: str) -> bool:
         return False
     worker = worker_of(job)
     units = None
-    if worker is not None:
+    if worker is not None and worker.worker_url is not None:
         body = json.dumps(
             {
                 "notice": CANCEL_NOTICE,
@@ -397,8 +409,7 @@ def send_cancel_notice(job_id: str) -> bool:
             separators=(",", ":"),
         ).encode()
         headers = signed_headers(worker, f"{job_id}_{attempt}_cancel", body)
-        now = utc_now()
-        result = guarded_post(worker.worker_url, body, headers, send_policy(ACCEPT_TIMEOUT_S), now)
+        result = post_to_worker(worker.worker_url, body, headers, send_policy(ACCEPT_TIMEOUT_S))
         if result.status_code is not None and 200 <= result.status_code < 300:
             units = reported_units(result.body)
         logs.info(

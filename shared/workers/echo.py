@@ -23,10 +23,12 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from shared.core.errors import ApiError, ErrorCode
 from shared.core.ttl_cache import TtlCache
-from shared.jobs.types import ECHO_JOB_TYPE, stored_job_type
+from shared.jobs.types import stored_job_type
 from shared.models import utc_now
 from shared.workers.job_types import signing_secrets
 
+# The type this worker serves: seeded like any type (shared/workers/catalogue.py), its secret stored with it.
+ECHO_JOB_TYPE = "echo"
 FAIL_MESSAGE = "The job failed as requested (input.fail is true)."
 MAX_DISPATCH_BYTES = 2 * 1024 * 1024
 # Standard Webhooks' tolerance for the timestamp (the library's own): older or newer is refused unread.

@@ -1,5 +1,6 @@
-"""The operator's job types (admin API): create or replace, delete, rotate the signing secret, list; and
-the built-in `echo` type, registered with the platform's own echo worker on its first dispatch.
+"""The operator's job types (admin API): create or replace, delete, rotate the signing secret, list. The
+seeded types (`echo`, and those migrated from `system/config.job_costs`) are stored the same way
+(shared/workers/catalogue.py) and managed through the same endpoints.
 
 A type's `worker_secret` (`whsec_...`) signs every dispatch to its worker (Standard Webhooks); it is shown
 once, when the type is created (or re-created after a delete) and when it is rotated. A rotated secret
@@ -29,15 +30,11 @@ from shared.jobs.types import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_QUEUE_TIMEOUT_S,
     DEFAULT_TIMEOUT_S,
-    ECHO_JOB_TYPE,
-    ECHO_TIMEOUT_S,
     MAX_RESPONSE_TIMEOUT_S,
     ResolvedType,
     available_job_types,
     forget_cached_types,
-    resolve_job_type,
     resolved_type,
-    stored_job_type,
 )
 from shared.models import (
     CALLBACK_TIMEOUT_S_MAX,
@@ -60,8 +57,6 @@ from shared.outbound.targets import check_url
 
 # Retired secrets that still sign, at most (rotations in quick succession push the oldest out first).
 MAX_RETIRED_SECRETS = 5
-ECHO_WORKER_FUNCTION = "echo_worker"
-ECHO_DESCRIPTION = "Returns its input as its result (the platform's built-in worker)."
 # Narrower than the names jobs accept (TYPE_NAME_PATTERN): a path parameter allows no '.' (docs/api-conventions.md).
 _TYPE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -174,8 +169,12 @@ def _ref(name: str) -> firestore.DocumentReference:
     return firestore_client().collection(JobType.collection).document(name)
 
 
+def valid_type_name(name: str) -> bool:
+    return _TYPE_NAME.fullmatch(name) is not None
+
+
 def check_type_name(name: str) -> None:
-    if not _TYPE_NAME.fullmatch(name):
+    if not valid_type_name(name):
         raise ApiError(
             ErrorCode.PARAMETER_INVALID,
             "A job type is 1-64 characters of a-z, 0-9, '_', '-', starting with a letter or digit.",
@@ -195,21 +194,20 @@ def admin_resource(name: str, job_type: ResolvedType, secret: str | None = None)
     definition = job_type.definition
     body: dict[str, Any] = {
         "type": name,
-        "description": job_type.description,
-        "worker_url": definition.worker_url if definition is not None else None,
-        "pricing": pricing_resource(job_type.pricing),
-        "timeout_s": job_type.timeout_s,
-        "max_attempts": job_type.max_attempts,
-        "queue_timeout_s": job_type.queue_timeout_s,
-        "completion": (definition.completion if definition is not None else JobCompletion.RESPONSE).value,
-        "test_jobs": (definition.test_jobs if definition is not None else JobTestMode.SAMPLE).value,
-        "sample_result": definition.sample_result if definition is not None else {},
-        "cancel_policy": (definition.cancel_policy if definition is not None else CancelPolicy.REFUND).value,
-        "max_concurrency": job_type.max_concurrency,
-        "max_rate_per_s": job_type.max_rate_per_s,
-        "legacy": definition is None,
-        "created_at": _unix(definition.created_at) if definition is not None else None,
-        "updated_at": _unix(definition.updated_at) if definition is not None else None,
+        "description": definition.description,
+        "worker_url": definition.worker_url,
+        "pricing": pricing_resource(definition.pricing),
+        "timeout_s": definition.timeout_s,
+        "max_attempts": definition.max_attempts,
+        "queue_timeout_s": definition.queue_timeout_s,
+        "completion": definition.completion.value,
+        "test_jobs": definition.test_jobs.value,
+        "sample_result": definition.sample_result,
+        "cancel_policy": definition.cancel_policy.value,
+        "max_concurrency": definition.max_concurrency,
+        "max_rate_per_s": definition.max_rate_per_s,
+        "created_at": _unix(definition.created_at),
+        "updated_at": _unix(definition.updated_at),
     }
     if secret is not None:
         body["worker_secret"] = secret
@@ -225,8 +223,9 @@ def public_resource(job_type: ResolvedType) -> dict[str, Any]:
 
 
 def put_job_type(name: str, body: JobTypeInput) -> tuple[dict[str, Any], bool]:
-    """Create or replace; returns (resource, created). Creating (also over a deleted type) makes a new
-    secret, shown in this answer only; replacing keeps the secret."""
+    """Create or replace; returns (resource, created). Creating (also over a deleted type, or over a type
+    migrated without a worker, whose secret nobody was shown) makes a new secret, shown in this answer only;
+    replacing keeps the secret."""
     check_type_name(name)
     check_url(body.worker_url, param="worker_url")
     _check_sample_result(body.sample_result)
@@ -240,7 +239,7 @@ def put_job_type(name: str, body: JobTypeInput) -> tuple[dict[str, Any], bool]:
         fields["pricing"] = body.pricing
         fields["dispatch_topic"] = None
         current = JobType.from_firestore(snapshot.to_dict()) if snapshot.exists else None
-        if current is None or current.deleted_at is not None:
+        if current is None or current.deleted_at is not None or current.worker_url is None:
             secret = generate_signing_secret()
             job_type = JobType(**fields, secret=secret, created_at=now, updated_at=now)
             if current is None:
@@ -353,7 +352,8 @@ def list_admin_job_types() -> list[dict[str, Any]]:
 
 
 def list_public_job_types() -> list[dict[str, Any]]:
-    return [public_resource(t) for t in available_job_types()]
+    """The types on offer: a type without a worker refuses new jobs, so it is not offered."""
+    return [public_resource(t) for t in available_job_types() if t.has_worker]
 
 
 def signing_secrets(job_type: JobType, now: datetime) -> list[str]:
@@ -368,36 +368,3 @@ def function_url(name: str) -> str:
     if settings.functions_base_url:
         return f"{settings.functions_base_url.rstrip('/')}/{project}/{settings.region}/{name}"
     return f"https://{settings.region}-{project}.cloudfunctions.net/{name}"
-
-
-def echo_worker_url() -> str:
-    """The platform's own echo worker function (`echo_worker`), in this project."""
-    return function_url(ECHO_WORKER_FUNCTION)
-
-
-def ensure_echo_type() -> JobType:
-    """The built-in `echo` type: its stored definition, made on first use (create(): one wins) with the
-    price system/config gives echo, the default settings and the platform's echo worker."""
-    existing = stored_job_type(ECHO_JOB_TYPE)
-    if existing is not None:
-        return existing
-    legacy = resolve_job_type(ECHO_JOB_TYPE)
-    now = utc_now()
-    echo = JobType(
-        worker_url=echo_worker_url(),
-        description=ECHO_DESCRIPTION,
-        pricing=legacy.pricing if legacy is not None else FixedPricing(credits=1),
-        timeout_s=ECHO_TIMEOUT_S,
-        test_jobs=JobTestMode.WORKER,  # echo is served by its worker in both modes
-        secret=generate_signing_secret(),
-        created_at=now,
-        updated_at=now,
-    )
-    try:
-        _ref(ECHO_JOB_TYPE).create(echo.to_firestore())
-    except AlreadyExists:
-        pass
-    forget_cached_types()
-    stored = stored_job_type(ECHO_JOB_TYPE, fresh=True)
-    assert stored is not None  # created just now, or by whoever won
-    return stored

@@ -18,7 +18,8 @@ from tests.conftest import Project
 from tests.support import stripe_objects as so
 from tests.support.concurrency import run_concurrently
 from tests.support.credit_grants import account, assert_invariants, grant, ledger
-from tests.support.jobs import post_job, set_job_costs
+from tests.support.job_workers import put_priced_types
+from tests.support.jobs import held, post_job
 from tests.support.platform import ApiClient, create_account, create_api_key
 from tests.support.purchases import customer_of, purchase_doc, replay, send, starter_payment_intent
 from tests.support.stripe_events import EventSender, as_dict, make_event
@@ -49,7 +50,7 @@ def state(api: ApiClient, user_id: str) -> dict[str, Any]:
 def test_twenty_jobs_crossing_together_make_one_top_up_then_the_monthly_limit_holds(
     project: Project, api: ApiClient, client: stripe.StripeClient
 ) -> None:
-    set_job_costs({"hold": 1, "big": 60})
+    put_priced_types(api, {"hold": 1, "big": 60})
     for user in ("alice", "bob"):
         create_account(user)
         add_card(api, api.user_token(user), client)
@@ -74,7 +75,7 @@ def test_twenty_jobs_crossing_together_make_one_top_up_then_the_monthly_limit_ho
     grant(api, "bob", 110, "paid")
     _, alice = create_api_key("alice", "live")
     _, bob = create_api_key("bob", "live")
-    replies = run_concurrently(lambda _: post_job(api, alice, {"type": "hold", "input": {}}), 20)
+    replies = run_concurrently(lambda _: post_job(api, alice, held("hold")), 20)
     # On a loaded machine a request may time out at the client after the platform made the job: count the
     # debits the ledger holds (each created job is one), not the answers.
     assert sum(not isinstance(r, BaseException) and r.status_code == 201 for r in replies) >= 15, replies
@@ -94,12 +95,12 @@ def test_twenty_jobs_crossing_together_make_one_top_up_then_the_monthly_limit_ho
     # The month's limit (one starter) is reached: below the threshold again, after the cooldown, nothing.
     settings_ref("alice").update({"last_attempt_at": utc_now().replace(year=2020)})
     for _ in range(2):
-        assert post_job(api, alice, {"type": "big", "input": {}}).status_code == 201
+        assert post_job(api, alice, held("big")).status_code == 201
     assert account("alice").credits < 100
     assert [e.type.value for e in ledger("alice")].count("purchase") == 1
     assert state(api, "alice")["month_spent_cents"] == 1000 and state(api, "alice")["enabled"] is True
     # Bob never had auto top-up: his jobs moved nothing of alice's, and he got no top-up.
-    post_job(api, bob, {"type": "hold", "input": {}})
+    post_job(api, bob, held("hold"))
     assert account("bob").credits == 109 and events_of("bob", "auto_top_up.succeeded") == []
     for user in ("alice", "bob"):
         assert_invariants(user)
@@ -108,7 +109,7 @@ def test_twenty_jobs_crossing_together_make_one_top_up_then_the_monthly_limit_ho
 def test_a_declined_card_or_no_card_turns_auto_top_up_off_without_retrying(
     project: Project, api: ApiClient, client: stripe.StripeClient
 ) -> None:
-    set_job_costs({"hold": 5})
+    put_priced_types(api, {"hold": 5})
     create_account("carol")
     create_account("dave")
     add_card(api, api.user_token("carol"), client, DECLINED_ON_CHARGE)
@@ -117,8 +118,8 @@ def test_a_declined_card_or_no_card_turns_auto_top_up_off_without_retrying(
         grant(api, user, 104, "paid")
     _, carol = create_api_key("carol", "live")
     _, dave = create_api_key("dave", "live")
-    post_job(api, carol, {"type": "hold", "input": {}})
-    post_job(api, dave, {"type": "hold", "input": {}})
+    post_job(api, carol, held("hold"))
+    post_job(api, dave, held("hold"))
     eventually(
         lambda: state(api, "carol")["disabled_reason"] == "card_declined", message="declined", timeout=60
     )
@@ -132,7 +133,7 @@ def test_a_declined_card_or_no_card_turns_auto_top_up_off_without_retrying(
         assert failed["payload"]["data"]["object"]["reason"] == now["disabled_reason"]
     # Nothing retries: more debits below the threshold make no new attempt.
     settings_ref("carol").update({"last_attempt_at": utc_now().replace(year=2020)})
-    post_job(api, carol, {"type": "hold", "input": {}})
+    post_job(api, carol, held("hold"))
     assert len(events_of("carol", "auto_top_up.failed")) == 1
     assert [e.type.value for e in ledger("carol")].count("purchase") == 0
     # Turning it on again clears the reason.
@@ -156,7 +157,7 @@ def _below_threshold(api: ApiClient, user_id: str, client: stripe.StripeClient) 
     card = add_card(api, api.user_token(user_id), client)
     grant(api, user_id, 104, "paid")
     _, key = create_api_key(user_id, "live")
-    assert post_job(api, key, {"type": "hold", "input": {}}).status_code == 201
+    assert post_job(api, key, held("hold")).status_code == 201
     assert put(api, user_id, ON).status_code == 200
     assert account(user_id).credits == 99
     return str(card["payment_method_id"]), key
@@ -207,7 +208,7 @@ def _turned_off_once(api: ApiClient, user_id: str, key: str, reason: str) -> Non
     assert failed["payload"]["data"]["object"]["reason"] == reason
     settings_ref(user_id).update({"last_attempt_at": utc_now().replace(year=2020)})
     credits = account(user_id).credits
-    assert post_job(api, key, {"type": "hold", "input": {}}).status_code == 201
+    assert post_job(api, key, held("hold")).status_code == 201
     assert account(user_id).credits == credits - 5
     assert [e.type.value for e in ledger(user_id)].count("purchase") == 0
     assert len(events_of(user_id, "auto_top_up.failed")) == 1 and state_doc(user_id)["attempts"] == 1
@@ -221,7 +222,7 @@ def test_off_session_failures_told_by_stripes_events_turn_auto_top_up_off_once(
     card_declined or authentication_required, and payment_intent.requires_action (off-session, no one can
     authenticate). Each ends the attempt the charge's own answer did not: off with its reason, nothing
     paid, auto_top_up.failed once (a replayed event changes nothing)."""
-    set_job_costs({"hold": 5})
+    put_priced_types(api, {"hold": 5})
     _below_threshold(api, "bob", client)  # auto top-up on, never attempted: none of this is his
     cases = (
         ("ann", "payment_intent.payment_failed", "card_declined", "card_declined"),
@@ -244,6 +245,35 @@ def test_off_session_failures_told_by_stripes_events_turn_auto_top_up_off_once(
         _unaffected(api, "bob")
 
 
+def test_a_charge_authenticated_after_its_attempt_failed_counts_against_the_month_once(
+    project: Project, api: ApiClient, client: stripe.StripeClient, events: EventSender, monkeypatch: Any
+) -> None:
+    """Off-session, the charge waited for authentication: the attempt failed (off, the month's count given
+    back). The customer then authenticates it and Stripe pays it: the purchase is granted like any, and its
+    price counts against the month again, once, however often the events come."""
+    put_priced_types(api, {"hold": 5})
+    _below_threshold(api, "bob", client)
+    card_id, key = _below_threshold(api, "eve", client)
+    purchase_id = _attempt_whose_answer_was_lost("eve", monkeypatch)
+    local = starter_payment_intent(client, "eve", card_id, purchase_id, pay=False)
+    send(events, "payment_intent.requires_action", so.three_d_secure(so.payment_intent(local)))
+    _turned_off_once(api, "eve", key, "authentication_required")
+    credits = account("eve").credits
+
+    paid = as_dict(client.v1.payment_intents.confirm(local["id"]))
+    assert paid["status"] == "succeeded"
+    event = send(events, "payment_intent.succeeded", so.payment_intent(paid))
+    eventually(lambda: account("eve").credits == credits + 120, message="the late charge's credits")
+    eventually(lambda: state(api, "eve")["month_spent_cents"] == 1000, message="counted against the month")
+    replay(events, event)
+    eventually(lambda: events_of("eve", "auto_top_up.succeeded"), message="succeeded event")
+    assert state(api, "eve")["month_spent_cents"] == 1000 and state(api, "eve")["enabled"] is False
+    assert account("eve").credits == credits + 120
+    assert len(events_of("eve", "auto_top_up.succeeded")) == 1
+    assert_invariants("eve")
+    _unaffected(api, "bob")
+
+
 def test_cards_gone_in_stripe_turn_auto_top_up_off(
     project: Project, api: ApiClient, client: stripe.StripeClient, events: EventSender
 ) -> None:
@@ -251,7 +281,7 @@ def test_cards_gone_in_stripe_turn_auto_top_up_off(
     signed events: the next crossing finds no card (no_default_card). The customer deleted in Stripe before
     its event arrived: Stripe refuses the charge (card_deleted); the customer.deleted event that follows
     changes nothing more."""
-    set_job_costs({"hold": 5})
+    put_priced_types(api, {"hold": 5})
     _below_threshold(api, "bob", client)
 
     _, dora = _below_threshold(api, "dora", client)
@@ -274,7 +304,7 @@ def test_cards_gone_in_stripe_turn_auto_top_up_off(
     client.v1.customers.delete(lost["id"])  # its customer.deleted event has not arrived yet
 
     for key in (dora, eve, fay):  # each debit below the threshold makes an attempt
-        assert post_job(api, key, {"type": "hold", "input": {}}).status_code == 201
+        assert post_job(api, key, held("hold")).status_code == 201
     _turned_off_once(api, "dora", dora, "no_default_card")
     _turned_off_once(api, "eve", eve, "no_default_card")
     _turned_off_once(api, "fay", fay, "card_deleted")

@@ -20,7 +20,8 @@ from shared.models import utc_now
 from tests.conftest import Project
 from tests.support import stripe_objects as so
 from tests.support.credit_grants import account, assert_invariants, grant, grant_docs, ledger, listed
-from tests.support.jobs import post_job, set_job_costs
+from tests.support.job_workers import put_priced_types
+from tests.support.jobs import held, post_job
 from tests.support.platform import ApiClient, create_account, create_api_key
 from tests.support.purchases import granted, refunded_in_stripe, send
 from tests.support.stripe_events import EventSender
@@ -41,7 +42,7 @@ def cancel(api: ApiClient, key: str, job_id: str) -> None:
 def test_admin_grants_are_idempotent_spent_in_order_listed_and_voided(
     project: Project, api: ApiClient
 ) -> None:
-    set_job_costs({"hold": 2})
+    put_priced_types(api, {"hold": 2})
     create_account("alice")
     create_account("bob")
     _, alice = create_api_key("alice", "live")
@@ -97,7 +98,7 @@ def test_admin_grants_are_idempotent_spent_in_order_listed_and_voided(
     assert_invariants("alice")
 
     # priority 0 first, then the soonest expiry (the trial), then the never-expiring paid grant.
-    jobs = [post_job(api, alice, {"type": "hold", "input": {}}).json()["job_id"] for _ in range(4)]
+    jobs = [post_job(api, alice, held("hold")).json()["job_id"] for _ in range(4)]
     assert [(-sum(e.allocations.values()) if e.allocations else 0) for e in ledger("alice")[-4:]] == [2] * 4
     grants = listed(api, alice)
     assert (grants[urgent["grant_id"]]["remaining"], grants[urgent["grant_id"]]["status"]) == (0, "depleted")
@@ -138,17 +139,17 @@ def test_admin_grants_are_idempotent_spent_in_order_listed_and_voided(
 
 
 def test_an_expired_grant_is_unspendable_at_once_and_swept_once(project: Project, api: ApiClient) -> None:
-    set_job_costs({"hold": 3})
+    put_priced_types(api, {"hold": 3})
     create_account("alice")
     create_account("bob")
     _, alice = create_api_key("alice", "live")
     bob_trial = grant(api, "bob", 5, expires_at=int(time.time()) + 3600)
     trial = grant(api, "alice", 5, expires_at=int(time.time()) + 3600)
-    job = post_job(api, alice, {"type": "hold", "input": {}}).json()["job_id"]  # 3 from the trial
+    job = post_job(api, alice, held("hold")).json()["job_id"]  # 3 from the trial
     assert account("alice").credits == 2
     for user, expired in (("alice", trial), ("bob", bob_trial)):
         _expire_now(user, expired["grant_id"])  # as time would: its expires_at is now in the past
-    refused = post_job(api, alice, {"type": "hold", "input": {}})
+    refused = post_job(api, alice, held("hold"))
     assert refused.status_code == 402 and "expired" in refused.json()["error"]["message"], refused.text
     assert account("alice").credits == 2  # not swept yet: the balance still shows them
     assert_invariants("alice")
@@ -205,11 +206,11 @@ def test_signup_grant_once_per_new_account(project: Project, api: ApiClient) -> 
 def test_refund_of_a_partly_spent_purchase_takes_its_grant_first_then_leaves_a_debt(
     project: Project, api: ApiClient, client: stripe.StripeClient, events: EventSender, bystander: str
 ) -> None:
-    set_job_costs({"big": 100})
+    put_priced_types(api, {"big": 100})
     purchase_id, intent, _charge = granted(api, client, events, "ann")  # 120 credits, a paid grant
     promo = grant(api, "ann", 30, priority=90)  # spent last
     _, key = create_api_key("ann", "live")
-    post_job(api, key, {"type": "big", "input": {}})  # 100 from the purchase's grant
+    post_job(api, key, held("big"))  # 100 from the purchase's grant
     assert account("ann").credits == 50
     assert_invariants("ann")
     now = int(time.time())
@@ -221,7 +222,7 @@ def test_refund_of_a_partly_spent_purchase_takes_its_grant_first_then_leaves_a_d
     assert clawback.type.value == "clawback" and clawback.amount == -60
     assert (clawback.allocations or {}).get(promo["grant_id"]) == -30
     assert listed(api, key)[promo["grant_id"]]["status"] == "depleted"
-    refused = post_job(api, key, {"type": "big", "input": {}})
+    refused = post_job(api, key, held("big"))
     assert refused.status_code == 402
     assert_invariants("ann")
     # Credits that arrive pay the debt first, promotional ones too.
@@ -283,7 +284,7 @@ def test_invariants_after_every_step_of_a_generated_history(
     create_account(user)
     create_account(user + "-other")
     grant(api, user + "-other", 3)
-    set_job_costs({"hold": 1, "hold2": 2, "hold3": 3, "free": 0})
+    put_priced_types(api, {"hold": 1, "hold2": 2, "hold3": 3, "free": 0})
     _, key = create_api_key(user, "live")
     jobs: list[str] = []
     grants: list[dict[str, Any]] = []
@@ -295,7 +296,7 @@ def test_invariants_after_every_step_of_a_generated_history(
             grants.append(grant(api, user, amount, category, **fields))
         elif op == "job":
             job_type = ["free", "hold", "hold2", "hold3"][step[1]]
-            response = post_job(api, key, {"type": job_type, "input": {}})
+            response = post_job(api, key, held(job_type))
             assert response.status_code in (201, 402), response.text
             if response.status_code == 201:
                 jobs.append(response.json()["job_id"])

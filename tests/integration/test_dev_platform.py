@@ -1,4 +1,4 @@
-"""`make dev`'s runner: comes up on its own ports, answers health through the host and through the dashboard's
+"""`make dev`'s runner: comes up on its own ports (system/config and the job types seeded), answers health through the host and through the dashboard's
 origin, runs the Auth emulator, restarts the functions host when it is killed (a console line says so), and
 Ctrl-C (SIGINT) stops every process it started, emulator JVMs included."""
 
@@ -106,4 +106,5 @@ def test_dev_platform_comes_up_and_ctrl_c_stops_everything() -> None:
     output = "".join(lines)
     assert process.returncode == 0, output
     assert "Local platform is up" in output and "system/config seeded" in output
+    assert "job types of demo-platform: created ['echo']" in output  # the seed, as the operator runs it
     assert [p for p in _processes_mentioning(*needles) if "ps -ww" not in p] == []

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from shared.core.clients import project_scope, publish
+from shared.core.clients import firestore_client, project_scope, publish
 from shared.core.errors import ApiError
 from shared.core.function_registry import JOBS_TOPIC
 from shared.core.pubsub_events import MalformedMessage, PubSubMessage
@@ -22,16 +22,19 @@ from shared.jobs.lifecycle import (
 )
 from shared.jobs.service import job_ref
 from shared.jobs.sweep import sweep_jobs
+from shared.jobs.types import forget_cached_types
 from shared.models import JobStatus, LedgerEntryType, utc_now
 from shared.workers.dispatch import handle_run_job
 from tests.conftest import Project
+from tests.support.job_workers import put_priced_types, reprice
 from tests.support.jobs import (
     balance,
+    due_now,
+    held,
     job_status,
     ledger_entries,
     marker_exists,
     post_job,
-    set_job_costs,
     stored_jobs,
 )
 from tests.support.platform import ApiClient, create_account, create_api_key
@@ -60,7 +63,7 @@ def test_echo_worker_completes_a_job_end_to_end(project: Project, api: ApiClient
 
 
 def test_failing_echo_job_ends_failed_and_is_refunded_once(project: Project, api: ApiClient) -> None:
-    set_job_costs({"echo": 2})
+    reprice(api, "echo", 2)
     create_account("alice", credits=5)
     _, key = create_api_key("alice", "live")
     job_id = post_job(api, key, {"type": "echo", "input": {"fail": True}}).json()["job_id"]
@@ -88,10 +91,10 @@ def test_failing_echo_job_ends_failed_and_is_refunded_once(project: Project, api
 
 
 def test_concurrent_failure_events_refund_exactly_once(project: Project, api: ApiClient) -> None:
-    set_job_costs({"echo": 1, "hold": 4})  # "hold" has no worker: the test drives the lifecycle itself
+    put_priced_types(api, {"hold": 4})  # its job is held (run_at): the test drives the lifecycle itself
     create_account("alice", credits=4)
     _, key = create_api_key("alice", "live")
-    job_id = post_job(api, key, {"type": "hold", "input": {}}).json()["job_id"]
+    job_id = post_job(api, key, held("hold")).json()["job_id"]
     assert balance("alice") == 0
     assert start_job(job_id).changed is True
 
@@ -118,10 +121,10 @@ def test_failed_test_jobs_refund_nothing(project: Project, api: ApiClient) -> No
 
 
 def test_lifecycle_refuses_illegal_transitions(project: Project, api: ApiClient) -> None:
-    set_job_costs({"hold": 0})
+    put_priced_types(api, {"hold": 0})
     create_account("alice", credits=0)
     _, key = create_api_key("alice", "live")
-    job_id = post_job(api, key, {"type": "hold", "input": {"v": 1}}).json()["job_id"]
+    job_id = post_job(api, key, held("hold", {"v": 1})).json()["job_id"]
     with pytest.raises(ApiError) as refused:
         complete_job(job_id, {"too": "early"})
     assert refused.value.code == "illegal_state_transition"
@@ -140,7 +143,7 @@ def test_lifecycle_refuses_illegal_transitions(project: Project, api: ApiClient)
 
 
 def test_worker_ignores_messages_it_cannot_use(project: Project, api: ApiClient) -> None:
-    set_job_costs({"echo": 1, "hold": 0})
+    put_priced_types(api, {"hold": 0})
     create_account("alice", credits=0)
     _, key = create_api_key("alice", "live")
     with pytest.raises(MalformedMessage):
@@ -148,9 +151,15 @@ def test_worker_ignores_messages_it_cannot_use(project: Project, api: ApiClient)
     with pytest.raises(MalformedMessage):
         handle_run_job(PubSubMessage("m", b'{"job_id": "../x"}', {}, JOBS_TOPIC))
     handle_run_job(job_message("job_" + "0" * 24))  # a job that does not exist: logged, acknowledged
-    hold = post_job(api, key, {"type": "hold", "input": {}}).json()["job_id"]
-    handle_run_job(job_message(hold))  # a legacy type without a worker: left queued until it expires
+    hold = post_job(api, key, held("hold")).json()["job_id"]
+    # Its type's document gone (removed by hand, not deleted through the API): no worker to run it, so
+    # the job is left queued, due or not, for the sweep to end at its deadline.
+    firestore_client().collection("job_types").document("hold").delete()
+    due_now(hold)
+    forget_cached_types()  # this process's cache: the dispatch below reads the types afresh
+    handle_run_job(job_message(hold))
     assert stored_jobs("alice")[hold].status is JobStatus.QUEUED
+    assert stored_jobs("alice")[hold].attempts == 0
 
 
 def test_sweep_republishes_jobs_left_queued(project: Project, api: ApiClient) -> None:
@@ -159,10 +168,11 @@ def test_sweep_republishes_jobs_left_queued(project: Project, api: ApiClient) ->
 
     from shared.core.clients import topic_path
 
-    set_job_costs({"echo": 0, "hold": 0})
+    reprice(api, "echo", 0)
+    put_priced_types(api, {"hold": 0})
     create_account("alice", credits=0)
     _, key = create_api_key("alice", "live")
-    hold = post_job(api, key, {"type": "hold", "input": {}}).json()["job_id"]  # no worker: never published
+    hold = post_job(api, key, held("hold")).json()["job_id"]  # held a day: not due
     done = post_job(api, key, {"type": "echo", "input": {}}).json()["job_id"]
     eventually(lambda: job_status(api, key, done), message="echo job finished")
     lost = post_job(api, key, {"type": "echo", "input": {}}).json()["job_id"]
@@ -182,10 +192,11 @@ def test_sweep_republishes_jobs_left_queued(project: Project, api: ApiClient) ->
 
 
 def test_one_dispatcher_starts_an_attempt(project: Project, api: ApiClient) -> None:
-    set_job_costs({"hold": 0})
+    put_priced_types(api, {"hold": 0})
     create_account("alice", credits=0)
     _, key = create_api_key("alice", "live")
-    job_id = post_job(api, key, {"type": "hold", "input": {}}).json()["job_id"]
+    job_id = post_job(api, key, held("hold")).json()["job_id"]
+    due_now(job_id)  # due: each dispatcher below may start it
 
     def claim(_: int) -> bool:
         with project_scope(project.id):

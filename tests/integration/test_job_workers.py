@@ -28,9 +28,10 @@ from tests.support.job_workers import (
     dispatcher_process,
     post_callback,
     put_job_type,
+    put_priced_types,
     refuse,
 )
-from tests.support.jobs import balance, ledger_entries, post_job, set_job_costs, stored_jobs
+from tests.support.jobs import balance, due_now, held, ledger_entries, post_job, stored_jobs
 from tests.support.platform import ApiClient, create_api_key
 from tests.support.waiting import eventually
 from tests.support.webhook_receiver import Scripted, WebhookReceiver
@@ -206,12 +207,13 @@ def test_metered_jobs_reserve_the_max_and_release_what_usage_did_not_cost(
 def test_cancel_while_queued_and_while_running(
     project: Project, api: ApiClient, receiver: WebhookReceiver
 ) -> None:
-    # Legacy types without a worker: "hold" stays queued; "long" is given a worker after its job is made.
-    set_job_costs({"hold": 2, "long": 5})
+    # Both jobs are held (run_at): "hold"'s stays queued; "long"'s is made due and dispatched in this process.
     alice, bob = tenants(20)
+    put_priced_types(api, {"hold": 2})
+    put_job_type(api, "long", receiver.url(), pricing={"credits": 5})
     with WebhookReceiver() as hooks:
         webhook_secret = setup_endpoint("alice", hooks.url(), ("job.canceled", "job.completed"))
-        queued = post_job(api, alice, {"type": "hold", "input": {}}).json()["job_id"]
+        queued = post_job(api, alice, held("hold")).json()["job_id"]
         assert api.request("POST", f"/v1/jobs/{queued}/cancel", token=bob).status_code == 404
         canceled = api.request("POST", f"/v1/jobs/{queued}/cancel", token=alice)
         assert canceled.status_code == 200, canceled.text
@@ -221,15 +223,15 @@ def test_cancel_while_queued_and_while_running(
         assert (again.status_code, again.json()["status"]) == (200, "canceled")
 
         # Running: a dispatcher (in this process) waits on the worker while the job is canceled. The host
-        # never dispatches the job: its creation trigger is detached while it is made, and its sweep time is
-        # its queue deadline (no worker at its creation).
+        # never dispatches the job: its creation trigger is detached while it is made, and it is held (run_at)
+        # until made due here.
         firestore_host = project.stack.firestore_host
         detach_trigger(firestore_host, project.id, "on_job_created")
         try:
-            running = post_job(api, alice, {"type": "long", "input": {}}).json()["job_id"]
+            running = post_job(api, alice, held("long")).json()["job_id"]
         finally:
             reattach_trigger(firestore_host, project.id, "on_job_created")
-        put_job_type(api, "long", receiver.url(), pricing={"credits": 5})
+        due_now(running)
         receiver.respond(answer({"too": "late"}, delay_s=2))
         with ThreadPoolExecutor(max_workers=1) as pool:
             dispatch = pool.submit(_dispatch_in, project.id, running)
@@ -275,14 +277,15 @@ def _received_types(hooks: WebhookReceiver, secret: str, count: int) -> list[dic
 
 
 def test_a_job_nobody_starts_expires_and_is_refunded(project: Project, api: ApiClient) -> None:
-    set_job_costs({"hold": 3})
+    put_priced_types(api, {"hold": 3})
     alice, bob = tenants(10)
-    job_id = post_job(api, alice, {"type": "hold", "input": {}}).json()["job_id"]
-    other = post_job(api, bob, {"type": "hold", "input": {}}).json()["job_id"]
+    # Held (run_at): nothing starts them; each expires queue_timeout_s after its run_at.
+    job_id = post_job(api, alice, held("hold")).json()["job_id"]
+    other = post_job(api, bob, held("hold")).json()["job_id"]
     assert sweep_jobs().expired == []  # not yet
     job = stored_jobs("alice")[job_id]
     assert job.expires_at is not None
-    job_ref(other).update({"expires_at": utc_now() + timedelta(days=1)})  # bob's type waits longer
+    job_ref(other).update({"expires_at": job.expires_at + timedelta(days=1)})  # bob's type waits longer
     report = sweep_jobs(now=job.expires_at + timedelta(seconds=1))
     assert report.expired == [job_id]
     expired = get_job(api, alice, job_id)
@@ -296,10 +299,11 @@ def test_a_job_nobody_starts_expires_and_is_refunded(project: Project, api: ApiC
 def test_a_dispatcher_killed_mid_attempt_is_counted_and_retried(
     project: Project, api: ApiClient, receiver: WebhookReceiver
 ) -> None:
-    set_job_costs({"resumable": 2})  # legacy at creation: the functions host does not dispatch it
     alice, _ = tenants(10)
-    job_id = post_job(api, alice, {"type": "resumable", "input": {"n": 1}}).json()["job_id"]
     secret = put_job_type(api, "resumable", receiver.url(), pricing={"credits": 2})["worker_secret"]
+    # Held at creation (run_at): the functions host does not dispatch it; the dispatcher below does.
+    job_id = post_job(api, alice, held("resumable", {"n": 1})).json()["job_id"]
+    due_now(job_id)
     job_ref(job_id).update({"timeout_s": 2})  # as if created with the type's settings, short for the test
     receiver.respond(answer({"first": True}, delay_s=30))  # the first attempt hangs
     receiver.default = answer({"second": True})
@@ -350,7 +354,7 @@ def test_job_types_api(project: Project, api: ApiClient, receiver: WebhookReceiv
     alice, _ = tenants(10)
     admin = api.user_token("root", admin=True)
     created = put_job_type(api, "paint", receiver.url(), pricing={"credits": 2}, description="Paints.")
-    assert created["legacy"] is False and created["worker_url"] == receiver.url()
+    assert "legacy" not in created and created["worker_url"] == receiver.url()
     replaced = put_job_type(api, "paint", receiver.url("/v2"), pricing={"credits": 3})
     assert "worker_secret" not in replaced or replaced["worker_secret"] is None
     listing = api.request("GET", "/v1/job_types", token=alice).json()["data"]
@@ -745,6 +749,8 @@ def test_charge_started_keeps_a_fixed_price_and_settles_a_metered_job_on_reporte
 
     # Bob's metered job, canceled with a worker that reports nothing: settled on 0 units.
     bob_job = post_job(api, bob, {"type": "metered", "input": {}}).json()["job_id"]
+    # Its dispatch has reached the worker (not only started), so the next request is the notice.
+    eventually(lambda: _dispatched(receiver, metered_secret, bob_job), message="bob's job dispatched")
     eventually(lambda: _running(api, bob, bob_job), message="bob's job running")
     receiver.respond(Scripted(500, body=b"down"))
     api.request("POST", f"/v1/jobs/{bob_job}/cancel", token=bob)

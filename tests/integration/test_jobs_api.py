@@ -7,12 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tests.conftest import Project
+from tests.support.job_workers import put_priced_types, reprice
 from tests.support.jobs import (
     balance,
+    held,
     ledger_entries,
     money_markers,
     post_job,
-    set_job_costs,
     stored_jobs,
 )
 from tests.support.platform import ApiClient, create_account, create_api_key
@@ -62,12 +63,13 @@ def test_live_job_debits_its_cost_once_with_a_ledger_entry(project: Project, api
     assert fetched.json()["job_id"] == job["job_id"]
 
 
-def test_job_costs_come_from_system_config(project: Project, api: ApiClient) -> None:
-    set_job_costs({"echo": 3, "render": 4})
+def test_job_prices_come_from_the_stored_types(project: Project, api: ApiClient) -> None:
+    reprice(api, "echo", 3)
+    put_priced_types(api, {"render": 4})
     create_account("alice", credits=10)
     _, key = create_api_key("alice", "live")
     assert post_job(api, key, {"type": "echo", "input": {}}).json()["cost"] == 3
-    assert post_job(api, key, {"type": "render", "input": {}}).json()["cost"] == 4
+    assert post_job(api, key, held("render")).json()["cost"] == 4
     assert balance("alice") == 3
     unknown = post_job(api, key, {"type": "paint", "input": {}})
     assert unknown.status_code == 400
@@ -76,7 +78,7 @@ def test_job_costs_come_from_system_config(project: Project, api: ApiClient) -> 
 
 
 def test_insufficient_credits_leaves_nothing_behind(project: Project, api: ApiClient) -> None:
-    set_job_costs({"echo": 3})
+    reprice(api, "echo", 3)
     create_account("alice", credits=2)
     _, key = create_api_key("alice", "live")
     response = post_job(api, key, {"type": "echo", "input": {}}, idempotency_key="k-402")
@@ -177,11 +179,12 @@ def test_concurrent_requests_with_one_idempotency_key_make_one_job(project: Proj
 
 
 def test_list_jobs_paginates_newest_first_and_filters_by_status(project: Project, api: ApiClient) -> None:
-    # "hold" jobs have no worker, so they stay queued; echo jobs complete.
-    set_job_costs({"echo": 0, "hold": 0})
+    # "hold" jobs are held (run_at), so they stay queued; echo jobs complete.
+    reprice(api, "echo", 0)
+    put_priced_types(api, {"hold": 0})
     create_account("alice", credits=0)
     _, key = create_api_key("alice", "live")
-    made = [post_job(api, key, {"type": "hold", "input": {"i": i}}).json()["job_id"] for i in range(23)]
+    made = [post_job(api, key, held("hold", {"i": i})).json()["job_id"] for i in range(23)]
     seen: list[str] = []
     cursor: str | None = None
     pages = 0

@@ -13,7 +13,8 @@ from shared.keys.limits import Limiter
 from shared.models import ApiKey, Job, JobStatus, utc_now
 from tests.conftest import Project
 from tests.support.concurrency import map_concurrently
-from tests.support.jobs import balance, job_status, set_job_costs
+from tests.support.job_workers import reprice
+from tests.support.jobs import balance, job_status
 from tests.support.platform import create_account, create_api_key
 from tests.support.waiting import eventually
 
@@ -242,7 +243,7 @@ def test_usage_is_metered_per_key_and_flushed_each_tick(api: Any) -> None:
 def test_refunded_job_debits_come_off_credits_spent(api: Any) -> None:
     """A live job that fails is refunded: usage shows only the credits that stayed spent, for its key and
     day, in the owner's totals and the admin's."""
-    set_job_costs({"echo": 3})
+    reprice(api, "echo", 3)
     create_account("alice", credits=100)
     create_account("bob", credits=100)
     alice_id, alice = create_api_key("alice", "live")

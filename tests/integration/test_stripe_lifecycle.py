@@ -16,7 +16,8 @@ import stripe
 from shared.core.clients import firestore_client
 from tests.conftest import STRIPE_SECRET_KEY, Project
 from tests.support import stripe_objects as so
-from tests.support.jobs import post_job, set_job_costs
+from tests.support.job_workers import put_priced_types
+from tests.support.jobs import held, post_job
 from tests.support.platform import ApiClient, create_account, create_api_key
 from tests.support.purchases import (
     balance,
@@ -88,10 +89,10 @@ def test_won_dispute_arriving_first_takes_nothing(
 def test_lost_dispute_leaves_a_debt_that_stops_live_jobs(
     api: ApiClient, client: stripe.StripeClient, events: EventSender, bystander: str
 ) -> None:
-    set_job_costs({"hold": 100, "free": 0})
+    put_priced_types(api, {"hold": 100, "free": 0})
     purchase_id, _, charge = granted(api, client, events, "cyd")
     _, key = create_api_key("cyd", "live")
-    assert post_job(api, key, {"type": "hold", "input": {}}).status_code == 201
+    assert post_job(api, key, held("hold")).status_code == 201
     assert balance("cyd") == 20
     now = int(time.time())
     send(events, "charge.dispute.closed", so.dispute(charge, "lost"), now - 10)  # before created
@@ -106,14 +107,14 @@ def test_lost_dispute_leaves_a_debt_that_stops_live_jobs(
     token = api.user_token("cyd")
     assert api.request("GET", "/v1/account", token=token).json()["credits"] == -100
     for job_type in ("hold", "free"):
-        refused = post_job(api, key, {"type": job_type, "input": {}})
+        refused = post_job(api, key, held(job_type))
         assert refused.status_code == 402, refused.text
         assert refused.json()["error"]["code"] == "insufficient_credits"
     # A new purchase pays the debt back; live jobs run again.
     bought = api.request("POST", "/v1/purchases", token=token, json={"package": "starter"})
     assert bought.status_code == 201 and bought.json()["status"] == "succeeded", bought.text
     assert balance("cyd") == 20
-    assert post_job(api, key, {"type": "free", "input": {}}).status_code == 201
+    assert post_job(api, key, held("free")).status_code == 201
     check("cyd", bystander)
 
 

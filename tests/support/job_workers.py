@@ -14,6 +14,7 @@ import requests
 
 from shared.credits.ledger import CreditChange, apply_credit_change
 from shared.models import LedgerEntryType
+from shared.workers.job_types import JobTypeInput
 from tests.support.jobs import balance, ledger_entries
 from tests.support.platform import ApiClient, create_account
 from tests.support.webhook_receiver import Received, Scripted
@@ -34,6 +35,31 @@ def put_job_type(api: ApiClient, name: str, worker_url: str, **fields: Any) -> d
     assert response.status_code in (200, 201), response.text
     answer: dict[str, Any] = response.json()
     return answer
+
+
+# Types whose jobs are all held (tests/support/jobs.held) never call their worker: nothing listens here.
+UNCALLED_WORKER_URL = "http://127.0.0.1:9/"
+
+
+def put_priced_types(api: ApiClient, prices: dict[str, int], worker_url: str = UNCALLED_WORKER_URL) -> None:
+    """Fixed-price types, for tests whose jobs of them are held (or that only look at creation)."""
+    for name, credits in prices.items():
+        put_job_type(api, name, worker_url, pricing={"credits": credits})
+
+
+def reprice(api: ApiClient, name: str, credits: int) -> None:
+    """A stored type (the seeded `echo` too) at a new fixed price, its other settings kept, as the operator
+    changes it: its admin resource put back with the new price (the secret is kept)."""
+    listed = api.request("GET", "/v1/admin/job_types?limit=100", token=admin_token(api)).json()["data"]
+    (current,) = [t for t in listed if t["type"] == name]
+    body = {k: v for k, v in current.items() if k in JobTypeInput.model_fields}
+    response = api.request(
+        "PUT",
+        f"/v1/admin/job_types/{name}",
+        token=admin_token(api),
+        json={**body, "pricing": {"credits": credits}},
+    )
+    assert response.status_code == 200, response.text
 
 
 def answer(result: dict[str, Any] | None = None, units: float | None = None, **scripted: Any) -> Scripted:

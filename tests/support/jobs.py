@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import requests
 from google.cloud.firestore import FieldFilter
 
 from shared.core.clients import firestore_client
-from shared.models import Account, Job, LedgerEntry, ProcessedEvent, SystemConfig
+from shared.jobs.service import job_ref
+from shared.models import Account, Job, LedgerEntry, ProcessedEvent
 from shared.system.config import config_ref, seed_system_config
 from tests.support.platform import ApiClient
 
@@ -44,12 +46,19 @@ def money_markers() -> list[str]:
     return [i for i in ids if not i.startswith(("count-", "founding:"))]
 
 
-def set_job_costs(job_costs: dict[str, int], default_job_cost: int = 1) -> None:
-    """Write system/config before the project's first API call (instances cache it for a few seconds)."""
-    config = SystemConfig.defaults()
-    config.job_costs = job_costs
-    config.default_job_cost = default_job_cost
-    config_ref().set(config.to_firestore())
+# Long enough that nothing dispatches or sweeps a held job during a test; run_at allows at most 7 days.
+HELD_FOR_S = 86_400
+
+
+def held(job_type: str, job_input: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The body of a job that waits a day (`run_at`): its credits are held from creation, and no dispatcher
+    or sweep touches it, so the test drives it (cancel, the lifecycle functions, the sweep at a time)."""
+    return {"type": job_type, "input": job_input or {}, "run_at": int(time.time()) + HELD_FOR_S}
+
+
+def due_now(job_id: str) -> None:
+    """A held job as if its run_at had come: the next dispatch of it (in-process, in the test) starts it."""
+    job_ref(job_id).update({"next_attempt_at": None})
 
 
 def set_lease_min_rate(rate: float) -> None:

@@ -64,8 +64,6 @@ def samples() -> dict[type[m.FirestoreModel], m.FirestoreModel]:
             total_jobs=7,
             founding_member_count=3,
             maintenance_mode=True,
-            job_costs={"echo": 2},
-            default_job_cost=5,
             updated_at=t1,
         ),
         m.Account: m.Account(

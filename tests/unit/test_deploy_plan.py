@@ -42,7 +42,15 @@ from localdev.deploy import (
     with_examples,
 )
 from localdev.emulators import REPO_ROOT
-from shared.core.function_registry import FUNCTIONS, FunctionKind, FunctionSpec, Identity, topics
+from shared.core.function_registry import (
+    FUNCTIONS,
+    OUTSIDE_CALLERS,
+    FunctionKind,
+    FunctionSpec,
+    Identity,
+    by_name,
+    topics,
+)
 
 PROJECT = "demo-deploy-1"
 REGION = "europe-west1"
@@ -134,6 +142,7 @@ def test_the_plan_holds_only_known_steps_in_order() -> None:
     scheduled = [spec for spec in FUNCTIONS if spec.schedule]
     identities = {spec.identity for spec in FUNCTIONS}
     event_driven = [spec for spec in FUNCTIONS if spec.kind is not FunctionKind.HTTP]
+    private_http = [spec for spec in FUNCTIONS if spec.kind is FunctionKind.HTTP and spec.invoked_by]
     project_bindings = sum(len(IDENTITY_ROLES[i]) for i in identities) + 1  # + the trigger's eventReceiver
     stripe_identities = {spec.identity for spec in FUNCTIONS if spec.calls_stripe}
     redis_identities = {spec.identity for spec in FUNCTIONS if spec.uses_redis}
@@ -150,7 +159,12 @@ def test_the_plan_holds_only_known_steps_in_order() -> None:
         + [("gcloud", "iam", "service-accounts")] * (len(identities) + 1)
         + [("gcloud", "projects", "add-iam-policy-binding")] * project_bindings
         + [("gcloud", "secrets", "add-iam-policy-binding")] * secret_bindings
-        + [("gcloud", "redis", "instances"), ("gcloud", "compute", "networks")]  # Memorystore, connector
+        # Memorystore, the connector's subnet (Private Google Access), the connector
+        + [
+            ("gcloud", "redis", "instances"),
+            ("gcloud", "compute", "networks"),
+            ("gcloud", "compute", "networks"),
+        ]
         + [("gcloud", "pubsub", "topics")] * (len(topics()) + publisher_bindings)
         # the dead-letter topic, the subscription keeping its messages, Pub/Sub's agent publishing there
         + [
@@ -159,7 +173,7 @@ def test_the_plan_holds_only_known_steps_in_order() -> None:
             ("gcloud", "pubsub", "topics"),
         ]
         + [("gcloud", "functions", "deploy")] * len(FUNCTIONS)
-        + [("gcloud", "functions", "add-invoker-policy-binding")] * len(event_driven)
+        + [("gcloud", "functions", "add-invoker-policy-binding")] * (len(event_driven) + len(private_http))
         + subscription_steps
         + [("gcloud", "scheduler", "jobs")] * len(scheduled)
         + [("gcloud", "logging", "metrics")] * (len(FAULT_ALERTS) + 1)
@@ -227,7 +241,11 @@ def test_each_function_has_its_runtime_settings(spec: FunctionSpec) -> None:
     else:
         assert command.has("clear-secrets") and not command.has("set-secrets")
     assert not set(secrets) & set(env), "secrets come from Secret Manager only"
-    if spec.uses_redis:
+    if spec.calls_internal_functions:
+        # All its egress through the VPC: its calls to send_to_worker (internal ingress) count as internal.
+        assert command.flag("vpc-connector") == "platform-connector"
+        assert command.flag("egress-settings") == "all"
+    elif spec.uses_redis:
         assert command.flag("vpc-connector") == "platform-connector"
         assert command.flag("egress-settings") == "private-ranges-only"
     else:
@@ -254,19 +272,103 @@ def test_no_function_mounts_latest_and_each_version_is_pinned_at_deploy_time() -
     assert "latest" not in "\n".join(" ".join(c.argv) for c in make_deploy_plan())
 
 
+# The modules whose code calls the guarded sender (POSTs to URLs customers or operators chose), and the
+# functions whose handlers make those calls.
+OUTSIDE_CALLING_MODULES = {"shared.webhooks.delivery", "shared.outbound.relay"}
+OUTSIDE_CALLING_FUNCTIONS = {
+    "deliver_webhook",
+    "deliver_webhook_slow",
+    "deliver_webhook_test",
+    "send_to_worker",
+}
+
+
+def test_only_the_known_modules_call_outside_urls() -> None:
+    """Found from the code itself: run_job's module (shared/workers/dispatch.py) must never call the guarded
+    sender again."""
+    import ast
+
+    callers = set()
+    for path in sorted((REPO_ROOT / "shared").rglob("*.py")) + sorted(
+        (REPO_ROOT / "functions").rglob("*.py")
+    ):
+        tree = ast.parse(path.read_text())
+        calls = (n for n in ast.walk(tree) if isinstance(n, ast.Call))
+        if any(getattr(n.func, "id", getattr(n.func, "attr", None)) == "guarded_post" for n in calls):
+            callers.add(".".join(path.relative_to(REPO_ROOT).with_suffix("").parts))
+    assert callers == OUTSIDE_CALLING_MODULES
+
+
 def test_functions_that_call_outside_urls_hold_no_stripe_or_redis_secret() -> None:
-    senders = [spec for spec in FUNCTIONS if spec.identity is Identity.WEBHOOK_SENDER]
-    assert "deliver_webhook" in {spec.name for spec in senders}
-    # The one exception, under review: run_job keeps job flow control in Redis (docs/deploy.md).
-    [run_job] = [spec for spec in FUNCTIONS if spec.name == "run_job"]
-    assert (run_job.identity, run_job.uses_redis) == (Identity.WORKERS, True)
+    senders = [spec for spec in FUNCTIONS if spec.name in OUTSIDE_CALLING_FUNCTIONS]
+    assert {spec.name for spec in senders} == OUTSIDE_CALLING_FUNCTIONS
+    # run_job keeps job flow control in Redis and hands every request to send_to_worker: no exception left.
+    assert "run_job" not in {spec.name for spec in senders}
     for spec in senders:
+        assert spec.identity in OUTSIDE_CALLERS and not (spec.uses_redis or spec.calls_stripe)
         command = function_deploys()[spec.name]
-        assert mounted_secrets(command) == {} and command.has("clear-vpc-connector")
-    with pytest.raises(ValueError, match="holds no Stripe or Redis secret"):
-        FunctionSpec(
-            "x", "x:y", FunctionKind.PUBSUB, topic="t", identity=Identity.WEBHOOK_SENDER, uses_redis=True
-        )
+        assert mounted_secrets(command) == {} and command.has("clear-secrets")
+        assert command.has("clear-vpc-connector") and not command.has("vpc-connector")
+    # Nor does any other function running as one of their identities.
+    for spec in FUNCTIONS:
+        if spec.identity in OUTSIDE_CALLERS:
+            assert mounted_secrets(function_deploys()[spec.name]) == {}, spec.name
+    for identity in OUTSIDE_CALLERS:
+        with pytest.raises(ValueError, match="holds no Stripe or Redis secret"):
+            FunctionSpec("x", "x:y", FunctionKind.PUBSUB, topic="t", identity=identity, uses_redis=True)
+
+
+def test_the_job_sender_is_reachable_by_run_job_only_and_holds_nothing() -> None:
+    sender = by_name("send_to_worker")
+    command = function_deploys()[sender.name]
+    assert command.flag("service-account") == f"platform-job-sender@{PROJECT}.iam.gserviceaccount.com"
+    assert command.has("trigger-http") and command.has("no-allow-unauthenticated")
+    assert not command.has("allow-unauthenticated")
+    assert command.flag("ingress-settings") == "internal-only"
+    assert function_deploys("TRUSTED_PROXY_HOPS=1")[sender.name].flag("ingress-settings") == "internal-only"
+    [invoker] = [
+        c
+        for c in commands(["gcloud", "functions", "add-invoker-policy-binding"])
+        if c.words[3] == sender.name
+    ]
+    assert invoker.flag("member") == f"serviceAccount:platform-workers@{PROJECT}.iam.gserviceaccount.com"
+    assert by_name("run_job").identity is Identity.WORKERS
+    # No project role and no topic: it reads and writes nothing of ours.
+    member = f"serviceAccount:platform-job-sender@{PROJECT}.iam.gserviceaccount.com"
+    assert not [
+        c for c in commands(["gcloud", "projects", "add-iam-policy-binding"]) if c.flag("member") == member
+    ]
+    assert not [
+        c
+        for c in commands(["gcloud", "pubsub", "topics", "add-iam-policy-binding"])
+        if c.flag("member") == member
+    ]
+    assert not [
+        c for c in commands(["gcloud", "secrets", "add-iam-policy-binding"]) if c.flag("member") == member
+    ]
+    # It can wait on a worker as long as run_job can.
+    assert sender.timeout_s >= by_name("run_job").timeout_s
+    assert (
+        sender.max_instances * sender.concurrency
+        >= by_name("run_job").max_instances * by_name("run_job").concurrency
+    )
+
+
+def test_run_jobs_calls_to_the_sender_are_internal() -> None:
+    """Internal ingress admits a call from another function only through the VPC, with Private Google Access
+    on the connector's subnet."""
+    [subnet] = commands(["gcloud", "compute", "networks", "subnets", "create"])
+    [connector] = commands(["gcloud", "compute", "networks", "vpc-access", "connectors", "create"])
+    assert subnet.has("enable-private-ip-google-access") and subnet.flag("network") == "default"
+    assert connector.flag("subnet") == subnet.words[5] and not connector.has("range")
+    run_job = function_deploys()["run_job"]
+    assert run_job.flag("vpc-connector") == connector.words[6] and run_job.flag("egress-settings") == "all"
+    # A re-run keeps the subnet and turns Private Google Access on.
+    from localdev.deploy import fallback_for_existing
+
+    fallback = fallback_for_existing(subnet.argv)
+    assert fallback is not None and fallback[:5] == ["gcloud", "compute", "networks", "subnets", "update"]
+    assert "--enable-private-ip-google-access" in fallback
 
 
 def test_a_given_version_is_mounted_as_given(capsys: pytest.CaptureFixture[str]) -> None:
@@ -293,7 +395,10 @@ def test_each_function_runs_as_its_own_least_privilege_account(spec: FunctionSpe
     account = command.flag("service-account")
     assert account == f"platform-{spec.identity.value}@{PROJECT}.iam.gserviceaccount.com"
     assert "compute@developer" not in account
-    if spec.kind is FunctionKind.HTTP:
+    if spec.kind is FunctionKind.HTTP and spec.invoked_by is not None:
+        assert command.flag("ingress-settings") == "internal-only"
+        assert not command.has("trigger-service-account")
+    elif spec.kind is FunctionKind.HTTP:
         assert command.flag("ingress-settings") == "all"
         assert not command.has("trigger-service-account")
         # Behind a load balancer of ours the API is reached only through it: its own URL would let anyone
@@ -318,7 +423,7 @@ def test_service_accounts_are_created_and_granted_only_their_roles() -> None:
         assert c.words[3] == PROJECT
         granted.setdefault(c.flag("member"), set()).add(c.flag("role"))
     member = f"serviceAccount:platform-{{}}@{PROJECT}.iam.gserviceaccount.com"
-    expected = {member.format(i.value): set(roles) for i, roles in IDENTITY_ROLES.items()}
+    expected = {member.format(i.value): set(roles) for i, roles in IDENTITY_ROLES.items() if roles}
     expected[member.format("trigger")] = {"roles/eventarc.eventReceiver"}
     assert granted == expected
     assert not any("owner" in r or "editor" in r for roles in granted.values() for r in roles)
@@ -383,7 +488,11 @@ def test_test_data_has_ttl_policies_in_the_plan_and_the_index_file() -> None:
 
 
 def test_only_the_trigger_account_may_invoke_event_driven_functions() -> None:
-    bindings = commands(["gcloud", "functions", "add-invoker-policy-binding"])
+    bindings = [
+        c
+        for c in commands(["gcloud", "functions", "add-invoker-policy-binding"])
+        if by_name(c.words[3]).kind is not FunctionKind.HTTP
+    ]
     assert {c.words[3] for c in bindings} == {s.name for s in FUNCTIONS if s.kind is not FunctionKind.HTTP}
     for c in bindings:
         assert c.flag("member") == f"serviceAccount:platform-trigger@{PROJECT}.iam.gserviceaccount.com"
@@ -399,7 +508,8 @@ def test_each_function_has_exactly_its_declared_trigger(spec: FunctionSpec) -> N
     assert [is_http, is_topic, is_event].count(True) == 1, command.argv
     if spec.kind is FunctionKind.HTTP:
         assert is_http
-        assert command.has("allow-unauthenticated")  # api and stripe_webhook authenticate requests themselves
+        # api and stripe_webhook authenticate requests themselves; send_to_worker is run_job's only
+        assert command.has("allow-unauthenticated") == (spec.invoked_by is None)
         assert not command.has("retry")
     elif spec.kind is FunctionKind.FIRESTORE:
         assert spec.event_type is not None

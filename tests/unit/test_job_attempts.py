@@ -207,6 +207,6 @@ def test_sweep_actions() -> None:
 
 def test_queued_sweep_times() -> None:
     expires = NOW + timedelta(hours=1)
-    assert queued_sweep_at(NOW, expires, has_worker=True) == NOW + RECOVERY_GRACE
-    assert queued_sweep_at(NOW, expires, has_worker=False) == expires
-    assert queued_sweep_at(NOW, NOW + timedelta(seconds=1), has_worker=True) == NOW + timedelta(seconds=1)
+    assert queued_sweep_at(NOW, expires) == NOW + RECOVERY_GRACE
+    assert queued_sweep_at(NOW, None) == NOW + RECOVERY_GRACE
+    assert queued_sweep_at(NOW, NOW + timedelta(seconds=1)) == NOW + timedelta(seconds=1)

@@ -256,7 +256,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every job type with its worker and settings (legacy ones from system/config included). */
+        /** Every job type with its worker and settings (one without a worker refuses jobs until given one). */
         get: operations["list_admin_job_types"];
         put?: never;
         post?: never;
@@ -276,7 +276,7 @@ export interface paths {
         get?: never;
         /**
          * Create or replace a job type; on creation the answer holds its worker_secret, once.
-         * @description 201 with `worker_secret` when created (also over a deleted type), 200 when replaced (the secret is kept). The worker_url is checked as webhook URLs are (https in production, no private addresses).
+         * @description 201 with `worker_secret` when created (also over a deleted type, or over a type without a worker), 200 when replaced (the secret is kept). The worker_url is checked as webhook URLs are (https in production, no private addresses).
          */
         put: operations["put_job_type"];
         post?: never;
@@ -1694,7 +1694,7 @@ export interface components {
             pricing: components["schemas"]["FixedPricing"] | components["schemas"]["MeteredPricing"];
             /**
              * Worker Url
-             * @description null for a legacy type (system/config.job_costs).
+             * @description null for a type migrated from system/config.job_costs without a worker: its jobs are refused until a PUT gives it one (docs/jobs.md).
              */
             worker_url: string | null;
             /** Timeout S */
@@ -1732,13 +1732,8 @@ export interface components {
              * @description Dispatches per second at most; null: no rate limit.
              */
             max_rate_per_s: number | null;
-            /**
-             * Legacy
-             * @description Priced by system/config.job_costs, with no worker (docs/jobs.md).
-             */
-            legacy: boolean;
             /** Created At */
-            created_at: number | null;
+            created_at: number;
             /** Updated At */
             updated_at: number | null;
             /**

@@ -107,7 +107,7 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
         page.data.map((t) => [
           h("code", {}, t.type),
           document.createTextNode(priceText(t.pricing)),
-          document.createTextNode(t.worker_url ?? "legacy (system/config.job_costs, no worker)"),
+          document.createTextNode(t.worker_url ?? "no worker: jobs refused until Edit gives it one"),
           document.createTextNode(`${t.timeout_s} s`),
           document.createTextNode(String(t.max_attempts)),
           document.createTextNode(`${t.queue_timeout_s} s`),
@@ -119,23 +119,21 @@ async function jobTypesSection(root: HTMLElement): Promise<void> {
           document.createTextNode(String(t.max_concurrency)),
           document.createTextNode(t.max_rate_per_s == null ? "—" : `${t.max_rate_per_s}/s`),
           document.createTextNode(t.updated_at ? when(t.updated_at) : "—"),
-          t.legacy
-            ? document.createTextNode("")
-            : h(
-                "span",
-                {},
-                button("Edit", async () => edit(t), { "aria-label": `Edit job type ${t.type}` }),
-                button("Rotate secret", async () => {
-                  if (!window.confirm(`Rotate the worker secret of ${t.type}? The old one signs for 24 h more.`)) return;
-                  showSecret(await call<JobTypeAdmin>("POST", `/v1/admin/job_types/${t.type}/rotate_secret`, { body: {} }));
-                }),
-                button("Delete", async () => {
-                  if (!window.confirm(`Delete ${t.type}? New jobs of it are refused; queued ones still end.`)) return;
-                  await call("DELETE", `/v1/admin/job_types/${t.type}`);
-                  notice(`Job type ${t.type} deleted.`);
-                  await refresh();
-                }),
-              ),
+          h(
+            "span",
+            {},
+            button("Edit", async () => edit(t), { "aria-label": `Edit job type ${t.type}` }),
+            button("Rotate secret", async () => {
+              if (!window.confirm(`Rotate the worker secret of ${t.type}? The old one signs for 24 h more.`)) return;
+              showSecret(await call<JobTypeAdmin>("POST", `/v1/admin/job_types/${t.type}/rotate_secret`, { body: {} }));
+            }),
+            button("Delete", async () => {
+              if (!window.confirm(`Delete ${t.type}? New jobs of it are refused; queued ones still end.`)) return;
+              await call("DELETE", `/v1/admin/job_types/${t.type}`);
+              notice(`Job type ${t.type} deleted.`);
+              await refresh();
+            }),
+          ),
         ]),
         "Job types",
       ),

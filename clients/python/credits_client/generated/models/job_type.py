@@ -28,14 +28,14 @@ class JobType:
         description (str):
         pricing (FixedPricing | MeteredPricing): `{"credits"}` per job, or metered: `{"credits_per_unit", "max_credits",
             "unit"}`.
-        worker_url (None | str): null for a legacy type (system/config.job_costs).
+        worker_url (None | str): null for a type migrated from system/config.job_costs without a worker: its jobs are
+            refused until a PUT gives it one (docs/jobs.md).
         timeout_s (int):
         max_attempts (int):
         queue_timeout_s (int):
         max_concurrency (int): Attempts in flight at the worker at once, at most.
         max_rate_per_s (float | None): Dispatches per second at most; null: no rate limit.
-        legacy (bool): Priced by system/config.job_costs, with no worker (docs/jobs.md).
-        created_at (int | None):
+        created_at (int):
         updated_at (int | None):
         completion (JobCompletion | Unset): How a type's worker ends an attempt (docs/workers.md): in its answer, or
             later by a callback.
@@ -57,8 +57,7 @@ class JobType:
     queue_timeout_s: int
     max_concurrency: int
     max_rate_per_s: float | None
-    legacy: bool
-    created_at: int | None
+    created_at: int
     updated_at: int | None
     completion: JobCompletion | Unset = UNSET
     test_jobs: JobTestMode | Unset = UNSET
@@ -94,9 +93,6 @@ class JobType:
         max_rate_per_s: float | None
         max_rate_per_s = self.max_rate_per_s
 
-        legacy = self.legacy
-
-        created_at: int | None
         created_at = self.created_at
 
         updated_at: int | None
@@ -137,7 +133,6 @@ class JobType:
                 "queue_timeout_s": queue_timeout_s,
                 "max_concurrency": max_concurrency,
                 "max_rate_per_s": max_rate_per_s,
-                "legacy": legacy,
                 "created_at": created_at,
                 "updated_at": updated_at,
             }
@@ -205,14 +200,7 @@ class JobType:
 
         max_rate_per_s = _parse_max_rate_per_s(d.pop("max_rate_per_s"))
 
-        legacy = d.pop("legacy")
-
-        def _parse_created_at(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
-
-        created_at = _parse_created_at(d.pop("created_at"))
+        created_at = d.pop("created_at")
 
         def _parse_updated_at(data: object) -> int | None:
             if data is None:
@@ -268,7 +256,6 @@ class JobType:
             queue_timeout_s=queue_timeout_s,
             max_concurrency=max_concurrency,
             max_rate_per_s=max_rate_per_s,
-            legacy=legacy,
             created_at=created_at,
             updated_at=updated_at,
             completion=completion,

@@ -93,7 +93,7 @@ def sync_detailed(
     starting_after: str | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> Response[ErrorEnvelope | JobTypePage]:
-    """Every job type with its worker and settings (legacy ones from system/config included).
+    """Every job type with its worker and settings (one without a worker refuses jobs until given one).
 
     Args:
         limit (int | Unset):  Default: 10.
@@ -128,7 +128,7 @@ def sync(
     starting_after: str | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> ErrorEnvelope | JobTypePage | None:
-    """Every job type with its worker and settings (legacy ones from system/config included).
+    """Every job type with its worker and settings (one without a worker refuses jobs until given one).
 
     Args:
         limit (int | Unset):  Default: 10.
@@ -158,7 +158,7 @@ async def asyncio_detailed(
     starting_after: str | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> Response[ErrorEnvelope | JobTypePage]:
-    """Every job type with its worker and settings (legacy ones from system/config included).
+    """Every job type with its worker and settings (one without a worker refuses jobs until given one).
 
     Args:
         limit (int | Unset):  Default: 10.
@@ -191,7 +191,7 @@ async def asyncio(
     starting_after: str | Unset = UNSET,
     cursor: str | Unset = UNSET,
 ) -> ErrorEnvelope | JobTypePage | None:
-    """Every job type with its worker and settings (legacy ones from system/config included).
+    """Every job type with its worker and settings (one without a worker refuses jobs until given one).
 
     Args:
         limit (int | Unset):  Default: 10.

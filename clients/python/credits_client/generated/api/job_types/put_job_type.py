@@ -107,8 +107,9 @@ def sync_detailed(
 ) -> Response[ErrorEnvelope | JobType]:
     """Create or replace a job type; on creation the answer holds its worker_secret, once.
 
-     201 with `worker_secret` when created (also over a deleted type), 200 when replaced (the secret is
-    kept). The worker_url is checked as webhook URLs are (https in production, no private addresses).
+     201 with `worker_secret` when created (also over a deleted type, or over a type without a worker),
+    200 when replaced (the secret is kept). The worker_url is checked as webhook URLs are (https in
+    production, no private addresses).
 
     Args:
         job_type (str):
@@ -142,8 +143,9 @@ def sync(
 ) -> ErrorEnvelope | JobType | None:
     """Create or replace a job type; on creation the answer holds its worker_secret, once.
 
-     201 with `worker_secret` when created (also over a deleted type), 200 when replaced (the secret is
-    kept). The worker_url is checked as webhook URLs are (https in production, no private addresses).
+     201 with `worker_secret` when created (also over a deleted type, or over a type without a worker),
+    200 when replaced (the secret is kept). The worker_url is checked as webhook URLs are (https in
+    production, no private addresses).
 
     Args:
         job_type (str):
@@ -172,8 +174,9 @@ async def asyncio_detailed(
 ) -> Response[ErrorEnvelope | JobType]:
     """Create or replace a job type; on creation the answer holds its worker_secret, once.
 
-     201 with `worker_secret` when created (also over a deleted type), 200 when replaced (the secret is
-    kept). The worker_url is checked as webhook URLs are (https in production, no private addresses).
+     201 with `worker_secret` when created (also over a deleted type, or over a type without a worker),
+    200 when replaced (the secret is kept). The worker_url is checked as webhook URLs are (https in
+    production, no private addresses).
 
     Args:
         job_type (str):
@@ -205,8 +208,9 @@ async def asyncio(
 ) -> ErrorEnvelope | JobType | None:
     """Create or replace a job type; on creation the answer holds its worker_secret, once.
 
-     201 with `worker_secret` when created (also over a deleted type), 200 when replaced (the secret is
-    kept). The worker_url is checked as webhook URLs are (https in production, no private addresses).
+     201 with `worker_secret` when created (also over a deleted type, or over a type without a worker),
+    200 when replaced (the secret is kept). The worker_url is checked as webhook URLs are (https in
+    production, no private addresses).
 
     Args:
         job_type (str):
