@@ -235,7 +235,9 @@ def test_a_request_the_sender_would_refuse_is_not_sent() -> None:
 def sender_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     from shared.core.settings import LOCAL_ONLY_VARIABLES, RUNTIME_VARIABLES, get_settings
 
-    for name in (*LOCAL_ONLY_VARIABLES, *RUNTIME_VARIABLES, "PLATFORM_ENV"):
+    # The secrets too: a full run's stack sets local ones, which production's shape checks refuse.
+    secrets = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "REDIS_URL", "REDIS_CA_CERT")
+    for name in (*LOCAL_ONLY_VARIABLES, *RUNTIME_VARIABLES, *secrets, "PLATFORM_ENV"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "demo-relay")
     get_settings.cache_clear()
