@@ -8,11 +8,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from google.api_core.exceptions import FailedPrecondition, NotFound
-
-from shared.core.clients import firestore_client, start_publish
+from shared.core.clients import start_publish
 from shared.core.function_registry import JOBS_TOPIC
-from shared.jobs.service import job_ref
+from shared.jobs.lifecycle import move_sweep_at
 from shared.models import Job, JobStatus
 
 CANCEL_NOTICE = "cancel"
@@ -35,12 +33,7 @@ def notice_message(job_id: str) -> bytes:
 def hand_out_cancel_notice(job_id: str, update_time: datetime, now: datetime) -> bool:
     """Move the job's sweep_at past NOTICE_RETRY (on the sweep's read: a settlement meanwhile wins), then
     publish the notice; False when the job changed meanwhile (the next pass decides again)."""
-    db = firestore_client()
-    try:
-        job_ref(job_id).update(
-            {"sweep_at": now + NOTICE_RETRY}, option=db.write_option(last_update_time=update_time)
-        )
-    except (FailedPrecondition, NotFound):
+    if not move_sweep_at(job_id, update_time, now + NOTICE_RETRY):
         return False
     start_publish(JOBS_TOPIC, notice_message(job_id), job_id=job_id)()
     return True
